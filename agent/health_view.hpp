@@ -1,0 +1,41 @@
+#pragma once
+// What the background health monitor last saw, read by resources (check.txt, FUSE mounts) and
+// the health endpoint. Reading never blocks on a mount, a process or the database.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace pydio::agent {
+
+enum class MountHealth {
+  kUnknown,     // not probed yet
+  kOk,          // mounted as fuse.glusterfs and stat answered
+  kNotMounted,  // not a glusterfs mount in the mount table
+  kBroken,      // stat answered ENOTCONN/ESTALE/EIO/EACCES/EHOSTDOWN/EWOULDBLOCK/ENODEV
+  kHung,        // stat did not answer within the probe bound
+};
+
+std::string mount_health_name(MountHealth health);
+
+struct MountProbe {
+  std::string mountpoint;
+  MountHealth health = MountHealth::kUnknown;
+  std::string detail;  // errno text or "no answer for 3s"
+};
+
+struct HealthVerdict {
+  bool healthy = false;
+  std::vector<std::string> reasons;  // empty when healthy, e.g. "draining", "mount /mnt/x: hung"
+  std::chrono::system_clock::time_point computed_at;
+};
+
+class HealthView {
+ public:
+  virtual ~HealthView() = default;
+  virtual MountProbe mount_probe(const std::string& mountpoint) const = 0;
+  // The verdict without the check.txt file itself (check.txt follows this verdict).
+  virtual HealthVerdict verdict() const = 0;
+};
+
+}  // namespace pydio::agent

@@ -1,0 +1,103 @@
+#pragma once
+// The cluster-wide desired-state document (docs/desired-state.md): an immutable snapshot,
+// created only by parse_desired_state(), which validates everything. No secrets in it.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace pydio::common {
+
+inline constexpr const char* kApiVersion = "pydio-agent/v1";
+
+enum class Role { kStorage, kCompute, kDb, kLb };
+
+// A node's brick: either a block device the agent formats (XFS, only when blank) and mounts
+// at `mountpoint`, or a plain directory (the config brick may live on the data device).
+struct BrickSpec {
+  std::string name;                       // referenced by VolumeSpec::brick
+  std::optional<std::string> device;      // absolute path, e.g. /dev/xvdb
+  std::optional<std::string> directory;   // absolute path, for a directory brick
+  std::string mountpoint;                 // device bricks only, e.g. /data
+  std::string filesystem = "xfs";         // device bricks only; only "xfs" is supported
+  bool allow_root_partition = false;      // directory bricks: allowed on the root filesystem
+};
+
+struct NodeSpec {
+  std::string name;
+  std::string address;                    // private IPv4 address, used as the gluster identity
+  std::vector<Role> roles;
+  std::vector<BrickSpec> bricks;
+
+  bool has_role(Role role) const;
+  const BrickSpec* find_brick(const std::string& brick_name) const;
+};
+
+struct VolumeSpec {
+  std::string name;                       // e.g. pydio-data
+  int replica = 1;                        // copies, counting the arbiter
+  int arbiter = 0;                        // 0, or 1 with replica 3
+  std::string brick;                      // BrickSpec::name on every storage node
+  std::map<std::string, std::string> options;  // gluster volume options
+  std::string mountpoint;                 // FUSE mountpoint on compute nodes
+};
+
+struct WebSpec {
+  std::string docroot = "/var/www/pydio";
+  std::string alias = "/pydio";
+  std::string health_file = "check.txt";  // file name inside docroot
+  std::string user = "www-data";
+  std::string group = "www-data";
+  std::string public_url;                 // e.g. https://files.example.com
+  std::string server_name;                // derived from public_url when empty
+};
+
+struct DatabaseSpec {
+  std::string host;                       // address of the db node
+  int port = 3306;
+  std::string name = "pydio";
+  std::string user = "pydio";
+  std::vector<std::string> allowed_hosts; // MySQL host patterns, e.g. 198.18.0.%
+};
+
+struct DesiredState {
+  std::string api_version;
+  std::int64_t generation = 0;
+  std::string cluster_name;
+  std::vector<NodeSpec> nodes;
+  std::vector<VolumeSpec> volumes;
+  WebSpec web;
+  DatabaseSpec database;
+
+  const NodeSpec* find_node(const std::string& node_name) const;
+  const VolumeSpec* find_volume(const std::string& volume_name) const;
+  std::vector<const NodeSpec*> nodes_with_role(Role role) const;
+  // "<address>:<brick path>" for every storage node, in node order.
+  std::vector<std::string> brick_endpoints(const VolumeSpec& volume) const;
+};
+
+// Path of the brick directory of `volume` on `node`: "<mountpoint>/<volume name>" for a
+// device brick (never the mountpoint itself, so an unmounted device can never make gluster
+// write to the root filesystem), the directory itself for a directory brick.
+// REQUIRES: the node has the volume's brick (guaranteed for validated documents).
+std::string brick_path(const NodeSpec& node, const VolumeSpec& volume);
+
+std::string role_name(Role role);
+
+struct ValidationResult {
+  std::shared_ptr<const DesiredState> state;  // set only when errors is empty
+  std::vector<std::string> errors;            // "<json path>: <what is wrong>", one per problem
+};
+
+// Parses and validates a document. Every problem is reported, not just the first.
+ValidationResult parse_desired_state(const std::string& json_text);
+
+// The document as JSON text, in the same format parse_desired_state() reads.
+std::string serialize_desired_state(const DesiredState& state);
+
+}  // namespace pydio::common

@@ -1,0 +1,43 @@
+#pragma once
+// Per-node settings (/etc/pydio-agent/agent.json) and secrets (/etc/pydio-agent/secrets.json,
+// 0600 root). Both are local to the node and never written to a shared volume.
+
+#include <string>
+
+#include "common/status.hpp"
+
+namespace pydio::common {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/pydio-agent/agent.json";
+inline constexpr const char* kDefaultSecretsPath = "/etc/pydio-agent/secrets.json";
+
+enum class ServiceManager { kAuto, kSystemd, kDirect };
+
+struct LocalConfig {
+  std::string node_name;                          // this node's name in the desired state
+  std::string address;                            // private address (gluster identity)
+  std::string health_listen = "0.0.0.0:8480";     // host:port of GET /health
+  std::string admin_socket = "/run/pydio-agent/admin.sock";
+  std::string state_dir = "/var/lib/pydio-agent"; // last valid desired state, events, drain flag
+  std::string secrets_path = kDefaultSecretsPath;
+  ServiceManager services = ServiceManager::kAuto;  // auto: systemd when /run/systemd/system exists
+  int pass_interval_seconds = 30;                 // timer-triggered reconcile passes
+  int lease_seconds = 10;                         // leader lease duration
+  std::string apache_config_dir = "/etc/apache2";
+  std::string mysql_datadir = "/var/lib/mysql";
+  std::string mysql_socket = "/run/mysqld/mysqld.sock";
+};
+
+struct Secrets {
+  std::string join_token;         // "<id>.<secret>"
+  std::string db_password;        // password of DatabaseSpec::user
+  std::string lease_password;     // password of the agents' own lease user
+};
+
+Expected<LocalConfig> load_local_config(const std::string& path);
+// Refuses a file readable or writable by group or others, naming the mode it found.
+Expected<Secrets> load_secrets(const std::string& path);
+// Writes atomically with mode 0600.
+Status save_secrets(const std::string& path, const Secrets& secrets);
+
+}  // namespace pydio::common
