@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.hpp"
@@ -12,6 +13,11 @@
 namespace pydio::common {
 
 struct Command {
+  Command() = default;
+  Command(std::vector<std::string> argv_in,
+          std::chrono::milliseconds timeout_in = std::chrono::seconds(30))
+      : argv(std::move(argv_in)), timeout(timeout_in) {}
+
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::string stdin_data;              // written to the child's stdin, then closed
