@@ -1,0 +1,54 @@
+#include "agent/event_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <fstream>
+
+namespace pydio::agent {
+
+namespace {
+std::string iso8601(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(millis.count()));
+  return out;
+}
+}  // namespace
+
+nlohmann::json event_to_json(const Event& event) {
+  return {{"time", iso8601(event.time)},       {"resource", event.resource},
+          {"action", event.action},            {"outcome", event.outcome},
+          {"durationMs", event.duration.count()}, {"message", event.message}};
+}
+
+EventLog::EventLog(std::string file_path) : file_path_(std::move(file_path)) {}
+
+void EventLog::record(Event event) {
+  if (event.outcome == "ok") {
+    spdlog::info("{}: {} ({} ms)", event.resource, event.action, event.duration.count());
+  } else {
+    spdlog::warn("{}: {} failed after {} ms: {}", event.resource, event.action,
+                 event.duration.count(), event.message);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!file_path_.empty()) {
+    std::ofstream out(file_path_, std::ios::app);
+    if (out) out << event_to_json(event).dump() << '\n';
+  }
+  events_.push_back(std::move(event));
+  while (events_.size() > kCapacity) events_.pop_front();
+}
+
+std::vector<Event> EventLog::latest(std::size_t count) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t first = events_.size() > count ? events_.size() - count : 0;
+  return {events_.begin() + static_cast<std::ptrdiff_t>(first), events_.end()};
+}
+
+}  // namespace pydio::agent

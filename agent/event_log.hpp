@@ -1,0 +1,44 @@
+#pragma once
+// One structured event per action the agent takes: time, resource, action, outcome, duration.
+// Kept in memory (the most recent kCapacity) for `agentctl events` and appended as JSON lines
+// to a file in the state dir, so an operator can read the history after a restart.
+// Thread-safe: every member is guarded by mutex_.
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pydio::agent {
+
+struct Event {
+  std::chrono::system_clock::time_point time;
+  std::string resource;
+  std::string action;   // the action's description, e.g. "mount /dev/loop3 at /data"
+  std::string outcome;  // "ok" or "error"
+  std::chrono::milliseconds duration{0};
+  std::string message;  // the error, empty on success
+};
+
+nlohmann::json event_to_json(const Event& event);
+
+class EventLog {
+ public:
+  static constexpr std::size_t kCapacity = 1000;
+  // file_path may be empty: then events are kept in memory only.
+  explicit EventLog(std::string file_path);
+  void record(Event event);
+  // The newest `count` events, oldest first.
+  std::vector<Event> latest(std::size_t count) const;
+
+ private:
+  const std::string file_path_;
+  mutable std::mutex mutex_;
+  std::deque<Event> events_;  // guarded by mutex_
+};
+
+}  // namespace pydio::agent
