@@ -1,6 +1,7 @@
 #!/bin/bash
 # Records the real `gluster --mode=script --xml` outputs used by the parser tests
 # (test/unit/common/gluster_xml_test.cpp). Run as root: ./record.sh [OUTDIR]
+# Re-recording changes UUIDs, ports and PIDs, which the tests quote: update them with it.
 #
 # It changes nothing on the host: it re-executes itself in a private mount + network
 # namespace where /run, /var/lib/glusterd, /var/log/glusterfs and /srv are tmpfs, starts its

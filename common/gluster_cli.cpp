@@ -1,0 +1,104 @@
+#include "common/gluster_cli.hpp"
+
+namespace pydio::common {
+
+std::vector<std::string> gluster_volume_create_args(const GlusterVolumeCreate& request) {
+  std::vector<std::string> args = {"volume", "create", request.name};
+  if (request.replica > 1) {
+    args.insert(args.end(), {"replica", std::to_string(request.replica)});
+    if (request.arbiter > 0) args.insert(args.end(), {"arbiter", std::to_string(request.arbiter)});
+  }
+  args.insert(args.end(), request.bricks.begin(), request.bricks.end());
+  if (request.force) args.emplace_back("force");
+  return args;
+}
+
+std::vector<std::string> gluster_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"gluster", "--mode=script", "--xml"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+Expected<std::string> gluster_answer(const std::string& label, const RunResult& result) {
+  if (result.timed_out) {
+    return Status::error(label + ": timed out after " + std::to_string(result.duration.count()) +
+                         "ms");
+  }
+  if (result.exit_code != 0 && !parse_gluster_envelope(result.out)) {
+    // No XML: glusterd unreachable ("Connection failed. ..."), or the CLI could not start.
+    std::string detail = result.out.empty() ? result.err : result.out;
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+    std::string how = result.exit_code >= 0 ? "exit " + std::to_string(result.exit_code)
+                                            : std::string("killed by a signal");
+    return Status::error(label + ": " + how + (detail.empty() ? "" : ": " + detail));
+  }
+  return result.out;
+}
+
+Expected<std::string> GlusterCli::call(const std::string& label,
+                                       const std::vector<std::string>& args) const {
+  RunResult result = runner_.run(Command(gluster_argv(args), timeout_));
+  return gluster_answer(label, result);
+}
+
+Status GlusterCli::call_checked(const std::string& label,
+                                const std::vector<std::string>& args) const {
+  auto answer = call(label, args);
+  if (!answer) return answer.status();
+  auto envelope = parse_gluster_envelope(*answer);
+  if (!envelope) return envelope.status().with_context(label);
+  if (!envelope->ok()) return Status::error(label + ": " + envelope->failure_message());
+  return Status::ok();
+}
+
+Expected<std::vector<GlusterPeer>> GlusterCli::pool_list() const {
+  const std::string label = "gluster pool list";
+  auto answer = call(label, {"pool", "list"});
+  if (!answer) return answer.status();
+  auto peers = parse_pool_list(*answer);
+  if (!peers) return peers.status().with_context(label);
+  return peers;
+}
+
+Expected<std::vector<GlusterVolume>> GlusterCli::volume_info_all() const {
+  const std::string label = "gluster volume info";
+  auto answer = call(label, {"volume", "info"});
+  if (!answer) return answer.status();
+  auto volumes = parse_volume_info(*answer);
+  if (!volumes) return volumes.status().with_context(label);
+  return volumes;
+}
+
+Expected<std::optional<GlusterVolume>> GlusterCli::volume_info(const std::string& name) const {
+  const std::string label = "gluster volume info " + name;
+  auto answer = call(label, {"volume", "info", name});
+  if (!answer) return answer.status();
+  auto volume = parse_volume_info_of(*answer, name);
+  if (!volume) return volume.status().with_context(label);
+  return volume;
+}
+
+Expected<GlusterVolumeStatus> GlusterCli::volume_status(const std::string& name) const {
+  const std::string label = "gluster volume status " + name;
+  auto answer = call(label, {"volume", "status", name});
+  if (!answer) return answer.status();
+  auto status = parse_volume_status(*answer);
+  if (!status) return status.status().with_context(label);
+  return status;
+}
+
+Status GlusterCli::volume_create(const GlusterVolumeCreate& request) const {
+  return call_checked("gluster volume create " + request.name,
+                      gluster_volume_create_args(request));
+}
+
+Status GlusterCli::volume_start(const std::string& name) const {
+  return call_checked("gluster volume start " + name, {"volume", "start", name});
+}
+
+Status GlusterCli::volume_set(const std::string& name, const std::string& key,
+                              const std::string& value) const {
+  return call_checked("gluster volume set " + name + " " + key, {"volume", "set", name, key, value});
+}
+
+}  // namespace pydio::common
