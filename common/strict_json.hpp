@@ -1,0 +1,87 @@
+#pragma once
+// Strict reading of small JSON documents written by operators (desired state, agent.json,
+// secrets.json). Every problem is collected as one line "<json path>: <what is wrong>" so a
+// reader can report all of them at once instead of stopping at the first.
+//
+// Strict means: duplicate keys, unknown fields, wrong types and missing required fields are
+// all errors (nlohmann would silently keep the last duplicate and ignore unknown keys).
+// Messages never echo string values of fields marked secret (see ObjectReader::secret_string).
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pydio::common {
+
+// Path of the document itself in messages, e.g. "document: malformed JSON at line 1, ...".
+inline constexpr const char* kDocumentPath = "document";
+
+using ErrorLines = std::vector<std::string>;
+
+// "a" + "b" -> "a.b"; "" + "b" -> "b".
+std::string json_member_path(const std::string& parent, const std::string& key);
+// "a" + 2 -> "a[2]".
+std::string json_element_path(const std::string& parent, std::size_t index);
+// Adds "<path>: <what>" (path kDocumentPath when empty).
+void add_error(ErrorLines& errors, const std::string& path, const std::string& what);
+
+// Whether a malformed-JSON message may quote the text near the error ("last read: ...").
+// Files holding secrets use kNo, so a typo never prints part of a password.
+enum class EchoInput { kYes, kNo };
+
+// Parses text, reporting malformed JSON (with the parser's line and column) and keys that
+// appear twice in one object. Returns nullopt when anything was reported.
+std::optional<nlohmann::json> parse_strict_json(const std::string& text, ErrorLines& errors,
+                                                EchoInput echo = EchoInput::kYes);
+
+// JSON type name for "must be a string, got number" messages.
+std::string json_type_name(const nlohmann::json& value);
+
+enum class Presence { kRequired, kOptional };
+
+// Reads the members of one object. Each getter records the key as known, reports a missing
+// required member or a wrong type, and returns nullopt/nullptr in those cases (and when an
+// optional member is absent). finish() reports every member that no getter asked for.
+// REQUIRES: `value` and `errors` outlive the reader.
+class ObjectReader {
+ public:
+  // Reports "<path>: must be an object, got <type>" when value is not an object; the
+  // getters then return nothing and report nothing.
+  ObjectReader(const nlohmann::json& value, std::string path, ErrorLines& errors);
+
+  bool is_object() const { return is_object_; }
+  const std::string& path() const { return path_; }
+  std::string path_of(const std::string& key) const { return json_member_path(path_, key); }
+  bool has(const std::string& key) const;
+
+  std::optional<std::string> string(const std::string& key, Presence presence);
+  std::optional<std::int64_t> integer(const std::string& key, Presence presence);
+  std::optional<bool> boolean(const std::string& key, Presence presence);
+  const nlohmann::json* array(const std::string& key, Presence presence);
+  const nlohmann::json* object(const std::string& key, Presence presence);
+
+  // Reports members not read by any getter; `hint` is appended to keys that look like they
+  // carry a secret (e.g. "password").
+  void finish(const std::string& secret_hint = "");
+
+ private:
+  const nlohmann::json* member(const std::string& key, Presence presence);
+  bool check_type(const nlohmann::json& value, const std::string& key, bool ok,
+                  const char* wanted);
+
+  const nlohmann::json& value_;
+  std::string path_;
+  ErrorLines& errors_;
+  bool is_object_;
+  std::set<std::string> known_;
+};
+
+// Helpers for array elements (same messages as the ObjectReader getters).
+std::optional<std::string> read_string_element(const nlohmann::json& value,
+                                               const std::string& path, ErrorLines& errors);
+
+}  // namespace pydio::common
