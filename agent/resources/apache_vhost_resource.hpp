@@ -1,0 +1,81 @@
+#pragma once
+// The Pydio vhost on every compute node: <apache>/sites-available/pydio.conf rendered from the
+// desired state's web section, enabled by a plain symlink sites-enabled/pydio.conf, the Debian
+// default site (000-default) disabled so that requests without a matching Host header (a
+// balancer's health probe) reach this vhost, Apache running, and a graceful reload after a
+// change. The docroot directory exists.
+//
+// A new vhost never replaces a working one unchecked: apply() writes it, runs
+// `apache2ctl configtest`, and on failure puts the previous file (and symlink) back and returns
+// an error carrying configtest's output.
+//
+// The object remembers across passes that a reload is owed (a change was written but the
+// reload failed or has not run yet), so the reconciler must keep one instance for the life of
+// the daemon. Not thread-safe against itself: the reconciler runs one operation per resource
+// at a time.
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "agent/resource.hpp"
+#include "common/desired_state.hpp"
+
+namespace pydio::agent {
+
+struct VhostPaths {
+  std::string available;             // <apache>/sites-available/pydio.conf
+  std::string enabled;               // <apache>/sites-enabled/pydio.conf
+  std::string enabled_target;        // what the symlink holds: ../sites-available/pydio.conf
+  std::string default_site_enabled;  // <apache>/sites-enabled/000-default.conf
+};
+
+VhostPaths vhost_paths(const std::string& apache_config_dir);
+
+// ServerName: web.serverName, else the host part of web.publicUrl, else empty (no ServerName).
+std::string vhost_server_name(const common::WebSpec& web);
+
+// The anchored Request_URI regex of the health file, e.g. ^/pydio/check\.txt$.
+std::string health_uri_regex(const common::WebSpec& web);
+
+// The complete vhost file. Fails, naming the field, when a value cannot be written into an
+// Apache configuration safely (quotes, backslashes, '$', control characters).
+common::Expected<std::string> vhost_text(const common::WebSpec& web);
+
+struct VhostObservation {
+  std::optional<std::string> current_text;  // sites-available/pydio.conf; nullopt when missing
+  bool site_enabled = false;          // sites-enabled/pydio.conf is a symlink to that file
+  bool default_site_enabled = false;  // sites-enabled/000-default.conf is a symlink
+  bool docroot_exists = false;
+  bool apache_running = false;
+  bool reload_pending = false;        // a change was applied and Apache not reloaded since
+};
+
+struct VhostWant {
+  std::string text;     // vhost_text()
+  VhostPaths paths;
+  std::string docroot;
+};
+
+// Pure. Actions, in order: ensure-docroot, write-vhost (also enables the site, so that
+// configtest sees the new file) or enable-site, disable-default-site, then start-apache when
+// Apache is down, else reload-apache when anything above changes or a reload is owed.
+Plan plan_vhost(const VhostWant& want, const VhostObservation& observed);
+
+class ApacheVhostResource : public Resource {
+ public:
+  ApacheVhostResource() = default;
+  std::string name() const override { return "apache-vhost"; }
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  common::Status apply_validated_change(const PassContext& ctx, const VhostPaths& paths,
+                                        const std::optional<std::string>& new_text);
+  common::Status disable_default_site(const VhostPaths& paths);
+
+  std::atomic<bool> reload_pending_{false};
+};
+
+}  // namespace pydio::agent

@@ -1,0 +1,125 @@
+#include "agent/resources/file_ops.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace pydio::agent {
+
+using common::Expected;
+using common::Status;
+
+namespace {
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// A name that no glob of Apache's (sites-enabled/*.conf) or a reader of `path` matches.
+std::string temp_name_for(const std::string& path) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return dir_of(path) + "/." + base_of(path) + ".pydio-agent-" + std::to_string(rng() % 1000000000);
+}
+
+Status fail(const std::string& what, const std::string& path, int error_number) {
+  return Status::error(what + " " + path + ": " + errno_text(error_number));
+}
+
+}  // namespace
+
+std::string errno_text(int error_number) { return std::strerror(error_number); }
+
+Expected<std::optional<std::string>> read_optional_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return fail("read", path, errno);
+  }
+  std::string content;
+  std::vector<char> buffer(16384);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      return fail("read", path, saved);
+    }
+    if (n == 0) break;
+    content.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return std::optional<std::string>(std::move(content));
+}
+
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
+                             uid_t uid, gid_t gid) {
+  const std::string temp = temp_name_for(path);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail("create", temp, errno);
+  auto abandon = [&](const std::string& what, int error_number) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return fail(what, temp, error_number);
+  };
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return abandon("write", errno);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fchown(fd, uid, gid) != 0) return abandon("chown", errno);
+  if (::fchmod(fd, mode) != 0) return abandon("chmod", errno);
+  if (::fsync(fd) != 0) return abandon("fsync", errno);
+  if (::close(fd) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    return fail("close", temp, saved);
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    return fail("rename to", path, saved);
+  }
+  return Status::ok();
+}
+
+Status replace_symlink(const std::string& path, const std::string& target) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Status::error("symlink " + path + ": a directory is in the way");
+  }
+  const std::string temp = temp_name_for(path);
+  if (::symlink(target.c_str(), temp.c_str()) != 0) return fail("symlink", temp, errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    return fail("rename to", path, saved);
+  }
+  return Status::ok();
+}
+
+std::optional<std::string> read_symlink(const std::string& path) {
+  std::vector<char> buffer(4096);
+  ssize_t n = ::readlink(path.c_str(), buffer.data(), buffer.size());
+  if (n < 0 || static_cast<std::size_t>(n) >= buffer.size()) return std::nullopt;
+  return std::string(buffer.data(), static_cast<std::size_t>(n));
+}
+
+}  // namespace pydio::agent

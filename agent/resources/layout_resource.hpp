@@ -1,0 +1,68 @@
+#pragma once
+// The Pydio directory layout on the shared volumes (leader only): on pydio-config the
+// directories appdata, cache, log; on pydio-data public, common, users; these and the two
+// volume roots owned by web.user:web.group. Only these few paths are looked at (lstat) and
+// changed (mkdir, chown): never a recursive walk, never a blind `chown -R`.
+//
+// A path is observed or changed only while the health monitor reports its volume's mount as
+// a live glusterfs mount (kOk), and apply() checks the mount table again right before acting:
+// under an unmounted mountpoint a mkdir would land on the root filesystem.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "agent/resource.hpp"
+#include "common/desired_state.hpp"
+
+namespace pydio::agent {
+
+inline constexpr const char* kConfigVolume = "pydio-config";
+inline constexpr const char* kDataVolume = "pydio-data";
+
+struct LayoutDir {
+  std::string path;        // e.g. /mnt/pydio-data/users
+  std::string mountpoint;  // the volume's FUSE mountpoint, e.g. /mnt/pydio-data
+  bool is_root = false;    // the mountpoint itself (never created, only chowned)
+};
+
+// Every managed path, per volume present in the desired state: its root, then its subdirs.
+std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired);
+
+struct LayoutPathState {
+  LayoutDir dir;
+  bool exists = false;
+  bool is_directory = false;  // a real directory (lstat: not a symlink)
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct LayoutObservation {
+  std::string owner_name;  // "www-data:www-data", for the plan's lines
+  uid_t uid = 0;           // web.user and web.group, resolved on this node
+  gid_t gid = 0;
+  std::vector<LayoutPathState> paths;  // only paths whose mount is healthy
+  std::vector<std::string> not_ready;  // e.g. "mount /mnt/pydio-data: hung (no answer for 3s)"
+};
+
+// Pure. mkdir for a missing subdir, chown for a wrong owner; an error for a path that is not
+// a directory (or a missing volume root); waits when mounts are not ready and nothing else
+// can be done.
+common::Expected<Plan> plan_layout(const LayoutObservation& observed);
+
+class LayoutResource : public Resource {
+ public:
+  LayoutResource() = default;
+  std::string name() const override { return "pydio-layout"; }
+  std::vector<std::string> depends_on() const override {
+    return {std::string("fuse-mount/") + kDataVolume, std::string("fuse-mount/") + kConfigVolume};
+  }
+  bool leader_only() const override { return true; }
+  // Compute nodes (they hold the FUSE mounts) when the desired state has either volume.
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+};
+
+}  // namespace pydio::agent
