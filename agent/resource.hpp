@@ -35,7 +35,7 @@ struct PassContext {
   std::shared_ptr<const common::DesiredState> desired;  // never null
   const common::NodeSpec* self = nullptr;  // this node in desired; null if not listed
   const common::LocalConfig* local = nullptr;
-  const common::Secrets* secrets = nullptr;
+  std::shared_ptr<const common::Secrets> secrets;  // null until init or join
   common::ProcessRunner* runner = nullptr;
   Services* services = nullptr;
   const HealthView* health = nullptr;
