@@ -1,0 +1,50 @@
+#pragma once
+// The desired state in force on this node. A submitted document becomes the desired state only
+// when it is valid and not older than the one in force; otherwise the previous one stays in
+// force and the reason is kept for status and health. The last valid document is persisted in
+// the state dir, so after a reboot the node can act (remount pydio-config) before it can read
+// the shared copy.
+// Thread-safe: guarded by mutex_.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/desired_state.hpp"
+#include "common/status.hpp"
+
+namespace pydio::agent {
+
+struct SubmitOutcome {
+  std::vector<std::string> errors;  // empty: accepted
+  bool changed = false;             // accepted and different from the one in force
+};
+
+// Pure: may `next` replace `current`? Errors name the generation field.
+std::vector<std::string> check_generation(const common::DesiredState* current,
+                                          const common::DesiredState& next);
+
+class DesiredStore {
+ public:
+  explicit DesiredStore(std::string file_path);  // e.g. /var/lib/pydio-agent/desired-state.json
+
+  // Loads the persisted document, if any. A missing file is not an error (a new node).
+  common::Status load();
+  // Validates and, when acceptable, persists (atomic replace) and swaps in `document`.
+  // An Expected error means the file could not be written; the old state then stays in force.
+  common::Expected<SubmitOutcome> submit(const std::string& document);
+
+  std::shared_ptr<const common::DesiredState> current() const;
+  // Why the last submitted or loaded document was rejected; "" when it was accepted.
+  std::string last_error() const;
+
+ private:
+  const std::string file_path_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const common::DesiredState> current_;  // guarded by mutex_
+  std::string last_error_;                                // guarded by mutex_
+};
+
+}  // namespace pydio::agent
