@@ -1,0 +1,35 @@
+// pydio-agentd: the node agent. Reads its local config, then reconciles this node against the
+// desired state until SIGTERM. See docs/architecture.md.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "agent/daemon.hpp"
+#include "common/local_config.hpp"
+#include "version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pydio-agentd: keeps this node of a Pydio-on-GlusterFS cluster converged"};
+  std::string config_path = pydio::common::kDefaultConfigPath;
+  std::string log_level = "info";
+  app.add_option("-c,--config", config_path, "local config file")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.set_version_flag("--version", pydio::common::kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  // journald adds its own timestamps; keep lines short and greppable.
+  spdlog::set_pattern("%L %v");
+
+  auto local = pydio::common::load_local_config(config_path);
+  if (!local) {
+    std::cerr << "pydio-agentd: " << local.status().message() << "\n";
+    return 1;
+  }
+  pydio::agent::Daemon daemon(*local);
+  return daemon.run();
+}
