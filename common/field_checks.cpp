@@ -98,7 +98,7 @@ std::optional<std::string> check_node_ipv4(const std::string& value) {
   if (!is_ipv4(value)) return "must be an IPv4 address like 198.18.0.1, got " + quote_value(value);
   const int first = std::stoi(split(value, '.').front());
   if (value == "0.0.0.0") return std::string("0.0.0.0 is not an address peers can reach");
-  if (value == "255.255.255.255") return std::string("the broadcast address is not a node address");
+  if (value == "255.255.255.255") return value + " is the broadcast address, not a node address";
   if (first >= 224 && first <= 239) return value + " is a multicast address, not a node address";
   return std::nullopt;
 }
