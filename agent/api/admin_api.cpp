@@ -1,0 +1,126 @@
+#include "agent/api/admin_api.hpp"
+
+#include <functional>
+#include <map>
+
+namespace pydio::agent::api {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+// One route: the method it answers and what it does.
+struct Route {
+  http::verb method;
+  std::function<Response(const Request&, AdminBackend&)> handle;
+};
+
+Response backend_failure(const Request& request, const common::Status& status) {
+  return error_response(request, http::status::internal_server_error, status.message());
+}
+
+Response get_status(const Request& request, AdminBackend& backend) {
+  return json_response(request, http::status::ok, backend.status());
+}
+
+Response get_plan(const Request& request, AdminBackend& backend) {
+  auto plan = backend.plan();
+  if (!plan) return backend_failure(request, plan.status().with_context("plan"));
+  return json_response(request, http::status::ok, *plan);
+}
+
+Response post_reconcile(const Request& request, AdminBackend& backend) {
+  backend.request_reconcile();
+  return json_response(request, http::status::accepted, {{"requested", true}});
+}
+
+Response post_drain(const Request& request, AdminBackend& backend) {
+  std::string reason;
+  if (!request.body().empty()) {
+    const json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected a JSON object like {\"reason\":\"...\"}");
+    }
+    if (const auto it = body.find("reason"); it != body.end() && !it->is_null()) {
+      if (!it->is_string()) {
+        return error_response(request, http::status::bad_request, "reason: must be a string");
+      }
+      reason = it->get<std::string>();
+    }
+  }
+  if (common::Status st = backend.drain(reason); !st) {
+    return backend_failure(request, st.with_context("drain"));
+  }
+  return json_response(request, http::status::ok, {{"draining", true}, {"reason", reason}});
+}
+
+Response post_undrain(const Request& request, AdminBackend& backend) {
+  if (common::Status st = backend.undrain(); !st) {
+    return backend_failure(request, st.with_context("undrain"));
+  }
+  return json_response(request, http::status::ok, {{"draining", false}});
+}
+
+Response get_events(const Request& request, AdminBackend& backend) {
+  int count = kDefaultEventCount;
+  const std::string text = query_parameter(request, "n");
+  if (!text.empty()) {
+    const bool digits = text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
+    count = digits ? std::stoi(text) : 0;
+    if (count < 1 || count > kMaxEventCount) {
+      return error_response(request, http::status::bad_request,
+                            "n: must be a whole number from 1 to " +
+                                std::to_string(kMaxEventCount));
+    }
+  }
+  return json_response(request, http::status::ok, backend.events(count));
+}
+
+Response post_desired_state(const Request& request, AdminBackend& backend) {
+  if (request.body().empty()) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected a desired-state document");
+  }
+  auto result = backend.submit_desired_state(request.body());
+  if (!result) return backend_failure(request, result.status().with_context("desired state"));
+  if (!result->errors.empty()) {
+    return json_response(request, http::status::unprocessable_entity,
+                         {{"error", "invalid desired state"},
+                          {"errors", result->errors},
+                          {"generation", result->generation}});
+  }
+  return json_response(request, http::status::ok,
+                       {{"accepted", true}, {"generation", result->generation}});
+}
+
+const std::map<std::string, Route>& routes() {
+  static const std::map<std::string, Route> kRoutes = {
+      {"/v1/status", {http::verb::get, get_status}},
+      {"/v1/plan", {http::verb::get, get_plan}},
+      {"/v1/reconcile", {http::verb::post, post_reconcile}},
+      {"/v1/drain", {http::verb::post, post_drain}},
+      {"/v1/undrain", {http::verb::post, post_undrain}},
+      {"/v1/events", {http::verb::get, get_events}},
+      {"/v1/desired-state", {http::verb::post, post_desired_state}},
+  };
+  return kRoutes;
+}
+
+}  // namespace
+
+Response handle_admin_request(const Request& request, AdminBackend& backend) {
+  const std::string path = target_path(request);
+  const auto it = routes().find(path);
+  if (it == routes().end()) {
+    return error_response(request, http::status::not_found, "no such endpoint: " + path);
+  }
+  const Route& route = it->second;
+  if (request.method() != route.method) {
+    return method_not_allowed(request, std::string(http::to_string(route.method)));
+  }
+  return route.handle(request, backend);
+}
+
+}  // namespace pydio::agent::api

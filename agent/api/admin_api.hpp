@@ -1,0 +1,96 @@
+#pragma once
+// The admin API agentctl talks to, served on the root-only unix socket. This file maps HTTP to
+// the AdminBackend the daemon implements; it is pure routing, tested with a fake backend.
+//
+//   GET  /v1/status              200 status document (below)
+//   GET  /v1/plan                200 plan document (below); changes nothing
+//   POST /v1/reconcile           202 {"requested":true}: a pass starts soon; does not wait for it
+//   POST /v1/drain               body {"reason":"..."} (optional, may be empty) -> 200 {"draining":true}
+//   POST /v1/undrain             200 {"draining":false}
+//   GET  /v1/events?n=N          200 the last N events, oldest first (N 1..1000, default 20)
+//   POST /v1/desired-state       body: a desired-state document (JSON text)
+//                                200 {"accepted":true,"generation":N}
+//                                422 {"error":"invalid desired state","errors":["<path>: <what>",...]}
+// Errors: 400 bad request body or query, 404 unknown path, 405 wrong method (Allow header set),
+// 500 {"error": "..."} when the backend fails. Every error body is {"error": "...", ...}.
+//
+// JSON shapes the backend returns (field names are the contract with agentctl):
+//
+// status():
+//   {"node": "n1",                       // this node's name (LocalConfig::node_name)
+//    "version": "0.1.0",                 // optional: the daemon's version
+//    "generation": 3,                    // generation of the desired state in force, 0 if none
+//    "desiredError": null | "text",      // why the last pushed/loaded document was rejected,
+//                                        // one string, problems joined by "; "; null if it was valid
+//    "leader": {"isLeader": true, "holder": "n1", "term": 7,
+//               "error": null | "text"}, // e.g. "no database: connect 198.18.0.1:3306: refused"
+//    "draining": false, "drainReason": "", // drainReason empty unless draining
+//    "health": {"healthy": true, "reasons": []},
+//    "resources": [
+//      {"name": "data-brick",
+//       "state": "in-sync" | "changing" | "error" | "waiting" | "blocked",
+//                     // changing: actions planned or running; waiting: Plan::waiting_for set;
+//                     // blocked: a dependency is not in sync (or leader-only and not leader)
+//       "lastError": null | "mount /data: exit 32: ...",
+//       "lastChange": null | "2024-05-01T12:00:00Z",   // last time an action was applied
+//       "waitingFor": ""}]}                            // what it waits for / is blocked on
+//
+// plan():
+//   {"generation": 3,
+//    "resources": [
+//      {"name": "fuse-mount/pydio-data",
+//       "actions": [{"kind": "mount", "description": "mount 198.18.0.1:/pydio-data at /mnt/pydio-data",
+//                    "params": {...}}],
+//       "waitingFor": "",                // non-empty: nothing to do until this happens
+//       "error": null | "text"}]}        // observation failed
+//   Resources that are in sync may be listed with empty actions or left out.
+//
+// events(n): the last n events, oldest first:
+//   [{"time": "2024-05-01T12:00:00.123Z", "resource": "apache-vhost", "action": "reload apache2",
+//     "outcome": "ok" | "error", "durationMs": 42, "message": "" | "error text"}]
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/api/http_message.hpp"
+#include "common/status.hpp"
+
+namespace pydio::agent::api {
+
+inline constexpr int kDefaultEventCount = 20;
+inline constexpr int kMaxEventCount = 1000;
+
+// Outcome of pushing a desired-state document. Accepted when `errors` is empty.
+struct SubmitResult {
+  std::vector<std::string> errors;  // "<json path>: <what is wrong>", one per problem
+  std::int64_t generation = 0;      // generation now in force (the submitted one when accepted)
+};
+
+// Implemented by the daemon. Called on the admin server's io_context thread: status(), events()
+// and drain()/undrain() must answer from state the daemon already holds. plan() may observe the
+// host (it is what `agentctl plan` waits for), so the daemon should run the admin server on its
+// own io_context thread, separate from the health endpoint's.
+class AdminBackend {
+ public:
+  virtual ~AdminBackend() = default;
+  virtual nlohmann::json status() = 0;
+  virtual common::Expected<nlohmann::json> plan() = 0;
+  // Asks for a reconcile pass soon; returns at once.
+  virtual void request_reconcile() = 0;
+  // Persists the drain flag (it survives a restart). Idempotent.
+  virtual common::Status drain(const std::string& reason) = 0;
+  virtual common::Status undrain() = 0;
+  virtual nlohmann::json events(int count) = 0;
+  // Validates `document`; when valid (and newer than the one in force) stores it and makes it
+  // the desired state. An Expected error means the daemon failed (e.g. could not write its
+  // state dir); validation problems go into SubmitResult::errors.
+  virtual common::Expected<SubmitResult> submit_desired_state(const std::string& document) = 0;
+};
+
+// Pure routing: never throws for bad input (a backend exception is the server's 500).
+Response handle_admin_request(const Request& request, AdminBackend& backend);
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,177 @@
+#include "agent/api/admin_text.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+namespace pydio::agent::api {
+
+using nlohmann::json;
+
+namespace {
+
+// The string at `key`, or `fallback` when it is absent, null or empty.
+std::string text(const json& object, const char* key, const std::string& fallback = "") {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  if (it->is_string()) return it->get<std::string>().empty() ? fallback : it->get<std::string>();
+  return it->dump();
+}
+
+bool flag(const json& object, const char* key) {
+  if (!object.is_object()) return false;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& array_at(const json& object, const char* key) {
+  static const json kEmpty = json::array();
+  if (!object.is_object()) return kEmpty;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : kEmpty;
+}
+
+std::string join(const json& strings, const std::string& separator) {
+  std::string out;
+  for (const auto& item : strings) {
+    if (!out.empty()) out += separator;
+    out += item.is_string() ? item.get<std::string>() : item.dump();
+  }
+  return out;
+}
+
+// Left-aligned columns, two spaces apart; the last column is not padded.
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::ostringstream out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string format_status(const json& status) {
+  std::ostringstream out;
+  out << "node:       " << text(status, "node", "-") << "\n";
+
+  const json leader = status.is_object() ? status.value("leader", json::object()) : json::object();
+  out << "leader:     ";
+  const std::string holder = text(leader, "holder");
+  if (flag(leader, "isLeader")) {
+    out << "this node";
+  } else {
+    out << (holder.empty() ? "none" : holder);
+  }
+  if (leader.contains("term") && leader["term"].is_number()) out << ", term " << leader["term"];
+  if (const std::string error = text(leader, "error"); !error.empty()) out << " (" << error << ")";
+  out << "\n";
+
+  out << "desired:    ";
+  if (status.is_object() && status.contains("generation") && status["generation"].is_number() &&
+      status["generation"].get<long long>() > 0) {
+    out << "generation " << status["generation"];
+  } else {
+    out << "no valid desired state";
+  }
+  if (const std::string error = text(status, "desiredError"); !error.empty()) {
+    out << "; last document rejected: " << error;
+  }
+  out << "\n";
+
+  out << "draining:   ";
+  if (flag(status, "draining")) {
+    out << "yes";
+    if (const std::string reason = text(status, "drainReason"); !reason.empty()) {
+      out << " (" << reason << ")";
+    }
+  } else {
+    out << "no";
+  }
+  out << "\n";
+
+  const json health = status.is_object() ? status.value("health", json::object()) : json::object();
+  out << "health:     ";
+  if (flag(health, "healthy")) {
+    out << "healthy";
+  } else {
+    const std::string reasons = join(array_at(health, "reasons"), "; ");
+    out << "unhealthy" << (reasons.empty() ? "" : ": " + reasons);
+  }
+  out << "\n";
+
+  const json& resources = array_at(status, "resources");
+  if (resources.empty()) {
+    out << "\nno resources\n";
+    return out.str();
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "LAST-ERROR"}};
+  for (const auto& resource : resources) {
+    std::string detail = text(resource, "lastError");
+    if (detail.empty()) {
+      const std::string waiting = text(resource, "waitingFor");
+      detail = waiting.empty() ? "-" : "(waiting for " + waiting + ")";
+    }
+    rows.push_back({text(resource, "name", "-"), text(resource, "state", "-"), detail});
+  }
+  out << "\n" << table(rows);
+  return out.str();
+}
+
+std::string format_plan(const json& plan) {
+  std::ostringstream out;
+  std::size_t actions = 0;
+  for (const auto& resource : array_at(plan, "resources")) {
+    const std::string name = text(resource, "name", "-");
+    if (const std::string error = text(resource, "error"); !error.empty()) {
+      out << name << ": cannot observe: " << error << "\n";
+    }
+    if (const std::string waiting = text(resource, "waitingFor"); !waiting.empty()) {
+      out << name << ": waiting for " << waiting << "\n";
+    }
+    for (const auto& action : array_at(resource, "actions")) {
+      out << name << ": " << text(action, "description", text(action, "kind", "-")) << "\n";
+      ++actions;
+    }
+  }
+  if (actions == 0) out << "nothing to do\n";
+  return out.str();
+}
+
+std::string format_events(const json& events) {
+  if (!events.is_array() || events.empty()) return "no events\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"TIME", "RESOURCE", "ACTION", "OUTCOME", "DURATION", "MESSAGE"}};
+  for (const auto& event : events) {
+    std::string duration = "-";
+    if (event.is_object() && event.contains("durationMs") && event["durationMs"].is_number()) {
+      duration = event["durationMs"].dump() + "ms";
+    }
+    rows.push_back({text(event, "time", "-"), text(event, "resource", "-"),
+                    text(event, "action", "-"), text(event, "outcome", "-"), duration,
+                    text(event, "message", "")});
+  }
+  return table(rows);
+}
+
+std::string format_errors(const json& answer) {
+  std::string out;
+  for (const auto& error : array_at(answer, "errors")) {
+    out += (error.is_string() ? error.get<std::string>() : error.dump()) + "\n";
+  }
+  if (out.empty()) out = text(answer, "error", "rejected without a reason") + "\n";
+  return out;
+}
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,26 @@
+#pragma once
+// Human-readable renderings of the admin API's JSON documents (shapes in admin_api.hpp), as
+// agentctl prints them. Pure; tolerant of missing fields (printed as "-"), so an older daemon
+// still gets readable output.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace pydio::agent::api {
+
+// Node, leader and term, desired generation (with the rejection error if any), drain and
+// health, then a table NAME STATE LAST-ERROR.
+std::string format_status(const nlohmann::json& status);
+
+// One line per action "resource: description"; "resource: waiting for X" and
+// "resource: cannot observe: E" lines; "nothing to do" when no resource has an action.
+std::string format_plan(const nlohmann::json& plan);
+
+// One line per event: time, resource, action, outcome, duration, message.
+std::string format_events(const nlohmann::json& events);
+
+// Lines "<path>: <problem>" from a 422 answer of POST /v1/desired-state.
+std::string format_errors(const nlohmann::json& answer);
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,22 @@
+#pragma once
+// GET /health for load balancers (an ELB, HAProxy): answers from the verdict the health
+// monitor computed in the background, so it never waits on a mount, a process or the database.
+//   200 {"status":"ok","node":"n1"}
+//   503 {"status":"unhealthy","node":"n1","reasons":["draining","mount /mnt/pydio-data: hung"]}
+// HEAD is answered like GET without a body. Other paths: 404; other methods: 405.
+
+#include <string>
+
+#include "agent/api/http_message.hpp"
+#include "agent/health_view.hpp"
+
+namespace pydio::agent::api {
+
+inline constexpr const char* kHealthPath = "/health";
+
+// Pure. `draining` makes the node unhealthy with reason "draining" even when the verdict
+// (computed before the drain, perhaps) does not say so yet.
+Response handle_health_request(const Request& request, const HealthVerdict& verdict,
+                               bool draining, const std::string& node_name);
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,71 @@
+#include "agent/api/listener.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <spdlog/spdlog.h>
+
+#include "agent/api/session.hpp"
+
+namespace pydio::agent::api {
+
+namespace beast = boost::beast;
+
+namespace {
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+}  // namespace
+
+template <class Protocol>
+Listener<Protocol>::Listener(boost::asio::io_context& ioc, Acceptor&& acceptor,
+                             std::shared_ptr<const ServerOptions> options,
+                             std::string description)
+    : ioc_(ioc),
+      acceptor_(std::move(acceptor)),
+      retry_timer_(ioc),
+      options_(std::move(options)),
+      description_(std::move(description)) {}
+
+template <class Protocol>
+void Listener<Protocol>::run() {
+  accept();
+}
+
+template <class Protocol>
+void Listener<Protocol>::stop() {
+  // Closing from the io_context thread keeps the acceptor single-threaded.
+  boost::asio::post(ioc_, [self = this->shared_from_this()] {
+    beast::error_code ignored;
+    self->retry_timer_.cancel();
+    self->acceptor_.close(ignored);
+  });
+}
+
+template <class Protocol>
+void Listener<Protocol>::accept() {
+  // Each connection gets its own strand so its handlers never run concurrently.
+  acceptor_.async_accept(boost::asio::make_strand(ioc_),
+                         beast::bind_front_handler(&Listener::on_accept, this->shared_from_this()));
+}
+
+template <class Protocol>
+void Listener<Protocol>::on_accept(beast::error_code ec, typename Protocol::socket socket) {
+  if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    spdlog::warn("{}: accept: {}", description_, ec.message());
+    retry_timer_.expires_after(kAcceptRetryDelay);
+    retry_timer_.async_wait([self = this->shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec) self->accept();
+    });
+    return;
+  }
+  std::make_shared<Session<Protocol>>(std::move(socket), options_)->run();
+  accept();
+}
+
+template class Listener<boost::asio::ip::tcp>;
+template class Listener<boost::asio::local::stream_protocol>;
+
+}  // namespace pydio::agent::api

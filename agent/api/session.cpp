@@ -1,0 +1,149 @@
+#include "agent/api/session.hpp"
+
+#include <exception>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace pydio::agent::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+constexpr std::chrono::seconds kLingerTimeout{2};
+}  // namespace
+
+template <class Protocol>
+Session<Protocol>::Session(Socket&& socket, std::shared_ptr<const ServerOptions> options)
+    : stream_(std::move(socket)), options_(std::move(options)) {}
+
+template <class Protocol>
+void Session<Protocol>::run() {
+  // The socket's executor is a strand: start on it so every handler of this session is
+  // serialized even when several threads run the io_context.
+  boost::asio::dispatch(stream_.get_executor(),
+                        beast::bind_front_handler(&Session::read_request, this->shared_from_this()));
+}
+
+template <class Protocol>
+void Session<Protocol>::read_request() {
+  // A fresh parser per request: limits apply to each request, not to the connection.
+  parser_.emplace();
+  parser_->body_limit(options_->body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(options_->header_limit));
+  stream_.expires_after(options_->idle_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+}
+
+template <class Protocol>
+void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
+    close();
+    return;
+  }
+  // After a limit or parse error the stream position is unknown: answer, then close.
+  Request bare;
+  bare.version(11);
+  bare.keep_alive(false);
+  linger_ = true;
+  if (ec == http::error::body_limit) {
+    write_response(error_response(bare, http::status::payload_too_large,
+                                  "request body larger than " +
+                                      std::to_string(options_->body_limit) + " bytes"));
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    write_response(error_response(bare, http::status::request_header_fields_too_large,
+                                  "request header larger than " +
+                                      std::to_string(options_->header_limit) + " bytes"));
+    return;
+  }
+  if (ec) {
+    write_response(error_response(bare, http::status::bad_request, "bad request: " + ec.message()));
+    return;
+  }
+
+  Request request = parser_->release();
+  Response response;
+  try {
+    response = options_->handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("http {} {}: handler failed: {}", std::string(request.method_string()),
+                  std::string(request.target()), e.what());
+    response = error_response(request, http::status::internal_server_error,
+                              std::string("internal error: ") + e.what());
+  }
+  // The client's wish decides keep-alive unless the handler already asked to close.
+  if (!request.keep_alive()) response.keep_alive(false);
+  write_response(std::move(response));
+}
+
+template <class Protocol>
+void Session<Protocol>::write_response(Response response) {
+  response_ = std::move(response);
+  const bool close_after = response_.need_eof();
+  stream_.expires_after(options_->idle_timeout);
+  http::async_write(stream_, response_,
+                    beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+                                              close_after));
+}
+
+template <class Protocol>
+void Session<Protocol>::on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec) {
+    close();
+    return;
+  }
+  if (close_after) {
+    if (linger_) {
+      linger_then_close();
+    } else {
+      close();
+    }
+    return;
+  }
+  response_ = {};
+  read_request();
+}
+
+template <class Protocol>
+void Session<Protocol>::close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(Socket::shutdown_send, ignored);
+  stream_.socket().close(ignored);
+}
+
+template <class Protocol>
+void Session<Protocol>::linger_then_close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(Socket::shutdown_send, ignored);
+  stream_.expires_after(kLingerTimeout);
+  stream_.async_read_some(boost::asio::buffer(discard_),
+                          beast::bind_front_handler(&Session::on_linger_read,
+                                                    this->shared_from_this()));
+}
+
+template <class Protocol>
+void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec) {
+    close();
+    return;
+  }
+  stream_.async_read_some(boost::asio::buffer(discard_),
+                          beast::bind_front_handler(&Session::on_linger_read,
+                                                    this->shared_from_this()));
+}
+
+template class Session<boost::asio::ip::tcp>;
+template class Session<boost::asio::local::stream_protocol>;
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,56 @@
+#pragma once
+// One accepted HTTP/1.1 connection: reads requests (keep-alive), hands each to the handler and
+// writes its response. Each read and write runs under the idle timeout; a request over the
+// body or header limit is answered (413/431) and the connection closed; a malformed request
+// gets 400 and a close. The session owns itself through shared_ptr and ends when the
+// connection does. Instantiated for TCP and unix-domain stream sockets (session.cpp).
+
+#include <array>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include "agent/api/server_options.hpp"
+
+namespace pydio::agent::api {
+
+template <class Protocol>
+class Session : public std::enable_shared_from_this<Session<Protocol>> {
+ public:
+  using Stream = boost::beast::basic_stream<Protocol>;
+  using Socket = typename Stream::socket_type;
+
+  Session(Socket&& socket, std::shared_ptr<const ServerOptions> options);
+  // Starts reading the first request. The session keeps itself alive until the connection ends.
+  void run();
+
+ private:
+  void read_request();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void write_response(Response response);
+  void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void close();
+  // Closes after an error answer while the client may still be sending: stops sending, then
+  // discards what arrives until EOF or a short timeout, so closing with unread data does not
+  // reset the connection before the client has read the answer.
+  void linger_then_close();
+  void on_linger_read(boost::beast::error_code ec, std::size_t bytes);
+
+  Stream stream_;
+  std::shared_ptr<const ServerOptions> options_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Response response_;  // kept here until its asynchronous write completes
+  bool linger_ = false;  // the request was not read to its end: linger before closing
+  std::array<char, 4096> discard_{};
+};
+
+extern template class Session<boost::asio::ip::tcp>;
+extern template class Session<boost::asio::local::stream_protocol>;
+
+}  // namespace pydio::agent::api

@@ -1,0 +1,163 @@
+#include "agent/ctl/commands.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/api/admin_client.hpp"
+#include "agent/api/admin_text.hpp"
+#include "common/desired_state.hpp"
+#include "common/status.hpp"
+#include "version.hpp"
+
+namespace pydio::agent::ctl {
+
+using api::AdminClient;
+using api::AdminReply;
+using common::Expected;
+using common::Status;
+using nlohmann::json;
+
+namespace {
+
+// A version query must not hang `agentctl version` for the full default timeout.
+constexpr std::chrono::seconds kVersionTimeout{3};
+
+AdminClient client(const GlobalOptions& global) {
+  return AdminClient(global.socket_path, global.timeout);
+}
+
+// Prints why a call failed and returns the exit code for it.
+int report_failure(const AdminReply& reply) {
+  std::cerr << reply.error << "\n";
+  return reply.kind == AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
+}
+
+Expected<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::error("cannot read " + path + ": read error");
+  return text.str();
+}
+
+// Validates the document at `path`, printing problems to stderr. Returns the text when valid.
+Expected<std::string> read_valid_document(const std::string& path, std::int64_t* generation) {
+  auto text = read_file(path);
+  if (!text) return text.status();
+  const common::ValidationResult result = common::parse_desired_state(*text);
+  if (!result.errors.empty()) {
+    for (const auto& error : result.errors) std::cerr << error << "\n";
+    return Status::error(path + ": " + std::to_string(result.errors.size()) +
+                         (result.errors.size() == 1 ? " problem" : " problems"));
+  }
+  if (generation != nullptr) *generation = result.state->generation;
+  return text;
+}
+
+}  // namespace
+
+int run_status(const GlobalOptions& global, OutputFormat format) {
+  const AdminReply reply = client(global).get("/v1/status");
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << (format == OutputFormat::kJson ? reply.body.dump(2) + "\n"
+                                              : api::format_status(reply.body));
+  return kExitOk;
+}
+
+int run_plan(const GlobalOptions& global, OutputFormat format) {
+  const AdminReply reply = client(global).get("/v1/plan");
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << (format == OutputFormat::kJson ? reply.body.dump(2) + "\n"
+                                              : api::format_plan(reply.body));
+  return kExitOk;
+}
+
+int run_reconcile(const GlobalOptions& global) {
+  const AdminReply reply = client(global).post("/v1/reconcile", "");
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "reconcile pass requested\n";
+  return kExitOk;
+}
+
+int run_drain(const GlobalOptions& global, const std::string& reason) {
+  const AdminReply reply = client(global).post("/v1/drain", json{{"reason", reason}}.dump());
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "draining" << (reason.empty() ? "" : " (" + reason + ")")
+            << ": health answers 503 and check.txt is removed\n";
+  return kExitOk;
+}
+
+int run_undrain(const GlobalOptions& global) {
+  const AdminReply reply = client(global).post("/v1/undrain", "");
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "not draining: health follows the node's checks again\n";
+  return kExitOk;
+}
+
+int run_events(const GlobalOptions& global, int count, OutputFormat format) {
+  const AdminReply reply = client(global).get("/v1/events?n=" + std::to_string(count));
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << (format == OutputFormat::kJson ? reply.body.dump(2) + "\n"
+                                              : api::format_events(reply.body));
+  return kExitOk;
+}
+
+int run_init(const GlobalOptions& global, const std::string& spec_path) {
+  // Validate here first: an invalid spec is reported the same way as by `validate` and never
+  // reaches the daemon.
+  auto document = read_valid_document(spec_path, nullptr);
+  if (!document) {
+    std::cerr << "init: " << document.status().message() << "; nothing sent\n";
+    return kExitFailed;
+  }
+  const AdminReply reply = client(global).post("/v1/desired-state", *document);
+  if (reply.kind == AdminReply::Kind::kRefused && reply.status_code == 422) {
+    std::cerr << api::format_errors(reply.body);
+    std::cerr << "init: pydio-agentd rejected " << spec_path << "\n";
+    return kExitFailed;
+  }
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "accepted: generation " << reply.body.value("generation", json(0)).dump()
+            << " is now the desired state\n";
+  return kExitOk;
+}
+
+int run_validate(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    std::cerr << "validate: " << text.status().message() << "\n";
+    return kExitFailed;
+  }
+  const common::ValidationResult result = common::parse_desired_state(*text);
+  if (!result.errors.empty()) {
+    for (const auto& error : result.errors) std::cerr << error << "\n";
+    return kExitFailed;
+  }
+  const auto& state = *result.state;
+  // Fixed wording (no singular forms) so scripts can match it.
+  std::cout << "valid: generation " << state.generation << ", " << state.nodes.size()
+            << " nodes, " << state.volumes.size() << " volumes\n";
+  return kExitOk;
+}
+
+int run_version(const GlobalOptions& global) {
+  std::cout << "agentctl " << common::kVersion << "\n";
+  const AdminReply reply =
+      AdminClient(global.socket_path, std::min<std::chrono::milliseconds>(global.timeout,
+                                                                          kVersionTimeout))
+          .get("/v1/status");
+  if (reply.ok()) {
+    std::cout << "pydio-agentd " << reply.body.value("version", std::string("unknown")) << "\n";
+  } else {
+    std::cout << "pydio-agentd: " << reply.error << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace pydio::agent::ctl

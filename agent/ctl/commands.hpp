@@ -1,0 +1,33 @@
+#pragma once
+// agentctl's subcommands. Each returns the process exit code:
+//   0 success; 1 refused (invalid document, daemon said no, bad file); 2 the daemon could not be
+//   reached (not running, no answer in time). Results go to stdout, problems to stderr.
+
+#include <chrono>
+#include <string>
+
+namespace pydio::agent::ctl {
+
+enum class OutputFormat { kText, kJson };
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUnreachable = 2;
+
+struct GlobalOptions {
+  std::string socket_path;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+int run_status(const GlobalOptions& global, OutputFormat format);
+int run_plan(const GlobalOptions& global, OutputFormat format);
+int run_reconcile(const GlobalOptions& global);
+int run_drain(const GlobalOptions& global, const std::string& reason);
+int run_undrain(const GlobalOptions& global);
+int run_events(const GlobalOptions& global, int count, OutputFormat format);
+int run_init(const GlobalOptions& global, const std::string& spec_path);
+// Works offline: never talks to the daemon.
+int run_validate(const std::string& path);
+int run_version(const GlobalOptions& global);
+
+}  // namespace pydio::agent::ctl

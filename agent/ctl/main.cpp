@@ -1,0 +1,128 @@
+// agentctl: the operator's command line for pydio-agentd. Talks to the daemon's admin API over
+// its root-only unix socket (agent/api/admin_api.hpp); `validate` works offline.
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/ctl/commands.hpp"
+#include "common/local_config.hpp"
+
+namespace {
+
+using pydio::agent::ctl::GlobalOptions;
+using pydio::agent::ctl::OutputFormat;
+
+constexpr const char* kSocketEnv = "PYDIO_AGENT_SOCKET";
+
+// The admin socket, by precedence: --socket, $PYDIO_AGENT_SOCKET, admin_socket in the local
+// config file (when it exists), the built-in default.
+std::string resolve_socket(const std::string& flag, const std::string& config_path) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv(kSocketEnv); env != nullptr && *env != '\0') return env;
+  struct stat st {};
+  if (::stat(config_path.c_str(), &st) == 0) {
+    auto config = pydio::common::load_local_config(config_path);
+    if (config) return config->admin_socket;
+    std::cerr << "warning: " << config.status().message() << "; using the default socket\n";
+  }
+  return pydio::common::LocalConfig{}.admin_socket;
+}
+
+OutputFormat parse_format(const std::string& text) {
+  return text == "json" ? OutputFormat::kJson : OutputFormat::kText;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace ctl = pydio::agent::ctl;
+  CLI::App app{"agentctl: control and inspect pydio-agentd on this node"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit status: 0 success; 1 refused or invalid (the reason is printed); 2 pydio-agentd "
+      "could not be reached.");
+
+  std::string socket_flag;
+  std::string config_path = pydio::common::kDefaultConfigPath;
+  int timeout_seconds = 30;
+  app.add_option("--socket", socket_flag,
+                 "admin socket of pydio-agentd (default: $PYDIO_AGENT_SOCKET, else admin_socket "
+                 "from the local config, else /run/pydio-agent/admin.sock)");
+  app.add_option("--config", config_path, "local config file to read the socket path from")
+      ->capture_default_str();
+  app.add_option("--timeout", timeout_seconds, "seconds to wait for the daemon's answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+
+  std::string status_format = "table";
+  auto* status = app.add_subcommand("status", "node, leader, desired generation, resources");
+  status->add_option("-o,--output", status_format, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  std::string plan_format = "text";
+  auto* plan = app.add_subcommand("plan", "what the next pass would do (changes nothing)");
+  plan->add_option("-o,--output", plan_format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  auto* reconcile = app.add_subcommand("reconcile", "ask for a reconcile pass now");
+
+  std::string drain_reason;
+  auto* drain = app.add_subcommand("drain", "take this node out of the balancer (health 503)");
+  drain->add_option("--reason", drain_reason, "why, shown in status");
+
+  auto* undrain = app.add_subcommand("undrain", "put this node back into the balancer");
+
+  int event_count = 20;
+  std::string events_format = "text";
+  auto* events = app.add_subcommand("events", "the last actions the agent took");
+  events->add_option("-n", event_count, "how many events")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  events->add_option("-o,--output", events_format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  std::string spec_path;
+  auto* init = app.add_subcommand("init", "validate a cluster spec and make it the desired state");
+  init->add_option("--spec", spec_path, "desired-state document (JSON)")->required();
+
+  std::string validate_path;
+  auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
+  validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
+
+  auto* version = app.add_subcommand("version", "versions of agentctl and the running daemon");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return ctl::kExitFailed;
+  }
+
+  if (validate->parsed()) return ctl::run_validate(validate_path);
+
+  GlobalOptions global;
+  global.socket_path = resolve_socket(socket_flag, config_path);
+  global.timeout = std::chrono::seconds(timeout_seconds);
+
+  if (status->parsed()) return ctl::run_status(global, parse_format(status_format));
+  if (plan->parsed()) return ctl::run_plan(global, parse_format(plan_format));
+  if (reconcile->parsed()) return ctl::run_reconcile(global);
+  if (drain->parsed()) return ctl::run_drain(global, drain_reason);
+  if (undrain->parsed()) return ctl::run_undrain(global);
+  if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
+  if (init->parsed()) return ctl::run_init(global, spec_path);
+  if (version->parsed()) return ctl::run_version(global);
+  return ctl::kExitFailed;
+}
