@@ -1,0 +1,220 @@
+#include "sim_cluster.hpp"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace pydio::test {
+
+std::string harness_path() { return PYDIO_HARNESS; }
+std::string agentd_path() { return PYDIO_AGENTD; }
+std::string agentctl_path() { return PYDIO_AGENTCTL; }
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(250ms);
+  }
+  return condition();
+}
+
+SimNode::SimNode(std::string run_dir, std::string name, int index)
+    : run_dir_(std::move(run_dir)), name_(std::move(name)), index_(index) {}
+
+common::RunResult SimNode::exec(const std::vector<std::string>& argv,
+                                std::chrono::milliseconds timeout, const std::string& stdin_data) {
+  std::vector<std::string> full = {harness_path(), "exec", run_dir_, name_, "--"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  common::Command command(full, timeout);
+  command.stdin_data = stdin_data;
+  return runner_.run(command);
+}
+
+std::string SimNode::must(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  common::RunResult result = exec(argv, timeout);
+  INFO(name_ << ": " << result.describe_failure(argv));
+  REQUIRE(result.succeeded());
+  return result.out;
+}
+
+std::string SimNode::create_loop_device(int size_mb) {
+  common::RunResult result = runner_.run(common::Command(
+      {harness_path(), "loopdev", run_dir_, name_, std::to_string(size_mb)}, 60s));
+  INFO(result.describe_failure({"simnode", "loopdev"}));
+  REQUIRE(result.succeeded());
+  std::string device = result.out;
+  while (!device.empty() && (device.back() == '\n' || device.back() == ' ')) device.pop_back();
+  return device;
+}
+
+void SimNode::write_file(const std::string& path, const std::string& content) {
+  common::RunResult result = exec({"tee", path}, 30s, content);
+  INFO(name_ << ": write " << path << ": " << result.describe_failure({"tee", path}));
+  REQUIRE(result.succeeded());
+}
+
+bool SimNode::file_exists(const std::string& path) {
+  return exec({"test", "-e", path}, 30s).exit_code == 0;
+}
+
+std::string SimNode::read_file(const std::string& path) {
+  common::RunResult result = exec({"cat", path}, 30s);
+  return result.succeeded() ? result.out : std::string();
+}
+
+int SimNode::start_agent() {
+  nlohmann::json config = {{"nodeName", name_},
+                           {"address", address()},
+                           {"healthListen", address() + ":8480"},
+                           {"services", "direct"},
+                           {"passIntervalSeconds", 30},
+                           {"leaseSeconds", 10}};
+  must({"mkdir", "-p", "/etc/pydio-agent"});
+  write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
+  std::vector<std::string> argv = {harness_path(), "exec", run_dir_, name_, "--",
+                                   agentd_path(), "--config", "/etc/pydio-agent/agent.json",
+                                   "--log-level", "debug"};
+  auto pid = runner_.spawn_detached(argv, run_dir_ + "/" + name_ + "-agent.log");
+  REQUIRE(pid.has_value());
+  agent_pid_ = *pid;
+  return agent_pid_;
+}
+
+bool SimNode::agent_alive() const {
+  if (agent_pid_ <= 0) return false;
+  // A zombie still answers kill(0); its state in /proc says it has exited.
+  std::ifstream stat("/proc/" + std::to_string(agent_pid_) + "/stat");
+  std::string pid, comm, state;
+  if (!(stat >> pid >> comm >> state)) return false;
+  return state != "Z" && state != "X";
+}
+
+void SimNode::stop_agent(int signal_number) {
+  if (agent_pid_ <= 0) return;
+  ::kill(agent_pid_, signal_number);
+  bool gone = eventually([&] { return !agent_alive(); }, 60s);
+  if (!gone) {
+    ::kill(agent_pid_, SIGKILL);
+    eventually([&] { return !agent_alive(); }, 20s);
+  }
+  agent_pid_ = -1;
+}
+
+bool SimNode::wait_agent_ready() {
+  return eventually([&] { return agentctl({"version"}, 10s).succeeded() && agent_alive(); }, 60s);
+}
+
+common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
+                                    std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {agentctl_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return exec(argv, timeout);
+}
+
+nlohmann::json SimNode::status() {
+  common::RunResult result = agentctl({"status", "-o", "json"}, 30s);
+  if (!result.succeeded()) return nullptr;
+  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
+}
+
+std::string SimNode::resource_state(const std::string& resource) {
+  nlohmann::json s = status();
+  if (!s.is_object() || !s.contains("resources")) return "";
+  for (const auto& r : s["resources"])
+    if (r.value("name", "") == resource) return r.value("state", "");
+  return "";
+}
+
+std::pair<int, std::string> SimNode::http_get(const std::string& url) {
+  common::RunResult result =
+      exec({"curl", "-s", "-m", "10", "-o", "-", "-w", "\n%{http_code}", url}, 20s);
+  auto newline = result.out.rfind('\n');
+  if (newline == std::string::npos) return {0, ""};
+  int code = std::atoi(result.out.c_str() + newline + 1);
+  return {code, result.out.substr(0, newline)};
+}
+
+std::map<std::string, int> SimNode::fuse_mounts() {
+  std::map<std::string, int> mounts;
+  std::istringstream in(read_file("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, target, field;
+    fields >> id >> parent >> devno >> root >> target;
+    while (fields >> field && field != "-") {
+    }
+    std::string fstype;
+    fields >> fstype;
+    if (fstype == "fuse.glusterfs") mounts[target] = std::atoi(id.c_str());
+  }
+  return mounts;
+}
+
+SimCluster::SimCluster() {
+  char dir_template[] = "/tmp/pydio-sim-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  run_dir_ = dir_template;
+  ::setenv("SIMNODE_OWNER_PID", std::to_string(::getpid()).c_str(), 1);
+}
+
+SimCluster::~SimCluster() {
+  for (auto& node : nodes_) node->stop_agent(SIGTERM);
+  common::SystemRunner runner;
+  common::RunResult destroyed =
+      runner.run(common::Command({harness_path(), "destroy", run_dir_}, 300s));
+  if (!destroyed.succeeded())
+    std::fprintf(stderr, "simnode destroy %s: %s\n", run_dir_.c_str(),
+                 destroyed.describe_failure({"simnode", "destroy"}).c_str());
+}
+
+SimNode& SimCluster::add_node(const std::string& name, int index) {
+  common::SystemRunner runner;
+  common::RunResult created =
+      runner.run(common::Command({harness_path(), "create", run_dir_, name, std::to_string(index)}, 120s));
+  INFO(created.describe_failure({"simnode", "create"}));
+  REQUIRE(created.succeeded());
+  nodes_.push_back(std::make_unique<SimNode>(run_dir_, name, index));
+  return *nodes_.back();
+}
+
+nlohmann::json single_node_spec(const SimNode& node, const std::string& device, int generation) {
+  return {
+      {"apiVersion", "pydio-agent/v1"},
+      {"generation", generation},
+      {"cluster", {{"name", "pydio"}}},
+      {"nodes",
+       {{{"name", node.name()},
+         {"address", node.address()},
+         {"roles", {"storage", "compute", "db"}},
+         {"bricks",
+          {{{"name", "data"}, {"device", device}, {"mountpoint", "/srv/pydio"}, {"filesystem", "xfs"}},
+           {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}}}}}},
+      {"volumes",
+       {{{"name", "pydio-data"}, {"replica", 1}, {"brick", "data"}, {"mountpoint", "/mnt/pydio-data"}},
+        {{"name", "pydio-config"},
+         {"replica", 1},
+         {"brick", "config"},
+         {"mountpoint", "/mnt/pydio-config"}}}},
+      {"web",
+       {{"docroot", "/var/www/pydio"},
+        {"alias", "/pydio"},
+        {"healthFile", "check.txt"},
+        {"user", "www-data"},
+        {"group", "www-data"},
+        {"publicUrl", "http://" + node.address() + "/pydio"}}},
+      {"database",
+       {{"host", node.address()},
+        {"name", "pydio"},
+        {"user", "pydio"},
+        {"allowedHosts", {"198.18.0.%"}}}}};
+}
+
+}  // namespace pydio::test
