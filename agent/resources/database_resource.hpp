@@ -1,0 +1,57 @@
+#pragma once
+// Resource "database" (leader only): the Pydio database exists (CREATE DATABASE IF NOT EXISTS)
+// and its user DatabaseSpec::user exists for exactly the desired allowedHosts patterns, with
+// Secrets::db_password, holding ALL PRIVILEGES on that database only: nothing on *.*, no GRANT
+// OPTION (see mysql_account.hpp). The user on a host pattern no longer allowed is dropped.
+//
+// Admin connection: on a node with role db, root over the local unix socket (unix_socket
+// authentication, the agent runs as OS root); on any other node, TCP to database.host:port
+// with the remote admin credentials given at construction (none: observe fails, saying so).
+
+#include <optional>
+#include <string>
+
+#include "agent/mysql_account.hpp"
+#include "agent/resource.hpp"
+
+namespace pydio::agent {
+
+struct MysqlCredentials {
+  std::string user;
+  std::string password;
+};
+
+struct DatabaseObservation {
+  bool database_exists = false;
+  AccountObservation user;
+};
+
+struct DatabaseDesired {
+  std::string database;
+  AccountSpec user;  // privileges {"ALL PRIVILEGES"} on database
+  bool password_set = false;
+};
+
+DatabaseDesired desired_database(const PassContext& ctx);
+// Pure. Actions (kind): create-database, then the account actions of plan_account().
+Plan plan_database(const DatabaseDesired& desired, const DatabaseObservation& observed);
+
+class DatabaseResource : public Resource {
+ public:
+  explicit DatabaseResource(std::optional<MysqlCredentials> remote_admin = std::nullopt)
+      : remote_admin_(std::move(remote_admin)) {}
+
+  std::string name() const override { return "database"; }
+  // The local server on a db node. On other nodes "db-server" does not apply there, and
+  // the reconciler must treat a dependency that does not apply to the node as satisfied.
+  std::vector<std::string> depends_on() const override { return {"db-server"}; }
+  bool leader_only() const override { return true; }
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  std::optional<MysqlCredentials> remote_admin_;
+};
+
+}  // namespace pydio::agent

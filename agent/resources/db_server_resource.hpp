@@ -1,0 +1,75 @@
+#pragma once
+// Resource "db-server" (nodes with role db): MariaDB running and listening on the node's
+// private address only, plus the agents' own lease schema (database pydio_agent, table
+// leader_lease) and lease user pydio_agent@<each allowed host> with Secrets::lease_password
+// and privileges on pydio_agent.* only.
+//
+// Direct mode (no systemd): the agent owns <state_dir>/mariadb.cnf (the only option file
+// mariadbd is started with: datadir, socket, pid-file, bind-address, port, user=mysql,
+// log-error, skip-name-resolve), initializes an EMPTY datadir with mariadb-install-db (a
+// non-empty datadir without system tables is refused, never touched), starts mariadbd through
+// Services and waits (bounded) until it accepts connections on the socket.
+// systemd mode: the agent owns /etc/mysql/mariadb.conf.d/60-pydio-agent.cnf (bind-address,
+// port, skip-name-resolve) and starts/restarts the `mariadb` unit.
+// A config change on a running server restarts it (bind-address needs a restart).
+// The admin connection is root over the unix socket (unix_socket authentication).
+
+#include <optional>
+#include <string>
+
+#include "agent/mysql_account.hpp"
+#include "agent/resource.hpp"
+
+namespace pydio::agent {
+
+inline constexpr const char* kSystemdMariadbConfig = "/etc/mysql/mariadb.conf.d/60-pydio-agent.cnf";
+
+// What the plan compares against (derived from the pass context by desired_db_server()).
+struct DbServerDesired {
+  bool systemd = false;
+  std::string config_path;
+  std::string config;       // full file content
+  std::string datadir;
+  std::string bind_address;
+  int port = 3306;
+  AccountSpec lease_user;   // hosts = desired database.allowed_hosts
+  bool lease_password_set = false;
+};
+
+struct DbServerObservation {
+  std::optional<std::string> config;  // current file content; nullopt when missing
+  bool datadir_initialized = false;   // <datadir>/mysql exists
+  bool datadir_empty = true;          // nothing in it but lost+found (or it does not exist)
+  bool running = false;               // the service's process is alive
+  bool accepting = false;             // the admin connection over the socket worked
+  std::string connect_error;          // why it did not, when running
+  std::string bind_address;           // @@bind_address, when accepting
+  int port = 0;                       // @@port, when accepting
+  bool lease_table_present = false;   // pydio_agent.leader_lease exists
+  AccountObservation lease_user;      // when accepting
+};
+
+// Option files, pure.
+std::string render_direct_mariadb_config(const common::LocalConfig& local,
+                                         const std::string& bind_address, int port);
+std::string render_systemd_mariadb_config(const std::string& bind_address, int port);
+
+DbServerDesired desired_db_server(const PassContext& ctx, bool systemd);
+// Pure. Actions (kind): write-config, init-datadir, start-server, restart-server,
+// ensure-lease-schema, and the account actions of plan_account() for the lease user.
+common::Expected<Plan> plan_db_server(const DbServerDesired& desired,
+                                      const DbServerObservation& observed);
+
+class DbServerResource : public Resource {
+ public:
+  std::string name() const override { return "db-server"; }
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+
+  // Reads the host; changes nothing. Public for tests and diagnostics.
+  static common::Expected<DbServerObservation> observe(const PassContext& ctx,
+                                                       const DbServerDesired& desired);
+};
+
+}  // namespace pydio::agent
