@@ -58,8 +58,13 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
     verdict.reasons.push_back(inputs.desired_error.empty()
                                   ? "no desired state yet (run agentctl init or join)"
                                   : "no valid desired state: " + inputs.desired_error);
-  } else if (!inputs.desired->find_node(inputs.node_name)) {
-    verdict.reasons.push_back("node " + inputs.node_name + " is not in the desired state");
+  } else {
+    if (!inputs.desired->find_node(inputs.node_name))
+      verdict.reasons.push_back("node " + inputs.node_name + " is not in the desired state");
+    if (!inputs.desired_error.empty())
+      verdict.warnings.push_back("desired state rejected, generation " +
+                                 std::to_string(inputs.desired->generation) +
+                                 " stays in force: " + inputs.desired_error);
   }
   if (inputs.draining)
     verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
@@ -184,7 +189,8 @@ void HealthMonitor::check_now() {
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    changed = next.healthy != verdict_.healthy || next.reasons != verdict_.reasons;
+    changed = next.healthy != verdict_.healthy || next.reasons != verdict_.reasons ||
+              next.warnings != verdict_.warnings;
     for (const auto& probe : mounts) {
       auto& previous = probes_[probe.mountpoint];
       changed = changed || previous.health != probe.health;

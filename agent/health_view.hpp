@@ -27,6 +27,9 @@ struct MountProbe {
 struct HealthVerdict {
   bool healthy = false;
   std::vector<std::string> reasons;  // empty when healthy, e.g. "draining", "mount /mnt/x: hung"
+  // Problems that do not stop this node serving, e.g. a rejected desired-state document (the
+  // previous one stays in force; failing every node over a bad push would take the site down).
+  std::vector<std::string> warnings;
   std::chrono::system_clock::time_point computed_at;
 };
 

@@ -68,12 +68,12 @@ std::string SimNode::read_file(const std::string& path) {
   return result.succeeded() ? result.out : std::string();
 }
 
-int SimNode::start_agent() {
+int SimNode::start_agent(int pass_interval_seconds) {
   nlohmann::json config = {{"nodeName", name_},
                            {"address", address()},
                            {"healthListen", address() + ":8480"},
                            {"services", "direct"},
-                           {"passIntervalSeconds", 30},
+                           {"passIntervalSeconds", pass_interval_seconds},
                            {"leaseSeconds", 10}};
   must({"mkdir", "-p", "/etc/pydio-agent"});
   write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
@@ -215,6 +215,38 @@ nlohmann::json single_node_spec(const SimNode& node, const std::string& device, 
         {"name", "pydio"},
         {"user", "pydio"},
         {"allowedHosts", {"198.18.0.%"}}}}};
+}
+
+std::pair<int, std::string> health_of(SimNode& node) {
+  return node.http_get("http://" + node.address() + ":8480/health");
+}
+
+SimNode& bring_up_healthy_single_node(SimCluster& cluster) {
+  SimNode& node = cluster.add_node("node1", 1);
+  const std::string device = node.create_loop_device(400);
+  node.start_agent();
+  REQUIRE(node.wait_agent_ready());
+  const std::string spec_path = cluster.run_dir() + "/spec.json";
+  std::ofstream(spec_path) << single_node_spec(node, device).dump(2);
+  auto init = node.agentctl({"init", "--spec", spec_path});
+  INFO(init.out << init.err);
+  REQUIRE(init.succeeded());
+  bool healthy = eventually([&] { return health_of(node).first == 200; }, std::chrono::seconds(240));
+  INFO("status: " << node.agentctl({"status"}).out);
+  REQUIRE(healthy);
+  return node;
+}
+
+bool has_event(SimNode& node, const std::string& resource, const std::string& text) {
+  common::RunResult events = node.agentctl({"events", "-n", "200", "-o", "json"}, 30s);
+  if (!events.succeeded()) return false;
+  auto parsed = nlohmann::json::parse(events.out, nullptr, false);
+  if (!parsed.is_array()) return false;
+  for (const auto& event : parsed)
+    if (event.value("resource", "") == resource &&
+        event.value("action", "").find(text) != std::string::npos && event.value("outcome", "") == "ok")
+      return true;
+  return false;
 }
 
 }  // namespace pydio::test

@@ -44,7 +44,7 @@ class SimNode {
   std::string read_file(const std::string& path);
 
   // Writes /etc/pydio-agent/agent.json and starts pydio-agentd in the node. Returns its PID.
-  int start_agent();
+  int start_agent(int pass_interval_seconds = 10);
   // Signals the agent by PID and waits for it to be gone.
   void stop_agent(int signal_number);
   int agent_pid() const { return agent_pid_; }
@@ -87,6 +87,14 @@ class SimCluster {
 // The one-node tutorial layout: roles storage+compute+db, XFS data brick on `device` mounted at
 // /srv/pydio, config brick directory on it, volumes pydio-data and pydio-config (replica 1).
 nlohmann::json single_node_spec(const SimNode& node, const std::string& device, int generation = 1);
+
+// Creates node1, an empty loop disk, starts the agent, runs `agentctl init` with
+// single_node_spec() and waits until GET /health answers 200. REQUIREs every step.
+SimNode& bring_up_healthy_single_node(SimCluster& cluster);
+// GET /health of a node: {code, body}.
+std::pair<int, std::string> health_of(SimNode& node);
+// True when `agentctl events` lists an event of `resource` whose action contains `text`.
+bool has_event(SimNode& node, const std::string& resource, const std::string& text);
 
 std::string harness_path();
 std::string agentd_path();

@@ -52,6 +52,13 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
     CHECK_FALSE(v.healthy);
     CHECK(v.reasons[0] == "no valid desired state: volumes[0].replica: must be at least 1");
   }
+  SECTION("a rejected document is a warning, not a reason: the old one is in force") {
+    inputs.desired_error = "volumes[0].replica: must be at least 1";
+    HealthVerdict v = decide_health(inputs, mounts, true, "");
+    CHECK(v.healthy);
+    REQUIRE(v.warnings.size() == 1);
+    CHECK_THAT(v.warnings[0], Catch::Contains("volumes[0].replica"));
+  }
   SECTION("a storage-only node does not need mounts or Apache") {
     mounts[0].health = MountHealth::kNotMounted;
     CHECK(decide_health(inputs, mounts, false, "refused").healthy);
