@@ -205,7 +205,8 @@ RunResult SystemRunner::run(const Command& command) {
 }
 
 Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_in,
-                                           const std::string& log_path) {
+                                           const std::string& log_path,
+                                           const std::map<std::string, std::string>& extra_env) {
   if (argv_in.empty()) return Status::error("spawn: empty argv");
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0)
@@ -218,7 +219,7 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
     return Status::error("spawn " + argv_in[0] + ": " + strerror(errno));
   }
   std::vector<std::string> argv_strings = argv_in;
-  std::vector<std::string> env_strings = build_environment({});
+  std::vector<std::string> env_strings = build_environment(extra_env);
   std::vector<char*> argv = as_c_array(argv_strings);
   std::vector<char*> envp = as_c_array(env_strings);
 

@@ -48,16 +48,18 @@ class ProcessRunner {
 
   // Starts a long-running service in its own session with stdin from /dev/null and
   // stdout/stderr appended to log_path, and does not wait for it. Returns its PID.
+  // extra_env is added to the agent's environment, as Command::extra_env is.
   virtual Expected<int> spawn_detached(const std::vector<std::string>& argv,
-                                       const std::string& log_path) = 0;
+                                       const std::string& log_path,
+                                       const std::map<std::string, std::string>& extra_env = {}) = 0;
 };
 
 // The real implementation (fork/exec).
 class SystemRunner : public ProcessRunner {
  public:
   RunResult run(const Command& command) override;
-  Expected<int> spawn_detached(const std::vector<std::string>& argv,
-                               const std::string& log_path) override;
+  Expected<int> spawn_detached(const std::vector<std::string>& argv, const std::string& log_path,
+                               const std::map<std::string, std::string>& extra_env = {}) override;
 };
 
 // Convenience: runs the command and turns a failure into a Status naming the command.
