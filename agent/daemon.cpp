@@ -337,10 +337,12 @@ nlohmann::json Daemon::status() {
     }
   }
   out["leader"] = leader;
+  out["processesStarted"] = common::processes_started();
   out["draining"] = drain_.draining();
   out["drainReason"] = drain_.reason();
   HealthVerdict verdict = health_.verdict();
-  out["health"] = {{"healthy", verdict.healthy}, {"reasons", verdict.reasons}};
+  out["health"] = {
+      {"healthy", verdict.healthy}, {"reasons", verdict.reasons}, {"warnings", verdict.warnings}};
   out["resources"] = nlohmann::json::array();
   if (auto r = reconciler()) {
     for (const auto& resource : r->statuses()) {

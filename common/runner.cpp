@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -23,6 +24,8 @@ constexpr std::chrono::milliseconds kDrainAfterExit{50};
 constexpr std::chrono::milliseconds kKillGrace{2000};
 
 using Clock = std::chrono::steady_clock;
+
+std::atomic<std::uint64_t> started_processes{0};
 
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
@@ -126,6 +129,7 @@ RunResult SystemRunner::run(const Command& command) {
   std::vector<char*> argv = as_c_array(argv_strings);
   std::vector<char*> envp = as_c_array(env_strings);
 
+  started_processes.fetch_add(1, std::memory_order_relaxed);
   pid_t pid = fork();
   if (pid < 0) {
     result.exit_code = 127;
@@ -223,6 +227,7 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
   std::vector<char*> argv = as_c_array(argv_strings);
   std::vector<char*> envp = as_c_array(env_strings);
 
+  started_processes.fetch_add(1, std::memory_order_relaxed);
   pid_t child = fork();
   if (child < 0) {
     close(log_fd);
@@ -257,6 +262,8 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
     return Status::error("spawn " + argv_in[0] + ": fork failed");
   return static_cast<int>(grandchild);
 }
+
+std::uint64_t processes_started() { return started_processes.load(std::memory_order_relaxed); }
 
 Status run_checked(ProcessRunner& runner, const Command& command) {
   RunResult result = runner.run(command);

@@ -3,6 +3,7 @@
 // output and the exit status. This is the only code that forks.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -61,6 +62,10 @@ class SystemRunner : public ProcessRunner {
   Expected<int> spawn_detached(const std::vector<std::string>& argv, const std::string& log_path,
                                const std::map<std::string, std::string>& extra_env = {}) override;
 };
+
+// Processes this agent process has started through any SystemRunner (run + spawn_detached),
+// for the idle-cost figures in status and the benchmarks.
+std::uint64_t processes_started();
 
 // Convenience: runs the command and turns a failure into a Status naming the command.
 Status run_checked(ProcessRunner& runner, const Command& command);
