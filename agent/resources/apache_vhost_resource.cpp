@@ -189,7 +189,7 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) {
   if (ctx.services == nullptr || ctx.local == nullptr) {
     return Status::error("apache-vhost: pass context lacks services or local config");
   }
-  auto text = vhost_text(ctx.desired->web);
+  auto text = render_(ctx.desired->web);
   if (!text) return text.status().with_context("render vhost");
   VhostWant want{*text, vhost_paths(ctx.local->apache_config_dir),
                  trim_trailing_slashes(ctx.desired->web.docroot)};
@@ -222,7 +222,7 @@ Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) 
     return Status::ok();
   }
   if (action.kind == "write-vhost") {
-    auto text = vhost_text(ctx.desired->web);
+    auto text = render_(ctx.desired->web);
     if (!text) return text.status().with_context("render vhost");
     return apply_validated_change(ctx, paths, *text).with_context("write " + paths.available);
   }

@@ -15,6 +15,7 @@
 // at a time.
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -62,9 +63,13 @@ struct VhostWant {
 // Apache is down, else reload-apache when anything above changes or a reload is owed.
 Plan plan_vhost(const VhostWant& want, const VhostObservation& observed);
 
+using VhostRenderer = std::function<common::Expected<std::string>(const common::WebSpec&)>;
+
 class ApacheVhostResource : public Resource {
  public:
-  ApacheVhostResource() = default;
+  // `render` is vhost_text in production; a test passes a renderer that produces a broken
+  // file to prove the working configuration survives it.
+  explicit ApacheVhostResource(VhostRenderer render = vhost_text) : render_(std::move(render)) {}
   std::string name() const override { return "apache-vhost"; }
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
@@ -75,6 +80,7 @@ class ApacheVhostResource : public Resource {
                                         const std::optional<std::string>& new_text);
   common::Status disable_default_site(const VhostPaths& paths);
 
+  VhostRenderer render_;
   std::atomic<bool> reload_pending_{false};
 };
 

@@ -1,0 +1,200 @@
+// The vhost render (pure) and the apache-vhost plan on handwritten observations.
+#include <catch2/catch.hpp>
+
+#include "agent/resources/apache_vhost_resource.hpp"
+
+using namespace pydio::agent;
+using pydio::common::WebSpec;
+
+namespace {
+
+WebSpec tutorial_web() {
+  WebSpec web;  // defaults: /var/www/pydio, /pydio, check.txt, www-data
+  web.public_url = "https://files.example.com";
+  return web;
+}
+
+std::vector<std::string> kinds(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& action : plan.actions) out.push_back(action.kind);
+  return out;
+}
+
+VhostWant want_for(const WebSpec& web) {
+  return VhostWant{*vhost_text(web), vhost_paths("/etc/apache2"), web.docroot};
+}
+
+VhostObservation converged(const VhostWant& want) {
+  VhostObservation observed;
+  observed.current_text = want.text;
+  observed.site_enabled = true;
+  observed.default_site_enabled = false;
+  observed.docroot_exists = true;
+  observed.apache_running = true;
+  return observed;
+}
+
+// What the actions do to the host, as apply() does it (for the paired-execution check).
+VhostObservation after(const VhostWant& want, VhostObservation observed, const Plan& plan) {
+  for (const auto& action : plan.actions) {
+    if (action.kind == "ensure-docroot") observed.docroot_exists = true;
+    if (action.kind == "write-vhost") {
+      observed.current_text = want.text;
+      observed.site_enabled = true;
+      observed.reload_pending = true;
+    }
+    if (action.kind == "enable-site") observed.site_enabled = true, observed.reload_pending = true;
+    if (action.kind == "disable-default-site") {
+      observed.default_site_enabled = false;
+      observed.reload_pending = true;
+    }
+    if (action.kind == "start-apache") observed.apache_running = true, observed.reload_pending = false;
+    if (action.kind == "reload-apache") observed.reload_pending = false;
+  }
+  return observed;
+}
+
+}  // namespace
+
+TEST_CASE("the vhost is rendered from the web section", "[apache_vhost]") {
+  auto text = vhost_text(tutorial_web());
+  REQUIRE(text.has_value());
+  CHECK(*text ==
+        "# Managed by pydio-agent, rendered from the desired state (web). Edits are replaced.\n"
+        "<VirtualHost *:80>\n"
+        "    ServerName files.example.com\n"
+        "    Alias \"/pydio\" \"/var/www/pydio\"\n"
+        "    <Directory \"/var/www/pydio\">\n"
+        "        Options FollowSymLinks\n"
+        "        AllowOverride All\n"
+        "        Require all granted\n"
+        "    </Directory>\n"
+        "    # The balancer probes the health file every few seconds: keep it out of the log.\n"
+        "    SetEnvIf Request_URI \"^/pydio/check\\.txt$\" dontlog\n"
+        "    ErrorLog ${APACHE_LOG_DIR}/pydio-error.log\n"
+        "    CustomLog ${APACHE_LOG_DIR}/pydio-access.log combined env=!dontlog\n"
+        "</VirtualHost>\n");
+}
+
+TEST_CASE("the server name comes from serverName or the public URL's host", "[apache_vhost]") {
+  WebSpec web;
+  SECTION("explicit serverName wins") {
+    web.server_name = "pydio.internal";
+    web.public_url = "https://files.example.com";
+    CHECK(vhost_server_name(web) == "pydio.internal");
+  }
+  SECTION("host of the URL without scheme, port, user or path") {
+    web.public_url = "https://admin@files.example.com:8443/pydio/?x=1";
+    CHECK(vhost_server_name(web) == "files.example.com");
+  }
+  SECTION("bracketed IPv6 host kept whole") {
+    web.public_url = "http://[2001:db8::1]:8080/";
+    CHECK(vhost_server_name(web) == "[2001:db8::1]");
+  }
+  SECTION("neither: no ServerName line") {
+    CHECK(vhost_server_name(web).empty());
+    REQUIRE(vhost_text(web).has_value());
+    CHECK(vhost_text(web)->find("ServerName") == std::string::npos);
+  }
+}
+
+TEST_CASE("the health file regex is anchored and escaped", "[apache_vhost]") {
+  WebSpec web;
+  CHECK(health_uri_regex(web) == "^/pydio/check\\.txt$");
+  web.alias = "/files/";
+  web.health_file = "health+check.txt";
+  CHECK(health_uri_regex(web) == "^/files/health\\+check\\.txt$");
+  web.alias = "/";
+  web.health_file = "check.txt";
+  CHECK(health_uri_regex(web) == "^/check\\.txt$");
+}
+
+TEST_CASE("values that would change the meaning of the config are refused", "[apache_vhost]") {
+  WebSpec web = tutorial_web();
+  SECTION("a quote in the docroot") {
+    web.docroot = "/var/www/py\"dio";
+    auto text = vhost_text(web);
+    REQUIRE_FALSE(text.has_value());
+    CHECK(text.status().message().rfind("web.docroot: ", 0) == 0);
+  }
+  SECTION("an Apache variable in the alias") {
+    web.alias = "/${APACHE_LOG_DIR}";
+    CHECK_FALSE(vhost_text(web).has_value());
+  }
+  SECTION("a newline in the health file") {
+    web.health_file = "check.txt\nRequire all denied";
+    CHECK_FALSE(vhost_text(web).has_value());
+  }
+  SECTION("a server name with a space") {
+    web.server_name = "files.example.com Include /etc/shadow";
+    auto text = vhost_text(web);
+    REQUIRE_FALSE(text.has_value());
+    CHECK(text.status().message().rfind("web.serverName: ", 0) == 0);
+  }
+}
+
+TEST_CASE("vhost paths follow the Debian layout", "[apache_vhost]") {
+  auto paths = vhost_paths("/etc/apache2/");
+  CHECK(paths.available == "/etc/apache2/sites-available/pydio.conf");
+  CHECK(paths.enabled == "/etc/apache2/sites-enabled/pydio.conf");
+  CHECK(paths.enabled_target == "../sites-available/pydio.conf");
+  CHECK(paths.default_site_enabled == "/etc/apache2/sites-enabled/000-default.conf");
+}
+
+TEST_CASE("apache-vhost plans only what differs", "[apache_vhost]") {
+  const VhostWant want = want_for(tutorial_web());
+
+  SECTION("converged: nothing to do") {
+    CHECK(plan_vhost(want, converged(want)).actions.empty());
+  }
+  SECTION("bare node: docroot, write and enable, default site off, start (no reload)") {
+    VhostObservation observed;
+    observed.default_site_enabled = true;
+    Plan plan = plan_vhost(want, observed);
+    CHECK(kinds(plan) == std::vector<std::string>{"ensure-docroot", "write-vhost",
+                                                  "disable-default-site", "start-apache"});
+    CHECK(plan.actions[1].description ==
+          "write /etc/apache2/sites-available/pydio.conf (new), validated by apache2ctl "
+          "configtest, and enable it");
+    CHECK(plan.actions[1].params["enable"] == true);
+    CHECK(plan_vhost(want, after(want, observed, plan)).actions.empty());
+  }
+  SECTION("file edited by hand while Apache runs: rewrite, then graceful reload") {
+    VhostObservation observed = converged(want);
+    observed.current_text = "<VirtualHost *:80>\n</VirtualHost>\n";
+    Plan plan = plan_vhost(want, observed);
+    CHECK(kinds(plan) == std::vector<std::string>{"write-vhost", "reload-apache"});
+    CHECK(plan.actions[0].params["enable"] == false);
+    CHECK(plan_vhost(want, after(want, observed, plan)).actions.empty());
+  }
+  SECTION("file deleted while Apache runs: write (new) and reload") {
+    VhostObservation observed = converged(want);
+    observed.current_text.reset();
+    CHECK(kinds(plan_vhost(want, observed)) ==
+          std::vector<std::string>{"write-vhost", "reload-apache"});
+  }
+  SECTION("symlink removed: enable (validated) and reload, the file is not rewritten") {
+    VhostObservation observed = converged(want);
+    observed.site_enabled = false;
+    Plan plan = plan_vhost(want, observed);
+    CHECK(kinds(plan) == std::vector<std::string>{"enable-site", "reload-apache"});
+    CHECK(plan_vhost(want, after(want, observed, plan)).actions.empty());
+  }
+  SECTION("Apache stopped, config in sync: only start") {
+    VhostObservation observed = converged(want);
+    observed.apache_running = false;
+    CHECK(kinds(plan_vhost(want, observed)) == std::vector<std::string>{"start-apache"});
+  }
+  SECTION("a reload owed from an earlier pass is still planned") {
+    VhostObservation observed = converged(want);
+    observed.reload_pending = true;
+    CHECK(kinds(plan_vhost(want, observed)) == std::vector<std::string>{"reload-apache"});
+  }
+  SECTION("a changed desired web section changes the file") {
+    WebSpec web = tutorial_web();
+    web.alias = "/files";
+    VhostObservation observed = converged(want);
+    CHECK(kinds(plan_vhost(want_for(web), observed)) ==
+          std::vector<std::string>{"write-vhost", "reload-apache"});
+  }
+}

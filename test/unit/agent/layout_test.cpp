@@ -1,0 +1,114 @@
+// pydio-layout: which paths, and mkdir/chown planned from handwritten observations.
+#include <catch2/catch.hpp>
+
+#include "agent/resources/layout_resource.hpp"
+
+using namespace pydio::agent;
+using pydio::common::DesiredState;
+using pydio::common::VolumeSpec;
+
+namespace {
+
+DesiredState tutorial_state() {
+  DesiredState desired;
+  VolumeSpec data;
+  data.name = "pydio-data";
+  data.mountpoint = "/mnt/pydio-data";
+  VolumeSpec config;
+  config.name = "pydio-config";
+  config.mountpoint = "/mnt/pydio-config/";
+  VolumeSpec other;
+  other.name = "scratch";
+  other.mountpoint = "/mnt/scratch";
+  desired.volumes = {data, config, other};
+  return desired;
+}
+
+LayoutObservation observe_all(const DesiredState& desired, bool exist, uid_t uid, gid_t gid) {
+  LayoutObservation observed;
+  observed.owner_name = "www-data:www-data";
+  observed.uid = 33;
+  observed.gid = 33;
+  for (const auto& dir : layout_dirs(desired)) {
+    LayoutPathState state;
+    state.dir = dir;
+    state.exists = exist || dir.is_root;
+    state.is_directory = state.exists;
+    state.uid = uid;
+    state.gid = gid;
+    observed.paths.push_back(state);
+  }
+  return observed;
+}
+
+}  // namespace
+
+TEST_CASE("the layout is the two volume roots and their Pydio directories", "[layout]") {
+  std::vector<std::string> paths;
+  for (const auto& dir : layout_dirs(tutorial_state())) paths.push_back(dir.path);
+  CHECK(paths == std::vector<std::string>{
+                     "/mnt/pydio-config", "/mnt/pydio-config/appdata", "/mnt/pydio-config/cache",
+                     "/mnt/pydio-config/log", "/mnt/pydio-data", "/mnt/pydio-data/public",
+                     "/mnt/pydio-data/common", "/mnt/pydio-data/users"});
+  DesiredState only_data;
+  only_data.volumes = {tutorial_state().volumes[0]};
+  CHECK(layout_dirs(only_data).size() == 4);
+  CHECK(layout_dirs(DesiredState{}).empty());
+}
+
+TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
+  const DesiredState desired = tutorial_state();
+
+  SECTION("fresh volumes owned by root: chown the roots, create the six directories") {
+    auto plan = plan_layout(observe_all(desired, false, 0, 0));
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->actions.size() == 8);
+    CHECK(plan->actions[0].kind == "chown");
+    CHECK(plan->actions[0].description ==
+          "chown /mnt/pydio-config to www-data:www-data (now 0:0)");
+    CHECK(plan->actions[1].kind == "mkdir");
+    CHECK(plan->actions[1].description == "create /mnt/pydio-config/appdata owned by www-data:www-data");
+    CHECK(plan->actions[1].params["mountpoint"] == "/mnt/pydio-config");
+    CHECK(plan->actions[1].params["uid"] == 33);
+  }
+  SECTION("converged: nothing") {
+    auto plan = plan_layout(observe_all(desired, true, 33, 33));
+    REQUIRE(plan.has_value());
+    CHECK(plan->actions.empty());
+  }
+  SECTION("one directory chowned to root by hand: one chown") {
+    auto observed = observe_all(desired, true, 33, 33);
+    observed.paths[7].uid = 0;
+    auto plan = plan_layout(observed);
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->actions.size() == 1);
+    CHECK(plan->actions[0].description ==
+          "chown /mnt/pydio-data/users to www-data:www-data (now 0:33)");
+  }
+  SECTION("a file or symlink where a directory belongs: error naming it") {
+    auto observed = observe_all(desired, true, 33, 33);
+    observed.paths[5].is_directory = false;
+    auto plan = plan_layout(observed);
+    REQUIRE_FALSE(plan.has_value());
+    CHECK(plan.status().message() ==
+          "/mnt/pydio-data/public: exists and is not a directory; fix it by hand");
+  }
+  SECTION("mounts not healthy: their paths are not observed, the plan waits") {
+    LayoutObservation observed;
+    observed.not_ready = {"mount /mnt/pydio-config: hung (no answer for 3s)",
+                          "mount /mnt/pydio-data: not-mounted"};
+    auto plan = plan_layout(observed);
+    REQUIRE(plan.has_value());
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "mount /mnt/pydio-config: hung (no answer for 3s); mount /mnt/pydio-data: not-mounted");
+  }
+  SECTION("one mount healthy, the other not: the healthy one is worked on") {
+    auto observed = observe_all(desired, false, 33, 33);
+    observed.paths.resize(4);  // only pydio-config observed
+    observed.not_ready = {"mount /mnt/pydio-data: not-mounted"};
+    auto plan = plan_layout(observed);
+    REQUIRE(plan.has_value());
+    CHECK(plan->actions.size() == 3);
+  }
+}
