@@ -349,7 +349,10 @@ nlohmann::json Daemon::status() {
       if (resource.state == ResourceState::kNotApplicable) continue;
       out["resources"].push_back({{"name", resource.name},
                                   {"state", resource_state_name(resource.state)},
-                                  {"lastError", nullable(resource.last_error)},
+                                  // A recovered resource's old error would only mislead.
+                                  {"lastError", resource.state == ResourceState::kInSync
+                                                    ? nlohmann::json(nullptr)
+                                                    : nullable(resource.last_error)},
                                   {"lastChange", iso8601(resource.last_change)},
                                   {"waitingFor", resource.detail}});
     }

@@ -136,13 +136,16 @@ void Reconciler::schedule(const PassContext& ctx) {
       auto found = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
         return e.status.name == dependency;
       });
-      if (found != entries_.end() && !satisfies_dependents(found->status.state)) {
+      // A leader-only dependency on a node that does not lead is the leader's to converge;
+      // this node cannot wait for it to be in sync locally.
+      bool leaders_job = found != entries_.end() && found->resource->leader_only() && !ctx.is_leader;
+      if (found != entries_.end() && !leaders_job && !satisfies_dependents(found->status.state)) {
         blocked_by = dependency;
         break;
       }
     }
     if (!blocked_by.empty()) {
-      set_state(entry, ResourceState::kBlocked, "waiting for " + blocked_by);
+      set_state(entry, ResourceState::kBlocked, blocked_by);
       continue;  // stays due: starts as soon as the dependency is in sync
     }
     entry.status.in_flight = true;

@@ -43,7 +43,7 @@ struct ResourceStatus {
   std::string name;
   ResourceState state = ResourceState::kPending;
   std::string last_error;   // the most recent error, kept after recovery until the next one
-  std::string detail;       // what it waits for or is blocked by
+  std::string detail;       // what it waits for, or the dependency it is blocked by
   std::chrono::system_clock::time_point last_change;
   bool in_flight = false;
 };

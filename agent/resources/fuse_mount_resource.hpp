@@ -1,0 +1,80 @@
+#pragma once
+// The FUSE mount of one gluster volume on a compute node, named "fuse-mount/<volume>".
+// Converged means: the volume is mounted (fuse.glusterfs) at VolumeSpec::mountpoint, the
+// health monitor does not report it broken or hung, and fstab has exactly
+// `SERVER:/VOL MOUNTPOINT glusterfs defaults,_netdev,backup-volfile-servers=B1:B2 0 0`
+// (backup-volfile-servers omitted when there is no other storage node). SERVER is this node
+// when it is a storage node, else the first storage node; the backups are the other storage
+// nodes in desired-state order.
+//
+// observe never touches the mountpoint itself (a stat of a hung FUSE mount can block
+// forever): it reads the mount table, fstab and the health monitor's last probe. A broken or
+// hung mount is remounted (lazy unmount, then mount), except within kFreshMountGrace of a
+// mount this resource made, when the health probe may predate it. The glusterfs client
+// daemonizes out of mount(8)'s process group, so it survives the agent.
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/health_view.hpp"
+#include "agent/resource.hpp"
+#include "common/mount_table.hpp"
+
+namespace pydio::agent {
+
+inline constexpr std::chrono::seconds kFreshMountGrace{15};
+
+struct FuseMountDesired {
+  std::string volume;
+  std::string mountpoint;
+  std::string server;                       // volfile server address
+  std::vector<std::string> backup_servers;  // other storage addresses
+};
+
+struct FuseMountObservation {
+  std::optional<common::MountEntry> mount;        // what is mounted at the mountpoint
+  MountProbe health;                              // the health monitor's last probe of it
+  bool fresh_mount = false;                       // it is the mount this resource made < grace ago
+  std::vector<common::FstabEntry> fstab_entries;  // fstab entries for the mountpoint
+};
+
+// Server and backups for `volume` as seen from `self`; nullopt when no node has storage.
+std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& desired,
+                                                   const common::NodeSpec& self,
+                                                   const common::VolumeSpec& volume);
+
+common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired);
+
+// Pure. In order: "fstab"; then "mkdir-mountpoint" + "mount" when nothing is mounted, or
+// "remount" when the glusterfs mount is broken or hung. Errors: another filesystem or another
+// volume mounted at the mountpoint.
+common::Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
+                                       const FuseMountObservation& observed);
+
+class FuseMountResource : public Resource {
+ public:
+  explicit FuseMountResource(std::string volume, std::string fstab_path = common::kDefaultFstabPath);
+  std::string name() const override { return "fuse-mount/" + volume_; }
+  // The volume must exist before it can be mounted (on a node that does not lead, the
+  // reconciler leaves that to the leader).
+  std::vector<std::string> depends_on() const override { return {"glusterd", "volume/" + volume_}; }
+  // Compute nodes, when the volume is in the desired state.
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  common::Status mount(const PassContext& ctx, const nlohmann::json& params);
+  void remember_mount(const std::string& mountpoint);
+
+  std::string volume_;
+  std::string fstab_path_;
+  mutable std::mutex mutex_;  // guards the two below (dry-run plans observe concurrently)
+  int last_mount_id_ = 0;
+  std::chrono::steady_clock::time_point last_mount_at_{};
+};
+
+}  // namespace pydio::agent
