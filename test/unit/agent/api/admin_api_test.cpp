@@ -1,0 +1,164 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agent/api/admin_api.hpp"
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+using pydio::agent::api::AdminBackend;
+using pydio::agent::api::handle_admin_request;
+using pydio::agent::api::Request;
+using pydio::agent::api::SubmitResult;
+using pydio::common::Expected;
+using pydio::common::Status;
+
+namespace {
+
+// Records what the routing asked of it and answers with canned data: the routing is pure
+// logic, this fake stands in for the daemon's state only.
+class FakeBackend : public AdminBackend {
+ public:
+  json status() override { return {{"node", "n1"}, {"generation", 3}}; }
+  Expected<json> plan() override {
+    if (plan_error) return Status::error("observe data-brick: blkid: exit 2");
+    return json{{"generation", 3}, {"resources", json::array()}};
+  }
+  void request_reconcile() override { ++reconcile_requests; }
+  Status drain(const std::string& reason) override {
+    drained_with = reason;
+    return drain_status;
+  }
+  Status undrain() override {
+    ++undrains;
+    return Status::ok();
+  }
+  json events(int count) override {
+    events_asked = count;
+    return json::array();
+  }
+  Expected<SubmitResult> submit_desired_state(const std::string& document) override {
+    submitted = document;
+    return submit_result;
+  }
+
+  bool plan_error = false;
+  int reconcile_requests = 0;
+  std::optional<std::string> drained_with;
+  Status drain_status = Status::ok();
+  int undrains = 0;
+  int events_asked = 0;
+  std::string submitted;
+  SubmitResult submit_result{{}, 4};
+};
+
+Request make_request(http::verb method, const std::string& target, const std::string& body = "") {
+  Request request{method, target, 11};
+  request.body() = body;
+  request.prepare_payload();
+  return request;
+}
+
+json body_of(const pydio::agent::api::Response& response) { return json::parse(response.body()); }
+
+}  // namespace
+
+TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
+  FakeBackend backend;
+
+  SECTION("GET /v1/status returns the backend's document") {
+    const auto response = handle_admin_request(make_request(http::verb::get, "/v1/status"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(body_of(response)["node"] == "n1");
+  }
+  SECTION("GET /v1/plan returns the plan, or 500 with the observation error") {
+    auto response = handle_admin_request(make_request(http::verb::get, "/v1/plan"), backend);
+    CHECK(response.result() == http::status::ok);
+    backend.plan_error = true;
+    response = handle_admin_request(make_request(http::verb::get, "/v1/plan"), backend);
+    CHECK(response.result() == http::status::internal_server_error);
+    CHECK(body_of(response)["error"] == "plan: observe data-brick: blkid: exit 2");
+  }
+  SECTION("POST /v1/reconcile asks for a pass and answers 202 at once") {
+    const auto response =
+        handle_admin_request(make_request(http::verb::post, "/v1/reconcile"), backend);
+    CHECK(response.result() == http::status::accepted);
+    CHECK(backend.reconcile_requests == 1);
+  }
+  SECTION("POST /v1/drain passes the reason; an empty body drains without one") {
+    auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/drain", R"({"reason":"kernel upgrade"})"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.drained_with == "kernel upgrade");
+    response = handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.drained_with == "");
+  }
+  SECTION("POST /v1/drain with a bad body is 400 and does not drain") {
+    for (const char* body : {"not json", "[1]", R"({"reason":5})"}) {
+      const auto response =
+          handle_admin_request(make_request(http::verb::post, "/v1/drain", body), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK_FALSE(backend.drained_with.has_value());
+  }
+  SECTION("a drain the backend cannot persist is 500 with its reason") {
+    backend.drain_status = Status::error("write /var/lib/pydio-agent/drain: No space left on device");
+    const auto response = handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend);
+    CHECK(response.result() == http::status::internal_server_error);
+    CHECK(body_of(response)["error"] ==
+          "drain: write /var/lib/pydio-agent/drain: No space left on device");
+  }
+  SECTION("POST /v1/undrain") {
+    const auto response = handle_admin_request(make_request(http::verb::post, "/v1/undrain"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.undrains == 1);
+  }
+  SECTION("GET /v1/events takes n, defaults to 20, rejects nonsense") {
+    auto response = handle_admin_request(make_request(http::verb::get, "/v1/events?n=5"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.events_asked == 5);
+    response = handle_admin_request(make_request(http::verb::get, "/v1/events"), backend);
+    CHECK(backend.events_asked == 20);
+    for (const char* target : {"/v1/events?n=0", "/v1/events?n=-1", "/v1/events?n=abc",
+                               "/v1/events?n=1001", "/v1/events?n=99999999999"}) {
+      response = handle_admin_request(make_request(http::verb::get, target), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+  }
+  SECTION("POST /v1/desired-state: accepted, or 422 with the error lines") {
+    auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/desired-state", R"({"generation":4})"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.submitted == R"({"generation":4})");
+    CHECK(body_of(response) == json{{"accepted", true}, {"generation", 4}});
+
+    backend.submit_result = SubmitResult{{"volumes[0].replica: must be at least 1"}, 3};
+    response = handle_admin_request(
+        make_request(http::verb::post, "/v1/desired-state", R"({"generation":5})"), backend);
+    CHECK(response.result() == http::status::unprocessable_entity);
+    CHECK(body_of(response)["errors"] == json{"volumes[0].replica: must be at least 1"});
+    CHECK(body_of(response)["generation"] == 3);
+  }
+  SECTION("POST /v1/desired-state without a body is 400") {
+    const auto response =
+        handle_admin_request(make_request(http::verb::post, "/v1/desired-state"), backend);
+    CHECK(response.result() == http::status::bad_request);
+    CHECK(backend.submitted.empty());
+  }
+}
+
+TEST_CASE("admin API refuses unknown paths and wrong methods", "[admin_api]") {
+  FakeBackend backend;
+  SECTION("unknown path is 404") {
+    const auto response = handle_admin_request(make_request(http::verb::get, "/v1/nope"), backend);
+    CHECK(response.result() == http::status::not_found);
+  }
+  SECTION("wrong method is 405 naming the right one, and the backend is not called") {
+    auto response = handle_admin_request(make_request(http::verb::get, "/v1/reconcile"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
+    CHECK(response[http::field::allow] == "POST");
+    CHECK(backend.reconcile_requests == 0);
+    response = handle_admin_request(make_request(http::verb::post, "/v1/status"), backend);
+    CHECK(response[http::field::allow] == "GET");
+  }
+}
