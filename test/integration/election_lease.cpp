@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -136,7 +137,7 @@ SCENARIO("agents elect exactly one leader through the database and fail over", "
   PrivateMariadb server;
   {
     pydio::common::Status started = server.start();
-    INFO(started.is_ok() ? "" : started.message());
+    INFO((started.is_ok() ? "" : started.message()));
     REQUIRE(started);
   }
 
@@ -145,7 +146,7 @@ SCENARIO("agents elect exactly one leader through the database and fail over", "
     REQUIRE(admin);
     for (const auto& statement : pydio::agent::lease_schema_statements()) {
       auto done = (*admin)->execute(statement);
-      INFO(done.status().is_ok() ? "" : done.status().message());
+      INFO((done.status().is_ok() ? "" : done.status().message()));
       REQUIRE(done);
     }
     pydio::agent::AccountSpec lease_user{pydio::agent::kLeaseUser, {"127.0.0.1"},
@@ -226,6 +227,11 @@ SCENARIO("agents elect exactly one leader through the database and fail over", "
                 }
                 tenure_starts.push_back(sample);
               }
+            }
+            // The story, for the log: who led, with which term, from when (seconds).
+            for (const auto& start : tenure_starts) {
+              std::cout << "leader " << start.holder << " term " << start.term << " from +"
+                        << (start.at_ns - samples.front().at_ns) / 1e9 << "s\n";
             }
             std::map<std::string, int> tenures_by_holder;
             for (const auto& start : tenure_starts) ++tenures_by_holder[start.holder];

@@ -1,0 +1,64 @@
+// One contender of the election scenario (test/integration/election_lease.cpp), run as its own
+// process so the test can SIGKILL it. Runs a LeaderElector against the given endpoint and,
+// every 10 ms, prints one line per sample in which it is leader:
+//   L <holder> <term> <steady-clock ns>
+// (CLOCK_MONOTONIC is the same clock in every process of the machine, so the test can merge
+// the lines of all contenders into one timeline). Exits by itself when its parent test dies.
+//
+// usage: lease_client_helper HOLDER PORT PASSWORD DURATION_MS PARENT_PID
+
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "agent/election/lease.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_term(int) { g_stop = 1; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: %s HOLDER PORT PASSWORD DURATION_MS PARENT_PID\n", argv[0]);
+    return 2;
+  }
+  const std::string holder = argv[1];
+  pydio::agent::MysqlEndpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = std::stoi(argv[2]);
+  endpoint.user = pydio::agent::kLeaseUser;
+  endpoint.password = argv[3];
+  const std::chrono::milliseconds duration(std::stoi(argv[4]));
+  const int parent = std::stoi(argv[5]);
+  std::signal(SIGTERM, on_term);
+
+  pydio::agent::LeaderElector elector(
+      std::make_unique<pydio::agent::LeaseClient>(holder, endpoint, duration));
+  elector.start();
+  std::string last_error;
+  while (g_stop == 0 && ::kill(parent, 0) == 0) {
+    const auto status = elector.status();
+    const auto now = std::chrono::steady_clock::now();
+    if (status.leader && now < status.valid_until) {
+      std::printf("L %s %lld %lld\n", holder.c_str(), static_cast<long long>(status.term),
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch())
+                          .count()));
+    }
+    if (status.last_error != last_error) {
+      last_error = status.last_error;
+      std::printf("E %s %s\n", holder.c_str(), last_error.c_str());
+    }
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  elector.stop(true);
+  return 0;
+}
