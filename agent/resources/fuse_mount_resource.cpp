@@ -1,0 +1,221 @@
+#include "agent/resources/fuse_mount_resource.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+namespace pydio::agent {
+
+using common::Expected;
+using common::Status;
+
+namespace {
+
+constexpr std::chrono::seconds kMountTimeout{60};
+constexpr std::chrono::seconds kUnmountTimeout{15};
+constexpr const char* kFuseType = "fuse.glusterfs";
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string source_of(const FuseMountDesired& desired) { return desired.server + ":/" + desired.volume; }
+
+// "198.18.0.1:/pydio-data" -> "pydio-data".
+std::string volume_of_source(const std::string& source) {
+  auto pos = source.find(":/");
+  return pos == std::string::npos ? source : source.substr(pos + 2);
+}
+
+nlohmann::json mount_params(const FuseMountDesired& desired) {
+  return {{"source", source_of(desired)},
+          {"mountpoint", desired.mountpoint},
+          {"backup_servers", join(desired.backup_servers, ":")}};
+}
+
+}  // namespace
+
+std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& desired,
+                                                   const common::NodeSpec& self,
+                                                   const common::VolumeSpec& volume) {
+  std::vector<const common::NodeSpec*> storage = desired.nodes_with_role(common::Role::kStorage);
+  if (storage.empty()) return std::nullopt;
+  FuseMountDesired result;
+  result.volume = volume.name;
+  result.mountpoint = common::normalize_mount_path(volume.mountpoint);
+  result.server = self.has_role(common::Role::kStorage) ? self.address : storage.front()->address;
+  for (const auto* node : storage) {
+    if (node->address != result.server) result.backup_servers.push_back(node->address);
+  }
+  return result;
+}
+
+common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired) {
+  std::string options = "defaults,_netdev";
+  if (!desired.backup_servers.empty()) options += ",backup-volfile-servers=" + join(desired.backup_servers, ":");
+  return common::FstabEntry{source_of(desired), desired.mountpoint, "glusterfs", options, 0, 0};
+}
+
+Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired, const FuseMountObservation& observed) {
+  const std::string& mountpoint = desired.mountpoint;
+  if (observed.mount && observed.mount->fstype != kFuseType) {
+    return Status::error("mountpoint " + mountpoint + " holds " + observed.mount->source + " (" +
+                         observed.mount->fstype + "), not the glusterfs volume " + desired.volume +
+                         "; refusing to mount over it");
+  }
+  if (observed.mount && volume_of_source(observed.mount->source) != desired.volume) {
+    return Status::error("mountpoint " + mountpoint + " holds glusterfs volume " +
+                         volume_of_source(observed.mount->source) + " (" + observed.mount->source +
+                         "), not " + desired.volume + "; refusing to mount over it");
+  }
+
+  Plan plan;
+  const common::FstabEntry entry = fuse_mount_fstab_entry(desired);
+  if (!common::fstab_in_sync(observed.fstab_entries, entry)) {
+    plan.actions.push_back(Action{"fstab", "set fstab entry \"" + common::format_fstab_line(entry) + "\"",
+                                  {{"source", entry.source},
+                                   {"target", entry.target},
+                                   {"fstype", entry.fstype},
+                                   {"options", entry.options},
+                                   {"freq", entry.freq},
+                                   {"passno", entry.passno}}});
+  }
+  if (!observed.mount) {
+    plan.actions.push_back(Action{"mkdir-mountpoint", "create mountpoint " + mountpoint + " (if missing)",
+                                  {{"path", mountpoint}}});
+    plan.actions.push_back(
+        Action{"mount", "mount " + source_of(desired) + " at " + mountpoint + " (glusterfs)", mount_params(desired)});
+    return plan;
+  }
+  const MountHealth health = observed.health.health;
+  if (health == MountHealth::kBroken || health == MountHealth::kHung) {
+    const std::string state = mount_health_name(health) +
+                              (observed.health.detail.empty() ? "" : " (" + observed.health.detail + ")");
+    if (observed.fresh_mount) {
+      // The probe may be of the mount we replaced: wait for one of the new mount.
+      if (plan.actions.empty()) plan.waiting_for = "a health probe of the new mount at " + mountpoint;
+      return plan;
+    }
+    plan.actions.push_back(Action{"remount",
+                                  "remount " + mountpoint + ": " + state +
+                                      "; lazy unmount (umount -l) then mount " + source_of(desired),
+                                  mount_params(desired)});
+  }
+  return plan;
+}
+
+FuseMountResource::FuseMountResource(std::string volume, std::string fstab_path)
+    : volume_(std::move(volume)), fstab_path_(std::move(fstab_path)) {}
+
+bool FuseMountResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
+         ctx.desired->find_volume(volume_) != nullptr;
+}
+
+Expected<Plan> FuseMountResource::observe_and_plan(const PassContext& ctx) {
+  auto desired = fuse_mount_desired(*ctx.desired, *ctx.self, *ctx.desired->find_volume(volume_));
+  if (!desired) {
+    Plan plan;
+    plan.waiting_for = "a storage node in the desired state";
+    return plan;
+  }
+  FuseMountObservation observed;
+  auto table = common::read_mount_table();
+  if (!table) return table.status().with_context(name());
+  if (const common::MountEntry* entry = common::find_mount_at(*table, desired->mountpoint)) {
+    observed.mount = *entry;
+  }
+  auto fstab = common::read_fstab(fstab_path_);
+  if (!fstab) return fstab.status().with_context(name());
+  observed.fstab_entries = common::find_fstab_entries(*fstab, desired->mountpoint);
+  if (ctx.health != nullptr) observed.health = ctx.health->mount_probe(desired->mountpoint);
+  if (observed.mount) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    observed.fresh_mount = observed.mount->id == last_mount_id_ &&
+                           std::chrono::steady_clock::now() - last_mount_at_ < kFreshMountGrace;
+  }
+  return plan_fuse_mount(*desired, observed);
+}
+
+void FuseMountResource::remember_mount(const std::string& mountpoint) {
+  auto table = common::read_mount_table();
+  if (!table) return;
+  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
+  if (entry == nullptr) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_mount_id_ = entry->id;
+  last_mount_at_ = std::chrono::steady_clock::now();
+}
+
+Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& params) {
+  const std::string source = params.at("source").get<std::string>();
+  const std::string mountpoint = params.at("mountpoint").get<std::string>();
+  const std::string backups = params.at("backup_servers").get<std::string>();
+  const std::string context = "mount " + mountpoint;
+  auto table = common::read_mount_table();
+  if (!table) return table.status().with_context(context);
+  if (const common::MountEntry* entry = common::find_mount_at(*table, mountpoint)) {
+    if (entry->fstype == kFuseType && volume_of_source(entry->source) == volume_of_source(source)) {
+      return Status::ok();  // mounted meanwhile (e.g. by the operator)
+    }
+    return Status::error(context + ": already holds " + entry->source + " (" + entry->fstype + ")");
+  }
+  std::vector<std::string> argv{"mount", "-t", "glusterfs"};
+  if (!backups.empty()) {
+    argv.push_back("-o");
+    argv.push_back("backup-volfile-servers=" + backups);
+  }
+  argv.push_back(source);
+  argv.push_back(mountpoint);
+  Status mounted = common::run_checked(*ctx.runner, common::Command(argv, kMountTimeout));
+  if (!mounted) return mounted.with_context(context + ": glusterfs");
+  // mount.glusterfs has been seen to exit 0 without a mount: trust the mount table.
+  table = common::read_mount_table();
+  if (!table) return table.status().with_context(context);
+  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
+  if (entry == nullptr || entry->fstype != kFuseType) {
+    return Status::error(context + ": mount exited 0 but no glusterfs mount is there; see the "
+                         "client log under /var/log/glusterfs/");
+  }
+  remember_mount(mountpoint);
+  return Status::ok();
+}
+
+Status FuseMountResource::apply(const PassContext& ctx, const Action& action) {
+  const auto& params = action.params;
+  if (action.kind == "fstab") {
+    common::FstabEntry entry{params.at("source").get<std::string>(), params.at("target").get<std::string>(),
+                             params.at("fstype").get<std::string>(), params.at("options").get<std::string>(),
+                             params.at("freq").get<int>(), params.at("passno").get<int>()};
+    return common::ensure_fstab_entry(fstab_path_, entry);
+  }
+  if (action.kind == "mkdir-mountpoint") {
+    const std::string path = params.at("path").get<std::string>();
+    // Only when nothing is mounted there: never touch a (possibly hung) FUSE mount.
+    auto table = common::read_mount_table();
+    if (!table) return table.status().with_context("create mountpoint " + path);
+    if (common::find_mount_at(*table, path) != nullptr) return Status::ok();
+    std::error_code error;
+    std::filesystem::create_directories(path, error);
+    if (error) return Status::error("create mountpoint " + path + ": " + error.message());
+    return Status::ok();
+  }
+  if (action.kind == "mount") return mount(ctx, params);
+  if (action.kind == "remount") {
+    const std::string mountpoint = params.at("mountpoint").get<std::string>();
+    common::Command unmount({"umount", "-l", mountpoint}, kUnmountTimeout);
+    common::RunResult result = ctx.runner->run(unmount);
+    if (!result.succeeded()) {
+      // Gone meanwhile is fine; anything else still mounted there is not.
+      auto table = common::read_mount_table();
+      if (!table || common::find_mount_at(*table, mountpoint) != nullptr) {
+        return Status::error("remount " + mountpoint + ": " + result.describe_failure(unmount.argv));
+      }
+    }
+    return mount(ctx, params).with_context("remount " + mountpoint);
+  }
+  return Status::error(name() + ": unknown action " + action.kind);
+}
+
+}  // namespace pydio::agent
