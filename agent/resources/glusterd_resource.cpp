@@ -1,0 +1,61 @@
+#include "agent/resources/glusterd_resource.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "agent/services.hpp"
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+using common::Expected;
+using common::Status;
+
+common::Expected<Plan> plan_glusterd(const GlusterdObservation& observed) {
+  Plan plan;
+  if (!observed.running) {
+    plan.actions.push_back(Action{"start-glusterd", "start glusterd", nlohmann::json::object()});
+    return plan;
+  }
+  if (!observed.answering) {
+    return observed.answering.with_context("glusterd is running but does not answer");
+  }
+  return plan;
+}
+
+bool GlusterdResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
+}
+
+common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx) {
+  GlusterdObservation observed;
+  observed.running = ctx.services->is_running(Service::kGlusterd);
+  if (observed.running) {
+    observed.answering = common::GlusterCli(*ctx.runner, kProbeTimeout).pool_list().status();
+  }
+  return plan_glusterd(observed);
+}
+
+common::Status GlusterdResource::apply(const PassContext& ctx, const Action& action) {
+  if (action.kind != "start-glusterd") return Status::error("glusterd: unknown action " + action.kind);
+  Status started = ctx.services->start(Service::kGlusterd);
+  if (!started) return started.with_context("start glusterd");
+
+  // glusterd takes 2.4-3.4 s before its CLI socket answers (FIELD-NOTES).
+  const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
+  const auto poll = std::chrono::milliseconds(250);
+  Status last = Status::error("not probed");
+  while (true) {
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (remaining.count() <= 0) break;
+    common::GlusterCli cli(*ctx.runner, std::min<std::chrono::milliseconds>(remaining, kProbeTimeout));
+    last = cli.pool_list().status();
+    if (last) return Status::ok();
+    std::this_thread::sleep_for(poll);
+  }
+  return last.with_context("start glusterd: no answer within " +
+                           std::to_string(kReadyTimeout.count()) + "s");
+}
+
+}  // namespace pydio::agent

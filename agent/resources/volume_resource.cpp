@@ -1,0 +1,251 @@
+#include "agent/resources/volume_resource.hpp"
+
+#include <algorithm>
+
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+using common::Expected;
+using common::GlusterVolume;
+using common::Status;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string text;
+  for (const auto& item : items) {
+    if (!text.empty()) text += separator;
+    text += item;
+  }
+  return text;
+}
+
+// "3 arbiter 1": the counts as the layout error quotes the desired side.
+std::string layout_counts(int replica, int arbiter, int disperse = 0) {
+  std::string text = std::to_string(replica);
+  if (arbiter > 0) text += " arbiter " + std::to_string(arbiter);
+  if (disperse > 0) text += " disperse " + std::to_string(disperse);
+  return text;
+}
+
+// "replica 3 arbiter 1", as in gluster's own `volume create` syntax.
+std::string layout_text(int replica, int arbiter, int disperse = 0) {
+  return "replica " + layout_counts(replica, arbiter, disperse);
+}
+
+std::string host_of(const std::string& endpoint) { return endpoint.substr(0, endpoint.rfind(':')); }
+
+// Hosts of `bricks` that are neither this node nor a connected peer, in brick order.
+std::vector<std::string> unreachable_hosts(const VolumeTarget& target,
+                                           const std::vector<common::GlusterPeer>& peers) {
+  std::vector<std::string> missing;
+  for (const auto& brick : target.bricks) {
+    std::string host = host_of(brick);
+    if (host == target.self_address) continue;
+    bool connected = std::any_of(peers.begin(), peers.end(), [&](const common::GlusterPeer& p) {
+      return p.hostname == host && p.connected;
+    });
+    if (!connected && std::find(missing.begin(), missing.end(), host) == missing.end()) {
+      missing.push_back(host);
+    }
+  }
+  return missing;
+}
+
+std::vector<std::string> disconnected_peers(const std::vector<common::GlusterPeer>& peers) {
+  std::vector<std::string> down;
+  for (const auto& peer : peers) {
+    if (!peer.connected) down.push_back(peer.hostname);
+  }
+  return down;
+}
+
+Action create_action(const VolumeTarget& target, std::int64_t term) {
+  std::string description = "create volume " + target.name + " " +
+                            layout_text(target.replica, target.arbiter) + " with bricks " +
+                            join(target.bricks, " ");
+  if (target.force) description += " (force: brick on the root partition is allowed)";
+  return Action{"create-volume", description,
+                {{"volume", target.name},
+                 {"replica", target.replica},
+                 {"arbiter", target.arbiter},
+                 {"bricks", target.bricks},
+                 {"force", target.force},
+                 {"term", term}}};
+}
+
+Action start_action(const std::string& volume, std::int64_t term) {
+  return Action{"start-volume", "start volume " + volume, {{"volume", volume}, {"term", term}}};
+}
+
+Action set_option_action(const std::string& volume, const std::string& key,
+                         const std::string& value, std::int64_t term) {
+  return Action{"set-volume-option", "set option " + key + "=" + value + " on volume " + volume,
+                {{"volume", volume}, {"key", key}, {"value", value}, {"term", term}}};
+}
+
+// Options of `target` that the volume does not have with the same value, in key order.
+std::vector<Action> option_actions(const VolumeTarget& target, const GlusterVolume* volume,
+                                   std::int64_t term) {
+  std::vector<Action> actions;
+  for (const auto& [key, value] : target.options) {
+    if (volume != nullptr) {
+      auto found = volume->options.find(key);
+      if (found != volume->options.end() && found->second == value) continue;
+    }
+    actions.push_back(set_option_action(target.name, key, value, term));
+  }
+  return actions;
+}
+
+}  // namespace
+
+VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
+                           const std::string& self_address) {
+  VolumeTarget target;
+  target.name = volume.name;
+  target.replica = volume.replica;
+  target.arbiter = volume.arbiter;
+  target.bricks = desired.brick_endpoints(volume);
+  target.options = volume.options;
+  target.self_address = self_address;
+  for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage)) {
+    const common::BrickSpec* brick = node->find_brick(volume.brick);
+    if (brick != nullptr && brick->directory && brick->allow_root_partition) target.force = true;
+  }
+  return target;
+}
+
+Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
+                           std::int64_t leader_term) {
+  Plan plan;
+  const std::vector<std::string> down = disconnected_peers(observed.peers);
+
+  if (!observed.volume) {
+    if (target.bricks.empty()) {
+      plan.waiting_for = "a storage node with a brick for volume " + target.name;
+      return plan;
+    }
+    if (target.replica < 1 || target.bricks.size() % static_cast<std::size_t>(target.replica) != 0) {
+      return Status::error("volume " + target.name + ": " + std::to_string(target.bricks.size()) +
+                           " bricks do not fit " + layout_text(target.replica, target.arbiter));
+    }
+    auto unreachable = unreachable_hosts(target, observed.peers);
+    if (!unreachable.empty()) {
+      plan.waiting_for = "peers " + join(unreachable, ", ") + " in the gluster pool, connected";
+      return plan;
+    }
+    plan.actions.push_back(create_action(target, leader_term));
+    for (auto& action : option_actions(target, nullptr, leader_term)) {
+      plan.actions.push_back(std::move(action));
+    }
+    plan.actions.push_back(start_action(target.name, leader_term));
+    return plan;
+  }
+
+  const GlusterVolume& volume = *observed.volume;
+  if (volume.replica_count != target.replica || volume.arbiter_count != target.arbiter ||
+      volume.disperse_count != 0) {
+    return Status::error("volume " + target.name + " exists with " +
+                         layout_text(volume.replica_count, volume.arbiter_count,
+                                     volume.disperse_count) +
+                         ", desired " + layout_counts(target.replica, target.arbiter) +
+                         "; not changing an existing volume's layout");
+  }
+
+  std::vector<Action> options = option_actions(target, &volume, leader_term);
+  if (!options.empty() && !down.empty()) {
+    // Waiting also holds back the start: it comes after the options, once the peers are back.
+    plan.waiting_for = "peers " + join(down, ", ") +
+                       " to reconnect before changing options of volume " + target.name;
+    return plan;
+  }
+  plan.actions = std::move(options);
+  if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
+  if (!plan.actions.empty()) return plan;
+
+  // In sync as far as this issue goes; say what differs in the brick list, without acting.
+  const std::vector<std::string> have = volume.brick_endpoints();
+  std::vector<std::string> to_add;
+  std::vector<std::string> extra;
+  for (const auto& brick : target.bricks) {
+    if (std::find(have.begin(), have.end(), brick) == have.end()) to_add.push_back(brick);
+  }
+  for (const auto& brick : have) {
+    if (std::find(target.bricks.begin(), target.bricks.end(), brick) == target.bricks.end()) {
+      extra.push_back(brick);
+    }
+  }
+  std::vector<std::string> notes;
+  if (!to_add.empty()) {
+    notes.push_back("adding bricks to an existing volume (not supported yet): " + join(to_add, " "));
+  }
+  if (!extra.empty()) {
+    notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));
+  }
+  plan.waiting_for = join(notes, "; ");
+  return plan;
+}
+
+bool VolumeResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage) &&
+         ctx.desired->find_volume(volume_name_) != nullptr;
+}
+
+Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
+  const common::VolumeSpec* spec = ctx.desired->find_volume(volume_name_);
+  if (spec == nullptr || ctx.self == nullptr) return Plan{};
+  common::GlusterCli cli(*ctx.runner);
+  VolumeObservation observed;
+  auto peers = cli.pool_list();
+  if (!peers) return peers.status();
+  observed.peers = std::move(*peers);
+  auto volume = cli.volume_info(volume_name_);
+  if (!volume) return volume.status();
+  observed.volume = std::move(*volume);
+  return plan_volume(volume_target(*ctx.desired, *spec, ctx.self->address), observed,
+                     ctx.leader_term);
+}
+
+Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
+  const std::string context = name() + ": " + action.description;
+  if (!ctx.is_leader) return Status::error(context + ": this node is not the leader");
+  if (action.params.value("term", std::int64_t{0}) != ctx.leader_term) {
+    return Status::error(context + ": planned under leader term " +
+                         std::to_string(action.params.value("term", std::int64_t{0})) +
+                         ", current term " + std::to_string(ctx.leader_term));
+  }
+  common::GlusterCli cli(*ctx.runner);
+  try {
+    if (action.kind == "create-volume" || action.kind == "start-volume") {
+      // Leader actions re-read state first: a duplicate or stale action must do no harm.
+      auto current = cli.volume_info(volume_name_);
+      if (!current) return current.status();
+      if (action.kind == "create-volume") {
+        if (current->has_value()) return Status::ok();  // the next pass compares its layout
+        common::GlusterVolumeCreate request;
+        request.name = action.params.at("volume").get<std::string>();
+        request.replica = action.params.at("replica").get<int>();
+        request.arbiter = action.params.at("arbiter").get<int>();
+        request.bricks = action.params.at("bricks").get<std::vector<std::string>>();
+        request.force = action.params.at("force").get<bool>();
+        return cli.volume_create(request);
+      }
+      if (!current->has_value()) {
+        return Status::error("gluster volume start " + volume_name_ + ": volume does not exist");
+      }
+      if ((*current)->started()) return Status::ok();
+      return cli.volume_start(volume_name_);
+    }
+    if (action.kind == "set-volume-option") {
+      return cli.volume_set(volume_name_, action.params.at("key").get<std::string>(),
+                            action.params.at("value").get<std::string>());
+    }
+  } catch (const nlohmann::json::exception& error) {
+    return Status::error(context + ": malformed action parameters: " + error.what());
+  }
+  return Status::error(name() + ": unknown action " + action.kind);
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,81 @@
+#pragma once
+// Resource "volume/<name>": one gluster volume of the desired state exists with the desired
+// replica/arbiter layout and options, and is started. Leader-only; runs on a storage node
+// (the leader drives gluster through its local glusterd).
+//
+// What it never does: recreate, delete or re-layout an existing volume, remove a brick, or
+// (for now) add bricks to an existing volume; such differences are reported, not acted on.
+// Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
+// `volume set` during a peer outage leave that peer's volfiles inconsistent.
+//
+// Plan order for a missing volume: create, set each desired option, start (options set
+// before the first start need no graph switch in running bricks).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/resource.hpp"
+#include "common/desired_state.hpp"
+#include "common/gluster_xml.hpp"
+
+namespace pydio::agent {
+
+// The desired volume as gluster needs it, derived from the document.
+struct VolumeTarget {
+  std::string name;
+  int replica = 1;
+  int arbiter = 0;
+  std::vector<std::string> bricks;              // "address:path" in node order
+  std::map<std::string, std::string> options;
+  // True when a brick is a directory on the root partition, explicitly allowed by the
+  // document (allowRootPartition): gluster refuses such a brick without "force".
+  bool force = false;
+  std::string self_address;                     // the leader's own address
+};
+
+// REQUIRES: `volume` belongs to `desired`.
+VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
+                           const std::string& self_address);
+
+struct VolumeObservation {
+  std::optional<common::GlusterVolume> volume;  // nullopt: gluster says it does not exist
+  std::vector<common::GlusterPeer> peers;       // `pool list`, including "localhost"
+};
+
+// Pure. Actions: "create-volume", "set-volume-option", "start-volume", each with params that
+// apply() reads (and the leader term they were planned under). An existing volume with another
+// layout is an error; desired bricks on hosts that are not connected peers make it wait.
+common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
+                                   std::int64_t leader_term);
+
+class VolumeResource : public Resource {
+ public:
+  // `brick_resources`: names of the brick resources that must be in sync first. The default
+  // names the example documents' bricks; pass {brick_resource_name(volume.brick)} to depend on
+  // exactly the brick this volume uses.
+  explicit VolumeResource(std::string volume_name,
+                          std::vector<std::string> brick_resources = {"data-brick", "config-brick"})
+      : volume_name_(std::move(volume_name)), brick_resources_(std::move(brick_resources)) {}
+
+  std::string name() const override { return "volume/" + volume_name_; }
+  std::vector<std::string> depends_on() const override {
+    std::vector<std::string> names = {"glusterd"};
+    names.insert(names.end(), brick_resources_.begin(), brick_resources_.end());
+    return names;
+  }
+  bool leader_only() const override { return true; }
+  // The volume is in the desired state and this node is a storage node (it has a glusterd).
+  bool applies_to(const PassContext& ctx) const override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  // Re-reads the volume before creating or starting it, so a duplicate or stale action is a
+  // no-op rather than an error. Refuses to act when this node is no longer the leader.
+  common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  std::string volume_name_;
+  std::vector<std::string> brick_resources_;
+};
+
+}  // namespace pydio::agent
