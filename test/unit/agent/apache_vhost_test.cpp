@@ -1,6 +1,9 @@
 // The vhost render (pure) and the apache-vhost plan on handwritten observations.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "agent/resources/apache_vhost_resource.hpp"
 
 using namespace pydio::agent;
@@ -74,6 +77,18 @@ TEST_CASE("the vhost is rendered from the web section", "[apache_vhost]") {
         "    ErrorLog ${APACHE_LOG_DIR}/pydio-error.log\n"
         "    CustomLog ${APACHE_LOG_DIR}/pydio-access.log combined env=!dontlog\n"
         "</VirtualHost>\n");
+}
+
+TEST_CASE("the render is the file real Apache accepted and logged as intended", "[apache_vhost]") {
+  // test/data/apache/record.sh ran `apache2ctl configtest` (configtest-ok.out) and served
+  // requests (pydio-access.log: check.txt not logged) with exactly this file.
+  std::ifstream in(std::string(PYDIO_TEST_DATA_DIR) + "/apache/pydio.conf");
+  REQUIRE(in);
+  std::ostringstream recorded;
+  recorded << in.rdbuf();
+  auto text = vhost_text(tutorial_web());
+  REQUIRE(text.has_value());
+  CHECK(*text == recorded.str());
 }
 
 TEST_CASE("the server name comes from serverName or the public URL's host", "[apache_vhost]") {
