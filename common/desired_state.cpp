@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/field_checks.hpp"
 #include "common/strict_json.hpp"
@@ -51,7 +50,8 @@ bool accept(ErrorLines& errors, const std::string& path, const std::string& valu
 
 bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& value,
                 std::size_t max_length = 64) {
-  return accept(errors, path, value, [&](const std::string& v) { return check_name(v, max_length); });
+  return accept(errors, path, value,
+                [&](const std::string& v) { return check_name(v, max_length); });
 }
 
 bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& value) {
@@ -88,8 +88,9 @@ UrlHost url_host(const std::string& url) {
   if (colon != std::string::npos) {
     host = authority.substr(0, colon);
     const std::string port = authority.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(port) < 1 || std::stoi(port) > kMaxPort) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+        std::stoi(port) > kMaxPort) {
       return {"", problem};
     }
   }
@@ -188,7 +189,8 @@ class DocumentReader {
     }
     if (const json* bricks = reader.array("bricks", Presence::kOptional)) {
       for (std::size_t i = 0; i < bricks->size(); ++i) {
-        node.bricks.push_back(read_brick((*bricks)[i], json_element_path(reader.path_of("bricks"), i)));
+        node.bricks.push_back(
+            read_brick((*bricks)[i], json_element_path(reader.path_of("bricks"), i)));
       }
     }
     reader.finish(kSecretHint);
@@ -215,12 +217,14 @@ class DocumentReader {
         if (device->rfind("/dev/", 0) == 0) {
           brick.device = *device;
         } else {
-          add_error(errors_, device_path, "must be a block device under /dev, got " + quote_value(*device));
+          add_error(errors_, device_path,
+                    "must be a block device under /dev, got " + quote_value(*device));
         }
       }
     }
     if (auto directory = reader.string("directory", Presence::kOptional)) {
-      if (is_path_ok(errors_, reader.path_of("directory"), *directory)) brick.directory = *directory;
+      if (is_path_ok(errors_, reader.path_of("directory"), *directory))
+        brick.directory = *directory;
     }
     // Device-only and directory-only fields: refusing the wrong kind catches a brick that
     // was meant to be the other kind before anything is formatted.
@@ -388,7 +392,8 @@ class DocumentReader {
   }
 
   static std::optional<std::string> alias_problem(const std::string& alias) {
-    if (alias.empty() || alias.front() != '/') return "must start with \"/\", got " + quote_value(alias);
+    if (alias.empty() || alias.front() != '/')
+      return "must start with \"/\", got " + quote_value(alias);
     const std::string problem =
         "must be \"/\" followed by path segments of [A-Za-z0-9._~-], without \"..\" or a "
         "trailing \"/\" (e.g. \"/pydio\"), got " +
@@ -448,7 +453,8 @@ class DocumentReader {
       if (is_name_ok(errors_, "database.name", *name)) database.name = *name;
     }
     if (auto user = reader.string("user", Presence::kOptional)) {
-      if (is_name_ok(errors_, "database.user", *user, kMaxDatabaseUserLength)) database.user = *user;
+      if (is_name_ok(errors_, "database.user", *user, kMaxDatabaseUserLength))
+        database.user = *user;
     }
     if (const json* hosts = reader.array("allowedHosts", Presence::kOptional)) {
       if (hosts->empty()) {
@@ -459,16 +465,17 @@ class DocumentReader {
         const std::string host_path = json_element_path("database.allowedHosts", i);
         auto host = read_string_element((*hosts)[i], host_path, errors_);
         if (!host) continue;
-        if (host->empty() || host->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                     "0123456789._%-") != std::string::npos) {
+        if (host->empty() ||
+            host->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789._%-") != std::string::npos) {
           add_error(errors_, host_path, "must match [A-Za-z0-9._%-]+, got " + quote_value(*host));
         } else if (host->find_first_not_of('%') == std::string::npos) {
           add_error(errors_, host_path,
                     quote_value(*host) +
                         " would allow every host; list the nodes' addresses or a subnet "
                         "pattern like 198.18.0.%");
-        } else if (std::find(database.allowed_hosts.begin(), database.allowed_hosts.end(),
-                             *host) != database.allowed_hosts.end()) {
+        } else if (std::find(database.allowed_hosts.begin(), database.allowed_hosts.end(), *host) !=
+                   database.allowed_hosts.end()) {
           add_error(errors_, host_path, quote_value(*host) + " listed twice");
         } else {
           database.allowed_hosts.push_back(*host);
@@ -523,8 +530,9 @@ class DocumentReader {
                     "duplicate of " + earlier_path + ".device " + quote_value(*brick.device));
         }
         if (!brick.mountpoint.empty() && brick.mountpoint == earlier.mountpoint) {
-          add_error(errors_, path + ".mountpoint",
-                    "duplicate of " + earlier_path + ".mountpoint " + quote_value(brick.mountpoint));
+          add_error(
+              errors_, path + ".mountpoint",
+              "duplicate of " + earlier_path + ".mountpoint " + quote_value(brick.mountpoint));
         }
       }
       // A directory brick at a device's mountpoint would put gluster's data on the root
@@ -556,12 +564,14 @@ class DocumentReader {
         }
         if (volume.mountpoint.empty() || earlier.mountpoint.empty()) continue;
         if (volume.mountpoint == earlier.mountpoint) {
-          add_error(errors_, path + ".mountpoint",
-                    "duplicate of " + earlier_path + ".mountpoint " + quote_value(volume.mountpoint));
+          add_error(
+              errors_, path + ".mountpoint",
+              "duplicate of " + earlier_path + ".mountpoint " + quote_value(volume.mountpoint));
         } else if (path_is_within(volume.mountpoint, earlier.mountpoint) ||
                    path_is_within(earlier.mountpoint, volume.mountpoint)) {
           add_error(errors_, path + ".mountpoint",
-                    "nests with " + earlier_path + ".mountpoint " + quote_value(earlier.mountpoint) +
+                    "nests with " + earlier_path + ".mountpoint " +
+                        quote_value(earlier.mountpoint) +
                         " (FUSE mounts must not be inside each other)");
         }
       }
@@ -586,8 +596,8 @@ class DocumentReader {
         add_error(errors_, path,
                   "replica " + std::to_string(volume.replica) + " needs at least " +
                       std::to_string(volume.replica) + " storage node" +
-                      (volume.replica == 1 ? "" : "s") + " with brick " + quote_value(volume.brick) +
-                      ", found " + std::to_string(bricks_found));
+                      (volume.replica == 1 ? "" : "s") + " with brick " +
+                      quote_value(volume.brick) + ", found " + std::to_string(bricks_found));
       }
       check_brick_paths(state, v, reported_overlaps);
     }
@@ -633,8 +643,8 @@ class DocumentReader {
         if (where.empty()) continue;
         if (path_is_within(volume.mountpoint, where) || path_is_within(where, volume.mountpoint)) {
           add_error(errors_, path + ".mountpoint",
-                    "overlaps nodes[" + std::to_string(n) + "].bricks[" + std::to_string(b) +
-                        "]." + brick_field + " " + quote_value(where) +
+                    "overlaps nodes[" + std::to_string(n) + "].bricks[" + std::to_string(b) + "]." +
+                        brick_field + " " + quote_value(where) +
                         "; a volume's mountpoint must be outside every brick");
           return;
         }

@@ -1,9 +1,8 @@
 #include "common/field_checks.hpp"
 
 #include <cctype>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace pydio::common {
 
@@ -60,7 +59,8 @@ std::optional<std::string> check_absolute_path(const std::string& value, RootPat
     return "must be an absolute path without \"..\", got " + quote_value(value);
   }
   for (const auto& component : split(value, '/')) {
-    if (component == "..") return "must be an absolute path without \"..\", got " + quote_value(value);
+    if (component == "..")
+      return "must be an absolute path without \"..\", got " + quote_value(value);
   }
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);

@@ -57,15 +57,13 @@ std::string parser_message(const std::string& what) {
 
 }  // namespace
 
-std::optional<json> parse_strict_json(const std::string& text, ErrorLines& errors,
-                                      EchoInput echo) {
+std::optional<json> parse_strict_json(const std::string& text, ErrorLines& errors, EchoInput echo) {
   std::vector<OpenContainer> open;
   ErrorLines duplicates;
   auto element_started = [&open] {
     if (!open.empty() && !open.back().is_object) ++open.back().index;
   };
-  json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event,
-                                         json& parsed) {
+  json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
         element_started();
@@ -125,9 +123,7 @@ ObjectReader::ObjectReader(const json& value, std::string path, ErrorLines& erro
   if (!is_object_) add_error(errors_, path_, "must be an object, got " + json_type_name(value));
 }
 
-bool ObjectReader::has(const std::string& key) const {
-  return is_object_ && value_.contains(key);
-}
+bool ObjectReader::has(const std::string& key) const { return is_object_ && value_.contains(key); }
 
 const json* ObjectReader::member(const std::string& key, Presence presence) {
   known_.insert(key);

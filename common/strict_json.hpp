@@ -8,12 +8,11 @@
 // Messages never echo string values of fields marked secret (see ObjectReader::secret_string).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace pydio::common {
 
@@ -70,8 +69,7 @@ class ObjectReader {
 
  private:
   const nlohmann::json* member(const std::string& key, Presence presence);
-  bool check_type(const nlohmann::json& value, const std::string& key, bool ok,
-                  const char* wanted);
+  bool check_type(const nlohmann::json& value, const std::string& key, bool ok, const char* wanted);
 
   const nlohmann::json& value_;
   std::string path_;
@@ -81,7 +79,7 @@ class ObjectReader {
 };
 
 // Helpers for array elements (same messages as the ObjectReader getters).
-std::optional<std::string> read_string_element(const nlohmann::json& value,
-                                               const std::string& path, ErrorLines& errors);
+std::optional<std::string> read_string_element(const nlohmann::json& value, const std::string& path,
+                                               ErrorLines& errors);
 
 }  // namespace pydio::common

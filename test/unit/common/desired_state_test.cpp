@@ -1,13 +1,12 @@
 #include "common/desired_state.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -66,16 +65,16 @@ bool has_error(const std::vector<std::string>& errors, const std::string& path,
   return false;
 }
 
-#define REQUIRE_LINE(errors, line)      \
-  do {                                  \
+#define REQUIRE_LINE(errors, line)       \
+  do {                                   \
     INFO("errors:\n" << joined(errors)); \
-    REQUIRE(has_line(errors, line));    \
+    REQUIRE(has_line(errors, line));     \
   } while (false)
 
-#define REQUIRE_ERROR(errors, path, fragment)     \
-  do {                                            \
-    INFO("errors:\n" << joined(errors));           \
-    REQUIRE(has_error(errors, path, fragment));   \
+#define REQUIRE_ERROR(errors, path, fragment)   \
+  do {                                          \
+    INFO("errors:\n" << joined(errors));        \
+    REQUIRE(has_error(errors, path, fragment)); \
   } while (false)
 
 // A third storage node, for layouts that need three bricks.
@@ -170,8 +169,9 @@ TEST_CASE("the documented examples are valid", "[desired_state]") {
           std::vector<std::string>{"198.18.0.1:/data/pydio-data", "198.18.0.2:/data/pydio-data"});
     const auto* config = state.find_volume("pydio-config");
     REQUIRE(config != nullptr);
-    CHECK(state.brick_endpoints(*config) ==
-          std::vector<std::string>{"198.18.0.1:/data/config-brick", "198.18.0.2:/data/config-brick"});
+    CHECK(
+        state.brick_endpoints(*config) ==
+        std::vector<std::string>{"198.18.0.1:/data/config-brick", "198.18.0.2:/data/config-brick"});
     CHECK(state.find_node("node2") != nullptr);
     CHECK(state.find_node("node9") == nullptr);
     CHECK(state.web.server_name == "files.example.com");
@@ -330,8 +330,9 @@ TEST_CASE("wrong types are rejected", "[desired_state]") {
   REQUIRE_LINE(errors, "generation: must be an integer, got string");
   REQUIRE_LINE(errors, "cluster: must be an object, got string");
   REQUIRE_LINE(errors, "nodes[0].roles: must be an array, got string");
-  REQUIRE_LINE(errors,
-               "nodes[1].bricks[1].allowRootPartition: must be a boolean (true or false), got string");
+  REQUIRE_LINE(
+      errors,
+      "nodes[1].bricks[1].allowRootPartition: must be a boolean (true or false), got string");
   REQUIRE_LINE(errors, "volumes[0].replica: must be an integer, got number");
   REQUIRE_LINE(errors, "volumes[0].options.network.ping-timeout: must be a string, got integer");
   REQUIRE_LINE(errors, "volumes[1].options: must be an object, got array");
@@ -436,8 +437,9 @@ TEST_CASE("paths must be absolute, normalized and without \"..\"", "[desired_sta
   document["volumes"][0]["mountpoint"] = "/mnt/../pydio-data";
   document["web"]["docroot"] = "var/www/pydio";
   const auto errors = errors_of(document);
-  REQUIRE_LINE(errors,
-               "nodes[0].bricks[0].device: must be an absolute path without \"..\", got \"dev/xvdb\"");
+  REQUIRE_LINE(
+      errors,
+      "nodes[0].bricks[0].device: must be an absolute path without \"..\", got \"dev/xvdb\"");
   REQUIRE_ERROR(errors, "nodes[0].bricks[0].mountpoint", "must be an absolute path without \"..\"");
   REQUIRE_ERROR(errors, "nodes[0].bricks[1].directory", "must be an absolute path without \"..\"");
   REQUIRE_ERROR(errors, "nodes[1].bricks[0].device", "must be an absolute path without \"..\"");
@@ -451,8 +453,9 @@ TEST_CASE("paths must be absolute, normalized and without \"..\"", "[desired_sta
     doc["nodes"][0]["bricks"][0]["device"] = "/srv/disk.img";
     doc["nodes"][0]["bricks"][0]["mountpoint"] = "/";
     const auto dev_errors = errors_of(doc);
-    REQUIRE_LINE(dev_errors,
-                 "nodes[0].bricks[0].device: must be a block device under /dev, got \"/srv/disk.img\"");
+    REQUIRE_LINE(
+        dev_errors,
+        "nodes[0].bricks[0].device: must be a block device under /dev, got \"/srv/disk.img\"");
     REQUIRE_LINE(dev_errors, "nodes[0].bricks[0].mountpoint: must not be \"/\"");
   }
 }
@@ -467,13 +470,13 @@ TEST_CASE("nodes: duplicates, addresses, roles", "[desired_state]") {
     REQUIRE_LINE(errors, "nodes[1].address: duplicate of nodes[0].address \"198.18.0.1\"");
   }
   SECTION("invalid IPv4 addresses") {
-    for (const char* address :
-         {"198.18.0", "198.18.0.256", "198.018.0.1", "node1.example.com", "198.18.0.1:24007",
-          "::1", " 198.18.0.1", "1.2.3.4.5", ""}) {
+    for (const char* address : {"198.18.0", "198.18.0.256", "198.018.0.1", "node1.example.com",
+                                "198.18.0.1:24007", "::1", " 198.18.0.1", "1.2.3.4.5", ""}) {
       auto document = minimal();
       document["nodes"][0]["address"] = address;
       INFO(address);
-      REQUIRE_ERROR(errors_of(document), "nodes[0].address", "must be an IPv4 address like 198.18.0.1");
+      REQUIRE_ERROR(errors_of(document), "nodes[0].address",
+                    "must be an IPv4 address like 198.18.0.1");
     }
     for (const char* address : {"0.0.0.0", "255.255.255.255", "224.0.0.1"}) {
       auto document = minimal();
@@ -492,8 +495,7 @@ TEST_CASE("nodes: duplicates, addresses, roles", "[desired_state]") {
   }
   SECTION("lb is a known role") {
     auto document = example("tutorial.json");
-    document["nodes"].push_back(
-        {{"name", "lb1"}, {"address", "198.18.0.10"}, {"roles", {"lb"}}});
+    document["nodes"].push_back({{"name", "lb1"}, {"address", "198.18.0.10"}, {"roles", {"lb"}}});
     const auto result = parse_desired_state(document.dump());
     INFO("errors:\n" << joined(result.errors));
     REQUIRE(result.errors.empty());
@@ -503,7 +505,8 @@ TEST_CASE("nodes: duplicates, addresses, roles", "[desired_state]") {
   SECTION("bricks on a node without role storage") {
     auto document = example("tutorial.json");
     document["nodes"][1]["roles"] = {"compute"};
-    REQUIRE_LINE(errors_of(document), "nodes[1].bricks: only nodes with role \"storage\" have bricks");
+    REQUIRE_LINE(errors_of(document),
+                 "nodes[1].bricks: only nodes with role \"storage\" have bricks");
   }
 }
 
@@ -513,8 +516,9 @@ TEST_CASE("bricks: device or directory", "[desired_state]") {
     document["nodes"][0]["bricks"][0]["directory"] = "/srv/brick";
     document["nodes"][1]["bricks"][1].erase("directory");
     const auto errors = errors_of(document);
-    REQUIRE_LINE(errors,
-                 "nodes[0].bricks[0]: has both \"device\" and \"directory\"; a brick is one or the other");
+    REQUIRE_LINE(
+        errors,
+        "nodes[0].bricks[0]: has both \"device\" and \"directory\"; a brick is one or the other");
     REQUIRE_LINE(errors, "nodes[1].bricks[1]: needs \"device\" (a block device) or \"directory\"");
   }
   SECTION("device bricks need a mountpoint and XFS") {
@@ -531,8 +535,9 @@ TEST_CASE("bricks: device or directory", "[desired_state]") {
     document["nodes"][0]["bricks"][1]["filesystem"] = "xfs";
     document["nodes"][1]["bricks"][0]["allowRootPartition"] = true;
     const auto errors = errors_of(document);
-    REQUIRE_LINE(errors,
-                 "nodes[0].bricks[1].mountpoint: only for device bricks (a directory brick is not mounted)");
+    REQUIRE_LINE(
+        errors,
+        "nodes[0].bricks[1].mountpoint: only for device bricks (a directory brick is not mounted)");
     REQUIRE_LINE(errors, "nodes[0].bricks[1].filesystem: only for device bricks");
     REQUIRE_LINE(errors, "nodes[1].bricks[0].allowRootPartition: only for directory bricks");
   }
@@ -542,9 +547,11 @@ TEST_CASE("bricks: device or directory", "[desired_state]") {
         {{"name", "data"}, {"device", "/dev/xvdb"}, {"mountpoint", "/data"}});
     const auto errors = errors_of(document);
     REQUIRE_LINE(errors, "nodes[0].bricks[2].name: duplicate of nodes[0].bricks[0].name \"data\"");
-    REQUIRE_LINE(errors, "nodes[0].bricks[2].device: duplicate of nodes[0].bricks[0].device \"/dev/xvdb\"");
     REQUIRE_LINE(errors,
-                 "nodes[0].bricks[2].mountpoint: duplicate of nodes[0].bricks[0].mountpoint \"/data\"");
+                 "nodes[0].bricks[2].device: duplicate of nodes[0].bricks[0].device \"/dev/xvdb\"");
+    REQUIRE_LINE(
+        errors,
+        "nodes[0].bricks[2].mountpoint: duplicate of nodes[0].bricks[0].mountpoint \"/data\"");
   }
   SECTION("a directory brick at a device's mountpoint") {
     auto document = example("tutorial.json");
@@ -582,8 +589,9 @@ TEST_CASE("volumes: layout", "[desired_state]") {
   SECTION("fewer storage nodes than replica") {
     auto document = minimal();
     document["volumes"][0]["replica"] = 2;
-    REQUIRE_LINE(errors_of(document),
-                 "volumes[0]: replica 2 needs at least 2 storage nodes with brick \"data\", found 1");
+    REQUIRE_LINE(
+        errors_of(document),
+        "volumes[0]: replica 2 needs at least 2 storage nodes with brick \"data\", found 1");
   }
   SECTION("a brick count that is not a multiple of replica is allowed (extra bricks wait)") {
     auto document = example("tutorial.json");
@@ -597,9 +605,11 @@ TEST_CASE("volumes: layout", "[desired_state]") {
     auto document = example("tutorial.json");
     document["nodes"][1]["bricks"].erase(1);
     const auto errors = errors_of(document);
-    REQUIRE_LINE(errors, "volumes[1].brick: storage node \"node2\" (nodes[1]) has no brick \"config\"");
     REQUIRE_LINE(errors,
-                 "volumes[1]: replica 2 needs at least 2 storage nodes with brick \"config\", found 1");
+                 "volumes[1].brick: storage node \"node2\" (nodes[1]) has no brick \"config\"");
+    REQUIRE_LINE(
+        errors,
+        "volumes[1]: replica 2 needs at least 2 storage nodes with brick \"config\", found 1");
   }
   SECTION("duplicate names and mountpoints") {
     auto document = example("tutorial.json");
@@ -607,7 +617,8 @@ TEST_CASE("volumes: layout", "[desired_state]") {
     document["volumes"][1]["mountpoint"] = "/mnt/pydio-data";
     const auto errors = errors_of(document);
     REQUIRE_LINE(errors, "volumes[1].name: duplicate of volumes[0].name \"pydio-data\"");
-    REQUIRE_LINE(errors, "volumes[1].mountpoint: duplicate of volumes[0].mountpoint \"/mnt/pydio-data\"");
+    REQUIRE_LINE(errors,
+                 "volumes[1].mountpoint: duplicate of volumes[0].mountpoint \"/mnt/pydio-data\"");
   }
   SECTION("nested mountpoints") {
     auto document = example("tutorial.json");
@@ -640,8 +651,8 @@ TEST_CASE("volumes: layout", "[desired_state]") {
 
 TEST_CASE("web tier", "[desired_state]") {
   auto document = minimal();
-  document["web"] = {{"alias", "/pydio/"},    {"healthFile", "../check.txt"}, {"user", "www data"},
-                     {"group", "1group"},     {"publicUrl", "ftp://x"},       {"serverName", "a b"},
+  document["web"] = {{"alias", "/pydio/"}, {"healthFile", "../check.txt"}, {"user", "www data"},
+                     {"group", "1group"},  {"publicUrl", "ftp://x"},       {"serverName", "a b"},
                      {"docroot", "/"}};
   const auto errors = errors_of(document);
   REQUIRE_ERROR(errors, "web.alias", "followed by path segments");
@@ -669,7 +680,8 @@ TEST_CASE("database", "[desired_state]") {
     auto document = example("tutorial.json");
     document["database"]["allowedHosts"] = {"198.18.0.%", "host name", "%", "198.18.0.%"};
     const auto errors = errors_of(document);
-    REQUIRE_LINE(errors, "database.allowedHosts[1]: must match [A-Za-z0-9._%-]+, got \"host name\"");
+    REQUIRE_LINE(errors,
+                 "database.allowedHosts[1]: must match [A-Za-z0-9._%-]+, got \"host name\"");
     REQUIRE_ERROR(errors, "database.allowedHosts[2]", "would allow every host");
     REQUIRE_LINE(errors, "database.allowedHosts[3]: \"198.18.0.%\" listed twice");
   }
@@ -685,13 +697,15 @@ TEST_CASE("database", "[desired_state]") {
     REQUIRE_LINE(errors_of(document), "database.host: required when no node has role \"db\"");
     document["nodes"][0]["roles"] = {"storage", "compute", "db"};
     document["nodes"][1]["roles"] = {"storage", "compute", "db"};
-    REQUIRE_LINE(errors_of(document), "database.host: required when more than one node has role \"db\"");
+    REQUIRE_LINE(errors_of(document),
+                 "database.host: required when more than one node has role \"db\"");
   }
   SECTION("host naming a node without role db") {
     auto document = example("tutorial.json");
     document["database"]["host"] = "198.18.0.2";
-    REQUIRE_LINE(errors_of(document),
-                 "database.host: 198.18.0.2 is the address of nodes[1] \"node2\", which lacks role \"db\"");
+    REQUIRE_LINE(
+        errors_of(document),
+        "database.host: 198.18.0.2 is the address of nodes[1] \"node2\", which lacks role \"db\"");
   }
   SECTION("an external database server") {
     auto document = example("tutorial.json");

@@ -4,13 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace {
 
@@ -158,8 +157,8 @@ TEST_CASE("agent.json: every problem is one line naming the file and field", "[l
                                  "\"run/admin.sock\""));
   CHECK(contains_line(lines, p + "stateDir: must be an absolute path without \"..\", got "
                                  "\"/var/lib/../tmp\""));
-  CHECK(contains_line(lines,
-                      p + "services: must be \"auto\", \"systemd\" or \"direct\", got \"upstart\""));
+  CHECK(contains_line(
+      lines, p + "services: must be \"auto\", \"systemd\" or \"direct\", got \"upstart\""));
   CHECK(contains_line(lines, p + "passIntervalSeconds: must be between 1 and 3600"));
   CHECK(contains_line(lines, p + "leaseSeconds: must be an integer, got string"));
   CHECK(contains_line(lines, p + "mysqlSocket: must be a string, got integer"));
@@ -174,8 +173,8 @@ TEST_CASE("agent.json: malformed, missing, out of range", "[local_config]") {
     const auto path = dir.write("agent.json", "{\"nodeName\": \"node1\",}");
     const auto config = load_local_config(path);
     REQUIRE_FALSE(config);
-    CHECK(config.status().message().rfind(path + ": document: malformed JSON at line 1, column ", 0) ==
-          0);
+    CHECK(config.status().message().rfind(path + ": document: malformed JSON at line 1, column ",
+                                          0) == 0);
   }
   SECTION("missing file") {
     const auto config = load_local_config(dir.path() + "/absent.json");
@@ -184,8 +183,8 @@ TEST_CASE("agent.json: malformed, missing, out of range", "[local_config]") {
           "local config: open " + dir.path() + "/absent.json: No such file or directory");
   }
   SECTION("lease bounds") {
-    const auto path = dir.write(
-        "agent.json", R"({"nodeName": "n", "address": "198.18.0.1", "leaseSeconds": 1})");
+    const auto path =
+        dir.write("agent.json", R"({"nodeName": "n", "address": "198.18.0.1", "leaseSeconds": 1})");
     const auto config = load_local_config(path);
     REQUIRE_FALSE(config);
     CHECK(config.status().message() == path + ": leaseSeconds: must be between 3 and 300");
@@ -235,8 +234,8 @@ TEST_CASE("secrets.json: refused when group or others have any access", "[local_
     REQUIRE_FALSE(loaded);
     char octal[8];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
-    CHECK(loaded.status().message() == "secrets file " + path + " has mode " + octal +
-                                           "; must be 0600 (chmod 600 it)");
+    CHECK(loaded.status().message() ==
+          "secrets file " + path + " has mode " + octal + "; must be 0600 (chmod 600 it)");
   }
   SECTION("0400 is fine") {
     const auto path = dir.write("secrets.json", R"({"joinToken": "a.b"})", 0400);
@@ -247,8 +246,8 @@ TEST_CASE("secrets.json: refused when group or others have any access", "[local_
 TEST_CASE("secrets.json: strict content without echoing secrets", "[local_config][secrets]") {
   TempDir dir;
   SECTION("unknown fields, wrong types, empty values") {
-    const auto path = dir.write(
-        "secrets.json", R"({"joinToken": "", "dbPassword": 12, "password": "hunter2"})");
+    const auto path =
+        dir.write("secrets.json", R"({"joinToken": "", "dbPassword": 12, "password": "hunter2"})");
     const auto loaded = load_secrets(path);
     REQUIRE_FALSE(loaded);
     const auto lines = lines_of(loaded.status().message());
@@ -265,8 +264,8 @@ TEST_CASE("secrets.json: strict content without echoing secrets", "[local_config
     const auto loaded = load_secrets(path);
     REQUIRE_FALSE(loaded);
     INFO(loaded.status().message());
-    CHECK(loaded.status().message().rfind("secrets file " + path + ": document: malformed JSON at line 1", 0) ==
-          0);
+    CHECK(loaded.status().message().rfind(
+              "secrets file " + path + ": document: malformed JSON at line 1", 0) == 0);
     CHECK(loaded.status().message().find("s3cr3t") == std::string::npos);
   }
   SECTION("missing file") {
