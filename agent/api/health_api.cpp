@@ -8,8 +8,8 @@ namespace pydio::agent::api {
 
 namespace http = boost::beast::http;
 
-Response handle_health_request(const Request& request, const HealthVerdict& verdict,
-                               bool draining, const std::string& node_name) {
+Response handle_health_request(const Request& request, const HealthVerdict& verdict, bool draining,
+                               const std::string& node_name) {
   if (target_path(request) != kHealthPath) {
     return error_response(request, http::status::not_found,
                           "no such endpoint: " + target_path(request));
@@ -19,15 +19,21 @@ Response handle_health_request(const Request& request, const HealthVerdict& verd
   }
 
   if (verdict.healthy && !draining) {
-    return json_response(request, http::status::ok, {{"status", "ok"}, {"node", node_name}});
+    nlohmann::json body = {{"status", "ok"}, {"node", node_name}};
+    if (!verdict.warnings.empty()) body["warnings"] = verdict.warnings;
+    return json_response(request, http::status::ok, body);
   }
   std::vector<std::string> reasons = verdict.reasons;
-  const bool says_draining = std::find(reasons.begin(), reasons.end(), "draining") != reasons.end();
+  // The monitor words it "draining" or "draining: <reason>".
+  const bool says_draining = std::any_of(reasons.begin(), reasons.end(), [](const std::string& r) {
+    return r.rfind("draining", 0) == 0;
+  });
   if (draining && !says_draining) reasons.insert(reasons.begin(), "draining");
   // A default verdict (the monitor has not run yet) has no reason; a 503 always says why.
   if (reasons.empty()) reasons.emplace_back("health not checked yet");
-  return json_response(request, http::status::service_unavailable,
-                       {{"status", "unhealthy"}, {"node", node_name}, {"reasons", reasons}});
+  nlohmann::json body = {{"status", "unhealthy"}, {"node", node_name}, {"reasons", reasons}};
+  if (!verdict.warnings.empty()) body["warnings"] = verdict.warnings;
+  return json_response(request, http::status::service_unavailable, body);
 }
 
 }  // namespace pydio::agent::api
