@@ -67,12 +67,13 @@ Response get_events(const Request& request, AdminBackend& backend) {
   int count = kDefaultEventCount;
   const std::string text = query_parameter(request, "n");
   if (!text.empty()) {
-    const bool digits = text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
+    const bool digits =
+        text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
     count = digits ? std::stoi(text) : 0;
     if (count < 1 || count > kMaxEventCount) {
-      return error_response(request, http::status::bad_request,
-                            "n: must be a whole number from 1 to " +
-                                std::to_string(kMaxEventCount));
+      return error_response(
+          request, http::status::bad_request,
+          "n: must be a whole number from 1 to " + std::to_string(kMaxEventCount));
     }
   }
   return json_response(request, http::status::ok, backend.events(count));

@@ -2,58 +2,61 @@
 // The admin API agentctl talks to, served on the root-only unix socket. This file maps HTTP to
 // the AdminBackend the daemon implements; it is pure routing, tested with a fake backend.
 //
-//   GET  /v1/status              200 status document (below)
-//   GET  /v1/plan                200 plan document (below); changes nothing
-//   POST /v1/reconcile           202 {"requested":true}: a pass starts soon; does not wait for it
-//   POST /v1/drain               body {"reason":"..."} (optional, may be empty) -> 200 {"draining":true}
-//   POST /v1/undrain             200 {"draining":false}
-//   GET  /v1/events?n=N          200 the last N events, oldest first (N 1..1000, default 20)
-//   POST /v1/desired-state       body: a desired-state document (JSON text)
-//                                200 {"accepted":true,"generation":N}
-//                                422 {"error":"invalid desired state","errors":["<path>: <what>",...]}
+// GET  /v1/status         200 status document (below)
+// GET  /v1/plan           200 plan document (below); changes nothing
+// POST /v1/reconcile      202 {"requested":true}: a pass starts soon; does not wait for it
+// POST /v1/drain          body {"reason":"..."} or empty -> 200 {"draining":true,"reason":...}
+// POST /v1/undrain        200 {"draining":false}
+// GET  /v1/events?n=N     200 the last N events, oldest first (N 1..1000, default 20)
+// POST /v1/desired-state  body: a desired-state document (JSON text)
+//                         200 {"accepted":true,"generation":N}
+//                         422 {"error":"invalid desired state","errors":["<path>: <what>"],
+//                              "generation":N}   (N: the generation still in force)
 // Errors: 400 bad request body or query, 404 unknown path, 405 wrong method (Allow header set),
-// 500 {"error": "..."} when the backend fails. Every error body is {"error": "...", ...}.
+// 500 when the backend fails. Every error body is {"error": "...", ...}.
 //
 // JSON shapes the backend returns (field names are the contract with agentctl):
 //
 // status():
-//   {"node": "n1",                       // this node's name (LocalConfig::node_name)
-//    "version": "0.1.0",                 // optional: the daemon's version
-//    "generation": 3,                    // generation of the desired state in force, 0 if none
-//    "desiredError": null | "text",      // why the last pushed/loaded document was rejected,
-//                                        // one string, problems joined by "; "; null if it was valid
+//   {"node": "n1",                 // this node's name (LocalConfig::node_name)
+//    "version": "0.1.0",           // optional: the daemon's version
+//    "generation": 3,              // generation of the desired state in force, 0 if none
+//    "desiredError": null | "...", // why the last pushed/loaded document was rejected
+//                                  // (problems joined by "; "); null when it was valid
 //    "leader": {"isLeader": true, "holder": "n1", "term": 7,
-//               "error": null | "text"}, // e.g. "no database: connect 198.18.0.1:3306: refused"
-//    "draining": false, "drainReason": "", // drainReason empty unless draining
+//               "error": null | "..."},  // e.g. "no database: connect ...: refused"
+//    "draining": false,
+//    "drainReason": "",            // empty unless draining
 //    "health": {"healthy": true, "reasons": []},
 //    "resources": [
 //      {"name": "data-brick",
 //       "state": "in-sync" | "changing" | "error" | "waiting" | "blocked",
-//                     // changing: actions planned or running; waiting: Plan::waiting_for set;
-//                     // blocked: a dependency is not in sync (or leader-only and not leader)
+//           // changing: actions planned or running; waiting: Plan::waiting_for set;
+//           // blocked: a dependency is not in sync (or leader-only and not leader)
 //       "lastError": null | "mount /data: exit 32: ...",
-//       "lastChange": null | "2024-05-01T12:00:00Z",   // last time an action was applied
-//       "waitingFor": ""}]}                            // what it waits for / is blocked on
+//       "lastChange": null | "2024-05-01T12:00:00Z",  // last time an action was applied
+//       "waitingFor": ""}]}        // what it waits for or is blocked on
 //
 // plan():
 //   {"generation": 3,
 //    "resources": [
 //      {"name": "fuse-mount/pydio-data",
-//       "actions": [{"kind": "mount", "description": "mount 198.18.0.1:/pydio-data at /mnt/pydio-data",
+//       "actions": [{"kind": "mount",
+//                    "description": "mount 198.18.0.1:/pydio-data at /mnt/pydio-data",
 //                    "params": {...}}],
-//       "waitingFor": "",                // non-empty: nothing to do until this happens
-//       "error": null | "text"}]}        // observation failed
+//       "waitingFor": "",          // non-empty: nothing to do until this happens
+//       "error": null | "..."}]}   // observation failed
 //   Resources that are in sync may be listed with empty actions or left out.
 //
 // events(n): the last n events, oldest first:
-//   [{"time": "2024-05-01T12:00:00.123Z", "resource": "apache-vhost", "action": "reload apache2",
-//     "outcome": "ok" | "error", "durationMs": 42, "message": "" | "error text"}]
+//   [{"time": "2024-05-01T12:00:00.123Z", "resource": "apache-vhost",
+//     "action": "reload apache2", "outcome": "ok" | "error", "durationMs": 42,
+//     "message": "" | "error text"}]
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agent/api/http_message.hpp"
 #include "common/status.hpp"

@@ -1,8 +1,7 @@
 #include "agent/api/admin_client.hpp"
 
-#include <utility>
-
 #include <boost/beast/http/field.hpp>
+#include <utility>
 
 #include "version.hpp"
 
@@ -32,8 +31,8 @@ AdminReply AdminClient::post(const std::string& target, const std::string& body)
 AdminReply AdminClient::call(Request request) {
   request.set(http::field::user_agent, std::string("agentctl/") + common::kVersion);
   request.keep_alive(false);
-  const std::string what = std::string(request.method_string()) + " " +
-                           std::string(request.target());
+  const std::string what =
+      std::string(request.method_string()) + " " + std::string(request.target());
   Exchange exchange = exchange_unix(socket_path_, std::move(request), timeout_);
 
   AdminReply reply;

@@ -4,9 +4,8 @@
 // is told apart from every other failure, because agentctl exits 2 for it.
 
 #include <chrono>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/api/http_client.hpp"
 
@@ -14,10 +13,10 @@ namespace pydio::agent::api {
 
 struct AdminReply {
   enum class Kind {
-    kOk,             // 2xx; `body` holds the answer
-    kNotRunning,     // no daemon answers on the socket
-    kUnreachable,    // connect failed otherwise, timed out, or the exchange broke
-    kRefused,        // the daemon answered with an error status; `body` holds its JSON
+    kOk,           // 2xx; `body` holds the answer
+    kNotRunning,   // no daemon answers on the socket
+    kUnreachable,  // connect failed otherwise, timed out, or the exchange broke
+    kRefused,      // the daemon answered with an error status; `body` holds its JSON
   };
   Kind kind = Kind::kOk;
   unsigned status_code = 0;

@@ -3,9 +3,8 @@
 // agentctl prints them. Pure; tolerant of missing fields (printed as "-"), so an older daemon
 // still gets readable output.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace pydio::agent::api {
 

@@ -16,7 +16,7 @@ inline constexpr const char* kHealthPath = "/health";
 
 // Pure. `draining` makes the node unhealthy with reason "draining" even when the verdict
 // (computed before the drain, perhaps) does not say so yet.
-Response handle_health_request(const Request& request, const HealthVerdict& verdict,
-                               bool draining, const std::string& node_name);
+Response handle_health_request(const Request& request, const HealthVerdict& verdict, bool draining,
+                               const std::string& node_name);
 
 }  // namespace pydio::agent::api

@@ -1,8 +1,5 @@
 #include "agent/api/http_client.hpp"
 
-#include <optional>
-#include <utility>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -14,6 +11,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/system_error.hpp>
+#include <optional>
+#include <utility>
 
 namespace pydio::agent::api {
 
@@ -53,9 +52,9 @@ Exchange run_exchange(const typename Protocol::endpoint& endpoint, Request reque
 
   auto fail = [&](ExchangeFailure kind, const beast::error_code& ec) {
     result.failure = ec == beast::error::timeout ? ExchangeFailure::kTimedOut : kind;
-    result.error = ec == beast::error::timeout ? "no answer within " +
-                                                     std::to_string(timeout.count()) + " ms"
-                                               : ec.message();
+    result.error = ec == beast::error::timeout
+                       ? "no answer within " + std::to_string(timeout.count()) + " ms"
+                       : ec.message();
   };
 
   stream.expires_after(timeout);

@@ -26,9 +26,9 @@ Response error_response(const Request& request, http::status status, const std::
 }
 
 Response method_not_allowed(const Request& request, const std::string& allowed) {
-  Response response = error_response(request, http::status::method_not_allowed,
-                                     "method " + std::string(request.method_string()) +
-                                         " not allowed on " + target_path(request));
+  Response response = error_response(
+      request, http::status::method_not_allowed,
+      "method " + std::string(request.method_string()) + " not allowed on " + target_path(request));
   response.set(http::field::allow, allowed);
   return response;
 }

@@ -3,12 +3,11 @@
 // the admin client. Handlers are plain functions Request -> Response so they are tested
 // without sockets; the server owns framing, keep-alive, timeouts and limits.
 
-#include <functional>
-#include <string>
-
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace pydio::agent::api {
 

@@ -4,11 +4,10 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <cstring>
 #include <utility>
-
-#include <boost/system/system_error.hpp>
 
 #include "agent/api/listener.hpp"
 
@@ -110,8 +109,7 @@ Expected<std::uint16_t> HttpServer::listen_tcp(const std::string& host_port) {
   if (ec) return Status::error(where + ": " + ec.message());
 
   auto listener = std::make_shared<Listener<net::ip::tcp>>(
-      ioc_, std::move(acceptor), options_,
-      "http://" + host + ":" + std::to_string(bound_port));
+      ioc_, std::move(acceptor), options_, "http://" + host + ":" + std::to_string(bound_port));
   listener->run();
   tcp_listeners_.push_back(std::move(listener));
   return bound_port;
@@ -151,8 +149,8 @@ Status HttpServer::listen_unix(const std::string& path) {
     return Status::error(where + ": listen: " + ec.message());
   }
 
-  auto listener = std::make_shared<Listener<Local>>(ioc_, std::move(acceptor), options_,
-                                                    "unix:" + path);
+  auto listener =
+      std::make_shared<Listener<Local>>(ioc_, std::move(acceptor), options_, "unix:" + path);
   listener->run();
   unix_listeners_.push_back(std::move(listener));
   unix_paths_.push_back(path);

@@ -7,15 +7,14 @@
 // Thread safety: listen_*() and stop() are called from one thread (the one that owns the
 // server); the io_context may be run by any number of threads.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 
 #include "agent/api/server_options.hpp"
 #include "common/status.hpp"

@@ -1,12 +1,12 @@
 #include "agent/api/listener.hpp"
 
-#include <chrono>
-#include <utility>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <spdlog/spdlog.h>
+#include <chrono>
+#include <utility>
 
 #include "agent/api/session.hpp"
 
@@ -20,8 +20,7 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 template <class Protocol>
 Listener<Protocol>::Listener(boost::asio::io_context& ioc, Acceptor&& acceptor,
-                             std::shared_ptr<const ServerOptions> options,
-                             std::string description)
+                             std::shared_ptr<const ServerOptions> options, std::string description)
     : ioc_(ioc),
       acceptor_(std::move(acceptor)),
       retry_timer_(ioc),

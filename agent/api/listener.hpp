@@ -4,14 +4,13 @@
 // burst of connections never stops the endpoint for good. Instantiated for TCP and
 // unix-domain stream sockets (listener.cpp).
 
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <memory>
+#include <string>
 
 #include "agent/api/server_options.hpp"
 

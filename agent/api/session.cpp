@@ -1,7 +1,6 @@
 #include "agent/api/session.hpp"
 
-#include <exception>
-#include <utility>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -9,7 +8,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <spdlog/spdlog.h>
+#include <exception>
+#include <utility>
 
 namespace pydio::agent::api {
 
@@ -28,8 +28,9 @@ template <class Protocol>
 void Session<Protocol>::run() {
   // The socket's executor is a strand: start on it so every handler of this session is
   // serialized even when several threads run the io_context.
-  boost::asio::dispatch(stream_.get_executor(),
-                        beast::bind_front_handler(&Session::read_request, this->shared_from_this()));
+  boost::asio::dispatch(
+      stream_.get_executor(),
+      beast::bind_front_handler(&Session::read_request, this->shared_from_this()));
 }
 
 template <class Protocol>
@@ -56,15 +57,15 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   bare.keep_alive(false);
   linger_ = true;
   if (ec == http::error::body_limit) {
-    write_response(error_response(bare, http::status::payload_too_large,
-                                  "request body larger than " +
-                                      std::to_string(options_->body_limit) + " bytes"));
+    write_response(error_response(
+        bare, http::status::payload_too_large,
+        "request body larger than " + std::to_string(options_->body_limit) + " bytes"));
     return;
   }
   if (ec == http::error::header_limit) {
-    write_response(error_response(bare, http::status::request_header_fields_too_large,
-                                  "request header larger than " +
-                                      std::to_string(options_->header_limit) + " bytes"));
+    write_response(error_response(
+        bare, http::status::request_header_fields_too_large,
+        "request header larger than " + std::to_string(options_->header_limit) + " bytes"));
     return;
   }
   if (ec) {
@@ -92,9 +93,9 @@ void Session<Protocol>::write_response(Response response) {
   response_ = std::move(response);
   const bool close_after = response_.need_eof();
   stream_.expires_after(options_->idle_timeout);
-  http::async_write(stream_, response_,
-                    beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
-                                              close_after));
+  http::async_write(
+      stream_, response_,
+      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), close_after));
 }
 
 template <class Protocol>
@@ -127,9 +128,9 @@ void Session<Protocol>::linger_then_close() {
   beast::error_code ignored;
   stream_.socket().shutdown(Socket::shutdown_send, ignored);
   stream_.expires_after(kLingerTimeout);
-  stream_.async_read_some(boost::asio::buffer(discard_),
-                          beast::bind_front_handler(&Session::on_linger_read,
-                                                    this->shared_from_this()));
+  stream_.async_read_some(
+      boost::asio::buffer(discard_),
+      beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
 template <class Protocol>
@@ -138,9 +139,9 @@ void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes
     close();
     return;
   }
-  stream_.async_read_some(boost::asio::buffer(discard_),
-                          beast::bind_front_handler(&Session::on_linger_read,
-                                                    this->shared_from_this()));
+  stream_.async_read_some(
+      boost::asio::buffer(discard_),
+      beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
 template class Session<boost::asio::ip::tcp>;

@@ -6,14 +6,13 @@
 // connection does. Instantiated for TCP and unix-domain stream sockets (session.cpp).
 
 #include <array>
-#include <memory>
-#include <optional>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <memory>
+#include <optional>
 
 #include "agent/api/server_options.hpp"
 
@@ -45,7 +44,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
   std::shared_ptr<const ServerOptions> options_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  Response response_;  // kept here until its asynchronous write completes
+  Response response_;    // kept here until its asynchronous write completes
   bool linger_ = false;  // the request was not read to its end: linger before closing
   std::array<char, 4096> discard_{};
 };

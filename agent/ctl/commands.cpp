@@ -4,9 +4,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "agent/api/admin_client.hpp"
 #include "agent/api/admin_text.hpp"
@@ -141,21 +140,20 @@ int run_validate(const std::string& path) {
   }
   const auto& state = *result.state;
   // Fixed wording (no singular forms) so scripts can match it.
-  std::cout << "valid: generation " << state.generation << ", " << state.nodes.size()
-            << " nodes, " << state.volumes.size() << " volumes\n";
+  std::cout << "valid: generation " << state.generation << ", " << state.nodes.size() << " nodes, "
+            << state.volumes.size() << " volumes\n";
   return kExitOk;
 }
 
 int run_version(const GlobalOptions& global) {
   std::cout << "agentctl " << common::kVersion << "\n";
-  const AdminReply reply =
-      AdminClient(global.socket_path, std::min<std::chrono::milliseconds>(global.timeout,
-                                                                          kVersionTimeout))
-          .get("/v1/status");
+  const AdminReply reply = AdminClient(global.socket_path, std::min<std::chrono::milliseconds>(
+                                                               global.timeout, kVersionTimeout))
+                               .get("/v1/status");
   if (reply.ok()) {
     std::cout << "pydio-agentd " << reply.body.value("version", std::string("unknown")) << "\n";
   } else {
-    std::cout << "pydio-agentd: " << reply.error << "\n";
+    std::cout << reply.error << "\n";
   }
   return kExitOk;
 }

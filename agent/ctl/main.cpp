@@ -3,11 +3,10 @@
 
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "agent/ctl/commands.hpp"
 #include "common/local_config.hpp"

@@ -1,7 +1,7 @@
+#include "agent/api/admin_api.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include "agent/api/admin_api.hpp"
 
 namespace http = boost::beast::http;
 using nlohmann::json;
@@ -66,7 +66,8 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
   FakeBackend backend;
 
   SECTION("GET /v1/status returns the backend's document") {
-    const auto response = handle_admin_request(make_request(http::verb::get, "/v1/status"), backend);
+    const auto response =
+        handle_admin_request(make_request(http::verb::get, "/v1/status"), backend);
     CHECK(response.result() == http::status::ok);
     CHECK(body_of(response)["node"] == "n1");
   }
@@ -102,14 +103,17 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
     CHECK_FALSE(backend.drained_with.has_value());
   }
   SECTION("a drain the backend cannot persist is 500 with its reason") {
-    backend.drain_status = Status::error("write /var/lib/pydio-agent/drain: No space left on device");
-    const auto response = handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend);
+    backend.drain_status =
+        Status::error("write /var/lib/pydio-agent/drain: No space left on device");
+    const auto response =
+        handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend);
     CHECK(response.result() == http::status::internal_server_error);
     CHECK(body_of(response)["error"] ==
           "drain: write /var/lib/pydio-agent/drain: No space left on device");
   }
   SECTION("POST /v1/undrain") {
-    const auto response = handle_admin_request(make_request(http::verb::post, "/v1/undrain"), backend);
+    const auto response =
+        handle_admin_request(make_request(http::verb::post, "/v1/undrain"), backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.undrains == 1);
   }

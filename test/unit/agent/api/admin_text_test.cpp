@@ -1,7 +1,7 @@
+#include "agent/api/admin_text.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include "agent/api/admin_text.hpp"
 
 using nlohmann::json;
 using namespace pydio::agent::api;
@@ -31,7 +31,8 @@ TEST_CASE("status is printed for humans", "[admin_text]") {
 }
 
 TEST_CASE("status tolerates a sparse document", "[admin_text]") {
-  const std::string text = format_status(json::parse(R"({"node":"n1","leader":{"isLeader":true,"term":1}})"));
+  const std::string text =
+      format_status(json::parse(R"({"node":"n1","leader":{"isLeader":true,"term":1}})"));
   CHECK_THAT(text, Catch::Contains("leader:     this node, term 1"));
   CHECK_THAT(text, Catch::Contains("desired:    no valid desired state"));
   CHECK_THAT(text, Catch::Contains("no resources"));

@@ -1,7 +1,7 @@
+#include "agent/api/health_api.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include "agent/api/health_api.hpp"
 
 namespace http = boost::beast::http;
 using pydio::agent::HealthVerdict;
@@ -26,8 +26,8 @@ HealthVerdict healthy_verdict() {
 
 TEST_CASE("GET /health answers from the verdict", "[health_api]") {
   SECTION("a healthy node gets 200 with its name") {
-    const auto response =
-        handle_health_request(make_request(http::verb::get, "/health"), healthy_verdict(), false, "n1");
+    const auto response = handle_health_request(make_request(http::verb::get, "/health"),
+                                                healthy_verdict(), false, "n1");
     CHECK(response.result() == http::status::ok);
     CHECK(response[http::field::content_type] == "application/json");
     const auto body = nlohmann::json::parse(response.body());
@@ -43,11 +43,12 @@ TEST_CASE("GET /health answers from the verdict", "[health_api]") {
     CHECK(response.result() == http::status::service_unavailable);
     const auto body = nlohmann::json::parse(response.body());
     CHECK(body["status"] == "unhealthy");
-    CHECK(body["reasons"] == nlohmann::json{"mount /mnt/pydio-data: hung", "apache: not answering"});
+    CHECK(body["reasons"] ==
+          nlohmann::json{"mount /mnt/pydio-data: hung", "apache: not answering"});
   }
   SECTION("draining makes a healthy node 503 with reason draining, listed once") {
-    auto response =
-        handle_health_request(make_request(http::verb::get, "/health"), healthy_verdict(), true, "n1");
+    auto response = handle_health_request(make_request(http::verb::get, "/health"),
+                                          healthy_verdict(), true, "n1");
     CHECK(response.result() == http::status::service_unavailable);
     CHECK(nlohmann::json::parse(response.body())["reasons"] == nlohmann::json{"draining"});
 
@@ -57,8 +58,8 @@ TEST_CASE("GET /health answers from the verdict", "[health_api]") {
     CHECK(nlohmann::json::parse(response.body())["reasons"] == nlohmann::json{"draining"});
   }
   SECTION("a verdict never computed is 503 with a reason, not an empty list") {
-    const auto response =
-        handle_health_request(make_request(http::verb::get, "/health"), HealthVerdict{}, false, "n1");
+    const auto response = handle_health_request(make_request(http::verb::get, "/health"),
+                                                HealthVerdict{}, false, "n1");
     CHECK(response.result() == http::status::service_unavailable);
     CHECK(nlohmann::json::parse(response.body())["reasons"].size() == 1);
   }
@@ -79,8 +80,8 @@ TEST_CASE("GET /health answers from the verdict", "[health_api]") {
 TEST_CASE("the health endpoint refuses other paths and methods", "[health_api]") {
   SECTION("other paths are 404") {
     for (const char* target : {"/", "/healthz", "/health/", "/v1/status"}) {
-      const auto response =
-          handle_health_request(make_request(http::verb::get, target), healthy_verdict(), false, "n1");
+      const auto response = handle_health_request(make_request(http::verb::get, target),
+                                                  healthy_verdict(), false, "n1");
       CHECK(response.result() == http::status::not_found);
     }
   }

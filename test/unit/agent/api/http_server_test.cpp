@@ -1,15 +1,12 @@
 // The HTTP server for real: unix socket in a temporary directory and an ephemeral TCP port on
 // 127.0.0.1, a trivial handler, and the same client code agentctl uses.
 
+#include "agent/api/http_server.hpp"
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,11 +15,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "agent/api/admin_client.hpp"
 #include "agent/api/http_client.hpp"
-#include "agent/api/http_server.hpp"
 
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;
@@ -300,8 +300,8 @@ TEST_CASE("the admin client reads the daemon's answers and refusals", "[admin_cl
 }
 
 TEST_CASE("listen addresses are parsed strictly", "[http_server]") {
-  CHECK(split_host_port("0.0.0.0:8480").value() == std::make_pair(std::string("0.0.0.0"),
-                                                                  std::uint16_t{8480}));
+  CHECK(split_host_port("0.0.0.0:8480").value() ==
+        std::make_pair(std::string("0.0.0.0"), std::uint16_t{8480}));
   CHECK(split_host_port("[::1]:80").value().first == "::1");
   CHECK_FALSE(split_host_port("8480").has_value());
   CHECK_FALSE(split_host_port("host:").has_value());
