@@ -88,8 +88,7 @@ Expected<GlusterVolumeStatus> GlusterCli::volume_status(const std::string& name)
 }
 
 Status GlusterCli::volume_create(const GlusterVolumeCreate& request) const {
-  return call_checked("gluster volume create " + request.name,
-                      gluster_volume_create_args(request));
+  return call_checked("gluster volume create " + request.name, gluster_volume_create_args(request));
 }
 
 Status GlusterCli::volume_start(const std::string& name) const {
@@ -98,7 +97,8 @@ Status GlusterCli::volume_start(const std::string& name) const {
 
 Status GlusterCli::volume_set(const std::string& name, const std::string& key,
                               const std::string& value) const {
-  return call_checked("gluster volume set " + name + " " + key, {"volume", "set", name, key, value});
+  return call_checked("gluster volume set " + name + " " + key,
+                      {"volume", "set", name, key, value});
 }
 
 }  // namespace pydio::common

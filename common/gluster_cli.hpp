@@ -29,8 +29,8 @@ inline constexpr std::chrono::milliseconds kGlusterDefaultTimeout{std::chrono::s
 // What `volume create` needs. Bricks are "host:path", in replica-set order.
 struct GlusterVolumeCreate {
   std::string name;
-  int replica = 1;          // 1: plain distribute (gluster refuses "replica 1")
-  int arbiter = 0;          // 0 or 1 (with replica 3)
+  int replica = 1;  // 1: plain distribute (gluster refuses "replica 1")
+  int arbiter = 0;  // 0 or 1 (with replica 3)
   std::vector<std::string> bricks;
   // Appends "force": needed for a brick on the root partition (explicitly allowed by the
   // desired state); it also silences gluster's other brick checks, so use it only then.

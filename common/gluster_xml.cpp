@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
-
 #include <pugixml.hpp>
 
 namespace pydio::common {
@@ -20,8 +19,9 @@ std::string trim(const std::string& text) {
 // The first line of a non-XML answer, for error messages.
 std::string excerpt(const std::string& text) {
   std::string line = trim(text);
-  line = line.substr(0, line.find('\n'));
-  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  auto newline = line.find('\n');
+  if (newline != std::string::npos) line.resize(newline);
+  if (line.size() > 200) line.replace(200, std::string::npos, "...");
   return line.empty() ? "(empty output)" : line;
 }
 
@@ -40,7 +40,8 @@ std::optional<int> to_int(const std::string& text) {
 // Text of a required child element holding an integer.
 Expected<int> required_int(const pugi::xml_node& parent, const char* child) {
   pugi::xml_node node = parent.child(child);
-  if (!node) return Status::error(std::string("missing <") + child + "> in <" + parent.name() + ">");
+  if (!node)
+    return Status::error(std::string("missing <") + child + "> in <" + parent.name() + ">");
   auto value = to_int(node.child_value());
   if (!value) {
     return Status::error(std::string("<") + child + "> is not a number: '" + node.child_value() +
@@ -69,7 +70,8 @@ Expected<std::shared_ptr<ParsedDocument>> parse_document(const std::string& xml)
                          "): " + excerpt(xml));
   }
   parsed->root = parsed->doc.child("cliOutput");
-  if (!parsed->root) return Status::error("not a gluster XML answer (no <cliOutput>): " + excerpt(xml));
+  if (!parsed->root)
+    return Status::error("not a gluster XML answer (no <cliOutput>): " + excerpt(xml));
   auto op_ret = required_int(parsed->root, "opRet");
   if (!op_ret) return op_ret.status().with_context("gluster XML envelope");
   parsed->envelope.op_ret = *op_ret;
@@ -132,8 +134,8 @@ Expected<GlusterVolume> parse_volume(const pugi::xml_node& node) {
     volume.bricks.push_back(std::move(parsed));
   }
   if (static_cast<int>(volume.bricks.size()) != volume.brick_count) {
-    return Status::error(context + ": brickCount " + std::to_string(volume.brick_count) +
-                         " but " + std::to_string(volume.bricks.size()) + " bricks listed");
+    return Status::error(context + ": brickCount " + std::to_string(volume.brick_count) + " but " +
+                         std::to_string(volume.bricks.size()) + " bricks listed");
   }
   for (pugi::xml_node option : node.child("options").children("option")) {
     std::string key = trim(option.child("name").child_value());
@@ -167,9 +169,12 @@ std::string GlusterEnvelope::failure_message() const {
 
 std::string gluster_volume_state_name(GlusterVolumeState state) {
   switch (state) {
-    case GlusterVolumeState::kCreated: return "Created";
-    case GlusterVolumeState::kStarted: return "Started";
-    case GlusterVolumeState::kStopped: return "Stopped";
+    case GlusterVolumeState::kCreated:
+      return "Created";
+    case GlusterVolumeState::kStarted:
+      return "Started";
+    case GlusterVolumeState::kStopped:
+      return "Stopped";
   }
   return "Unknown";
 }
@@ -219,7 +224,7 @@ Expected<std::vector<GlusterVolume>> parse_volume_info(const std::string& xml) {
 }
 
 Expected<std::optional<GlusterVolume>> parse_volume_info_of(const std::string& xml,
-                                                             const std::string& name) {
+                                                            const std::string& name) {
   auto envelope = parse_gluster_envelope(xml);
   if (!envelope) return envelope.status();
   if (!envelope->ok() && envelope->op_errno == kGlusterErrnoNoVolume) {

@@ -21,10 +21,10 @@ namespace pydio::common {
 inline constexpr int kGlusterErrnoNoVolume = 30806;
 
 struct GlusterEnvelope {
-  int op_ret = 0;           // 0 on success, -1 (or other non-zero) on failure
+  int op_ret = 0;  // 0 on success, -1 (or other non-zero) on failure
   int op_errno = 0;
-  std::string op_errstr;    // gluster's own message; empty on success
-  std::string output;       // <output> text some commands add ("Set volume successful")
+  std::string op_errstr;  // gluster's own message; empty on success
+  std::string output;     // <output> text some commands add ("Set volume successful")
 
   bool ok() const { return op_ret == 0; }
   // gluster's reason for a failure: opErrstr, else <output>, else "opRet N opErrno M".
@@ -33,7 +33,7 @@ struct GlusterEnvelope {
 
 struct GlusterPeer {
   std::string uuid;
-  std::string hostname;     // "localhost" for the node answering
+  std::string hostname;  // "localhost" for the node answering
   bool connected = false;
 };
 
@@ -41,7 +41,7 @@ enum class GlusterVolumeState { kCreated, kStarted, kStopped };
 std::string gluster_volume_state_name(GlusterVolumeState state);  // "Created", ...
 
 struct GlusterBrick {
-  std::string endpoint;     // "host:path", as given at creation
+  std::string endpoint;  // "host:path", as given at creation
   std::string host_uuid;
   bool is_arbiter = false;
 };
@@ -50,14 +50,14 @@ struct GlusterVolume {
   std::string name;
   std::string id;
   GlusterVolumeState state = GlusterVolumeState::kCreated;
-  std::string type;         // typeStr: "Distribute", "Replicate", "Distributed-Replicate", ...
+  std::string type;  // typeStr: "Distribute", "Replicate", "Distributed-Replicate", ...
   int brick_count = 0;
   int dist_count = 0;
-  int replica_count = 1;    // gluster reports 1 for a plain distribute volume
+  int replica_count = 1;  // gluster reports 1 for a plain distribute volume
   int arbiter_count = 0;
   int disperse_count = 0;
-  std::vector<GlusterBrick> bricks;              // in volume order
-  std::map<std::string, std::string> options;    // reconfigured options only
+  std::vector<GlusterBrick> bricks;            // in volume order
+  std::map<std::string, std::string> options;  // reconfigured options only
 
   bool started() const { return state == GlusterVolumeState::kStarted; }
   std::vector<std::string> brick_endpoints() const;
@@ -65,8 +65,8 @@ struct GlusterVolume {
 
 // One process listed by `volume status NAME`: a brick or a daemon (self-heal, ...).
 struct GlusterProcessStatus {
-  std::string hostname;     // brick host, or the daemon's name ("Self-heal Daemon")
-  std::string path;         // brick path, or "localhost" for a daemon
+  std::string hostname;  // brick host, or the daemon's name ("Self-heal Daemon")
+  std::string path;      // brick path, or "localhost" for a daemon
   std::string peer_id;
   bool online = false;
   std::optional<int> port;  // absent when gluster says N/A
@@ -95,7 +95,7 @@ Expected<std::vector<GlusterPeer>> parse_pool_list(const std::string& xml);
 Expected<std::vector<GlusterVolume>> parse_volume_info(const std::string& xml);
 // `volume info NAME`: nullopt when gluster answers that the volume does not exist.
 Expected<std::optional<GlusterVolume>> parse_volume_info_of(const std::string& xml,
-                                                             const std::string& name);
+                                                            const std::string& name);
 // `volume status NAME`. Fails (with gluster's message) for a volume that is not started.
 Expected<GlusterVolumeStatus> parse_volume_status(const std::string& xml);
 

@@ -37,7 +37,8 @@ common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx
 }
 
 common::Status GlusterdResource::apply(const PassContext& ctx, const Action& action) {
-  if (action.kind != "start-glusterd") return Status::error("glusterd: unknown action " + action.kind);
+  if (action.kind != "start-glusterd")
+    return Status::error("glusterd: unknown action " + action.kind);
   Status started = ctx.services->start(Service::kGlusterd);
   if (!started) return started.with_context("start glusterd");
 
@@ -49,7 +50,8 @@ common::Status GlusterdResource::apply(const PassContext& ctx, const Action& act
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) break;
-    common::GlusterCli cli(*ctx.runner, std::min<std::chrono::milliseconds>(remaining, kProbeTimeout));
+    common::GlusterCli cli(*ctx.runner,
+                           std::min<std::chrono::milliseconds>(remaining, kProbeTimeout));
     last = cli.pool_list().status();
     if (last) return Status::ok();
     std::this_thread::sleep_for(poll);

@@ -66,7 +66,8 @@ Action create_action(const VolumeTarget& target, std::int64_t term) {
                             layout_text(target.replica, target.arbiter) + " with bricks " +
                             join(target.bricks, " ");
   if (target.force) description += " (force: brick on the root partition is allowed)";
-  return Action{"create-volume", description,
+  return Action{"create-volume",
+                description,
                 {{"volume", target.name},
                  {"replica", target.replica},
                  {"arbiter", target.arbiter},
@@ -81,7 +82,8 @@ Action start_action(const std::string& volume, std::int64_t term) {
 
 Action set_option_action(const std::string& volume, const std::string& key,
                          const std::string& value, std::int64_t term) {
-  return Action{"set-volume-option", "set option " + key + "=" + value + " on volume " + volume,
+  return Action{"set-volume-option",
+                "set option " + key + "=" + value + " on volume " + volume,
                 {{"volume", volume}, {"key", key}, {"value", value}, {"term", term}}};
 }
 
@@ -127,7 +129,8 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
       plan.waiting_for = "a storage node with a brick for volume " + target.name;
       return plan;
     }
-    if (target.replica < 1 || target.bricks.size() % static_cast<std::size_t>(target.replica) != 0) {
+    if (target.replica < 1 ||
+        target.bricks.size() % static_cast<std::size_t>(target.replica) != 0) {
       return Status::error("volume " + target.name + ": " + std::to_string(target.bricks.size()) +
                            " bricks do not fit " + layout_text(target.replica, target.arbiter));
     }
@@ -147,11 +150,11 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   const GlusterVolume& volume = *observed.volume;
   if (volume.replica_count != target.replica || volume.arbiter_count != target.arbiter ||
       volume.disperse_count != 0) {
-    return Status::error("volume " + target.name + " exists with " +
-                         layout_text(volume.replica_count, volume.arbiter_count,
-                                     volume.disperse_count) +
-                         ", desired " + layout_counts(target.replica, target.arbiter) +
-                         "; not changing an existing volume's layout");
+    return Status::error(
+        "volume " + target.name + " exists with " +
+        layout_text(volume.replica_count, volume.arbiter_count, volume.disperse_count) +
+        ", desired " + layout_counts(target.replica, target.arbiter) +
+        "; not changing an existing volume's layout");
   }
 
   std::vector<Action> options = option_actions(target, &volume, leader_term);
@@ -179,7 +182,8 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   }
   std::vector<std::string> notes;
   if (!to_add.empty()) {
-    notes.push_back("adding bricks to an existing volume (not supported yet): " + join(to_add, " "));
+    notes.push_back("adding bricks to an existing volume (not supported yet): " +
+                    join(to_add, " "));
   }
   if (!extra.empty()) {
     notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));

@@ -27,12 +27,12 @@ struct VolumeTarget {
   std::string name;
   int replica = 1;
   int arbiter = 0;
-  std::vector<std::string> bricks;              // "address:path" in node order
+  std::vector<std::string> bricks;  // "address:path" in node order
   std::map<std::string, std::string> options;
   // True when a brick is a directory on the root partition, explicitly allowed by the
   // document (allowRootPartition): gluster refuses such a brick without "force".
   bool force = false;
-  std::string self_address;                     // the leader's own address
+  std::string self_address;  // the leader's own address
 };
 
 // REQUIRES: `volume` belongs to `desired`.

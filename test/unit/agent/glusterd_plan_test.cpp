@@ -24,7 +24,8 @@ TEST_CASE("a running glusterd that answers is in sync", "[glusterd][plan]") {
   CHECK(plan->actions.empty());
 }
 
-TEST_CASE("a running glusterd that does not answer is an error, not restarted", "[glusterd][plan]") {
+TEST_CASE("a running glusterd that does not answer is an error, not restarted",
+          "[glusterd][plan]") {
   agent::GlusterdObservation observed;
   observed.running = true;
   observed.answering = common::Status::error("gluster pool list: timed out after 10000ms");

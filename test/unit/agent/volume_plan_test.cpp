@@ -1,10 +1,9 @@
 // Planning of the volume resource: pure, on recorded `volume info` / `pool list` answers of a
 // real glusterd 10.3 (test/data/gluster/) and on handwritten desired states.
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "agent/resources/volume_resource.hpp"
 #include "common/gluster_xml.hpp"
@@ -79,7 +78,8 @@ TEST_CASE("the volume target comes from the desired state", "[volume][plan]") {
   compute.address = "198.18.0.9";
   compute.roles = {common::Role::kCompute};
   desired.nodes.push_back(compute);
-  common::VolumeSpec data{"pydio-data", 2, 0, "data", {{"network.ping-timeout", "5"}}, "/mnt/pydio-data"};
+  common::VolumeSpec data{"pydio-data",     2, 0, "data", {{"network.ping-timeout", "5"}},
+                          "/mnt/pydio-data"};
   common::VolumeSpec config{"pydio-config", 2, 0, "config", {}, "/mnt/pydio-config"};
   desired.volumes = {data, config};
 
@@ -96,8 +96,8 @@ TEST_CASE("the volume target comes from the desired state", "[volume][plan]") {
     desired.nodes[1].bricks[1].allow_root_partition = true;
     VolumeTarget target = agent::volume_target(desired, config, "198.18.0.1");
     CHECK(target.force);
-    CHECK(target.bricks == std::vector<std::string>{"198.18.0.1:/srv/pydio-config",
-                                                    "198.18.0.2:/srv/pydio-config"});
+    CHECK(target.bricks ==
+          std::vector<std::string>{"198.18.0.1:/srv/pydio-config", "198.18.0.2:/srv/pydio-config"});
   }
 }
 
@@ -164,7 +164,8 @@ TEST_CASE("creation of a replicated volume", "[volume][plan]") {
     target.bricks.pop_back();
     auto plan = agent::plan_volume(target, observed, 1);
     REQUIRE_FALSE(plan);
-    CHECK(plan.status().message() == "volume pydio-config: 2 bricks do not fit replica 3 arbiter 1");
+    CHECK(plan.status().message() ==
+          "volume pydio-config: 2 bricks do not fit replica 3 arbiter 1");
   }
 }
 

@@ -1,12 +1,11 @@
 // The pure parts of GlusterCli: argv construction and the interpretation of a finished run
 // (timeouts, glusterd unreachable), on outputs recorded from a real glusterd 10.3.
 
-#include <fstream>
-#include <sstream>
+#include "common/gluster_cli.hpp"
 
 #include <catch2/catch.hpp>
-
-#include "common/gluster_cli.hpp"
+#include <fstream>
+#include <sstream>
 
 using namespace pydio::common;
 
@@ -32,8 +31,8 @@ TEST_CASE("gluster argv is built without a shell", "[gluster][cli]") {
   SECTION("replica 3 arbiter 1, forced") {
     GlusterVolumeCreate request{"v", 3, 1, {"a:/b", "c:/d", "e:/f"}, true};
     CHECK(gluster_volume_create_args(request) ==
-          std::vector<std::string>{"volume", "create", "v", "replica", "3", "arbiter", "1",
-                                   "a:/b", "c:/d", "e:/f", "force"});
+          std::vector<std::string>{"volume", "create", "v", "replica", "3", "arbiter", "1", "a:/b",
+                                   "c:/d", "e:/f", "force"});
   }
 }
 

@@ -1,12 +1,11 @@
 // Parsers of `gluster --mode=script --xml` answers, on outputs recorded from a real glusterd
 // 10.3 by test/data/gluster/record.sh (commands and exit codes in recorded.txt).
 
-#include <fstream>
-#include <sstream>
+#include "common/gluster_xml.hpp"
 
 #include <catch2/catch.hpp>
-
-#include "common/gluster_xml.hpp"
+#include <fstream>
+#include <sstream>
 
 using namespace pydio::common;
 
@@ -181,7 +180,8 @@ TEST_CASE("the envelope carries gluster's refusals verbatim", "[gluster][xml]") 
         "<output>Set volume unsuccessful</output></cliOutput>");
     REQUIRE(with_output);
     CHECK(with_output->failure_message() == "Set volume unsuccessful");
-    auto bare = parse_gluster_envelope("<cliOutput><opRet>-1</opRet><opErrno>5</opErrno></cliOutput>");
+    auto bare =
+        parse_gluster_envelope("<cliOutput><opRet>-1</opRet><opErrno>5</opErrno></cliOutput>");
     REQUIRE(bare);
     CHECK(bare->failure_message() == "opRet -1 opErrno 5");
   }
