@@ -57,6 +57,23 @@ TEST_CASE("GET /health answers from the verdict", "[health_api]") {
     response = handle_health_request(make_request(http::verb::get, "/health"), verdict, true, "n1");
     CHECK(nlohmann::json::parse(response.body())["reasons"] == nlohmann::json{"draining"});
   }
+  SECTION("the monitor's own \"draining: <reason>\" wording is not doubled") {
+    HealthVerdict verdict;
+    verdict.reasons = {"draining: kernel upgrade"};
+    const auto response =
+        handle_health_request(make_request(http::verb::get, "/health"), verdict, true, "n1");
+    CHECK(nlohmann::json::parse(response.body())["reasons"] ==
+          nlohmann::json{"draining: kernel upgrade"});
+  }
+  SECTION("warnings (e.g. the database) are reported without failing the node") {
+    HealthVerdict verdict = healthy_verdict();
+    verdict.warnings = {"database: connect 198.18.0.1:3306: refused"};
+    const auto response =
+        handle_health_request(make_request(http::verb::get, "/health"), verdict, false, "n1");
+    CHECK(response.result() == http::status::ok);
+    CHECK(nlohmann::json::parse(response.body())["warnings"] ==
+          nlohmann::json{"database: connect 198.18.0.1:3306: refused"});
+  }
   SECTION("a verdict never computed is 503 with a reason, not an empty list") {
     const auto response = handle_health_request(make_request(http::verb::get, "/health"),
                                                 HealthVerdict{}, false, "n1");
