@@ -23,7 +23,9 @@ using common::Command;
 using common::Expected;
 using common::Status;
 
-constexpr const char* kLogDirName = "mariadb-log";
+// In the datadir: the one directory mysql is sure to own (an error log it cannot write is
+// silently not created, and a state_dir closed to others would stop mariadbd from starting).
+constexpr const char* kErrorLogName = "pydio-mariadb.err";
 constexpr std::chrono::seconds kAdminTimeout{5};
 // mariadbd was ready 0.24 s after start on the reference VM; a crash-recovering InnoDB can
 // take much longer, but the reconciler retries with backoff, so the wait stays bounded.
@@ -37,9 +39,6 @@ std::string parent_dir(const std::string& path) {
   return parent.empty() ? std::string("/") : parent.string();
 }
 
-std::string log_dir(const common::LocalConfig& local) {
-  return local.state_dir + "/" + kLogDirName;
-}
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,10 +109,8 @@ Status wait_until_accepting(const common::LocalConfig& local) {
 
 Status start_server(const PassContext& ctx) {
   if (!ctx.services->uses_systemd()) {
-    for (const auto& dir : {parent_dir(ctx.local->mysql_socket), log_dir(*ctx.local)}) {
-      Status made = ensure_mysql_dir(dir);
-      if (!made) return made;
-    }
+    Status made = ensure_mysql_dir(parent_dir(ctx.local->mysql_socket));
+    if (!made) return made;
   }
   Status started = ctx.services->start(Service::kMariadb);
   if (!started) return started;
@@ -153,8 +150,6 @@ Status init_datadir(const PassContext& ctx, const DbServerDesired& desired) {
   if (!desired.systemd) {
     // --defaults-file must come first; it keeps Debian's /etc/mysql out of a direct-mode node.
     argv.push_back("--defaults-file=" + mariadb_defaults_file(*ctx.local));
-    Status made = ensure_mysql_dir(log_dir(*ctx.local));
-    if (!made) return made;
   }
   argv.insert(argv.end(), {"--user=mysql", "--datadir=" + desired.datadir,
                            "--auth-root-authentication-method=socket", "--skip-test-db"});
@@ -174,7 +169,7 @@ std::string render_direct_mariadb_config(const common::LocalConfig& local,
       << "pid-file = " << mariadb_pid_file(local) << "\n"
       << "bind-address = " << bind_address << "\n"
       << "port = " << port << "\n"
-      << "log-error = " << log_dir(local) << "/error.log\n"
+      << "log-error = " << local.mysql_datadir << "/" << kErrorLogName << "\n"
       << "skip-name-resolve\n";
   return out.str();
 }
@@ -275,7 +270,8 @@ Expected<DbServerObservation> DbServerResource::observe(const PassContext& ctx,
   observed.datadir_empty = true;
   if (fs::is_directory(desired.datadir, error)) {
     for (const auto& entry : fs::directory_iterator(desired.datadir, error)) {
-      if (entry.path().filename() != "lost+found") observed.datadir_empty = false;
+      const std::string name = entry.path().filename().string();
+      if (name != "lost+found" && name != kErrorLogName) observed.datadir_empty = false;
     }
   }
   observed.running = ctx.services->is_running(Service::kMariadb);

@@ -6,7 +6,7 @@
 //
 // Direct mode (no systemd): the agent owns <state_dir>/mariadb.cnf (the only option file
 // mariadbd is started with: datadir, socket, pid-file, bind-address, port, user=mysql,
-// log-error, skip-name-resolve), initializes an EMPTY datadir with mariadb-install-db (a
+// log-error in the datadir, skip-name-resolve), initializes an EMPTY datadir with mariadb-install-db (a
 // non-empty datadir without system tables is refused, never touched), starts mariadbd through
 // Services and waits (bounded) until it accepts connections on the socket.
 // systemd mode: the agent owns /etc/mysql/mariadb.conf.d/60-pydio-agent.cnf (bind-address,

@@ -60,7 +60,7 @@ TEST_CASE("the direct-mode option file binds the private address only", "[db-ser
   REQUIRE(config.find("bind-address = 198.18.0.1\n") != std::string::npos);
   REQUIRE(config.find("pid-file = /run/mysqld/mysqld.pid\n") != std::string::npos);
   REQUIRE(config.find("user = mysql\n") != std::string::npos);
-  REQUIRE(config.find("log-error = /var/lib/pydio-agent/mariadb-log/error.log\n") !=
+  REQUIRE(config.find("log-error = /var/lib/mysql/pydio-mariadb.err\n") !=
           std::string::npos);
   REQUIRE(config.find("skip-name-resolve\n") != std::string::npos);
 }
