@@ -173,6 +173,7 @@ std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {
 }
 
 void HealthMonitor::check_now() {
+  std::lock_guard<std::mutex> round(round_mutex_);
   HealthInputs inputs = inputs_();
   std::vector<MountProbe> mounts;
   bool is_compute = false;

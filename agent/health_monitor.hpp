@@ -62,7 +62,10 @@ class HealthMonitor : public HealthView {
   std::function<HealthInputs()> inputs_;
   std::function<void()> on_change_;
   const std::chrono::milliseconds period_;
-  std::map<std::string, std::unique_ptr<MountProber>> probers_;  // monitor thread only
+  // check_now() runs on the monitor thread and, on demand, on others (drain, mount-table
+  // change): rounds are serialized so probers_ has one user at a time.
+  std::mutex round_mutex_;
+  std::map<std::string, std::unique_ptr<MountProber>> probers_;  // guarded by round_mutex_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
