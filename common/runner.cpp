@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,16 @@ bool read_available(int fd, std::string& out) {
   return false;
 }
 
+// Child side: closes every descriptor above stderr, so services we start (Apache, mariadbd,
+// the glusterfs FUSE client) never inherit the agent's listening sockets or files — a
+// restarted agent could not bind its health port otherwise. Async-signal-safe.
+void close_inherited_descriptors() {
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  long max_fd = sysconf(_SC_OPEN_MAX);
+  if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+  for (int fd = 3; fd < max_fd; ++fd) close(fd);
+}
+
 // Child side after fork: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int in_fd, int out_fd,
                              int err_fd) {
@@ -91,6 +102,7 @@ bool read_available(int fd, std::string& out) {
   dup2(in_fd, STDIN_FILENO);
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
+  close_inherited_descriptors();
   execvpe(argv[0], argv, envp);
   const char* reason = strerror(errno);
   (void)!write(STDERR_FILENO, "exec failed: ", 13);
@@ -249,6 +261,7 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
     dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    close_inherited_descriptors();
     execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }

@@ -1,5 +1,6 @@
 #include "common/runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -90,4 +91,14 @@ TEST_CASE("spawn_detached starts a service that outlives the call", "[runner]") 
   kill(*pid, SIGKILL);
   unlink(log.c_str());
   rmdir(dir_template);
+}
+
+TEST_CASE("started processes inherit no descriptor of the agent beyond stdio", "[runner]") {
+  SystemRunner runner;
+  // Like a listening socket asio opened without O_CLOEXEC.
+  int leaked = ::open("/dev/null", O_RDONLY);
+  REQUIRE(leaked > 2);
+  RunResult r = runner.run({{"test", "-e", "/proc/self/fd/" + std::to_string(leaked)}, 5s});
+  CHECK(r.exit_code == 1);
+  ::close(leaked);
 }
