@@ -23,7 +23,7 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
   {  // the vhost file is deleted
     node.must({"rm", "/etc/apache2/sites-available/pydio.conf"});
     CHECK(eventually([&] { return node.file_exists("/etc/apache2/sites-available/pydio.conf"); }));
-    CHECK(has_event(node, "apache-vhost", "vhost"));
+    CHECK(eventually([&] { return has_event(node, "apache-vhost", "pydio.conf"); }, 60s));
   }
 
   {  // Apache is stopped (by its PID, as an operator would)
@@ -34,7 +34,7 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
     CHECK(eventually([&] {
       return node.http_get("http://198.18.0.1/pydio/check.txt").first == 200;
     }));
-    CHECK(has_event(node, "apache-vhost", "start"));
+    CHECK(eventually([&] { return has_event(node, "apache-vhost", "start Apache"); }, 60s));
   }
 
   {  // a layout directory is chowned to root
@@ -42,13 +42,13 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
     CHECK(eventually([&] {
       return node.must({"stat", "-c", "%U", "/mnt/pydio-data/public"}) == "www-data\n";
     }));
-    CHECK(has_event(node, "pydio-layout", "/mnt/pydio-data/public"));
+    CHECK(eventually([&] { return has_event(node, "pydio-layout", "/mnt/pydio-data/public"); }, 60s));
   }
 
   {  // check.txt is deleted
     node.must({"rm", "/var/www/pydio/check.txt"});
     CHECK(eventually([&] { return node.file_exists("/var/www/pydio/check.txt"); }));
-    CHECK(has_event(node, "check-file", "check.txt"));
+    CHECK(eventually([&] { return has_event(node, "check-file", "check.txt"); }, 60s));
   }
 
   CHECK(eventually([&] { return health_of(node).first == 200; }));

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -107,7 +109,8 @@ void SimNode::stop_agent(int signal_number) {
 }
 
 bool SimNode::wait_agent_ready() {
-  return eventually([&] { return agentctl({"version"}, 10s).succeeded() && agent_alive(); }, 60s);
+  // `agentctl status` succeeds only when the daemon itself answers.
+  return eventually([&] { return agent_alive() && agentctl({"status"}, 10s).succeeded(); }, 60s);
 }
 
 common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
@@ -166,13 +169,23 @@ SimCluster::SimCluster() {
 }
 
 SimCluster::~SimCluster() {
+  // After a failed REQUIRE (an exception is unwinding) or on request, keep the agents' logs.
+  const bool keep_logs = std::uncaught_exceptions() > 0 || std::getenv("PYDIO_KEEP_TEST_LOGS");
   for (auto& node : nodes_) node->stop_agent(SIGTERM);
   common::SystemRunner runner;
   common::RunResult destroyed =
       runner.run(common::Command({harness_path(), "destroy", run_dir_}, 300s));
-  if (!destroyed.succeeded())
+  if (!destroyed.succeeded()) {
     std::fprintf(stderr, "simnode destroy %s: %s\n", run_dir_.c_str(),
                  destroyed.describe_failure({"simnode", "destroy"}).c_str());
+    return;
+  }
+  if (keep_logs) {
+    std::fprintf(stderr, "agent logs kept in %s\n", run_dir_.c_str());
+    return;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(run_dir_, ignored);
 }
 
 SimNode& SimCluster::add_node(const std::string& name, int index) {
