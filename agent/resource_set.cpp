@@ -40,7 +40,8 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   resources.push_back(std::make_unique<GlusterdResource>());
   resources.push_back(std::make_unique<DbServerResource>());
   for (const auto& volume : desired.volumes)
-    resources.push_back(std::make_unique<VolumeResource>(volume.name));
+    resources.push_back(std::make_unique<VolumeResource>(
+        volume.name, std::vector<std::string>{brick_resource_name(volume.brick)}));
   resources.push_back(std::make_unique<DatabaseResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));

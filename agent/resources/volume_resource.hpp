@@ -52,11 +52,9 @@ common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObser
 
 class VolumeResource : public Resource {
  public:
-  // `brick_resources`: names of the brick resources that must be in sync first. The default
-  // names the example documents' bricks; pass {brick_resource_name(volume.brick)} to depend on
-  // exactly the brick this volume uses.
-  explicit VolumeResource(std::string volume_name,
-                          std::vector<std::string> brick_resources = {"data-brick", "config-brick"})
+  // `brick_resources`: names of the brick resources that must be in sync first, i.e.
+  // {brick_resource_name(volume.brick)}.
+  VolumeResource(std::string volume_name, std::vector<std::string> brick_resources)
       : volume_name_(std::move(volume_name)), brick_resources_(std::move(brick_resources)) {}
 
   std::string name() const override { return "volume/" + volume_name_; }
