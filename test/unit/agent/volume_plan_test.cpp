@@ -2,6 +2,8 @@
 // real glusterd 10.3 (test/data/gluster/) and on handwritten desired states.
 
 #include <catch2/catch.hpp>
+
+#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <sstream>
 
@@ -16,11 +18,7 @@ using agent::VolumeTarget;
 namespace {
 
 std::string recorded(const std::string& name) {
-  std::ifstream in(std::string(PYDIO_TEST_DATA_DIR) + "/gluster/" + name);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return pydio::test::recorded_output("gluster/" + name);
 }
 
 common::GlusterVolume recorded_volume(const std::string& file) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,13 +21,7 @@ using pydio::common::serialize_desired_state;
 // The operator-facing examples are part of the documentation; the tests keep them valid.
 const std::string kExamplesDir = std::string(PYDIO_TEST_DATA_DIR) + "/../../docs/examples";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+std::string read_text(const std::string& path) { return pydio::test::read_text_file(path); }
 
 json example(const std::string& name) { return json::parse(read_text(kExamplesDir + "/" + name)); }
 

@@ -4,6 +4,8 @@
 #include "common/gluster_cli.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <sstream>
 
@@ -12,11 +14,7 @@ using namespace pydio::common;
 namespace {
 
 std::string recorded(const std::string& name) {
-  std::ifstream in(std::string(PYDIO_TEST_DATA_DIR) + "/gluster/" + name);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return pydio::test::recorded_output("gluster/" + name);
 }
 
 }  // namespace
