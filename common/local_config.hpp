@@ -21,7 +21,9 @@ struct LocalConfig {
   std::string state_dir = "/var/lib/pydio-agent"; // last valid desired state, events, drain flag
   std::string secrets_path = kDefaultSecretsPath;
   ServiceManager services = ServiceManager::kAuto;  // auto: systemd when /run/systemd/system exists
-  int pass_interval_seconds = 30;                 // timer-triggered reconcile passes
+  // Timer-triggered passes; mount-table, health and desired-state changes trigger passes at
+  // once, so the timer only catches drift nothing signals (a deleted vhost, a chown).
+  int pass_interval_seconds = 60;
   int lease_seconds = 10;                         // leader lease duration
   std::string apache_config_dir = "/etc/apache2";
   std::string mysql_datadir = "/var/lib/mysql";

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "agent/resources/fstab_action.hpp"
+
 namespace pydio::agent {
 
 using common::Expected;
@@ -102,16 +104,8 @@ Expected<Plan> plan_data_brick(const DataBrickDesired& desired, const DataBrickO
     }
   }
 
-  const common::FstabEntry entry = data_brick_fstab_entry(desired);
-  if (!common::fstab_in_sync(observed.fstab_entries, entry)) {
-    plan.actions.push_back(Action{"fstab", "set fstab entry \"" + common::format_fstab_line(entry) + "\"",
-                                  {{"source", entry.source},
-                                   {"target", entry.target},
-                                   {"fstype", entry.fstype},
-                                   {"options", entry.options},
-                                   {"freq", entry.freq},
-                                   {"passno", entry.passno}}});
-  }
+  if (auto fstab = plan_fstab_entry(observed.fstab_entries, data_brick_fstab_entry(desired)))
+    plan.actions.push_back(*fstab);
   if (!is_mounted) {
     plan.actions.push_back(Action{"mount",
                                   "mount " + device + " at " + mountpoint + " (" + desired.filesystem + ")",
@@ -229,12 +223,7 @@ Status DataBrickResource::apply(const PassContext& ctx, const Action& action) {
     if (error) return Status::error("create mountpoint " + path + ": " + error.message());
     return Status::ok();
   }
-  if (action.kind == "fstab") {
-    common::FstabEntry entry{params.at("source").get<std::string>(), params.at("target").get<std::string>(),
-                             params.at("fstype").get<std::string>(), params.at("options").get<std::string>(),
-                             params.at("freq").get<int>(), params.at("passno").get<int>()};
-    return common::ensure_fstab_entry(fstab_path_, entry);
-  }
+  if (action.kind == "fstab") return apply_fstab_entry(fstab_path_, action);
   if (action.kind == "mount") {
     const std::string device = params.at("device").get<std::string>();
     const std::string mountpoint = params.at("mountpoint").get<std::string>();

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "agent/resources/fstab_action.hpp"
+
 namespace pydio::agent {
 
 using common::Expected;
@@ -71,16 +73,8 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired, const FuseMountO
   }
 
   Plan plan;
-  const common::FstabEntry entry = fuse_mount_fstab_entry(desired);
-  if (!common::fstab_in_sync(observed.fstab_entries, entry)) {
-    plan.actions.push_back(Action{"fstab", "set fstab entry \"" + common::format_fstab_line(entry) + "\"",
-                                  {{"source", entry.source},
-                                   {"target", entry.target},
-                                   {"fstype", entry.fstype},
-                                   {"options", entry.options},
-                                   {"freq", entry.freq},
-                                   {"passno", entry.passno}}});
-  }
+  if (auto fstab = plan_fstab_entry(observed.fstab_entries, fuse_mount_fstab_entry(desired)))
+    plan.actions.push_back(*fstab);
   if (!observed.mount) {
     plan.actions.push_back(Action{"mkdir-mountpoint", "create mountpoint " + mountpoint + " (if missing)",
                                   {{"path", mountpoint}}});
@@ -184,12 +178,7 @@ Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& pa
 
 Status FuseMountResource::apply(const PassContext& ctx, const Action& action) {
   const auto& params = action.params;
-  if (action.kind == "fstab") {
-    common::FstabEntry entry{params.at("source").get<std::string>(), params.at("target").get<std::string>(),
-                             params.at("fstype").get<std::string>(), params.at("options").get<std::string>(),
-                             params.at("freq").get<int>(), params.at("passno").get<int>()};
-    return common::ensure_fstab_entry(fstab_path_, entry);
-  }
+  if (action.kind == "fstab") return apply_fstab_entry(fstab_path_, action);
   if (action.kind == "mkdir-mountpoint") {
     const std::string path = params.at("path").get<std::string>();
     // Only when nothing is mounted there: never touch a (possibly hung) FUSE mount.

@@ -106,7 +106,7 @@ TEST_CASE("agent.json: required fields and defaults", "[local_config]") {
   CHECK(config->state_dir == "/var/lib/pydio-agent");
   CHECK(config->secrets_path == "/etc/pydio-agent/secrets.json");
   CHECK(config->services == ServiceManager::kAuto);
-  CHECK(config->pass_interval_seconds == 30);
+  CHECK(config->pass_interval_seconds == 60);
   CHECK(config->lease_seconds == 10);
   CHECK(config->apache_config_dir == defaults.apache_config_dir);
   CHECK(config->mysql_datadir == "/var/lib/mysql");
