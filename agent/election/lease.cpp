@@ -212,6 +212,10 @@ void LeaderElector::stop(bool release_lease) {
   }
 }
 
+namespace {
+constexpr milliseconds kRetryAfterError{1000};
+}  // namespace
+
 void LeaderElector::run() {
   const milliseconds interval = renew_interval(client_->duration());
   bool was_leader = false;
@@ -231,8 +235,11 @@ void LeaderElector::run() {
     if (!status && status.message() != last_error) spdlog::warn("election: {}", status.message());
     last_error = status ? "" : status.message();
 
+    // Without an answer from the database (not started yet, schema not there yet, network)
+    // retry soon: on a bootstrapping node every leader-only resource waits for this round.
+    const milliseconds next = status ? interval : std::min(interval, kRetryAfterError);
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wake_.wait_for(lock, interval, [this] { return stopping_; })) return;
+    if (wake_.wait_for(lock, next, [this] { return stopping_; })) return;
   }
 }
 
