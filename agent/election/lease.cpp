@@ -213,13 +213,15 @@ void LeaderElector::stop(bool release_lease) {
 }
 
 namespace {
-constexpr milliseconds kRetryAfterError{1000};
+constexpr milliseconds kFirstRetry{250};
+constexpr milliseconds kMaxRetry{1000};
 }  // namespace
 
 void LeaderElector::run() {
   const milliseconds interval = renew_interval(client_->duration());
   bool was_leader = false;
   std::string last_error;
+  int failures = 0;
   for (;;) {
     Status status = client_->try_acquire_or_renew();
     const LeaseStatus now = client_->status();
@@ -236,8 +238,15 @@ void LeaderElector::run() {
     last_error = status ? "" : status.message();
 
     // Without an answer from the database (not started yet, schema not there yet, network)
-    // retry soon: on a bootstrapping node every leader-only resource waits for this round.
-    const milliseconds next = status ? interval : std::min(interval, kRetryAfterError);
+    // retry soon (250 ms, doubling up to 1 s): on a bootstrapping node every leader-only
+    // resource waits for this round; one attempt a second is gentle on a database in trouble.
+    failures = status ? 0 : failures + 1;
+    milliseconds next = interval;
+    if (failures > 0) {
+      next = kFirstRetry;
+      for (int i = 1; i < failures && next < kMaxRetry; ++i) next *= 2;
+      next = std::min({next, kMaxRetry, interval});
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     if (wake_.wait_for(lock, next, [this] { return stopping_; })) return;
   }
