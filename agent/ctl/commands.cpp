@@ -152,10 +152,11 @@ int run_version(const GlobalOptions& global) {
                                .get("/v1/status");
   if (reply.ok()) {
     std::cout << "pydio-agentd " << reply.body.value("version", std::string("unknown")) << "\n";
-  } else {
-    std::cout << reply.error << "\n";
+    return kExitOk;
   }
-  return kExitOk;
+  // agentctl's own version is printed either way; the exit code says the daemon did not answer.
+  std::cerr << reply.error << "\n";
+  return kExitUnreachable;
 }
 
 }  // namespace pydio::agent::ctl
