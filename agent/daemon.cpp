@@ -17,7 +17,7 @@
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
 #include "agent/resource_set.hpp"
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 #include "version.hpp"
 
 namespace pydio::agent {
@@ -75,7 +75,7 @@ Daemon::~Daemon() {
 
 common::Status Daemon::prepare_state_dir() {
   if (::mkdir(local_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return common::Status::error("create state dir " + local_.state_dir + ": " + errno_text(errno));
+    return common::Status::error("create state dir " + local_.state_dir + ": " + common::errno_text(errno));
   ::chmod(local_.state_dir.c_str(), 0700);
   return common::Status::ok();
 }
@@ -176,7 +176,7 @@ void Daemon::watch_mount_table() {
   // The kernel flags /proc/self/mountinfo with POLLPRI whenever the mount table changes.
   int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    spdlog::warn("cannot watch the mount table: {}", errno_text(errno));
+    spdlog::warn("cannot watch the mount table: {}", common::errno_text(errno));
     return;
   }
   char buffer[4096];

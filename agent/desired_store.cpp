@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 
@@ -35,7 +35,7 @@ std::vector<std::string> check_generation(const common::DesiredState* current,
 DesiredStore::DesiredStore(std::string file_path) : file_path_(std::move(file_path)) {}
 
 common::Status DesiredStore::load() {
-  auto text = read_optional_file(file_path_);
+  auto text = common::read_optional_file(file_path_);
   if (!text) return text.status().with_context("load desired state");
   if (!text->has_value()) return common::Status::ok();  // nothing persisted yet
   common::ValidationResult result = common::parse_desired_state(**text);
@@ -63,7 +63,7 @@ common::Expected<SubmitOutcome> DesiredStore::submit(const std::string& document
   }
   outcome.changed = current_ == nullptr || current_->generation != result.state->generation;
   if (outcome.changed) {
-    common::Status written = write_file_atomically(
+    common::Status written = common::write_file_atomically(
         file_path_, common::serialize_desired_state(*result.state), 0600);
     if (!written) return written.with_context("store desired state");
     spdlog::info("desired state generation {} in force", result.state->generation);

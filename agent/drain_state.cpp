@@ -5,14 +5,14 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 
 DrainState::DrainState(std::string file_path) : file_path_(std::move(file_path)) {}
 
 common::Status DrainState::load() {
-  auto text = read_optional_file(file_path_);
+  auto text = common::read_optional_file(file_path_);
   if (!text) return text.status().with_context("load drain state");
   std::lock_guard<std::mutex> lock(mutex_);
   if (!text->has_value()) {
@@ -34,7 +34,7 @@ common::Status DrainState::load() {
 common::Status DrainState::drain(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   nlohmann::json document = {{"reason", reason}};
-  common::Status written = write_file_atomically(file_path_, document.dump() + "\n", 0600);
+  common::Status written = common::write_file_atomically(file_path_, document.dump() + "\n", 0600);
   if (!written) return written.with_context("drain");
   draining_ = true;
   reason_ = reason;
@@ -44,7 +44,7 @@ common::Status DrainState::drain(const std::string& reason) {
 common::Status DrainState::undrain() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (::unlink(file_path_.c_str()) != 0 && errno != ENOENT)
-    return common::Status::error("undrain: remove " + file_path_ + ": " + errno_text(errno));
+    return common::Status::error("undrain: remove " + file_path_ + ": " + common::errno_text(errno));
   draining_ = false;
   reason_.clear();
   return common::Status::ok();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/field_checks.hpp"
+#include "common/file_ops.hpp"
 #include "common/strict_json.hpp"
 
 // Field reference for operators: docs/desired-state.md ("Local configuration").
@@ -30,7 +31,6 @@ constexpr int kMinLeaseSeconds = 3;
 constexpr int kMaxLeaseSeconds = 300;
 constexpr mode_t kSecretsMode = 0600;
 
-std::string errno_text(int error) { return std::strerror(error); }
 
 Expected<std::string> read_whole_file(int fd, const std::string& path) {
   std::string text;
@@ -186,24 +186,6 @@ std::string parent_directory(const std::string& path) {
   return path.substr(0, slash);
 }
 
-std::string base_name(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-Status write_all(int fd, const std::string& text) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::error(errno_text(errno));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 Expected<LocalConfig> load_local_config(const std::string& path) {
@@ -265,42 +247,8 @@ Status save_secrets(const std::string& path, const Secrets& secrets) {
   if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::error(context + ": create directory " + directory + ": " + errno_text(errno));
   }
-  // The temporary file lives next to the target so rename() is atomic; mkstemp creates it
-  // 0600, and fchmod makes that explicit whatever the umask.
-  std::string temp = directory + "/." + base_name(path) + ".XXXXXX";
-  std::vector<char> temp_buffer(temp.begin(), temp.end());
-  temp_buffer.push_back('\0');
-  const int fd = ::mkstemp(temp_buffer.data());
-  if (fd < 0) {
-    return Status::error(context + ": create temporary file in " + directory + ": " +
-                         errno_text(errno));
-  }
-  temp.assign(temp_buffer.data());
-  auto fail = [&](const std::string& step, const std::string& why) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return Status::error(context + ": " + step + " " + temp + ": " + why);
-  };
-  if (::fchmod(fd, kSecretsMode) != 0) return fail("chmod", errno_text(errno));
-  if (Status written = write_all(fd, text); !written) return fail("write", written.message());
-  if (::fsync(fd) != 0) return fail("fsync", errno_text(errno));
-  if (::close(fd) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    return Status::error(context + ": close " + temp + ": " + errno_text(error));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    return Status::error(context + ": rename " + temp + ": " + errno_text(error));
-  }
-  // Make the rename itself durable.
-  const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::ok();
+  return write_file_atomically(path, text, kSecretsMode, ::geteuid(), ::getegid())
+      .with_context(context);
 }
 
 }  // namespace pydio::common

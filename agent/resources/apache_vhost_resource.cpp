@@ -8,7 +8,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 #include "agent/services.hpp"
 
 namespace pydio::agent {
@@ -61,7 +61,7 @@ std::string trim_trailing_slashes(std::string path) {
 }
 
 bool is_enabled_link(const VhostPaths& paths) {
-  auto target = read_symlink(paths.enabled);
+  auto target = common::read_symlink(paths.enabled);
   return target && (*target == paths.enabled_target || *target == paths.available);
 }
 
@@ -195,7 +195,7 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) {
                  trim_trailing_slashes(ctx.desired->web.docroot)};
 
   VhostObservation observed;
-  auto current = read_optional_file(want.paths.available);
+  auto current = common::read_optional_file(want.paths.available);
   if (!current) return current.status();
   observed.current_text = *current;
   observed.site_enabled = is_enabled_link(want.paths);
@@ -255,7 +255,7 @@ Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) 
 Status ApacheVhostResource::apply_validated_change(const PassContext& ctx,
                                                    const VhostPaths& paths,
                                                    const std::optional<std::string>& new_text) {
-  auto old_text = read_optional_file(paths.available);
+  auto old_text = common::read_optional_file(paths.available);
   if (!old_text) return old_text.status();
   const bool link_was_ok = is_enabled_link(paths);
   const std::string aside =
@@ -263,7 +263,7 @@ Status ApacheVhostResource::apply_validated_change(const PassContext& ctx,
   bool moved_aside = false;
 
   if (new_text) {
-    Status written = write_file_atomically(paths.available, *new_text, 0644);
+    Status written = common::write_file_atomically(paths.available, *new_text, 0644);
     if (!written) return written;
   }
   auto rollback = [&]() -> std::string {
@@ -271,15 +271,15 @@ Status ApacheVhostResource::apply_validated_change(const PassContext& ctx,
     if (!link_was_ok) {
       ::unlink(paths.enabled.c_str());
       if (moved_aside && ::rename(aside.c_str(), paths.enabled.c_str()) != 0) {
-        problems += "; restore " + paths.enabled + ": " + errno_text(errno);
+        problems += "; restore " + paths.enabled + ": " + common::errno_text(errno);
       }
     }
     if (new_text) {
       if (*old_text) {
-        Status restored = write_file_atomically(paths.available, **old_text, 0644);
+        Status restored = common::write_file_atomically(paths.available, **old_text, 0644);
         if (!restored) problems += "; restore: " + restored.message();
       } else if (::unlink(paths.available.c_str()) != 0 && errno != ENOENT) {
-        problems += "; remove new file: " + errno_text(errno);
+        problems += "; remove new file: " + common::errno_text(errno);
       }
     }
     return problems;
@@ -293,14 +293,14 @@ Status ApacheVhostResource::apply_validated_change(const PassContext& ctx,
       if (::rename(paths.enabled.c_str(), aside.c_str()) != 0) {
         int saved = errno;
         std::string problems = rollback();
-        return Status::error("move aside " + paths.enabled + ": " + errno_text(saved) + problems);
+        return Status::error("move aside " + paths.enabled + ": " + common::errno_text(saved) + problems);
       }
       moved_aside = true;
     }
     if (::symlink(paths.enabled_target.c_str(), paths.enabled.c_str()) != 0) {
       int saved = errno;
       std::string problems = rollback();
-      return Status::error("symlink " + paths.enabled + ": " + errno_text(saved) + problems);
+      return Status::error("symlink " + paths.enabled + ": " + common::errno_text(saved) + problems);
     }
   }
 
@@ -322,7 +322,7 @@ Status ApacheVhostResource::disable_default_site(const VhostPaths& paths) {
   if (!is_symlink(paths.default_site_enabled)) return Status::ok();
   if (::unlink(paths.default_site_enabled.c_str()) != 0 && errno != ENOENT) {
     return Status::error("disable site: remove " + paths.default_site_enabled + ": " +
-                         errno_text(errno));
+                         common::errno_text(errno));
   }
   reload_pending_ = true;
   return Status::ok();

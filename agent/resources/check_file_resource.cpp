@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 
@@ -88,12 +88,12 @@ Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) {
     observed.uid = st.st_uid;
     observed.gid = st.st_gid;
     if (observed.is_regular) {
-      auto content = read_optional_file(path);
+      auto content = common::read_optional_file(path);
       if (!content) return content.status();
       observed.content = content->value_or("");
     }
   } else if (errno != ENOENT) {
-    return Status::error("lstat " + path + ": " + errno_text(errno));
+    return Status::error("lstat " + path + ": " + common::errno_text(errno));
   }
   return plan_check_file(path, observed);
 }
@@ -102,7 +102,7 @@ Status CheckFileResource::apply(const PassContext& ctx, const Action& action) {
   const std::string path = check_file_path(ctx.desired->web);
   if (action.kind == "remove-check-file") {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return Status::error("remove " + path + ": " + errno_text(errno));
+      return Status::error("remove " + path + ": " + common::errno_text(errno));
     }
     return Status::ok();
   }
@@ -110,7 +110,7 @@ Status CheckFileResource::apply(const PassContext& ctx, const Action& action) {
     // The verdict may have turned since the plan: never advertise a node that just became
     // unhealthy; the next pass removes or creates as the verdict then says.
     if (ctx.health == nullptr || !ctx.health->verdict().healthy) return Status::ok();
-    return write_file_atomically(path, kCheckFileContent, kCheckFileMode, 0, 0);
+    return common::write_file_atomically(path, kCheckFileContent, kCheckFileMode, 0, 0);
   }
   return Status::error("check-file: unknown action " + action.kind);
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/health_view.hpp"
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
@@ -41,7 +41,7 @@ Expected<uid_t> resolve_user(const std::string& name) {
   struct passwd entry {};
   struct passwd* found = nullptr;
   int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + errno_text(rc));
+  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + common::errno_text(rc));
   if (found == nullptr) return Status::error("web.user: unknown user '" + name + "'");
   return found->pw_uid;
 }
@@ -51,7 +51,7 @@ Expected<gid_t> resolve_group(const std::string& name) {
   struct group entry {};
   struct group* found = nullptr;
   int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + errno_text(rc));
+  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + common::errno_text(rc));
   if (found == nullptr) return Status::error("web.group: unknown group '" + name + "'");
   return found->gr_gid;
 }
@@ -165,7 +165,7 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) {
       state.uid = st.st_uid;
       state.gid = st.st_gid;
     } else if (errno != ENOENT) {
-      return Status::error("lstat " + dir.path + ": " + errno_text(errno));
+      return Status::error("lstat " + dir.path + ": " + common::errno_text(errno));
     }
     observed.paths.push_back(state);
   }
@@ -183,11 +183,11 @@ Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
   Status live = require_live_gluster_mount(ctx, mountpoint);
   if (!live) return live.with_context(action.kind + " " + path);
   if (action.kind == "mkdir" && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST) {
-    return Status::error("mkdir " + path + ": " + errno_text(errno));
+    return Status::error("mkdir " + path + ": " + common::errno_text(errno));
   }
   // lchown: a symlink planted in the tree must not redirect the chown elsewhere.
   if (::lchown(path.c_str(), uid, gid) != 0) {
-    return Status::error("chown " + path + ": " + errno_text(errno));
+    return Status::error("chown " + path + ": " + common::errno_text(errno));
   }
   return Status::ok();
 }

@@ -1,6 +1,5 @@
 #pragma once
-// Small file-system steps shared by the web-tier resources (apache-vhost, check-file): read a
-// small file, replace a file atomically, replace a symlink atomically. Each returns a Status
+// Small file-system steps shared by the daemon and its resources: read a small file, replace a file atomically, replace a symlink atomically. Each returns a Status
 // whose message names the path and the errno text.
 
 #include <sys/types.h>
@@ -10,20 +9,20 @@
 
 #include "common/status.hpp"
 
-namespace pydio::agent {
+namespace pydio::common {
 
 // The whole content, nullopt when the file does not exist. Any other failure is an error.
-common::Expected<std::optional<std::string>> read_optional_file(const std::string& path);
+Expected<std::optional<std::string>> read_optional_file(const std::string& path);
 
 // Writes `content` to a temporary file in the same directory, sets mode and owner, fsyncs and
 // renames it over `path`. Success: `path` holds exactly `content`. Failure: `path` is as it was
 // and no temporary file is left behind.
-common::Status write_file_atomically(const std::string& path, const std::string& content,
+Status write_file_atomically(const std::string& path, const std::string& content,
                                      mode_t mode, uid_t uid = 0, gid_t gid = 0);
 
 // Makes `path` a symlink to `target` (replacing whatever entry is there, but never a
 // directory) through a temporary link renamed over it.
-common::Status replace_symlink(const std::string& path, const std::string& target);
+Status replace_symlink(const std::string& path, const std::string& target);
 
 // The target of the symlink at `path`; nullopt when `path` is missing or not a symlink.
 std::optional<std::string> read_symlink(const std::string& path);
@@ -31,4 +30,4 @@ std::optional<std::string> read_symlink(const std::string& path);
 // "<message>" for errno, e.g. "No such file or directory".
 std::string errno_text(int error_number);
 
-}  // namespace pydio::agent
+}  // namespace pydio::common

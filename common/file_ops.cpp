@@ -1,4 +1,4 @@
-#include "agent/resources/file_ops.hpp"
+#include "common/file_ops.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,10 +9,8 @@
 #include <random>
 #include <vector>
 
-namespace pydio::agent {
+namespace pydio::common {
 
-using common::Expected;
-using common::Status;
 
 namespace {
 
@@ -97,6 +95,12 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(temp.c_str());
     return fail("rename to", path, saved);
   }
+  // Make the rename itself durable (best effort: it is already visible).
+  const int dir_fd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return Status::ok();
 }
 
@@ -112,6 +116,12 @@ Status replace_symlink(const std::string& path, const std::string& target) {
     ::unlink(temp.c_str());
     return fail("rename to", path, saved);
   }
+  // Make the rename itself durable (best effort: it is already visible).
+  const int dir_fd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return Status::ok();
 }
 
@@ -122,4 +132,4 @@ std::optional<std::string> read_symlink(const std::string& path) {
   return std::string(buffer.data(), static_cast<std::size_t>(n));
 }
 
-}  // namespace pydio::agent
+}  // namespace pydio::common
