@@ -36,6 +36,22 @@ Status fail(const std::string& what, const std::string& path, int error_number) 
   return Status::error(what + " " + path + ": " + errno_text(error_number));
 }
 
+// Renames `temp` over `path` and syncs the directory so the rename survives a crash (best
+// effort: it is visible already). On failure `temp` is removed and `path` is untouched.
+Status rename_into_place(const std::string& temp, const std::string& path) {
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    return fail("rename to", path, saved);
+  }
+  const int dir_fd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string errno_text(int error_number) { return std::strerror(error_number); }
@@ -90,18 +106,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(temp.c_str());
     return fail("close", temp, saved);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    return fail("rename to", path, saved);
-  }
-  // Make the rename itself durable (best effort: it is already visible).
-  const int dir_fd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::ok();
+  return rename_into_place(temp, path);
 }
 
 Status replace_symlink(const std::string& path, const std::string& target) {
@@ -111,18 +116,7 @@ Status replace_symlink(const std::string& path, const std::string& target) {
   }
   const std::string temp = temp_name_for(path);
   if (::symlink(target.c_str(), temp.c_str()) != 0) return fail("symlink", temp, errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    return fail("rename to", path, saved);
-  }
-  // Make the rename itself durable (best effort: it is already visible).
-  const int dir_fd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::ok();
+  return rename_into_place(temp, path);
 }
 
 std::optional<std::string> read_symlink(const std::string& path) {
