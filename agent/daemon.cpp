@@ -27,15 +27,6 @@ using namespace std::chrono_literals;
 constexpr auto kFollowPeriod = 1s;
 constexpr auto kHeartbeatStale = 10s;
 
-std::string iso8601(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 // Random lowercase letters and digits from the kernel's CSPRNG.
 common::Expected<std::string> random_token(std::size_t length) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -353,7 +344,7 @@ nlohmann::json Daemon::status() {
                                   {"lastError", resource.state == ResourceState::kInSync
                                                     ? nlohmann::json(nullptr)
                                                     : nullable(resource.last_error)},
-                                  {"lastChange", iso8601(resource.last_change)},
+                                  {"lastChange", iso8601_utc(resource.last_change, false)},
                                   {"waitingFor", resource.detail}});
     }
   }

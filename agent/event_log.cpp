@@ -7,22 +7,22 @@
 
 namespace pydio::agent {
 
-namespace {
-std::string iso8601(std::chrono::system_clock::time_point time) {
+std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_milliseconds) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[40];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  if (!with_milliseconds) return std::string(buffer) + "Z";
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
   char out[48];
   std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(millis.count()));
   return out;
 }
-}  // namespace
 
 nlohmann::json event_to_json(const Event& event) {
-  return {{"time", iso8601(event.time)},       {"resource", event.resource},
+  return {{"time", iso8601_utc(event.time, true)},       {"resource", event.resource},
           {"action", event.action},            {"outcome", event.outcome},
           {"durationMs", event.duration.count()}, {"message", event.message}};
 }

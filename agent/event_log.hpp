@@ -26,6 +26,9 @@ struct Event {
 
 nlohmann::json event_to_json(const Event& event);
 
+// "2024-05-01T12:00:00Z", or "2024-05-01T12:00:00.123Z" with milliseconds.
+std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_milliseconds);
+
 class EventLog {
  public:
   static constexpr std::size_t kCapacity = 1000;

@@ -28,15 +28,6 @@ bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point dead
   return poll(&p, 1, static_cast<int>(left.count())) == 1;
 }
 
-std::string server_name_of(const common::DesiredState& desired) {
-  if (!desired.web.server_name.empty()) return desired.web.server_name;
-  std::string url = desired.web.public_url;
-  auto scheme = url.find("://");
-  if (scheme != std::string::npos) url = url.substr(scheme + 3);
-  auto slash = url.find_first_of("/:");
-  if (slash != std::string::npos) url = url.substr(0, slash);
-  return url.empty() ? "localhost" : url;
-}
 }  // namespace
 
 std::string mount_health_name(MountHealth health) {
@@ -113,10 +104,10 @@ void HealthMonitor::loop() {
   }
 }
 
-MountProbe HealthMonitor::probe_mount(const std::string& mountpoint) {
+MountProbe HealthMonitor::probe_mount(const common::Expected<std::vector<common::MountEntry>>& table,
+                                      const std::string& mountpoint) {
   MountProbe result;
   result.mountpoint = mountpoint;
-  auto table = common::read_mount_table();
   if (!table) {
     result.health = MountHealth::kUnknown;
     result.detail = table.status().message();
@@ -156,7 +147,9 @@ std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {
     } else {
       // The health file's URL: the vhost keeps these requests out of the access log.
       std::string request = "GET " + desired.web.alias + "/" + desired.web.health_file +
-                            " HTTP/1.0\r\nHost: " + server_name_of(desired) +
+                            " HTTP/1.0\r\nHost: " +
+                            // the parser derives it from publicUrl when not given
+                            (desired.web.server_name.empty() ? "localhost" : desired.web.server_name) +
                             "\r\nUser-Agent: pydio-agentd\r\n\r\n";
       char answer[16] = {};
       if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
@@ -182,7 +175,9 @@ void HealthMonitor::check_now() {
     const common::NodeSpec* self = inputs.desired->find_node(inputs.node_name);
     is_compute = self != nullptr && self->has_role(common::Role::kCompute);
     if (is_compute) {
-      for (const auto& volume : inputs.desired->volumes) mounts.push_back(probe_mount(volume.mountpoint));
+      const auto table = common::read_mount_table();  // once per round, for every mount
+      for (const auto& volume : inputs.desired->volumes)
+        mounts.push_back(probe_mount(table, volume.mountpoint));
       apache_problem = probe_apache(*inputs.desired);
     }
   }

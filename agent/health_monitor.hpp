@@ -18,6 +18,7 @@
 #include "agent/health_view.hpp"
 #include "agent/mount_prober.hpp"
 #include "common/desired_state.hpp"
+#include "common/mount_table.hpp"
 
 namespace pydio::agent {
 
@@ -55,7 +56,9 @@ class HealthMonitor : public HealthView {
 
  private:
   void loop();
-  MountProbe probe_mount(const std::string& mountpoint);
+  // `table`: this round's mount table (read once for all mounts).
+  MountProbe probe_mount(const common::Expected<std::vector<common::MountEntry>>& table,
+                         const std::string& mountpoint);
   // "" when Apache answered an HTTP request on 127.0.0.1:80 within the bound.
   std::string probe_apache(const common::DesiredState& desired);
 

@@ -77,10 +77,7 @@ void Reconciler::request_pass(const std::string& reason, bool reset_backoff) {
 std::vector<ResourceStatus> Reconciler::statuses() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<ResourceStatus> out;
-  for (const auto& entry : entries_) {
-    out.push_back(entry.status);
-    out.back().in_flight = entry.status.in_flight;
-  }
+  for (const auto& entry : entries_) out.push_back(entry.status);
   return out;
 }
 

@@ -81,6 +81,16 @@ bool read_available(int fd, std::string& out) {
   return false;
 }
 
+// Reads until the non-blocking fd has nothing more right now (or EOF), bounded like the rest.
+void drain_available(int fd, std::string& out) {
+  char buffer[8192];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+    std::size_t room = kMaxCapture > out.size() ? kMaxCapture - out.size() : 0;
+    out.append(buffer, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+  }
+}
+
 // Child side: closes every descriptor above stderr, so services we start (Apache, mariadbd,
 // the glusterfs FUSE client) never inherit the agent's listening sockets or files — a
 // restarted agent could not bind its health port otherwise. Async-signal-safe.
@@ -209,11 +219,10 @@ RunResult SystemRunner::run(const Command& command) {
     if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
       err_open = read_available(err.read_end, result.err);
   }
-  while (out_open && read_available(out.read_end, result.out) && !result.out.empty()) {
-    if (result.out.size() >= kMaxCapture) break;
-    pollfd p{out.read_end, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0) break;
-  }
+  // What the child wrote before it exited is in the pipe buffers: take it without waiting
+  // (the descriptors are non-blocking; a daemon that keeps them open is not waited for).
+  if (out_open) drain_available(out.read_end, result.out);
+  if (err_open) drain_available(err.read_end, result.err);
   if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   result.duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
