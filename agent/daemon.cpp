@@ -24,7 +24,8 @@ namespace pydio::agent {
 
 namespace {
 using namespace std::chrono_literals;
-constexpr auto kFollowPeriod = 1s;
+// Leadership is looked at this often: a new leader acts within this much of taking the lease.
+constexpr auto kFollowPeriod = 250ms;
 constexpr auto kHeartbeatStale = 10s;
 
 // Random lowercase letters and digits from the kernel's CSPRNG.
@@ -60,6 +61,7 @@ Daemon::Daemon(common::LocalConfig local)
 
 Daemon::~Daemon() {
   stopping_ = true;
+  if (follow_thread_.joinable()) follow_thread_.join();
   if (mount_watch_thread_.joinable()) mount_watch_thread_.join();
   if (notify_thread_.joinable()) notify_thread_.join();
 }
@@ -108,6 +110,7 @@ std::optional<PassContext> Daemon::pass_context() {
   ctx.runner = &runner_;
   ctx.services = &services_;
   ctx.health = &health_;
+  ctx.cluster = this;
   ctx.draining = drain_.draining();
   std::lock_guard<std::mutex> lock(mutex_);
   ctx.secrets = secrets_;
@@ -143,7 +146,10 @@ void Daemon::follow_desired_state() {
       reconciler_.reset();
       resource_names_ = names;
     }
-    if (!elector_ && secrets_ && !desired->database.host.empty()) {
+    // Only storage nodes campaign: leader work drives gluster through the local glusterd.
+    const common::NodeSpec* self = desired->find_node(local_.node_name);
+    const bool candidate = self != nullptr && self->has_role(common::Role::kStorage);
+    if (!elector_ && candidate && secrets_ && !desired->database.host.empty()) {
       MysqlEndpoint endpoint;
       endpoint.host = desired->database.host;
       endpoint.port = desired->database.port;
@@ -242,9 +248,26 @@ int Daemon::run() {
     return 1;
   }
 
+  boost::asio::io_context peer_ioc(2);
+  api::ServerOptions peer_options;
+  peer_options.handler = [this](const api::Request& request) {
+    return api::handle_peer_request(request, *this);
+  };
+  api::HttpServer peer_server(peer_ioc, peer_options);
+  if (!local_.address.empty()) {
+    const std::string peer_listen = local_.address + ":" + std::to_string(api::kPeerPort);
+    if (auto port = peer_server.listen_tcp(peer_listen); !port) {
+      spdlog::error("peer API: {}", port.status().message());
+      return 1;
+    }
+  }
+
   health_.check_now();
   health_.start();
   follow_desired_state();
+  std::vector<std::thread> peer_threads;
+  for (int i = 0; i < 2; ++i) peer_threads.emplace_back([&peer_ioc] { peer_ioc.run(); });
+  follow_thread_ = std::thread([this] { follow_published_loop(); });
   std::thread health_thread([&health_ioc] { health_ioc.run(); });
   mount_watch_thread_ = std::thread([this] { watch_mount_table(); });
   notify_thread_ = std::thread([this] { notify_systemd_loop(); });
@@ -291,6 +314,10 @@ int Daemon::run() {
   health_server.stop();
   health_ioc.stop();
   health_thread.join();
+  peer_server.stop();
+  peer_ioc.stop();
+  for (auto& thread : peer_threads) thread.join();
+  follow_thread_.join();
   std::unique_ptr<LeaderElector> elector;
   std::shared_ptr<Reconciler> reconciler;
   {
@@ -307,7 +334,13 @@ int Daemon::run() {
   return 0;
 }
 
-nlohmann::json Daemon::status() {
+nlohmann::json Daemon::status(bool include_cluster) {
+  nlohmann::json out = local_status();
+  if (include_cluster) out["cluster"] = cluster_status();
+  return out;
+}
+
+nlohmann::json Daemon::local_status() {
   auto desired = desired_.current();
   nlohmann::json out;
   out["node"] = local_.node_name;
@@ -323,8 +356,12 @@ nlohmann::json Daemon::status() {
                 {"holder", lease.holder},
                 {"term", lease.term},
                 {"error", nullable(lease.last_error)}};
+    } else if (!secrets_) {
+      leader["error"] = "no secrets yet (run agentctl init or agentctl join)";
+    } else if (desired && desired->database.host.empty()) {
+      leader["error"] = "no database in the desired state";
     } else {
-      leader["error"] = secrets_ ? "no database in the desired state" : "no secrets yet (run agentctl init)";
+      leader["error"] = "this node does not campaign (only storage nodes lead)";
     }
   }
   out["leader"] = leader;
@@ -389,9 +426,36 @@ nlohmann::json Daemon::events(int count) {
 }
 
 common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::string& document) {
+  api::SubmitResult result;
+  if (desired_.current()) {
+    // A node that already follows a cluster: the document is a change, and only the leader
+    // puts changes in force (so two concurrent changes cannot both win).
+    common::ValidationResult parsed = common::parse_desired_state(document);
+    if (!parsed.state) {
+      auto outcome = desired_.submit(document);  // rejected; records why, for status and health
+      if (outcome) result.errors = outcome->errors;
+      if (result.errors.empty()) result.errors = parsed.errors;
+      result.generation = desired_.current()->generation;
+      health_.check_now();
+      return result;
+    }
+    const auto& nodes = desired_.current()->nodes;
+    const bool alone = nodes.size() == 1 && nodes.front().name == local_.node_name;
+    api::PeerReply reply = alone && !is_leader_now()
+                               ? commit_local_change(document)
+                               : change_desired_state(document, false);
+    result.generation = reply.body.value("generation", desired_.current()->generation);
+    result.join_command = join_command();
+    if (reply.status == 200) return result;
+    if (reply.status == 409 || reply.status == 422) {
+      result.conflict = reply.status == 409;
+      result.errors.push_back(reply.body.value("error", std::string("refused")));
+      return result;
+    }
+    return common::Status::error(reply.body.value("error", std::string("refused")));
+  }
   auto outcome = desired_.submit(document);
   if (!outcome) return outcome.status();
-  api::SubmitResult result;
   result.errors = outcome->errors;
   auto current = desired_.current();
   result.generation = current ? current->generation : 0;
@@ -402,6 +466,7 @@ common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::stri
   if (common::Status secrets = ensure_secrets(); !secrets) return secrets;
   health_.check_now();
   follow_desired_state();
+  result.join_command = join_command();
   return result;
 }
 

@@ -2,6 +2,10 @@
 // pydio-agentd: wires the parts together and runs them until SIGTERM/SIGINT.
 //   admin API (unix socket, root only)   -> its own io_context, on the main thread
 //   health endpoint (TCP)                -> its own io_context and thread: never behind admin work
+//   peer API (TCP, <address>:8481)       -> its own io_context and two threads (a join may wait
+//                                           on the leader; node reports must still answer)
+//   desired-state follower               -> its own thread: adopts what the leader published
+//                                           on pydio-config, or what a peer holds
 //   reconciler (scheduler + worker pool), health monitor, leader elector -> their own threads
 // Stopping leaves every mount, brick and service running: the agent manages them, it does not
 // own them (the FUSE clients in particular are not its children).
@@ -9,6 +13,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +22,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "agent/api/admin_api.hpp"
+#include "agent/api/peer_api.hpp"
+#include "agent/cluster/cluster_view.hpp"
+#include "agent/cluster/peer_client.hpp"
 #include "agent/desired_store.hpp"
 #include "agent/drain_state.hpp"
 #include "agent/election/lease.hpp"
@@ -28,7 +37,7 @@
 
 namespace pydio::agent {
 
-class Daemon : public api::AdminBackend {
+class Daemon : public api::AdminBackend, public api::PeerBackend, public ClusterView {
  public:
   explicit Daemon(common::LocalConfig local);
   ~Daemon() override;
@@ -37,13 +46,25 @@ class Daemon : public api::AdminBackend {
   int run();
 
   // api::AdminBackend
-  nlohmann::json status() override;
+  nlohmann::json status(bool include_cluster) override;
   common::Expected<nlohmann::json> plan() override;
   void request_reconcile() override;
   common::Status drain(const std::string& reason) override;
   common::Status undrain() override;
   nlohmann::json events(int count) override;
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
+  api::JoinOutcome join(const api::JoinOptions& options) override;
+
+  // api::PeerBackend (daemon_peer.cpp)
+  std::string join_token() const override;
+  nlohmann::json node_report() override;
+  api::PeerReply desired_document() override;
+  api::PeerReply join(const nlohmann::json& request, bool forwarded) override;
+  api::PeerReply change_desired_state(const std::string& document, bool forwarded) override;
+
+  // ClusterView (daemon_cluster.cpp)
+  std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
+                                                const std::string& resource_name) const override;
 
  private:
   common::Status prepare_state_dir();
@@ -56,6 +77,28 @@ class Daemon : public api::AdminBackend {
   void watch_mount_table();
   void notify_systemd_loop();
   std::shared_ptr<Reconciler> reconciler() const;
+  bool is_leader_now() const;
+  std::shared_ptr<const common::Secrets> secrets() const;
+  PeerClient peer_client(std::chrono::milliseconds timeout) const;
+  // The status of this node alone (what node_report() and status() share).
+  nlohmann::json local_status();
+  // Every node's report, leader, pool, volumes and heal backlog (daemon_cluster.cpp).
+  nlohmann::json cluster_status();
+  // Address of the node holding the lease, as this node knows it or its storage peers report.
+  std::optional<std::string> leader_address(const common::DesiredState& desired) const;
+  // On the leader: puts a change in force (exactly generation + 1) and has it published.
+  api::PeerReply commit_change(const std::string& document);
+  // The same without a lease, for a one-node cluster whose database is not up yet: nobody
+  // else can change its desired state.
+  api::PeerReply commit_local_change(const std::string& document);
+  // Sends a change or join to the leader, once; 503 when there is none.
+  api::PeerReply forward_to_leader(const std::string& path, const nlohmann::json& body);
+  api::PeerReply document_reply(const std::shared_ptr<const common::DesiredState>& state,
+                                bool with_secrets) const;
+  std::string join_command() const;
+  // Follows the published desired state (pydio-config, else a peer) every kFollowInterval.
+  void follow_published_loop();
+  void adopt(const std::string& text, const std::string& source);
 
   const common::LocalConfig local_;
   common::SystemRunner runner_;
@@ -72,7 +115,11 @@ class Daemon : public api::AdminBackend {
   std::unique_ptr<LeaderElector> elector_;
   bool was_leader_ = false;
 
+  std::mutex change_mutex_;  // serializes changes committed by this node as leader
+  std::string last_adopted_text_;  // follow thread only: the last document looked at
+
   std::atomic<bool> stopping_{false};
+  std::thread follow_thread_;
   std::thread mount_watch_thread_;
   std::thread notify_thread_;
 };

@@ -18,8 +18,15 @@ std::string join(const std::vector<std::string>& lines) {
 }  // namespace
 
 std::vector<std::string> check_generation(const common::DesiredState* current,
-                                          const common::DesiredState& next) {
-  if (current == nullptr || next.generation > current->generation) return {};
+                                          const common::DesiredState& next, GenerationRule rule) {
+  if (current == nullptr) return {};
+  if (rule == GenerationRule::kNext && next.generation > current->generation + 1) {
+    return {"generation: " + std::to_string(next.generation) + " skips generation " +
+            std::to_string(current->generation + 1) + "; a change must carry generation " +
+            std::to_string(current->generation + 1) + " (the one in force is " +
+            std::to_string(current->generation) + ")"};
+  }
+  if (next.generation > current->generation) return {};
   if (next.generation < current->generation) {
     return {"generation: " + std::to_string(next.generation) +
             " is older than the generation in force (" + std::to_string(current->generation) +
@@ -27,7 +34,9 @@ std::vector<std::string> check_generation(const common::DesiredState* current,
   }
   if (common::serialize_desired_state(next) != common::serialize_desired_state(*current)) {
     return {"generation: " + std::to_string(next.generation) +
-            " is already in force with different content; increase generation to change it"};
+            " is already in force with different content (another change won the race, or "
+            "the generation was not increased); read the desired state again and re-apply "
+            "your change with generation " + std::to_string(current->generation + 1)};
   }
   return {};
 }
@@ -49,12 +58,13 @@ common::Status DesiredStore::load() {
   return common::Status::ok();
 }
 
-common::Expected<SubmitOutcome> DesiredStore::submit(const std::string& document) {
+common::Expected<SubmitOutcome> DesiredStore::submit(const std::string& document,
+                                                     GenerationRule rule) {
   common::ValidationResult result = common::parse_desired_state(document);
   SubmitOutcome outcome;
   std::lock_guard<std::mutex> lock(mutex_);
   outcome.errors = result.errors;
-  if (result.state) outcome.errors = check_generation(current_.get(), *result.state);
+  if (result.state) outcome.errors = check_generation(current_.get(), *result.state, rule);
   if (!outcome.errors.empty()) {
     last_error_ = join(outcome.errors);
     spdlog::warn("desired state rejected, generation {} stays in force: {}",

@@ -22,9 +22,18 @@ struct SubmitOutcome {
   bool changed = false;             // accepted and different from the one in force
 };
 
-// Pure: may `next` replace `current`? Errors name the generation field.
+// Which generations may replace the one in force.
+enum class GenerationRule {
+  kNewer,  // any higher generation: following what the leader published, or a first init
+  kNext,   // exactly current + 1: a change, compare-and-set against the generation it was
+           // based on, so of two changes based on the same generation only one wins
+};
+
+// Pure: may `next` replace `current`? Errors name the generation field. The same generation
+// with the same content is always accepted (a repeated submission changes nothing).
 std::vector<std::string> check_generation(const common::DesiredState* current,
-                                          const common::DesiredState& next);
+                                          const common::DesiredState& next,
+                                          GenerationRule rule = GenerationRule::kNewer);
 
 class DesiredStore {
  public:
@@ -34,7 +43,8 @@ class DesiredStore {
   common::Status load();
   // Validates and, when acceptable, persists (atomic replace) and swaps in `document`.
   // An Expected error means the file could not be written; the old state then stays in force.
-  common::Expected<SubmitOutcome> submit(const std::string& document);
+  common::Expected<SubmitOutcome> submit(const std::string& document,
+                                         GenerationRule rule = GenerationRule::kNewer);
 
   std::shared_ptr<const common::DesiredState> current() const;
   // Why the last submitted or loaded document was rejected; "" when it was accepted.

@@ -7,8 +7,11 @@
 #include "agent/resources/database_resource.hpp"
 #include "agent/resources/db_server_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
+#include "agent/resources/gluster_pool_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
+#include "agent/resources/publication_resource.hpp"
+#include "agent/resources/self_heal_resource.hpp"
 #include "agent/resources/volume_resource.hpp"
 
 namespace pydio::agent {
@@ -38,15 +41,20 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
     }
   }
   resources.push_back(std::make_unique<GlusterdResource>());
+  resources.push_back(std::make_unique<GlusterPoolResource>());
   resources.push_back(std::make_unique<DbServerResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<VolumeResource>(
         volume.name, std::vector<std::string>{brick_resource_name(volume.brick)}));
+  std::vector<std::string> volume_names;
+  for (const auto& volume : desired.volumes) volume_names.push_back(volume.name);
+  resources.push_back(std::make_unique<SelfHealResource>(volume_names));
   resources.push_back(std::make_unique<DatabaseResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
   resources.push_back(std::make_unique<ApacheVhostResource>());
   resources.push_back(std::make_unique<LayoutResource>());
+  resources.push_back(std::make_unique<PublicationResource>());
   resources.push_back(std::make_unique<CheckFileResource>());
   return resources;
 }

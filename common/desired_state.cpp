@@ -733,6 +733,8 @@ std::string role_name(Role role) {
   return "unknown";
 }
 
+std::optional<Role> parse_role(const std::string& name) { return role_from_name(name); }
+
 ValidationResult parse_desired_state(const std::string& json_text) {
   ValidationResult result;
   auto document = parse_strict_json(json_text, result.errors);

@@ -14,6 +14,9 @@
 namespace pydio::common {
 
 inline constexpr const char* kApiVersion = "pydio-agent/v1";
+// The two volumes a Pydio cluster has (names fixed by the layout the agent creates).
+inline constexpr const char* kDataVolume = "pydio-data";
+inline constexpr const char* kConfigVolume = "pydio-config";
 
 enum class Role { kStorage, kCompute, kDb, kLb };
 
@@ -88,6 +91,8 @@ struct DesiredState {
 std::string brick_path(const NodeSpec& node, const VolumeSpec& volume);
 
 std::string role_name(Role role);
+// nullopt for a name that is not a role ("storage", "compute", "db", "lb").
+std::optional<Role> parse_role(const std::string& name);
 
 struct ValidationResult {
   std::shared_ptr<const DesiredState> state;  // set only when errors is empty

@@ -101,4 +101,42 @@ Status GlusterCli::volume_set(const std::string& name, const std::string& key,
                       {"volume", "set", name, key, value});
 }
 
+Status GlusterCli::peer_probe(const std::string& address) const {
+  return call_checked("gluster peer probe " + address, {"peer", "probe", address});
+}
+
+Status GlusterCli::volume_add_brick(const std::string& name, int replica, int arbiter,
+                                    const std::vector<std::string>& bricks, bool force) const {
+  std::vector<std::string> args = {"volume", "add-brick", name};
+  if (replica > 1) {
+    args.push_back("replica");
+    args.push_back(std::to_string(replica));
+    if (arbiter > 0) {
+      args.push_back("arbiter");
+      args.push_back(std::to_string(arbiter));
+    }
+  }
+  args.insert(args.end(), bricks.begin(), bricks.end());
+  if (force) args.push_back("force");
+  return call_checked("gluster volume add-brick " + name, args);
+}
+
+Status GlusterCli::volume_rebalance_start(const std::string& name) const {
+  return call_checked("gluster volume rebalance " + name + " start",
+                      {"volume", "rebalance", name, "start"});
+}
+
+Status GlusterCli::volume_heal(const std::string& name) const {
+  return call_checked("gluster volume heal " + name, {"volume", "heal", name});
+}
+
+Expected<std::vector<GlusterHealBrick>> GlusterCli::heal_summary(const std::string& name) const {
+  const std::string label = "gluster volume heal " + name + " info summary";
+  auto answer = call(label, {"volume", "heal", name, "info", "summary"});
+  if (!answer) return answer.status();
+  auto bricks = parse_heal_summary(*answer);
+  if (!bricks) return bricks.status().with_context(label);
+  return bricks;
+}
+
 }  // namespace pydio::common

@@ -68,6 +68,16 @@ class GlusterCli {
   Status volume_start(const std::string& name) const;
   Status volume_set(const std::string& name, const std::string& key,
                     const std::string& value) const;
+  // Adds `address` to this node's trusted pool. Succeeds when it already is a member.
+  Status peer_probe(const std::string& address) const;
+  // Adds whole replica sets: `bricks` in set order, their count a multiple of `replica`.
+  Status volume_add_brick(const std::string& name, int replica, int arbiter,
+                          const std::vector<std::string>& bricks, bool force) const;
+  // Starts moving data onto the bricks just added; it then runs in glusterd's background.
+  Status volume_rebalance_start(const std::string& name) const;
+  // Index heal: heals what the bricks' indices list now, instead of waiting for the crawl.
+  Status volume_heal(const std::string& name) const;
+  Expected<std::vector<GlusterHealBrick>> heal_summary(const std::string& name) const;
 
  private:
   // Runs gluster with `args`; returns the XML answer or an error prefixed with `label`.

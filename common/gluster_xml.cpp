@@ -1,5 +1,7 @@
 #include "common/gluster_xml.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -204,9 +206,39 @@ Expected<std::vector<GlusterPeer>> parse_pool_list(const std::string& xml) {
     peer.hostname = trim(node.child("hostname").child_value());
     peer.connected = optional_int(node, "connected") == 1;
     if (peer.hostname.empty()) return Status::error("pool list: peer without <hostname>");
+    peer.names.push_back(peer.hostname);
+    for (pugi::xml_node name : node.child("hostnames").children("hostname")) {
+      std::string text = trim(name.child_value());
+      if (!text.empty() && !peer.known_as(text)) peer.names.push_back(text);
+    }
     peers.push_back(std::move(peer));
   }
   return peers;
+}
+
+bool GlusterPeer::known_as(const std::string& name) const {
+  if (hostname == name) return true;
+  for (const auto& known : names)
+    if (known == name) return true;
+  return false;
+}
+
+Expected<std::vector<GlusterHealBrick>> parse_heal_summary(const std::string& xml) {
+  auto parsed = parse_successful(xml);
+  if (!parsed) return parsed.status();
+  pugi::xml_node bricks = (*parsed)->root.child("healInfo").child("bricks");
+  if (!bricks) return Status::error("heal info summary: missing <healInfo><bricks>");
+  std::vector<GlusterHealBrick> out;
+  for (pugi::xml_node node : bricks.children("brick")) {
+    GlusterHealBrick brick;
+    brick.endpoint = trim(node.child("name").child_value());
+    brick.connected = trim(node.child("status").child_value()) == "Connected";
+    // A brick that does not answer reports "-" for its counts.
+    brick.pending = std::max(0, optional_int(node, "totalNumberOfEntries"));
+    brick.split_brain = std::max(0, optional_int(node, "numberOfEntriesInSplitBrain"));
+    out.push_back(std::move(brick));
+  }
+  return out;
 }
 
 Expected<std::vector<GlusterVolume>> parse_volume_info(const std::string& xml) {

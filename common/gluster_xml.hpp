@@ -35,6 +35,19 @@ struct GlusterPeer {
   std::string uuid;
   std::string hostname;  // "localhost" for the node answering
   bool connected = false;
+  // Every name glusterd knows the peer by (<hostname> and <hostnames>): a peer probed by
+  // address may also be recorded under the name /etc/hosts gives it (FIELD-NOTES).
+  std::vector<std::string> names;
+
+  bool known_as(const std::string& name) const;
+};
+
+// One brick of `volume heal NAME info summary`.
+struct GlusterHealBrick {
+  std::string endpoint;  // "host:path"
+  bool connected = false;  // status "Connected"; otherwise the counts are unknown
+  int pending = 0;         // totalNumberOfEntries (heal pending + split-brain + possibly healing)
+  int split_brain = 0;
 };
 
 enum class GlusterVolumeState { kCreated, kStarted, kStopped };
@@ -91,6 +104,8 @@ Expected<GlusterEnvelope> parse_gluster_envelope(const std::string& xml);
 
 // `pool list`.
 Expected<std::vector<GlusterPeer>> parse_pool_list(const std::string& xml);
+// `volume heal NAME info summary`.
+Expected<std::vector<GlusterHealBrick>> parse_heal_summary(const std::string& xml);
 // `volume info` or `volume info NAME`. An empty list for "no volumes".
 Expected<std::vector<GlusterVolume>> parse_volume_info(const std::string& xml);
 // `volume info NAME`: nullopt when gluster answers that the volume does not exist.

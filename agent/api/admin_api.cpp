@@ -21,7 +21,8 @@ Response backend_failure(const Request& request, const common::Status& status) {
 }
 
 Response get_status(const Request& request, AdminBackend& backend) {
-  return json_response(request, http::status::ok, backend.status());
+  return json_response(request, http::status::ok,
+                       backend.status(query_parameter(request, "cluster") == "1"));
 }
 
 Response get_plan(const Request& request, AdminBackend& backend) {
@@ -86,14 +87,46 @@ Response post_desired_state(const Request& request, AdminBackend& backend) {
   }
   auto result = backend.submit_desired_state(request.body());
   if (!result) return backend_failure(request, result.status().with_context("desired state"));
+  if (!result->errors.empty() && result->conflict) {
+    return json_response(request, http::status::conflict,
+                         {{"error", "conflict"},
+                          {"errors", result->errors},
+                          {"generation", result->generation}});
+  }
   if (!result->errors.empty()) {
     return json_response(request, http::status::unprocessable_entity,
                          {{"error", "invalid desired state"},
                           {"errors", result->errors},
                           {"generation", result->generation}});
   }
-  return json_response(request, http::status::ok,
-                       {{"accepted", true}, {"generation", result->generation}});
+  json body = {{"accepted", true}, {"generation", result->generation}};
+  if (!result->join_command.empty()) body["joinCommand"] = result->join_command;
+  return json_response(request, http::status::ok, body);
+}
+
+Response post_join(const Request& request, AdminBackend& backend) {
+  const json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("peer") ||
+      !body["peer"].is_string() || !body.contains("token") || !body["token"].is_string()) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"peer\":\"...\",\"token\":\"...\"}");
+  }
+  JoinOptions options;
+  options.peer = body["peer"].get<std::string>();
+  options.token = body["token"].get<std::string>();
+  if (auto roles = body.find("roles"); roles != body.end() && roles->is_array()) {
+    for (const auto& role : *roles) {
+      if (!role.is_string()) {
+        return error_response(request, http::status::bad_request, "roles: must be strings");
+      }
+      options.roles.push_back(role.get<std::string>());
+    }
+  }
+  if (auto device = body.find("device"); device != body.end() && device->is_string()) {
+    options.device = device->get<std::string>();
+  }
+  JoinOutcome outcome = backend.join(options);
+  return json_response(request, static_cast<http::status>(outcome.status), outcome.body);
 }
 
 const std::map<std::string, Route>& routes() {
@@ -105,6 +138,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/undrain", {http::verb::post, post_undrain}},
       {"/v1/events", {http::verb::get, get_events}},
       {"/v1/desired-state", {http::verb::post, post_desired_state}},
+      {"/v1/join", {http::verb::post, post_join}},
   };
   return kRoutes;
 }

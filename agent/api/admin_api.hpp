@@ -2,7 +2,8 @@
 // The admin API agentctl talks to, served on the root-only unix socket. This file maps HTTP to
 // the AdminBackend the daemon implements; it is pure routing, tested with a fake backend.
 //
-// GET  /v1/status         200 status document (below)
+// GET  /v1/status         200 status document (below); ?cluster=1 adds "cluster" (asks every
+//                         node's agent, each within a bound: it never hangs)
 // GET  /v1/plan           200 plan document (below); changes nothing
 // POST /v1/reconcile      202 {"requested":true}: a pass starts soon; does not wait for it
 // POST /v1/drain          body {"reason":"..."} or empty -> 200 {"draining":true,"reason":...}
@@ -12,6 +13,16 @@
 //                         200 {"accepted":true,"generation":N}
 //                         422 {"error":"invalid desired state","errors":["<path>: <what>"],
 //                              "generation":N}   (N: the generation still in force)
+//                         409 {"error":"conflict","errors":[...],"generation":N}: another change
+//                              won (a change must carry the generation in force + 1)
+//                         On a node that already has a desired state, the document is a change
+//                         and is sent to the elected leader (503 when there is none).
+//                         The answer also has "joinCommand" once the cluster has its token.
+// POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
+//                               "device":"/dev/xvdb"|null}
+//                         200 {"cluster":"...","generation":N,"roles":[...]}
+//                         401/409/422/502/503 {"error": "..."}: the join was refused or the
+//                         peer could not be reached; nothing changed on this node
 // Errors: 400 bad request body or query, 404 unknown path, 405 wrong method (Allow header set),
 // 500 when the backend fails. Every error body is {"error": "...", ...}.
 //
@@ -55,6 +66,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,7 +81,22 @@ inline constexpr int kMaxEventCount = 1000;
 // Outcome of pushing a desired-state document. Accepted when `errors` is empty.
 struct SubmitResult {
   std::vector<std::string> errors;  // "<json path>: <what is wrong>", one per problem
+  bool conflict = false;            // errors are a lost race on the generation, not validation
   std::int64_t generation = 0;      // generation now in force (the submitted one when accepted)
+  std::string join_command;         // "agentctl join <address> --token <token>", when known
+};
+
+struct JoinOptions {
+  std::string peer;                  // "198.18.0.1" or "198.18.0.1:8481"
+  std::string token;
+  std::vector<std::string> roles;    // empty: as the desired state lists this node
+  std::optional<std::string> device;
+};
+
+// What a join attempt ended with: an HTTP status for the admin answer and its JSON body.
+struct JoinOutcome {
+  int status = 200;
+  nlohmann::json body;
 };
 
 // Implemented by the daemon. Called on the admin server's io_context thread: status(), events()
@@ -79,7 +106,7 @@ struct SubmitResult {
 class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
-  virtual nlohmann::json status() = 0;
+  virtual nlohmann::json status(bool include_cluster) = 0;
   virtual common::Expected<nlohmann::json> plan() = 0;
   // Asks for a reconcile pass soon; returns at once.
   virtual void request_reconcile() = 0;
@@ -91,6 +118,8 @@ class AdminBackend {
   // the desired state. An Expected error means the daemon failed (e.g. could not write its
   // state dir); validation problems go into SubmitResult::errors.
   virtual common::Expected<SubmitResult> submit_desired_state(const std::string& document) = 0;
+  // Joins the cluster through `peer`; may block for a bounded time.
+  virtual JoinOutcome join(const JoinOptions& options) = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

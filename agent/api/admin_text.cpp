@@ -127,6 +127,7 @@ std::string format_status(const json& status) {
     rows.push_back({text(resource, "name", "-"), text(resource, "state", "-"), detail});
   }
   out << "\n" << table(rows);
+  if (status.contains("cluster") && status["cluster"].is_object()) out << "\n" << format_cluster(status["cluster"]);
   return out.str();
 }
 
@@ -173,6 +174,62 @@ std::string format_errors(const json& answer) {
   }
   if (out.empty()) out = text(answer, "error", "rejected without a reason") + "\n";
   return out;
+}
+
+std::string format_roles(const json& roles) {
+  const std::string text = roles.is_array() ? join(roles, ",") : "";
+  return text.empty() ? "no role" : text;
+}
+
+std::string format_cluster(const json& cluster) {
+  std::ostringstream out;
+  const json leader = cluster.value("leader", json::object());
+  const std::string holder = text(leader, "holder");
+  out << "cluster:    " << text(cluster, "name", "-") << ", generation "
+      << text(cluster, "generation", "-") << ", leader "
+      << (holder.empty() ? "none" : holder + " (term " + text(leader, "term", "?") + ")") << "\n\n";
+
+  std::vector<std::vector<std::string>> nodes = {{"NODE", "ADDRESS", "ROLES", "HEALTH", "GEN", "GLUSTER-PEER"}};
+  for (const auto& node : array_at(cluster, "nodes")) {
+    std::string health;
+    if (!flag(node, "reachable")) {
+      health = "unreachable";
+    } else if (flag(node, "healthy")) {
+      health = "healthy";
+    } else {
+      const std::string reasons = join(array_at(node, "reasons"), "; ");
+      health = "unhealthy" + (reasons.empty() ? "" : ": " + reasons);
+    }
+    nodes.push_back({text(node, "name", "-"), text(node, "address", "-"),
+                     join(array_at(node, "roles"), ","), health,
+                     flag(node, "reachable") ? text(node, "generation", "-") : "-",
+                     text(node, "peer", "-")});
+  }
+  out << table(nodes);
+
+  const json& volumes = array_at(cluster, "volumes");
+  if (!volumes.empty()) {
+    std::vector<std::vector<std::string>> rows = {{"VOLUME", "STATE", "TYPE", "BRICKS-ONLINE", "HEAL-PENDING"}};
+    for (const auto& volume : volumes) {
+      if (!flag(volume, "exists")) {
+        rows.push_back({text(volume, "name", "-"), text(volume, "error", "not created"), "-", "-", "-"});
+        continue;
+      }
+      const std::string online = std::to_string(array_at(volume, "bricksOnline").size()) + "/" +
+                                 std::to_string(array_at(volume, "bricks").size());
+      std::string heal = text(volume, "healPending", "-");
+      if (volume.contains("splitBrain") && volume["splitBrain"].is_number() &&
+          volume["splitBrain"].get<int>() > 0) {
+        heal += " (split-brain " + volume["splitBrain"].dump() + ")";
+      }
+      rows.push_back({text(volume, "name", "-"), text(volume, "state", "-"), text(volume, "type", "-"),
+                      online, heal});
+    }
+    out << "\n" << table(rows);
+  }
+  for (const auto& line : array_at(cluster, "waiting")) out << "waiting:    " << line.get<std::string>() << "\n";
+  for (const auto& line : array_at(cluster, "warnings")) out << "warning:    " << line.get<std::string>() << "\n";
+  return out.str();
 }
 
 }  // namespace pydio::agent::api

@@ -11,6 +11,10 @@ namespace pydio::agent::api {
 // Node, leader and term, desired generation (with the rejection error if any), drain and
 // health, then a table NAME STATE LAST-ERROR.
 std::string format_status(const nlohmann::json& status);
+// The "cluster" part of a status document: nodes, leader, volumes, what the cluster waits for.
+std::string format_cluster(const nlohmann::json& cluster);
+// ["storage","compute"] -> "storage,compute"; "no role" when empty.
+std::string format_roles(const nlohmann::json& roles);
 
 // One line per action "resource: description"; "resource: waiting for X" and
 // "resource: cannot observe: E" lines; "nothing to do" when no resource has an action.

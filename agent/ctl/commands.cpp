@@ -61,8 +61,8 @@ Expected<std::string> read_valid_document(const std::string& path, std::int64_t*
 
 }  // namespace
 
-int run_status(const GlobalOptions& global, OutputFormat format) {
-  const AdminReply reply = client(global).get("/v1/status");
+int run_status(const GlobalOptions& global, OutputFormat format, bool local_only) {
+  const AdminReply reply = client(global).get(local_only ? "/v1/status" : "/v1/status?cluster=1");
   if (!reply.ok()) return report_failure(reply);
   std::cout << (format == OutputFormat::kJson ? reply.body.dump(2) + "\n"
                                               : api::format_status(reply.body));
@@ -107,23 +107,62 @@ int run_events(const GlobalOptions& global, int count, OutputFormat format) {
   return kExitOk;
 }
 
-int run_init(const GlobalOptions& global, const std::string& spec_path) {
+namespace {
+
+// Sends a desired-state document to the daemon; prints the outcome. `init` also prints how
+// other nodes join.
+int send_document(const GlobalOptions& global, const std::string& command,
+                  const std::string& spec_path, bool print_join) {
   // Validate here first: an invalid spec is reported the same way as by `validate` and never
   // reaches the daemon.
   auto document = read_valid_document(spec_path, nullptr);
   if (!document) {
-    std::cerr << "init: " << document.status().message() << "; nothing sent\n";
+    std::cerr << command << ": " << document.status().message() << "; nothing sent\n";
     return kExitFailed;
   }
   const AdminReply reply = client(global).post("/v1/desired-state", *document);
-  if (reply.kind == AdminReply::Kind::kRefused && reply.status_code == 422) {
+  if (reply.kind == AdminReply::Kind::kRefused &&
+      (reply.status_code == 422 || reply.status_code == 409)) {
     std::cerr << api::format_errors(reply.body);
-    std::cerr << "init: pydio-agentd rejected " << spec_path << "\n";
+    std::cerr << command << ": pydio-agentd rejected " << spec_path
+              << (reply.status_code == 409 ? " (another change won; nothing changed)" : "") << "\n";
     return kExitFailed;
   }
   if (!reply.ok()) return report_failure(reply);
   std::cout << "accepted: generation " << reply.body.value("generation", json(0)).dump()
             << " is now the desired state\n";
+  const std::string join = reply.body.value("joinCommand", std::string());
+  if (print_join && !join.empty()) {
+    std::cout << "\nTo add a node, run on it (the token is a secret; keep it safe):\n  " << join
+              << " --roles storage,compute --device /dev/DEVICE\n"
+              << "Nodes already listed in the spec need no --roles or --device.\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_init(const GlobalOptions& global, const std::string& spec_path) {
+  return send_document(global, "init", spec_path, true);
+}
+
+int run_apply(const GlobalOptions& global, const std::string& spec_path) {
+  return send_document(global, "apply", spec_path, false);
+}
+
+int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
+             const std::string& roles, const std::string& device) {
+  json body = {{"peer", peer}, {"token", token}, {"roles", json::array()}};
+  std::stringstream list(roles);
+  for (std::string role; std::getline(list, role, ',');)
+    if (!role.empty()) body["roles"].push_back(role);
+  if (!device.empty()) body["device"] = device;
+  const AdminReply reply = client(global).post("/v1/join", body.dump());
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "joined cluster " << reply.body.value("cluster", std::string("?")) << " (generation "
+            << reply.body.value("generation", json(0)).dump() << ") as "
+            << api::format_roles(reply.body.value("roles", json::array()))
+            << "; the agent now converges this node (agentctl status shows progress)\n";
   return kExitOk;
 }
 

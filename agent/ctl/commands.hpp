@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace pydio::agent::ctl {
 
@@ -19,13 +20,18 @@ struct GlobalOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
-int run_status(const GlobalOptions& global, OutputFormat format);
+// local_only: this node alone, without asking the other agents (faster).
+int run_status(const GlobalOptions& global, OutputFormat format, bool local_only);
 int run_plan(const GlobalOptions& global, OutputFormat format);
 int run_reconcile(const GlobalOptions& global);
 int run_drain(const GlobalOptions& global, const std::string& reason);
 int run_undrain(const GlobalOptions& global);
 int run_events(const GlobalOptions& global, int count, OutputFormat format);
 int run_init(const GlobalOptions& global, const std::string& spec_path);
+// A change of the desired state: the document must carry the generation in force + 1.
+int run_apply(const GlobalOptions& global, const std::string& spec_path);
+int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
+             const std::string& roles, const std::string& device);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);
 int run_version(const GlobalOptions& global);

@@ -59,10 +59,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
 
   std::string status_format = "table";
-  auto* status = app.add_subcommand("status", "node, leader, desired generation, resources");
+  bool status_local = false;
+  auto* status = app.add_subcommand(
+      "status", "this node (leader, desired generation, resources) and the cluster table");
   status->add_option("-o,--output", status_format, "output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  status->add_flag("--local", status_local, "this node only; do not ask the other agents");
 
   std::string plan_format = "text";
   auto* plan = app.add_subcommand("plan", "what the next pass would do (changes nothing)");
@@ -92,6 +95,25 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "validate a cluster spec and make it the desired state");
   init->add_option("--spec", spec_path, "desired-state document (JSON)")->required();
 
+  std::string apply_path;
+  auto* apply = app.add_subcommand(
+      "apply", "change the cluster's desired state (generation must be the one in force + 1)");
+  apply->add_option("--spec", apply_path, "desired-state document (JSON)")->required();
+
+  std::string join_peer;
+  std::string join_token;
+  std::string join_roles;
+  std::string join_device;
+  auto* join = app.add_subcommand("join", "join this node to a cluster through one of its nodes");
+  join->add_option("PEER", join_peer, "address of any node of the cluster (its agent's peer API)")
+      ->required();
+  join->add_option("--token", join_token, "the cluster's join token (printed by agentctl init)")
+      ->required();
+  join->add_option("--roles", join_roles,
+                   "comma-separated roles of a node the desired state does not list yet "
+                   "(storage, compute, db, lb)");
+  join->add_option("--device", join_device, "data brick device of a new storage node");
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -115,13 +137,15 @@ int main(int argc, char** argv) {
   global.socket_path = resolve_socket(socket_flag, config_path);
   global.timeout = std::chrono::seconds(timeout_seconds);
 
-  if (status->parsed()) return ctl::run_status(global, parse_format(status_format));
+  if (status->parsed()) return ctl::run_status(global, parse_format(status_format), status_local);
   if (plan->parsed()) return ctl::run_plan(global, parse_format(plan_format));
   if (reconcile->parsed()) return ctl::run_reconcile(global);
   if (drain->parsed()) return ctl::run_drain(global, drain_reason);
   if (undrain->parsed()) return ctl::run_undrain(global);
   if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
   if (init->parsed()) return ctl::run_init(global, spec_path);
+  if (apply->parsed()) return ctl::run_apply(global, apply_path);
+  if (join->parsed()) return ctl::run_join(global, join_peer, join_token, join_roles, join_device);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

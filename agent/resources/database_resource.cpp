@@ -66,7 +66,8 @@ Expected<std::unique_ptr<MysqlSession>> admin_session(
 }  // namespace
 
 bool DatabaseResource::applies_to(const PassContext& ctx) const {
-  return !ctx.desired->database.host.empty();
+  return !ctx.desired->database.host.empty() && ctx.self != nullptr &&
+         ctx.self->has_role(common::Role::kDb);
 }
 
 Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) {

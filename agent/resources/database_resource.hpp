@@ -1,12 +1,13 @@
 #pragma once
-// Resource "database" (leader only): the Pydio database exists (CREATE DATABASE IF NOT EXISTS)
+// Resource "database" (on the node with role db): the Pydio database exists (CREATE DATABASE IF NOT EXISTS)
 // and its user DatabaseSpec::user exists for exactly the desired allowedHosts patterns, with
 // Secrets::db_password, holding ALL PRIVILEGES on that database only: nothing on *.*, no GRANT
 // OPTION (see mysql_account.hpp). The user on a host pattern no longer allowed is dropped.
 //
-// Admin connection: on a node with role db, root over the local unix socket (unix_socket
-// authentication, the agent runs as OS root); on any other node, TCP to database.host:port
-// with the remote admin credentials given at construction (none: observe fails, saying so).
+// It runs on the db node, not on the leader: there the agent is root on the server over the
+// local unix socket (unix_socket authentication), so no database administrator credential
+// ever exists on the network or on another node. Every action is idempotent (IF NOT EXISTS,
+// re-observed grants), so no election is needed to keep it safe.
 
 #include <optional>
 #include <string>
@@ -45,7 +46,6 @@ class DatabaseResource : public Resource {
   // The local server on a db node. On other nodes "db-server" does not apply there, and
   // the reconciler must treat a dependency that does not apply to the node as satisfied.
   std::vector<std::string> depends_on() const override { return {"db-server"}; }
-  bool leader_only() const override { return true; }
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
   common::Status apply(const PassContext& ctx, const Action& action) override;

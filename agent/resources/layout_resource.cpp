@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <vector>
 
@@ -121,6 +123,12 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
                                     std::move(params)});
     }
   }
+  if (plan.actions.empty() && observed.not_ready.empty() && !observed.marker_path.empty() &&
+      !observed.marker_present) {
+    plan.actions.push_back(Action{"write-install-marker",
+                                  "mark the first install done: " + observed.marker_path,
+                                  {{"path", observed.marker_path}}});
+  }
   if (plan.actions.empty() && !observed.not_ready.empty()) {
     for (const auto& reason : observed.not_ready) {
       plan.waiting_for += (plan.waiting_for.empty() ? "" : "; ") + reason;
@@ -169,10 +177,51 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) {
     }
     observed.paths.push_back(state);
   }
+  if (const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume)) {
+    if (ctx.health->mount_probe(config->mountpoint).health == MountHealth::kOk) {
+      observed.marker_path = config->mountpoint + "/" + kInstallMarker;
+      struct stat st {};
+      observed.marker_present = ::lstat(observed.marker_path.c_str(), &st) == 0;
+    }
+  }
   return plan_layout(observed);
 }
 
+namespace {
+
+// O_EXCL: the marker is written exactly once, whoever leads.
+Status write_install_marker(const PassContext& ctx, const std::string& path) {
+  const std::string directory = path.substr(0, path.rfind('/'));
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::ok();
+    return Status::error("create " + path + ": " + common::errno_text(errno));
+  }
+  const std::string text = nlohmann::json{{"cluster", ctx.desired->cluster_name},
+                                          {"generation", ctx.desired->generation},
+                                          {"node", ctx.self ? ctx.self->name : ""},
+                                          {"leaderTerm", ctx.leader_term}}
+                               .dump() + "\n";
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int error = errno;
+  ::close(fd);
+  if (!written) return Status::error("write " + path + ": " + common::errno_text(error));
+  return Status::ok();
+}
+
+}  // namespace
+
 Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
+  if (action.kind == "write-install-marker") {
+    const std::string path = action.params.at("path").get<std::string>();
+    const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume);
+    if (config == nullptr) return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
+    Status live = require_live_gluster_mount(ctx, config->mountpoint);
+    if (!live) return live.with_context("write " + path);
+    return write_install_marker(ctx, path);
+  }
   if (action.kind != "mkdir" && action.kind != "chown") {
     return Status::error("pydio-layout: unknown action " + action.kind);
   }

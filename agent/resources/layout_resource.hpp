@@ -18,8 +18,11 @@
 
 namespace pydio::agent {
 
-inline constexpr const char* kConfigVolume = "pydio-config";
-inline constexpr const char* kDataVolume = "pydio-data";
+using common::kConfigVolume;
+using common::kDataVolume;
+// Written once, after the layout first exists, on pydio-config: the cluster's first install is
+// done and is never run again.
+inline constexpr const char* kInstallMarker = "pydio-agent/installed.json";
 
 struct LayoutDir {
   std::string path;        // e.g. /mnt/pydio-data/users
@@ -44,11 +47,13 @@ struct LayoutObservation {
   gid_t gid = 0;
   std::vector<LayoutPathState> paths;  // only paths whose mount is healthy
   std::vector<std::string> not_ready;  // e.g. "mount /mnt/pydio-data: hung (no answer for 3s)"
+  std::string marker_path;             // "" when there is no pydio-config volume
+  bool marker_present = false;         // meaningful when pydio-config's mount is healthy
 };
 
 // Pure. mkdir for a missing subdir, chown for a wrong owner; an error for a path that is not
 // a directory (or a missing volume root); waits when mounts are not ready and nothing else
-// can be done.
+// can be done. Once everything is in place and the install marker is missing, writes it.
 common::Expected<Plan> plan_layout(const LayoutObservation& observed);
 
 class LayoutResource : public Resource {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "agent/cluster/cluster_view.hpp"
+
+#include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 
 namespace pydio::agent {
@@ -44,7 +47,7 @@ std::vector<std::string> unreachable_hosts(const VolumeTarget& target,
     std::string host = host_of(brick);
     if (host == target.self_address) continue;
     bool connected = std::any_of(peers.begin(), peers.end(), [&](const common::GlusterPeer& p) {
-      return p.hostname == host && p.connected;
+      return p.known_as(host) && p.connected;
     });
     if (!connected && std::find(missing.begin(), missing.end(), host) == missing.end()) {
       missing.push_back(host);
@@ -119,31 +122,71 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
   return target;
 }
 
+namespace {
+
+// "1 more storage node", "2 more storage nodes"
+std::string more_nodes(std::size_t count) {
+  return std::to_string(count) + " more storage node" + (count == 1 ? "" : "s");
+}
+
+// Hosts of `bricks` whose own agent has not reported the brick ready (self included).
+std::vector<std::string> hosts_not_ready(const std::vector<std::string>& bricks,
+                                         const std::set<std::string>& ready) {
+  std::vector<std::string> missing;
+  for (const auto& brick : bricks) {
+    std::string host = host_of(brick);
+    if (ready.count(host) == 0 && std::find(missing.begin(), missing.end(), host) == missing.end())
+      missing.push_back(host);
+  }
+  return missing;
+}
+
+// Empty when every brick host is a connected peer and reported its brick ready; else what the
+// volume waits for.
+std::string bricks_wait(const VolumeTarget& target, const std::vector<std::string>& bricks,
+                        const VolumeObservation& observed) {
+  VolumeTarget subset = target;
+  subset.bricks = bricks;
+  auto unreachable = unreachable_hosts(subset, observed.peers);
+  if (!unreachable.empty())
+    return "peers " + join(unreachable, ", ") + " in the gluster pool, connected";
+  auto not_ready = hosts_not_ready(bricks, observed.ready_hosts);
+  if (!not_ready.empty())
+    return "bricks of " + join(not_ready, ", ") + " reported ready by their agents";
+  return "";
+}
+
+}  // namespace
+
 Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
                            std::int64_t leader_term) {
   Plan plan;
   const std::vector<std::string> down = disconnected_peers(observed.peers);
+  const std::size_t replica = static_cast<std::size_t>(std::max(1, target.replica));
 
   if (!observed.volume) {
-    if (target.bricks.empty()) {
-      plan.waiting_for = "a storage node with a brick for volume " + target.name;
+    const std::size_t usable = target.bricks.size() / replica * replica;
+    if (usable == 0) {
+      plan.waiting_for = more_nodes(replica - target.bricks.size()) + " for the first replica set of " +
+                         target.name + " (" + layout_text(target.replica, target.arbiter) + ")";
       return plan;
     }
-    if (target.replica < 1 ||
-        target.bricks.size() % static_cast<std::size_t>(target.replica) != 0) {
-      return Status::error("volume " + target.name + ": " + std::to_string(target.bricks.size()) +
-                           " bricks do not fit " + layout_text(target.replica, target.arbiter));
-    }
-    auto unreachable = unreachable_hosts(target, observed.peers);
-    if (!unreachable.empty()) {
-      plan.waiting_for = "peers " + join(unreachable, ", ") + " in the gluster pool, connected";
+    const std::vector<std::string> bricks(target.bricks.begin(), target.bricks.begin() + usable);
+    if (std::string wait = bricks_wait(target, bricks, observed); !wait.empty()) {
+      plan.waiting_for = wait;
       return plan;
     }
-    plan.actions.push_back(create_action(target, leader_term));
+    VolumeTarget creating = target;
+    creating.bricks = bricks;
+    plan.actions.push_back(create_action(creating, leader_term));
     for (auto& action : option_actions(target, nullptr, leader_term)) {
       plan.actions.push_back(std::move(action));
     }
     plan.actions.push_back(start_action(target.name, leader_term));
+    if (usable < target.bricks.size()) {
+      plan.waiting_for = more_nodes(replica - (target.bricks.size() - usable)) +
+                         " for the next replica set of " + target.name;
+    }
     return plan;
   }
 
@@ -168,7 +211,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
   if (!plan.actions.empty()) return plan;
 
-  // In sync as far as this issue goes; say what differs in the brick list, without acting.
+  // Scale-out: desired bricks the volume lacks join in whole replica sets, then a rebalance.
   const std::vector<std::string> have = volume.brick_endpoints();
   std::vector<std::string> to_add;
   std::vector<std::string> extra;
@@ -181,9 +224,32 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     }
   }
   std::vector<std::string> notes;
-  if (!to_add.empty()) {
-    notes.push_back("adding bricks to an existing volume (not supported yet): " +
-                    join(to_add, " "));
+  const std::size_t addable = to_add.size() / replica * replica;
+  if (addable > 0) {
+    const std::vector<std::string> bricks(to_add.begin(), to_add.begin() + addable);
+    std::string wait = bricks_wait(target, bricks, observed);
+    if (wait.empty() && !down.empty()) wait = "peers " + join(down, ", ") + " to reconnect";
+    if (!wait.empty()) {
+      notes.push_back(wait + " before adding bricks to " + target.name);
+    } else {
+      plan.actions.push_back(Action{
+          "add-bricks",
+          "add " + std::to_string(addable / replica) + " replica set" + (addable / replica == 1 ? "" : "s") +
+              " to volume " + target.name + ": " + join(bricks, " "),
+          {{"volume", target.name},
+           {"replica", target.replica},
+           {"arbiter", target.arbiter},
+           {"bricks", bricks},
+           {"force", target.force},
+           {"term", leader_term}}});
+      plan.actions.push_back(Action{"rebalance-volume",
+                                    "start a rebalance of volume " + target.name,
+                                    {{"volume", target.name}, {"term", leader_term}}});
+    }
+  }
+  if (to_add.size() > addable) {
+    notes.push_back(more_nodes(replica - (to_add.size() - addable)) + " for the next replica set of " +
+                    target.name);
   }
   if (!extra.empty()) {
     notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));
@@ -215,17 +281,17 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
   auto peers = cli.pool_list();
   if (!peers) return peers.status();
   observed.peers = std::move(*peers);
+  if (ctx.cluster != nullptr) {
+    std::vector<std::string> hosts;
+    for (const auto& brick : target.bricks) hosts.push_back(host_of(brick));
+    observed.ready_hosts = ctx.cluster->hosts_reporting_in_sync(hosts, brick_resources_.front());
+  }
   return plan_volume(target, observed, ctx.leader_term);
 }
 
 Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
-  if (!ctx.is_leader) return Status::error(context + ": this node is not the leader");
-  if (action.params.value("term", std::int64_t{0}) != ctx.leader_term) {
-    return Status::error(context + ": planned under leader term " +
-                         std::to_string(action.params.value("term", std::int64_t{0})) +
-                         ", current term " + std::to_string(ctx.leader_term));
-  }
+  if (Status leading = check_leader_action(ctx, action, context); !leading) return leading;
   common::GlusterCli cli(*ctx.runner);
   try {
     if (action.kind == "create-volume" || action.kind == "start-volume") {
@@ -248,6 +314,22 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
       if ((*current)->started()) return Status::ok();
       return cli.volume_start(volume_name_);
     }
+    if (action.kind == "add-bricks") {
+      auto current = cli.volume_info(volume_name_);
+      if (!current) return current.status();
+      if (!current->has_value()) return Status::error(context + ": volume does not exist");
+      const std::vector<std::string> have = (*current)->brick_endpoints();
+      std::vector<std::string> bricks;
+      for (const auto& brick : action.params.at("bricks").get<std::vector<std::string>>())
+        if (std::find(have.begin(), have.end(), brick) == have.end()) bricks.push_back(brick);
+      if (bricks.empty()) return Status::ok();  // a duplicate action: already added
+      const int replica = action.params.at("replica").get<int>();
+      if (bricks.size() % static_cast<std::size_t>(std::max(1, replica)) != 0)
+        return Status::error(context + ": only part of the replica set is missing; not adding a partial set");
+      return cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
+                                  bricks, action.params.at("force").get<bool>());
+    }
+    if (action.kind == "rebalance-volume") return cli.volume_rebalance_start(volume_name_);
     if (action.kind == "set-volume-option") {
       return cli.volume_set(volume_name_, action.params.at("key").get<std::string>(),
                             action.params.at("value").get<std::string>());

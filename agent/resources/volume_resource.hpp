@@ -3,8 +3,12 @@
 // replica/arbiter layout and options, and is started. Leader-only; runs on a storage node
 // (the leader drives gluster through its local glusterd).
 //
-// What it never does: recreate, delete or re-layout an existing volume, remove a brick, or
-// (for now) add bricks to an existing volume; such differences are reported, not acted on.
+// Bricks are used in whole replica sets only: at creation the first complete sets, later
+// (scale-out) each newly complete set is added with `add-brick`, followed by a rebalance;
+// until a set is complete the plan says how many storage nodes it waits for. A brick is used
+// only once its host is a connected peer and its own agent reports it ready.
+// What it never does: recreate, delete or re-layout an existing volume, or remove a brick;
+// such differences are reported, not acted on.
 // Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
 // `volume set` during a peer outage leave that peer's volfiles inconsistent.
 //
@@ -13,6 +17,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,11 +47,14 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
 struct VolumeObservation {
   std::optional<common::GlusterVolume> volume;  // nullopt: gluster says it does not exist
   std::vector<common::GlusterPeer> peers;       // `pool list`, including "localhost"
+  // Brick hosts whose own agent reports the brick resource in sync (asked over the peer API).
+  std::set<std::string> ready_hosts;
 };
 
-// Pure. Actions: "create-volume", "set-volume-option", "start-volume", each with params that
-// apply() reads (and the leader term they were planned under). An existing volume with another
-// layout is an error; desired bricks on hosts that are not connected peers make it wait.
+// Pure. Actions: "create-volume", "set-volume-option", "start-volume", "add-bricks",
+// "rebalance-volume", each with params that apply() reads (and the leader term they were
+// planned under). An existing volume with another layout is an error; bricks on hosts that are
+// not connected peers, or not reported ready, make it wait.
 common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
                                    std::int64_t leader_term);
 

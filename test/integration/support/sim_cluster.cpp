@@ -75,8 +75,7 @@ int SimNode::start_agent(int pass_interval_seconds) {
                            {"address", address()},
                            {"healthListen", address() + ":8480"},
                            {"services", "direct"},
-                           {"passIntervalSeconds", pass_interval_seconds},
-                           {"leaseSeconds", 10}};
+                           {"passIntervalSeconds", pass_interval_seconds}};
   must({"mkdir", "-p", "/etc/pydio-agent"});
   write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
   std::vector<std::string> argv = {harness_path(), "exec", run_dir_, name_, "--",
@@ -110,7 +109,7 @@ void SimNode::stop_agent(int signal_number) {
 
 bool SimNode::wait_agent_ready() {
   // `agentctl status` succeeds only when the daemon itself answers.
-  return eventually([&] { return agent_alive() && agentctl({"status"}, 10s).succeeded(); }, 60s);
+  return eventually([&] { return agent_alive() && agentctl({"status", "--local"}, 10s).succeeded(); }, 60s);
 }
 
 common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
@@ -121,7 +120,7 @@ common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
 }
 
 nlohmann::json SimNode::status() {
-  common::RunResult result = agentctl({"status", "-o", "json"}, 30s);
+  common::RunResult result = agentctl({"status", "--local", "-o", "json"}, 30s);
   if (!result.succeeded()) return nullptr;
   auto parsed = nlohmann::json::parse(result.out, nullptr, false);
   return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
@@ -260,6 +259,105 @@ bool has_event(SimNode& node, const std::string& resource, const std::string& te
         event.value("action", "").find(text) != std::string::npos && event.value("outcome", "") == "ok")
       return true;
   return false;
+}
+
+nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int arbiter,
+                            int generation) {
+  nlohmann::json list = nlohmann::json::array();
+  std::string db_address;
+  for (const auto& entry : nodes) {
+    nlohmann::json node = {{"name", entry.node->name()}, {"address", entry.node->address()},
+                           {"roles", entry.roles}};
+    if (!entry.device.empty()) {
+      node["bricks"] = {
+          {{"name", "data"}, {"device", entry.device}, {"mountpoint", "/srv/pydio"}, {"filesystem", "xfs"}},
+          {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}};
+    }
+    for (const auto& role : entry.roles)
+      if (role == "db") db_address = entry.node->address();
+    list.push_back(node);
+  }
+  auto volume = [&](const std::string& name, const std::string& brick) {
+    return nlohmann::json{{"name", name},
+                          {"replica", replica},
+                          {"arbiter", arbiter},
+                          {"brick", brick},
+                          {"mountpoint", "/mnt/" + name},
+                          {"options", {{"network.ping-timeout", "5"}}}};
+  };
+  return {{"apiVersion", "pydio-agent/v1"},
+          {"generation", generation},
+          {"cluster", {{"name", "pydio"}}},
+          {"nodes", list},
+          {"volumes", {volume("pydio-data", "data"), volume("pydio-config", "config")}},
+          {"web",
+           {{"docroot", "/var/www/pydio"},
+            {"alias", "/pydio"},
+            {"healthFile", "check.txt"},
+            {"user", "www-data"},
+            {"group", "www-data"},
+            {"publicUrl", "http://files.example.test/pydio"}}},
+          {"database",
+           {{"host", db_address}, {"name", "pydio"}, {"user", "pydio"}, {"allowedHosts", {"198.18.0.%"}}}}};
+}
+
+std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec) {
+  const std::string spec_path = cluster.run_dir() + "/cluster-spec.json";
+  std::ofstream(spec_path) << spec.dump(2);
+  auto init = first.agentctl({"init", "--spec", spec_path});
+  INFO(init.out << init.err);
+  REQUIRE(init.succeeded());
+  const std::string marker = "--token ";
+  auto at = init.out.find(marker);
+  REQUIRE(at != std::string::npos);
+  std::string token = init.out.substr(at + marker.size());
+  token = token.substr(0, token.find_first_of(" \n"));
+  REQUIRE(token.size() == 23);
+  return token;
+}
+
+void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
+                  const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"join", peer.address(), "--token", token};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto joined = node.agentctl(args, 90s);
+  INFO(node.name() << ": " << joined.out << joined.err);
+  REQUIRE(joined.succeeded());
+}
+
+nlohmann::json cluster_status(SimNode& node) {
+  common::RunResult result = node.agentctl({"status", "-o", "json"}, 60s);
+  if (!result.succeeded()) return nullptr;
+  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
+}
+
+bool wait_healthy(SimNode& node, std::chrono::seconds deadline) {
+  bool healthy = eventually([&] { return health_of(node).first == 200; }, deadline);
+  if (!healthy) {
+    UNSCOPED_INFO(node.name() << " never became healthy; status:\n" << node.agentctl({"status"}).out);
+  }
+  return healthy;
+}
+
+std::string current_leader(const std::vector<SimNode*>& nodes) {
+  for (SimNode* node : nodes) {
+    nlohmann::json s = node->status();
+    if (s.is_object() && s.value("/leader/isLeader"_json_pointer, false)) return node->name();
+  }
+  return "";
+}
+
+long long generation_of(SimNode& node) {
+  nlohmann::json s = node.status();
+  return s.is_object() ? s.value("generation", 0LL) : 0LL;
+}
+
+std::string agent_log(const SimCluster& cluster, const SimNode& node) {
+  std::ifstream in(cluster.run_dir() + "/" + node.name() + "-agent.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace pydio::test

@@ -96,6 +96,36 @@ std::pair<int, std::string> health_of(SimNode& node);
 // True when `agentctl events` lists an event of `resource` whose action contains `text`.
 bool has_event(SimNode& node, const std::string& resource, const std::string& text);
 
+// --- several nodes -------------------------------------------------------------------------
+// A node of a cluster spec: its roles and, for a storage node, its data device.
+struct SpecNode {
+  const SimNode* node;
+  std::vector<std::string> roles;
+  std::string device;  // "" for a node without the storage role
+};
+
+// The tutorial layout on several nodes: XFS data brick on each storage node's device at
+// /srv/pydio, config brick directory on it, volumes pydio-data and pydio-config with the given
+// replica/arbiter, network.ping-timeout 5 on both; the database on the node with role db.
+nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int arbiter = 0,
+                            int generation = 1);
+// Writes `spec` into the run, runs `agentctl init --spec` on `first` and REQUIREs success.
+// Returns the join token init printed.
+std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec);
+// `agentctl join <peer> --token <token> [extra...]` on `node`; REQUIREs success.
+void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
+                  const std::vector<std::string>& extra = {});
+// `agentctl status -o json` (with the cluster table); null when it fails.
+nlohmann::json cluster_status(SimNode& node);
+// Waits until GET /health of `node` answers 200; on failure prints its status.
+bool wait_healthy(SimNode& node, std::chrono::seconds deadline = 300s);
+// The name of the node whose agent says it holds the lease, asking `nodes`; "" when none.
+std::string current_leader(const std::vector<SimNode*>& nodes);
+// The desired-state generation in force on `node` (0 when unknown).
+long long generation_of(SimNode& node);
+// The agent's log file (kept in the run directory).
+std::string agent_log(const SimCluster& cluster, const SimNode& node);
+
 std::string harness_path();
 std::string agentd_path();
 std::string agentctl_path();

@@ -44,6 +44,16 @@ VolumeTarget recorded_target() {
   return target;
 }
 
+// A pool member as `pool list` reports it, known by its address only.
+common::GlusterPeer peer(const std::string& uuid, const std::string& address, bool connected) {
+  common::GlusterPeer member;
+  member.uuid = uuid;
+  member.hostname = address;
+  member.connected = connected;
+  member.names = {address};
+  return member;
+}
+
 std::vector<std::string> descriptions(const Plan& plan) {
   std::vector<std::string> lines;
   for (const auto& action : plan.actions) lines.push_back(action.description);
@@ -99,143 +109,4 @@ TEST_CASE("the volume target comes from the desired state", "[volume][plan]") {
   }
 }
 
-TEST_CASE("a missing volume is created, configured and started", "[volume][plan]") {
-  VolumeTarget target;
-  target.name = "pydio-data";
-  target.bricks = {"198.18.0.1:/data/pydio-data"};
-  target.options = {{"network.ping-timeout", "5"}, {"performance.cache-size", "64MB"}};
-  target.self_address = "198.18.0.1";
-  VolumeObservation observed;
-  observed.peers = lone_pool();
-
-  auto plan = agent::plan_volume(target, observed, 7);
-
-  REQUIRE(plan);
-  CHECK(plan->waiting_for.empty());
-  CHECK(descriptions(*plan) ==
-        std::vector<std::string>{
-            "create volume pydio-data replica 1 with bricks 198.18.0.1:/data/pydio-data",
-            "set option network.ping-timeout=5 on volume pydio-data",
-            "set option performance.cache-size=64MB on volume pydio-data",
-            "start volume pydio-data"});
-  const auto& create = plan->actions[0];
-  CHECK(create.kind == "create-volume");
-  CHECK(create.params.at("bricks") == nlohmann::json::array({"198.18.0.1:/data/pydio-data"}));
-  CHECK(create.params.at("replica") == 1);
-  CHECK(create.params.at("force") == false);
-  CHECK(create.params.at("term") == 7);
-  CHECK(plan->actions[1].kind == "set-volume-option");
-  CHECK(plan->actions[3].kind == "start-volume");
-}
-
-TEST_CASE("creation of a replicated volume", "[volume][plan]") {
-  VolumeTarget target;
-  target.name = "pydio-config";
-  target.replica = 3;
-  target.arbiter = 1;
-  target.bricks = {"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"};
-  target.self_address = "198.18.0.1";
-  target.force = true;
-  VolumeObservation observed;
-  observed.peers = lone_pool();
-
-  SECTION("waits until every brick host is a connected peer") {
-    observed.peers.push_back({"u2", "198.18.0.2", true});
-    observed.peers.push_back({"u3", "198.18.0.3", false});
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for == "peers 198.18.0.3 in the gluster pool, connected");
-  }
-  SECTION("creates with replica, arbiter and force once they are") {
-    observed.peers.push_back({"u2", "198.18.0.2", true});
-    observed.peers.push_back({"u3", "198.18.0.3", true});
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(descriptions(*plan) ==
-          std::vector<std::string>{
-              "create volume pydio-config replica 3 arbiter 1 with bricks 198.18.0.1:/srv/c "
-              "198.18.0.2:/srv/c 198.18.0.3:/srv/c (force: brick on the root partition is allowed)",
-              "start volume pydio-config"});
-  }
-  SECTION("a brick count that does not fit the layout is an error") {
-    target.bricks.pop_back();
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE_FALSE(plan);
-    CHECK(plan.status().message() ==
-          "volume pydio-config: 2 bricks do not fit replica 3 arbiter 1");
-  }
-}
-
-TEST_CASE("an existing volume is started and configured, never recreated", "[volume][plan]") {
-  VolumeTarget target = recorded_target();
-  VolumeObservation observed;
-  observed.peers = lone_pool();
-
-  SECTION("created but not started: set the missing option, then start") {
-    observed.volume = recorded_volume("volume_info_created.xml");
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(descriptions(*plan) ==
-          std::vector<std::string>{"set option performance.cache-size=64MB on volume pydio-data",
-                                   "start volume pydio-data"});
-  }
-  SECTION("started with the desired options: nothing to do (paired with the plan above)") {
-    observed.volume = recorded_volume("volume_info_started.xml");
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for.empty());
-  }
-  SECTION("started, one option differs: one set action") {
-    observed.volume = recorded_volume("volume_info_started.xml");
-    target.options["performance.cache-size"] = "128MB";
-    target.options["nfs.disable"] = "on";  // already so: no action
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(descriptions(*plan) ==
-          std::vector<std::string>{"set option performance.cache-size=128MB on volume pydio-data"});
-  }
-  SECTION("options are not changed while a peer is disconnected") {
-    observed.volume = recorded_volume("volume_info_started.xml");
-    observed.peers.push_back({"u2", "198.18.0.2", false});
-    target.options["performance.cache-size"] = "128MB";
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
-          "peers 198.18.0.2 to reconnect before changing options of volume pydio-data");
-  }
-  SECTION("a different replica layout is an error, and nothing is planned") {
-    observed.volume = recorded_volume("volume_info_started.xml");
-    target.replica = 2;
-    target.bricks.push_back("198.18.0.2:/srv/data/pydio-data");
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE_FALSE(plan);
-    CHECK(plan.status().message() ==
-          "volume pydio-data exists with replica 1, desired 2; not changing an existing "
-          "volume's layout");
-  }
-  SECTION("an arbiter where none is desired is a layout difference too") {
-    observed.volume = recorded_volume("volume_info_arbiter.xml");
-    target.name = "pydio-arb";
-    target.replica = 3;
-    target.bricks = observed.volume->brick_endpoints();
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE_FALSE(plan);
-    CHECK(plan.status().message() ==
-          "volume pydio-arb exists with replica 3 arbiter 1, desired 3; not changing an "
-          "existing volume's layout");
-  }
-  SECTION("brick list differences are reported, never acted on") {
-    observed.volume = recorded_volume("volume_info_started.xml");
-    target.bricks = {"198.18.0.1:/data/pydio-data", "198.18.0.2:/data/pydio-data"};
-    auto plan = agent::plan_volume(target, observed, 1);
-    REQUIRE(plan);
-    CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
-          "adding bricks to an existing volume (not supported yet): 198.18.0.1:/data/pydio-data "
-          "198.18.0.2:/data/pydio-data; bricks not in the desired state are never removed: "
-          "198.18.0.1:/srv/data/pydio-data");
-  }
-}
+@@REST@@

@@ -8,6 +8,8 @@ using nlohmann::json;
 using pydio::agent::api::AdminBackend;
 using pydio::agent::api::handle_admin_request;
 using pydio::agent::api::Request;
+using pydio::agent::api::JoinOptions;
+using pydio::agent::api::JoinOutcome;
 using pydio::agent::api::SubmitResult;
 using pydio::common::Expected;
 using pydio::common::Status;
@@ -18,7 +20,11 @@ namespace {
 // logic, this fake stands in for the daemon's state only.
 class FakeBackend : public AdminBackend {
  public:
-  json status() override { return {{"node", "n1"}, {"generation", 3}}; }
+  json status(bool include_cluster) override {
+    json out = {{"node", "n1"}, {"generation", 3}};
+    if (include_cluster) out["cluster"] = json::object();
+    return out;
+  }
   Expected<json> plan() override {
     if (plan_error) return Status::error("observe data-brick: blkid: exit 2");
     return json{{"generation", 3}, {"resources", json::array()}};
@@ -40,6 +46,10 @@ class FakeBackend : public AdminBackend {
     submitted = document;
     return submit_result;
   }
+  JoinOutcome join(const JoinOptions& options) override {
+    joined = options;
+    return JoinOutcome{200, json{{"cluster", "c"}, {"generation", 2}}};
+  }
 
   bool plan_error = false;
   int reconcile_requests = 0;
@@ -48,7 +58,8 @@ class FakeBackend : public AdminBackend {
   int undrains = 0;
   int events_asked = 0;
   std::string submitted;
-  SubmitResult submit_result{{}, 4};
+  SubmitResult submit_result{{}, false, 4, ""};
+  std::optional<JoinOptions> joined;
 };
 
 Request make_request(http::verb method, const std::string& target, const std::string& body = "") {
@@ -136,7 +147,7 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
     CHECK(backend.submitted == R"({"generation":4})");
     CHECK(body_of(response) == json{{"accepted", true}, {"generation", 4}});
 
-    backend.submit_result = SubmitResult{{"volumes[0].replica: must be at least 1"}, 3};
+    backend.submit_result = SubmitResult{{"volumes[0].replica: must be at least 1"}, false, 3, ""};
     response = handle_admin_request(
         make_request(http::verb::post, "/v1/desired-state", R"({"generation":5})"), backend);
     CHECK(response.result() == http::status::unprocessable_entity);

@@ -1,0 +1,80 @@
+#include "agent/api/peer_api.hpp"
+
+#include <optional>
+
+namespace pydio::agent::api {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kBearer = "Bearer ";
+
+Response reply(const Request& request, const PeerReply& answer) {
+  return json_response(request, static_cast<http::status>(answer.status), answer.body);
+}
+
+bool authorized(const Request& request, const PeerBackend& backend) {
+  const auto header = request.find(http::field::authorization);
+  if (header == request.end()) return false;
+  const std::string value(header->value());
+  if (value.rfind(kBearer, 0) != 0) return false;
+  return token_matches(value.substr(std::string(kBearer).size()), backend.join_token());
+}
+
+bool forwarded(const Request& request) {
+  const auto header = request.find(kForwardedHeader);
+  return header != request.end() && header->value() == "1";
+}
+
+// The body as a JSON object, or nullopt.
+std::optional<json> object_body(const Request& request) {
+  json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  return body;
+}
+
+}  // namespace
+
+bool token_matches(const std::string& presented, const std::string& expected) {
+  if (expected.empty() || presented.size() != expected.size()) return false;
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    difference |= static_cast<unsigned char>(presented[i] ^ expected[i]);
+  return difference == 0;
+}
+
+Response handle_peer_request(const Request& request, PeerBackend& backend) {
+  if (!authorized(request, backend)) {
+    Response response = error_response(request, http::status::unauthorized,
+                                       "a valid cluster join token is required");
+    response.set(http::field::www_authenticate, "Bearer");
+    return response;
+  }
+  const std::string path = target_path(request);
+  if (path == "/v1/peer/node") {
+    if (request.method() != http::verb::get) return method_not_allowed(request, "GET");
+    return json_response(request, http::status::ok, backend.node_report());
+  }
+  if (path == "/v1/peer/desired-state") {
+    if (request.method() == http::verb::get) return reply(request, backend.desired_document());
+    if (request.method() != http::verb::post) return method_not_allowed(request, "GET, POST");
+    auto body = object_body(request);
+    if (!body || !body->contains("document") || !(*body)["document"].is_string()) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"document\": \"<desired-state JSON text>\"}");
+    }
+    return reply(request, backend.change_desired_state((*body)["document"].get<std::string>(),
+                                                       forwarded(request)));
+  }
+  if (path == "/v1/peer/join") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    auto body = object_body(request);
+    if (!body) return error_response(request, http::status::bad_request, "body: expected a JSON object");
+    return reply(request, backend.join(*body, forwarded(request)));
+  }
+  return error_response(request, http::status::not_found, "no such endpoint: " + path);
+}
+
+}  // namespace pydio::agent::api

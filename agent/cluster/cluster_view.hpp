@@ -1,0 +1,21 @@
+#pragma once
+// What a leader-only resource may ask the other agents (over the peer API), without knowing
+// how. The daemon implements it; unit tests of pure plans never need it.
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace pydio::agent {
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  // The addresses among `addresses` whose own agent reports resource `resource_name` in sync
+  // (this node answers from its own reconciler). Bounded: an agent that does not answer in
+  // time is simply not in the result.
+  virtual std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
+                                                        const std::string& resource_name) const = 0;
+};
+
+}  // namespace pydio::agent

@@ -1,0 +1,55 @@
+#include "agent/cluster/peer_client.hpp"
+
+#include "agent/api/http_client.hpp"
+#include "agent/api/http_server.hpp"
+
+namespace pydio::agent {
+
+namespace http = boost::beast::http;
+
+common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text) {
+  if (text.empty()) return common::Status::error("peer address: empty");
+  if (text.find(':') == std::string::npos) return std::make_pair(text, api::kPeerPort);
+  auto split = api::split_host_port(text);
+  if (!split) return split.status().with_context("peer address " + text);
+  return split;
+}
+
+common::Expected<api::PeerReply> PeerClient::get(const std::string& peer,
+                                                 const std::string& path) const {
+  api::Request request(http::verb::get, path, 11);
+  return exchange(peer, std::move(request));
+}
+
+common::Expected<api::PeerReply> PeerClient::post(const std::string& peer, const std::string& path,
+                                                  const nlohmann::json& body,
+                                                  bool forwarded) const {
+  api::Request request(http::verb::post, path, 11);
+  request.set(http::field::content_type, "application/json");
+  if (forwarded) request.set(api::kForwardedHeader, "1");
+  request.body() = body.dump();
+  return exchange(peer, std::move(request));
+}
+
+common::Expected<api::PeerReply> PeerClient::exchange(const std::string& peer,
+                                                      api::Request request) const {
+  auto address = parse_peer_address(peer);
+  if (!address) return address.status();
+  request.set(http::field::authorization, "Bearer " + token_);
+  request.set(http::field::host, address->first);
+  const std::string what = "agent at " + address->first + ":" + std::to_string(address->second);
+  api::Exchange answer = api::exchange_tcp(address->first, address->second, std::move(request), timeout_);
+  if (!answer.ok()) {
+    std::string reason = answer.error;
+    if (answer.failure == api::ExchangeFailure::kTimedOut)
+      reason = "no answer within " + std::to_string(timeout_.count()) + " ms";
+    return common::Status::error(what + ": " + reason);
+  }
+  api::PeerReply reply;
+  reply.status = static_cast<int>(answer.response.result_int());
+  reply.body = nlohmann::json::parse(answer.response.body(), nullptr, false);
+  if (reply.body.is_discarded()) return common::Status::error(what + ": answer is not JSON");
+  return reply;
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,37 @@
+#pragma once
+// Calls to other agents' peer API (api/peer_api.hpp), authenticated with the join token.
+// Every call is one bounded exchange: it never waits longer than the timeout it was given.
+// Thread-safe (no mutable state).
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/api/peer_api.hpp"
+#include "common/status.hpp"
+
+namespace pydio::agent {
+
+// "198.18.0.1" or "198.18.0.1:8481" -> host and port (default kPeerPort). Errors name the text.
+common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text);
+
+class PeerClient {
+ public:
+  PeerClient(std::string token, std::chrono::milliseconds timeout)
+      : token_(std::move(token)), timeout_(timeout) {}
+
+  // An error only when no HTTP answer came (the message names the peer and the reason);
+  // any HTTP answer, 401 included, is a PeerReply.
+  common::Expected<api::PeerReply> get(const std::string& peer, const std::string& path) const;
+  common::Expected<api::PeerReply> post(const std::string& peer, const std::string& path,
+                                        const nlohmann::json& body, bool forwarded) const;
+
+ private:
+  common::Expected<api::PeerReply> exchange(const std::string& peer, api::Request request) const;
+
+  std::string token_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace pydio::agent

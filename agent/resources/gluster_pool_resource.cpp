@@ -1,0 +1,61 @@
+#include "agent/resources/gluster_pool_resource.hpp"
+
+#include <algorithm>
+
+#include "agent/resources/leader_check.hpp"
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+namespace {
+
+bool in_pool(const std::vector<common::GlusterPeer>& pool, const std::string& address) {
+  return std::any_of(pool.begin(), pool.end(),
+                     [&](const common::GlusterPeer& peer) { return peer.known_as(address); });
+}
+
+std::vector<std::string> storage_addresses(const common::DesiredState& desired) {
+  std::vector<std::string> addresses;
+  for (const auto* node : desired.nodes_with_role(common::Role::kStorage))
+    addresses.push_back(node->address);
+  return addresses;
+}
+
+}  // namespace
+
+Plan plan_gluster_pool(const std::vector<std::string>& storage_addresses,
+                       const std::string& self_address,
+                       const std::vector<common::GlusterPeer>& pool, std::int64_t leader_term) {
+  Plan plan;
+  for (const auto& address : storage_addresses) {
+    if (address == self_address || in_pool(pool, address)) continue;
+    plan.actions.push_back(Action{"probe-peer", "probe " + address + " into the gluster pool",
+                                  {{"address", address}, {"term", leader_term}}});
+  }
+  return plan;
+}
+
+bool GlusterPoolResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
+}
+
+common::Expected<Plan> GlusterPoolResource::observe_and_plan(const PassContext& ctx) {
+  auto pool = common::GlusterCli(*ctx.runner).pool_list();
+  if (!pool) return pool.status();
+  return plan_gluster_pool(storage_addresses(*ctx.desired), ctx.self->address, *pool,
+                           ctx.leader_term);
+}
+
+common::Status GlusterPoolResource::apply(const PassContext& ctx, const Action& action) {
+  const std::string context = name() + ": " + action.description;
+  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
+  if (action.kind != "probe-peer") return common::Status::error(name() + ": unknown action " + action.kind);
+  const std::string address = action.params.value("address", std::string());
+  common::GlusterCli cli(*ctx.runner);
+  auto pool = cli.pool_list();
+  if (!pool) return pool.status().with_context(context);
+  if (in_pool(*pool, address)) return common::Status::ok();
+  return cli.peer_probe(address);
+}
+
+}  // namespace pydio::agent

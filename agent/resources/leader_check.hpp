@@ -1,0 +1,24 @@
+#pragma once
+// The guard every leader-only apply() runs first: the action was planned under the term that
+// still holds, and this node still leads. A stale or duplicate leader must do nothing.
+
+#include <cstdint>
+#include <string>
+
+#include "agent/resource.hpp"
+
+namespace pydio::agent {
+
+inline common::Status check_leader_action(const PassContext& ctx, const Action& action,
+                                          const std::string& context) {
+  if (!ctx.is_leader) return common::Status::error(context + ": this node is not the leader");
+  const std::int64_t planned = action.params.value("term", std::int64_t{0});
+  if (planned != ctx.leader_term) {
+    return common::Status::error(context + ": planned under leader term " +
+                                 std::to_string(planned) + ", current term " +
+                                 std::to_string(ctx.leader_term));
+  }
+  return common::Status::ok();
+}
+
+}  // namespace pydio::agent

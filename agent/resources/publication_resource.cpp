@@ -1,0 +1,67 @@
+#include "agent/resources/publication_resource.hpp"
+
+#include "agent/cluster/published_state.hpp"
+#include "agent/resources/leader_check.hpp"
+
+namespace pydio::agent {
+
+common::Expected<Plan> plan_publication(std::int64_t generation, const std::string& text,
+                                        const std::optional<std::string>& published_text,
+                                        std::int64_t published_generation,
+                                        std::int64_t leader_term) {
+  Plan plan;
+  const std::int64_t found = published_text ? published_generation : 0;
+  if (found > generation) {
+    plan.waiting_for = "this node to adopt published generation " + std::to_string(found);
+    return plan;
+  }
+  if (found == generation) {
+    if (published_text && *published_text != text) {
+      return common::Status::error("generation " + std::to_string(generation) +
+                                   " is published on " + kConfigVolume +
+                                   " with other content than the one in force here");
+    }
+    return plan;
+  }
+  plan.actions.push_back(Action{
+      "publish-desired-state",
+      "publish desired state generation " + std::to_string(generation) + " on " + kConfigVolume +
+          (published_text ? " (replacing generation " + std::to_string(found) + ")" : ""),
+      {{"generation", generation}, {"expected", found}, {"term", leader_term}}});
+  return plan;
+}
+
+std::vector<std::string> PublicationResource::depends_on() const {
+  return {std::string("fuse-mount/") + kConfigVolume};
+}
+
+bool PublicationResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
+         !published_state_path(*ctx.desired).empty();
+}
+
+common::Expected<Plan> PublicationResource::observe_and_plan(const PassContext& ctx) {
+  const std::string path = published_state_path(*ctx.desired);
+  auto published = read_published_state(path);
+  if (!published) return published.status();
+  std::optional<std::string> text;
+  std::int64_t generation = 0;
+  if (published->has_value()) {
+    text = (*published)->text;
+    generation = (*published)->generation;
+  }
+  return plan_publication(ctx.desired->generation, common::serialize_desired_state(*ctx.desired),
+                          text, generation, ctx.leader_term);
+}
+
+common::Status PublicationResource::apply(const PassContext& ctx, const Action& action) {
+  const std::string context = name() + ": " + action.description;
+  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
+  if (action.params.value("generation", std::int64_t{0}) != ctx.desired->generation)
+    return common::Status::error(context + ": the desired state changed since it was planned");
+  return publish_state(published_state_path(*ctx.desired),
+                       common::serialize_desired_state(*ctx.desired),
+                       action.params.value("expected", std::int64_t{0}));
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,67 @@
+#include "agent/resources/self_heal_resource.hpp"
+
+#include "agent/resources/leader_check.hpp"
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+int heal_backlog(const std::vector<common::GlusterHealBrick>& bricks) {
+  int total = 0;
+  for (const auto& brick : bricks)
+    if (brick.connected) total += brick.pending;
+  return total;
+}
+
+std::vector<std::string> SelfHealResource::depends_on() const {
+  std::vector<std::string> names;
+  for (const auto& volume : volumes_) names.push_back("volume/" + volume);
+  return names;
+}
+
+bool SelfHealResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
+}
+
+common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx) {
+  common::GlusterCli cli(*ctx.runner);
+  auto pool = cli.pool_list();
+  if (!pool) return pool.status();
+  for (const auto& peer : *pool) {
+    if (!peer.connected) {
+      seen_disconnected_.insert(peer.uuid);
+    } else if (seen_disconnected_.erase(peer.uuid) > 0) {
+      check_pending_ = true;  // it came back: its replicas may be behind
+    }
+  }
+  Plan plan;
+  if (!check_pending_) return plan;
+  if (!seen_disconnected_.empty()) {
+    plan.waiting_for = "every peer connected before looking at the heal backlog";
+    return plan;
+  }
+  for (const auto& name : volumes_) {
+    const common::VolumeSpec* volume = ctx.desired->find_volume(name);
+    if (volume == nullptr || volume->replica < 2) continue;
+    auto bricks = cli.heal_summary(name);
+    if (!bricks) return bricks.status();
+    const int backlog = heal_backlog(*bricks);
+    if (backlog == 0) continue;
+    plan.actions.push_back(Action{"heal-volume",
+                                  "index heal of volume " + name + " (" + std::to_string(backlog) +
+                                      " entries pending after a peer reconnected)",
+                                  {{"volume", name}, {"term", ctx.leader_term}}});
+  }
+  if (plan.actions.empty()) check_pending_ = false;
+  return plan;
+}
+
+common::Status SelfHealResource::apply(const PassContext& ctx, const Action& action) {
+  const std::string context = name() + ": " + action.description;
+  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
+  if (action.kind != "heal-volume") return common::Status::error(name() + ": unknown action " + action.kind);
+  common::Status healed = common::GlusterCli(*ctx.runner).volume_heal(action.params.value("volume", ""));
+  if (healed) check_pending_ = false;
+  return healed;
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,91 @@
+// Story: the tutorial, automated. An operator has three bare machines: two will hold the
+// replicated bricks and serve Pydio (storage+compute), one runs the database. They write one
+// spec listing all three, run `agentctl init` on the first and `agentctl join` on the others.
+// The agents do the rest: peering, replica 2 volumes, FUSE mounts, Apache, database. A file
+// written on one node is read, and served by Apache, on the other.
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include "support/sim_cluster.hpp"
+
+using namespace pydio::test;
+
+TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "[integration]") {
+  SimCluster cluster;
+  SimNode& n1 = cluster.add_node("n1", 1);
+  SimNode& n2 = cluster.add_node("n2", 2);
+  SimNode& db = cluster.add_node("db", 3);
+  const std::string disk1 = n1.create_loop_device(400);
+  const std::string disk2 = n2.create_loop_device(400);
+  for (SimNode* node : {&n1, &n2, &db}) {
+    node->start_agent();
+    REQUIRE(node->wait_agent_ready());
+  }
+
+  const nlohmann::json spec = cluster_spec({{&n1, {"storage", "compute"}, disk1},
+                                            {&n2, {"storage", "compute"}, disk2},
+                                            {&db, {"db"}, ""}},
+                                           /*replica=*/2);
+  const std::string token = init_cluster(cluster, n1, spec);
+  join_cluster(db, n1, token);
+  join_cluster(n2, n1, token);
+  // Joining twice is harmless.
+  join_cluster(n2, n1, token);
+
+  REQUIRE(wait_healthy(n1));
+  REQUIRE(wait_healthy(n2));
+
+  {  // one pool, one leader, replicated volumes; status warns about replica 2
+    nlohmann::json status;
+    bool complete = eventually([&] {
+      status = cluster_status(n1);
+      if (!status.is_object()) return false;
+      const auto& c = status["cluster"];
+      if (c["leader"]["holder"].get<std::string>().empty()) return false;
+      for (const auto& node : c["nodes"])
+        if (!node.value("reachable", false)) return false;
+      for (const auto& volume : c["volumes"])
+        if (volume.value("bricksOnline", nlohmann::json::array()).size() != 2) return false;
+      return true;
+    }, 120s);
+    INFO(n1.agentctl({"status"}).out);
+    REQUIRE(complete);
+    const auto& c = status["cluster"];
+    CHECK(c["nodes"][1]["peer"] == "connected");
+    CHECK(c["volumes"][0]["type"] == "Replicate");
+    CHECK(c["volumes"][0]["healPending"] == 0);
+    CHECK_THAT(c["warnings"].dump(), Catch::Contains("replica 2: prone to split-brain"));
+    CHECK_THAT(n1.agentctl({"status"}).out, Catch::Contains("NODE"));
+  }
+
+  {  // a file written through node 1 is read on node 2 and served by node 2's Apache
+    n1.write_file("/mnt/pydio-data/public/hello.txt", "hello from n1\n");
+    CHECK(eventually([&] { return n2.read_file("/mnt/pydio-data/public/hello.txt") == "hello from n1\n"; }, 60s));
+    // What a Pydio install does: its public folder lives on the shared data volume.
+    n2.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
+    auto [code, body] = n2.http_get("http://198.18.0.2/pydio/public/hello.txt");
+    CHECK(code == 200);
+    CHECK(body == "hello from n1");
+  }
+
+  {  // the database node converged and the desired state is published on pydio-config
+    CHECK(eventually([&] { return db.resource_state("database") == "in-sync"; }, 120s));
+    std::string published;
+    CHECK(eventually([&] {
+      published = n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json");
+      return !published.empty();
+    }, 60s));
+    CHECK(n1.file_exists("/mnt/pydio-config/pydio-agent/installed.json"));
+    CHECK(generation_of(db) == generation_of(n1));
+
+    // The token and secrets stay root-only on each node: never in the shared document or logs.
+    CHECK(published.find(token) == std::string::npos);
+    CHECK(n2.must({"stat", "-c", "%a", "/etc/pydio-agent/secrets.json"}) == "600\n");
+    for (SimNode* node : {&n1, &n2, &db}) CHECK(agent_log(cluster, *node).find(token) == std::string::npos);
+  }
+
+  {  // the peer API answers 401 without the token
+    auto [code, body] = n2.http_get("http://198.18.0.1:8481/v1/peer/node");
+    CHECK(code == 401);
+  }
+}

@@ -1,0 +1,40 @@
+// Story: a running one-node cluster needs more web capacity. The operator starts the agent on
+// a fresh machine and runs `agentctl join <node1> --token T --roles compute`. The new node
+// mounts both volumes, configures Apache and serves the same files, and holds no brick: no
+// XFS, no glusterd.
+#include <catch2/catch.hpp>
+
+#include "support/sim_cluster.hpp"
+
+using namespace pydio::test;
+
+TEST_CASE("a compute-only node joins, serves the shared files and holds no brick", "[integration]") {
+  SimCluster cluster;
+  SimNode& n1 = bring_up_healthy_single_node(cluster);
+  const std::string token =
+      nlohmann::json::parse(n1.read_file("/etc/pydio-agent/secrets.json"))["joinToken"];
+
+  SimNode& web = cluster.add_node("web1", 2);
+  web.start_agent();
+  REQUIRE(web.wait_agent_ready());
+  join_cluster(web, n1, token, {"--roles", "compute"});
+  REQUIRE(wait_healthy(web));
+
+  const auto mounts = web.fuse_mounts();
+  CHECK(mounts.count("/mnt/pydio-data") == 1);
+  CHECK(mounts.count("/mnt/pydio-config") == 1);
+  CHECK(web.exec({"findmnt", "-t", "xfs"}).out.empty());
+  CHECK(web.resource_state("glusterd").empty());    // not a storage node: no glusterd
+  CHECK(web.resource_state("data-brick").empty());
+
+  // The leader added it to the desired state, and every node follows that generation.
+  CHECK(eventually([&] { return generation_of(n1) == 2 && generation_of(web) == 2; }, 60s));
+  const auto stored = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+  REQUIRE(stored["nodes"].size() == 2);
+  CHECK(stored["nodes"][1]["roles"] == nlohmann::json{"compute"});
+
+  n1.write_file("/mnt/pydio-data/public/report.txt", "quarterly\n");
+  web.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
+  CHECK(eventually([&] { return web.http_get("http://198.18.0.2/pydio/public/report.txt").first == 200; }, 60s));
+  CHECK(web.http_get("http://198.18.0.2/pydio/public/report.txt").second == "quarterly");
+}

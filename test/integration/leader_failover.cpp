@@ -1,0 +1,88 @@
+// Story: the node that leads the cluster dies (its agent is SIGKILLed: no lease release).
+// Another storage node's agent takes the lease once it runs out, and leader work goes on:
+// two operators then change the desired state at the same moment from two nodes; exactly one
+// change wins, the other is refused with a clear message (never silently lost), and the
+// winner reaches every node. The old leader's agent, restarted, follows the new generation.
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+
+#include "support/sim_cluster.hpp"
+
+using namespace pydio::test;
+
+TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wins", "[integration]") {
+  SimCluster cluster;
+  SimNode& n1 = cluster.add_node("n1", 1);
+  SimNode& n2 = cluster.add_node("n2", 2);
+  SimNode& db = cluster.add_node("db", 3);
+  const std::string disk1 = n1.create_loop_device(400);
+  const std::string disk2 = n2.create_loop_device(400);
+  for (SimNode* node : {&n1, &n2, &db}) {
+    node->start_agent();
+    REQUIRE(node->wait_agent_ready());
+  }
+  const std::string token = init_cluster(cluster, n1,
+                                         cluster_spec({{&n1, {"storage", "compute"}, disk1},
+                                                       {&n2, {"storage", "compute"}, disk2},
+                                                       {&db, {"db"}, ""}},
+                                                      2));
+  join_cluster(db, n1, token);
+  join_cluster(n2, n1, token);
+  REQUIRE(wait_healthy(n1));
+  REQUIRE(wait_healthy(n2));
+
+  std::string leader;
+  REQUIRE(eventually([&] { return !(leader = current_leader({&n1, &n2})).empty(); }, 60s));
+  SimNode& old_leader = leader == "n1" ? n1 : n2;
+  SimNode& survivor = leader == "n1" ? n2 : n1;
+
+  // The leader's agent dies without handing the lease back.
+  const auto killed_at = std::chrono::steady_clock::now();
+  old_leader.stop_agent(SIGKILL);
+  REQUIRE(eventually([&] { return current_leader({&survivor}) == survivor.name(); }, 60s));
+  const auto took_over = std::chrono::steady_clock::now() - killed_at;
+  WARN("lease taken over after "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(took_over).count() << " ms");
+
+  // Two changes, both based on the generation in force, sent at once from two nodes.
+  const long long base = generation_of(survivor);
+  auto document = nlohmann::json::parse(survivor.read_file("/var/lib/pydio-agent/desired-state.json"));
+  document["generation"] = base + 1;
+  auto change_a = document;
+  auto change_b = document;
+  change_a["volumes"][0]["options"]["diagnostics.client-log-level"] = "WARNING";
+  change_b["volumes"][0]["options"]["diagnostics.client-log-level"] = "ERROR";
+  const std::string path_a = cluster.run_dir() + "/change-a.json";
+  const std::string path_b = cluster.run_dir() + "/change-b.json";
+  std::ofstream(path_a) << change_a.dump(2);
+  std::ofstream(path_b) << change_b.dump(2);
+  auto from_survivor = std::async(std::launch::async, [&] { return survivor.agentctl({"apply", "--spec", path_a}); });
+  auto from_db = std::async(std::launch::async, [&] { return db.agentctl({"apply", "--spec", path_b}); });
+  const auto result_a = from_survivor.get();
+  const auto result_b = from_db.get();
+  INFO("a: " << result_a.out << result_a.err << "\nb: " << result_b.out << result_b.err);
+  REQUIRE(result_a.succeeded() != result_b.succeeded());  // exactly one wins
+  const auto& loser = result_a.succeeded() ? result_b : result_a;
+  CHECK(loser.exit_code == 1);
+  CHECK_THAT(loser.err, Catch::Contains("another change won"));
+  const std::string winner_level = result_a.succeeded() ? "WARNING" : "ERROR";
+
+  // The winner reaches every node, and the leader applies it to the volume.
+  for (SimNode* node : {&survivor, &db}) {
+    CHECK(eventually([&] { return generation_of(*node) == base + 1; }, 60s));
+  }
+  CHECK(eventually([&] {
+    return survivor.exec({"gluster", "volume", "get", "pydio-data", "diagnostics.client-log-level"})
+               .out.find(winner_level) != std::string::npos;
+  }, 120s));
+
+  // The old leader comes back and follows.
+  old_leader.start_agent();
+  REQUIRE(old_leader.wait_agent_ready());
+  CHECK(eventually([&] { return generation_of(old_leader) == base + 1; }, 60s));
+  CHECK(wait_healthy(old_leader));
+  CHECK(current_leader({&n1, &n2}) == survivor.name());
+}
