@@ -171,7 +171,10 @@ json Daemon::cluster_status() {
         const std::string state = resource.value("state", "");
         std::string detail = resource.value("waitingFor", "");
         if (state == "error" && resource["lastError"].is_string()) detail = resource["lastError"];
-        if ((state == "waiting" || state == "error") && !detail.empty()) {
+        // "leader lease" lines are every non-leader's normal state: not worth a line.
+        const bool lease_wait = detail.rfind("leader lease", 0) == 0;
+        if ((state == "waiting" || state == "error" || state == "in-sync") && !detail.empty() &&
+            !lease_wait) {
           out["waiting"].push_back(node.name + ": " + resource.value("name", "") + ": " + detail);
         }
       }

@@ -20,7 +20,8 @@ using nlohmann::json;
 constexpr auto kFollowInterval = 2s;            // published changes are adopted within this
 constexpr auto kPeerQueryTimeout = 1500ms;      // a report, a document fetch
 constexpr auto kForwardTimeout = 15s;           // a join or change relayed to the leader
-constexpr auto kJoinTimeout = 30s;              // agentctl join -> peer -> leader
+// agentctl join -> peer -> leader; below agentctl's own 30 s so the reason reaches the operator.
+constexpr auto kJoinTimeout = 20s;
 
 api::PeerReply error_reply(int status, const std::string& message) {
   return api::PeerReply{status, json{{"error", message}}};
@@ -138,6 +139,18 @@ api::PeerReply Daemon::commit_change(const std::string& document) {
 
 api::PeerReply Daemon::commit_local_change(const std::string& document) {
   std::lock_guard<std::mutex> lock(change_mutex_);
+  // A lost race is not a broken document: answer 409 without recording it as the node's
+  // desired-state error.
+  common::ValidationResult parsed = common::parse_desired_state(document);
+  auto in_force = desired_.current();
+  if (parsed.state) {
+    auto problems = check_generation(in_force.get(), *parsed.state, GenerationRule::kNext);
+    if (!problems.empty()) {
+      api::PeerReply reply = error_reply(409, problems.front());
+      reply.body["generation"] = in_force ? in_force->generation : 0;
+      return reply;
+    }
+  }
   auto outcome = desired_.submit(document, GenerationRule::kNext);
   if (!outcome) return error_reply(500, outcome.status().message());
   if (!outcome->errors.empty()) {
@@ -249,6 +262,10 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   }
   auto outcome = desired_.submit(document);
   if (!outcome) return fail(500, outcome.status().message());
+  if (!outcome->errors.empty()) {
+    return fail(409, "joined, but the desired state from the peer is not accepted here: " +
+                         outcome->errors.front());
+  }
   health_.check_now();
   follow_desired_state();
   auto current = desired_.current();

@@ -155,7 +155,7 @@ void Reconciler::operate(std::size_t index, PassContext ctx) {
   Resource& resource = *entries_[index].resource;  // the vector never changes after construction
   common::Expected<Plan> planned = resource.observe_and_plan(ctx);
 
-  if (!planned || !planned->waiting_for.empty() || planned->actions.empty()) {
+  if (!planned || planned->actions.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     Entry& entry = entries_[index];
     entry.status.in_flight = false;
@@ -169,7 +169,7 @@ void Reconciler::operate(std::size_t index, PassContext ctx) {
       set_state(entry, ResourceState::kWaiting, planned->waiting_for);
       back_off(entry);
     } else {
-      set_state(entry, ResourceState::kInSync, "");
+      set_state(entry, ResourceState::kInSync, planned->note);
       entry.backoff.reset();
     }
     wake_requested_ = true;
@@ -233,6 +233,7 @@ nlohmann::json Reconciler::dry_run_plan() {
       for (const auto& action : planned->actions)
         item["actions"].push_back({{"kind", action.kind}, {"description", action.description}});
       if (!planned->waiting_for.empty()) item["waitingFor"] = planned->waiting_for;
+      if (!planned->note.empty()) item["note"] = planned->note;
     }
     out.push_back(item);
   }

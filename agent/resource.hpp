@@ -49,6 +49,9 @@ struct PassContext {
 struct Plan {
   std::vector<Action> actions;     // empty when in sync
   std::string waiting_for;         // non-empty: nothing to do until this happens (not an error)
+  // In sync as far as dependents care, but worth telling (e.g. what the next scale-out step
+  // waits for). Dependents go on; status shows it.
+  std::string note;
 };
 
 class Resource {

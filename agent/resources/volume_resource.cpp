@@ -184,8 +184,8 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     }
     plan.actions.push_back(start_action(target.name, leader_term));
     if (usable < target.bricks.size()) {
-      plan.waiting_for = more_nodes(replica - (target.bricks.size() - usable)) +
-                         " for the next replica set of " + target.name;
+      plan.note = more_nodes(replica - (target.bricks.size() - usable)) +
+                  " for the next replica set of " + target.name;
     }
     return plan;
   }
@@ -254,7 +254,8 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   if (!extra.empty()) {
     notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));
   }
-  plan.waiting_for = join(notes, "; ");
+  // The volume serves as it is: these are for status, not a reason to hold back dependents.
+  plan.note = join(notes, "; ");
   return plan;
 }
 
@@ -276,7 +277,8 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
   // connected, option changes wait for disconnected peers). A converged volume is judged
   // without it: one gluster command per pass instead of two keeps the idle cost down.
   Expected<Plan> without_peers = plan_volume(target, observed, ctx.leader_term);
-  if (without_peers && without_peers->actions.empty() && without_peers->waiting_for.empty())
+  if (without_peers && without_peers->actions.empty() && without_peers->waiting_for.empty() &&
+      without_peers->note.empty())
     return without_peers;
   auto peers = cli.pool_list();
   if (!peers) return peers.status();

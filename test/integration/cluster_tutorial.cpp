@@ -65,7 +65,7 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     n2.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
     auto [code, body] = n2.http_get("http://198.18.0.2/pydio/public/hello.txt");
     CHECK(code == 200);
-    CHECK(body == "hello from n1");
+    CHECK(body == "hello from n1\n");
   }
 
   {  // the database node converged and the desired state is published on pydio-config

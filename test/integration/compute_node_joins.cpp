@@ -36,5 +36,5 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   n1.write_file("/mnt/pydio-data/public/report.txt", "quarterly\n");
   web.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
   CHECK(eventually([&] { return web.http_get("http://198.18.0.2/pydio/public/report.txt").first == 200; }, 60s));
-  CHECK(web.http_get("http://198.18.0.2/pydio/public/report.txt").second == "quarterly");
+  CHECK(web.http_get("http://198.18.0.2/pydio/public/report.txt").second == "quarterly\n");
 }

@@ -30,7 +30,7 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
     auto missing = n2.agentctl({"join", n1.address(), "--roles", "compute"});
     CHECK(missing.exit_code != 0);
     CHECK_THAT(missing.err, Catch::Contains("--token"));
-    common::RunResult raw = n2.exec({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+    pydio::common::RunResult raw = n2.exec({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
                                      "-d", R"({"name":"n2","address":"198.18.0.2","roles":["compute"]})",
                                      "http://198.18.0.1:8481/v1/peer/join"});
     CHECK(raw.out == "401");

@@ -1,5 +1,6 @@
 // Planning of the volume resource: pure, on recorded `volume info` / `pool list` answers of a
-// real glusterd 10.3 (test/data/gluster/) and on handwritten desired states.
+// real glusterd 10.3 (test/data/gluster/) and on handwritten desired states; scale-out uses a
+// handwritten multi-node volume (the recordings come from a single node).
 
 #include <catch2/catch.hpp>
 
@@ -76,6 +77,33 @@ common::NodeSpec storage_node(const std::string& name, const std::string& addres
   return node;
 }
 
+// "198.18.0.<first>:/data/pydio-data" .. "198.18.0.<last>:/data/pydio-data": one brick per
+// storage node, in node order.
+std::vector<std::string> data_bricks(int first, int last) {
+  std::vector<std::string> bricks;
+  for (int host = first; host <= last; ++host) {
+    bricks.push_back("198.18.0." + std::to_string(host) + ":/data/pydio-data");
+  }
+  return bricks;
+}
+
+// A started replica 2 volume with `endpoints`, as parse_volume_info() returns it. Handwritten:
+// the recordings in test/data/gluster/ come from a single node.
+common::GlusterVolume started_replica2(const std::vector<std::string>& endpoints) {
+  common::GlusterVolume volume;
+  volume.name = "pydio-data";
+  volume.state = common::GlusterVolumeState::kStarted;
+  volume.type = endpoints.size() > 2 ? "Distributed-Replicate" : "Replicate";
+  volume.brick_count = static_cast<int>(endpoints.size());
+  volume.replica_count = 2;
+  for (const auto& endpoint : endpoints) {
+    common::GlusterBrick brick;
+    brick.endpoint = endpoint;
+    volume.bricks.push_back(brick);
+  }
+  return volume;
+}
+
 }  // namespace
 
 TEST_CASE("the volume target comes from the desired state", "[volume][plan]") {
@@ -109,4 +137,340 @@ TEST_CASE("the volume target comes from the desired state", "[volume][plan]") {
   }
 }
 
-@@REST@@
+TEST_CASE("a missing volume is created, configured and started", "[volume][plan]") {
+  VolumeTarget target;
+  target.name = "pydio-data";
+  target.bricks = {"198.18.0.1:/data/pydio-data"};
+  target.options = {{"network.ping-timeout", "5"}, {"performance.cache-size", "64MB"}};
+  target.self_address = "198.18.0.1";
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+  observed.ready_hosts = {"198.18.0.1"};
+
+  SECTION("create, each option, start, in that order") {
+    auto plan = agent::plan_volume(target, observed, 7);
+
+    REQUIRE(plan);
+    CHECK(plan->waiting_for.empty());
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{
+              "create volume pydio-data replica 1 with bricks 198.18.0.1:/data/pydio-data",
+              "set option network.ping-timeout=5 on volume pydio-data",
+              "set option performance.cache-size=64MB on volume pydio-data",
+              "start volume pydio-data"});
+    const auto& create = plan->actions[0];
+    CHECK(create.kind == "create-volume");
+    CHECK(create.params.at("bricks") == nlohmann::json::array({"198.18.0.1:/data/pydio-data"}));
+    CHECK(create.params.at("replica") == 1);
+    CHECK(create.params.at("force") == false);
+    CHECK(create.params.at("term") == 7);
+    CHECK(plan->actions[1].kind == "set-volume-option");
+    CHECK(plan->actions[3].kind == "start-volume");
+  }
+  SECTION("not before this node's own brick resource reports the brick ready") {
+    observed.ready_hosts.clear();
+
+    auto plan = agent::plan_volume(target, observed, 7);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "bricks of 198.18.0.1 reported ready by their agents");
+  }
+}
+
+TEST_CASE("creation of a replicated volume", "[volume][plan]") {
+  VolumeTarget target;
+  target.name = "pydio-config";
+  target.replica = 3;
+  target.arbiter = 1;
+  target.bricks = {"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"};
+  target.self_address = "198.18.0.1";
+  target.force = true;
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+  observed.ready_hosts = {"198.18.0.1", "198.18.0.2", "198.18.0.3"};
+
+  SECTION("waits until every brick host is a connected peer") {
+    observed.peers.push_back(peer("u2", "198.18.0.2", true));
+    observed.peers.push_back(peer("u3", "198.18.0.3", false));
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "peers 198.18.0.3 in the gluster pool, connected");
+  }
+  SECTION("waits until the agent of every brick host reports its brick ready") {
+    observed.peers.push_back(peer("u2", "198.18.0.2", true));
+    observed.peers.push_back(peer("u3", "198.18.0.3", true));
+    observed.ready_hosts = {"198.18.0.1"};
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "bricks of 198.18.0.2, 198.18.0.3 reported ready by their agents");
+  }
+  SECTION("a peer gluster knows under a second name counts as connected") {
+    common::GlusterPeer named = peer("u2", "node2", true);
+    named.names.push_back("198.18.0.2");
+    observed.peers.push_back(named);
+    observed.peers.push_back(peer("u3", "198.18.0.3", true));
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->waiting_for.empty());
+    REQUIRE_FALSE(plan->actions.empty());
+    CHECK(plan->actions[0].kind == "create-volume");
+  }
+  SECTION("creates with replica, arbiter and force once they are") {
+    observed.peers.push_back(peer("u2", "198.18.0.2", true));
+    observed.peers.push_back(peer("u3", "198.18.0.3", true));
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->waiting_for.empty());
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{
+              "create volume pydio-config replica 3 arbiter 1 with bricks 198.18.0.1:/srv/c "
+              "198.18.0.2:/srv/c 198.18.0.3:/srv/c (force: brick on the root partition is allowed)",
+              "start volume pydio-config"});
+  }
+}
+
+TEST_CASE("a new volume uses its bricks in whole replica sets only", "[volume][plan]") {
+  VolumeTarget target;
+  target.name = "pydio-config";
+  target.replica = 3;
+  target.arbiter = 1;
+  target.self_address = "198.18.0.1";
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+  observed.peers.push_back(peer("u2", "198.18.0.2", true));
+  observed.peers.push_back(peer("u3", "198.18.0.3", true));
+  observed.ready_hosts = {"198.18.0.1", "198.18.0.2", "198.18.0.3"};
+
+  SECTION("fewer bricks than one set: nothing is created, the plan says how many are missing") {
+    target.bricks = {"198.18.0.1:/srv/c", "198.18.0.2:/srv/c"};
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "1 more storage node for the first replica set of pydio-config (replica 3 arbiter 1)");
+
+    target.bricks = {"198.18.0.1:/srv/c"};
+    plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "2 more storage nodes for the first replica set of pydio-config (replica 3 arbiter 1)");
+  }
+  SECTION("four bricks: created with the first set, the fourth waits for the next set") {
+    // The fourth host is not even a peer yet: only the bricks of the first set must be ready.
+    target.bricks = {"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c",
+                     "198.18.0.4:/srv/c"};
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{
+              "create volume pydio-config replica 3 arbiter 1 with bricks 198.18.0.1:/srv/c "
+              "198.18.0.2:/srv/c 198.18.0.3:/srv/c",
+              "start volume pydio-config"});
+    CHECK(plan->actions[0].params.at("bricks") ==
+          nlohmann::json::array({"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"}));
+    CHECK(plan->waiting_for == "2 more storage nodes for the next replica set of pydio-config");
+  }
+}
+
+TEST_CASE("an existing volume is started and configured, never recreated", "[volume][plan]") {
+  VolumeTarget target = recorded_target();
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+
+  SECTION("created but not started: set the missing option, then start") {
+    observed.volume = recorded_volume("volume_info_created.xml");
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{"set option performance.cache-size=64MB on volume pydio-data",
+                                   "start volume pydio-data"});
+  }
+  SECTION("started with the desired options: nothing to do (paired with the plan above)") {
+    observed.volume = recorded_volume("volume_info_started.xml");
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+  }
+  SECTION("started, one option differs: one set action") {
+    observed.volume = recorded_volume("volume_info_started.xml");
+    target.options["performance.cache-size"] = "128MB";
+    target.options["nfs.disable"] = "on";  // already so: no action
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{"set option performance.cache-size=128MB on volume pydio-data"});
+  }
+  SECTION("options are not changed while a peer is disconnected") {
+    observed.volume = recorded_volume("volume_info_started.xml");
+    observed.peers.push_back(peer("u2", "198.18.0.2", false));
+    target.options["performance.cache-size"] = "128MB";
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peers 198.18.0.2 to reconnect before changing options of volume pydio-data");
+  }
+  SECTION("a different replica layout is an error, and nothing is planned") {
+    observed.volume = recorded_volume("volume_info_started.xml");
+    target.replica = 2;
+    target.bricks.push_back("198.18.0.2:/srv/data/pydio-data");
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.status().message() ==
+          "volume pydio-data exists with replica 1, desired 2; not changing an existing "
+          "volume's layout");
+  }
+  SECTION("an arbiter where none is desired is a layout difference too") {
+    observed.volume = recorded_volume("volume_info_arbiter.xml");
+    target.name = "pydio-arb";
+    target.replica = 3;
+    target.bricks = observed.volume->brick_endpoints();
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.status().message() ==
+          "volume pydio-arb exists with replica 3 arbiter 1, desired 3; not changing an "
+          "existing volume's layout");
+  }
+  SECTION("bricks moved to other paths: the new ones wait for their host, the old one stays") {
+    observed.volume = recorded_volume("volume_info_started.xml");
+    target.bricks = {"198.18.0.1:/data/pydio-data", "198.18.0.2:/data/pydio-data"};
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peers 198.18.0.2 in the gluster pool, connected before adding bricks to pydio-data; "
+          "bricks not in the desired state are never removed: 198.18.0.1:/srv/data/pydio-data");
+  }
+}
+
+TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
+          "[volume][plan][scale-out]") {
+  VolumeTarget target;
+  target.name = "pydio-data";
+  target.replica = 2;
+  target.self_address = "198.18.0.1";
+  VolumeObservation observed;
+  observed.volume = started_replica2(data_bricks(1, 2));
+  observed.peers = lone_pool();
+  for (int host = 2; host <= 6; ++host) {
+    observed.peers.push_back(
+        peer("u" + std::to_string(host), "198.18.0." + std::to_string(host), true));
+    observed.ready_hosts.insert("198.18.0." + std::to_string(host));
+  }
+  observed.ready_hosts.insert("198.18.0.1");
+
+  SECTION("one complete new set, connected and ready: add it, then start a rebalance") {
+    target.bricks = data_bricks(1, 4);
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->waiting_for.empty());
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{"add 1 replica set to volume pydio-data: "
+                                   "198.18.0.3:/data/pydio-data 198.18.0.4:/data/pydio-data",
+                                   "start a rebalance of volume pydio-data"});
+    const auto& add = plan->actions[0];
+    CHECK(add.kind == "add-bricks");
+    CHECK(add.params.at("bricks") ==
+          nlohmann::json::array({"198.18.0.3:/data/pydio-data", "198.18.0.4:/data/pydio-data"}));
+    CHECK(add.params.at("replica") == 2);
+    CHECK(add.params.at("arbiter") == 0);
+    CHECK(add.params.at("force") == false);
+    CHECK(add.params.at("term") == 5);
+    CHECK(plan->actions[1].kind == "rebalance-volume");
+    CHECK(plan->actions[1].params.at("term") == 5);
+  }
+  SECTION("two complete sets and one brick more: exactly the complete sets are added") {
+    target.bricks = data_bricks(1, 7);  // 198.18.0.7 is not a peer yet
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{
+              "add 2 replica sets to volume pydio-data: 198.18.0.3:/data/pydio-data "
+              "198.18.0.4:/data/pydio-data 198.18.0.5:/data/pydio-data "
+              "198.18.0.6:/data/pydio-data",
+              "start a rebalance of volume pydio-data"});
+    CHECK(plan->waiting_for == "1 more storage node for the next replica set of pydio-data");
+  }
+  SECTION("a partial new set waits; nothing is added") {
+    target.bricks = data_bricks(1, 3);
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "1 more storage node for the next replica set of pydio-data");
+  }
+  SECTION("a new set with a host that is not a connected peer waits") {
+    target.bricks = data_bricks(1, 4);
+    observed.peers[3].connected = false;  // u4
+    REQUIRE(observed.peers[3].hostname == "198.18.0.4");
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peers 198.18.0.4 in the gluster pool, connected before adding bricks to pydio-data");
+  }
+  SECTION("a new set with a brick its agent does not report ready waits") {
+    target.bricks = data_bricks(1, 4);
+    observed.ready_hosts.erase("198.18.0.3");
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "bricks of 198.18.0.3 reported ready by their agents before adding bricks to pydio-data");
+  }
+  SECTION("a disconnected member of the existing volume holds the add back") {
+    target.bricks = data_bricks(1, 4);
+    observed.peers[1].connected = false;  // u2, replica partner of this node
+    REQUIRE(observed.peers[1].hostname == "198.18.0.2");
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "peers 198.18.0.2 to reconnect before adding bricks to pydio-data");
+  }
+  SECTION("paired execution: once the set is added, the volume plans nothing") {
+    target.bricks = data_bricks(1, 4);
+    observed.volume = started_replica2(data_bricks(1, 4));
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+
+    // Also as observe_and_plan() first judges it: without the pool and readiness answers.
+    VolumeObservation volume_only;
+    volume_only.volume = observed.volume;
+    plan = agent::plan_volume(target, volume_only, 5);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+  }
+  SECTION("bricks the desired state no longer lists are reported, never removed") {
+    target.bricks = data_bricks(1, 2);
+    observed.volume = started_replica2(data_bricks(1, 4));
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "bricks not in the desired state are never removed: 198.18.0.3:/data/pydio-data "
+          "198.18.0.4:/data/pydio-data");
+  }
+}

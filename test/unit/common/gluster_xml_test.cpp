@@ -28,6 +28,79 @@ TEST_CASE("pool list of a lone node lists itself as localhost", "[gluster][xml]"
   CHECK(peers->at(0).connected);
 }
 
+TEST_CASE("pool list gives every name glusterd knows a peer by", "[gluster][xml]") {
+  // Handwritten in the shape of glusterd 10 (the recordings are of a lone node): a peer probed
+  // by address that glusterd also recorded under its /etc/hosts name.
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+  <peerStatus>
+    <peer>
+      <uuid>5b0e8b2f-3f5c-4f7e-9d3c-2a8f1f0b6c41</uuid>
+      <hostname>198.18.0.2</hostname>
+      <hostnames>
+        <hostname>198.18.0.2</hostname>
+        <hostname>node2</hostname>
+      </hostnames>
+      <connected>1</connected>
+      <state>3</state>
+      <stateStr>Peer in Cluster</stateStr>
+    </peer>
+    <peer>
+      <uuid>edaa3311-b816-4a5d-b14d-cf779e755a2b</uuid>
+      <hostname>localhost</hostname>
+      <connected>1</connected>
+    </peer>
+  </peerStatus>
+</cliOutput>)";
+
+  auto peers = parse_pool_list(xml);
+
+  REQUIRE(peers);
+  REQUIRE(peers->size() == 2);
+  const GlusterPeer& node2 = peers->at(0);
+  CHECK(node2.hostname == "198.18.0.2");
+  CHECK(node2.names == std::vector<std::string>{"198.18.0.2", "node2"});  // no duplicate
+  CHECK(node2.known_as("node2"));
+  CHECK(node2.known_as("198.18.0.2"));
+  CHECK_FALSE(node2.known_as("198.18.0.3"));
+  CHECK(peers->at(1).names == std::vector<std::string>{"localhost"});
+}
+
+TEST_CASE("heal info summary gives each brick's backlog; a brick that is down counts nothing",
+          "[gluster][xml]") {
+  // Handwritten fixture (not recorded): see the comment at the top of the file.
+  auto bricks = parse_heal_summary(recorded("volume_heal_info_summary.xml"));
+
+  REQUIRE(bricks);
+  REQUIRE(bricks->size() == 2);
+  const GlusterHealBrick& up = bricks->at(0);
+  CHECK(up.endpoint == "198.18.0.1:/srv/pydio/pydio-data");
+  CHECK(up.connected);
+  CHECK(up.pending == 3);
+  CHECK(up.split_brain == 0);
+  const GlusterHealBrick& down = bricks->at(1);
+  CHECK(down.endpoint == "198.18.0.2:/srv/pydio/pydio-data");
+  CHECK_FALSE(down.connected);
+  CHECK(down.pending == 0);
+  CHECK(down.split_brain == 0);
+}
+
+TEST_CASE("heal info summary: gluster's refusal, or an answer without bricks, is an error",
+          "[gluster][xml]") {
+  auto refused = parse_heal_summary(
+      "<cliOutput><opRet>-1</opRet><opErrno>2</opErrno>"
+      "<opErrstr>Volume pydio-data is not of type replicate/disperse</opErrstr></cliOutput>");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.status().message() == "Volume pydio-data is not of type replicate/disperse");
+
+  auto shapeless = parse_heal_summary("<cliOutput><opRet>0</opRet></cliOutput>");
+  REQUIRE_FALSE(shapeless);
+  CHECK(shapeless.status().message() == "heal info summary: missing <healInfo><bricks>");
+}
+
 TEST_CASE("an answer that is not XML is an error quoting it", "[gluster][xml]") {
   auto peers = parse_pool_list(recorded("pool_list_no_glusterd.xml"));
   REQUIRE_FALSE(peers);

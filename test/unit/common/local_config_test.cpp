@@ -107,7 +107,7 @@ TEST_CASE("agent.json: required fields and defaults", "[local_config]") {
   CHECK(config->secrets_path == "/etc/pydio-agent/secrets.json");
   CHECK(config->services == ServiceManager::kAuto);
   CHECK(config->pass_interval_seconds == 60);
-  CHECK(config->lease_seconds == 10);
+  CHECK(config->lease_seconds == 3);
   CHECK(config->apache_config_dir == defaults.apache_config_dir);
   CHECK(config->mysql_datadir == "/var/lib/mysql");
   CHECK(config->mysql_socket == "/run/mysqld/mysqld.sock");
