@@ -16,6 +16,7 @@
 
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
+#include "agent/pass_cache.hpp"
 #include "agent/resource_set.hpp"
 #include "common/file_ops.hpp"
 #include "version.hpp"
@@ -111,6 +112,7 @@ std::optional<PassContext> Daemon::pass_context() {
   ctx.services = &services_;
   ctx.health = &health_;
   ctx.cluster = this;
+  ctx.cache = std::make_shared<PassCache>();
   ctx.draining = drain_.draining();
   std::lock_guard<std::mutex> lock(mutex_);
   ctx.secrets = secrets_;

@@ -30,6 +30,7 @@ struct Action {
 class HealthView;  // read-only view of the health monitor's last verdict (health_monitor.hpp)
 class Services;    // starts/checks services through systemd or directly (services.hpp)
 class ClusterView; // what the other agents report (cluster/cluster_view.hpp)
+class PassCache;   // observations shared by the resources of one round (pass_cache.hpp)
 
 // Everything a resource may look at during one observe/plan/apply. Immutable for the pass.
 struct PassContext {
@@ -41,6 +42,7 @@ struct PassContext {
   Services* services = nullptr;
   const HealthView* health = nullptr;
   const ClusterView* cluster = nullptr;  // null in unit tests
+  std::shared_ptr<PassCache> cache;      // fresh for every round; null in unit tests
   bool is_leader = false;
   std::int64_t leader_term = 0;
   bool draining = false;

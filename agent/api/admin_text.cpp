@@ -183,6 +183,7 @@ std::string format_roles(const json& roles) {
 
 std::string format_cluster(const json& cluster) {
   std::ostringstream out;
+  if (!cluster.is_object()) return out.str();
   const json leader = cluster.value("leader", json::object());
   const std::string holder = text(leader, "holder");
   out << "cluster:    " << text(cluster, "name", "-") << ", generation "
@@ -227,8 +228,8 @@ std::string format_cluster(const json& cluster) {
     }
     out << "\n" << table(rows);
   }
-  for (const auto& line : array_at(cluster, "waiting")) out << "waiting:    " << line.get<std::string>() << "\n";
-  for (const auto& line : array_at(cluster, "warnings")) out << "warning:    " << line.get<std::string>() << "\n";
+  for (const auto& line : array_at(cluster, "waiting")) out << "waiting:    " << join(json::array({line}), "") << "\n";
+  for (const auto& line : array_at(cluster, "warnings")) out << "warning:    " << join(json::array({line}), "") << "\n";
   return out.str();
 }
 

@@ -161,6 +161,10 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
                         " with its bricks in the desired state instead");
     }
     node.bricks = storage.front()->bricks;
+    if (request.device && device_brick(*storage.front()) == nullptr) {
+      return refuse(JoinConflict::kInvalid,
+                    "storage nodes of this cluster have no data device; leave out --device");
+    }
     for (auto& brick : node.bricks) {
       if (!brick.device) continue;
       if (!request.device) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/pass_cache.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 
@@ -40,7 +41,7 @@ bool GlusterPoolResource::applies_to(const PassContext& ctx) const {
 }
 
 common::Expected<Plan> GlusterPoolResource::observe_and_plan(const PassContext& ctx) {
-  auto pool = common::GlusterCli(*ctx.runner).pool_list();
+  auto pool = observed_pool(ctx);
   if (!pool) return pool.status();
   return plan_gluster_pool(storage_addresses(*ctx.desired), ctx.self->address, *pool,
                            ctx.leader_term);

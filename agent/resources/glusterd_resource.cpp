@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "agent/pass_cache.hpp"
 #include "agent/services.hpp"
 #include "common/gluster_cli.hpp"
 
@@ -31,7 +32,7 @@ common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx
   GlusterdObservation observed;
   observed.running = ctx.services->is_running(Service::kGlusterd);
   if (observed.running) {
-    observed.answering = common::GlusterCli(*ctx.runner, kProbeTimeout).pool_list().status();
+    observed.answering = observed_pool(ctx, kProbeTimeout).status();
   }
   return plan_glusterd(observed);
 }

@@ -1,5 +1,6 @@
 #include "agent/resources/self_heal_resource.hpp"
 
+#include "agent/pass_cache.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 
@@ -24,7 +25,7 @@ bool SelfHealResource::applies_to(const PassContext& ctx) const {
 
 common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx) {
   common::GlusterCli cli(*ctx.runner);
-  auto pool = cli.pool_list();
+  auto pool = observed_pool(ctx);
   if (!pool) return pool.status();
   for (const auto& peer : *pool) {
     if (!peer.connected) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/cluster/cluster_view.hpp"
+#include "agent/pass_cache.hpp"
 
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
@@ -156,6 +157,16 @@ std::string bricks_wait(const VolumeTarget& target, const std::vector<std::strin
   return "";
 }
 
+// True when the volume does not exist or lacks at least one whole replica set of desired bricks.
+bool a_replica_set_is_missing(const VolumeTarget& target, const VolumeObservation& observed) {
+  if (!observed.volume) return true;
+  const std::vector<std::string> have = observed.volume->brick_endpoints();
+  std::size_t missing = 0;
+  for (const auto& brick : target.bricks)
+    if (std::find(have.begin(), have.end(), brick) == have.end()) ++missing;
+  return missing >= static_cast<std::size_t>(std::max(1, target.replica));
+}
+
 }  // namespace
 
 Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
@@ -276,11 +287,13 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
   // The peer list only matters when something is to be done (creation needs every brick host
   // connected, option changes wait for disconnected peers). A converged volume is judged
   // without it: one gluster command per pass instead of two keeps the idle cost down.
+  // Likewise the other agents are asked about their bricks only when a whole replica set could
+  // be added; a lasting note ("1 more storage node ...") needs neither.
   Expected<Plan> without_peers = plan_volume(target, observed, ctx.leader_term);
   if (without_peers && without_peers->actions.empty() && without_peers->waiting_for.empty() &&
-      without_peers->note.empty())
+      !a_replica_set_is_missing(target, observed))
     return without_peers;
-  auto peers = cli.pool_list();
+  auto peers = observed_pool(ctx);
   if (!peers) return peers.status();
   observed.peers = std::move(*peers);
   if (ctx.cluster != nullptr) {

@@ -44,8 +44,11 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
       if (c["leader"]["holder"].get<std::string>().empty()) return false;
       for (const auto& node : c["nodes"])
         if (!node.value("reachable", false)) return false;
-      for (const auto& volume : c["volumes"])
+      for (const auto& volume : c["volumes"]) {
         if (volume.value("bricksOnline", nlohmann::json::array()).size() != 2) return false;
+        // Just-created layout directories show as pending heals for a moment.
+        if (volume.value("healPending", -1) != 0) return false;
+      }
       return true;
     }, 120s);
     INFO(n1.agentctl({"status"}).out);
@@ -53,7 +56,6 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     const auto& c = status["cluster"];
     CHECK(c["nodes"][1]["peer"] == "connected");
     CHECK(c["volumes"][0]["type"] == "Replicate");
-    CHECK(c["volumes"][0]["healPending"] == 0);
     CHECK_THAT(c["warnings"].dump(), Catch::Contains("replica 2: prone to split-brain"));
     CHECK_THAT(n1.agentctl({"status"}).out, Catch::Contains("NODE"));
   }

@@ -25,6 +25,7 @@ start_agent() {
   setsid "$simnode" exec "$run_dir" "$node" -- "$agentd" --config /etc/pydio-agent/agent.json \
     >>"$run_dir/$node-agent.log" 2>&1 </dev/null &
   agent_pids[$node]=$!
+  disown "$!"  # its end is ours to report, not the shell's ("Killed" when a benchmark kills it)
   for _ in $(seq 150); do in_node "$node" "$agentctl" status --local >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "pydio-agentd in $node did not answer (log: $run_dir/$node-agent.log)" >&2
   return 1

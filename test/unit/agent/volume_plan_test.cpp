@@ -272,7 +272,9 @@ TEST_CASE("a new volume uses its bricks in whole replica sets only", "[volume][p
               "start volume pydio-config"});
     CHECK(plan->actions[0].params.at("bricks") ==
           nlohmann::json::array({"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"}));
-    CHECK(plan->waiting_for == "2 more storage nodes for the next replica set of pydio-config");
+    // Not a wait: the volume is usable once created, dependents go on.
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note == "2 more storage nodes for the next replica set of pydio-config");
   }
 }
 
@@ -295,6 +297,7 @@ TEST_CASE("an existing volume is started and configured, never recreated", "[vol
     REQUIRE(plan);
     CHECK(plan->actions.empty());
     CHECK(plan->waiting_for.empty());
+    CHECK(plan->note.empty());
   }
   SECTION("started, one option differs: one set action") {
     observed.volume = recorded_volume("volume_info_started.xml");
@@ -342,12 +345,15 @@ TEST_CASE("an existing volume is started and configured, never recreated", "[vol
     auto plan = agent::plan_volume(target, observed, 1);
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
           "peers 198.18.0.2 in the gluster pool, connected before adding bricks to pydio-data; "
           "bricks not in the desired state are never removed: 198.18.0.1:/srv/data/pydio-data");
   }
 }
 
+// Once the volume exists it serves as it is: what scale-out still lacks is a note for status,
+// never a wait (a wait would hold back the volume's dependents, e.g. the leader's FUSE mount).
 TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
           "[volume][plan][scale-out]") {
   VolumeTarget target;
@@ -371,6 +377,7 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
     REQUIRE(plan);
     CHECK(plan->waiting_for.empty());
+    CHECK(plan->note.empty());
     CHECK(descriptions(*plan) ==
           std::vector<std::string>{"add 1 replica set to volume pydio-data: "
                                    "198.18.0.3:/data/pydio-data 198.18.0.4:/data/pydio-data",
@@ -398,18 +405,20 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
               "198.18.0.4:/data/pydio-data 198.18.0.5:/data/pydio-data "
               "198.18.0.6:/data/pydio-data",
               "start a rebalance of volume pydio-data"});
-    CHECK(plan->waiting_for == "1 more storage node for the next replica set of pydio-data");
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note == "1 more storage node for the next replica set of pydio-data");
   }
-  SECTION("a partial new set waits; nothing is added") {
+  SECTION("a partial new set: nothing is added, the note says how many nodes it lacks") {
     target.bricks = data_bricks(1, 3);
 
     auto plan = agent::plan_volume(target, observed, 5);
 
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for == "1 more storage node for the next replica set of pydio-data");
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note == "1 more storage node for the next replica set of pydio-data");
   }
-  SECTION("a new set with a host that is not a connected peer waits") {
+  SECTION("a new set with a host that is not a connected peer is not added yet") {
     target.bricks = data_bricks(1, 4);
     observed.peers[3].connected = false;  // u4
     REQUIRE(observed.peers[3].hostname == "198.18.0.4");
@@ -418,10 +427,11 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
           "peers 198.18.0.4 in the gluster pool, connected before adding bricks to pydio-data");
   }
-  SECTION("a new set with a brick its agent does not report ready waits") {
+  SECTION("a new set with a brick its agent does not report ready is not added yet") {
     target.bricks = data_bricks(1, 4);
     observed.ready_hosts.erase("198.18.0.3");
 
@@ -429,7 +439,8 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
           "bricks of 198.18.0.3 reported ready by their agents before adding bricks to pydio-data");
   }
   SECTION("a disconnected member of the existing volume holds the add back") {
@@ -441,7 +452,8 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for == "peers 198.18.0.2 to reconnect before adding bricks to pydio-data");
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note == "peers 198.18.0.2 to reconnect before adding bricks to pydio-data");
   }
   SECTION("paired execution: once the set is added, the volume plans nothing") {
     target.bricks = data_bricks(1, 4);
@@ -452,6 +464,7 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     REQUIRE(plan);
     CHECK(plan->actions.empty());
     CHECK(plan->waiting_for.empty());
+    CHECK(plan->note.empty());
 
     // Also as observe_and_plan() first judges it: without the pool and readiness answers.
     VolumeObservation volume_only;
@@ -460,6 +473,7 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     REQUIRE(plan);
     CHECK(plan->actions.empty());
     CHECK(plan->waiting_for.empty());
+    CHECK(plan->note.empty());
   }
   SECTION("bricks the desired state no longer lists are reported, never removed") {
     target.bricks = data_bricks(1, 2);
@@ -469,7 +483,8 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for ==
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
           "bricks not in the desired state are never removed: 198.18.0.3:/data/pydio-data "
           "198.18.0.4:/data/pydio-data");
   }

@@ -122,13 +122,15 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
   INFO(text);
   CHECK_THAT(text, Catch::StartsWith("cluster:    pydio, generation 5, leader node1 (term 7)\n"));
   CHECK(row_of(text, "NODE") == "NODE | ADDRESS | ROLES | HEALTH | GEN | GLUSTER-PEER");
-  CHECK(row_of(text, "node1") == "node1 | 198.18.0.1 | storage,compute,db | healthy | 5 | this node");
+  CHECK(row_of(text, "node1") ==
+        "node1 | 198.18.0.1 | storage,compute,db | healthy | 5 | this node");
   CHECK(row_of(text, "node2") ==
         "node2 | 198.18.0.2 | storage,compute | unreachable | - | disconnected");
   CHECK(row_of(text, "web1") ==
         "web1 | 198.18.0.7 | compute | unhealthy: mount /mnt/pydio-data is stale | 4 | -");
   CHECK(row_of(text, "VOLUME") == "VOLUME | STATE | TYPE | BRICKS-ONLINE | HEAL-PENDING");
-  CHECK(row_of(text, "pydio-data") == "pydio-data | Started | Replicate | 1/2 | 12 (split-brain 2)");
+  CHECK(row_of(text, "pydio-data") ==
+        "pydio-data | Started | Replicate | 1/2 | 12 (split-brain 2)");
   CHECK(row_of(text, "pydio-config") ==
         "pydio-config | Volume pydio-config does not exist | - | - | -");
   CHECK_THAT(text, Catch::Contains("waiting:    node1: volume/pydio-data: peers 198.18.0.2 to "

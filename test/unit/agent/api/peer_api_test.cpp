@@ -85,7 +85,8 @@ TEST_CASE("the peer API answers only requests that carry the cluster join token"
   }
   SECTION("a node that has no token yet refuses everything, even an empty token") {
     backend.token = "";
-    for (const std::string& authorization : {std::string("Bearer "), std::string("Bearer ") + kToken}) {
+    for (const std::string& authorization :
+         {std::string("Bearer "), std::string("Bearer ") + kToken}) {
       const auto response = handle_peer_request(
           make_request(http::verb::get, "/v1/peer/node", "", authorization), backend);
       CHECK(response.result() == http::status::unauthorized);
@@ -98,7 +99,8 @@ TEST_CASE("the peer API answers only requests that carry the cluster join token"
     CHECK(response.result() == http::status::unauthorized);
   }
   SECTION("the right token: the node report") {
-    const auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/node"), backend);
+    const auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/node"), backend);
     CHECK(response.result() == http::status::ok);
     CHECK(body_of(response) == json{{"node", "n2"}, {"generation", 3}});
     CHECK(backend.reports == 1);
@@ -124,7 +126,8 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "POST");
 
-    response = handle_peer_request(make_request(http::verb::put, "/v1/peer/desired-state"), backend);
+    response =
+        handle_peer_request(make_request(http::verb::put, "/v1/peer/desired-state"), backend);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "GET, POST");
   }
@@ -135,15 +138,17 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
     CHECK(body_of(response)["error"] == "no desired state yet");
 
     backend.document_reply = PeerReply{200, {{"generation", 3}, {"document", "{}"}}};
-    response = handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"), backend);
+    response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"), backend);
     CHECK(response.result() == http::status::ok);
     CHECK(body_of(response)["generation"] == 3);
   }
   SECTION("POST /v1/peer/desired-state hands over the document text") {
     const std::string document = R"({"generation":4})";
-    const auto response = handle_peer_request(
-        make_request(http::verb::post, "/v1/peer/desired-state", json{{"document", document}}.dump()),
-        backend);
+    const auto response =
+        handle_peer_request(make_request(http::verb::post, "/v1/peer/desired-state",
+                                         json{{"document", document}}.dump()),
+                            backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.changed == document);
     CHECK_FALSE(backend.change_forwarded);
@@ -159,8 +164,8 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
     for (const char* body : {"", "not json", R"(["{}"])", R"({"doc":"{}"})", R"({"document":5})",
                              R"({"document":{"generation":4}})"}) {
       INFO("body: " << body);
-      const auto response =
-          handle_peer_request(make_request(http::verb::post, "/v1/peer/desired-state", body), backend);
+      const auto response = handle_peer_request(
+          make_request(http::verb::post, "/v1/peer/desired-state", body), backend);
       CHECK(response.result() == http::status::bad_request);
       CHECK(body_of(response)["error"] ==
             "body: expected {\"document\": \"<desired-state JSON text>\"}");

@@ -236,8 +236,8 @@ TEST_CASE("a join that cannot be decided is refused with what is wrong", "[join]
   SECTION("an address database.allowedHosts does not cover: invalid") {
     json document = cluster_document();
     document["database"]["allowedHosts"] = {"198.18.0.1", "198.18.0.2"};
-    const JoinRefusal refused = refusal_of(
-        decide_join(parsed(document), request("web1", "198.18.0.7", {Role::kCompute})));
+    const JoinRefusal refused =
+        refusal_of(decide_join(parsed(document), request("web1", "198.18.0.7", {Role::kCompute})));
     CHECK(refused.kind == JoinConflict::kInvalid);
     CHECK_THAT(refused.message,
                Catch::StartsWith("address 198.18.0.7 is not covered by database.allowedHosts; "

@@ -14,8 +14,8 @@ namespace {
 
 // The recorded `pool list` of a lone node: itself, as "localhost".
 std::vector<GlusterPeer> lone_pool() {
-  auto peers = pydio::common::parse_pool_list(
-      pydio::test::recorded_output("gluster/pool_list_single.xml"));
+  auto peers =
+      pydio::common::parse_pool_list(pydio::test::recorded_output("gluster/pool_list_single.xml"));
   REQUIRE(peers);
   return *peers;
 }
