@@ -113,6 +113,10 @@ std::optional<PassContext> Daemon::pass_context() {
   ctx.health = &health_;
   ctx.cluster = this;
   ctx.cache = std::make_shared<PassCache>();
+  ctx.live_term = [this]() -> std::int64_t {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return elector_ && elector_->is_leader_now() ? elector_->term() : 0;
+  };
   ctx.draining = drain_.draining();
   std::lock_guard<std::mutex> lock(mutex_);
   ctx.secrets = secrets_;

@@ -22,19 +22,23 @@ std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_mi
 }
 
 nlohmann::json event_to_json(const Event& event) {
-  return {{"time", iso8601_utc(event.time, true)},       {"resource", event.resource},
-          {"action", event.action},            {"outcome", event.outcome},
-          {"durationMs", event.duration.count()}, {"message", event.message}};
+  nlohmann::json out = {{"time", iso8601_utc(event.time, true)}, {"resource", event.resource},
+                        {"action", event.action}, {"outcome", event.outcome},
+                        {"durationMs", event.duration.count()}, {"message", event.message}};
+  if (event.leader_term > 0) out["leaderTerm"] = event.leader_term;
+  return out;
 }
 
 EventLog::EventLog(std::string file_path) : file_path_(std::move(file_path)) {}
 
 void EventLog::record(Event event) {
+  const std::string term =
+      event.leader_term > 0 ? " [leader term " + std::to_string(event.leader_term) + "]" : "";
   if (event.outcome == "ok") {
-    spdlog::info("{}: {} ({} ms)", event.resource, event.action, event.duration.count());
+    spdlog::info("{}: {} ({} ms){}", event.resource, event.action, event.duration.count(), term);
   } else {
-    spdlog::warn("{}: {} failed after {} ms: {}", event.resource, event.action,
-                 event.duration.count(), event.message);
+    spdlog::warn("{}: {} failed after {} ms{}: {}", event.resource, event.action,
+                 event.duration.count(), term, event.message);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (!file_path_.empty()) {

@@ -22,6 +22,7 @@ struct Event {
   std::string outcome;  // "ok" or "error"
   std::chrono::milliseconds duration{0};
   std::string message;  // the error, empty on success
+  std::int64_t leader_term = 0;  // leader-only actions: the term they ran under; else 0
 };
 
 nlohmann::json event_to_json(const Event& event);

@@ -186,6 +186,7 @@ void Reconciler::operate(std::size_t index, PassContext ctx) {
     event.resource = resource.name();
     event.action = action.description;
     event.outcome = applied ? "ok" : "error";
+    if (resource.leader_only()) event.leader_term = ctx.leader_term;
     event.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
     if (!applied) event.message = applied.message();

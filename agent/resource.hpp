@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,8 +44,11 @@ struct PassContext {
   const HealthView* health = nullptr;
   const ClusterView* cluster = nullptr;  // null in unit tests
   std::shared_ptr<PassCache> cache;      // fresh for every round; null in unit tests
-  bool is_leader = false;
+  bool is_leader = false;       // when the round was planned
   std::int64_t leader_term = 0;
+  // The term this node holds the lease under right now, 0 when it does not: leader actions
+  // check it just before acting, so losing the lease stops leader work at once. Null in tests.
+  std::function<std::int64_t()> live_term;
   bool draining = false;
 };
 

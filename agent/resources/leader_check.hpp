@@ -18,6 +18,15 @@ inline common::Status check_leader_action(const PassContext& ctx, const Action& 
                                  std::to_string(planned) + ", current term " +
                                  std::to_string(ctx.leader_term));
   }
+  if (ctx.live_term) {
+    const std::int64_t now = ctx.live_term();
+    if (now == 0) return common::Status::error(context + ": this node lost the lease; not acting");
+    if (now != planned) {
+      return common::Status::error(context + ": planned under leader term " +
+                                   std::to_string(planned) + ", the lease is now held under term " +
+                                   std::to_string(now));
+    }
+  }
   return common::Status::ok();
 }
 

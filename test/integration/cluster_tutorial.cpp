@@ -2,7 +2,8 @@
 // replicated bricks and serve Pydio (storage+compute), one runs the database. They write one
 // spec listing all three, run `agentctl init` on the first and `agentctl join` on the others.
 // The agents do the rest: peering, replica 2 volumes, FUSE mounts, Apache, database. A file
-// written on one node is read, and served by Apache, on the other.
+// written on one node is read, and served by Apache, on the other. A broken document dropped
+// onto the shared volume changes nothing.
 #include <catch2/catch.hpp>
 #include <signal.h>
 
@@ -84,6 +85,28 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     CHECK(published.find(token) == std::string::npos);
     CHECK(n2.must({"stat", "-c", "%a", "/etc/pydio-agent/secrets.json"}) == "600\n");
     for (SimNode* node : {&n1, &n2, &db}) CHECK(agent_log(cluster, *node).find(token) == std::string::npos);
+  }
+
+  {  // an invalid document published on pydio-config is acted upon by no agent: the leader
+     // says why in its status and puts the valid document back
+    const long long in_force = generation_of(n2);
+    auto broken = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+    broken["generation"] = in_force + 5;
+    broken["volumes"][0]["replica"] = "two";
+    n2.write_file("/mnt/pydio-config/pydio-agent/desired-state.json", broken.dump());
+    CHECK(eventually([&] {
+      auto status = n1.status();
+      return status.is_object() && status["desiredError"].is_string() &&
+             status["desiredError"].get<std::string>().find("volumes[0].replica") != std::string::npos;
+    }, 60s));
+    CHECK(eventually([&] {
+      auto published = nlohmann::json::parse(
+          n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json"), nullptr, false);
+      return published.is_object() && published.value("generation", 0LL) == in_force &&
+             published["volumes"][0]["replica"] == 2;
+    }, 60s));
+    for (SimNode* node : {&n1, &n2, &db}) CHECK(generation_of(*node) == in_force);
+    CHECK(health_of(n2).first == 200);
   }
 
   {  // the peer API answers 401 without the token
