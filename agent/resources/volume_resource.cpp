@@ -80,6 +80,11 @@ Action create_action(const VolumeTarget& target, std::int64_t term) {
                  {"term", term}}};
 }
 
+Action rebalance_action(const std::string& volume, std::int64_t term) {
+  return Action{"rebalance-volume", "start a rebalance of volume " + volume,
+                {{"volume", volume}, {"term", term}}};
+}
+
 Action start_action(const std::string& volume, std::int64_t term) {
   return Action{"start-volume", "start volume " + volume, {{"volume", volume}, {"term", term}}};
 }
@@ -221,6 +226,10 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   plan.actions = std::move(options);
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
   if (!plan.actions.empty()) return plan;
+  if (observed.rebalance_due) {
+    plan.actions.push_back(rebalance_action(target.name, leader_term));
+    return plan;
+  }
 
   // Scale-out: desired bricks the volume lacks join in whole replica sets, then a rebalance.
   const std::vector<std::string> have = volume.brick_endpoints();
@@ -253,9 +262,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
            {"bricks", bricks},
            {"force", target.force},
            {"term", leader_term}}});
-      plan.actions.push_back(Action{"rebalance-volume",
-                                    "start a rebalance of volume " + target.name,
-                                    {{"volume", target.name}, {"term", leader_term}}});
+      plan.actions.push_back(rebalance_action(target.name, leader_term));
     }
   }
   if (to_add.size() > addable) {
@@ -280,6 +287,7 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
   if (spec == nullptr || ctx.self == nullptr) return Plan{};
   common::GlusterCli cli(*ctx.runner);
   VolumeObservation observed;
+  observed.rebalance_due = rebalance_due_;
   auto volume = cli.volume_info(volume_name_);
   if (!volume) return volume.status();
   observed.volume = std::move(*volume);
@@ -341,10 +349,19 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
       const int replica = action.params.at("replica").get<int>();
       if (bricks.size() % static_cast<std::size_t>(std::max(1, replica)) != 0)
         return Status::error(context + ": only part of the replica set is missing; not adding a partial set");
-      return cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
-                                  bricks, action.params.at("force").get<bool>());
+      Status added = cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
+                                          bricks, action.params.at("force").get<bool>());
+      if (added) rebalance_due_ = true;
+      return added;
     }
-    if (action.kind == "rebalance-volume") return cli.volume_rebalance_start(volume_name_);
+    if (action.kind == "rebalance-volume") {
+      // Starting a rebalance right after add-brick took 10-20 s on a loaded 2-core machine;
+      // it has its own longer bound (on a worker thread: nothing else waits for it).
+      Status started = common::GlusterCli(*ctx.runner, kRebalanceStartTimeout).volume_rebalance_start(volume_name_);
+      if (!started && started.message().find("already") != std::string::npos) started = Status::ok();
+      if (started) rebalance_due_ = false;
+      return started;
+    }
     if (action.kind == "set-volume-option") {
       return cli.volume_set(volume_name_, action.params.at("key").get<std::string>(),
                             action.params.at("value").get<std::string>());

@@ -15,6 +15,7 @@
 // Plan order for a missing volume: create, set each desired option, start (options set
 // before the first start need no graph switch in running bricks).
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -49,6 +50,9 @@ struct VolumeObservation {
   std::vector<common::GlusterPeer> peers;       // `pool list`, including "localhost"
   // Brick hosts whose own agent reports the brick resource in sync (asked over the peer API).
   std::set<std::string> ready_hosts;
+  // Bricks were added and the rebalance has not been started successfully yet (the resource's
+  // memory: a `rebalance start` that failed or timed out is tried again).
+  bool rebalance_due = false;
 };
 
 // Pure. Actions: "create-volume", "set-volume-option", "start-volume", "add-bricks",
@@ -60,6 +64,8 @@ common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObser
 
 class VolumeResource : public Resource {
  public:
+  static constexpr std::chrono::seconds kRebalanceStartTimeout{120};
+
   // `brick_resources`: names of the brick resources that must be in sync first, i.e.
   // {brick_resource_name(volume.brick)}.
   VolumeResource(std::string volume_name, std::vector<std::string> brick_resources)
@@ -82,6 +88,8 @@ class VolumeResource : public Resource {
  private:
   std::string volume_name_;
   std::vector<std::string> brick_resources_;
+  // Touched only by observe_and_plan/apply, never run concurrently for one resource.
+  bool rebalance_due_ = false;
 };
 
 }  // namespace pydio::agent

@@ -35,6 +35,7 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
 
   REQUIRE(wait_healthy(n1));
   REQUIRE(wait_healthy(n2));
+  REQUIRE(wait_layout(n1));
 
   {  // one pool, one leader, replicated volumes; status warns about replica 2
     nlohmann::json status;

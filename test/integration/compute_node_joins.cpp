@@ -14,9 +14,7 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   const std::string token =
       nlohmann::json::parse(n1.read_file("/etc/pydio-agent/secrets.json"))["joinToken"];
 
-  SimNode& web = cluster.add_node("web1", 2);
-  web.start_agent();
-  REQUIRE(web.wait_agent_ready());
+  SimNode& web = add_started_node(cluster, "web1", 2);
   join_cluster(web, n1, token, {"--roles", "compute"});
   REQUIRE(wait_healthy(web));
 

@@ -17,9 +17,7 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
   const long long generation = generation_of(n1);
   REQUIRE(generation == 1);
 
-  SimNode& n2 = cluster.add_node("n2", 2);
-  n2.start_agent();
-  REQUIRE(n2.wait_agent_ready());
+  SimNode& n2 = add_started_node(cluster, "n2", 2);
 
   {  // a well-formed token that is not the cluster's
     auto wrong = n2.agentctl({"join", n1.address(), "--token", "abcdef.0123456789abcdef", "--roles", "compute"});

@@ -15,24 +15,10 @@ using namespace pydio::test;
 
 TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wins", "[integration]") {
   SimCluster cluster;
-  SimNode& n1 = cluster.add_node("n1", 1);
-  SimNode& n2 = cluster.add_node("n2", 2);
-  SimNode& db = cluster.add_node("db", 3);
-  const std::string disk1 = n1.create_loop_device(400);
-  const std::string disk2 = n2.create_loop_device(400);
-  for (SimNode* node : {&n1, &n2, &db}) {
-    node->start_agent();
-    REQUIRE(node->wait_agent_ready());
-  }
-  const std::string token = init_cluster(cluster, n1,
-                                         cluster_spec({{&n1, {"storage", "compute"}, disk1},
-                                                       {&n2, {"storage", "compute"}, disk2},
-                                                       {&db, {"db"}, ""}},
-                                                      2));
-  join_cluster(db, n1, token);
-  join_cluster(n2, n1, token);
-  REQUIRE(wait_healthy(n1));
-  REQUIRE(wait_healthy(n2));
+  TutorialCluster tutorial = bring_up_tutorial_cluster(cluster, DbPlacement::kOwnNode);
+  SimNode& n1 = *tutorial.n1;
+  SimNode& n2 = *tutorial.n2;
+  SimNode& db = *tutorial.db;
 
   std::string leader;
   REQUIRE(eventually([&] { return !(leader = current_leader({&n1, &n2})).empty(); }, 60s));

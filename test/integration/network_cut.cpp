@@ -11,20 +11,9 @@ using namespace pydio::test;
 
 TEST_CASE("a node cut off the network turns 503 and converges again once it is back", "[integration]") {
   SimCluster cluster;
-  SimNode& n1 = cluster.add_node("n1", 1);
-  SimNode& n2 = cluster.add_node("n2", 2);
-  const std::string disk1 = n1.create_loop_device(400);
-  const std::string disk2 = n2.create_loop_device(400);
-  for (SimNode* node : {&n1, &n2}) {
-    node->start_agent();
-    REQUIRE(node->wait_agent_ready());
-  }
-  const std::string token = init_cluster(
-      cluster, n1,
-      cluster_spec({{&n1, {"storage", "compute", "db"}, disk1}, {&n2, {"storage", "compute"}, disk2}}, 2));
-  join_cluster(n2, n1, token);
-  REQUIRE(wait_healthy(n1));
-  REQUIRE(wait_healthy(n2));
+  TutorialCluster tutorial = bring_up_tutorial_cluster(cluster, DbPlacement::kOnFirstNode);
+  SimNode& n1 = *tutorial.n1;
+  SimNode& n2 = *tutorial.n2;
 
   n2.must({"ip", "link", "set", "eth0", "down"});
   CHECK(eventually([&] { return health_of(n2).first == 503; }, 120s));

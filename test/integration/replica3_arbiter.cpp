@@ -25,6 +25,7 @@ TEST_CASE("three nodes form replica 3 arbiter 1 volumes from the start", "[integ
   join_cluster(n2, n1, token);
   join_cluster(n3, n1, token);
   for (SimNode* node : {&n1, &n2, &n3}) REQUIRE(wait_healthy(*node));
+  REQUIRE(wait_layout(n3));
 
   const std::string info = n2.must({"gluster", "--mode=script", "volume", "info", "pydio-data"});
   CHECK_THAT(info, Catch::Contains("Number of Bricks: 1 x (2 + 1) = 3"));

@@ -119,12 +119,16 @@ common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
   return exec(argv, timeout);
 }
 
-nlohmann::json SimNode::status() {
-  common::RunResult result = agentctl({"status", "--local", "-o", "json"}, 30s);
+namespace {
+// agentctl's JSON answer, or null when it failed.
+nlohmann::json json_answer(const common::RunResult& result) {
   if (!result.succeeded()) return nullptr;
   auto parsed = nlohmann::json::parse(result.out, nullptr, false);
   return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
 }
+}  // namespace
+
+nlohmann::json SimNode::status() { return json_answer(agentctl({"status", "--local", "-o", "json"}, 30s)); }
 
 std::string SimNode::resource_state(const std::string& resource) {
   nlohmann::json s = status();
@@ -197,6 +201,14 @@ SimNode& SimCluster::add_node(const std::string& name, int index) {
   return *nodes_.back();
 }
 
+namespace {
+// The web part every test spec shares.
+nlohmann::json web_spec(const std::string& public_url) {
+  return {{"docroot", "/var/www/pydio"}, {"alias", "/pydio"},  {"healthFile", "check.txt"},
+          {"user", "www-data"},          {"group", "www-data"}, {"publicUrl", public_url}};
+}
+}  // namespace
+
 nlohmann::json single_node_spec(const SimNode& node, const std::string& device, int generation) {
   return {
       {"apiVersion", "pydio-agent/v1"},
@@ -215,13 +227,7 @@ nlohmann::json single_node_spec(const SimNode& node, const std::string& device, 
          {"replica", 1},
          {"brick", "config"},
          {"mountpoint", "/mnt/pydio-config"}}}},
-      {"web",
-       {{"docroot", "/var/www/pydio"},
-        {"alias", "/pydio"},
-        {"healthFile", "check.txt"},
-        {"user", "www-data"},
-        {"group", "www-data"},
-        {"publicUrl", "http://" + node.address() + "/pydio"}}},
+      {"web", web_spec("http://" + node.address() + "/pydio")},
       {"database",
        {{"host", node.address()},
         {"name", "pydio"},
@@ -246,6 +252,7 @@ SimNode& bring_up_healthy_single_node(SimCluster& cluster) {
   bool healthy = eventually([&] { return health_of(node).first == 200; }, std::chrono::seconds(240));
   INFO("status: " << node.agentctl({"status"}).out);
   REQUIRE(healthy);
+  REQUIRE(wait_layout(node));
   return node;
 }
 
@@ -290,13 +297,7 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
           {"cluster", {{"name", "pydio"}}},
           {"nodes", list},
           {"volumes", {volume("pydio-data", "data"), volume("pydio-config", "config")}},
-          {"web",
-           {{"docroot", "/var/www/pydio"},
-            {"alias", "/pydio"},
-            {"healthFile", "check.txt"},
-            {"user", "www-data"},
-            {"group", "www-data"},
-            {"publicUrl", "http://files.example.test/pydio"}}},
+          {"web", web_spec("http://files.example.test/pydio")},
           {"database",
            {{"host", db_address}, {"name", "pydio"}, {"user", "pydio"}, {"allowedHosts", {"198.18.0.%"}}}}};
 }
@@ -325,11 +326,14 @@ void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
   REQUIRE(joined.succeeded());
 }
 
-nlohmann::json cluster_status(SimNode& node) {
-  common::RunResult result = node.agentctl({"status", "-o", "json"}, 60s);
-  if (!result.succeeded()) return nullptr;
-  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
-  return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
+nlohmann::json cluster_status(SimNode& node) { return json_answer(node.agentctl({"status", "-o", "json"}, 60s)); }
+
+bool wait_layout(SimNode& node) {
+  // A node is healthy once it can serve; the layout is the leader's, created right after.
+  return eventually([&] {
+    return node.file_exists("/mnt/pydio-data/public") && node.file_exists("/mnt/pydio-data/common") &&
+           node.file_exists("/mnt/pydio-data/users");
+  }, 120s);
 }
 
 bool wait_healthy(SimNode& node, std::chrono::seconds deadline) {
@@ -358,6 +362,41 @@ std::string agent_log(const SimCluster& cluster, const SimNode& node) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+SimNode& add_started_node(SimCluster& cluster, const std::string& name, int index) {
+  SimNode& node = cluster.add_node(name, index);
+  node.start_agent();
+  REQUIRE(node.wait_agent_ready());
+  return node;
+}
+
+TutorialCluster bring_up_tutorial_cluster(SimCluster& cluster, DbPlacement db_placement) {
+  TutorialCluster out;
+  out.n1 = &cluster.add_node("n1", 1);
+  out.n2 = &cluster.add_node("n2", 2);
+  const std::string disk1 = out.n1->create_loop_device(400);
+  const std::string disk2 = out.n2->create_loop_device(400);
+  std::vector<SpecNode> nodes = {{out.n1, {"storage", "compute"}, disk1},
+                                 {out.n2, {"storage", "compute"}, disk2}};
+  if (db_placement == DbPlacement::kOwnNode) {
+    out.db = &cluster.add_node("db", 3);
+    nodes.push_back({out.db, {"db"}, ""});
+  } else {
+    nodes[0].roles.push_back("db");
+  }
+  for (SimNode* node : {out.n1, out.n2, out.db}) {
+    if (node == nullptr) continue;
+    node->start_agent();
+    REQUIRE(node->wait_agent_ready());
+  }
+  out.token = init_cluster(cluster, *out.n1, cluster_spec(nodes, 2));
+  if (out.db != nullptr) join_cluster(*out.db, *out.n1, out.token);
+  join_cluster(*out.n2, *out.n1, out.token);
+  REQUIRE(wait_healthy(*out.n1));
+  REQUIRE(wait_healthy(*out.n2));
+  REQUIRE(wait_layout(*out.n1));
+  return out;
 }
 
 }  // namespace pydio::test

@@ -119,6 +119,22 @@ void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
 nlohmann::json cluster_status(SimNode& node);
 // Waits until GET /health of `node` answers 200; on failure prints its status.
 bool wait_healthy(SimNode& node, std::chrono::seconds deadline = 300s);
+// add_node, start its agent and wait until it answers.
+SimNode& add_started_node(SimCluster& cluster, const std::string& name, int index);
+
+enum class DbPlacement { kOwnNode, kOnFirstNode };
+struct TutorialCluster {
+  SimNode* n1 = nullptr;  // storage+compute, 198.18.0.1 (also db with kOnFirstNode)
+  SimNode* n2 = nullptr;  // storage+compute, 198.18.0.2
+  SimNode* db = nullptr;  // db, 198.18.0.3; null with kOnFirstNode
+  std::string token;
+};
+// The tutorial cluster: n1 and n2 storage+compute with an empty disk each, replica 2 volumes,
+// the database on its own node "db" or on n1. Agents started, `init` on n1, `join` on the
+// others; REQUIREs n1 and n2 healthy.
+TutorialCluster bring_up_tutorial_cluster(SimCluster& cluster, DbPlacement db_placement);
+// Waits until the leader's Pydio layout (public, common, users) is visible on `node`'s mount.
+bool wait_layout(SimNode& node);
 // The name of the node whose agent says it holds the lease, asking `nodes`; "" when none.
 std::string current_leader(const std::vector<SimNode*>& nodes);
 // The desired-state generation in force on `node` (0 when unknown).
