@@ -408,6 +408,16 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     CHECK(plan->waiting_for.empty());
     CHECK(plan->note == "1 more storage node for the next replica set of pydio-data");
   }
+  SECTION("a rebalance that did not start after the add is planned again, alone") {
+    target.bricks = data_bricks(1, 2);
+    observed.rebalance_due = true;
+
+    auto plan = agent::plan_volume(target, observed, 5);
+
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) == std::vector<std::string>{"start a rebalance of volume pydio-data"});
+    CHECK(plan->actions[0].params.at("term") == 5);
+  }
   SECTION("a partial new set: nothing is added, the note says how many nodes it lacks") {
     target.bricks = data_bricks(1, 3);
 
