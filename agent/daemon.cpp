@@ -55,6 +55,7 @@ Daemon::Daemon(common::LocalConfig local)
       desired_(local_.state_dir + "/desired-state.json"),
       drain_(local_.state_dir + "/drain.json"),
       events_(local_.state_dir + "/events.jsonl"),
+      reachability_(local_.node_name, [this] { return desired_.current(); }),
       health_([this] { return health_inputs(); },
               [this] {
                 if (auto r = reconciler()) r->request_pass("health changed");
@@ -135,6 +136,10 @@ HealthInputs Daemon::health_inputs() {
   inputs.node_name = local_.node_name;
   inputs.draining = drain_.draining();
   inputs.drain_reason = drain_.reason();
+  if (inputs.desired) {
+    if (auto reached = reachability_.reachable())
+      inputs.partition_problem = minority_problem(*inputs.desired, local_.node_name, *reached);
+  }
   return inputs;
 }
 
@@ -268,6 +273,7 @@ int Daemon::run() {
     }
   }
 
+  reachability_.start();
   health_.check_now();
   health_.start();
   follow_desired_state();
@@ -334,6 +340,7 @@ int Daemon::run() {
   if (reconciler) reconciler->stop();
   if (elector) elector->stop(true);
   health_.stop();
+  reachability_.stop();
   mount_watch_thread_.join();
   notify_thread_.join();
   spdlog::info("stopped");

@@ -25,6 +25,7 @@
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/cluster_view.hpp"
 #include "agent/cluster/peer_client.hpp"
+#include "agent/cluster/reachability.hpp"
 #include "agent/desired_store.hpp"
 #include "agent/drain_state.hpp"
 #include "agent/election/lease.hpp"
@@ -106,6 +107,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   DesiredStore desired_;
   DrainState drain_;
   EventLog events_;
+  Reachability reachability_;
   HealthMonitor health_;
 
   mutable std::mutex mutex_;                       // guards the members below

@@ -37,6 +37,7 @@ std::string mount_health_name(MountHealth health) {
     case MountHealth::kNotMounted: return "not mounted";
     case MountHealth::kBroken: return "broken";
     case MountHealth::kHung: return "hung";
+    case MountHealth::kReadOnly: return "read-only";
   }
   return "unknown";
 }
@@ -57,6 +58,7 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
                                  std::to_string(inputs.desired->generation) +
                                  " stays in force: " + inputs.desired_error);
   }
+  if (!inputs.partition_problem.empty()) verdict.reasons.push_back(inputs.partition_problem);
   if (inputs.draining)
     verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
                                                           : "draining: " + inputs.drain_reason);
@@ -119,7 +121,7 @@ MountProbe HealthMonitor::probe_mount(const common::Expected<std::vector<common:
     return result;
   }
   auto& prober = probers_[mountpoint];
-  if (!prober) prober = std::make_unique<MountProber>(mountpoint);
+  if (!prober) prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
   return prober->probe(kProbeBound);
 }
 
@@ -176,6 +178,7 @@ void HealthMonitor::check_now() {
     is_compute = self != nullptr && self->has_role(common::Role::kCompute);
     if (is_compute) {
       const auto table = common::read_mount_table();  // once per round, for every mount
+      write_probe_name_ = ".pydio-agent-health-" + inputs.node_name;
       for (const auto& volume : inputs.desired->volumes)
         mounts.push_back(probe_mount(table, volume.mountpoint));
       apache_problem = probe_apache(*inputs.desired);

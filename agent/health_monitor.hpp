@@ -28,6 +28,8 @@ struct HealthInputs {
   std::string node_name;
   bool draining = false;
   std::string drain_reason;
+  // "" or why this node is on the minority side of a network cut (cluster/reachability.hpp).
+  std::string partition_problem;
 };
 
 // Pure: the verdict from what was observed. Tested without any host.
@@ -69,6 +71,7 @@ class HealthMonitor : public HealthView {
   // change): rounds are serialized so probers_ has one user at a time.
   std::mutex round_mutex_;
   std::map<std::string, std::unique_ptr<MountProber>> probers_;  // guarded by round_mutex_
+  std::string write_probe_name_;  // guarded by round_mutex_: file each prober writes (see MountProber)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -14,6 +14,8 @@ enum class MountHealth {
   kNotMounted,  // not a glusterfs mount in the mount table
   kBroken,      // stat answered ENOTCONN/ESTALE/EIO/EACCES/EHOSTDOWN/EWOULDBLOCK/ENODEV
   kHung,        // stat did not answer within the probe bound
+  kReadOnly,    // answers, but a write was refused with EROFS: the volume has no write quorum
+                // from this node (e.g. it is cut off from the other replicas)
 };
 
 std::string mount_health_name(MountHealth health);

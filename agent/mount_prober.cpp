@@ -1,18 +1,27 @@
 #include "agent/mount_prober.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace pydio::agent {
 
 struct MountProber::Shared {
-  explicit Shared(std::string path) : mountpoint(std::move(path)) {}
+  Shared(std::string path, std::string write_name)
+      : mountpoint(std::move(path)),
+        write_path(write_name.empty() ? "" : mountpoint + "/" + write_name) {}
   const std::string mountpoint;
+  const std::string write_path;  // "" when writes are not probed
+  std::chrono::steady_clock::time_point last_write{};  // stat thread only
+  bool read_only = false;   // guarded by mutex: the last write probe got EROFS
   std::mutex mutex;
   std::condition_variable changed;
   bool requested = false;   // guarded by mutex: the caller asks for one stat
@@ -23,8 +32,28 @@ struct MountProber::Shared {
   std::chrono::steady_clock::time_point busy_since;  // guarded by mutex
 };
 
-MountProber::MountProber(std::string mountpoint)
-    : shared_(std::make_shared<Shared>(std::move(mountpoint))) {
+namespace {
+
+constexpr long kFuseSuperMagic = 0x65735546;
+
+// Rewrites the probe file; true when gluster refused with EROFS (no write quorum). Only on the
+// FUSE mount itself: under an unmounted mountpoint the file would land on the root filesystem.
+bool write_refused_for_quorum(const std::string& mountpoint, const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(mountpoint.c_str(), &fs) != 0 || static_cast<long>(fs.f_type) != kFuseSuperMagic)
+    return false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return errno == EROFS;
+  const char byte = '1';
+  bool refused = ::write(fd, &byte, 1) < 0 && errno == EROFS;
+  if (::close(fd) != 0 && errno == EROFS) refused = true;
+  return refused;
+}
+
+}  // namespace
+
+MountProber::MountProber(std::string mountpoint, std::string write_probe_name)
+    : shared_(std::make_shared<Shared>(std::move(mountpoint), std::move(write_probe_name))) {
   std::thread([shared = shared_] { stat_loop(shared); }).detach();
 }
 
@@ -47,9 +76,16 @@ void MountProber::stat_loop(const std::shared_ptr<Shared>& shared) {
     lock.unlock();
     struct stat st {};
     int error = ::stat(shared->mountpoint.c_str(), &st) == 0 ? 0 : errno;
+    std::optional<bool> read_only;
+    if (error == 0 && !shared->write_path.empty() &&
+        std::chrono::steady_clock::now() - shared->last_write >= kWriteEvery) {
+      shared->last_write = std::chrono::steady_clock::now();
+      read_only = write_refused_for_quorum(shared->mountpoint, shared->write_path);
+    }
     lock.lock();
     shared->busy = false;
     shared->last_errno = error;
+    if (read_only) shared->read_only = *read_only;
     ++shared->completed;
     shared->changed.notify_all();
   }
@@ -81,7 +117,10 @@ MountProbe MountProber::probe(std::chrono::milliseconds bound) {
     result.detail = "stat did not answer within " + std::to_string(bound.count()) + "ms";
     return result;
   }
-  if (shared_->last_errno == 0) {
+  if (shared_->last_errno == 0 && shared_->read_only) {
+    result.health = MountHealth::kReadOnly;
+    result.detail = "writes refused (read-only: no write quorum from this node)";
+  } else if (shared_->last_errno == 0) {
     result.health = MountHealth::kOk;
   } else {
     result.health = MountHealth::kBroken;

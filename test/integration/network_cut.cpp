@@ -1,6 +1,6 @@
-// Story: a node is cut off the network (its link goes down). Its health turns 503 - it can no
-// longer serve users correctly - while the other node, after the ping-timeout, answers 200
-// again and keeps taking writes. When the link comes back the cut node converges with no
+// Story: a node is cut off the network (its link goes down). Its health turns 503 and stays
+// so while it is cut off - it can no longer serve users correctly - while the other node,
+// after the ping-timeout, answers 200 again and keeps taking writes. When the link comes back the cut node converges with no
 // manual step: health 200 again, and the files written during the cut reach its brick
 // (the leader starts an index heal instead of leaving it to the 10-minute crawl).
 #include <catch2/catch.hpp>
@@ -19,6 +19,13 @@ TEST_CASE("a node cut off the network turns 503 and converges again once it is b
   CHECK(eventually([&] { return health_of(n2).first == 503; }, 120s));
   INFO("n2 health while cut: " << health_of(n2).second);
   CHECK(eventually([&] { return health_of(n1).first == 200; }, 120s));
+  // The cut node stays out while it is cut off: its mounts answer again after the
+  // ping-timeout (its own brick), but it reaches only a minority of the cluster.
+  {
+    auto [code, body] = health_of(n2);
+    CHECK(code == 503);
+    CHECK_THAT(body, Catch::Contains("cut off from the cluster"));
+  }
   // The node that still has the first brick of each replica set keeps taking writes.
   CHECK(eventually([&] {
     return n1.exec({"cp", "/etc/hostname", "/mnt/pydio-data/common/written-during-cut"}, 30s).succeeded();
