@@ -127,6 +127,17 @@ bool same_state(const DesiredState& a, const DesiredState& b) {
 }  // namespace
 
 TEST_CASE("the documented examples are valid", "[desired_state]") {
+  SECTION("ec2-cluster.json: two storage+compute nodes and a db node, replica 2") {
+    const auto result = parse_desired_state(read_text(kExamplesDir + "/ec2-cluster.json"));
+    INFO("errors:\n" << joined(result.errors));
+    REQUIRE(result.errors.empty());
+    REQUIRE(result.state != nullptr);
+    CHECK(result.state->nodes.size() == 3);
+    CHECK(result.state->nodes_with_role(Role::kStorage).size() == 2);
+    CHECK(result.state->nodes_with_role(Role::kDb).size() == 1);
+    REQUIRE(result.state->find_volume("pydio-data") != nullptr);
+    CHECK(result.state->find_volume("pydio-data")->replica == 2);
+  }
   SECTION("single-node.json") {
     const auto result = parse_desired_state(read_text(kExamplesDir + "/single-node.json"));
     INFO("errors:\n" << joined(result.errors));
