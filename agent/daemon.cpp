@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -12,7 +13,6 @@
 #include <ctime>
 #include <fstream>
 #include <random>
-#include <spdlog/spdlog.h>
 
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
@@ -70,7 +70,8 @@ Daemon::~Daemon() {
 
 common::Status Daemon::prepare_state_dir() {
   if (::mkdir(local_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return common::Status::error("create state dir " + local_.state_dir + ": " + common::errno_text(errno));
+    return common::Status::error("create state dir " + local_.state_dir + ": " +
+                                 common::errno_text(errno));
   ::chmod(local_.state_dir.c_str(), 0700);
   return common::Status::ok();
 }
@@ -174,8 +175,8 @@ void Daemon::follow_desired_state() {
   if (old) old->stop();  // outside the lock: waits for operations in flight
   std::lock_guard<std::mutex> lock(mutex_);
   if (!reconciler_) {
-    reconciler_ = std::make_shared<Reconciler>(build_resources(*desired, local_.node_name),
-                                               [this] { return pass_context(); }, events_);
+    reconciler_ = std::make_shared<Reconciler>(
+        build_resources(*desired, local_.node_name), [this] { return pass_context(); }, events_);
     reconciler_->start();
   }
 }
@@ -207,7 +208,8 @@ void Daemon::watch_mount_table() {
 void Daemon::notify_systemd_loop() {
   std::uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-  auto interval = watchdog ? std::chrono::microseconds(watchdog_usec / 2) : std::chrono::microseconds(1s);
+  auto interval =
+      watchdog ? std::chrono::microseconds(watchdog_usec / 2) : std::chrono::microseconds(1s);
   while (!stopping_) {
     std::this_thread::sleep_for(std::min<std::chrono::microseconds>(interval, 1s));
     if (!watchdog) continue;
@@ -292,27 +294,30 @@ int Daemon::run() {
 
   // Follows leadership and runs the timer-triggered passes.
   boost::asio::steady_timer tick(admin_ioc);
-  auto next_timer_pass = std::chrono::steady_clock::now() + std::chrono::seconds(local_.pass_interval_seconds);
-  std::function<void(const boost::system::error_code&)> on_tick = [&](const boost::system::error_code& error) {
-    if (error) return;
-    bool leader = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      leader = elector_ && elector_->is_leader_now();
-    }
-    auto r = reconciler();
-    if (leader != was_leader_) {
-      spdlog::info(leader ? "this node now leads" : "this node no longer leads");
-      was_leader_ = leader;
-      if (r) r->request_pass("leadership changed");
-    }
-    if (std::chrono::steady_clock::now() >= next_timer_pass) {
-      next_timer_pass = std::chrono::steady_clock::now() + std::chrono::seconds(local_.pass_interval_seconds);
-      if (r) r->request_pass("timer");
-    }
-    tick.expires_after(kFollowPeriod);
-    tick.async_wait(on_tick);
-  };
+  auto next_timer_pass =
+      std::chrono::steady_clock::now() + std::chrono::seconds(local_.pass_interval_seconds);
+  std::function<void(const boost::system::error_code&)> on_tick =
+      [&](const boost::system::error_code& error) {
+        if (error) return;
+        bool leader = false;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          leader = elector_ && elector_->is_leader_now();
+        }
+        auto r = reconciler();
+        if (leader != was_leader_) {
+          spdlog::info(leader ? "this node now leads" : "this node no longer leads");
+          was_leader_ = leader;
+          if (r) r->request_pass("leadership changed");
+        }
+        if (std::chrono::steady_clock::now() >= next_timer_pass) {
+          next_timer_pass =
+              std::chrono::steady_clock::now() + std::chrono::seconds(local_.pass_interval_seconds);
+          if (r) r->request_pass("timer");
+        }
+        tick.expires_after(kFollowPeriod);
+        tick.async_wait(on_tick);
+      };
   tick.expires_after(kFollowPeriod);
   tick.async_wait(on_tick);
 
@@ -388,14 +393,14 @@ nlohmann::json Daemon::local_status() {
   if (auto r = reconciler()) {
     for (const auto& resource : r->statuses()) {
       if (resource.state == ResourceState::kNotApplicable) continue;
-      out["resources"].push_back({{"name", resource.name},
-                                  {"state", resource_state_name(resource.state)},
-                                  // A recovered resource's old error would only mislead.
-                                  {"lastError", resource.state == ResourceState::kInSync
-                                                    ? nlohmann::json(nullptr)
-                                                    : nullable(resource.last_error)},
-                                  {"lastChange", iso8601_utc(resource.last_change, false)},
-                                  {"waitingFor", resource.detail}});
+      out["resources"].push_back(
+          {{"name", resource.name},
+           {"state", resource_state_name(resource.state)},
+           // A recovered resource's old error would only mislead.
+           {"lastError", resource.state == ResourceState::kInSync ? nlohmann::json(nullptr)
+                                                                  : nullable(resource.last_error)},
+           {"lastChange", iso8601_utc(resource.last_change, false)},
+           {"waitingFor", resource.detail}});
     }
   }
   return out;
@@ -403,7 +408,8 @@ nlohmann::json Daemon::local_status() {
 
 common::Expected<nlohmann::json> Daemon::plan() {
   auto desired = desired_.current();
-  if (!desired) return common::Status::error("no desired state yet (run agentctl init --spec FILE)");
+  if (!desired)
+    return common::Status::error("no desired state yet (run agentctl init --spec FILE)");
   auto r = reconciler();
   nlohmann::json resources = r ? r->dry_run_plan() : nlohmann::json::array();
   return nlohmann::json{{"generation", desired->generation}, {"resources", resources}};
@@ -454,9 +460,8 @@ common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::stri
     }
     const auto& nodes = desired_.current()->nodes;
     const bool alone = nodes.size() == 1 && nodes.front().name == local_.node_name;
-    api::PeerReply reply = alone && !is_leader_now()
-                               ? commit_local_change(document)
-                               : change_desired_state(document, false);
+    api::PeerReply reply = alone && !is_leader_now() ? commit_local_change(document)
+                                                     : change_desired_state(document, false);
     result.generation = reply.body.value("generation", desired_.current()->generation);
     result.join_command = join_command();
     if (reply.status == 200) return result;

@@ -11,6 +11,7 @@
 // own them (the FUSE clients in particular are not its children).
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
@@ -110,14 +109,14 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   Reachability reachability_;
   HealthMonitor health_;
 
-  mutable std::mutex mutex_;                       // guards the members below
+  mutable std::mutex mutex_;  // guards the members below
   std::shared_ptr<const common::Secrets> secrets_;
   std::shared_ptr<Reconciler> reconciler_;
   std::vector<std::string> resource_names_;
   std::unique_ptr<LeaderElector> elector_;
   bool was_leader_ = false;
 
-  std::mutex change_mutex_;  // serializes changes committed by this node as leader
+  std::mutex change_mutex_;        // serializes changes committed by this node as leader
   std::string last_adopted_text_;  // follow thread only: the last document looked at
 
   std::atomic<bool> stopping_{false};

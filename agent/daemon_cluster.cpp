@@ -20,7 +20,8 @@ constexpr auto kGlusterStatusTimeout = 3s;
 bool reports_in_sync(const json& report, const std::string& resource_name) {
   if (!report.contains("resources") || !report["resources"].is_array()) return false;
   for (const auto& resource : report["resources"]) {
-    if (resource.value("name", "") == resource_name) return resource.value("state", "") == "in-sync";
+    if (resource.value("name", "") == resource_name)
+      return resource.value("state", "") == "in-sync";
   }
   return false;
 }
@@ -93,7 +94,8 @@ std::set<std::string> Daemon::hosts_reporting_in_sync(const std::vector<std::str
     if (address == local_.address) {
       if (auto r = reconciler()) {
         for (const auto& status : r->statuses())
-          if (status.name == resource_name && status.state == ResourceState::kInSync) ready.insert(address);
+          if (status.name == resource_name && status.state == ResourceState::kInSync)
+            ready.insert(address);
       }
       continue;
     }
@@ -118,14 +120,14 @@ json Daemon::cluster_status() {
   std::vector<std::future<common::Expected<api::PeerReply>>> reports;
   for (const auto& node : desired->nodes) {
     std::string address = node.address;
-    reports.push_back(std::async(std::launch::async, [client, address] {
-      return client.get(address, "/v1/peer/node");
-    }));
+    reports.push_back(std::async(
+        std::launch::async, [client, address] { return client.get(address, "/v1/peer/node"); }));
   }
   std::future<json> gluster;
   const bool storage = self != nullptr && self->has_role(common::Role::kStorage);
   if (storage) {
-    gluster = std::async(std::launch::async, [this, desired] { return gluster_section(runner_, *desired); });
+    gluster = std::async(std::launch::async,
+                         [this, desired] { return gluster_section(runner_, *desired); });
   }
   json local = local_status();
 
@@ -180,7 +182,8 @@ json Daemon::cluster_status() {
       }
     }
     if (node.has_role(common::Role::kStorage)) {
-      row["peer"] = node.name == local_.node_name ? "this node" : peer_state(gluster_state, node.address);
+      row["peer"] =
+          node.name == local_.node_name ? "this node" : peer_state(gluster_state, node.address);
     }
     out["nodes"].push_back(row);
   }
@@ -188,7 +191,8 @@ json Daemon::cluster_status() {
     out["volumes"] = gluster_state.value("volumes", json::array());
     if (!gluster_state["error"].is_null()) out["warnings"].push_back(gluster_state["error"]);
   } else {
-    out["warnings"].push_back("volume and peer state are shown by agentctl status on a storage node");
+    out["warnings"].push_back(
+        "volume and peer state are shown by agentctl status on a storage node");
   }
   for (const auto& volume : desired->volumes) {
     if (volume.replica == 2 && volume.arbiter == 0) {

@@ -17,9 +17,9 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr auto kFollowInterval = 2s;            // published changes are adopted within this
-constexpr auto kPeerQueryTimeout = 1500ms;      // a report, a document fetch
-constexpr auto kForwardTimeout = 15s;           // a join or change relayed to the leader
+constexpr auto kFollowInterval = 2s;        // published changes are adopted within this
+constexpr auto kPeerQueryTimeout = 1500ms;  // a report, a document fetch
+constexpr auto kForwardTimeout = 15s;       // a join or change relayed to the leader
 // agentctl join -> peer -> leader; below agentctl's own 30 s so the reason reaches the operator.
 constexpr auto kJoinTimeout = 20s;
 
@@ -35,9 +35,9 @@ json secrets_json(const common::Secrets& secrets) {
 
 common::Expected<common::Secrets> secrets_from_json(const json& body) {
   common::Secrets secrets;
-  for (auto [key, field] : {std::pair{"joinToken", &secrets.join_token},
-                            std::pair{"dbPassword", &secrets.db_password},
-                            std::pair{"leasePassword", &secrets.lease_password}}) {
+  for (auto [key, field] :
+       {std::pair{"joinToken", &secrets.join_token}, std::pair{"dbPassword", &secrets.db_password},
+        std::pair{"leasePassword", &secrets.lease_password}}) {
     auto it = body.find(key);
     if (it == body.end() || !it->is_string() || it->get<std::string>().empty())
       return common::Status::error(std::string("the peer's answer lacks secrets.") + key);
@@ -126,9 +126,11 @@ api::PeerReply Daemon::forward_to_leader(const std::string& path, const json& bo
     return error_reply(503, "no leader is elected (the database " + desired->database.host +
                                 " must be reachable from the storage nodes); try again later");
   }
-  if (*leader == local_.address) return error_reply(503, "this node just lost the lease; try again");
+  if (*leader == local_.address)
+    return error_reply(503, "this node just lost the lease; try again");
   auto reply = peer_client(kForwardTimeout).post(*leader, path, body, true);
-  if (!reply) return error_reply(503, "the leader could not be reached: " + reply.status().message());
+  if (!reply)
+    return error_reply(503, "the leader could not be reached: " + reply.status().message());
   return *reply;
 }
 
@@ -161,12 +163,13 @@ api::PeerReply Daemon::commit_local_change(const std::string& document) {
     return reply;
   }
   auto current = desired_.current();
-  spdlog::info("leader term {}: desired state generation {} in force, publishing it",
-               [this] {
-                 std::lock_guard<std::mutex> l(mutex_);
-                 return elector_ ? elector_->term() : 0;
-               }(),
-               current->generation);
+  spdlog::info(
+      "leader term {}: desired state generation {} in force, publishing it",
+      [this] {
+        std::lock_guard<std::mutex> l(mutex_);
+        return elector_ ? elector_->term() : 0;
+      }(),
+      current->generation);
   health_.check_now();
   follow_desired_state();
   return api::PeerReply{200, json{{"generation", current->generation}}};
@@ -213,8 +216,9 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   };
   static const std::regex kTokenForm("[a-z0-9]{6}\\.[a-z0-9]{16}");
   if (!std::regex_match(options.token, kTokenForm)) {
-    return fail(400, "token: expected the form abcdef.0123456789abcdef (as printed by "
-                     "agentctl init)");
+    return fail(400,
+                "token: expected the form abcdef.0123456789abcdef (as printed by "
+                "agentctl init)");
   }
   if (local_.address.empty()) return fail(400, "agent.json has no address for this node");
   JoinRequest request;
@@ -226,7 +230,8 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
     request.roles.push_back(*role);
   }
   request.device = options.device;
-  if (auto peer = parse_peer_address(options.peer); !peer) return fail(400, peer.status().message());
+  if (auto peer = parse_peer_address(options.peer); !peer)
+    return fail(400, peer.status().message());
 
   PeerClient client(options.token, kJoinTimeout);
   auto reply = client.post(options.peer, "/v1/peer/join", join_request_json(request), false);
@@ -273,10 +278,11 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   json roles = json::array();
   if (self != nullptr)
     for (auto role : self->roles) roles.push_back(common::role_name(role));
-  spdlog::info("joined cluster {} through {}: generation {}", current->cluster_name,
-               options.peer, current->generation);
-  return api::JoinOutcome{
-      200, json{{"cluster", current->cluster_name}, {"generation", current->generation}, {"roles", roles}}};
+  spdlog::info("joined cluster {} through {}: generation {}", current->cluster_name, options.peer,
+               current->generation);
+  return api::JoinOutcome{200, json{{"cluster", current->cluster_name},
+                                    {"generation", current->generation},
+                                    {"roles", roles}}};
 }
 
 void Daemon::adopt(const std::string& text, const std::string& source) {
@@ -285,7 +291,8 @@ void Daemon::adopt(const std::string& text, const std::string& source) {
   common::ValidationResult parsed = common::parse_desired_state(text);
   auto current = desired_.current();
   if (parsed.state && current && parsed.state->generation <= current->generation) return;
-  if (parsed.state) spdlog::info("adopting desired state generation {} from {}", parsed.state->generation, source);
+  if (parsed.state)
+    spdlog::info("adopting desired state generation {} from {}", parsed.state->generation, source);
   auto outcome = desired_.submit(text);  // records why an invalid document is ignored
   if (!outcome) {
     spdlog::error("{}", outcome.status().message());

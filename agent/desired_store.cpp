@@ -29,14 +29,14 @@ std::vector<std::string> check_generation(const common::DesiredState* current,
   if (next.generation > current->generation) return {};
   if (next.generation < current->generation) {
     return {"generation: " + std::to_string(next.generation) +
-            " is older than the generation in force (" + std::to_string(current->generation) +
-            ")"};
+            " is older than the generation in force (" + std::to_string(current->generation) + ")"};
   }
   if (common::serialize_desired_state(next) != common::serialize_desired_state(*current)) {
     return {"generation: " + std::to_string(next.generation) +
             " is already in force with different content (another change won the race, or "
             "the generation was not increased); read the desired state again and re-apply "
-            "your change with generation " + std::to_string(current->generation + 1)};
+            "your change with generation " +
+            std::to_string(current->generation + 1)};
   }
   return {};
 }

@@ -54,7 +54,7 @@ class DesiredStore {
   const std::string file_path_;
   mutable std::mutex mutex_;
   std::shared_ptr<const common::DesiredState> current_;  // guarded by mutex_
-  std::string last_error_;                                // guarded by mutex_
+  std::string last_error_;                               // guarded by mutex_
 };
 
 }  // namespace pydio::agent

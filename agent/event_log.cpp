@@ -22,9 +22,12 @@ std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_mi
 }
 
 nlohmann::json event_to_json(const Event& event) {
-  nlohmann::json out = {{"time", iso8601_utc(event.time, true)}, {"resource", event.resource},
-                        {"action", event.action}, {"outcome", event.outcome},
-                        {"durationMs", event.duration.count()}, {"message", event.message}};
+  nlohmann::json out = {{"time", iso8601_utc(event.time, true)},
+                        {"resource", event.resource},
+                        {"action", event.action},
+                        {"outcome", event.outcome},
+                        {"durationMs", event.duration.count()},
+                        {"message", event.message}};
   if (event.leader_term > 0) out["leaderTerm"] = event.leader_term;
   return out;
 }

@@ -8,10 +8,9 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace pydio::agent {
 
@@ -21,7 +20,7 @@ struct Event {
   std::string action;   // the action's description, e.g. "mount /dev/loop3 at /data"
   std::string outcome;  // "ok" or "error"
   std::chrono::milliseconds duration{0};
-  std::string message;  // the error, empty on success
+  std::string message;           // the error, empty on success
   std::int64_t leader_term = 0;  // leader-only actions: the term they ran under; else 0
 };
 

@@ -32,12 +32,18 @@ bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point dead
 
 std::string mount_health_name(MountHealth health) {
   switch (health) {
-    case MountHealth::kUnknown: return "unknown";
-    case MountHealth::kOk: return "ok";
-    case MountHealth::kNotMounted: return "not mounted";
-    case MountHealth::kBroken: return "broken";
-    case MountHealth::kHung: return "hung";
-    case MountHealth::kReadOnly: return "read-only";
+    case MountHealth::kUnknown:
+      return "unknown";
+    case MountHealth::kOk:
+      return "ok";
+    case MountHealth::kNotMounted:
+      return "not mounted";
+    case MountHealth::kBroken:
+      return "broken";
+    case MountHealth::kHung:
+      return "hung";
+    case MountHealth::kReadOnly:
+      return "read-only";
   }
   return "unknown";
 }
@@ -106,8 +112,8 @@ void HealthMonitor::loop() {
   }
 }
 
-MountProbe HealthMonitor::probe_mount(const common::Expected<std::vector<common::MountEntry>>& table,
-                                      const std::string& mountpoint) {
+MountProbe HealthMonitor::probe_mount(
+    const common::Expected<std::vector<common::MountEntry>>& table, const std::string& mountpoint) {
   MountProbe result;
   result.mountpoint = mountpoint;
   if (!table) {
@@ -148,11 +154,11 @@ std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {
       problem = std::string("connect 127.0.0.1:80: ") + std::strerror(error);
     } else {
       // The health file's URL: the vhost keeps these requests out of the access log.
-      std::string request = "GET " + desired.web.alias + "/" + desired.web.health_file +
-                            " HTTP/1.0\r\nHost: " +
-                            // the parser derives it from publicUrl when not given
-                            (desired.web.server_name.empty() ? "localhost" : desired.web.server_name) +
-                            "\r\nUser-Agent: pydio-agentd\r\n\r\n";
+      std::string request =
+          "GET " + desired.web.alias + "/" + desired.web.health_file + " HTTP/1.0\r\nHost: " +
+          // the parser derives it from publicUrl when not given
+          (desired.web.server_name.empty() ? "localhost" : desired.web.server_name) +
+          "\r\nUser-Agent: pydio-agentd\r\n\r\n";
       char answer[16] = {};
       if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
           static_cast<ssize_t>(request.size())) {

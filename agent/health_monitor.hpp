@@ -7,13 +7,13 @@
 // Thread-safe: verdict_ and probes_ are guarded by mutex_.
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <condition_variable>
 
 #include "agent/health_view.hpp"
 #include "agent/mount_prober.hpp"
@@ -24,7 +24,7 @@ namespace pydio::agent {
 
 struct HealthInputs {
   std::shared_ptr<const common::DesiredState> desired;  // null: no valid document yet
-  std::string desired_error;   // why the last submitted document was rejected, if it was
+  std::string desired_error;  // why the last submitted document was rejected, if it was
   std::string node_name;
   bool draining = false;
   std::string drain_reason;
@@ -33,9 +33,8 @@ struct HealthInputs {
 };
 
 // Pure: the verdict from what was observed. Tested without any host.
-HealthVerdict decide_health(const HealthInputs& inputs,
-                            const std::vector<MountProbe>& mounts, bool is_compute,
-                            const std::string& apache_problem);
+HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountProbe>& mounts,
+                            bool is_compute, const std::string& apache_problem);
 
 class HealthMonitor : public HealthView {
  public:
@@ -71,13 +70,14 @@ class HealthMonitor : public HealthView {
   // change): rounds are serialized so probers_ has one user at a time.
   std::mutex round_mutex_;
   std::map<std::string, std::unique_ptr<MountProber>> probers_;  // guarded by round_mutex_
-  std::string write_probe_name_;  // guarded by round_mutex_: file each prober writes (see MountProber)
+  std::string
+      write_probe_name_;  // guarded by round_mutex_: file each prober writes (see MountProber)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;                        // guarded by mutex_
-  HealthVerdict verdict_;                        // guarded by mutex_
-  std::map<std::string, MountProbe> probes_;     // guarded by mutex_
+  bool stopping_ = false;                     // guarded by mutex_
+  HealthVerdict verdict_;                     // guarded by mutex_
+  std::map<std::string, MountProbe> probes_;  // guarded by mutex_
   std::thread thread_;
 };
 

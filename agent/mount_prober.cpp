@@ -19,16 +19,16 @@ struct MountProber::Shared {
       : mountpoint(std::move(path)),
         write_path(write_name.empty() ? "" : mountpoint + "/" + write_name) {}
   const std::string mountpoint;
-  const std::string write_path;  // "" when writes are not probed
+  const std::string write_path;                        // "" when writes are not probed
   std::chrono::steady_clock::time_point last_write{};  // stat thread only
-  bool read_only = false;   // guarded by mutex: the last write probe got EROFS
+  bool read_only = false;  // guarded by mutex: the last write probe got EROFS
   std::mutex mutex;
   std::condition_variable changed;
-  bool requested = false;   // guarded by mutex: the caller asks for one stat
-  bool busy = false;        // guarded by mutex: a stat is running
-  bool stopping = false;    // guarded by mutex
+  bool requested = false;       // guarded by mutex: the caller asks for one stat
+  bool busy = false;            // guarded by mutex: a stat is running
+  bool stopping = false;        // guarded by mutex
   std::uint64_t completed = 0;  // guarded by mutex: number of finished stats
-  int last_errno = 0;       // guarded by mutex: result of the last finished stat
+  int last_errno = 0;           // guarded by mutex: result of the last finished stat
   std::chrono::steady_clock::time_point busy_since;  // guarded by mutex
 };
 

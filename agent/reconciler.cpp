@@ -17,21 +17,27 @@ bool satisfies_dependents(ResourceState state) {
 
 std::string resource_state_name(ResourceState state) {
   switch (state) {
-    case ResourceState::kPending: return "pending";
-    case ResourceState::kInSync: return "in-sync";
-    case ResourceState::kChanging: return "changing";
-    case ResourceState::kError: return "error";
-    case ResourceState::kWaiting: return "waiting";
-    case ResourceState::kBlocked: return "blocked";
-    case ResourceState::kNotApplicable: return "not-applicable";
+    case ResourceState::kPending:
+      return "pending";
+    case ResourceState::kInSync:
+      return "in-sync";
+    case ResourceState::kChanging:
+      return "changing";
+    case ResourceState::kError:
+      return "error";
+    case ResourceState::kWaiting:
+      return "waiting";
+    case ResourceState::kBlocked:
+      return "blocked";
+    case ResourceState::kNotApplicable:
+      return "not-applicable";
   }
   return "unknown";
 }
 
 Reconciler::Reconciler(std::vector<std::unique_ptr<Resource>> resources, ContextSource context,
                        EventLog& events, std::size_t workers)
-    : context_(std::move(context)), events_(events),
-      pool_(std::make_unique<WorkerPool>(workers)) {
+    : context_(std::move(context)), events_(events), pool_(std::make_unique<WorkerPool>(workers)) {
   for (auto& resource : resources) {
     Entry entry;
     entry.status.name = resource->name();
@@ -124,18 +130,19 @@ void Reconciler::schedule(const PassContext& ctx) {
       continue;
     }
     if (resource.leader_only() && !ctx.is_leader) {
-      set_state(entry, ResourceState::kWaiting, "leader lease (leader-only; this node does not lead)");
+      set_state(entry, ResourceState::kWaiting,
+                "leader lease (leader-only; this node does not lead)");
       entry.due = false;
       continue;
     }
     std::string blocked_by;
     for (const auto& dependency : resource.depends_on()) {
-      auto found = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
-        return e.status.name == dependency;
-      });
+      auto found = std::find_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) { return e.status.name == dependency; });
       // A leader-only dependency on a node that does not lead is the leader's to converge;
       // this node cannot wait for it to be in sync locally.
-      bool leaders_job = found != entries_.end() && found->resource->leader_only() && !ctx.is_leader;
+      bool leaders_job =
+          found != entries_.end() && found->resource->leader_only() && !ctx.is_leader;
       if (found != entries_.end() && !leaders_job && !satisfies_dependents(found->status.state)) {
         blocked_by = dependency;
         break;

@@ -10,10 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/desired_state.hpp"
 #include "common/local_config.hpp"
@@ -23,20 +22,20 @@
 namespace pydio::agent {
 
 struct Action {
-  std::string kind;          // machine name, e.g. "mount", "create-volume"
-  std::string description;   // one line for humans, e.g. "mount /dev/loop3 at /data (xfs)"
-  nlohmann::json params;     // what apply() needs; plain data so plans can be printed as JSON
+  std::string kind;         // machine name, e.g. "mount", "create-volume"
+  std::string description;  // one line for humans, e.g. "mount /dev/loop3 at /data (xfs)"
+  nlohmann::json params;    // what apply() needs; plain data so plans can be printed as JSON
 };
 
-class HealthView;  // read-only view of the health monitor's last verdict (health_monitor.hpp)
-class Services;    // starts/checks services through systemd or directly (services.hpp)
-class ClusterView; // what the other agents report (cluster/cluster_view.hpp)
-class PassCache;   // observations shared by the resources of one round (pass_cache.hpp)
+class HealthView;   // read-only view of the health monitor's last verdict (health_monitor.hpp)
+class Services;     // starts/checks services through systemd or directly (services.hpp)
+class ClusterView;  // what the other agents report (cluster/cluster_view.hpp)
+class PassCache;    // observations shared by the resources of one round (pass_cache.hpp)
 
 // Everything a resource may look at during one observe/plan/apply. Immutable for the pass.
 struct PassContext {
   std::shared_ptr<const common::DesiredState> desired;  // never null
-  const common::NodeSpec* self = nullptr;  // this node in desired; null if not listed
+  const common::NodeSpec* self = nullptr;               // this node in desired; null if not listed
   const common::LocalConfig* local = nullptr;
   std::shared_ptr<const common::Secrets> secrets;  // null until init or join
   common::ProcessRunner* runner = nullptr;
@@ -44,7 +43,7 @@ struct PassContext {
   const HealthView* health = nullptr;
   const ClusterView* cluster = nullptr;  // null in unit tests
   std::shared_ptr<PassCache> cache;      // fresh for every round; null in unit tests
-  bool is_leader = false;       // when the round was planned
+  bool is_leader = false;                // when the round was planned
   std::int64_t leader_term = 0;
   // The term this node holds the lease under right now, 0 when it does not: leader actions
   // check it just before acting, so losing the lease stops leader work at once. Null in tests.
@@ -53,8 +52,8 @@ struct PassContext {
 };
 
 struct Plan {
-  std::vector<Action> actions;     // empty when in sync
-  std::string waiting_for;         // non-empty: nothing to do until this happens (not an error)
+  std::vector<Action> actions;  // empty when in sync
+  std::string waiting_for;      // non-empty: nothing to do until this happens (not an error)
   // In sync as far as dependents care, but worth telling (e.g. what the next scale-out step
   // waits for). Dependents go on; status shows it.
   std::string note;

@@ -62,7 +62,8 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
 std::vector<std::string> resource_names(const common::DesiredState& desired,
                                         const std::string& node_name) {
   std::vector<std::string> names;
-  for (const auto& resource : build_resources(desired, node_name)) names.push_back(resource->name());
+  for (const auto& resource : build_resources(desired, node_name))
+    names.push_back(resource->name());
   return names;
 }
 

@@ -23,17 +23,17 @@ enum class Role { kStorage, kCompute, kDb, kLb };
 // A node's brick: either a block device the agent formats (XFS, only when blank) and mounts
 // at `mountpoint`, or a plain directory (the config brick may live on the data device).
 struct BrickSpec {
-  std::string name;                       // referenced by VolumeSpec::brick
-  std::optional<std::string> device;      // absolute path, e.g. /dev/xvdb
-  std::optional<std::string> directory;   // absolute path, for a directory brick
-  std::string mountpoint;                 // device bricks only, e.g. /data
-  std::string filesystem = "xfs";         // device bricks only; only "xfs" is supported
-  bool allow_root_partition = false;      // directory bricks: allowed on the root filesystem
+  std::string name;                      // referenced by VolumeSpec::brick
+  std::optional<std::string> device;     // absolute path, e.g. /dev/xvdb
+  std::optional<std::string> directory;  // absolute path, for a directory brick
+  std::string mountpoint;                // device bricks only, e.g. /data
+  std::string filesystem = "xfs";        // device bricks only; only "xfs" is supported
+  bool allow_root_partition = false;     // directory bricks: allowed on the root filesystem
 };
 
 struct NodeSpec {
   std::string name;
-  std::string address;                    // private IPv4 address, used as the gluster identity
+  std::string address;  // private IPv4 address, used as the gluster identity
   std::vector<Role> roles;
   std::vector<BrickSpec> bricks;
 
@@ -42,12 +42,12 @@ struct NodeSpec {
 };
 
 struct VolumeSpec {
-  std::string name;                       // e.g. pydio-data
-  int replica = 1;                        // copies, counting the arbiter
-  int arbiter = 0;                        // 0, or 1 with replica 3
-  std::string brick;                      // BrickSpec::name on every storage node
+  std::string name;                            // e.g. pydio-data
+  int replica = 1;                             // copies, counting the arbiter
+  int arbiter = 0;                             // 0, or 1 with replica 3
+  std::string brick;                           // BrickSpec::name on every storage node
   std::map<std::string, std::string> options;  // gluster volume options
-  std::string mountpoint;                 // FUSE mountpoint on compute nodes
+  std::string mountpoint;                      // FUSE mountpoint on compute nodes
 };
 
 struct WebSpec {
@@ -56,16 +56,16 @@ struct WebSpec {
   std::string health_file = "check.txt";  // file name inside docroot
   std::string user = "www-data";
   std::string group = "www-data";
-  std::string public_url;                 // e.g. https://files.example.com
-  std::string server_name;                // derived from public_url when empty
+  std::string public_url;   // e.g. https://files.example.com
+  std::string server_name;  // derived from public_url when empty
 };
 
 struct DatabaseSpec {
-  std::string host;                       // address of the db node
+  std::string host;  // address of the db node
   int port = 3306;
   std::string name = "pydio";
   std::string user = "pydio";
-  std::vector<std::string> allowed_hosts; // MySQL host patterns, e.g. 198.18.0.%
+  std::vector<std::string> allowed_hosts;  // MySQL host patterns, e.g. 198.18.0.%
 };
 
 struct DesiredState {

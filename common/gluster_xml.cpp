@@ -1,7 +1,6 @@
 #include "common/gluster_xml.hpp"
 
 #include <algorithm>
-
 #include <cerrno>
 #include <cstdlib>
 #include <memory>

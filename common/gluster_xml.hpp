@@ -44,7 +44,7 @@ struct GlusterPeer {
 
 // One brick of `volume heal NAME info summary`.
 struct GlusterHealBrick {
-  std::string endpoint;  // "host:path"
+  std::string endpoint;    // "host:path"
   bool connected = false;  // status "Connected"; otherwise the counts are unknown
   int pending = 0;         // totalNumberOfEntries (heal pending + split-brain + possibly healing)
   int split_brain = 0;

@@ -14,11 +14,11 @@ inline constexpr const char* kDefaultSecretsPath = "/etc/pydio-agent/secrets.jso
 enum class ServiceManager { kAuto, kSystemd, kDirect };
 
 struct LocalConfig {
-  std::string node_name;                          // this node's name in the desired state
-  std::string address;                            // private address (gluster identity)
-  std::string health_listen = "0.0.0.0:8480";     // host:port of GET /health
+  std::string node_name;                       // this node's name in the desired state
+  std::string address;                         // private address (gluster identity)
+  std::string health_listen = "0.0.0.0:8480";  // host:port of GET /health
   std::string admin_socket = "/run/pydio-agent/admin.sock";
-  std::string state_dir = "/var/lib/pydio-agent"; // last valid desired state, events, drain flag
+  std::string state_dir = "/var/lib/pydio-agent";  // last valid desired state, events, drain flag
   std::string secrets_path = kDefaultSecretsPath;
   ServiceManager services = ServiceManager::kAuto;  // auto: systemd when /run/systemd/system exists
   // Timer-triggered passes; mount-table, health and desired-state changes trigger passes at
@@ -33,9 +33,9 @@ struct LocalConfig {
 };
 
 struct Secrets {
-  std::string join_token;         // "<id>.<secret>"
-  std::string db_password;        // password of DatabaseSpec::user
-  std::string lease_password;     // password of the agents' own lease user
+  std::string join_token;      // "<id>.<secret>"
+  std::string db_password;     // password of DatabaseSpec::user
+  std::string lease_password;  // password of the agents' own lease user
 };
 
 Expected<LocalConfig> load_local_config(const std::string& path);

@@ -88,10 +88,9 @@ Response post_desired_state(const Request& request, AdminBackend& backend) {
   auto result = backend.submit_desired_state(request.body());
   if (!result) return backend_failure(request, result.status().with_context("desired state"));
   if (!result->errors.empty() && result->conflict) {
-    return json_response(request, http::status::conflict,
-                         {{"error", "conflict"},
-                          {"errors", result->errors},
-                          {"generation", result->generation}});
+    return json_response(
+        request, http::status::conflict,
+        {{"error", "conflict"}, {"errors", result->errors}, {"generation", result->generation}});
   }
   if (!result->errors.empty()) {
     return json_response(request, http::status::unprocessable_entity,

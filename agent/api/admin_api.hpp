@@ -87,9 +87,9 @@ struct SubmitResult {
 };
 
 struct JoinOptions {
-  std::string peer;                  // "198.18.0.1" or "198.18.0.1:8481"
+  std::string peer;  // "198.18.0.1" or "198.18.0.1:8481"
   std::string token;
-  std::vector<std::string> roles;    // empty: as the desired state lists this node
+  std::vector<std::string> roles;  // empty: as the desired state lists this node
   std::optional<std::string> device;
 };
 

@@ -127,7 +127,8 @@ std::string format_status(const json& status) {
     rows.push_back({text(resource, "name", "-"), text(resource, "state", "-"), detail});
   }
   out << "\n" << table(rows);
-  if (status.contains("cluster") && status["cluster"].is_object()) out << "\n" << format_cluster(status["cluster"]);
+  if (status.contains("cluster") && status["cluster"].is_object())
+    out << "\n" << format_cluster(status["cluster"]);
   return out.str();
 }
 
@@ -190,7 +191,8 @@ std::string format_cluster(const json& cluster) {
       << text(cluster, "generation", "-") << ", leader "
       << (holder.empty() ? "none" : holder + " (term " + text(leader, "term", "?") + ")") << "\n\n";
 
-  std::vector<std::vector<std::string>> nodes = {{"NODE", "ADDRESS", "ROLES", "HEALTH", "GEN", "GLUSTER-PEER"}};
+  std::vector<std::vector<std::string>> nodes = {
+      {"NODE", "ADDRESS", "ROLES", "HEALTH", "GEN", "GLUSTER-PEER"}};
   for (const auto& node : array_at(cluster, "nodes")) {
     std::string health;
     if (!flag(node, "reachable")) {
@@ -210,10 +212,12 @@ std::string format_cluster(const json& cluster) {
 
   const json& volumes = array_at(cluster, "volumes");
   if (!volumes.empty()) {
-    std::vector<std::vector<std::string>> rows = {{"VOLUME", "STATE", "TYPE", "BRICKS-ONLINE", "HEAL-PENDING"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"VOLUME", "STATE", "TYPE", "BRICKS-ONLINE", "HEAL-PENDING"}};
     for (const auto& volume : volumes) {
       if (!flag(volume, "exists")) {
-        rows.push_back({text(volume, "name", "-"), text(volume, "error", "not created"), "-", "-", "-"});
+        rows.push_back(
+            {text(volume, "name", "-"), text(volume, "error", "not created"), "-", "-", "-"});
         continue;
       }
       const std::string online = std::to_string(array_at(volume, "bricksOnline").size()) + "/" +
@@ -223,13 +227,15 @@ std::string format_cluster(const json& cluster) {
           volume["splitBrain"].get<int>() > 0) {
         heal += " (split-brain " + volume["splitBrain"].dump() + ")";
       }
-      rows.push_back({text(volume, "name", "-"), text(volume, "state", "-"), text(volume, "type", "-"),
-                      online, heal});
+      rows.push_back({text(volume, "name", "-"), text(volume, "state", "-"),
+                      text(volume, "type", "-"), online, heal});
     }
     out << "\n" << table(rows);
   }
-  for (const auto& line : array_at(cluster, "waiting")) out << "waiting:    " << join(json::array({line}), "") << "\n";
-  for (const auto& line : array_at(cluster, "warnings")) out << "warning:    " << join(json::array({line}), "") << "\n";
+  for (const auto& line : array_at(cluster, "waiting"))
+    out << "waiting:    " << join(json::array({line}), "") << "\n";
+  for (const auto& line : array_at(cluster, "warnings"))
+    out << "warning:    " << join(json::array({line}), "") << "\n";
   return out.str();
 }
 

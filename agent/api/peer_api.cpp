@@ -71,7 +71,8 @@ Response handle_peer_request(const Request& request, PeerBackend& backend) {
   if (path == "/v1/peer/join") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);
-    if (!body) return error_response(request, http::status::bad_request, "body: expected a JSON object");
+    if (!body)
+      return error_response(request, http::status::bad_request, "body: expected a JSON object");
     return reply(request, backend.join(*body, forwarded(request)));
   }
   return error_response(request, http::status::not_found, "no such endpoint: " + path);

@@ -19,9 +19,8 @@
 // forwarded again.
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/api/http_message.hpp"
 

@@ -52,7 +52,8 @@ common::Expected<JoinRequest> parse_join_request(const json& body) {
     return common::Status::ok();
   };
   if (auto st = text_field("name", request.name); !st) return st;
-  if (auto problem = common::check_name(request.name)) return common::Status::error("name: " + *problem);
+  if (auto problem = common::check_name(request.name))
+    return common::Status::error("name: " + *problem);
   if (auto st = text_field("address", request.address); !st) return st;
   if (auto problem = common::check_node_ipv4(request.address))
     return common::Status::error("address: " + *problem);
@@ -105,9 +106,9 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
   const common::DesiredState& state = *current;
   if (const common::NodeSpec* node = state.find_node(request.name)) {
     if (node->address != request.address) {
-      return refuse(JoinConflict::kConflict,
-                    "node " + request.name + " is already in the cluster with address " +
-                        node->address + ", not " + request.address);
+      return refuse(JoinConflict::kConflict, "node " + request.name +
+                                                 " is already in the cluster with address " +
+                                                 node->address + ", not " + request.address);
     }
     if (!request.roles.empty() && !same_roles(request.roles, node->roles)) {
       return refuse(JoinConflict::kConflict,
@@ -117,23 +118,23 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
     }
     const common::BrickSpec* brick = device_brick(*node);
     if (request.device && (brick == nullptr || brick->device != request.device)) {
-      return refuse(JoinConflict::kConflict,
-                    "node " + request.name + " is already in the cluster with data device " +
-                        (brick ? *brick->device : std::string("(none)")) + ", not " +
-                        *request.device);
+      return refuse(JoinConflict::kConflict, "node " + request.name +
+                                                 " is already in the cluster with data device " +
+                                                 (brick ? *brick->device : std::string("(none)")) +
+                                                 ", not " + *request.device);
     }
     return JoinDecision{current, true};
   }
   for (const auto& node : state.nodes) {
     if (node.address == request.address) {
-      return refuse(JoinConflict::kConflict, "address " + request.address +
-                                                 " already belongs to node " + node.name);
+      return refuse(JoinConflict::kConflict,
+                    "address " + request.address + " already belongs to node " + node.name);
     }
   }
   if (request.roles.empty()) {
-    return refuse(JoinConflict::kInvalid,
-                  "node " + request.name + " is not in the desired state: give its roles "
-                  "(--roles storage,compute)");
+    return refuse(JoinConflict::kInvalid, "node " + request.name +
+                                              " is not in the desired state: give its roles "
+                                              "(--roles storage,compute)");
   }
   if (!state.database.host.empty()) {
     const auto& patterns = state.database.allowed_hosts;
@@ -186,8 +187,8 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
   if (!validated.state) {
     std::string errors;
     for (const auto& error : validated.errors) errors += (errors.empty() ? "" : "; ") + error;
-    return refuse(JoinConflict::kInvalid, "the desired state with node " + request.name +
-                                              " would be invalid: " + errors);
+    return refuse(JoinConflict::kInvalid,
+                  "the desired state with node " + request.name + " would be invalid: " + errors);
   }
   return JoinDecision{validated.state, false};
 }

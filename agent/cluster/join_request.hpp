@@ -7,12 +7,11 @@
 // own data device. The result has generation + 1 and passed full validation.
 
 #include <memory>
-#include <optional>
-#include <variant>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "common/desired_state.hpp"
 #include "common/status.hpp"

@@ -7,7 +7,8 @@ namespace pydio::agent {
 
 namespace http = boost::beast::http;
 
-common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text) {
+common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(
+    const std::string& text) {
   if (text.empty()) return common::Status::error("peer address: empty");
   if (text.find(':') == std::string::npos) return std::make_pair(text, api::kPeerPort);
   auto split = api::split_host_port(text);
@@ -38,7 +39,8 @@ common::Expected<api::PeerReply> PeerClient::exchange(const std::string& peer,
   request.set(http::field::authorization, "Bearer " + token_);
   request.set(http::field::host, address->first);
   const std::string what = "agent at " + address->first + ":" + std::to_string(address->second);
-  api::Exchange answer = api::exchange_tcp(address->first, address->second, std::move(request), timeout_);
+  api::Exchange answer =
+      api::exchange_tcp(address->first, address->second, std::move(request), timeout_);
   if (!answer.ok()) {
     std::string reason = answer.error;
     if (answer.failure == api::ExchangeFailure::kTimedOut)

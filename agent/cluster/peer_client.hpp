@@ -4,9 +4,8 @@
 // Thread-safe (no mutable state).
 
 #include <chrono>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/api/peer_api.hpp"
 #include "common/status.hpp"

@@ -27,7 +27,8 @@ common::Status require_fuse_mount(const std::string& path) {
   if (::statfs(mountpoint.c_str(), &fs) != 0)
     return common::Status::error("statfs " + mountpoint + ": " + common::errno_text(errno));
   if (static_cast<long>(fs.f_type) != kFuseSuperMagic)
-    return common::Status::error(mountpoint + " is not mounted (no " + kConfigVolume + " FUSE mount)");
+    return common::Status::error(mountpoint + " is not mounted (no " + kConfigVolume +
+                                 " FUSE mount)");
   return common::Status::ok();
 }
 

@@ -34,7 +34,8 @@ std::string minority_problem(const common::DesiredState& desired, const std::str
          std::to_string(total) + " nodes (no answer from " + missing + ")";
 }
 
-bool tcp_reachable(const std::string& address, std::uint16_t port, std::chrono::milliseconds bound) {
+bool tcp_reachable(const std::string& address, std::uint16_t port,
+                   std::chrono::milliseconds bound) {
   sockaddr_in target{};
   target.sin_family = AF_INET;
   target.sin_port = htons(port);

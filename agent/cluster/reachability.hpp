@@ -15,8 +15,8 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -42,7 +42,8 @@ class Reachability {
   static constexpr std::chrono::seconds kPeriod{2};
   static constexpr std::chrono::milliseconds kConnectBound{1000};
 
-  Reachability(std::string self, std::function<std::shared_ptr<const common::DesiredState>()> desired);
+  Reachability(std::string self,
+               std::function<std::shared_ptr<const common::DesiredState>()> desired);
   ~Reachability();
   void start();
   void stop();

@@ -75,9 +75,9 @@ Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) {
   auto session = admin_session(ctx, remote_admin_);
   if (!session) return session.status().with_context("observe database");
   DatabaseObservation observed;
-  auto schemata = (*session)->query(
-      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
-      {desired.database});
+  auto schemata =
+      (*session)->query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                        {desired.database});
   if (!schemata) return schemata.status().with_context("observe database");
   observed.database_exists = !schemata->empty();
   const std::string password = ctx.secrets != nullptr ? ctx.secrets->db_password : "";

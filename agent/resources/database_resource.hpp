@@ -1,7 +1,7 @@
 #pragma once
-// Resource "database" (on the node with role db): the Pydio database exists (CREATE DATABASE IF NOT EXISTS)
-// and its user DatabaseSpec::user exists for exactly the desired allowedHosts patterns, with
-// Secrets::db_password, holding ALL PRIVILEGES on that database only: nothing on *.*, no GRANT
+// Resource "database" (on the node with role db): the Pydio database exists (CREATE DATABASE IF NOT
+// EXISTS) and its user DatabaseSpec::user exists for exactly the desired allowedHosts patterns,
+// with Secrets::db_password, holding ALL PRIVILEGES on that database only: nothing on *.*, no GRANT
 // OPTION (see mysql_account.hpp). The user on a host pattern no longer allowed is dropped.
 //
 // It runs on the db node, not on the leader: there the agent is root on the server over the

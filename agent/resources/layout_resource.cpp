@@ -1,11 +1,10 @@
 #include "agent/resources/layout_resource.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <vector>
@@ -108,8 +107,8 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
       if (state.dir.is_root) {
         return Status::error(path + ": volume root missing although its mount is healthy");
       }
-      plan.actions.push_back(Action{
-          "mkdir", "create " + path + " owned by " + observed.owner_name, std::move(params)});
+      plan.actions.push_back(Action{"mkdir", "create " + path + " owned by " + observed.owner_name,
+                                    std::move(params)});
       continue;
     }
     if (!state.is_directory) {
@@ -203,7 +202,8 @@ Status write_install_marker(const PassContext& ctx, const std::string& path) {
                                           {"generation", ctx.desired->generation},
                                           {"node", ctx.self ? ctx.self->name : ""},
                                           {"leaderTerm", ctx.leader_term}}
-                               .dump() + "\n";
+                               .dump() +
+                           "\n";
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   int error = errno;
   ::close(fd);
@@ -215,11 +215,13 @@ Status write_install_marker(const PassContext& ctx, const std::string& path) {
 
 Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
   if (ctx.live_term && ctx.live_term() == 0)
-    return Status::error("pydio-layout: " + action.description + ": this node lost the lease; not acting");
+    return Status::error("pydio-layout: " + action.description +
+                         ": this node lost the lease; not acting");
   if (action.kind == "write-install-marker") {
     const std::string path = action.params.at("path").get<std::string>();
     const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume);
-    if (config == nullptr) return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
+    if (config == nullptr)
+      return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
     Status live = require_live_gluster_mount(ctx, config->mountpoint);
     if (!live) return live.with_context("write " + path);
     return write_install_marker(ctx, path);

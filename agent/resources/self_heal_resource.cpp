@@ -59,8 +59,10 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
 common::Status SelfHealResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
   if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
-  if (action.kind != "heal-volume") return common::Status::error(name() + ": unknown action " + action.kind);
-  common::Status healed = common::GlusterCli(*ctx.runner).volume_heal(action.params.value("volume", ""));
+  if (action.kind != "heal-volume")
+    return common::Status::error(name() + ": unknown action " + action.kind);
+  common::Status healed =
+      common::GlusterCli(*ctx.runner).volume_heal(action.params.value("volume", ""));
   if (healed) check_pending_ = false;
   return healed;
 }

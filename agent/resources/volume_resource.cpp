@@ -4,7 +4,6 @@
 
 #include "agent/cluster/cluster_view.hpp"
 #include "agent/pass_cache.hpp"
-
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 
@@ -81,7 +80,8 @@ Action create_action(const VolumeTarget& target, std::int64_t term) {
 }
 
 Action rebalance_action(const std::string& volume, std::int64_t term) {
-  return Action{"rebalance-volume", "start a rebalance of volume " + volume,
+  return Action{"rebalance-volume",
+                "start a rebalance of volume " + volume,
                 {{"volume", volume}, {"term", term}}};
 }
 
@@ -183,8 +183,9 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   if (!observed.volume) {
     const std::size_t usable = target.bricks.size() / replica * replica;
     if (usable == 0) {
-      plan.waiting_for = more_nodes(replica - target.bricks.size()) + " for the first replica set of " +
-                         target.name + " (" + layout_text(target.replica, target.arbiter) + ")";
+      plan.waiting_for = more_nodes(replica - target.bricks.size()) +
+                         " for the first replica set of " + target.name + " (" +
+                         layout_text(target.replica, target.arbiter) + ")";
       return plan;
     }
     const std::vector<std::string> bricks(target.bricks.begin(), target.bricks.begin() + usable);
@@ -252,22 +253,22 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
     } else {
-      plan.actions.push_back(Action{
-          "add-bricks",
-          "add " + std::to_string(addable / replica) + " replica set" + (addable / replica == 1 ? "" : "s") +
-              " to volume " + target.name + ": " + join(bricks, " "),
-          {{"volume", target.name},
-           {"replica", target.replica},
-           {"arbiter", target.arbiter},
-           {"bricks", bricks},
-           {"force", target.force},
-           {"term", leader_term}}});
+      plan.actions.push_back(Action{"add-bricks",
+                                    "add " + std::to_string(addable / replica) + " replica set" +
+                                        (addable / replica == 1 ? "" : "s") + " to volume " +
+                                        target.name + ": " + join(bricks, " "),
+                                    {{"volume", target.name},
+                                     {"replica", target.replica},
+                                     {"arbiter", target.arbiter},
+                                     {"bricks", bricks},
+                                     {"force", target.force},
+                                     {"term", leader_term}}});
       plan.actions.push_back(rebalance_action(target.name, leader_term));
     }
   }
   if (to_add.size() > addable) {
-    notes.push_back(more_nodes(replica - (to_add.size() - addable)) + " for the next replica set of " +
-                    target.name);
+    notes.push_back(more_nodes(replica - (to_add.size() - addable)) +
+                    " for the next replica set of " + target.name);
   }
   if (!extra.empty()) {
     notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));
@@ -348,17 +349,21 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
       if (bricks.empty()) return Status::ok();  // a duplicate action: already added
       const int replica = action.params.at("replica").get<int>();
       if (bricks.size() % static_cast<std::size_t>(std::max(1, replica)) != 0)
-        return Status::error(context + ": only part of the replica set is missing; not adding a partial set");
-      Status added = cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
-                                          bricks, action.params.at("force").get<bool>());
+        return Status::error(context +
+                             ": only part of the replica set is missing; not adding a partial set");
+      Status added =
+          cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
+                               bricks, action.params.at("force").get<bool>());
       if (added) rebalance_due_ = true;
       return added;
     }
     if (action.kind == "rebalance-volume") {
       // Starting a rebalance right after add-brick took 10-20 s on a loaded 2-core machine;
       // it has its own longer bound (on a worker thread: nothing else waits for it).
-      Status started = common::GlusterCli(*ctx.runner, kRebalanceStartTimeout).volume_rebalance_start(volume_name_);
-      if (!started && started.message().find("already") != std::string::npos) started = Status::ok();
+      Status started = common::GlusterCli(*ctx.runner, kRebalanceStartTimeout)
+                           .volume_rebalance_start(volume_name_);
+      if (!started && started.message().find("already") != std::string::npos)
+        started = Status::ok();
       if (started) rebalance_due_ = false;
       return started;
     }

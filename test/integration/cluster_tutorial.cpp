@@ -4,8 +4,9 @@
 // The agents do the rest: peering, replica 2 volumes, FUSE mounts, Apache, database. A file
 // written on one node is read, and served by Apache, on the other. A broken document dropped
 // onto the shared volume changes nothing.
-#include <catch2/catch.hpp>
 #include <signal.h>
+
+#include <catch2/catch.hpp>
 
 #include "support/sim_cluster.hpp"
 
@@ -39,20 +40,22 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
 
   {  // one pool, one leader, replicated volumes; status warns about replica 2
     nlohmann::json status;
-    bool complete = eventually([&] {
-      status = cluster_status(n1);
-      if (!status.is_object()) return false;
-      const auto& c = status["cluster"];
-      if (c["leader"]["holder"].get<std::string>().empty()) return false;
-      for (const auto& node : c["nodes"])
-        if (!node.value("reachable", false)) return false;
-      for (const auto& volume : c["volumes"]) {
-        if (volume.value("bricksOnline", nlohmann::json::array()).size() != 2) return false;
-        // Just-created layout directories show as pending heals for a moment.
-        if (volume.value("healPending", -1) != 0) return false;
-      }
-      return true;
-    }, 120s);
+    bool complete = eventually(
+        [&] {
+          status = cluster_status(n1);
+          if (!status.is_object()) return false;
+          const auto& c = status["cluster"];
+          if (c["leader"]["holder"].get<std::string>().empty()) return false;
+          for (const auto& node : c["nodes"])
+            if (!node.value("reachable", false)) return false;
+          for (const auto& volume : c["volumes"]) {
+            if (volume.value("bricksOnline", nlohmann::json::array()).size() != 2) return false;
+            // Just-created layout directories show as pending heals for a moment.
+            if (volume.value("healPending", -1) != 0) return false;
+          }
+          return true;
+        },
+        120s);
     INFO(n1.agentctl({"status"}).out);
     REQUIRE(complete);
     const auto& c = status["cluster"];
@@ -64,7 +67,9 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
 
   {  // a file written through node 1 is read on node 2 and served by node 2's Apache
     n1.write_file("/mnt/pydio-data/public/hello.txt", "hello from n1\n");
-    CHECK(eventually([&] { return n2.read_file("/mnt/pydio-data/public/hello.txt") == "hello from n1\n"; }, 60s));
+    CHECK(eventually(
+        [&] { return n2.read_file("/mnt/pydio-data/public/hello.txt") == "hello from n1\n"; },
+        60s));
     // What a Pydio install does: its public folder lives on the shared data volume.
     n2.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
     auto [code, body] = n2.http_get("http://198.18.0.2/pydio/public/hello.txt");
@@ -75,17 +80,20 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
   {  // the database node converged and the desired state is published on pydio-config
     CHECK(eventually([&] { return db.resource_state("database") == "in-sync"; }, 120s));
     std::string published;
-    CHECK(eventually([&] {
-      published = n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json");
-      return !published.empty();
-    }, 60s));
+    CHECK(eventually(
+        [&] {
+          published = n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json");
+          return !published.empty();
+        },
+        60s));
     CHECK(n1.file_exists("/mnt/pydio-config/pydio-agent/installed.json"));
     CHECK(generation_of(db) == generation_of(n1));
 
     // The token and secrets stay root-only on each node: never in the shared document or logs.
     CHECK(published.find(token) == std::string::npos);
     CHECK(n2.must({"stat", "-c", "%a", "/etc/pydio-agent/secrets.json"}) == "600\n");
-    for (SimNode* node : {&n1, &n2, &db}) CHECK(agent_log(cluster, *node).find(token) == std::string::npos);
+    for (SimNode* node : {&n1, &n2, &db})
+      CHECK(agent_log(cluster, *node).find(token) == std::string::npos);
   }
 
   {  // an invalid document published on pydio-config is acted upon by no agent: the leader
@@ -95,17 +103,22 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     broken["generation"] = in_force + 5;
     broken["volumes"][0]["replica"] = "two";
     n2.write_file("/mnt/pydio-config/pydio-agent/desired-state.json", broken.dump());
-    CHECK(eventually([&] {
-      auto status = n1.status();
-      return status.is_object() && status["desiredError"].is_string() &&
-             status["desiredError"].get<std::string>().find("volumes[0].replica") != std::string::npos;
-    }, 60s));
-    CHECK(eventually([&] {
-      auto published = nlohmann::json::parse(
-          n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json"), nullptr, false);
-      return published.is_object() && published.value("generation", 0LL) == in_force &&
-             published["volumes"][0]["replica"] == 2;
-    }, 60s));
+    CHECK(eventually(
+        [&] {
+          auto status = n1.status();
+          return status.is_object() && status["desiredError"].is_string() &&
+                 status["desiredError"].get<std::string>().find("volumes[0].replica") !=
+                     std::string::npos;
+        },
+        60s));
+    CHECK(eventually(
+        [&] {
+          auto published = nlohmann::json::parse(
+              n2.read_file("/mnt/pydio-config/pydio-agent/desired-state.json"), nullptr, false);
+          return published.is_object() && published.value("generation", 0LL) == in_force &&
+                 published["volumes"][0]["replica"] == 2;
+        },
+        60s));
     for (SimNode* node : {&n1, &n2, &db}) CHECK(generation_of(*node) == in_force);
     CHECK(health_of(n2).first == 200);
   }

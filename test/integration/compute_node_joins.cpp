@@ -8,7 +8,8 @@
 
 using namespace pydio::test;
 
-TEST_CASE("a compute-only node joins, serves the shared files and holds no brick", "[integration]") {
+TEST_CASE("a compute-only node joins, serves the shared files and holds no brick",
+          "[integration]") {
   SimCluster cluster;
   SimNode& n1 = bring_up_healthy_single_node(cluster);
   const std::string token =
@@ -22,17 +23,19 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   CHECK(mounts.count("/mnt/pydio-data") == 1);
   CHECK(mounts.count("/mnt/pydio-config") == 1);
   CHECK(web.exec({"findmnt", "-t", "xfs"}).out.empty());
-  CHECK(web.resource_state("glusterd").empty());    // not a storage node: no glusterd
+  CHECK(web.resource_state("glusterd").empty());  // not a storage node: no glusterd
   CHECK(web.resource_state("data-brick").empty());
 
   // The leader added it to the desired state, and every node follows that generation.
   CHECK(eventually([&] { return generation_of(n1) == 2 && generation_of(web) == 2; }, 60s));
-  const auto stored = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+  const auto stored =
+      nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
   REQUIRE(stored["nodes"].size() == 2);
   CHECK(stored["nodes"][1]["roles"] == nlohmann::json{"compute"});
 
   n1.write_file("/mnt/pydio-data/public/report.txt", "quarterly\n");
   web.must({"ln", "-s", "/mnt/pydio-data/public", "/var/www/pydio/public"});
-  CHECK(eventually([&] { return web.http_get("http://198.18.0.2/pydio/public/report.txt").first == 200; }, 60s));
+  CHECK(eventually(
+      [&] { return web.http_get("http://198.18.0.2/pydio/public/report.txt").first == 200; }, 60s));
   CHECK(web.http_get("http://198.18.0.2/pydio/public/report.txt").second == "quarterly\n");
 }

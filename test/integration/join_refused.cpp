@@ -20,7 +20,8 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
   SimNode& n2 = add_started_node(cluster, "n2", 2);
 
   {  // a well-formed token that is not the cluster's
-    auto wrong = n2.agentctl({"join", n1.address(), "--token", "abcdef.0123456789abcdef", "--roles", "compute"});
+    auto wrong = n2.agentctl(
+        {"join", n1.address(), "--token", "abcdef.0123456789abcdef", "--roles", "compute"});
     CHECK(wrong.exit_code == 1);
     CHECK_THAT(wrong.err, Catch::Contains("refused the token (401)"));
   }
@@ -28,18 +29,21 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
     auto missing = n2.agentctl({"join", n1.address(), "--roles", "compute"});
     CHECK(missing.exit_code != 0);
     CHECK_THAT(missing.err, Catch::Contains("--token"));
-    pydio::common::RunResult raw = n2.exec({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                                     "-d", R"({"name":"n2","address":"198.18.0.2","roles":["compute"]})",
-                                     "http://198.18.0.1:8481/v1/peer/join"});
+    pydio::common::RunResult raw =
+        n2.exec({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d",
+                 R"({"name":"n2","address":"198.18.0.2","roles":["compute"]})",
+                 "http://198.18.0.1:8481/v1/peer/join"});
     CHECK(raw.out == "401");
   }
   {  // a malformed token is named as such before anything is sent
-    auto malformed = n2.agentctl({"join", n1.address(), "--token", "letmein", "--roles", "compute"});
+    auto malformed =
+        n2.agentctl({"join", n1.address(), "--token", "letmein", "--roles", "compute"});
     CHECK(malformed.exit_code == 1);
     CHECK_THAT(malformed.err, Catch::Contains("token: expected the form"));
   }
   {  // an address where no agent answers
-    auto unknown = n2.agentctl({"join", "198.18.0.99", "--token", token, "--roles", "compute"}, 90s);
+    auto unknown =
+        n2.agentctl({"join", "198.18.0.99", "--token", token, "--roles", "compute"}, 90s);
     CHECK(unknown.exit_code == 1);
     CHECK_THAT(unknown.err, Catch::Contains("cannot join"));
     CHECK_THAT(unknown.err, Catch::Contains("198.18.0.99"));
@@ -49,7 +53,8 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
   CHECK_FALSE(n2.file_exists("/etc/pydio-agent/secrets.json"));
   CHECK(generation_of(n2) == 0);
   CHECK(generation_of(n1) == generation);
-  const auto stored = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+  const auto stored =
+      nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
   CHECK(stored["nodes"].size() == 1);
   CHECK(health_of(n1).first == 200);
 }

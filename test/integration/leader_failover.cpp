@@ -3,9 +3,9 @@
 // two operators then change the desired state at the same moment from two nodes; exactly one
 // change wins, the other is refused with a clear message (never silently lost), and the
 // winner reaches every node. The old leader's agent, restarted, follows the new generation.
-#include <catch2/catch.hpp>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <future>
 
@@ -13,7 +13,8 @@
 
 using namespace pydio::test;
 
-TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wins", "[integration]") {
+TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wins",
+          "[integration]") {
   SimCluster cluster;
   TutorialCluster tutorial = bring_up_tutorial_cluster(cluster, DbPlacement::kOwnNode);
   SimNode& n1 = *tutorial.n1;
@@ -35,7 +36,8 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
 
   // Two changes, both based on the generation in force, sent at once from two nodes.
   const long long base = generation_of(survivor);
-  auto document = nlohmann::json::parse(survivor.read_file("/var/lib/pydio-agent/desired-state.json"));
+  auto document =
+      nlohmann::json::parse(survivor.read_file("/var/lib/pydio-agent/desired-state.json"));
   document["generation"] = base + 1;
   auto change_a = document;
   auto change_b = document;
@@ -45,8 +47,12 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   const std::string path_b = cluster.run_dir() + "/change-b.json";
   std::ofstream(path_a) << change_a.dump(2);
   std::ofstream(path_b) << change_b.dump(2);
-  auto from_survivor = std::async(std::launch::async, [&] { return survivor.agentctl({"apply", "--spec", path_a}); });
-  auto from_db = std::async(std::launch::async, [&] { return db.agentctl({"apply", "--spec", path_b}); });
+  auto from_survivor = std::async(std::launch::async, [&] {
+    return survivor.agentctl({"apply", "--spec", path_a});
+  });
+  auto from_db = std::async(std::launch::async, [&] {
+    return db.agentctl({"apply", "--spec", path_b});
+  });
   const auto result_a = from_survivor.get();
   const auto result_b = from_db.get();
   INFO("a: " << result_a.out << result_a.err << "\nb: " << result_b.out << result_b.err);
@@ -60,10 +66,13 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   for (SimNode* node : {&survivor, &db}) {
     CHECK(eventually([&] { return generation_of(*node) == base + 1; }, 60s));
   }
-  CHECK(eventually([&] {
-    return survivor.exec({"gluster", "volume", "get", "pydio-data", "diagnostics.client-log-level"})
-               .out.find(winner_level) != std::string::npos;
-  }, 120s));
+  CHECK(eventually(
+      [&] {
+        return survivor
+                   .exec({"gluster", "volume", "get", "pydio-data", "diagnostics.client-log-level"})
+                   .out.find(winner_level) != std::string::npos;
+      },
+      120s));
 
   // The old leader comes back and follows.
   old_leader.start_agent();

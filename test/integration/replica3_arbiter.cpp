@@ -30,11 +30,13 @@ TEST_CASE("three nodes form replica 3 arbiter 1 volumes from the start", "[integ
   const std::string info = n2.must({"gluster", "--mode=script", "volume", "info", "pydio-data"});
   CHECK_THAT(info, Catch::Contains("Number of Bricks: 1 x (2 + 1) = 3"));
   CHECK_THAT(info, Catch::Contains("198.18.0.3:/srv/pydio/pydio-data (arbiter)"));
-  const std::string config = n2.must({"gluster", "--mode=script", "volume", "info", "pydio-config"});
+  const std::string config =
+      n2.must({"gluster", "--mode=script", "volume", "info", "pydio-config"});
   CHECK_THAT(config, Catch::Contains("(arbiter)"));
 
   n3.write_file("/mnt/pydio-data/common/note.txt", "written on n3\n");
-  CHECK(eventually([&] { return n1.read_file("/mnt/pydio-data/common/note.txt") == "written on n3\n"; }, 60s));
+  CHECK(eventually(
+      [&] { return n1.read_file("/mnt/pydio-data/common/note.txt") == "written on n3\n"; }, 60s));
 
   const nlohmann::json status = cluster_status(n1);
   REQUIRE(status.is_object());

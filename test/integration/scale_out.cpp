@@ -35,14 +35,16 @@ int brick_count(SimNode& node, const std::string& volume) {
 
 }  // namespace
 
-TEST_CASE("storage nodes join one at a time; bricks are added as whole replica sets", "[integration]") {
+TEST_CASE("storage nodes join one at a time; bricks are added as whole replica sets",
+          "[integration]") {
   SimCluster cluster;
   TutorialCluster tutorial = bring_up_tutorial_cluster(cluster, DbPlacement::kOnFirstNode);
   SimNode& n1 = *tutorial.n1;
   SimNode& n2 = *tutorial.n2;
   const std::string& token = tutorial.token;
 
-  for (const auto& file : data_files()) n1.must({"dd", "if=/dev/urandom", "of=" + file, "bs=64k", "count=4", "status=none"});
+  for (const auto& file : data_files())
+    n1.must({"dd", "if=/dev/urandom", "of=" + file, "bs=64k", "count=4", "status=none"});
   const std::string before = checksums(n1);
   REQUIRE(before.size() > 24 * 33);
 
@@ -53,12 +55,14 @@ TEST_CASE("storage nodes join one at a time; bricks are added as whole replica s
 
   {  // one storage node short of a replica set: nothing is added, and status says why
     nlohmann::json status;
-    CHECK(eventually([&] {
-      status = cluster_status(n1);
-      return status.is_object() &&
-             status["cluster"]["waiting"].dump().find("1 more storage node for the next replica set") !=
-                 std::string::npos;
-    }, 120s));
+    CHECK(eventually(
+        [&] {
+          status = cluster_status(n1);
+          return status.is_object() &&
+                 status["cluster"]["waiting"].dump().find(
+                     "1 more storage node for the next replica set") != std::string::npos;
+        },
+        120s));
     INFO(status.dump(2));
     CHECK(brick_count(n1, "pydio-data") == 2);
   }
@@ -69,18 +73,24 @@ TEST_CASE("storage nodes join one at a time; bricks are added as whole replica s
   REQUIRE(wait_healthy(n4));
 
   // The new replica set joined both volumes, and a rebalance ran.
-  CHECK(eventually([&] { return brick_count(n1, "pydio-data") == 4 && brick_count(n1, "pydio-config") == 4; }, 180s));
+  CHECK(eventually(
+      [&] { return brick_count(n1, "pydio-data") == 4 && brick_count(n1, "pydio-config") == 4; },
+      180s));
   // Whichever node led at the time started the rebalance (leadership may have moved since).
-  CHECK(eventually([&] {
-    for (SimNode* node : {&n1, &n2, &n3, &n4})
-      if (has_event(*node, "volume/pydio-data", "rebalance")) return true;
-    return false;
-  }, 120s));
+  CHECK(eventually(
+      [&] {
+        for (SimNode* node : {&n1, &n2, &n3, &n4})
+          if (has_event(*node, "volume/pydio-data", "rebalance")) return true;
+        return false;
+      },
+      120s));
   INFO(n1.agentctl({"events", "-n", "60"}).out);
-  CHECK(eventually([&] {
-    return n1.exec({"gluster", "--mode=script", "volume", "rebalance", "pydio-data", "status"})
-               .out.find("completed") != std::string::npos;
-  }, 180s));
+  CHECK(eventually(
+      [&] {
+        return n1.exec({"gluster", "--mode=script", "volume", "rebalance", "pydio-data", "status"})
+                   .out.find("completed") != std::string::npos;
+      },
+      180s));
 
   // No file written before is lost or changed, seen from an old and from a new node.
   CHECK(checksums(n1) == before);

@@ -46,8 +46,8 @@ std::string SimNode::must(const std::vector<std::string>& argv, std::chrono::mil
 }
 
 std::string SimNode::create_loop_device(int size_mb) {
-  common::RunResult result = runner_.run(common::Command(
-      {harness_path(), "loopdev", run_dir_, name_, std::to_string(size_mb)}, 60s));
+  common::RunResult result = runner_.run(
+      common::Command({harness_path(), "loopdev", run_dir_, name_, std::to_string(size_mb)}, 60s));
   INFO(result.describe_failure({"simnode", "loopdev"}));
   REQUIRE(result.succeeded());
   std::string device = result.out;
@@ -78,9 +78,10 @@ int SimNode::start_agent(int pass_interval_seconds) {
                            {"passIntervalSeconds", pass_interval_seconds}};
   must({"mkdir", "-p", "/etc/pydio-agent"});
   write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
-  std::vector<std::string> argv = {harness_path(), "exec", run_dir_, name_, "--",
-                                   agentd_path(), "--config", "/etc/pydio-agent/agent.json",
-                                   "--log-level", "debug"};
+  std::vector<std::string> argv = {
+      harness_path(), "exec",        run_dir_,   name_,
+      "--",           agentd_path(), "--config", "/etc/pydio-agent/agent.json",
+      "--log-level",  "debug"};
   auto pid = runner_.spawn_detached(argv, run_dir_ + "/" + name_ + "-agent.log");
   REQUIRE(pid.has_value());
   agent_pid_ = *pid;
@@ -109,7 +110,11 @@ void SimNode::stop_agent(int signal_number) {
 
 bool SimNode::wait_agent_ready() {
   // `agentctl status` succeeds only when the daemon itself answers.
-  return eventually([&] { return agent_alive() && agentctl({"status", "--local"}, 10s).succeeded(); }, 60s);
+  return eventually(
+      [&] {
+        return agent_alive() && agentctl({"status", "--local"}, 10s).succeeded();
+      },
+      60s);
 }
 
 common::RunResult SimNode::agentctl(const std::vector<std::string>& args,
@@ -128,7 +133,9 @@ nlohmann::json json_answer(const common::RunResult& result) {
 }
 }  // namespace
 
-nlohmann::json SimNode::status() { return json_answer(agentctl({"status", "--local", "-o", "json"}, 30s)); }
+nlohmann::json SimNode::status() {
+  return json_answer(agentctl({"status", "--local", "-o", "json"}, 30s));
+}
 
 std::string SimNode::resource_state(const std::string& resource) {
   nlohmann::json s = status();
@@ -193,8 +200,8 @@ SimCluster::~SimCluster() {
 
 SimNode& SimCluster::add_node(const std::string& name, int index) {
   common::SystemRunner runner;
-  common::RunResult created =
-      runner.run(common::Command({harness_path(), "create", run_dir_, name, std::to_string(index)}, 120s));
+  common::RunResult created = runner.run(
+      common::Command({harness_path(), "create", run_dir_, name, std::to_string(index)}, 120s));
   INFO(created.describe_failure({"simnode", "create"}));
   REQUIRE(created.succeeded());
   nodes_.push_back(std::make_unique<SimNode>(run_dir_, name, index));
@@ -204,35 +211,40 @@ SimNode& SimCluster::add_node(const std::string& name, int index) {
 namespace {
 // The web part every test spec shares.
 nlohmann::json web_spec(const std::string& public_url) {
-  return {{"docroot", "/var/www/pydio"}, {"alias", "/pydio"},  {"healthFile", "check.txt"},
+  return {{"docroot", "/var/www/pydio"}, {"alias", "/pydio"},   {"healthFile", "check.txt"},
           {"user", "www-data"},          {"group", "www-data"}, {"publicUrl", public_url}};
 }
 }  // namespace
 
 nlohmann::json single_node_spec(const SimNode& node, const std::string& device, int generation) {
-  return {
-      {"apiVersion", "pydio-agent/v1"},
-      {"generation", generation},
-      {"cluster", {{"name", "pydio"}}},
-      {"nodes",
-       {{{"name", node.name()},
-         {"address", node.address()},
-         {"roles", {"storage", "compute", "db"}},
-         {"bricks",
-          {{{"name", "data"}, {"device", device}, {"mountpoint", "/srv/pydio"}, {"filesystem", "xfs"}},
-           {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}}}}}},
-      {"volumes",
-       {{{"name", "pydio-data"}, {"replica", 1}, {"brick", "data"}, {"mountpoint", "/mnt/pydio-data"}},
-        {{"name", "pydio-config"},
-         {"replica", 1},
-         {"brick", "config"},
-         {"mountpoint", "/mnt/pydio-config"}}}},
-      {"web", web_spec("http://" + node.address() + "/pydio")},
-      {"database",
-       {{"host", node.address()},
-        {"name", "pydio"},
-        {"user", "pydio"},
-        {"allowedHosts", {"198.18.0.%"}}}}};
+  return {{"apiVersion", "pydio-agent/v1"},
+          {"generation", generation},
+          {"cluster", {{"name", "pydio"}}},
+          {"nodes",
+           {{{"name", node.name()},
+             {"address", node.address()},
+             {"roles", {"storage", "compute", "db"}},
+             {"bricks",
+              {{{"name", "data"},
+                {"device", device},
+                {"mountpoint", "/srv/pydio"},
+                {"filesystem", "xfs"}},
+               {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}}}}}},
+          {"volumes",
+           {{{"name", "pydio-data"},
+             {"replica", 1},
+             {"brick", "data"},
+             {"mountpoint", "/mnt/pydio-data"}},
+            {{"name", "pydio-config"},
+             {"replica", 1},
+             {"brick", "config"},
+             {"mountpoint", "/mnt/pydio-config"}}}},
+          {"web", web_spec("http://" + node.address() + "/pydio")},
+          {"database",
+           {{"host", node.address()},
+            {"name", "pydio"},
+            {"user", "pydio"},
+            {"allowedHosts", {"198.18.0.%"}}}}};
 }
 
 std::pair<int, std::string> health_of(SimNode& node) {
@@ -249,7 +261,8 @@ SimNode& bring_up_healthy_single_node(SimCluster& cluster) {
   auto init = node.agentctl({"init", "--spec", spec_path});
   INFO(init.out << init.err);
   REQUIRE(init.succeeded());
-  bool healthy = eventually([&] { return health_of(node).first == 200; }, std::chrono::seconds(240));
+  bool healthy =
+      eventually([&] { return health_of(node).first == 200; }, std::chrono::seconds(240));
   INFO("status: " << node.agentctl({"status"}).out);
   REQUIRE(healthy);
   REQUIRE(wait_layout(node));
@@ -263,7 +276,8 @@ bool has_event(SimNode& node, const std::string& resource, const std::string& te
   if (!parsed.is_array()) return false;
   for (const auto& event : parsed)
     if (event.value("resource", "") == resource &&
-        event.value("action", "").find(text) != std::string::npos && event.value("outcome", "") == "ok")
+        event.value("action", "").find(text) != std::string::npos &&
+        event.value("outcome", "") == "ok")
       return true;
   return false;
 }
@@ -273,12 +287,14 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
   nlohmann::json list = nlohmann::json::array();
   std::string db_address;
   for (const auto& entry : nodes) {
-    nlohmann::json node = {{"name", entry.node->name()}, {"address", entry.node->address()},
-                           {"roles", entry.roles}};
+    nlohmann::json node = {
+        {"name", entry.node->name()}, {"address", entry.node->address()}, {"roles", entry.roles}};
     if (!entry.device.empty()) {
-      node["bricks"] = {
-          {{"name", "data"}, {"device", entry.device}, {"mountpoint", "/srv/pydio"}, {"filesystem", "xfs"}},
-          {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}};
+      node["bricks"] = {{{"name", "data"},
+                         {"device", entry.device},
+                         {"mountpoint", "/srv/pydio"},
+                         {"filesystem", "xfs"}},
+                        {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}};
     }
     for (const auto& role : entry.roles)
       if (role == "db") db_address = entry.node->address();
@@ -299,7 +315,10 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
           {"volumes", {volume("pydio-data", "data"), volume("pydio-config", "config")}},
           {"web", web_spec("http://files.example.test/pydio")},
           {"database",
-           {{"host", db_address}, {"name", "pydio"}, {"user", "pydio"}, {"allowedHosts", {"198.18.0.%"}}}}};
+           {{"host", db_address},
+            {"name", "pydio"},
+            {"user", "pydio"},
+            {"allowedHosts", {"198.18.0.%"}}}}};
 }
 
 std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec) {
@@ -326,20 +345,26 @@ void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
   REQUIRE(joined.succeeded());
 }
 
-nlohmann::json cluster_status(SimNode& node) { return json_answer(node.agentctl({"status", "-o", "json"}, 60s)); }
+nlohmann::json cluster_status(SimNode& node) {
+  return json_answer(node.agentctl({"status", "-o", "json"}, 60s));
+}
 
 bool wait_layout(SimNode& node) {
   // A node is healthy once it can serve; the layout is the leader's, created right after.
-  return eventually([&] {
-    return node.file_exists("/mnt/pydio-data/public") && node.file_exists("/mnt/pydio-data/common") &&
-           node.file_exists("/mnt/pydio-data/users");
-  }, 120s);
+  return eventually(
+      [&] {
+        return node.file_exists("/mnt/pydio-data/public") &&
+               node.file_exists("/mnt/pydio-data/common") &&
+               node.file_exists("/mnt/pydio-data/users");
+      },
+      120s);
 }
 
 bool wait_healthy(SimNode& node, std::chrono::seconds deadline) {
   bool healthy = eventually([&] { return health_of(node).first == 200; }, deadline);
   if (!healthy) {
-    UNSCOPED_INFO(node.name() << " never became healthy; status:\n" << node.agentctl({"status"}).out);
+    UNSCOPED_INFO(node.name() << " never became healthy; status:\n"
+                              << node.agentctl({"status"}).out);
   }
   return healthy;
 }

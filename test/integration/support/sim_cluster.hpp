@@ -9,10 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/runner.hpp"
 
@@ -33,7 +32,8 @@ class SimNode {
 
   // Runs argv inside the node (no shell involved beyond the harness itself).
   common::RunResult exec(const std::vector<std::string>& argv,
-                         std::chrono::milliseconds timeout = 60s, const std::string& stdin_data = "");
+                         std::chrono::milliseconds timeout = 60s,
+                         const std::string& stdin_data = "");
   // exec and REQUIRE success; returns stdout.
   std::string must(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 60s);
   // A fresh loop device backed by a sparse file of the run; usable from inside the node.

@@ -3,13 +3,12 @@
 // handwritten multi-node volume (the recordings come from a single node).
 
 #include <catch2/catch.hpp>
-
-#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <sstream>
 
 #include "agent/resources/volume_resource.hpp"
 #include "common/gluster_xml.hpp"
+#include "test/unit/support/test_data.hpp"
 
 using namespace pydio;
 using agent::Plan;
@@ -415,7 +414,8 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     auto plan = agent::plan_volume(target, observed, 5);
 
     REQUIRE(plan);
-    CHECK(descriptions(*plan) == std::vector<std::string>{"start a rebalance of volume pydio-data"});
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{"start a rebalance of volume pydio-data"});
     CHECK(plan->actions[0].params.at("term") == 5);
   }
   SECTION("a partial new set: nothing is added, the note says how many nodes it lacks") {

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-
-#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "test/unit/support/test_data.hpp"
 
 namespace {
 

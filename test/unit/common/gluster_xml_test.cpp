@@ -4,10 +4,10 @@
 #include "common/gluster_xml.hpp"
 
 #include <catch2/catch.hpp>
-
-#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <sstream>
+
+#include "test/unit/support/test_data.hpp"
 
 using namespace pydio::common;
 
