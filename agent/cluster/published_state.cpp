@@ -5,6 +5,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "agent/cluster/abandonable.hpp"
@@ -17,6 +18,7 @@ namespace {
 constexpr const char* kDirectory = "pydio-agent";
 
 constexpr long kFuseSuperMagic = 0x65735546;
+constexpr int kMaxReadsInFlight = 2;
 
 std::string directory_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
@@ -97,8 +99,22 @@ std::string published_state_path(const common::DesiredState& desired) {
 }
 
 common::Expected<std::optional<PublishedState>> read_published_state(const std::string& path) {
-  return run_abandonable<std::optional<PublishedState>>([path] { return read_now(path); },
-                                                        kSharedFileTimeout, "read " + path);
+  // Reads in flight are capped (the follower and the publication resource may read at the
+  // same moment): while abandoned reads are still blocked on a hung mount, further callers
+  // fail at once instead of leaving one more blocked thread every 2 s.
+  static std::atomic<int> in_flight{0};
+  if (in_flight.fetch_add(1) >= kMaxReadsInFlight) {
+    in_flight.fetch_sub(1);
+    return common::Status::error("read " + path +
+                                 ": earlier reads are still blocked (the mount does not answer)");
+  }
+  return run_abandonable<std::optional<PublishedState>>(
+      [path] {
+        auto result = read_now(path);
+        in_flight.fetch_sub(1);
+        return result;
+      },
+      kSharedFileTimeout, "read " + path);
 }
 
 common::Status publish_state(const std::string& path, const std::string& text,
