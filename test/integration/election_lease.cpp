@@ -236,7 +236,10 @@ SCENARIO("agents elect exactly one leader through the database and fail over", "
             std::map<std::string, int> tenures_by_holder;
             for (const auto& start : tenure_starts) ++tenures_by_holder[start.holder];
             REQUIRE(tenures_by_holder.count(first.holder) == 1);
-            REQUIRE(tenures_by_holder.count(second.holder) == 1);
+            // The second leader's network is cut as soon as the database shows it holding the
+            // lease; the answer to its winning round may never reach it, so it may never have
+            // seen itself lead (at most once, never interleaved: checked above).
+            REQUIRE(tenures_by_holder.count(second.holder) <= 1);
             REQUIRE(tenures_by_holder.count(third.holder) == 1);
           }
         }
