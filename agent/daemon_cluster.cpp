@@ -88,25 +88,21 @@ std::string peer_state(const json& gluster, const std::string& address) {
 std::set<std::string> Daemon::hosts_reporting_in_sync(const std::vector<std::string>& addresses,
                                                       const std::string& resource_name) const {
   std::set<std::string> ready;
-  std::vector<std::pair<std::string, std::future<common::Expected<api::PeerReply>>>> asked;
-  PeerClient client = peer_client(kReportTimeout);
+  std::vector<std::string> others;
   for (const auto& address : addresses) {
-    if (address == local_.address) {
-      if (auto r = reconciler()) {
-        for (const auto& status : r->statuses())
-          if (status.name == resource_name && status.state == ResourceState::kInSync)
-            ready.insert(address);
-      }
-      continue;
+    if (address != local_.address) {
+      others.push_back(address);
+    } else if (auto r = reconciler()) {
+      for (const auto& status : r->statuses())
+        if (status.name == resource_name && status.state == ResourceState::kInSync)
+          ready.insert(address);
     }
-    asked.emplace_back(address, std::async(std::launch::async, [client, address] {
-                         return client.get(address, "/v1/peer/node");
-                       }));
   }
-  for (auto& [address, answer] : asked) {
-    auto reply = answer.get();
+  const auto answers = peer_client(kReportTimeout).get_each(others, "/v1/peer/node");
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    const auto& reply = answers[i];
     if (reply && reply->status == 200 && reports_in_sync(reply->body, resource_name))
-      ready.insert(address);
+      ready.insert(others[i]);
   }
   return ready;
 }
@@ -115,20 +111,17 @@ json Daemon::cluster_status() {
   auto desired = desired_.current();
   if (!desired) return nullptr;
   const common::NodeSpec* self = desired->find_node(local_.node_name);
-  PeerClient client = peer_client(kReportTimeout);
-
-  std::vector<std::future<common::Expected<api::PeerReply>>> reports;
-  for (const auto& node : desired->nodes) {
-    std::string address = node.address;
-    reports.push_back(std::async(
-        std::launch::async, [client, address] { return client.get(address, "/v1/peer/node"); }));
-  }
   std::future<json> gluster;
   const bool storage = self != nullptr && self->has_role(common::Role::kStorage);
   if (storage) {
     gluster = std::async(std::launch::async,
                          [this, desired] { return gluster_section(runner_, *desired); });
   }
+  // Every other node's report (this node answers from its own state, not over HTTP).
+  std::vector<std::string> others;
+  for (const auto& node : desired->nodes)
+    if (node.name != local_.node_name) others.push_back(node.address);
+  const auto answers = peer_client(kReportTimeout).get_each(others, "/v1/peer/node");
   json local = local_status();
 
   json out = {{"name", desired->cluster_name},
@@ -139,17 +132,16 @@ json Daemon::cluster_status() {
               {"waiting", json::array()},
               {"warnings", json::array()}};
   json gluster_state = storage ? gluster.get() : json{{"error", "this node has no glusterd"}};
-  for (std::size_t i = 0; i < desired->nodes.size(); ++i) {
-    const common::NodeSpec& node = desired->nodes[i];
+  std::size_t next_answer = 0;  // answers are in node order, this node left out
+  for (const common::NodeSpec& node : desired->nodes) {
     json roles = json::array();
     for (auto role : node.roles) roles.push_back(common::role_name(role));
     json row = {{"name", node.name}, {"address", node.address}, {"roles", roles}};
     json report;
     if (node.name == local_.node_name) {
-      reports[i].wait();
       report = local;
     } else {
-      auto reply = reports[i].get();
+      const auto& reply = answers[next_answer++];
       if (!reply) {
         row["reachable"] = false;
         row["error"] = reply.status().message();

@@ -1,8 +1,9 @@
 #include "agent/mount_prober.hpp"
 
+#include "common/file_ops.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,14 +35,10 @@ struct MountProber::Shared {
 
 namespace {
 
-constexpr long kFuseSuperMagic = 0x65735546;
-
 // Rewrites the probe file; true when gluster refused with EROFS (no write quorum). Only on the
 // FUSE mount itself: under an unmounted mountpoint the file would land on the root filesystem.
 bool write_refused_for_quorum(const std::string& mountpoint, const std::string& path) {
-  struct statfs fs {};
-  if (::statfs(mountpoint.c_str(), &fs) != 0 || static_cast<long>(fs.f_type) != kFuseSuperMagic)
-    return false;
+  if (!common::require_fuse_filesystem(mountpoint)) return false;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return errno == EROFS;
   const char byte = '1';

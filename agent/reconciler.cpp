@@ -187,7 +187,12 @@ void Reconciler::operate(std::size_t index, PassContext ctx) {
   common::Status outcome = common::Status::ok();
   for (const Action& action : planned->actions) {
     const auto started = SteadyClock::now();
-    common::Status applied = resource.apply(ctx, action);
+    // Losing the lease stops leader work before its next action, whatever the resource.
+    const bool lease_lost = resource.leader_only() && ctx.live_term && ctx.live_term() == 0;
+    common::Status applied =
+        lease_lost ? common::Status::error(resource.name() + ": " + action.description +
+                                           ": this node lost the lease; not acting")
+                   : resource.apply(ctx, action);
     Event event;
     event.time = std::chrono::system_clock::now();
     event.resource = resource.name();

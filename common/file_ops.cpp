@@ -1,5 +1,7 @@
 #include "common/file_ops.hpp"
 
+#include <sys/statfs.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,6 +126,15 @@ std::optional<std::string> read_symlink(const std::string& path) {
   ssize_t n = ::readlink(path.c_str(), buffer.data(), buffer.size());
   if (n < 0 || static_cast<std::size_t>(n) >= buffer.size()) return std::nullopt;
   return std::string(buffer.data(), static_cast<std::size_t>(n));
+}
+
+Status require_fuse_filesystem(const std::string& path) {
+  constexpr long kFuseSuperMagic = 0x65735546;
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return Status::error("statfs " + path + ": " + errno_text(errno));
+  if (static_cast<long>(fs.f_type) != kFuseSuperMagic)
+    return Status::error(path + " is not on a FUSE mount (not mounted)");
+  return Status::ok();
 }
 
 }  // namespace pydio::common

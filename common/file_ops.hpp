@@ -27,6 +27,11 @@ Status replace_symlink(const std::string& path, const std::string& target);
 // The target of the symlink at `path`; nullopt when `path` is missing or not a symlink.
 std::optional<std::string> read_symlink(const std::string& path);
 
+// Ok when `path` lies on a FUSE filesystem (statfs f_type); an error naming the path otherwise.
+// Used before writing under a FUSE mountpoint: with the mount gone the write would land on the
+// root filesystem.
+Status require_fuse_filesystem(const std::string& path);
+
 // "<message>" for errno, e.g. "No such file or directory".
 std::string errno_text(int error_number);
 

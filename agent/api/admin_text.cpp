@@ -32,11 +32,16 @@ const json& array_at(const json& object, const char* key) {
   return it != object.end() && it->is_array() ? *it : kEmpty;
 }
 
+// A string item as it is, anything else as JSON.
+std::string item_text(const json& item) {
+  return item.is_string() ? item.get<std::string>() : item.dump();
+}
+
 std::string join(const json& strings, const std::string& separator) {
   std::string out;
   for (const auto& item : strings) {
     if (!out.empty()) out += separator;
-    out += item.is_string() ? item.get<std::string>() : item.dump();
+    out += item_text(item);
   }
   return out;
 }
@@ -233,9 +238,9 @@ std::string format_cluster(const json& cluster) {
     out << "\n" << table(rows);
   }
   for (const auto& line : array_at(cluster, "waiting"))
-    out << "waiting:    " << join(json::array({line}), "") << "\n";
+    out << "waiting:    " << item_text(line) << "\n";
   for (const auto& line : array_at(cluster, "warnings"))
-    out << "warning:    " << join(json::array({line}), "") << "\n";
+    out << "warning:    " << item_text(line) << "\n";
   return out.str();
 }
 

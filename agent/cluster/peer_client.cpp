@@ -1,5 +1,7 @@
 #include "agent/cluster/peer_client.hpp"
 
+#include <future>
+
 #include "agent/api/http_client.hpp"
 #include "agent/api/http_server.hpp"
 
@@ -20,6 +22,16 @@ common::Expected<api::PeerReply> PeerClient::get(const std::string& peer,
                                                  const std::string& path) const {
   api::Request request(http::verb::get, path, 11);
   return exchange(peer, std::move(request));
+}
+
+std::vector<common::Expected<api::PeerReply>> PeerClient::get_each(
+    const std::vector<std::string>& peers, const std::string& path) const {
+  std::vector<std::future<common::Expected<api::PeerReply>>> asked;
+  for (const auto& peer : peers)
+    asked.push_back(std::async(std::launch::async, [this, peer, path] { return get(peer, path); }));
+  std::vector<common::Expected<api::PeerReply>> answers;
+  for (auto& answer : asked) answers.push_back(answer.get());
+  return answers;
 }
 
 common::Expected<api::PeerReply> PeerClient::post(const std::string& peer, const std::string& path,

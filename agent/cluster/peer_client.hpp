@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "agent/api/peer_api.hpp"
 #include "common/status.hpp"
@@ -23,6 +24,10 @@ class PeerClient {
   // An error only when no HTTP answer came (the message names the peer and the reason);
   // any HTTP answer, 401 included, is a PeerReply.
   common::Expected<api::PeerReply> get(const std::string& peer, const std::string& path) const;
+  // GET `path` from every peer at once (one thread each, each bounded by the timeout); the
+  // answers in the order of `peers`.
+  std::vector<common::Expected<api::PeerReply>> get_each(const std::vector<std::string>& peers,
+                                                         const std::string& path) const;
   common::Expected<api::PeerReply> post(const std::string& peer, const std::string& path,
                                         const nlohmann::json& body, bool forwarded) const;
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,21 +16,14 @@ namespace {
 
 constexpr const char* kDirectory = "pydio-agent";
 
-constexpr long kFuseSuperMagic = 0x65735546;
 constexpr int kMaxReadsInFlight = 2;
 
 std::string directory_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 // The document lives on the volume, never on the bare mountpoint of an absent mount.
 common::Status require_fuse_mount(const std::string& path) {
-  const std::string mountpoint = directory_of(directory_of(path));
-  struct statfs fs {};
-  if (::statfs(mountpoint.c_str(), &fs) != 0)
-    return common::Status::error("statfs " + mountpoint + ": " + common::errno_text(errno));
-  if (static_cast<long>(fs.f_type) != kFuseSuperMagic)
-    return common::Status::error(mountpoint + " is not mounted (no " + kConfigVolume +
-                                 " FUSE mount)");
-  return common::Status::ok();
+  return common::require_fuse_filesystem(directory_of(directory_of(path)))
+      .with_context(std::string("no ") + kConfigVolume + " mount");
 }
 
 common::Expected<std::optional<PublishedState>> read_now(const std::string& path) {

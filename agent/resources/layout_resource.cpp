@@ -214,9 +214,6 @@ Status write_install_marker(const PassContext& ctx, const std::string& path) {
 }  // namespace
 
 Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
-  if (ctx.live_term && ctx.live_term() == 0)
-    return Status::error("pydio-layout: " + action.description +
-                         ": this node lost the lease; not acting");
   if (action.kind == "write-install-marker") {
     const std::string path = action.params.at("path").get<std::string>();
     const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume);
