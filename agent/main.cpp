@@ -8,7 +8,7 @@
 
 #include <iostream>
 
-#include "agent/daemon.hpp"
+#include "agent/daemon/daemon.hpp"
 #include "common/local_config.hpp"
 #include "version.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "agent/api/http_message.hpp"
-#include "agent/health_view.hpp"
+#include "agent/health/health_view.hpp"
 
 namespace pydio::agent::api {
 

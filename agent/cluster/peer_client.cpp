@@ -2,7 +2,7 @@
 
 #include <future>
 
-#include "agent/api/http_client.hpp"
+#include "agent/cluster/http_client.hpp"
 #include "agent/api/http_server.hpp"
 
 namespace pydio::agent {

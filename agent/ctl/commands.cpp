@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "agent/api/admin_client.hpp"
-#include "agent/api/admin_text.hpp"
+#include "agent/ctl/admin_client.hpp"
+#include "agent/ctl/admin_text.hpp"
 #include "common/desired_state.hpp"
 #include "common/status.hpp"
 #include "version.hpp"

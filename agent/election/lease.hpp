@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/mysql_session.hpp"
+#include "agent/host/mysql_session.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {

@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "common/file_ops.hpp"
-#include "agent/services.hpp"
+#include "agent/host/services.hpp"
 
 namespace pydio::agent {
 

@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/desired_state.hpp"
 
 namespace pydio::agent {

@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "agent/health_view.hpp"
-#include "agent/resource.hpp"
+#include "agent/health/health_view.hpp"
+#include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {

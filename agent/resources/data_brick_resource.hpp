@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/block_probe.hpp"
 #include "common/mount_table.hpp"
 

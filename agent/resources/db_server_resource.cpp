@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "agent/election/lease.hpp"
-#include "agent/service_paths.hpp"
-#include "agent/services.hpp"
+#include "agent/host/service_paths.hpp"
+#include "agent/host/services.hpp"
 
 namespace pydio::agent {
 namespace {

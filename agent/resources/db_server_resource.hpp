@@ -17,8 +17,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/mysql_account.hpp"
-#include "agent/resource.hpp"
+#include "agent/host/mysql_account.hpp"
+#include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {

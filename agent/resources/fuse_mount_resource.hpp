@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/health_view.hpp"
-#include "agent/resource.hpp"
+#include "agent/health/health_view.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/gluster_xml.hpp"
 
 namespace pydio::agent {

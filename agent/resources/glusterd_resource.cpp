@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "agent/pass_cache.hpp"
-#include "agent/services.hpp"
+#include "agent/reconcile/pass_cache.hpp"
+#include "agent/host/services.hpp"
 #include "common/gluster_cli.hpp"
 
 namespace pydio::agent {

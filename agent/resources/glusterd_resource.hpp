@@ -12,7 +12,7 @@
 #include <chrono>
 #include <string>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
 

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "agent/health_view.hpp"
+#include "agent/health/health_view.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/desired_state.hpp"
 
 namespace pydio::agent {

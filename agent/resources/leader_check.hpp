@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
 

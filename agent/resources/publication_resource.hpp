@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
 

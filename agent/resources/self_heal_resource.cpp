@@ -1,6 +1,6 @@
 #include "agent/resources/self_heal_resource.hpp"
 
-#include "agent/pass_cache.hpp"
+#include "agent/reconcile/pass_cache.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 

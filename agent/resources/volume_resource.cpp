@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "agent/cluster/cluster_view.hpp"
-#include "agent/pass_cache.hpp"
+#include "agent/reconcile/pass_cache.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/resource.hpp"
+#include "agent/reconcile/resource.hpp"
 #include "common/desired_state.hpp"
 #include "common/gluster_xml.hpp"
 

@@ -14,8 +14,8 @@
 
 #include "agent/resources/database_resource.hpp"
 #include "agent/resources/db_server_resource.hpp"
-#include "agent/service_paths.hpp"
-#include "agent/services.hpp"
+#include "agent/host/service_paths.hpp"
+#include "agent/host/services.hpp"
 #include "test/integration/support/private_mariadb.hpp"
 
 using namespace std::chrono_literals;

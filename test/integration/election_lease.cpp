@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "agent/election/lease.hpp"
-#include "agent/mysql_account.hpp"
+#include "agent/host/mysql_account.hpp"
 #include "test/integration/support/private_mariadb.hpp"
 #include "test/integration/support/tcp_proxy.hpp"
 

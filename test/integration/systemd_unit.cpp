@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/api/http_client.hpp"
+#include "agent/cluster/http_client.hpp"
 #include "common/runner.hpp"
 #include "test/integration/support/private_mariadb.hpp"
 

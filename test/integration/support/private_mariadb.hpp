@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "agent/mysql_session.hpp"
+#include "agent/host/mysql_session.hpp"
 #include "common/runner.hpp"
 
 namespace pydio::test {

@@ -21,8 +21,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "agent/api/admin_client.hpp"
-#include "agent/api/http_client.hpp"
+#include "agent/ctl/admin_client.hpp"
+#include "agent/cluster/http_client.hpp"
 
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;

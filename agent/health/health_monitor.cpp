@@ -1,0 +1,223 @@
+#include "agent/health/health_monitor.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/mount_table.hpp"
+
+namespace pydio::agent {
+
+namespace {
+constexpr int kApachePort = 80;
+constexpr int kApacheTimeoutMs = 1500;
+constexpr const char* kGlusterFuseType = "fuse.glusterfs";
+
+// Waits until fd is ready for `events` or the deadline passes. True when ready.
+bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{fd, events, 0};
+  return poll(&p, 1, static_cast<int>(left.count())) == 1;
+}
+
+}  // namespace
+
+std::string mount_health_name(MountHealth health) {
+  switch (health) {
+    case MountHealth::kUnknown:
+      return "unknown";
+    case MountHealth::kOk:
+      return "ok";
+    case MountHealth::kNotMounted:
+      return "not mounted";
+    case MountHealth::kBroken:
+      return "broken";
+    case MountHealth::kHung:
+      return "hung";
+    case MountHealth::kReadOnly:
+      return "read-only";
+  }
+  return "unknown";
+}
+
+HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountProbe>& mounts,
+                            bool is_compute, const std::string& apache_problem) {
+  HealthVerdict verdict;
+  verdict.computed_at = std::chrono::system_clock::now();
+  if (!inputs.desired) {
+    verdict.reasons.push_back(inputs.desired_error.empty()
+                                  ? "no desired state yet (run agentctl init or join)"
+                                  : "no valid desired state: " + inputs.desired_error);
+  } else {
+    if (!inputs.desired->find_node(inputs.node_name))
+      verdict.reasons.push_back("node " + inputs.node_name + " is not in the desired state");
+    if (!inputs.desired_error.empty())
+      verdict.warnings.push_back("desired state rejected, generation " +
+                                 std::to_string(inputs.desired->generation) +
+                                 " stays in force: " + inputs.desired_error);
+  }
+  if (!inputs.partition_problem.empty()) verdict.reasons.push_back(inputs.partition_problem);
+  if (inputs.draining)
+    verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
+                                                          : "draining: " + inputs.drain_reason);
+  if (is_compute) {
+    for (const auto& probe : mounts) {
+      if (probe.health == MountHealth::kOk) continue;
+      std::string reason = "mount " + probe.mountpoint + ": " + mount_health_name(probe.health);
+      if (!probe.detail.empty()) reason += " (" + probe.detail + ")";
+      verdict.reasons.push_back(reason);
+    }
+    if (!apache_problem.empty()) verdict.reasons.push_back("apache: " + apache_problem);
+  }
+  verdict.healthy = verdict.reasons.empty();
+  return verdict;
+}
+
+HealthMonitor::HealthMonitor(std::function<HealthInputs()> inputs, std::function<void()> on_change,
+                             std::chrono::milliseconds period)
+    : inputs_(std::move(inputs)), on_change_(std::move(on_change)), period_(period) {
+  verdict_.reasons.push_back("starting");
+}
+
+HealthMonitor::~HealthMonitor() { stop(); }
+
+void HealthMonitor::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void HealthMonitor::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HealthMonitor::loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    check_now();
+    lock.lock();
+    wake_.wait_for(lock, period_, [this] { return stopping_; });
+  }
+}
+
+MountProbe HealthMonitor::probe_mount(
+    const common::Expected<std::vector<common::MountEntry>>& table, const std::string& mountpoint) {
+  MountProbe result;
+  result.mountpoint = mountpoint;
+  if (!table) {
+    result.health = MountHealth::kUnknown;
+    result.detail = table.status().message();
+    return result;
+  }
+  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
+  if (entry == nullptr || entry->fstype != kGlusterFuseType) {
+    result.health = MountHealth::kNotMounted;
+    return result;
+  }
+  auto& prober = probers_[mountpoint];
+  if (!prober) prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
+  return prober->probe(kProbeBound);
+}
+
+std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kApacheTimeoutMs);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(kApachePort);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string problem;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 &&
+      errno != EINPROGRESS) {
+    problem = std::string("connect 127.0.0.1:80: ") + std::strerror(errno);
+  } else if (!wait_ready(fd, POLLOUT, deadline)) {
+    problem = "connect 127.0.0.1:80: no answer";
+  } else {
+    int error = 0;
+    socklen_t length = sizeof error;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      problem = std::string("connect 127.0.0.1:80: ") + std::strerror(error);
+    } else {
+      // The health file's URL: the vhost keeps these requests out of the access log.
+      std::string request =
+          "GET " + desired.web.alias + "/" + desired.web.health_file + " HTTP/1.0\r\nHost: " +
+          // the parser derives it from publicUrl when not given
+          (desired.web.server_name.empty() ? "localhost" : desired.web.server_name) +
+          "\r\nUser-Agent: pydio-agentd\r\n\r\n";
+      char answer[16] = {};
+      if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(request.size())) {
+        problem = "send to 127.0.0.1:80 failed";
+      } else if (!wait_ready(fd, POLLIN, deadline) || recv(fd, answer, 5, 0) != 5 ||
+                 std::strncmp(answer, "HTTP/", 5) != 0) {
+        problem = "no HTTP answer on 127.0.0.1:80";
+      }
+    }
+  }
+  close(fd);
+  return problem;
+}
+
+void HealthMonitor::check_now() {
+  std::lock_guard<std::mutex> round(round_mutex_);
+  HealthInputs inputs = inputs_();
+  std::vector<MountProbe> mounts;
+  bool is_compute = false;
+  std::string apache_problem;
+  if (inputs.desired) {
+    const common::NodeSpec* self = inputs.desired->find_node(inputs.node_name);
+    is_compute = self != nullptr && self->has_role(common::Role::kCompute);
+    if (is_compute) {
+      const auto table = common::read_mount_table();  // once per round, for every mount
+      write_probe_name_ = ".pydio-agent-health-" + inputs.node_name;
+      for (const auto& volume : inputs.desired->volumes)
+        mounts.push_back(probe_mount(table, volume.mountpoint));
+      apache_problem = probe_apache(*inputs.desired);
+    }
+  }
+  HealthVerdict next = decide_health(inputs, mounts, is_compute, apache_problem);
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed = next.healthy != verdict_.healthy || next.reasons != verdict_.reasons ||
+              next.warnings != verdict_.warnings;
+    for (const auto& probe : mounts) {
+      auto& previous = probes_[probe.mountpoint];
+      changed = changed || previous.health != probe.health;
+      previous = probe;
+    }
+    verdict_ = next;
+  }
+  if (changed && on_change_) on_change_();
+}
+
+MountProbe HealthMonitor::mount_probe(const std::string& mountpoint) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = probes_.find(mountpoint);
+  if (found != probes_.end()) return found->second;
+  MountProbe unknown;
+  unknown.mountpoint = mountpoint;
+  return unknown;
+}
+
+HealthVerdict HealthMonitor::verdict() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return verdict_;
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,159 @@
+#include "agent/host/services.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "agent/host/service_paths.hpp"
+
+namespace pydio::agent {
+namespace {
+
+using common::Command;
+using common::RunResult;
+using common::Status;
+
+constexpr std::chrono::seconds kQueryTimeout{10};
+// systemd may wait for a unit's own start timeout; ours must be shorter than the reconciler's
+// patience but long enough for glusterd (2.4-3.4 s measured) and MariaDB's first start.
+constexpr std::chrono::seconds kStartTimeout{90};
+constexpr std::chrono::seconds kReloadTimeout{30};
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::optional<std::string> read_small_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Alive and really the service: a stale pid file whose PID was reused by another program
+// must not count as the service running.
+bool pid_file_names_live(const std::string& pid_file, const std::vector<std::string>& comms) {
+  auto text = read_small_file(pid_file);
+  if (!text) return false;
+  auto pid = parse_pid_file(*text);
+  if (!pid) return false;
+  if (::kill(*pid, 0) != 0 && errno != EPERM) return false;
+  auto comm = read_small_file("/proc/" + std::to_string(*pid) + "/comm");
+  if (!comm) return false;
+  while (!comm->empty() && (comm->back() == '\n' || comm->back() == ' ')) comm->pop_back();
+  for (const auto& want : comms) {
+    if (*comm == want) return true;
+  }
+  return false;
+}
+
+// apache2ctl reads APACHE_CONFDIR to find envvars and passes -d for a non-default directory.
+Command apache2ctl(const common::LocalConfig& local, const std::string& verb,
+                   std::chrono::milliseconds timeout) {
+  Command command({"apache2ctl", verb}, timeout);
+  command.extra_env["APACHE_CONFDIR"] = local.apache_config_dir;
+  return command;
+}
+
+Status checked(common::ProcessRunner& runner, const Command& command, const std::string& what) {
+  RunResult result = runner.run(command);
+  if (result.succeeded()) return Status::ok();
+  return Status::error(what + ": " + result.describe_failure(command.argv));
+}
+
+}  // namespace
+
+std::string service_name(Service service) {
+  switch (service) {
+    case Service::kGlusterd:
+      return "glusterd";
+    case Service::kApache:
+      return "apache2";
+    case Service::kMariadb:
+      return "mariadb";
+  }
+  return "unknown";
+}
+
+Services::Services(common::ProcessRunner& runner, const common::LocalConfig& local)
+    : runner_(runner), local_(local) {
+  switch (local.services) {
+    case common::ServiceManager::kSystemd:
+      use_systemd_ = true;
+      break;
+    case common::ServiceManager::kDirect:
+      use_systemd_ = false;
+      break;
+    case common::ServiceManager::kAuto:
+      // The test sd_booted() uses: systemd creates this directory when it is PID 1.
+      use_systemd_ = path_exists("/run/systemd/system");
+      break;
+  }
+}
+
+bool Services::is_running(Service service) {
+  if (use_systemd_) {
+    Command command({"systemctl", "is-active", "--quiet", service_name(service)}, kQueryTimeout);
+    return runner_.run(command).succeeded();
+  }
+  switch (service) {
+    case Service::kGlusterd:
+      return pid_file_names_live(kGlusterdPidFile, {"glusterd"});
+    case Service::kApache:
+      return pid_file_names_live(apache_pid_file(local_.apache_config_dir), {"apache2"});
+    case Service::kMariadb:
+      return pid_file_names_live(mariadb_pid_file(local_), {"mariadbd", "mysqld"});
+  }
+  return false;
+}
+
+Status Services::start(Service service) {
+  const std::string what = "start " + service_name(service);
+  if (is_running(service)) return Status::ok();
+  if (use_systemd_) {
+    return checked(runner_, Command({"systemctl", "start", service_name(service)}, kStartTimeout),
+                   what);
+  }
+  switch (service) {
+    case Service::kGlusterd:
+      // glusterd daemonizes (setsid) and writes the pid file is_running() reads.
+      return checked(runner_, Command({"glusterd", "-p", kGlusterdPidFile}, kStartTimeout), what);
+    case Service::kApache:
+      // Not `apache2 -k start`: only apache2ctl sources envvars (APACHE_RUN_DIR, ...).
+      return checked(runner_, apache2ctl(local_, "start", kStartTimeout), what);
+    case Service::kMariadb: {
+      // The db-server resource owns the option file (datadir, socket, bind-address, user,
+      // pid-file = mariadb_pid_file()) and writes it before it asks for a start.
+      const std::string defaults = mariadb_defaults_file(local_);
+      if (!path_exists(defaults)) {
+        return Status::error(what + ": " + defaults + " does not exist (written by db-server)");
+      }
+      auto pid = runner_.spawn_detached({"mariadbd", "--defaults-file=" + defaults},
+                                        local_.state_dir + "/mariadbd.out");
+      return pid.status().with_context(what);
+    }
+  }
+  return Status::error(what + ": unknown service");
+}
+
+Status Services::reload(Service service) {
+  const std::string what = "reload " + service_name(service);
+  if (use_systemd_) {
+    return checked(runner_,
+                   Command({"systemctl", "reload", service_name(service)}, kReloadTimeout), what);
+  }
+  if (service == Service::kApache) {
+    return checked(runner_, apache2ctl(local_, "graceful", kReloadTimeout), what);
+  }
+  return Status::error(what + ": not supported without systemd");
+}
+
+}  // namespace pydio::agent

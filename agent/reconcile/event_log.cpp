@@ -1,0 +1,61 @@
+#include "agent/reconcile/event_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <fstream>
+
+namespace pydio::agent {
+
+std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_milliseconds) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  if (!with_milliseconds) return std::string(buffer) + "Z";
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()) % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(millis.count()));
+  return out;
+}
+
+nlohmann::json event_to_json(const Event& event) {
+  nlohmann::json out = {{"time", iso8601_utc(event.time, true)},
+                        {"resource", event.resource},
+                        {"action", event.action},
+                        {"outcome", event.outcome},
+                        {"durationMs", event.duration.count()},
+                        {"message", event.message}};
+  if (event.leader_term > 0) out["leaderTerm"] = event.leader_term;
+  return out;
+}
+
+EventLog::EventLog(std::string file_path) : file_path_(std::move(file_path)) {}
+
+void EventLog::record(Event event) {
+  const std::string term =
+      event.leader_term > 0 ? " [leader term " + std::to_string(event.leader_term) + "]" : "";
+  if (event.outcome == "ok") {
+    spdlog::info("{}: {} ({} ms){}", event.resource, event.action, event.duration.count(), term);
+  } else {
+    spdlog::warn("{}: {} failed after {} ms{}: {}", event.resource, event.action,
+                 event.duration.count(), term, event.message);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!file_path_.empty()) {
+    std::ofstream out(file_path_, std::ios::app);
+    if (out) out << event_to_json(event).dump() << '\n';
+  }
+  events_.push_back(std::move(event));
+  while (events_.size() > kCapacity) events_.pop_front();
+}
+
+std::vector<Event> EventLog::latest(std::size_t count) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t first = events_.size() > count ? events_.size() - count : 0;
+  return {events_.begin() + static_cast<std::ptrdiff_t>(first), events_.end()};
+}
+
+}  // namespace pydio::agent
