@@ -75,6 +75,28 @@ Response handle_peer_request(const Request& request, PeerBackend& backend) {
       return error_response(request, http::status::bad_request, "body: expected a JSON object");
     return reply(request, backend.join(*body, forwarded(request)));
   }
+  if (path == "/v1/peer/nudge") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    auto body = object_body(request);
+    if (!body)
+      return error_response(request, http::status::bad_request, "body: expected a JSON object");
+    Nudge nudge;
+    const auto reason = body->find("reason");
+    const auto generation = body->find("generation");
+    const auto from = body->find("from");
+    if (reason == body->end() || !reason->is_string() || reason->get<std::string>().size() > 200 ||
+        (generation != body->end() && !generation->is_number_integer()) ||
+        (from != body->end() && !from->is_string())) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"reason\": \"<up to 200 characters>\", "
+                            "\"generation\": N, \"from\": \"<address>\"} (generation and "
+                            "from optional)");
+    }
+    nudge.reason = reason->get<std::string>();
+    if (generation != body->end()) nudge.generation = generation->get<std::int64_t>();
+    if (from != body->end()) nudge.from = from->get<std::string>();
+    return reply(request, backend.nudge(nudge));
+  }
   return error_response(request, http::status::not_found, "no such endpoint: " + path);
 }
 

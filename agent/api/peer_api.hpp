@@ -13,6 +13,10 @@
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
+// POST /v1/peer/nudge         body {"reason":"...","generation":N,"from":"<address>"}
+//                              (generation, from optional): something this node acts on changed
+//                              (the leader put generation N in force; a peer's brick died).
+//                              202 {"accepted":true}; the work starts soon, never in the call
 // Errors: {"error":"..."} with 400 bad body, 401, 404, 405, 409 conflict (generation raced,
 // node name or address taken), 422 invalid document, 503 no leader or leader unreachable.
 // A request already forwarded by a peer carries "X-Pydio-Forwarded: 1" and is never
@@ -35,6 +39,13 @@ struct PeerReply {
   nlohmann::json body;
 };
 
+// A peer's notice that something changed (POST /v1/peer/nudge).
+struct Nudge {
+  std::string reason;
+  std::int64_t generation = 0;  // > 0: this generation is in force on `from`
+  std::string from;             // the announcing node's address, "" when not given
+};
+
 class PeerBackend {
  public:
   virtual ~PeerBackend() = default;
@@ -45,6 +56,8 @@ class PeerBackend {
   // May block for a bounded time (forwarding to the leader).
   virtual PeerReply join(const nlohmann::json& request, bool forwarded) = 0;
   virtual PeerReply change_desired_state(const std::string& document, bool forwarded) = 0;
+  // Must return at once (the work it triggers runs elsewhere).
+  virtual PeerReply nudge(const Nudge& nudge) = 0;
 };
 
 // True when `presented` equals `expected` (non-empty), compared in constant time.

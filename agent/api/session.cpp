@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -73,7 +74,29 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     return;
   }
 
-  Request request = parser_->release();
+  auto request = std::make_shared<Request>(parser_->release());
+  if (options_->blocking && options_->offload && options_->blocking(*request)) {
+    auto self = this->shared_from_this();
+    const bool queued = options_->offload([self, request] {
+      Response response = self->respond(*request);
+      boost::asio::post(self->stream_.get_executor(),
+                        [self, response = std::move(response)]() mutable {
+                          self->write_response(std::move(response));
+                        });
+    });
+    if (!queued) {
+      Response busy = error_response(*request, http::status::service_unavailable,
+                                     "busy: too many requests in progress; try again");
+      busy.keep_alive(false);
+      write_response(std::move(busy));
+    }
+    return;
+  }
+  write_response(respond(*request));
+}
+
+template <class Protocol>
+Response Session<Protocol>::respond(const Request& request) const {
   Response response;
   try {
     response = options_->handler(request);
@@ -82,10 +105,14 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                   std::string(request.target()), e.what());
     response = error_response(request, http::status::internal_server_error,
                               std::string("internal error: ") + e.what());
+  } catch (...) {
+    spdlog::error("http {} {}: handler failed", std::string(request.method_string()),
+                  std::string(request.target()));
+    response = error_response(request, http::status::internal_server_error, "internal error");
   }
   // The client's wish decides keep-alive unless the handler already asked to close.
   if (!request.keep_alive()) response.keep_alive(false);
-  write_response(std::move(response));
+  return response;
 }
 
 template <class Protocol>

@@ -31,6 +31,8 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
  private:
   void read_request();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  // Runs the handler; an exception becomes a 500 answer.
+  Response respond(const Request& request) const;
   void write_response(Response response);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
   void close();

@@ -34,6 +34,19 @@ std::vector<common::Expected<api::PeerReply>> PeerClient::get_each(
   return answers;
 }
 
+std::vector<common::Expected<api::PeerReply>> PeerClient::post_each(
+    const std::vector<std::string>& peers, const std::string& path,
+    const nlohmann::json& body) const {
+  std::vector<std::future<common::Expected<api::PeerReply>>> asked;
+  for (const auto& peer : peers) {
+    asked.push_back(std::async(std::launch::async,
+                               [this, peer, path, body] { return post(peer, path, body, false); }));
+  }
+  std::vector<common::Expected<api::PeerReply>> answers;
+  for (auto& answer : asked) answers.push_back(answer.get());
+  return answers;
+}
+
 common::Expected<api::PeerReply> PeerClient::post(const std::string& peer, const std::string& path,
                                                   const nlohmann::json& body,
                                                   bool forwarded) const {
@@ -62,8 +75,21 @@ common::Expected<api::PeerReply> PeerClient::exchange(const std::string& peer,
   api::PeerReply reply;
   reply.status = static_cast<int>(answer.response.result_int());
   reply.body = nlohmann::json::parse(answer.response.body(), nullptr, false);
-  if (reply.body.is_discarded()) return common::Status::error(what + ": answer is not JSON");
+  if (!reply.body.is_object()) return common::Status::error(what + ": answer is not a JSON object");
   return reply;
+}
+
+std::string text_field(const nlohmann::json& body, const std::string& key,
+                       const std::string& fallback) {
+  if (!body.is_object()) return fallback;
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::int64_t int_field(const nlohmann::json& body, const std::string& key, std::int64_t fallback) {
+  if (!body.is_object()) return fallback;
+  auto it = body.find(key);
+  return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
 }
 
 }  // namespace pydio::agent

@@ -16,18 +16,28 @@ namespace pydio::agent {
 // "198.18.0.1" or "198.18.0.1:8481" -> host and port (default kPeerPort). Errors name the text.
 common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text);
 
+// Fields of a peer's JSON answer, type-checked: a missing field or one of another type gives
+// `fallback` (a peer's answer is never trusted to have the shape we expect).
+std::string text_field(const nlohmann::json& body, const std::string& key,
+                       const std::string& fallback = "");
+std::int64_t int_field(const nlohmann::json& body, const std::string& key, std::int64_t fallback = 0);
+
 class PeerClient {
  public:
   PeerClient(std::string token, std::chrono::milliseconds timeout)
       : token_(std::move(token)), timeout_(timeout) {}
 
-  // An error only when no HTTP answer came (the message names the peer and the reason);
-  // any HTTP answer, 401 included, is a PeerReply.
+  // An error when no HTTP answer came or its body is not a JSON object (the message names the
+  // peer and the reason); any other HTTP answer, 401 included, is a PeerReply.
   common::Expected<api::PeerReply> get(const std::string& peer, const std::string& path) const;
   // GET `path` from every peer at once (one thread each, each bounded by the timeout); the
   // answers in the order of `peers`.
   std::vector<common::Expected<api::PeerReply>> get_each(const std::vector<std::string>& peers,
                                                          const std::string& path) const;
+  // POST `body` to every peer at once, as get_each.
+  std::vector<common::Expected<api::PeerReply>> post_each(const std::vector<std::string>& peers,
+                                                          const std::string& path,
+                                                          const nlohmann::json& body) const;
   common::Expected<api::PeerReply> post(const std::string& peer, const std::string& path,
                                         const nlohmann::json& body, bool forwarded) const;
 

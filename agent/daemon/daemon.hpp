@@ -1,43 +1,43 @@
 #pragma once
 // pydio-agentd: wires the parts together and runs them until SIGTERM/SIGINT.
-//   admin API (unix socket, root only)   -> its own io_context, on the main thread
-//   health endpoint (TCP)                -> its own io_context and thread: never behind admin work
-//   peer API (TCP, <address>:8481)       -> its own io_context and two threads (a join may wait
-//                                           on the leader; node reports must still answer)
-//   desired-state follower               -> its own thread: adopts what the leader published
-//                                           on pydio-config, or what a peer holds
-//   reconciler (scheduler + worker pool), health monitor, leader elector -> their own threads
+//
+// One event loop (one io_context, two threads) serves the health endpoint, the admin socket and
+// the peer API, and runs the timers: leadership tick and timer passes, the follower's poll, the
+// mount-table watch and the systemd watchdog. Requests that block (plan, join, changes, the
+// cluster table) and the follower's looks run on a bounded pool and write their answer back on
+// the loop, so /health and node reports always answer. The reconciler (scheduler + workers),
+// the health monitor, the reachability round and the elector run their own threads.
 // Stopping leaves every mount, brick and service running: the agent manages them, it does not
-// own them (the FUSE clients in particular are not its children).
+// own them. SIGTERM exits within about a second whatever is running: work still in flight
+// after the bound is abandoned (every step is idempotent and re-read at the next start).
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
-#include "agent/cluster/cluster_view.hpp"
-#include "agent/cluster/peer_client.hpp"
 #include "agent/cluster/reachability.hpp"
-#include "agent/daemon/desired_store.hpp"
-#include "agent/daemon/drain_state.hpp"
-#include "agent/election/lease.hpp"
-#include "agent/reconcile/event_log.hpp"
+#include "agent/daemon/changes.hpp"
+#include "agent/daemon/cluster_report.hpp"
+#include "agent/daemon/follower.hpp"
+#include "agent/daemon/join_admission.hpp"
+#include "agent/daemon/join_client.hpp"
+#include "agent/daemon/leader_link.hpp"
+#include "agent/daemon/node_state.hpp"
 #include "agent/health/health_monitor.hpp"
-#include "agent/reconcile/reconciler.hpp"
 #include "agent/host/services.hpp"
-#include "common/local_config.hpp"
+#include "agent/reconcile/event_log.hpp"
+#include "agent/reconcile/worker_pool.hpp"
 #include "common/runner.hpp"
 
 namespace pydio::agent {
 
-class Daemon : public api::AdminBackend, public api::PeerBackend, public ClusterView {
+class Daemon : public api::AdminBackend, public api::PeerBackend {
  public:
   explicit Daemon(common::LocalConfig local);
   ~Daemon() override;
@@ -45,7 +45,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   // Runs until a termination signal. Returns the process exit code.
   int run();
 
-  // api::AdminBackend
+  // api::AdminBackend (daemon_backends.cpp)
   nlohmann::json status(bool include_cluster) override;
   common::Expected<nlohmann::json> plan() override;
   void request_reconcile() override;
@@ -55,74 +55,58 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
   api::JoinOutcome join(const api::JoinOptions& options) override;
 
-  // api::PeerBackend (daemon_peer.cpp)
+  // api::PeerBackend (daemon_backends.cpp)
   std::string join_token() const override;
   nlohmann::json node_report() override;
   api::PeerReply desired_document() override;
   api::PeerReply join(const nlohmann::json& request, bool forwarded) override;
   api::PeerReply change_desired_state(const std::string& document, bool forwarded) override;
-
-  // ClusterView (daemon_cluster.cpp)
-  std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
-                                                const std::string& resource_name) const override;
+  api::PeerReply nudge(const api::Nudge& nudge) override;
 
  private:
-  common::Status prepare_state_dir();
-  common::Status ensure_secrets();
-  std::optional<PassContext> pass_context();
+  static constexpr std::size_t kBlockingThreads = 4;
+  static constexpr int kMaxBlockingQueued = 32;
+
   HealthInputs health_inputs();
-  // Creates or replaces the reconciler when the resource set of the desired state changed,
-  // and starts the elector once there is a database to hold the lease in.
-  void follow_desired_state();
-  void watch_mount_table();
-  void notify_systemd_loop();
-  std::shared_ptr<Reconciler> reconciler() const;
-  bool is_leader_now() const;
-  std::shared_ptr<const common::Secrets> secrets() const;
-  PeerClient peer_client(std::chrono::milliseconds timeout) const;
-  // The status of this node alone (what node_report() and status() share).
-  nlohmann::json local_status();
-  // Every node's report, leader, pool, volumes and heal backlog (daemon_cluster.cpp).
-  nlohmann::json cluster_status();
-  // Address of the node holding the lease, as this node knows it or its storage peers report.
-  std::optional<std::string> leader_address(const common::DesiredState& desired) const;
-  // On the leader: puts a change in force (exactly generation + 1) and has it published.
-  api::PeerReply commit_change(const std::string& document);
-  // The same without a lease, for a one-node cluster whose database is not up yet: nobody
-  // else can change its desired state.
-  api::PeerReply commit_local_change(const std::string& document);
-  // Sends a change or join to the leader, once; 503 when there is none.
-  api::PeerReply forward_to_leader(const std::string& path, const nlohmann::json& body);
-  api::PeerReply document_reply(const std::shared_ptr<const common::DesiredState>& state,
-                                bool with_secrets) const;
-  std::string join_command() const;
-  // Follows the published desired state (pydio-config, else a peer) every kFollowInterval.
-  void follow_published_loop();
-  void adopt(const std::string& text, const std::string& source);
+  // Runs `task` on the blocking pool; false when kMaxBlockingQueued tasks are already waiting.
+  bool offload(std::function<void()> task);
+  // Starts a follower look on the pool unless one is already queued (then that one asks
+  // `announced_by` first).
+  void schedule_look(const std::string& announced_by);
+  // A desired state was put in force or refused: the health verdict follows at once.
+  void on_desired_changed();
+  // Timers on the event loop (daemon_loop.cpp).
+  void start_tick();
+  void start_follow_timer();
+  void start_mount_watch();
+  void start_watchdog();
 
   const common::LocalConfig local_;
   common::SystemRunner runner_;
   Services services_;
-  DesiredStore desired_;
-  DrainState drain_;
   EventLog events_;
+  NodeState state_;
+  LeaderLink leader_link_;
+  ChangeCommitter changes_;
+  JoinAdmission admission_;
+  JoinClient join_client_;
+  Follower follower_;
   Reachability reachability_;
   HealthMonitor health_;
+  ClusterReport cluster_;
 
-  mutable std::mutex mutex_;  // guards the members below
-  std::shared_ptr<const common::Secrets> secrets_;
-  std::shared_ptr<Reconciler> reconciler_;
-  std::vector<std::string> resource_names_;
-  std::unique_ptr<LeaderElector> elector_;
-  bool was_leader_ = false;
-
-  std::mutex change_mutex_;        // serializes changes committed by this node as leader
-  std::string last_adopted_text_;  // follow thread only: the last document looked at
-
-  std::atomic<bool> stopping_{false};
-  std::thread follow_thread_;
-  std::thread mount_watch_thread_;
-  std::thread notify_thread_;
+  boost::asio::io_context ioc_{2};
+  WorkerPool pool_{kBlockingThreads};
+  std::atomic<int> blocking_queued_{0};
+  std::atomic<bool> look_queued_{false};
+  std::mutex look_hint_mutex_;
+  std::string look_hint_;  // guarded by look_hint_mutex_
+  boost::asio::steady_timer tick_{ioc_};
+  boost::asio::steady_timer follow_timer_{ioc_};
+  boost::asio::steady_timer watchdog_timer_{ioc_};
+  boost::asio::posix::stream_descriptor mountinfo_{ioc_};
+  bool was_leader_ = false;  // loop only (tick timer)
+  std::chrono::steady_clock::time_point next_timer_pass_;  // loop only
 };
 
 }  // namespace pydio::agent

@@ -60,7 +60,18 @@ common::Status DesiredStore::load() {
 
 common::Expected<SubmitOutcome> DesiredStore::submit(const std::string& document,
                                                      GenerationRule rule) {
-  common::ValidationResult result = common::parse_desired_state(document);
+  return submit(common::parse_desired_state(document), rule);
+}
+
+void DesiredStore::record_refusal(const std::string& why) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_error_ = why;
+  spdlog::warn("desired state rejected, generation {} stays in force: {}",
+               current_ ? current_->generation : 0, why);
+}
+
+common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationResult& result,
+                                                     GenerationRule rule) {
   SubmitOutcome outcome;
   std::lock_guard<std::mutex> lock(mutex_);
   outcome.errors = result.errors;

@@ -45,6 +45,11 @@ class DesiredStore {
   // An Expected error means the file could not be written; the old state then stays in force.
   common::Expected<SubmitOutcome> submit(const std::string& document,
                                          GenerationRule rule = GenerationRule::kNewer);
+  // The same for a document already parsed where it entered the agent (parsed once).
+  common::Expected<SubmitOutcome> submit(const common::ValidationResult& parsed,
+                                         GenerationRule rule = GenerationRule::kNewer);
+  // Records why a document was refused before it reached the store; the state in force stays.
+  void record_refusal(const std::string& why);
 
   std::shared_ptr<const common::DesiredState> current() const;
   // Why the last submitted or loaded document was rejected; "" when it was accepted.

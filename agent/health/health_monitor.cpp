@@ -108,8 +108,17 @@ void HealthMonitor::loop() {
     lock.unlock();
     check_now();
     lock.lock();
-    wake_.wait_for(lock, period_, [this] { return stopping_; });
+    wake_.wait_for(lock, period_, [this] { return stopping_ || round_requested_; });
+    round_requested_ = false;
   }
+}
+
+void HealthMonitor::check_now_async() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    round_requested_ = true;
+  }
+  wake_.notify_all();
 }
 
 MountProbe HealthMonitor::probe_mount(

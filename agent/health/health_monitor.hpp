@@ -51,6 +51,8 @@ class HealthMonitor : public HealthView {
   void stop();
   // Runs one round now (used at start so the first verdict is not "unknown" for long).
   void check_now();
+  // Has the monitor thread run a round as soon as it can; returns at once.
+  void check_now_async();
 
   MountProbe mount_probe(const std::string& mountpoint) const override;
   HealthVerdict verdict() const override;
@@ -76,6 +78,7 @@ class HealthMonitor : public HealthView {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;                     // guarded by mutex_
+  bool round_requested_ = false;              // guarded by mutex_
   HealthVerdict verdict_;                     // guarded by mutex_
   std::map<std::string, MountProbe> probes_;  // guarded by mutex_
   std::thread thread_;

@@ -38,7 +38,12 @@ class FakePeerBackend : public PeerBackend {
     change_forwarded = forwarded;
     return change_reply;
   }
+  PeerReply nudge(const pydio::agent::api::Nudge& nudge) override {
+    nudges.push_back(nudge);
+    return PeerReply{202, {{"accepted", true}}};
+  }
 
+  std::vector<pydio::agent::api::Nudge> nudges;
   std::string token = kToken;
   int reports = 0;
   PeerReply document_reply{404, {{"error", "no desired state yet"}}};
@@ -212,4 +217,32 @@ TEST_CASE("tokens match only when equal and non-empty", "[peer_api]") {
   CHECK_FALSE(token_matches(std::string(kToken) + "0", kToken));
   CHECK_FALSE(token_matches("", ""));
   CHECK_FALSE(token_matches(kToken, ""));
+}
+
+TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_api]") {
+  FakePeerBackend backend;
+
+  SECTION("a well-formed nudge reaches the backend with its generation and sender") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/nudge",
+                     R"({"reason":"generation 5 in force","generation":5,"from":"198.18.0.1"})"),
+        backend);
+    CHECK(response.result() == http::status::accepted);
+    REQUIRE(backend.nudges.size() == 1);
+    CHECK(backend.nudges[0].generation == 5);
+    CHECK(backend.nudges[0].from == "198.18.0.1");
+  }
+  SECTION("a generation of the wrong type is refused with 400 and the backend is not asked") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x","generation":"5"})"),
+        backend);
+    CHECK(response.result() == http::status::bad_request);
+    CHECK(backend.nudges.empty());
+  }
+  SECTION("a nudge without the token is refused with 401") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x"})", ""), backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK(backend.nudges.empty());
+  }
 }

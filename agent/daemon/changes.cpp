@@ -1,0 +1,129 @@
+#include "agent/daemon/changes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace pydio::agent {
+
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+constexpr auto kAnnounceTimeout = 1s;
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
+  return out;
+}
+}  // namespace
+
+std::string ChangeCommitter::join_command() const {
+  const std::string token = state_.join_token();
+  if (token.empty() || local_.address.empty()) return "";
+  return "agentctl join " + local_.address + " --token " + token;
+}
+
+common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
+    const std::string& document) {
+  api::SubmitResult result;
+  const common::ValidationResult parsed = common::parse_desired_state(document);
+  auto in_force = state_.desired();
+  if (!parsed.state) {
+    state_.record_refusal(parsed.errors);
+    on_commit_();
+    result.errors = parsed.errors;
+    result.generation = in_force ? in_force->generation : 0;
+    return result;
+  }
+  if (!in_force) {
+    // The first document of a new node (agentctl init): nothing to race with.
+    auto outcome = state_.submit(parsed);
+    if (!outcome) return outcome.status();
+    result.errors = outcome->errors;
+    result.generation = state_.desired() ? state_.desired()->generation : 0;
+    if (result.errors.empty()) {
+      if (common::Status secrets = state_.ensure_secrets(); !secrets) return secrets;
+      result.join_command = join_command();
+    }
+    on_commit_();
+    return result;
+  }
+  // A node that already follows a cluster: the document is a change, and only the leader puts
+  // changes in force (so two concurrent changes cannot both win).
+  const bool alone = in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
+  api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
+                         : state_.is_leader_now()         ? commit(parsed)
+                                : leader_.forward("/v1/peer/desired-state", json{{"document", document}});
+  result.generation = int_field(reply.body, "generation", state_.desired()->generation);
+  result.join_command = join_command();
+  if (reply.status == 200) return result;
+  const std::string error = text_field(reply.body, "error", "refused");
+  if (reply.status == 409 || reply.status == 422) {
+    result.conflict = reply.status == 409;
+    result.errors.push_back(error);
+    return result;
+  }
+  return common::Status::error(error);
+}
+
+api::PeerReply ChangeCommitter::change(const std::string& document, bool forwarded) {
+  const common::ValidationResult parsed = common::parse_desired_state(document);
+  if (!parsed.state) return error_reply(422, "invalid desired state: " + joined(parsed.errors));
+  if (state_.is_leader_now()) return commit(parsed);
+  if (forwarded) return error_reply(503, "this node is not the leader");
+  return leader_.forward("/v1/peer/desired-state", json{{"document", document}});
+}
+
+api::PeerReply ChangeCommitter::commit(const common::ValidationResult& parsed) {
+  if (!state_.is_leader_now()) return error_reply(503, "this node no longer leads; try again");
+  return commit_unleased(parsed);
+}
+
+api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& parsed) {
+  std::lock_guard<std::mutex> lock(commit_mutex_);
+  auto in_force = state_.desired();
+  // A lost race is not a broken document: answer 409 without recording it as the node's
+  // desired-state error.
+  if (parsed.state) {
+    auto problems = check_generation(in_force.get(), *parsed.state, GenerationRule::kNext);
+    if (!problems.empty()) {
+      api::PeerReply reply = error_reply(409, problems.front());
+      reply.body["generation"] = in_force ? in_force->generation : 0;
+      return reply;
+    }
+  }
+  auto outcome = state_.submit(parsed, GenerationRule::kNext);
+  if (!outcome) return error_reply(500, outcome.status().message());
+  if (!outcome->errors.empty()) {
+    api::PeerReply reply = error_reply(409, joined(outcome->errors));
+    reply.body["generation"] = state_.desired() ? state_.desired()->generation : 0;
+    return reply;
+  }
+  auto current = state_.desired();
+  spdlog::info("leader term {}: desired state generation {} in force, publishing it",
+               state_.live_term(), current->generation);
+  on_commit_();
+  if (outcome->changed) announce(*current);
+  return api::PeerReply{200, json{{"generation", current->generation}}};
+}
+
+void ChangeCommitter::announce(const common::DesiredState& desired) const {
+  std::vector<std::string> others;
+  for (const auto& node : desired.nodes)
+    if (node.name != local_.node_name) others.push_back(node.address);
+  if (others.empty() || local_.address.empty()) return;
+  const json body = {{"reason", "generation " + std::to_string(desired.generation) + " in force"},
+                     {"generation", desired.generation},
+                     {"from", local_.address}};
+  // Fire and forget: the change is in force already; a node the push misses polls for it.
+  std::thread([client = leader_.peer_client(kAnnounceTimeout), others, body] {
+    try {
+      client.post_each(others, "/v1/peer/nudge", body);
+    } catch (const std::exception& e) {
+      spdlog::warn("announcing a new generation failed: {}", e.what());
+    }
+  }).detach();
+}
+
+}  // namespace pydio::agent

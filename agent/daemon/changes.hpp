@@ -1,0 +1,49 @@
+#pragma once
+// Changes of the desired state once this node follows a cluster. Only the leader puts a change
+// in force (exactly generation + 1, so of two changes based on the same generation one wins);
+// any other node relays it to the leader once. After a change is in force the leader tells
+// every other agent that a new generation exists (push), so they fetch it at once instead of
+// at their next poll.
+// Thread-safe: commits are serialized by commit_mutex_. Calls may block (bounded): run them on
+// the daemon's blocking pool, never on the event loop.
+
+#include <mutex>
+#include <string>
+
+#include "agent/api/admin_api.hpp"
+#include "agent/api/peer_api.hpp"
+#include "agent/daemon/leader_link.hpp"
+#include "agent/daemon/node_state.hpp"
+
+namespace pydio::agent {
+
+class ChangeCommitter {
+ public:
+  // `on_commit` runs after a document was put in force on this node (health re-check).
+  ChangeCommitter(NodeState& state, const LeaderLink& leader, const common::LocalConfig& local,
+                  std::function<void()> on_commit)
+      : state_(state), leader_(leader), local_(local), on_commit_(std::move(on_commit)) {}
+
+  // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster.
+  common::Expected<api::SubmitResult> submit_from_operator(const std::string& document);
+  // A change arriving over the peer API (from an operator on another node).
+  api::PeerReply change(const std::string& document, bool forwarded);
+  // On the leader: puts `parsed` in force if it is exactly generation + 1, then pushes it.
+  api::PeerReply commit(const common::ValidationResult& parsed);
+  std::string join_command() const;
+
+ private:
+  // The same without a lease, for a one-node cluster whose database is not up yet: nobody else
+  // can change its desired state.
+  api::PeerReply commit_unleased(const common::ValidationResult& parsed);
+  // Tells every other node of the document in force that generation `generation` exists.
+  void announce(const common::DesiredState& desired) const;
+
+  NodeState& state_;
+  const LeaderLink& leader_;
+  const common::LocalConfig& local_;
+  std::function<void()> on_commit_;
+  std::mutex commit_mutex_;  // serializes commits on this node
+};
+
+}  // namespace pydio::agent

@@ -1,0 +1,271 @@
+#include "agent/daemon/cluster_report.hpp"
+
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr auto kReportTimeout = 1500ms;
+constexpr auto kGlusterStatusTimeout = 3s;
+
+bool reports_in_sync(const json& report, const std::string& resource_name) {
+  auto resources = report.find("resources");
+  if (resources == report.end() || !resources->is_array()) return false;
+  for (const auto& resource : *resources) {
+    if (text_field(resource, "name") == resource_name)
+      return text_field(resource, "state") == "in-sync";
+  }
+  return false;
+}
+
+json gluster_section(common::ProcessRunner& runner, const common::DesiredState& desired) {
+  common::GlusterCli cli(runner, kGlusterStatusTimeout);
+  json out = {{"peers", json::array()}, {"volumes", json::array()}, {"error", nullptr}};
+  auto pool = cli.pool_list();
+  if (!pool) {
+    out["error"] = pool.status().message();
+    return out;
+  }
+  for (const auto& peer : *pool) {
+    out["peers"].push_back(
+        {{"uuid", peer.uuid}, {"names", peer.names}, {"connected", peer.connected}});
+  }
+  for (const auto& spec : desired.volumes) {
+    json volume = {{"name", spec.name}, {"exists", false}};
+    auto info = cli.volume_info(spec.name);
+    if (!info) {
+      volume["error"] = info.status().message();
+    } else if (info->has_value()) {
+      const common::GlusterVolume& v = **info;
+      volume["exists"] = true;
+      volume["state"] = common::gluster_volume_state_name(v.state);
+      volume["type"] = v.type;
+      volume["bricks"] = v.brick_endpoints();
+      if (v.started()) {
+        json online = json::array();
+        if (auto status = cli.volume_status(spec.name)) {
+          for (const auto& brick : status->bricks)
+            if (brick.online) online.push_back(brick.endpoint());
+          volume["bricksOnline"] = online;
+        }
+        if (spec.replica > 1) {
+          if (auto heal = cli.heal_summary(spec.name)) {
+            int pending = 0, split = 0;
+            for (const auto& brick : *heal) {
+              pending += brick.pending;
+              split += brick.split_brain;
+            }
+            volume["healPending"] = pending;
+            volume["splitBrain"] = split;
+          } else {
+            volume["healError"] = heal.status().message();
+          }
+        }
+      }
+    }
+    out["volumes"].push_back(volume);
+  }
+  return out;
+}
+
+// The pool's view of one node: by glusterd UUID when its agent reported one, else by address.
+std::string peer_state(const json& gluster, const std::string& uuid, const std::string& address) {
+  if (!gluster["error"].is_null()) return "unknown";
+  for (const auto& peer : gluster["peers"]) {
+    bool same = !uuid.empty() && peer["uuid"] == uuid;
+    if (uuid.empty())
+      for (const auto& name : peer["names"]) same = same || name == address;
+    if (same) return peer["connected"].get<bool>() ? "connected" : "disconnected";
+  }
+  return "not in pool";
+}
+
+json node_row(const common::NodeSpec& node) {
+  json roles = json::array();
+  for (auto role : node.roles) roles.push_back(common::role_name(role));
+  return {{"name", node.name}, {"address", node.address}, {"roles", roles}};
+}
+
+// Adds what a node's report says to its row, and its waiting resources to `waiting`.
+void read_report(const json& report, const std::string& node_name, json& row, json& out) {
+  row["reachable"] = true;
+  row["healthy"] = report.value("/health/healthy"_json_pointer, false);
+  row["reasons"] = report.value("/health/reasons"_json_pointer, json::array());
+  row["generation"] = int_field(report, "generation");
+  const json leader = report.value("leader", json::object());
+  if (leader.is_object() && leader.value("isLeader", false) == true)
+    out["leader"] = {{"holder", node_name}, {"term", int_field(leader, "term")}};
+  const json resources = report.value("resources", json::array());
+  if (!resources.is_array()) return;
+  for (const auto& resource : resources) {
+    const std::string state = text_field(resource, "state");
+    std::string detail = text_field(resource, "waitingFor");
+    if (state == "error") detail = text_field(resource, "lastError", detail);
+    // "leader lease" lines are every non-leader's normal state: not worth a line.
+    const bool lease_wait = detail.rfind("leader lease", 0) == 0;
+    if ((state == "waiting" || state == "error" || state == "in-sync") && !detail.empty() &&
+        !lease_wait) {
+      out["waiting"].push_back(node_name + ": " + text_field(resource, "name") + ": " + detail);
+    }
+  }
+}
+}  // namespace
+
+std::string read_glusterd_uuid(const std::string& glusterd_dir) {
+  std::ifstream in(glusterd_dir + "/glusterd.info");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("UUID=", 0) == 0) return line.substr(5);
+  return "";
+}
+
+ClusterReport::ClusterReport(const NodeState& state, const LeaderLink& leader,
+                             const common::LocalConfig& local, common::ProcessRunner& runner,
+                             std::function<json()> local_report)
+    : state_(state),
+      leader_(leader),
+      local_(local),
+      runner_(runner),
+      local_report_(std::move(local_report)) {}
+
+std::vector<common::Expected<json>> ClusterReport::reports(
+    const std::vector<std::string>& addresses) const {
+  constexpr auto kRetryUnreachable = 2s;  // a background question at most this often
+  std::vector<std::string> ask;
+  std::vector<common::Expected<json>> out(addresses.size(), common::Status::error("not asked"));
+  std::vector<std::size_t> asked_index;
+  {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+      auto known = unreachable_->find(addresses[i]);
+      if (known == unreachable_->end()) {
+        ask.push_back(addresses[i]);
+        asked_index.push_back(i);
+        continue;
+      }
+      out[i] = common::Status::error(known->second.error);
+      if (now - known->second.since < kRetryUnreachable) continue;
+      known->second.since = now;
+      // Find out in the background whether it is back; the answer only updates the map.
+      std::thread([client = leader_.peer_client(kReportTimeout), address = addresses[i],
+                   mutex = mutex_, unreachable = unreachable_] {
+        auto reply = client.get(address, "/v1/peer/node");
+        std::lock_guard<std::mutex> guard(*mutex);
+        if (reply && reply->status == 200) unreachable->erase(address);
+      }).detach();
+    }
+  }
+  const auto answers = leader_.peer_client(kReportTimeout).get_each(ask, "/v1/peer/node");
+  std::lock_guard<std::mutex> lock(*mutex_);
+  for (std::size_t k = 0; k < ask.size(); ++k) {
+    const auto& reply = answers[k];
+    std::size_t i = asked_index[k];
+    if (!reply) {
+      (*unreachable_)[ask[k]] = {std::chrono::steady_clock::now(), reply.status().message()};
+      out[i] = reply.status();
+    } else if (reply->status != 200) {
+      out[i] = common::Status::error(
+          text_field(reply->body, "error", "HTTP " + std::to_string(reply->status)));
+    } else {
+      out[i] = reply->body;
+    }
+  }
+  return out;
+}
+
+std::set<std::string> ClusterReport::hosts_reporting_in_sync(
+    const std::vector<std::string>& addresses, const std::string& resource_name) const {
+  std::set<std::string> ready;
+  std::vector<std::string> others;
+  for (const auto& address : addresses) {
+    if (address != local_.address) {
+      others.push_back(address);
+      continue;
+    }
+    for (const auto& status : state_.resource_statuses())
+      if (status.name == resource_name && status.state == ResourceState::kInSync)
+        ready.insert(address);
+  }
+  const auto answers = reports(others);
+  for (std::size_t i = 0; i < others.size(); ++i)
+    if (answers[i] && reports_in_sync(*answers[i], resource_name)) ready.insert(others[i]);
+  return ready;
+}
+
+json ClusterReport::report() const {
+  auto desired = state_.desired();
+  if (!desired) return nullptr;
+  const common::NodeSpec* self = desired->find_node(local_.node_name);
+  const bool storage = self != nullptr && self->has_role(common::Role::kStorage);
+  std::future<json> gluster;
+  if (storage) {
+    gluster = std::async(std::launch::async,
+                         [this, desired] { return gluster_section(runner_, *desired); });
+  }
+  std::vector<std::string> others;
+  for (const auto& node : desired->nodes)
+    if (node.name != local_.node_name) others.push_back(node.address);
+  const auto answers = reports(others);
+  const json local = local_report_();
+
+  json out = {{"name", desired->cluster_name},
+              {"generation", desired->generation},
+              {"leader", {{"holder", ""}, {"term", 0}}},
+              {"nodes", json::array()},
+              {"volumes", json::array()},
+              {"waiting", json::array()},
+              {"warnings", json::array()}};
+  json gluster_state = storage ? gluster.get() : json{{"error", "this node has no glusterd"}};
+  std::size_t next_answer = 0;  // answers are in node order, this node left out
+  for (const common::NodeSpec& node : desired->nodes) {
+    json row = node_row(node);
+    json report;
+    if (node.name == local_.node_name) {
+      report = local;
+    } else if (const auto& answer = answers[next_answer++]; answer) {
+      report = *answer;
+    } else {
+      row["reachable"] = false;
+      row["error"] = answer.status().message();
+    }
+    if (!report.is_null()) {
+      try {
+        read_report(report, node.name, row, out);
+      } catch (const nlohmann::json::exception& e) {
+        row["reachable"] = true;
+        row["error"] = std::string("its report is malformed: ") + e.what();
+      }
+    }
+    if (node.has_role(common::Role::kStorage)) {
+      row["peer"] = node.name == local_.node_name
+                        ? "this node"
+                        : peer_state(gluster_state, text_field(report, "glusterdUuid"), node.address);
+    }
+    out["nodes"].push_back(row);
+  }
+  if (storage) {
+    out["volumes"] = gluster_state.value("volumes", json::array());
+    if (!gluster_state["error"].is_null()) out["warnings"].push_back(gluster_state["error"]);
+  } else {
+    out["warnings"].push_back(
+        "volume and peer state are shown by agentctl status on a storage node");
+  }
+  for (const auto& volume : desired->volumes) {
+    if (volume.replica == 2 && volume.arbiter == 0) {
+      out["warnings"].push_back("volume " + volume.name +
+                                " is replica 2: prone to split-brain; replica 3 or replica 3 "
+                                "arbiter 1 avoids it");
+    }
+  }
+  return out;
+}
+
+}  // namespace pydio::agent

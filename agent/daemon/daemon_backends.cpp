@@ -1,0 +1,97 @@
+// The daemon's answers to the admin API (agentctl) and the peer API (other agents): each one
+// hands the request to the part that owns it. Blocking ones run on the pool (daemon.cpp
+// decides which); the others answer from snapshots.
+
+#include <spdlog/spdlog.h>
+
+#include "agent/daemon/daemon.hpp"
+#include "agent/daemon/status_report.hpp"
+
+namespace pydio::agent {
+
+nlohmann::json Daemon::status(bool include_cluster) {
+  nlohmann::json out = node_status(state_, local_, health_.verdict());
+  if (include_cluster) out["cluster"] = cluster_.report();
+  return out;
+}
+
+common::Expected<nlohmann::json> Daemon::plan() {
+  auto desired = state_.desired();
+  if (!desired)
+    return common::Status::error("no desired state yet (run agentctl init --spec FILE)");
+  auto r = state_.reconciler();
+  nlohmann::json resources = r ? r->dry_run_plan() : nlohmann::json::array();
+  return nlohmann::json{{"generation", desired->generation}, {"resources", resources}};
+}
+
+void Daemon::request_reconcile() { state_.request_pass("operator request", true); }
+
+common::Status Daemon::drain(const std::string& reason) {
+  common::Status drained = state_.drain(reason);
+  if (drained) {
+    spdlog::info("draining: {}", reason.empty() ? "(no reason given)" : reason);
+    health_.check_now();
+  }
+  return drained;
+}
+
+common::Status Daemon::undrain() {
+  common::Status undrained = state_.undrain();
+  if (undrained) {
+    spdlog::info("undrained");
+    health_.check_now();
+  }
+  return undrained;
+}
+
+nlohmann::json Daemon::events(int count) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& event : events_.latest(static_cast<std::size_t>(count)))
+    out.push_back(event_to_json(event));
+  return out;
+}
+
+common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::string& document) {
+  return changes_.submit_from_operator(document);
+}
+
+api::JoinOutcome Daemon::join(const api::JoinOptions& options) { return join_client_.join(options); }
+
+std::string Daemon::join_token() const { return state_.join_token(); }
+
+nlohmann::json Daemon::node_report() {
+  nlohmann::json report = node_status(state_, local_, health_.verdict());
+  report["address"] = local_.address;
+  const std::string uuid = read_glusterd_uuid("/var/lib/glusterd");
+  if (!uuid.empty()) report["glusterdUuid"] = uuid;
+  return report;
+}
+
+api::PeerReply Daemon::desired_document() {
+  return admission_.document_reply(state_.desired(), false);
+}
+
+api::PeerReply Daemon::join(const nlohmann::json& request, bool forwarded) {
+  return admission_.admit(request, forwarded);
+}
+
+api::PeerReply Daemon::change_desired_state(const std::string& document, bool forwarded) {
+  return changes_.change(document, forwarded);
+}
+
+api::PeerReply Daemon::nudge(const api::Nudge& nudge) {
+  auto desired = state_.desired();
+  if (nudge.generation > 0 && desired && nudge.generation > desired->generation) {
+    // Ask the announcing node first, and only when it is a member: a nudge names no address
+    // the agent would not talk to anyway.
+    std::string from;
+    for (const auto& node : desired->nodes)
+      if (node.address == nudge.from) from = nudge.from;
+    schedule_look(from);
+  } else {
+    state_.request_pass("peer: " + nudge.reason);
+  }
+  return api::PeerReply{202, nlohmann::json{{"accepted", true}}};
+}
+
+}  // namespace pydio::agent

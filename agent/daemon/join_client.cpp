@@ -1,0 +1,100 @@
+#include "agent/daemon/join_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+#include "agent/cluster/join_request.hpp"
+#include "agent/cluster/peer_client.hpp"
+
+namespace pydio::agent {
+
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+// agentctl join -> peer -> leader; below agentctl's own 30 s so the reason reaches the operator.
+constexpr auto kJoinTimeout = 20s;
+
+api::JoinOutcome fail(int status, const std::string& message) {
+  return api::JoinOutcome{status, json{{"error", message}}};
+}
+
+common::Expected<common::Secrets> secrets_from_json(const json& body) {
+  common::Secrets secrets;
+  for (auto [key, field] :
+       {std::pair{"joinToken", &secrets.join_token}, std::pair{"dbPassword", &secrets.db_password},
+        std::pair{"leasePassword", &secrets.lease_password}}) {
+    *field = text_field(body, key);
+    if (field->empty())
+      return common::Status::error(std::string("the peer's answer lacks secrets.") + key);
+  }
+  return secrets;
+}
+}  // namespace
+
+api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
+  static const std::regex kTokenForm("[a-z0-9]{6}\\.[a-z0-9]{16}");
+  if (!std::regex_match(options.token, kTokenForm)) {
+    return fail(400,
+                "token: expected the form abcdef.0123456789abcdef (as printed by "
+                "agentctl init)");
+  }
+  if (local_.address.empty()) return fail(400, "agent.json has no address for this node");
+  JoinRequest request;
+  request.name = local_.node_name;
+  request.address = local_.address;
+  for (const auto& name : options.roles) {
+    auto role = common::parse_role(name);
+    if (!role) return fail(400, "roles: \"" + name + "\" is not a role (storage, compute, db, lb)");
+    request.roles.push_back(*role);
+  }
+  request.device = options.device;
+  if (auto peer = parse_peer_address(options.peer); !peer) return fail(400, peer.status().message());
+
+  PeerClient client(options.token, kJoinTimeout);
+  auto reply = client.post(options.peer, "/v1/peer/join", join_request_json(request), false);
+  if (!reply) return fail(502, "cannot join: " + reply.status().message());
+  if (reply->status == 401) {
+    return fail(401, "cannot join: the agent at " + options.peer +
+                         " refused the token (401); check --token");
+  }
+  if (reply->status != 200) {
+    return fail(reply->status, "cannot join: the agent at " + options.peer + " refused (" +
+                                   std::to_string(reply->status) +
+                                   "): " + text_field(reply->body, "error", "no reason given"));
+  }
+  const std::string document = text_field(reply->body, "document");
+  if (document.empty()) return fail(502, "cannot join: the peer's answer lacks the desired state");
+  auto secrets_it = reply->body.find("secrets");
+  auto secrets = secrets_from_json(secrets_it != reply->body.end() ? *secrets_it : json::object());
+  if (!secrets) return fail(502, "cannot join: " + secrets.status().message());
+  const common::ValidationResult parsed = common::parse_desired_state(document);
+  if (!parsed.state) return fail(502, "cannot join: the peer sent an invalid desired state");
+  if (auto current = state_.desired();
+      current && current->cluster_name != parsed.state->cluster_name) {
+    return fail(409, "this node already follows cluster " + current->cluster_name +
+                         "; it cannot join cluster " + parsed.state->cluster_name);
+  }
+  // Only now does anything change on this node: secrets first (the desired state needs them).
+  if (common::Status saved = state_.adopt_secrets(*secrets); !saved)
+    return fail(500, saved.message());
+  auto outcome = state_.submit(parsed);
+  if (!outcome) return fail(500, outcome.status().message());
+  if (!outcome->errors.empty()) {
+    return fail(409, "joined, but the desired state from the peer is not accepted here: " +
+                         outcome->errors.front());
+  }
+  on_joined_();
+  auto current = state_.desired();
+  const common::NodeSpec* self = current->find_node(local_.node_name);
+  json roles = json::array();
+  if (self != nullptr)
+    for (auto role : self->roles) roles.push_back(common::role_name(role));
+  spdlog::info("joined cluster {} through {}: generation {}", current->cluster_name, options.peer,
+               current->generation);
+  return api::JoinOutcome{200, json{{"cluster", current->cluster_name},
+                                    {"generation", current->generation},
+                                    {"roles", roles}}};
+}
+
+}  // namespace pydio::agent

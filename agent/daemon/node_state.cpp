@@ -1,0 +1,252 @@
+#include "agent/daemon/node_state.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "agent/reconcile/pass_cache.hpp"
+#include "agent/reconcile/resource_set.hpp"
+#include "common/file_ops.hpp"
+
+namespace pydio::agent {
+
+namespace {
+// Random lowercase letters and digits from the kernel's CSPRNG.
+common::Expected<std::string> random_token(std::size_t length) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  if (!urandom) return common::Status::error("open /dev/urandom failed");
+  std::string out;
+  while (out.size() < length) {
+    unsigned char byte = 0;
+    urandom.read(reinterpret_cast<char*>(&byte), 1);
+    if (!urandom) return common::Status::error("read /dev/urandom failed");
+    if (byte < 252) out.push_back(kAlphabet[byte % 36]);  // 252 = 7*36: no modulo bias
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
+  return out;
+}
+}  // namespace
+
+NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
+    : local_(local),
+      events_(events),
+      desired_(local.state_dir + "/desired-state.json"),
+      drain_(local.state_dir + "/drain.json") {}
+
+NodeState::~NodeState() { stop(std::chrono::seconds(30)); }
+
+common::Status NodeState::load() {
+  if (::mkdir(local_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return common::Status::error("create state dir " + local_.state_dir + ": " +
+                                 common::errno_text(errno));
+  ::chmod(local_.state_dir.c_str(), 0700);
+  if (::access(local_.secrets_path.c_str(), F_OK) == 0) {
+    auto secrets = common::load_secrets(local_.secrets_path);
+    if (!secrets) return secrets.status();
+    std::lock_guard<std::mutex> lock(mutex_);
+    secrets_ = std::make_shared<const common::Secrets>(*secrets);
+  }
+  // A bad persisted document or drain file is reported, not fatal: status says why.
+  if (common::Status loaded = desired_.load(); !loaded) spdlog::error("{}", loaded.message());
+  if (common::Status loaded = drain_.load(); !loaded) spdlog::error("{}", loaded.message());
+  return common::Status::ok();
+}
+
+void NodeState::start(PassEnvironment environment) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  environment_ = environment;
+  started_ = true;
+  if (auto desired = desired_.current()) follow(*desired);
+}
+
+bool NodeState::stop(std::chrono::milliseconds bound) {
+  std::shared_ptr<Reconciler> reconciler;
+  std::shared_ptr<LeaderElector> elector;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    started_ = false;
+    reconciler = std::move(reconciler_);
+    elector = std::move(elector_);
+  }
+  if (!reconciler && !elector) return true;
+  // Both stops wait for work bounded only by its own timeouts (a gluster command may take
+  // 120 s): wait for them at most `bound` and leave the rest to the process exit.
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread([reconciler, elector, done] {
+    if (elector) elector->stop(true);
+    if (reconciler) reconciler->stop();
+    done->set_value();
+  }).detach();
+  return finished.wait_for(bound) == std::future_status::ready;
+}
+
+std::shared_ptr<const common::Secrets> NodeState::secrets() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return secrets_;
+}
+
+std::string NodeState::join_token() const {
+  auto current = secrets();
+  return current ? current->join_token : "";
+}
+
+LeaderSnapshot NodeState::leader() const {
+  LeaderSnapshot out;
+  auto desired = desired_.current();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (elector_) {
+    out.campaigning = true;
+    out.lease = elector_->status();
+  } else if (!secrets_) {
+    out.why_not = "no secrets yet (run agentctl init or agentctl join)";
+  } else if (desired && desired->database.host.empty()) {
+    out.why_not = "no database in the desired state";
+  } else {
+    out.why_not = "this node does not campaign (only storage nodes lead)";
+  }
+  return out;
+}
+
+bool NodeState::is_leader_now() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return elector_ && elector_->is_leader_now();
+}
+
+std::int64_t NodeState::live_term() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return elector_ && elector_->is_leader_now() ? elector_->term() : 0;
+}
+
+std::shared_ptr<Reconciler> NodeState::reconciler() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return reconciler_;
+}
+
+std::vector<ResourceStatus> NodeState::resource_statuses() const {
+  auto r = reconciler();
+  return r ? r->statuses() : std::vector<ResourceStatus>{};
+}
+
+common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult& parsed,
+                                                  GenerationRule rule) {
+  auto outcome = desired_.submit(parsed, rule);
+  if (!outcome || !outcome->errors.empty()) return outcome;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (started_) follow(*desired_.current());
+  return outcome;
+}
+
+void NodeState::record_refusal(const std::vector<std::string>& errors) {
+  desired_.record_refusal(joined(errors));
+}
+
+common::Status NodeState::ensure_secrets() {
+  if (secrets()) return common::Status::ok();
+  common::Secrets secrets;
+  auto id = random_token(6);
+  auto secret = random_token(16);
+  auto db_password = random_token(24);
+  auto lease_password = random_token(24);
+  for (const auto* part : {&id, &secret, &db_password, &lease_password})
+    if (!*part) return part->status().with_context("generate secrets");
+  secrets.join_token = *id + "." + *secret;
+  secrets.db_password = *db_password;
+  secrets.lease_password = *lease_password;
+  if (common::Status saved = common::save_secrets(local_.secrets_path, secrets); !saved)
+    return saved;
+  spdlog::info("generated the cluster's secrets in {}", local_.secrets_path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  secrets_ = std::make_shared<const common::Secrets>(secrets);
+  return common::Status::ok();
+}
+
+common::Status NodeState::adopt_secrets(const common::Secrets& secrets) {
+  if (common::Status saved = common::save_secrets(local_.secrets_path, secrets); !saved)
+    return saved;
+  std::lock_guard<std::mutex> lock(mutex_);
+  secrets_ = std::make_shared<const common::Secrets>(secrets);
+  return common::Status::ok();
+}
+
+void NodeState::request_pass(const std::string& reason, bool reset_backoff) {
+  if (auto r = reconciler()) r->request_pass(reason, reset_backoff);
+}
+
+std::optional<PassContext> NodeState::pass_context() {
+  PassContext ctx;
+  ctx.desired = desired_.current();
+  if (!ctx.desired) return std::nullopt;
+  ctx.self = ctx.desired->find_node(local_.node_name);
+  ctx.local = &local_;
+  ctx.cache = std::make_shared<PassCache>();
+  ctx.live_term = [this] { return live_term(); };
+  ctx.draining = drain_.draining();
+  std::lock_guard<std::mutex> lock(mutex_);
+  ctx.runner = environment_.runner;
+  ctx.services = environment_.services;
+  ctx.health = environment_.health;
+  ctx.cluster = environment_.cluster;
+  ctx.secrets = secrets_;
+  if (elector_) {
+    LeaseStatus lease = elector_->status();
+    ctx.is_leader = lease.leader;
+    ctx.leader_term = lease.term;
+  }
+  return ctx;
+}
+
+void NodeState::follow(const common::DesiredState& desired) {
+  auto resources = build_resources(desired, local_.node_name);
+  if (reconciler_) {
+    // TEMPORARY until Reconciler::update_resources lands: rebuild when the set changed.
+    std::vector<std::string> names;
+    for (const auto& r : resources) names.push_back(r->name());
+    std::vector<std::string> old_names;
+    for (const auto& st : reconciler_->statuses()) old_names.push_back(st.name);
+    if (names != old_names) {
+      auto old = reconciler_;
+      std::thread([old] { old->stop(); }).detach();
+      reconciler_ = std::make_shared<Reconciler>(std::move(resources),
+                                                 [this] { return pass_context(); }, events_);
+      reconciler_->start();
+      return follow_elector(desired);
+    }
+    reconciler_->request_pass("desired state generation " + std::to_string(desired.generation));
+  } else {
+    reconciler_ = std::make_shared<Reconciler>(std::move(resources),
+                                               [this] { return pass_context(); }, events_);
+    reconciler_->start();
+  }
+  follow_elector(desired);
+}
+
+void NodeState::follow_elector(const common::DesiredState& desired) {
+  // Only storage nodes campaign: leader work drives gluster through the local glusterd.
+  const common::NodeSpec* self = desired.find_node(local_.node_name);
+  const bool candidate = self != nullptr && self->has_role(common::Role::kStorage);
+  if (!elector_ && candidate && secrets_ && !desired.database.host.empty()) {
+    MysqlEndpoint endpoint;
+    endpoint.host = desired.database.host;
+    endpoint.port = desired.database.port;
+    endpoint.user = kLeaseUser;
+    endpoint.password = secrets_->lease_password;
+    elector_ = std::make_shared<LeaderElector>(std::make_unique<LeaseClient>(
+        local_.node_name, endpoint, std::chrono::seconds(local_.lease_seconds)));
+    elector_->start();
+  }
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,105 @@
+#pragma once
+// The one owner of this node's state: the desired state in force, the secrets, the drain flag,
+// the reconciler and the leader elector. Everything else reads immutable snapshots from it
+// (a shared_ptr<const DesiredState> parsed once, where the text entered the agent) and changes
+// the node only through it, so the reconciler and the elector always follow the document in
+// force. A new document updates the reconciler's resources in place: resources that stay keep
+// their state, backoff and work in flight.
+// Thread-safe: every member below mutex_ is guarded by it; the stores guard themselves.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/desired_store.hpp"
+#include "agent/daemon/drain_state.hpp"
+#include "agent/election/lease.hpp"
+#include "agent/reconcile/event_log.hpp"
+#include "agent/reconcile/reconciler.hpp"
+#include "common/local_config.hpp"
+
+namespace pydio::agent {
+
+// What a pass may use besides the node state; owned by the daemon, outlives NodeState's use.
+struct PassEnvironment {
+  common::ProcessRunner* runner = nullptr;
+  Services* services = nullptr;
+  const HealthView* health = nullptr;
+  const ClusterView* cluster = nullptr;
+};
+
+// The lease as status shows it.
+struct LeaderSnapshot {
+  bool campaigning = false;  // this node runs an elector
+  LeaseStatus lease;         // meaningful when campaigning
+  std::string why_not;       // when not campaigning: why this node does not
+};
+
+class NodeState {
+ public:
+  NodeState(const common::LocalConfig& local, EventLog& events);
+  ~NodeState();
+  NodeState(const NodeState&) = delete;
+  NodeState& operator=(const NodeState&) = delete;
+
+  // Reads secrets, the persisted desired state and the drain flag from the state dir. A missing
+  // file is a new node, not an error; unreadable secrets are (the agent must not make new ones).
+  common::Status load();
+  // Starts the reconciler (and the elector when this node campaigns) for the document in force.
+  void start(PassEnvironment environment);
+  // Stops the elector (handing the lease back) and the reconciler. Waits at most `bound` for
+  // operations in flight; returns false when some were still running (they are abandoned).
+  bool stop(std::chrono::milliseconds bound);
+
+  std::shared_ptr<const common::DesiredState> desired() const { return desired_.current(); }
+  std::string desired_error() const { return desired_.last_error(); }
+  std::shared_ptr<const common::Secrets> secrets() const;
+  std::string join_token() const;
+  bool draining() const { return drain_.draining(); }
+  std::string drain_reason() const { return drain_.reason(); }
+  LeaderSnapshot leader() const;
+  bool is_leader_now() const;
+  // The term this node holds the lease under right now; 0 when it does not lead.
+  std::int64_t live_term() const;
+  std::vector<ResourceStatus> resource_statuses() const;
+  std::shared_ptr<Reconciler> reconciler() const;
+
+  // Validates against the generation rule and, when accepted, puts the document in force and
+  // has the reconciler and elector follow it. `parsed` comes from parse_desired_state (once).
+  common::Expected<SubmitOutcome> submit(const common::ValidationResult& parsed,
+                                         GenerationRule rule = GenerationRule::kNewer);
+  // Records why a document that could not even be parsed was refused (status, health).
+  void record_refusal(const std::vector<std::string>& errors);
+  // Creates the cluster's secrets if this node has none (init of the first node).
+  common::Status ensure_secrets();
+  // Stores secrets received from a peer (join); they replace none or equal ones.
+  common::Status adopt_secrets(const common::Secrets& secrets);
+  common::Status drain(const std::string& reason) { return drain_.drain(reason); }
+  common::Status undrain() { return drain_.undrain(); }
+  void request_pass(const std::string& reason, bool reset_backoff = false);
+
+ private:
+  std::optional<PassContext> pass_context();
+  // Makes the reconciler's resources those of `desired` and starts the elector when this node
+  // campaigns. REQUIRES: mutex_ held.
+  void follow(const common::DesiredState& desired);
+  void follow_elector(const common::DesiredState& desired);  // REQUIRES: mutex_ held
+
+  const common::LocalConfig& local_;
+  EventLog& events_;
+  DesiredStore desired_;
+  DrainState drain_;
+
+  mutable std::mutex mutex_;
+  PassEnvironment environment_;                       // guarded by mutex_; set by start()
+  bool started_ = false;                              // guarded by mutex_
+  std::shared_ptr<const common::Secrets> secrets_;    // guarded by mutex_
+  std::shared_ptr<Reconciler> reconciler_;            // guarded by mutex_
+  std::shared_ptr<LeaderElector> elector_;            // guarded by mutex_
+};
+
+}  // namespace pydio::agent

@@ -1,0 +1,51 @@
+#include "agent/daemon/status_report.hpp"
+
+#include "common/runner.hpp"
+#include "version.hpp"
+
+namespace pydio::agent {
+
+namespace {
+nlohmann::json nullable(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+}  // namespace
+
+nlohmann::json node_status(const NodeState& state, const common::LocalConfig& local,
+                           const HealthVerdict& verdict) {
+  auto desired = state.desired();
+  nlohmann::json out;
+  out["node"] = local.node_name;
+  out["version"] = common::kVersion;
+  out["generation"] = desired ? desired->generation : 0;
+  out["desiredError"] = nullable(state.desired_error());
+  const LeaderSnapshot leader = state.leader();
+  if (leader.campaigning) {
+    out["leader"] = {{"isLeader", leader.lease.leader},
+                     {"holder", leader.lease.holder},
+                     {"term", leader.lease.term},
+                     {"error", nullable(leader.lease.last_error)}};
+  } else {
+    out["leader"] = {{"isLeader", false}, {"holder", ""}, {"term", 0}, {"error", leader.why_not}};
+  }
+  out["processesStarted"] = common::processes_started();
+  out["draining"] = state.draining();
+  out["drainReason"] = state.drain_reason();
+  out["health"] = {
+      {"healthy", verdict.healthy}, {"reasons", verdict.reasons}, {"warnings", verdict.warnings}};
+  out["resources"] = nlohmann::json::array();
+  for (const auto& resource : state.resource_statuses()) {
+    if (resource.state == ResourceState::kNotApplicable) continue;
+    out["resources"].push_back(
+        {{"name", resource.name},
+         {"state", resource_state_name(resource.state)},
+         // A recovered resource's old error would only mislead.
+         {"lastError", resource.state == ResourceState::kInSync ? nlohmann::json(nullptr)
+                                                                : nullable(resource.last_error)},
+         {"lastChange", iso8601_utc(resource.last_change, false)},
+         {"waitingFor", resource.detail}});
+  }
+  return out;
+}
+
+}  // namespace pydio::agent
