@@ -1,6 +1,8 @@
 #pragma once
 // The cluster-wide desired-state document (docs/desired-state.md): an immutable snapshot,
-// created only by parse_desired_state(), which validates everything. No secrets in it.
+// created by parse_desired_state(), which validates everything, or built in code from one
+// and checked with validate_desired_state() before use. No secrets in it.
+// The implementation is in common/desired_state/, one file per section of the document.
 
 #include <cstdint>
 #include <map>
@@ -101,6 +103,13 @@ struct ValidationResult {
 
 // Parses and validates a document. Every problem is reported, not just the first.
 ValidationResult parse_desired_state(const std::string& json_text);
+
+// Validates a state built in code (e.g. a parsed state with a node appended) by every rule
+// parse_desired_state() applies, and returns the same lines in the same order as parsing the
+// document serialize_desired_state() writes for it would; empty when valid. Every field
+// counts as given, except optional texts left empty (web.publicUrl, web.serverName, a
+// device-only field of a directory brick). Fills in no defaults: a valid state is used as is.
+std::vector<std::string> validate_desired_state(const DesiredState& state);
 
 // The document as JSON text, in the same format parse_desired_state() reads.
 std::string serialize_desired_state(const DesiredState& state);

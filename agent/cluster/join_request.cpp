@@ -1,6 +1,8 @@
 #include "agent/cluster/join_request.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
 
 #include "common/field_checks.hpp"
 
@@ -182,15 +184,14 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
   common::DesiredState next = state;
   next.generation = state.generation + 1;
   next.nodes.push_back(std::move(node));
-  common::ValidationResult validated =
-      common::parse_desired_state(common::serialize_desired_state(next));
-  if (!validated.state) {
+  const std::vector<std::string> problems = common::validate_desired_state(next);
+  if (!problems.empty()) {
     std::string errors;
-    for (const auto& error : validated.errors) errors += (errors.empty() ? "" : "; ") + error;
+    for (const auto& error : problems) errors += (errors.empty() ? "" : "; ") + error;
     return refuse(JoinConflict::kInvalid,
                   "the desired state with node " + request.name + " would be invalid: " + errors);
   }
-  return JoinDecision{validated.state, false};
+  return JoinDecision{std::make_shared<const common::DesiredState>(std::move(next)), false};
 }
 
 }  // namespace pydio::agent

@@ -243,6 +243,14 @@ TEST_CASE("a join that cannot be decided is refused with what is wrong", "[join]
                Catch::StartsWith("address 198.18.0.7 is not covered by database.allowedHosts; "
                                  "add it to the desired state first"));
   }
+  SECTION("a document the new node would make invalid: invalid, with the parser's words") {
+    const JoinRefusal refused = refusal_of(decide_join(
+        current, request("node3", "198.18.0.3", {Role::kStorage, Role::kCompute}, "/srv/disk")));
+    CHECK(refused.kind == JoinConflict::kInvalid);
+    CHECK(refused.message ==
+          "the desired state with node node3 would be invalid: nodes[2].bricks[0].device: must be "
+          "a block device under /dev, got \"/srv/disk\"");
+  }
   SECTION("a peer without a desired state cannot decide") {
     const JoinRefusal refused =
         refusal_of(decide_join(nullptr, request("web1", "198.18.0.7", {Role::kCompute})));

@@ -1,0 +1,26 @@
+#pragma once
+// Rules that relate fields to each other (unique names and addresses, bricks for every
+// storage node, replica sets, paths that must not nest, the database host's role). They run
+// after the single-value rules, on a state in which every invalid value was left empty (or
+// 0 / -1 for replica / arbiter), so one bad value does not pile up follow-on errors.
+// Shared by the reader and the validator; internal to common/desired_state.
+
+#include <string>
+
+#include "common/desired_state.hpp"
+#include "common/strict_json.hpp"
+
+namespace pydio::common::desired_state {
+
+// Nodes and their bricks: duplicates, bricks on non-storage nodes, directory bricks at a
+// device's mountpoint.
+void check_nodes(const DesiredState& state, ErrorLines& errors);
+
+// Volumes: duplicate names and mountpoints, nesting mountpoints, a brick on every storage
+// node, enough storage nodes for one replica set, overlapping brick paths.
+void check_volumes(const DesiredState& state, ErrorLines& errors);
+
+// database.host `host` must not be the address of a node that lacks role "db".
+void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors);
+
+}  // namespace pydio::common::desired_state

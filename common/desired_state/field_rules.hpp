@@ -1,0 +1,88 @@
+#pragma once
+// The rule for each single value of a desired-state document, shared by the reader of JSON
+// text (read_*.cpp) and the validator of a state built in code (validate.cpp) so both refuse
+// the same values with the same words. Internal to common/desired_state.
+//
+// A *_problem() function returns nullopt when the value is acceptable, otherwise the
+// "<what is wrong>" half of an error line; the caller adds the field's JSON path.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/desired_state.hpp"
+#include "common/strict_json.hpp"
+
+namespace pydio::common::desired_state {
+
+inline constexpr std::size_t kMaxNameLength = 64;
+inline constexpr std::size_t kMaxOptionNameLength = 128;
+inline constexpr std::size_t kMaxDatabaseUserLength = 32;  // MySQL's limit; MariaDB allows more
+
+// Messages about the kind of a brick (device or directory) and the fields of the other kind.
+inline constexpr const char* kBrickHasBothKinds =
+    "has both \"device\" and \"directory\"; a brick is one or the other";
+inline constexpr const char* kBrickHasNoKind = "needs \"device\" (a block device) or \"directory\"";
+inline constexpr const char* kMountpointOnlyForDevice =
+    "only for device bricks (a directory brick is not mounted)";
+inline constexpr const char* kMountpointRequired = "required for a device brick";
+inline constexpr const char* kOnlyForDeviceBricks = "only for device bricks";
+inline constexpr const char* kOnlyForDirectoryBricks = "only for directory bricks";
+inline constexpr const char* kNoNodes = "must list at least one node";
+inline constexpr const char* kNoVolumes = "must list at least one volume";
+inline constexpr const char* kNoRoles = "must list at least one role";
+inline constexpr const char* kNoAllowedHosts =
+    "must list at least one host (omit the field to allow every node's address)";
+
+// Reports the problem `check(value)` finds under `path`. True when the value is acceptable.
+template <typename Check>
+bool accept(ErrorLines& errors, const std::string& path, const std::string& value, Check check) {
+  if (auto problem = check(value)) {
+    add_error(errors, path, *problem);
+    return false;
+  }
+  return true;
+}
+
+bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& value,
+                std::size_t max_length = kMaxNameLength);
+bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& value);
+
+std::optional<std::string> api_version_problem(const std::string& value);
+std::optional<std::string> generation_problem(std::int64_t value);
+// "role \"storage\" listed twice" for a role already in `earlier`, else nullopt.
+std::optional<std::string> repeated_role_problem(Role role, const std::vector<Role>& earlier);
+
+// Bricks.
+std::optional<std::string> device_problem(const std::string& value);
+std::optional<std::string> filesystem_problem(const std::string& value);
+
+// Volumes.
+std::optional<std::string> volume_name_problem(const std::string& value);
+std::optional<std::string> replica_problem(std::int64_t value);
+std::optional<std::string> arbiter_problem(std::int64_t value);
+// REQUIRES: both values valid on their own (0 for a replica that was not).
+std::optional<std::string> arbiter_replica_problem(int arbiter, int replica);
+// Reported under the path of "options" itself, since the name is what is wrong.
+std::optional<std::string> option_name_problem(const std::string& key);
+std::optional<std::string> option_value_problem(const std::string& value);
+
+// Web.
+std::optional<std::string> alias_problem(const std::string& alias);
+std::optional<std::string> health_file_problem(const std::string& value);
+// Host of an http(s) URL, or the problem with the URL.
+struct UrlHost {
+  std::string host;
+  std::optional<std::string> problem;
+};
+UrlHost url_host(const std::string& url);
+
+// Database.
+std::optional<std::string> port_problem(std::int64_t value);
+// A MySQL host pattern for database.allowedHosts, given the patterns accepted before it.
+std::optional<std::string> allowed_host_problem(const std::string& host,
+                                                const std::vector<std::string>& earlier);
+
+}  // namespace pydio::common::desired_state

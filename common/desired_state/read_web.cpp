@@ -1,0 +1,57 @@
+// The "web" section of a desired-state document (Apache and the Pydio docroot).
+
+#include "common/desired_state/field_rules.hpp"
+#include "common/desired_state/reader.hpp"
+#include "common/field_checks.hpp"
+
+namespace pydio::common::desired_state {
+
+using nlohmann::json;
+
+WebSpec read_web(const json& value, ErrorLines& errors) {
+  WebSpec web;
+  ObjectReader reader(value, "web", errors);
+  if (auto docroot = reader.string("docroot", Presence::kOptional)) {
+    if (is_path_ok(errors, "web.docroot", *docroot)) web.docroot = *docroot;
+  }
+  if (auto alias = reader.string("alias", Presence::kOptional)) {
+    if (accept(errors, "web.alias", *alias, alias_problem)) web.alias = *alias;
+  }
+  if (auto health_file = reader.string("healthFile", Presence::kOptional)) {
+    if (accept(errors, "web.healthFile", *health_file, health_file_problem)) {
+      web.health_file = *health_file;
+    }
+  }
+  if (auto user = reader.string("user", Presence::kOptional)) {
+    if (accept(errors, "web.user", *user,
+               [](const std::string& v) { return check_posix_name(v, "user"); })) {
+      web.user = *user;
+    }
+  }
+  if (auto group = reader.string("group", Presence::kOptional)) {
+    if (accept(errors, "web.group", *group,
+               [](const std::string& v) { return check_posix_name(v, "group"); })) {
+      web.group = *group;
+    }
+  }
+  if (auto public_url = reader.string("publicUrl", Presence::kOptional)) {
+    const UrlHost parsed = url_host(*public_url);
+    if (parsed.problem) {
+      add_error(errors, "web.publicUrl", *parsed.problem);
+    } else {
+      web.public_url = *public_url;
+      web.server_name = parsed.host;  // default; an explicit serverName replaces it
+    }
+  }
+  if (auto server_name = reader.string("serverName", Presence::kOptional)) {
+    if (accept(errors, "web.serverName", *server_name, check_host)) {
+      web.server_name = *server_name;
+    } else {
+      web.server_name.clear();
+    }
+  }
+  reader.finish(kSecretHint);
+  return web;
+}
+
+}  // namespace pydio::common::desired_state

@@ -1,0 +1,35 @@
+#pragma once
+// Readers of the sections of a desired-state document (JSON -> model), one file each; the
+// top level and parse_desired_state() are in read_document.cpp. Internal to
+// common/desired_state.
+//
+// Convention: a field whose value is invalid is reported and left empty in the model (0 for
+// replica, -1 for arbiter), so the cross-field checks skip it instead of piling up follow-on
+// errors. Defaults are documented in docs/desired-state.md; keep the two in step.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/desired_state.hpp"
+#include "common/strict_json.hpp"
+
+namespace pydio::common::desired_state {
+
+// Appended to unknown keys that look like they carry a secret.
+inline constexpr const char* kSecretHint =
+    "secrets belong in /etc/pydio-agent/secrets.json, never in the desired state";
+
+// One element of "nodes", at `path` (e.g. "nodes[2]"), with its bricks.
+NodeSpec read_node(const nlohmann::json& value, const std::string& path, ErrorLines& errors);
+
+// One element of "volumes", at `path`.
+VolumeSpec read_volume(const nlohmann::json& value, const std::string& path, ErrorLines& errors);
+
+// The "web" object.
+WebSpec read_web(const nlohmann::json& value, ErrorLines& errors);
+
+// The "database" object, nullptr when absent. Its defaults come from `state`'s nodes.
+DatabaseSpec read_database(const nlohmann::json* value, const DesiredState& state,
+                           ErrorLines& errors);
+
+}  // namespace pydio::common::desired_state

@@ -1,0 +1,80 @@
+// serialize_desired_state(): the model as a document parse_desired_state() reads back.
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "common/desired_state.hpp"
+
+namespace pydio::common {
+
+namespace {
+
+// Serialization keeps the reading order of docs/desired-state.md, hence ordered_json.
+using OrderedJson = nlohmann::ordered_json;
+
+OrderedJson brick_to_json(const BrickSpec& brick) {
+  OrderedJson out;
+  out["name"] = brick.name;
+  if (brick.device) {
+    out["device"] = *brick.device;
+    out["mountpoint"] = brick.mountpoint;
+    out["filesystem"] = brick.filesystem;
+  } else {
+    out["directory"] = brick.directory.value_or("");
+    out["allowRootPartition"] = brick.allow_root_partition;
+  }
+  return out;
+}
+
+OrderedJson node_to_json(const NodeSpec& node) {
+  OrderedJson out;
+  out["name"] = node.name;
+  out["address"] = node.address;
+  out["roles"] = OrderedJson::array();
+  for (Role role : node.roles) out["roles"].push_back(role_name(role));
+  out["bricks"] = OrderedJson::array();
+  for (const auto& brick : node.bricks) out["bricks"].push_back(brick_to_json(brick));
+  return out;
+}
+
+OrderedJson volume_to_json(const VolumeSpec& volume) {
+  OrderedJson out;
+  out["name"] = volume.name;
+  out["replica"] = volume.replica;
+  out["arbiter"] = volume.arbiter;
+  out["brick"] = volume.brick;
+  out["options"] = OrderedJson::object();
+  for (const auto& [key, value] : volume.options) out["options"][key] = value;
+  out["mountpoint"] = volume.mountpoint;
+  return out;
+}
+
+}  // namespace
+
+std::string serialize_desired_state(const DesiredState& state) {
+  OrderedJson out;
+  out["apiVersion"] = state.api_version;
+  out["generation"] = state.generation;
+  out["cluster"]["name"] = state.cluster_name;
+  out["nodes"] = OrderedJson::array();
+  for (const auto& node : state.nodes) out["nodes"].push_back(node_to_json(node));
+  out["volumes"] = OrderedJson::array();
+  for (const auto& volume : state.volumes) out["volumes"].push_back(volume_to_json(volume));
+  auto& web = out["web"];
+  web["docroot"] = state.web.docroot;
+  web["alias"] = state.web.alias;
+  web["healthFile"] = state.web.health_file;
+  web["user"] = state.web.user;
+  web["group"] = state.web.group;
+  if (!state.web.public_url.empty()) web["publicUrl"] = state.web.public_url;
+  if (!state.web.server_name.empty()) web["serverName"] = state.web.server_name;
+  auto& database = out["database"];
+  database["host"] = state.database.host;
+  database["port"] = state.database.port;
+  database["name"] = state.database.name;
+  database["user"] = state.database.user;
+  database["allowedHosts"] = state.database.allowed_hosts;
+  return out.dump(2) + "\n";
+}
+
+}  // namespace pydio::common
