@@ -170,6 +170,8 @@ common::Status NodeState::ensure_secrets() {
   spdlog::info("generated the cluster's secrets in {}", local_.secrets_path);
   std::lock_guard<std::mutex> lock(mutex_);
   secrets_ = std::make_shared<const common::Secrets>(secrets);
+  // The elector needs the lease password: it may start only now.
+  if (auto desired = desired_.current(); started_ && desired) follow_elector(*desired);
   return common::Status::ok();
 }
 
@@ -178,6 +180,7 @@ common::Status NodeState::adopt_secrets(const common::Secrets& secrets) {
     return saved;
   std::lock_guard<std::mutex> lock(mutex_);
   secrets_ = std::make_shared<const common::Secrets>(secrets);
+  if (auto desired = desired_.current(); started_ && desired) follow_elector(*desired);
   return common::Status::ok();
 }
 

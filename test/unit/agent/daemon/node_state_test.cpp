@@ -1,0 +1,129 @@
+// NodeState, the one owner of the node's state: what it keeps in force, what it refuses, the
+// snapshots it hands out and the secrets it stores. The reconciler is never started here (it
+// would act on this machine); the in-place update is covered by the reconciler's own tests.
+
+#include "agent/daemon/node_state.hpp"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using pydio::agent::EventLog;
+using pydio::agent::GenerationRule;
+using pydio::agent::NodeState;
+using pydio::common::parse_desired_state;
+
+namespace {
+
+std::string example(std::int64_t generation) {
+  std::ifstream in(std::string(PYDIO_TEST_DATA_DIR) + "/../../docs/examples/single-node.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto document = nlohmann::json::parse(text.str());
+  document["generation"] = generation;
+  return document.dump();
+}
+
+struct TempStateDir {
+  TempStateDir() {
+    char pattern[] = "/tmp/node-state-test-XXXXXX";
+    path = ::mkdtemp(pattern);
+    local.node_name = "node1";
+    local.address = "198.18.0.1";
+    local.state_dir = path + "/state";
+    local.secrets_path = path + "/secrets.json";
+  }
+  ~TempStateDir() { std::filesystem::remove_all(path); }
+  std::string path;
+  pydio::common::LocalConfig local;
+};
+
+}  // namespace
+
+TEST_CASE("the node state keeps one valid document in force and hands out snapshots",
+          "[node_state]") {
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+  REQUIRE(state.load());
+  CHECK(state.desired() == nullptr);
+  CHECK(state.secrets() == nullptr);
+
+  auto accepted = state.submit(parse_desired_state(example(3)));
+  REQUIRE(accepted);
+  REQUIRE(accepted->errors.empty());
+  const auto snapshot = state.desired();
+  REQUIRE(snapshot != nullptr);
+  CHECK(snapshot->generation == 3);
+
+  SECTION("a newer document replaces it; a snapshot taken before does not change") {
+    REQUIRE(state.submit(parse_desired_state(example(4)))->errors.empty());
+    CHECK(state.desired()->generation == 4);
+    CHECK(snapshot->generation == 3);
+  }
+  SECTION("an older document is refused, says why, and the one in force stays") {
+    auto refused = state.submit(parse_desired_state(example(2)));
+    REQUIRE(refused);
+    REQUIRE(refused->errors.size() == 1);
+    CHECK_THAT(refused->errors[0], Catch::StartsWith("generation: 2 is older"));
+    CHECK(state.desired() == snapshot);
+    CHECK_THAT(state.desired_error(), Catch::StartsWith("generation: 2 is older"));
+  }
+  SECTION("a change must be exactly the next generation") {
+    auto skipped = state.submit(parse_desired_state(example(5)), GenerationRule::kNext);
+    REQUIRE(skipped);
+    CHECK_FALSE(skipped->errors.empty());
+    CHECK(state.desired()->generation == 3);
+  }
+  SECTION("a document that does not parse is recorded as refused and changes nothing") {
+    const auto parsed = parse_desired_state("{\"generation\": 9}");
+    REQUIRE_FALSE(parsed.errors.empty());
+    state.record_refusal(parsed.errors);
+    CHECK(state.desired() == snapshot);
+    CHECK_FALSE(state.desired_error().empty());
+  }
+  SECTION("the document in force survives a restart (a new NodeState on the same state dir)") {
+    NodeState restarted(dir.local, events);
+    REQUIRE(restarted.load());
+    REQUIRE(restarted.desired() != nullptr);
+    CHECK(restarted.desired()->generation == 3);
+  }
+}
+
+TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node_state]") {
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+  REQUIRE(state.load());
+
+  REQUIRE(state.ensure_secrets());
+  const std::string token = state.join_token();
+  CHECK(token.size() == 23);
+  CHECK(token[6] == '.');
+  struct stat info {};
+  REQUIRE(::stat(dir.local.secrets_path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+
+  SECTION("a second call keeps the secrets it has") {
+    REQUIRE(state.ensure_secrets());
+    CHECK(state.join_token() == token);
+  }
+  SECTION("secrets from a peer replace them and are loaded after a restart") {
+    pydio::common::Secrets joined{"abcdef.0123456789abcdef", "db-password", "lease-password"};
+    REQUIRE(state.adopt_secrets(joined));
+    CHECK(state.join_token() == joined.join_token);
+    NodeState restarted(dir.local, events);
+    REQUIRE(restarted.load());
+    REQUIRE(restarted.secrets() != nullptr);
+    CHECK(restarted.secrets()->db_password == "db-password");
+  }
+  SECTION("a node that is not started does not lead and says why not") {
+    CHECK_FALSE(state.is_leader_now());
+    CHECK(state.live_term() == 0);
+    CHECK_FALSE(state.leader().campaigning);
+  }
+}
