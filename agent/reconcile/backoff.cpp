@@ -10,7 +10,8 @@ std::chrono::milliseconds Backoff::next_delay(std::mt19937& random) {
   base = std::min(base, static_cast<long long>(kMax.count()));
   ++failures_;
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
-  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base) * jitter(random)));
+  return std::chrono::milliseconds(
+      static_cast<long long>(static_cast<double>(base) * jitter(random)));
 }
 
 }  // namespace pydio::agent

@@ -1,8 +1,11 @@
 #pragma once
-// Per-resource exponential backoff after a failure: 500 ms doubling, capped at 2 minutes,
-// with +-20% jitter so that nodes failing together do not retry in lockstep. Backing off is
-// the normal way a resource waits for something outside it; it is not logged as a failure.
-// Not thread-safe: owned by the reconciler's scheduler.
+// Per-resource exponential backoff after a failure (an observation or an action that failed):
+// 500 ms doubling, capped at 2 minutes, with +-20% jitter so that nodes failing together do not
+// retry in lockstep. For failures only: a resource that waits for something outside it (its
+// plan says waiting_for, or it needs the lease) is not failing and is never backed off; the
+// reconciler plans it again at a fixed short interval and at once on request_pass(). The first
+// plan that succeeds resets the backoff.
+// Not thread-safe: owned by the reconciler (guarded by its mutex).
 
 #include <chrono>
 #include <random>

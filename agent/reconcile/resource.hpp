@@ -1,12 +1,14 @@
 #pragma once
 // A managed thing on the node. observe() reads the host and changes nothing; plan() compares
 // desired with observed and returns actions, each with the one-line description that
-// `agentctl plan` prints; apply() executes one action. Concrete resources keep a typed
+// `agentctl plan` prints; apply() executes one action. observe_and_plan() is const and free of
+// side effects: `agentctl plan` runs it on another thread while a real pass runs. What a
+// resource remembers across passes is written only by apply() or by Plan::remember, which the
+// reconciler runs on real passes only (see resource_memory.hpp). Concrete resources keep a typed
 // observation and a pure plan function (unit-tested on recorded observations); this
 // interface is what the reconciler drives. No resource calls another: the reconciler owns
 // order and dependencies.
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +59,10 @@ struct Plan {
   // In sync as far as dependents care, but worth telling (e.g. what the next scale-out step
   // waits for). Dependents go on; status shows it.
   std::string note;
+  // What the resource keeps from this observation for its next passes (e.g. the peers it saw
+  // disconnected). Run by the reconciler on a real pass, before the actions; never by a dry
+  // run. Empty for resources that remember nothing.
+  std::function<void()> remember;
 };
 
 class Resource {
@@ -70,10 +76,17 @@ class Resource {
   virtual bool leader_only() const { return false; }
   // False when the desired state gives this node nothing to do here (e.g. no db role).
   virtual bool applies_to(const PassContext& ctx) const = 0;
-  // Observes the host (no side effects) and plans. An error means observation failed.
-  virtual common::Expected<Plan> observe_and_plan(const PassContext& ctx) = 0;
-  // Executes one action of a plan this resource produced. Errors carry context.
+  // Observes the host and plans. No side effects, thread-safe: a dry run may call it while a
+  // real operation of the same resource is in flight. An error means observation failed.
+  virtual common::Expected<Plan> observe_and_plan(const PassContext& ctx) const = 0;
+  // Executes one action of a plan this resource produced. Errors carry context. The reconciler
+  // never runs two operations of one resource at once.
   virtual common::Status apply(const PassContext& ctx, const Action& action) = 0;
+  // The desired state changed and this object replaces `previous`, which has the same name():
+  // take over what it remembers across passes. Called before this object is used; `previous`
+  // may still have an operation in flight, so share its memory (resource_memory.hpp) rather
+  // than copy it. Default: nothing to take over.
+  virtual void carry_over(const Resource& previous) { (void)previous; }
 };
 
 }  // namespace pydio::agent

@@ -1,5 +1,9 @@
 #include "agent/reconcile/worker_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "agent/reconcile/guard.hpp"
+
 namespace pydio::agent {
 
 WorkerPool::WorkerPool(std::size_t threads) {
@@ -33,7 +37,11 @@ void WorkerPool::work() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    // Tasks guard themselves; an exception that still escapes must not end the daemon.
+    if (auto what = exception_from(task)) {
+      exception_from(
+          [&] { spdlog::error("worker pool: a task ended with an exception: {}", *what); });
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // A fixed set of threads for blocking work (processes, MySQL, host probes). Bounded so that a
 // burst of work cannot create threads without limit; every task is itself bounded by the
-// runner's or the client's timeout, so a worker is never lost for good.
+// runner's or the client's timeout, so a worker is never lost for good. A task that throws is
+// logged and the worker goes on.
 // Thread-safe.
 
 #include <condition_variable>

@@ -185,7 +185,7 @@ bool ApacheVhostResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute);
 }
 
-Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.services == nullptr || ctx.local == nullptr) {
     return Status::error("apache-vhost: pass context lacks services or local config");
   }

@@ -72,7 +72,7 @@ class ApacheVhostResource : public Resource {
   explicit ApacheVhostResource(VhostRenderer render = vhost_text) : render_(std::move(render)) {}
   std::string name() const override { return "apache-vhost"; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
  private:

@@ -73,7 +73,7 @@ bool CheckFileResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute);
 }
 
-Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.health == nullptr) return Status::error("check-file: pass context lacks the health view");
   const std::string path = check_file_path(ctx.desired->web);
   CheckFileObservation observed;

@@ -44,7 +44,7 @@ class CheckFileResource : public Resource {
   std::string name() const override { return "check-file"; }
   std::vector<std::string> depends_on() const override { return {"apache-vhost"}; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 };
 

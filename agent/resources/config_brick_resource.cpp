@@ -128,7 +128,7 @@ ConfigBrickDesired ConfigBrickResource::desired_for(const PassContext& ctx) cons
   return desired;
 }
 
-Expected<Plan> ConfigBrickResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> ConfigBrickResource::observe_and_plan(const PassContext& ctx) const {
   const ConfigBrickDesired desired = desired_for(ctx);
   auto observed = observe_config_brick(desired);
   if (!observed) return observed.status().with_context(name());

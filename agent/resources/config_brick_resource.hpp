@@ -53,7 +53,7 @@ class ConfigBrickResource : public Resource {
   std::vector<std::string> depends_on() const override { return after_; }
   // Storage nodes whose brick `brick_name` is a directory brick.
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
   // REQUIRES: applies_to(ctx).

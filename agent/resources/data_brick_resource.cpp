@@ -193,7 +193,7 @@ DataBrickDesired DataBrickResource::desired_for(const PassContext& ctx) const {
   return desired;
 }
 
-Expected<Plan> DataBrickResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> DataBrickResource::observe_and_plan(const PassContext& ctx) const {
   const DataBrickDesired desired = desired_for(ctx);
   auto observed = observe_data_brick(desired, fstab_path_);
   if (!observed) return observed.status();

@@ -75,7 +75,7 @@ class DataBrickResource : public Resource {
   std::string name() const override { return brick_resource_name(brick_name_); }
   // Storage nodes whose brick `brick_name` has a device.
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
   // REQUIRES: applies_to(ctx).

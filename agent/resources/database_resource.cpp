@@ -70,7 +70,7 @@ bool DatabaseResource::applies_to(const PassContext& ctx) const {
          ctx.self->has_role(common::Role::kDb);
 }
 
-Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) const {
   const DatabaseDesired desired = desired_database(ctx);
   auto session = admin_session(ctx, remote_admin_);
   if (!session) return session.status().with_context("observe database");

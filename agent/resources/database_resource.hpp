@@ -47,7 +47,7 @@ class DatabaseResource : public Resource {
   // the reconciler must treat a dependency that does not apply to the node as satisfied.
   std::vector<std::string> depends_on() const override { return {"db-server"}; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
  private:

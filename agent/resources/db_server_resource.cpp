@@ -302,7 +302,7 @@ Expected<DbServerObservation> DbServerResource::observe(const PassContext& ctx,
   return observed;
 }
 
-Expected<Plan> DbServerResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> DbServerResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.services == nullptr || ctx.local == nullptr) {
     return Status::error("db-server: no services or local config in the pass context");
   }

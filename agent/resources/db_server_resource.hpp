@@ -64,7 +64,7 @@ class DbServerResource : public Resource {
  public:
   std::string name() const override { return "db-server"; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
   // Reads the host; changes nothing. Public for tests and diagnostics.

@@ -22,7 +22,9 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
-std::string source_of(const FuseMountDesired& desired) { return desired.server + ":/" + desired.volume; }
+std::string source_of(const FuseMountDesired& desired) {
+  return desired.server + ":/" + desired.volume;
+}
 
 // "198.18.0.1:/pydio-data" -> "pydio-data".
 std::string volume_of_source(const std::string& source) {
@@ -55,11 +57,13 @@ std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& d
 
 common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired) {
   std::string options = "defaults,_netdev";
-  if (!desired.backup_servers.empty()) options += ",backup-volfile-servers=" + join(desired.backup_servers, ":");
+  if (!desired.backup_servers.empty())
+    options += ",backup-volfile-servers=" + join(desired.backup_servers, ":");
   return common::FstabEntry{source_of(desired), desired.mountpoint, "glusterfs", options, 0, 0};
 }
 
-Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired, const FuseMountObservation& observed) {
+Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
+                               const FuseMountObservation& observed) {
   const std::string& mountpoint = desired.mountpoint;
   if (observed.mount && observed.mount->fstype != kFuseType) {
     return Status::error("mountpoint " + mountpoint + " holds " + observed.mount->source + " (" +
@@ -76,19 +80,23 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired, const FuseMountO
   if (auto fstab = plan_fstab_entry(observed.fstab_entries, fuse_mount_fstab_entry(desired)))
     plan.actions.push_back(*fstab);
   if (!observed.mount) {
-    plan.actions.push_back(Action{"mkdir-mountpoint", "create mountpoint " + mountpoint + " (if missing)",
+    plan.actions.push_back(Action{"mkdir-mountpoint",
+                                  "create mountpoint " + mountpoint + " (if missing)",
                                   {{"path", mountpoint}}});
     plan.actions.push_back(
-        Action{"mount", "mount " + source_of(desired) + " at " + mountpoint + " (glusterfs)", mount_params(desired)});
+        Action{"mount", "mount " + source_of(desired) + " at " + mountpoint + " (glusterfs)",
+               mount_params(desired)});
     return plan;
   }
   const MountHealth health = observed.health.health;
   if (health == MountHealth::kBroken || health == MountHealth::kHung) {
-    const std::string state = mount_health_name(health) +
-                              (observed.health.detail.empty() ? "" : " (" + observed.health.detail + ")");
+    const std::string state =
+        mount_health_name(health) +
+        (observed.health.detail.empty() ? "" : " (" + observed.health.detail + ")");
     if (observed.fresh_mount) {
       // The probe may be of the mount we replaced: wait for one of the new mount.
-      if (plan.actions.empty()) plan.waiting_for = "a health probe of the new mount at " + mountpoint;
+      if (plan.actions.empty())
+        plan.waiting_for = "a health probe of the new mount at " + mountpoint;
       return plan;
     }
     plan.actions.push_back(Action{"remount",
@@ -107,7 +115,7 @@ bool FuseMountResource::applies_to(const PassContext& ctx) const {
          ctx.desired->find_volume(volume_) != nullptr;
 }
 
-Expected<Plan> FuseMountResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> FuseMountResource::observe_and_plan(const PassContext& ctx) const {
   auto desired = fuse_mount_desired(*ctx.desired, *ctx.self, *ctx.desired->find_volume(volume_));
   if (!desired) {
     Plan plan;
@@ -125,9 +133,9 @@ Expected<Plan> FuseMountResource::observe_and_plan(const PassContext& ctx) {
   observed.fstab_entries = common::find_fstab_entries(*fstab, desired->mountpoint);
   if (ctx.health != nullptr) observed.health = ctx.health->mount_probe(desired->mountpoint);
   if (observed.mount) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    observed.fresh_mount = observed.mount->id == last_mount_id_ &&
-                           std::chrono::steady_clock::now() - last_mount_at_ < kFreshMountGrace;
+    const LastMount last = last_mount_->get();
+    observed.fresh_mount = observed.mount->id == last.id &&
+                           std::chrono::steady_clock::now() - last.at < kFreshMountGrace;
   }
   return plan_fuse_mount(*desired, observed);
 }
@@ -137,9 +145,12 @@ void FuseMountResource::remember_mount(const std::string& mountpoint) {
   if (!table) return;
   const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
   if (entry == nullptr) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  last_mount_id_ = entry->id;
-  last_mount_at_ = std::chrono::steady_clock::now();
+  last_mount_->set(LastMount{entry->id, std::chrono::steady_clock::now()});
+}
+
+void FuseMountResource::carry_over(const Resource& previous) {
+  if (const auto* old = dynamic_cast<const FuseMountResource*>(&previous))
+    last_mount_ = old->last_mount_;
 }
 
 Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& params) {
@@ -169,7 +180,8 @@ Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& pa
   if (!table) return table.status().with_context(context);
   const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
   if (entry == nullptr || entry->fstype != kFuseType) {
-    return Status::error(context + ": mount exited 0 but no glusterfs mount is there; see the "
+    return Status::error(context +
+                         ": mount exited 0 but no glusterfs mount is there; see the "
                          "client log under /var/log/glusterfs/");
   }
   remember_mount(mountpoint);
@@ -199,7 +211,8 @@ Status FuseMountResource::apply(const PassContext& ctx, const Action& action) {
       // Gone meanwhile is fine; anything else still mounted there is not.
       auto table = common::read_mount_table();
       if (!table || common::find_mount_at(*table, mountpoint) != nullptr) {
-        return Status::error("remount " + mountpoint + ": " + result.describe_failure(unmount.argv));
+        return Status::error("remount " + mountpoint + ": " +
+                             result.describe_failure(unmount.argv));
       }
     }
     return mount(ctx, params).with_context("remount " + mountpoint);

@@ -14,13 +14,14 @@
 // daemonizes out of mount(8)'s process group, so it survives the agent.
 
 #include <chrono>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/health/health_view.hpp"
 #include "agent/reconcile/resource.hpp"
+#include "agent/reconcile/resource_memory.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
@@ -56,15 +57,18 @@ common::Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
 
 class FuseMountResource : public Resource {
  public:
-  explicit FuseMountResource(std::string volume, std::string fstab_path = common::kDefaultFstabPath);
+  explicit FuseMountResource(std::string volume,
+                             std::string fstab_path = common::kDefaultFstabPath);
   std::string name() const override { return "fuse-mount/" + volume_; }
   // The volume must exist before it can be mounted (on a node that does not lead, the
   // reconciler leaves that to the leader).
   std::vector<std::string> depends_on() const override { return {"glusterd", "volume/" + volume_}; }
   // Compute nodes, when the volume is in the desired state.
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
+  // Takes over the last mount made (its grace) from the object this one replaces.
+  void carry_over(const Resource& previous) override;
 
  private:
   common::Status mount(const PassContext& ctx, const nlohmann::json& params);
@@ -72,9 +76,13 @@ class FuseMountResource : public Resource {
 
   std::string volume_;
   std::string fstab_path_;
-  mutable std::mutex mutex_;  // guards the two below (dry-run plans observe concurrently)
-  int last_mount_id_ = 0;
-  std::chrono::steady_clock::time_point last_mount_at_{};
+  struct LastMount {
+    int id = 0;
+    std::chrono::steady_clock::time_point at{};
+  };
+  // The mount apply() made last (written by apply() only; read by observe_and_plan).
+  std::shared_ptr<ResourceMemory<LastMount>> last_mount_ =
+      std::make_shared<ResourceMemory<LastMount>>();
 };
 
 }  // namespace pydio::agent

@@ -41,7 +41,7 @@ bool GlusterPoolResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
 }
 
-common::Expected<Plan> GlusterPoolResource::observe_and_plan(const PassContext& ctx) {
+common::Expected<Plan> GlusterPoolResource::observe_and_plan(const PassContext& ctx) const {
   auto pool = observed_pool(ctx);
   if (!pool) return pool.status();
   return plan_gluster_pool(storage_addresses(*ctx.desired), ctx.self->address, *pool,

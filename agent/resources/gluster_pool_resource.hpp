@@ -25,7 +25,7 @@ class GlusterPoolResource : public Resource {
   std::vector<std::string> depends_on() const override { return {"glusterd"}; }
   bool leader_only() const override { return true; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   // Re-reads the pool first: probing a member again is a no-op.
   common::Status apply(const PassContext& ctx, const Action& action) override;
 };

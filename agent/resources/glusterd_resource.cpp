@@ -28,7 +28,7 @@ bool GlusterdResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
 }
 
-common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx) {
+common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx) const {
   GlusterdObservation observed;
   observed.running = ctx.services->is_running(Service::kGlusterd);
   if (observed.running) {

@@ -32,7 +32,7 @@ class GlusterdResource : public Resource {
 
   std::string name() const override { return "glusterd"; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 };
 

@@ -141,7 +141,7 @@ bool LayoutResource::applies_to(const PassContext& ctx) const {
          !layout_dirs(*ctx.desired).empty();
 }
 
-Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.health == nullptr) return Status::error("pydio-layout: pass context lacks health view");
   const common::WebSpec& web = ctx.desired->web;
   auto uid = resolve_user(web.user);

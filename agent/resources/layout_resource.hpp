@@ -66,7 +66,7 @@ class LayoutResource : public Resource {
   bool leader_only() const override { return true; }
   // Compute nodes (they hold the FUSE mounts) when the desired state has either volume.
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
 };
 

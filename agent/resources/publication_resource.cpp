@@ -40,7 +40,7 @@ bool PublicationResource::applies_to(const PassContext& ctx) const {
          !published_state_path(*ctx.desired).empty();
 }
 
-common::Expected<Plan> PublicationResource::observe_and_plan(const PassContext& ctx) {
+common::Expected<Plan> PublicationResource::observe_and_plan(const PassContext& ctx) const {
   const std::string path = published_state_path(*ctx.desired);
   auto published = read_published_state(path);
   if (!published) return published.status();

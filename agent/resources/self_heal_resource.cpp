@@ -23,36 +23,46 @@ bool SelfHealResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
 }
 
-common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx) {
+SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool) {
+  for (const auto& peer : pool) {
+    if (!peer.connected) {
+      memory.seen_disconnected.insert(peer.uuid);
+    } else if (memory.seen_disconnected.erase(peer.uuid) > 0) {
+      memory.check_pending = true;  // it came back: its replicas may be behind
+    }
+  }
+  return memory;
+}
+
+void SelfHealResource::carry_over(const Resource& previous) {
+  if (const auto* old = dynamic_cast<const SelfHealResource*>(&previous)) memory_ = old->memory_;
+}
+
+common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx) const {
   common::GlusterCli cli(*ctx.runner);
   auto pool = observed_pool(ctx);
   if (!pool) return pool.status();
-  for (const auto& peer : *pool) {
-    if (!peer.connected) {
-      seen_disconnected_.insert(peer.uuid);
-    } else if (seen_disconnected_.erase(peer.uuid) > 0) {
-      check_pending_ = true;  // it came back: its replicas may be behind
-    }
-  }
+  SelfHealMemory next = remember_pool(memory_->get(), *pool);
   Plan plan;
-  if (!check_pending_) return plan;
-  if (!seen_disconnected_.empty()) {
+  if (next.check_pending && next.seen_disconnected.empty()) {
+    for (const auto& name : volumes_) {
+      const common::VolumeSpec* volume = ctx.desired->find_volume(name);
+      if (volume == nullptr || volume->replica < 2) continue;
+      auto bricks = cli.heal_summary(name);
+      if (!bricks) return bricks.status();  // nothing remembered: the next pass sees it again
+      const int backlog = heal_backlog(*bricks);
+      if (backlog == 0) continue;
+      plan.actions.push_back(Action{"heal-volume",
+                                    "index heal of volume " + name + " (" +
+                                        std::to_string(backlog) +
+                                        " entries pending after a peer reconnected)",
+                                    {{"volume", name}, {"term", ctx.leader_term}}});
+    }
+    if (plan.actions.empty()) next.check_pending = false;
+  } else if (next.check_pending) {
     plan.waiting_for = "every peer connected before looking at the heal backlog";
-    return plan;
   }
-  for (const auto& name : volumes_) {
-    const common::VolumeSpec* volume = ctx.desired->find_volume(name);
-    if (volume == nullptr || volume->replica < 2) continue;
-    auto bricks = cli.heal_summary(name);
-    if (!bricks) return bricks.status();
-    const int backlog = heal_backlog(*bricks);
-    if (backlog == 0) continue;
-    plan.actions.push_back(Action{"heal-volume",
-                                  "index heal of volume " + name + " (" + std::to_string(backlog) +
-                                      " entries pending after a peer reconnected)",
-                                  {{"volume", name}, {"term", ctx.leader_term}}});
-  }
-  if (plan.actions.empty()) check_pending_ = false;
+  plan.remember = [memory = memory_, next] { memory->set(next); };
   return plan;
 }
 
@@ -63,7 +73,7 @@ common::Status SelfHealResource::apply(const PassContext& ctx, const Action& act
     return common::Status::error(name() + ": unknown action " + action.kind);
   common::Status healed =
       common::GlusterCli(*ctx.runner).volume_heal(action.params.value("volume", ""));
-  if (healed) check_pending_ = false;
+  if (healed) memory_->update([](SelfHealMemory& memory) { memory.check_pending = false; });
   return healed;
 }
 

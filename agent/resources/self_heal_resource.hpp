@@ -6,20 +6,32 @@
 // heal cleared them in 1.6 s.
 //
 // The resource remembers which peers it saw disconnected (memory only: after an agent restart
-// the next reconnect is the trigger). `heal info summary` runs only after a reconnect, never
-// on an idle pass.
+// the next reconnect is the trigger). It learns them only on real passes (Plan::remember): a
+// dry run sees the same pool and changes nothing. `heal info summary` runs only after a
+// reconnect, never on an idle pass.
 
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
+#include "agent/reconcile/resource_memory.hpp"
 #include "common/gluster_xml.hpp"
 
 namespace pydio::agent {
 
 // Pure: total entries waiting to heal, over the bricks that answered.
 int heal_backlog(const std::vector<common::GlusterHealBrick>& bricks);
+
+struct SelfHealMemory {
+  std::set<std::string> seen_disconnected;  // peer uuids
+  bool check_pending = false;               // a peer came back: look at the heal backlog
+};
+
+// Pure: what the resource remembers after seeing `pool`. A peer seen disconnected before and
+// connected now sets check_pending.
+SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool);
 
 class SelfHealResource : public Resource {
  public:
@@ -29,15 +41,15 @@ class SelfHealResource : public Resource {
   std::vector<std::string> depends_on() const override;
   bool leader_only() const override { return true; }
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
+  void carry_over(const Resource& previous) override;
 
  private:
   std::vector<std::string> volumes_;
-  // Touched only by observe_and_plan/apply, which the reconciler never runs concurrently for
-  // one resource.
-  std::set<std::string> seen_disconnected_;  // peer uuids
-  bool check_pending_ = false;
+  // Written by Plan::remember (real passes only) and by apply().
+  std::shared_ptr<ResourceMemory<SelfHealMemory>> memory_ =
+      std::make_shared<ResourceMemory<SelfHealMemory>>();
 };
 
 }  // namespace pydio::agent

@@ -283,12 +283,12 @@ bool VolumeResource::applies_to(const PassContext& ctx) const {
          ctx.desired->find_volume(volume_name_) != nullptr;
 }
 
-Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
+Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) const {
   const common::VolumeSpec* spec = ctx.desired->find_volume(volume_name_);
   if (spec == nullptr || ctx.self == nullptr) return Plan{};
   common::GlusterCli cli(*ctx.runner);
   VolumeObservation observed;
-  observed.rebalance_due = rebalance_due_;
+  observed.rebalance_due = rebalance_due_->get();
   auto volume = cli.volume_info(volume_name_);
   if (!volume) return volume.status();
   observed.volume = std::move(*volume);
@@ -311,6 +311,11 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) {
     observed.ready_hosts = ctx.cluster->hosts_reporting_in_sync(hosts, brick_resources_.front());
   }
   return plan_volume(target, observed, ctx.leader_term);
+}
+
+void VolumeResource::carry_over(const Resource& previous) {
+  if (const auto* old = dynamic_cast<const VolumeResource*>(&previous))
+    rebalance_due_ = old->rebalance_due_;
 }
 
 Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
@@ -354,7 +359,7 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
       Status added =
           cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
                                bricks, action.params.at("force").get<bool>());
-      if (added) rebalance_due_ = true;
+      if (added) rebalance_due_->set(true);
       return added;
     }
     if (action.kind == "rebalance-volume") {
@@ -364,7 +369,7 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
                            .volume_rebalance_start(volume_name_);
       if (!started && started.message().find("already") != std::string::npos)
         started = Status::ok();
-      if (started) rebalance_due_ = false;
+      if (started) rebalance_due_->set(false);
       return started;
     }
     if (action.kind == "set-volume-option") {

@@ -17,12 +17,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
+#include "agent/reconcile/resource_memory.hpp"
 #include "common/desired_state.hpp"
 #include "common/gluster_xml.hpp"
 
@@ -51,7 +53,7 @@ struct VolumeObservation {
   // Brick hosts whose own agent reports the brick resource in sync (asked over the peer API).
   std::set<std::string> ready_hosts;
   // Bricks were added and the rebalance has not been started successfully yet (the resource's
-  // memory: a `rebalance start` that failed or timed out is tried again).
+  // memory, written by apply(): a `rebalance start` that failed or timed out is tried again).
   bool rebalance_due = false;
 };
 
@@ -80,16 +82,18 @@ class VolumeResource : public Resource {
   bool leader_only() const override { return true; }
   // The volume is in the desired state and this node is a storage node (it has a glusterd).
   bool applies_to(const PassContext& ctx) const override;
-  common::Expected<Plan> observe_and_plan(const PassContext& ctx) override;
+  common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   // Re-reads the volume before creating or starting it, so a duplicate or stale action is a
   // no-op rather than an error. Refuses to act when this node is no longer the leader.
   common::Status apply(const PassContext& ctx, const Action& action) override;
+  // Takes over "a rebalance is due" from the object this one replaces.
+  void carry_over(const Resource& previous) override;
 
  private:
   std::string volume_name_;
   std::vector<std::string> brick_resources_;
-  // Touched only by observe_and_plan/apply, never run concurrently for one resource.
-  bool rebalance_due_ = false;
+  // VolumeObservation::rebalance_due, written only by apply() (add-bricks, rebalance-volume).
+  std::shared_ptr<ResourceMemory<bool>> rebalance_due_ = std::make_shared<ResourceMemory<bool>>();
 };
 
 }  // namespace pydio::agent

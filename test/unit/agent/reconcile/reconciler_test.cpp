@@ -1,71 +1,14 @@
 #include "agent/reconcile/reconciler.hpp"
 
 #include <catch2/catch.hpp>
-#include <atomic>
-#include <chrono>
-#include <thread>
+
+#include "test/unit/agent/reconcile/test_resources.hpp"
 
 using namespace pydio::agent;
 using namespace std::chrono_literals;
-using pydio::common::Expected;
-using pydio::common::Status;
+using namespace pydio::test;
 
-namespace {
-
-// A resource whose "host" is a counter: it converges when `value` reaches `target`.
-class CounterResource : public Resource {
- public:
-  CounterResource(std::string name, std::vector<std::string> deps, int target)
-      : name_(std::move(name)), deps_(std::move(deps)), target_(target) {}
-  std::string name() const override { return name_; }
-  std::vector<std::string> depends_on() const override { return deps_; }
-  bool applies_to(const PassContext&) const override { return true; }
-  Expected<Plan> observe_and_plan(const PassContext&) override {
-    if (fail_observe) return Status::error("observation failed");
-    Plan plan;
-    if (value < target_) plan.actions.push_back({"increment", "increment " + name_, {}});
-    return plan;
-  }
-  Status apply(const PassContext&, const Action&) override {
-    if (fail_apply) return Status::error("apply failed");
-    ++value;
-    return Status::ok();
-  }
-  std::atomic<int> value{0};
-  std::atomic<bool> fail_observe{false};
-  std::atomic<bool> fail_apply{false};
-
- private:
-  std::string name_;
-  std::vector<std::string> deps_;
-  int target_;
-};
-
-PassContext empty_context() {
-  PassContext ctx;
-  ctx.desired = std::make_shared<pydio::common::DesiredState>();
-  return ctx;
-}
-
-bool wait_until(const std::function<bool()>& condition, std::chrono::seconds deadline = 20s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
-ResourceState state_of(const Reconciler& reconciler, const std::string& name) {
-  for (const auto& status : reconciler.statuses())
-    if (status.name == name) return status.state;
-  return ResourceState::kPending;
-}
-
-}  // namespace
-
-TEST_CASE("reconciler converges resources in dependency order and records events",
-          "[reconciler]") {
+TEST_CASE("reconciler converges resources in dependency order and records events", "[reconciler]") {
   auto base = std::make_unique<CounterResource>("base", std::vector<std::string>{}, 2);
   auto top = std::make_unique<CounterResource>("top", std::vector<std::string>{"base"}, 1);
   auto* base_ptr = base.get();
@@ -74,7 +17,8 @@ TEST_CASE("reconciler converges resources in dependency order and records events
   resources.push_back(std::move(base));
   resources.push_back(std::move(top));
   EventLog events("");
-  Reconciler reconciler(std::move(resources), [] { return empty_context(); }, events, 2);
+  Reconciler reconciler(
+      std::move(resources), [] { return empty_context(); }, events, 2);
 
   SECTION("both end in sync, the dependent only after its dependency") {
     reconciler.start();
@@ -108,7 +52,8 @@ TEST_CASE("one failing resource does not stop unrelated ones", "[reconciler]") {
   resources.push_back(std::move(broken));
   resources.push_back(std::move(fine));
   EventLog events("");
-  Reconciler reconciler(std::move(resources), [] { return empty_context(); }, events, 2);
+  Reconciler reconciler(
+      std::move(resources), [] { return empty_context(); }, events, 2);
   reconciler.start();
   REQUIRE(wait_until([&] { return state_of(reconciler, "fine") == ResourceState::kInSync; }));
   CHECK(state_of(reconciler, "broken") == ResourceState::kError);
@@ -120,7 +65,8 @@ TEST_CASE("dry-run plan lists actions without applying them", "[reconciler]") {
   std::vector<std::unique_ptr<Resource>> resources;
   resources.push_back(std::move(resource));
   EventLog events("");
-  Reconciler reconciler(std::move(resources), [] { return empty_context(); }, events, 1);
+  Reconciler reconciler(
+      std::move(resources), [] { return empty_context(); }, events, 1);
   auto plan = reconciler.dry_run_plan();
   REQUIRE(plan.size() == 1);
   CHECK(plan[0]["actions"][0]["description"] == "increment thing");
