@@ -214,20 +214,8 @@ std::optional<PassContext> NodeState::pass_context() {
 void NodeState::follow(const common::DesiredState& desired) {
   auto resources = build_resources(desired, local_.node_name);
   if (reconciler_) {
-    // TEMPORARY until Reconciler::update_resources lands: rebuild when the set changed.
-    std::vector<std::string> names;
-    for (const auto& r : resources) names.push_back(r->name());
-    std::vector<std::string> old_names;
-    for (const auto& st : reconciler_->statuses()) old_names.push_back(st.name);
-    if (names != old_names) {
-      auto old = reconciler_;
-      std::thread([old] { old->stop(); }).detach();
-      reconciler_ = std::make_shared<Reconciler>(std::move(resources),
-                                                 [this] { return pass_context(); }, events_);
-      reconciler_->start();
-      return follow_elector(desired);
-    }
-    reconciler_->request_pass("desired state generation " + std::to_string(desired.generation));
+    // In place: resources that stay keep their state, backoff and work in flight.
+    reconciler_->update_resources(std::move(resources));
   } else {
     reconciler_ = std::make_shared<Reconciler>(std::move(resources),
                                                [this] { return pass_context(); }, events_);
