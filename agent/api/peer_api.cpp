@@ -68,6 +68,18 @@ Response handle_peer_request(const Request& request, PeerBackend& backend) {
     return reply(request, backend.change_desired_state((*body)["document"].get<std::string>(),
                                                        forwarded(request)));
   }
+  if (path == "/v1/peer/nudge") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    auto body = object_body(request);
+    if (!body || !body->contains("reason") || !(*body)["reason"].is_string() ||
+        (*body)["reason"].get<std::string>().size() > kMaxNudgeReason) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"reason\": \"<at most " +
+                                std::to_string(kMaxNudgeReason) + " characters>\"}");
+    }
+    backend.nudge((*body)["reason"].get<std::string>());
+    return json_response(request, http::status::accepted, json::object());
+  }
   if (path == "/v1/peer/join") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

@@ -13,6 +13,10 @@
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
+// POST /v1/peer/nudge          body {"reason":"..."} (at most kMaxNudgeReason characters):
+//                              something changed that this node should look at now (a brick
+//                              of the sender died, the leader published a generation); the
+//                              receiver runs a reconcile pass at once. 202 {}
 // Errors: {"error":"..."} with 400 bad body, 401, 404, 405, 409 conflict (generation raced,
 // node name or address taken), 422 invalid document, 503 no leader or leader unreachable.
 // A request already forwarded by a peer carries "X-Pydio-Forwarded: 1" and is never
@@ -28,6 +32,7 @@ namespace pydio::agent::api {
 
 inline constexpr std::uint16_t kPeerPort = 8481;
 inline constexpr const char* kForwardedHeader = "X-Pydio-Forwarded";
+inline constexpr std::size_t kMaxNudgeReason = 200;
 
 // What a backend answers: an HTTP status and a JSON body ({"error": ...} when not 2xx).
 struct PeerReply {
@@ -45,6 +50,9 @@ class PeerBackend {
   // May block for a bounded time (forwarding to the leader).
   virtual PeerReply join(const nlohmann::json& request, bool forwarded) = 0;
   virtual PeerReply change_desired_state(const std::string& document, bool forwarded) = 0;
+  // Asks for a reconcile pass now; must not block (the pass runs elsewhere). `reason` is
+  // the sender's words, for the log: at most kMaxNudgeReason characters.
+  virtual void nudge(const std::string& reason) = 0;
 };
 
 // True when `presented` equals `expected` (non-empty), compared in constant time.

@@ -285,6 +285,7 @@ int Daemon::run() {
   std::thread health_thread([&health_ioc] { health_ioc.run(); });
   mount_watch_thread_ = std::thread([this] { watch_mount_table(); });
   notify_thread_ = std::thread([this] { notify_systemd_loop(); });
+  process_watch_.start();  // faults noticed at once (daemon_faults.cpp)
 
   boost::asio::signal_set signals(admin_ioc, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int signal_number) {
@@ -335,6 +336,7 @@ int Daemon::run() {
   peer_ioc.stop();
   for (auto& thread : peer_threads) thread.join();
   follow_thread_.join();
+  process_watch_.stop();
   std::unique_ptr<LeaderElector> elector;
   std::shared_ptr<Reconciler> reconciler;
   {

@@ -31,6 +31,7 @@
 #include "agent/reconcile/event_log.hpp"
 #include "agent/health/health_monitor.hpp"
 #include "agent/reconcile/reconciler.hpp"
+#include "agent/host/process_watch.hpp"
 #include "agent/host/services.hpp"
 #include "common/local_config.hpp"
 #include "common/runner.hpp"
@@ -61,6 +62,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   api::PeerReply desired_document() override;
   api::PeerReply join(const nlohmann::json& request, bool forwarded) override;
   api::PeerReply change_desired_state(const std::string& document, bool forwarded) override;
+  void nudge(const std::string& reason) override;  // daemon_faults.cpp
 
   // ClusterView (daemon_cluster.cpp)
   std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
@@ -123,6 +125,11 @@ class Daemon : public api::AdminBackend, public api::PeerBackend, public Cluster
   std::thread follow_thread_;
   std::thread mount_watch_thread_;
   std::thread notify_thread_;
+
+  // Faults noticed at once (daemon_faults.cpp). Last member: stopped before the rest goes.
+  void on_process_exit(const ProcessExit& exit);
+  ProcessWatch process_watch_{[this] { return service_and_brick_targets(local_); },
+                              [this](const ProcessExit& exit) { on_process_exit(exit); }};
 };
 
 }  // namespace pydio::agent

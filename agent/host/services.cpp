@@ -1,15 +1,11 @@
 #include "agent/host/services.hpp"
 
-#include <signal.h>
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <chrono>
-#include <fstream>
-#include <optional>
-#include <sstream>
 #include <vector>
 
+#include "agent/host/pid_file.hpp"
 #include "agent/host/service_paths.hpp"
 
 namespace pydio::agent {
@@ -28,31 +24,6 @@ constexpr std::chrono::seconds kReloadTimeout{30};
 bool path_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Alive and really the service: a stale pid file whose PID was reused by another program
-// must not count as the service running.
-bool pid_file_names_live(const std::string& pid_file, const std::vector<std::string>& comms) {
-  auto text = read_small_file(pid_file);
-  if (!text) return false;
-  auto pid = parse_pid_file(*text);
-  if (!pid) return false;
-  if (::kill(*pid, 0) != 0 && errno != EPERM) return false;
-  auto comm = read_small_file("/proc/" + std::to_string(*pid) + "/comm");
-  if (!comm) return false;
-  while (!comm->empty() && (comm->back() == '\n' || comm->back() == ' ')) comm->pop_back();
-  for (const auto& want : comms) {
-    if (*comm == want) return true;
-  }
-  return false;
 }
 
 // apache2ctl reads APACHE_CONFDIR to find envvars and passes -d for a non-default directory.
@@ -106,11 +77,11 @@ bool Services::is_running(Service service) {
   }
   switch (service) {
     case Service::kGlusterd:
-      return pid_file_names_live(kGlusterdPidFile, {"glusterd"});
+      return live_pid(kGlusterdPidFile, {"glusterd"}).has_value();
     case Service::kApache:
-      return pid_file_names_live(apache_pid_file(local_.apache_config_dir), {"apache2"});
+      return live_pid(apache_pid_file(local_.apache_config_dir), {"apache2"}).has_value();
     case Service::kMariadb:
-      return pid_file_names_live(mariadb_pid_file(local_), {"mariadbd", "mysqld"});
+      return live_pid(mariadb_pid_file(local_), {"mariadbd", "mysqld"}).has_value();
   }
   return false;
 }

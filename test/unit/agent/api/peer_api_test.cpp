@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 namespace http = boost::beast::http;
 using nlohmann::json;
@@ -38,6 +39,7 @@ class FakePeerBackend : public PeerBackend {
     change_forwarded = forwarded;
     return change_reply;
   }
+  void nudge(const std::string& reason) override { nudges.push_back(reason); }
 
   std::string token = kToken;
   int reports = 0;
@@ -47,6 +49,7 @@ class FakePeerBackend : public PeerBackend {
   std::optional<std::string> changed;
   bool change_forwarded = false;
   PeerReply change_reply{200, {{"generation", 4}}};
+  std::vector<std::string> nudges;
 };
 
 Request make_request(http::verb method, const std::string& target, const std::string& body = "",
@@ -212,4 +215,42 @@ TEST_CASE("tokens match only when equal and non-empty", "[peer_api]") {
   CHECK_FALSE(token_matches(std::string(kToken) + "0", kToken));
   CHECK_FALSE(token_matches("", ""));
   CHECK_FALSE(token_matches(kToken, ""));
+}
+
+TEST_CASE("a nudge asks the receiving agent for a pass now", "[peer_api]") {
+  FakePeerBackend backend;
+
+  SECTION("POST with a reason: 202, the backend is nudged with it") {
+    const auto response = handle_peer_request(
+        make_request(
+            http::verb::post, "/v1/peer/nudge",
+            R"({"reason":"brick 198.18.0.2-srv-pydio-brick of volume pydio-data exited"})"),
+        backend);
+    CHECK(response.result() == http::status::accepted);
+    CHECK(backend.nudges ==
+          std::vector<std::string>{"brick 198.18.0.2-srv-pydio-brick of volume pydio-data exited"});
+  }
+  SECTION("without the token: 401, no pass") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x"})", ""), backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK(backend.nudges.empty());
+  }
+  SECTION("a body without a string reason, or a reason too long: 400, no pass") {
+    for (const std::string& body :
+         {std::string("{}"), std::string(R"({"reason":3})"), std::string("[]"),
+          std::string("not json"),
+          R"({"reason":")" + std::string(pydio::agent::api::kMaxNudgeReason + 1, 'x') + R"("})"}) {
+      const auto response =
+          handle_peer_request(make_request(http::verb::post, "/v1/peer/nudge", body), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK(backend.nudges.empty());
+  }
+  SECTION("GET: 405") {
+    const auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/nudge"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
+    CHECK(backend.nudges.empty());
+  }
 }
