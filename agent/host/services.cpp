@@ -1,8 +1,10 @@
 #include "agent/host/services.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "agent/host/pid_file.hpp"
@@ -20,6 +22,7 @@ constexpr std::chrono::seconds kQueryTimeout{10};
 // patience but long enough for glusterd (2.4-3.4 s measured) and MariaDB's first start.
 constexpr std::chrono::seconds kStartTimeout{90};
 constexpr std::chrono::seconds kReloadTimeout{30};
+constexpr std::chrono::seconds kOrphanStopTimeout{5};
 
 bool path_exists(const std::string& path) {
   struct stat st {};
@@ -38,6 +41,28 @@ Status checked(common::ProcessRunner& runner, const Command& command, const std:
   RunResult result = runner.run(command);
   if (result.succeeded()) return Status::ok();
   return Status::error(what + ": " + result.describe_failure(command.argv));
+}
+
+// A SIGKILLed Apache main process leaves its workers running, still bound to its ports, so a
+// new Apache could not bind them. They are the dead main process's group (Apache's main
+// process leads its own session); stop them (TERM, then KILL) before starting a new one.
+// Under systemd the unit's cgroup takes care of this.
+Status stop_orphaned_workers(const std::string& pid_file, const std::vector<std::string>& comms) {
+  auto old_main = pid_in_file(pid_file);
+  if (!old_main || !is_zombie_or_gone(*old_main)) return Status::ok();
+  std::vector<int> orphans = group_members(*old_main, comms);
+  for (int signal_number : {SIGTERM, SIGKILL}) {
+    if (orphans.empty()) return Status::ok();
+    for (int pid : orphans) ::kill(pid, signal_number);
+    const auto deadline = std::chrono::steady_clock::now() + kOrphanStopTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      orphans = group_members(*old_main, comms);
+      if (orphans.empty()) return Status::ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return Status::error("workers of the dead main process " + std::to_string(*old_main) +
+                       " did not exit");
 }
 
 }  // namespace
@@ -97,9 +122,13 @@ Status Services::start(Service service) {
     case Service::kGlusterd:
       // glusterd daemonizes (setsid) and writes the pid file is_running() reads.
       return checked(runner_, Command({"glusterd", "-p", kGlusterdPidFile}, kStartTimeout), what);
-    case Service::kApache:
+    case Service::kApache: {
+      Status stopped =
+          stop_orphaned_workers(apache_pid_file(local_.apache_config_dir), {"apache2"});
+      if (!stopped) return stopped.with_context(what);
       // Not `apache2 -k start`: only apache2ctl sources envvars (APACHE_RUN_DIR, ...).
       return checked(runner_, apache2ctl(local_, "start", kStartTimeout), what);
+    }
     case Service::kMariadb: {
       // The db-server resource owns the option file (datadir, socket, bind-address, user,
       // pid-file = mariadb_pid_file()) and writes it before it asks for a start.

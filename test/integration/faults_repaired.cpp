@@ -12,8 +12,10 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/gluster_xml.hpp"
 #include "support/sim_cluster.hpp"
@@ -80,6 +82,19 @@ void report(const std::string& what, const std::optional<std::chrono::millisecon
             << (took ? std::to_string(took->count()) + " ms" : std::string("never")) << "\n";
 }
 
+// What an operator would look at when a repair did not come: the agent's view and its log.
+void explain(const SimCluster& cluster, SimNode& node) {
+  std::cout << "--- " << node.name() << ": agentctl status\n"
+            << node.agentctl({"status"}, 30s).out << "--- events\n"
+            << node.agentctl({"events", "-n", "30"}, 30s).out << "--- listening\n"
+            << node.exec({"ss", "-ltnp"}, 10s).out << "--- agent log (tail)\n";
+  std::istringstream log(agent_log(cluster, node));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  for (std::size_t i = lines.size() > 60 ? lines.size() - 60 : 0; i < lines.size(); ++i)
+    std::cout << lines[i] << "\n";
+}
+
 }  // namespace
 
 TEST_CASE("killed glusterd, brick, Apache and mariadbd are back without a timer pass",
@@ -117,6 +132,7 @@ TEST_CASE("killed glusterd, brick, Apache and mariadbd are back without a timer 
              target.exec({"gluster", "--mode=script", "pool", "list"}, 10s).succeeded();
     });
     report("glusterd", took);
+    if (!took) explain(cluster, target);
     CHECK(took);
     CHECK(eventually([&] { return has_event(target, "process-watch", "glusterd"); }, 30s));
     CHECK(eventually([&] { return has_event(target, "glusterd", "start glusterd"); }, 30s));
@@ -133,6 +149,7 @@ TEST_CASE("killed glusterd, brick, Apache and mariadbd are back without a timer 
       return brick && brick->online && brick->pid && *brick->pid != pid;
     });
     report("brick", took);
+    if (!took) explain(cluster, target);
     CHECK(took);
     CHECK(eventually([&] { return has_event(target, "process-watch", "brick"); }, 30s));
     CHECK(eventually(
@@ -148,6 +165,7 @@ TEST_CASE("killed glusterd, brick, Apache and mariadbd are back without a timer 
       return replaced(target, pid_file, *pid) && target.http_get(check).first == 200;
     });
     report("apache", took);
+    if (!took) explain(cluster, target);
     CHECK(took);
     CHECK(eventually([&] { return has_event(target, "apache-vhost", "start Apache"); }, 30s));
   }
@@ -162,6 +180,7 @@ TEST_CASE("killed glusterd, brick, Apache and mariadbd are back without a timer 
                  .succeeded();
     });
     report("mariadbd", took);
+    if (!took) explain(cluster, db);
     CHECK(took);
     CHECK(eventually([&] { return has_event(db, "db-server", "start mariadb"); }, 30s));
   }

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "agent/host/pid_file.hpp"
 #include "common/runner.hpp"
 
 using namespace pydio;
@@ -74,6 +76,15 @@ struct Reports {
     return exits.size();
   }
 };
+
+bool eventually_true(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -169,4 +180,18 @@ TEST_CASE("the watch targets are the services' pid files and every brick pid fil
   CHECK(targets[4].pid_file == dir.path + "/pydio-data/198.18.0.1-srv-pydio-brick.pid");
   agent::ProcessExit exit{targets[4], 42};
   CHECK(exit.describe() == "brick 198.18.0.1-srv-pydio-brick of volume pydio-data (pid 42) exited");
+}
+
+TEST_CASE("a killed process counts as gone even before anyone reaps it", "[process_watch]") {
+  TempDir dir;
+  const std::string pid_file = dir.path + "/sleeper.pid";
+  Sleeper sleeper(dir.path);
+  write_pid_file(pid_file, sleeper.pid);
+  CHECK_FALSE(agent::is_zombie_or_gone(sleeper.pid));
+  CHECK(agent::live_pid(pid_file, {"sleep"}) == sleeper.pid);
+  REQUIRE(::kill(sleeper.pid, SIGKILL) == 0);
+  // Reaped (gone) or a zombie, depending on the init of the machine: either way not alive.
+  CHECK(eventually_true([&] { return agent::is_zombie_or_gone(sleeper.pid); }));
+  CHECK_FALSE(agent::live_pid(pid_file, {"sleep"}));
+  CHECK(agent::pid_in_file(pid_file) == sleeper.pid);
 }
