@@ -22,7 +22,8 @@ constexpr std::chrono::seconds kQueryTimeout{10};
 // patience but long enough for glusterd (2.4-3.4 s measured) and MariaDB's first start.
 constexpr std::chrono::seconds kStartTimeout{90};
 constexpr std::chrono::seconds kReloadTimeout{30};
-constexpr std::chrono::seconds kOrphanStopTimeout{5};
+// Per signal; the workers finish what they serve on TERM, a hung one gets KILL after this.
+constexpr std::chrono::seconds kOrphanStopTimeout{2};
 
 bool path_exists(const std::string& path) {
   struct stat st {};
