@@ -46,6 +46,15 @@ struct Sleeper {
     auto spawned = runner.spawn_detached({"sleep", "120"}, dir + "/sleep.out");
     REQUIRE(spawned);
     pid = *spawned;
+    // The PID comes back before the exec: wait until the process is `sleep`.
+    const std::string comm_path = "/proc/" + std::to_string(pid) + "/comm";
+    for (int i = 0; i < 600; ++i) {
+      std::ifstream comm(comm_path);
+      std::string name;
+      if (comm >> name && name == "sleep") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("the spawned process never became `sleep`");
   }
   ~Sleeper() { ::kill(pid, SIGKILL); }
   int pid = 0;
