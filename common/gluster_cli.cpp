@@ -95,6 +95,11 @@ Status GlusterCli::volume_start(const std::string& name) const {
   return call_checked("gluster volume start " + name, {"volume", "start", name});
 }
 
+Status GlusterCli::volume_start_force(const std::string& name) const {
+  return call_checked("gluster volume start " + name + " force",
+                      {"volume", "start", name, "force"});
+}
+
 Status GlusterCli::volume_set(const std::string& name, const std::string& key,
                               const std::string& value) const {
   return call_checked("gluster volume set " + name + " " + key,

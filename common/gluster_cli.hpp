@@ -66,6 +66,9 @@ class GlusterCli {
   Status volume_create(const GlusterVolumeCreate& request) const;
   // Fails with "Volume NAME already started" when it is started.
   Status volume_start(const std::string& name) const;
+  // `volume start NAME force`: on a started volume, starts the bricks whose process is not
+  // running and leaves the running ones alone. A cluster-wide transaction.
+  Status volume_start_force(const std::string& name) const;
   Status volume_set(const std::string& name, const std::string& key,
                     const std::string& value) const;
   // Adds `address` to this node's trusted pool. Succeeds when it already is a member.

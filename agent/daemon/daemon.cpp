@@ -160,6 +160,7 @@ int Daemon::run() {
   environment.health = &health_;
   environment.cluster = &cluster_;
   state_.start(environment);
+  process_watch_.start();
 
   boost::asio::signal_set signals(ioc_, SIGTERM, SIGINT);
   signals.async_wait([this](const boost::system::error_code& error, int signal_number) {
@@ -183,6 +184,7 @@ int Daemon::run() {
   admin_server.stop();
   health_server.stop();
   peer_server.stop();
+  process_watch_.stop();
   const bool stopped = state_.stop(kStopBound);
   health_.stop();
   reachability_.stop();

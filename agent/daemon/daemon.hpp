@@ -30,6 +30,7 @@
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/health/health_monitor.hpp"
+#include "agent/host/process_watch.hpp"
 #include "agent/host/services.hpp"
 #include "agent/reconcile/event_log.hpp"
 #include "agent/reconcile/worker_pool.hpp"
@@ -75,6 +76,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void schedule_look(const std::string& announced_by);
   // A desired state was put in force or refused: the health verdict follows at once.
   void on_desired_changed();
+  // The process watch saw a service or brick of this node exit (daemon_faults.cpp).
+  void on_process_exit(const ProcessExit& exit);
   // Timers on the event loop (daemon_loop.cpp).
   void start_tick();
   void start_follow_timer();
@@ -106,6 +109,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer watchdog_timer_{ioc_};
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
   bool was_leader_ = false;  // loop only (tick timer)
+  // Last: its thread calls back into the members above.
+  ProcessWatch process_watch_{[this] { return service_and_brick_targets(local_); },
+                              [this](const ProcessExit& exit) { on_process_exit(exit); }};
   std::chrono::steady_clock::time_point next_timer_pass_;  // loop only
 };
 

@@ -3,13 +3,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <chrono>
-#include <fstream>
-#include <optional>
-#include <sstream>
+#include <thread>
 #include <vector>
 
+#include "agent/host/pid_file.hpp"
 #include "agent/host/service_paths.hpp"
 
 namespace pydio::agent {
@@ -24,35 +22,12 @@ constexpr std::chrono::seconds kQueryTimeout{10};
 // patience but long enough for glusterd (2.4-3.4 s measured) and MariaDB's first start.
 constexpr std::chrono::seconds kStartTimeout{90};
 constexpr std::chrono::seconds kReloadTimeout{30};
+// Per signal; the workers finish what they serve on TERM, a hung one gets KILL after this.
+constexpr std::chrono::seconds kOrphanStopTimeout{2};
 
 bool path_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Alive and really the service: a stale pid file whose PID was reused by another program
-// must not count as the service running.
-bool pid_file_names_live(const std::string& pid_file, const std::vector<std::string>& comms) {
-  auto text = read_small_file(pid_file);
-  if (!text) return false;
-  auto pid = parse_pid_file(*text);
-  if (!pid) return false;
-  if (::kill(*pid, 0) != 0 && errno != EPERM) return false;
-  auto comm = read_small_file("/proc/" + std::to_string(*pid) + "/comm");
-  if (!comm) return false;
-  while (!comm->empty() && (comm->back() == '\n' || comm->back() == ' ')) comm->pop_back();
-  for (const auto& want : comms) {
-    if (*comm == want) return true;
-  }
-  return false;
 }
 
 // apache2ctl reads APACHE_CONFDIR to find envvars and passes -d for a non-default directory.
@@ -67,6 +42,28 @@ Status checked(common::ProcessRunner& runner, const Command& command, const std:
   RunResult result = runner.run(command);
   if (result.succeeded()) return Status::ok();
   return Status::error(what + ": " + result.describe_failure(command.argv));
+}
+
+// A SIGKILLed Apache main process leaves its workers running, still bound to its ports, so a
+// new Apache could not bind them. They are the dead main process's group (Apache's main
+// process leads its own session); stop them (TERM, then KILL) before starting a new one.
+// Under systemd the unit's cgroup takes care of this.
+Status stop_orphaned_workers(const std::string& pid_file, const std::vector<std::string>& comms) {
+  auto old_main = pid_in_file(pid_file);
+  if (!old_main || !is_zombie_or_gone(*old_main)) return Status::ok();
+  std::vector<int> orphans = group_members(*old_main, comms);
+  for (int signal_number : {SIGTERM, SIGKILL}) {
+    if (orphans.empty()) return Status::ok();
+    for (int pid : orphans) ::kill(pid, signal_number);
+    const auto deadline = std::chrono::steady_clock::now() + kOrphanStopTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      orphans = group_members(*old_main, comms);
+      if (orphans.empty()) return Status::ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return Status::error("workers of the dead main process " + std::to_string(*old_main) +
+                       " did not exit");
 }
 
 }  // namespace
@@ -106,11 +103,11 @@ bool Services::is_running(Service service) {
   }
   switch (service) {
     case Service::kGlusterd:
-      return pid_file_names_live(kGlusterdPidFile, {"glusterd"});
+      return live_pid(kGlusterdPidFile, {"glusterd"}).has_value();
     case Service::kApache:
-      return pid_file_names_live(apache_pid_file(local_.apache_config_dir), {"apache2"});
+      return live_pid(apache_pid_file(local_.apache_config_dir), {"apache2"}).has_value();
     case Service::kMariadb:
-      return pid_file_names_live(mariadb_pid_file(local_), {"mariadbd", "mysqld"});
+      return live_pid(mariadb_pid_file(local_), {"mariadbd", "mysqld"}).has_value();
   }
   return false;
 }
@@ -126,9 +123,13 @@ Status Services::start(Service service) {
     case Service::kGlusterd:
       // glusterd daemonizes (setsid) and writes the pid file is_running() reads.
       return checked(runner_, Command({"glusterd", "-p", kGlusterdPidFile}, kStartTimeout), what);
-    case Service::kApache:
+    case Service::kApache: {
+      Status stopped =
+          stop_orphaned_workers(apache_pid_file(local_.apache_config_dir), {"apache2"});
+      if (!stopped) return stopped.with_context(what);
       // Not `apache2 -k start`: only apache2ctl sources envvars (APACHE_RUN_DIR, ...).
       return checked(runner_, apache2ctl(local_, "start", kStartTimeout), what);
+    }
     case Service::kMariadb: {
       // The db-server resource owns the option file (datadir, socket, bind-address, user,
       // pid-file = mariadb_pid_file()) and writes it before it asks for a start.

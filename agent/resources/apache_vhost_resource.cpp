@@ -172,8 +172,13 @@ Plan plan_vhost(const VhostWant& want, const VhostObservation& observed) {
         {{"path", want.paths.default_site_enabled}}));
     config_changes = true;
   }
-  if (!observed.apache_running) {
-    plan.actions.push_back(make_action("start-apache", "start Apache"));
+  if (!observed.apache_running && !observed.start_held_back.empty()) {
+    plan.waiting_for = observed.start_held_back;
+  } else if (!observed.apache_running) {
+    std::string description = "start Apache";
+    if (observed.start_number > 1)
+      description += " (start " + std::to_string(observed.start_number) + " by this agent)";
+    plan.actions.push_back(make_action("start-apache", description));
   } else if (config_changes || observed.reload_pending) {
     plan.actions.push_back(
         make_action("reload-apache", "reload Apache gracefully (its configuration changed)"));
@@ -207,9 +212,19 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
     }
     observed.docroot_exists = true;
   }
+  const auto now = RestartGuard::Clock::now();
   observed.apache_running = ctx.services->is_running(Service::kApache);
   observed.reload_pending = reload_pending_.load();
-  return plan_vhost(want, observed);
+  if (!observed.apache_running) {
+    observed.start_held_back = restarts_->hold_back("Apache", now).value_or("");
+    observed.start_number = restarts_->next_start_number();
+  }
+  Plan plan = plan_vhost(want, observed);
+  if (!observed.apache_running) {
+    // Seen down: recorded on real passes only (the restart backoff counts from it).
+    plan.remember = [guard = restarts_, now] { guard->mark_down(now); };
+  }
+  return plan;
 }
 
 Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) {
@@ -234,6 +249,7 @@ Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) 
     return disable_default_site(paths);
   }
   if (action.kind == "start-apache") {
+    restarts_->record_start(RestartGuard::Clock::now());
     Status started = ctx.services->start(Service::kApache);
     // A fresh start reads the configuration as it is now: nothing left to reload.
     if (started) reload_pending_ = false;

@@ -17,8 +17,10 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <memory>
 #include <string>
 
+#include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "common/desired_state.hpp"
 
@@ -50,6 +52,9 @@ struct VhostObservation {
   bool docroot_exists = false;
   bool apache_running = false;
   bool reload_pending = false;        // a change was applied and Apache not reloaded since
+  // Restart backoff (restart_guard.hpp): why a start must wait, "" when it may go ahead.
+  std::string start_held_back;
+  int start_number = 1;  // the agent's how-many-th start of Apache this would be
 };
 
 struct VhostWant {
@@ -60,7 +65,8 @@ struct VhostWant {
 
 // Pure. Actions, in order: ensure-docroot, write-vhost (also enables the site, so that
 // configtest sees the new file) or enable-site, disable-default-site, then start-apache when
-// Apache is down, else reload-apache when anything above changes or a reload is owed.
+// Apache is down (unless its restart backoff holds it back: then it waits), else reload-apache
+// when anything above changes or a reload is owed.
 Plan plan_vhost(const VhostWant& want, const VhostObservation& observed);
 
 using VhostRenderer = std::function<common::Expected<std::string>(const common::WebSpec&)>;
@@ -82,6 +88,7 @@ class ApacheVhostResource : public Resource {
 
   VhostRenderer render_;
   std::atomic<bool> reload_pending_{false};
+  std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // Apache dying right after each start is not restarted in a storm
 };
 
 }  // namespace pydio::agent

@@ -227,8 +227,14 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
     add("init-datadir", "initialize MariaDB datadir " + desired.datadir);
   }
   const std::string want = desired.bind_address + ":" + std::to_string(desired.port);
-  if (!observed.running) {
-    add("start-server", "start mariadb (listening on " + want + ")");
+  if (!observed.running && !observed.start_held_back.empty()) {
+    plan.waiting_for = observed.start_held_back;
+    return plan;
+  } else if (!observed.running) {
+    std::string description = "start mariadb (listening on " + want + ")";
+    if (observed.start_number > 1)
+      description += " (start " + std::to_string(observed.start_number) + " by this agent)";
+    add("start-server", description);
   } else if (!observed.accepting) {
     return Status::error("mariadb is running but does not accept connections: " +
                          observed.connect_error);
@@ -309,7 +315,17 @@ Expected<Plan> DbServerResource::observe_and_plan(const PassContext& ctx) const 
   const DbServerDesired desired = desired_db_server(ctx, ctx.services->uses_systemd());
   auto observed = observe(ctx, desired);
   if (!observed) return observed.status();
-  return plan_db_server(desired, *observed);
+  const auto now = RestartGuard::Clock::now();
+  if (!observed->running) {
+    observed->start_held_back = restarts_->hold_back("mariadb", now).value_or("");
+    observed->start_number = restarts_->next_start_number();
+  }
+  auto plan = plan_db_server(desired, *observed);
+  if (plan && !observed->running) {
+    // Seen down: recorded on real passes only (the restart backoff counts from it).
+    plan->remember = [guard = restarts_, now] { guard->mark_down(now); };
+  }
+  return plan;
 }
 
 Status DbServerResource::apply(const PassContext& ctx, const Action& action) {
@@ -320,6 +336,7 @@ Status DbServerResource::apply(const PassContext& ctx, const Action& action) {
   } else if (action.kind == "init-datadir") {
     status = init_datadir(ctx, desired);
   } else if (action.kind == "start-server") {
+    restarts_->record_start(RestartGuard::Clock::now());
     status = start_server(ctx);
   } else if (action.kind == "restart-server") {
     status = restart_server(ctx);

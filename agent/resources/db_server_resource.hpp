@@ -15,9 +15,11 @@
 // The admin connection is root over the unix socket (unix_socket authentication).
 
 #include <optional>
+#include <memory>
 #include <string>
 
 #include "agent/host/mysql_account.hpp"
+#include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
@@ -47,6 +49,9 @@ struct DbServerObservation {
   int port = 0;                       // @@port, when accepting
   bool lease_table_present = false;   // pydio_agent.leader_lease exists
   AccountObservation lease_user;      // when accepting
+  // Restart backoff (restart_guard.hpp): why a start must wait, "" when it may go ahead.
+  std::string start_held_back;
+  int start_number = 1;  // the agent's how-many-th start of mariadb this would be
 };
 
 // Option files, pure.
@@ -70,6 +75,9 @@ class DbServerResource : public Resource {
   // Reads the host; changes nothing. Public for tests and diagnostics.
   static common::Expected<DbServerObservation> observe(const PassContext& ctx,
                                                        const DbServerDesired& desired);
+
+ private:
+  std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // mariadbd dying right after each start is not restarted in a storm
 };
 
 }  // namespace pydio::agent

@@ -15,7 +15,14 @@ using common::Status;
 common::Expected<Plan> plan_glusterd(const GlusterdObservation& observed) {
   Plan plan;
   if (!observed.running) {
-    plan.actions.push_back(Action{"start-glusterd", "start glusterd", nlohmann::json::object()});
+    if (!observed.start_held_back.empty()) {
+      plan.waiting_for = observed.start_held_back;
+      return plan;
+    }
+    std::string description = "start glusterd";
+    if (observed.start_number > 1)
+      description += " (start " + std::to_string(observed.start_number) + " by this agent)";
+    plan.actions.push_back(Action{"start-glusterd", description, nlohmann::json::object()});
     return plan;
   }
   if (!observed.answering) {
@@ -30,16 +37,26 @@ bool GlusterdResource::applies_to(const PassContext& ctx) const {
 
 common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx) const {
   GlusterdObservation observed;
+  const auto now = RestartGuard::Clock::now();
   observed.running = ctx.services->is_running(Service::kGlusterd);
   if (observed.running) {
     observed.answering = observed_pool(ctx, kProbeTimeout).status();
+  } else {
+    observed.start_held_back = restarts_->hold_back("glusterd", now).value_or("");
+    observed.start_number = restarts_->next_start_number();
   }
-  return plan_glusterd(observed);
+  auto plan = plan_glusterd(observed);
+  if (plan && !observed.running) {
+    // Seen down: recorded on real passes only (the restart backoff counts from it).
+    plan->remember = [guard = restarts_, now] { guard->mark_down(now); };
+  }
+  return plan;
 }
 
 common::Status GlusterdResource::apply(const PassContext& ctx, const Action& action) {
   if (action.kind != "start-glusterd")
     return Status::error("glusterd: unknown action " + action.kind);
+  restarts_->record_start(RestartGuard::Clock::now());
   Status started = ctx.services->start(Service::kGlusterd);
   if (!started) return started.with_context("start glusterd");
 

@@ -10,8 +10,10 @@
 // working without it, FIELD-NOTES).
 
 #include <chrono>
+#include <memory>
 #include <string>
 
+#include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
@@ -19,9 +21,13 @@ namespace pydio::agent {
 struct GlusterdObservation {
   bool running = false;      // main process alive (pid file / systemd)
   common::Status answering;  // ok when `gluster pool list` answered; the failure otherwise
+  // Restart backoff (restart_guard.hpp): why a start must wait, "" when it may go ahead.
+  std::string start_held_back;
+  int start_number = 1;  // the agent's how-many-th start of glusterd this would be
 };
 
-// Pure: start glusterd when it does not run; an error when it runs but does not answer.
+// Pure: start glusterd when it does not run (waiting while its restart backoff holds it
+// back); an error when it runs but does not answer.
 common::Expected<Plan> plan_glusterd(const GlusterdObservation& observed);
 
 class GlusterdResource : public Resource {
@@ -34,6 +40,9 @@ class GlusterdResource : public Resource {
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // glusterd dying right after each start is not restarted in a storm
 };
 
 }  // namespace pydio::agent

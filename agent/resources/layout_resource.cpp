@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <vector>
 
+#include "agent/cluster/abandonable.hpp"
 #include "agent/health/health_view.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
@@ -21,6 +23,60 @@ using common::Status;
 namespace {
 
 constexpr mode_t kCreateMode = 0750;
+// A file operation below a FUSE mount runs where it can be abandoned (a mount that hangs right
+// then blocks it for the whole ping-timeout, or for good): the worker waits at most this long.
+constexpr std::chrono::seconds kFuseStepTimeout{5};
+// Abandoned steps still blocked on a hung mount are capped: past this many, further steps
+// fail at once instead of leaving one more blocked thread per pass.
+constexpr int kMaxFuseStepsInFlight = 2;
+
+std::atomic<int> fuse_steps_in_flight{0};  // of every fuse_step, whatever its type
+
+// Runs `step` (which touches paths below a FUSE mount) abandonably, at most
+// kMaxFuseStepsInFlight at once. REQUIRES: `step` captures copies only.
+template <typename T>
+Expected<T> fuse_step(std::function<Expected<T>()> step, const std::string& what) {
+  std::atomic<int>& in_flight = fuse_steps_in_flight;
+  if (in_flight.fetch_add(1) >= kMaxFuseStepsInFlight) {
+    in_flight.fetch_sub(1);
+    return Status::error(what +
+                         ": earlier file operations there are still blocked (the mount "
+                         "does not answer)");
+  }
+  return run_abandonable<T>(
+      [step = std::move(step)] {
+        Expected<T> result = step();
+        fuse_steps_in_flight.fetch_sub(1);
+        return result;
+      },
+      kFuseStepTimeout, what);
+}
+
+struct PathStat {
+  bool exists = false;
+  bool is_directory = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// lstat of each path, in order; an error for anything but "does not exist".
+Expected<std::vector<PathStat>> lstat_all(const std::vector<std::string>& paths) {
+  std::vector<PathStat> stats;
+  for (const auto& path : paths) {
+    PathStat stat;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      stat.exists = true;
+      stat.is_directory = S_ISDIR(st.st_mode);
+      stat.uid = st.st_uid;
+      stat.gid = st.st_gid;
+    } else if (errno != ENOENT) {
+      return Status::error("lstat " + path + ": " + common::errno_text(errno));
+    }
+    stats.push_back(stat);
+  }
+  return stats;
+}
 constexpr const char* kGlusterFuseType = "fuse.glusterfs";
 
 const std::vector<std::string>& subdirs_of(const std::string& volume) {
@@ -155,6 +211,7 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
   observed.gid = *gid;
   std::string last_mountpoint;
   bool mount_ok = false;
+  std::vector<std::string> paths;
   for (const LayoutDir& dir : layout_dirs(*ctx.desired)) {
     if (dir.mountpoint != last_mountpoint) {
       last_mountpoint = dir.mountpoint;
@@ -165,31 +222,43 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
     if (!mount_ok) continue;  // never look below a mountpoint that is not a live mount
     LayoutPathState state;
     state.dir = dir;
-    struct stat st {};
-    if (::lstat(dir.path.c_str(), &st) == 0) {
-      state.exists = true;
-      state.is_directory = S_ISDIR(st.st_mode);
-      state.uid = st.st_uid;
-      state.gid = st.st_gid;
-    } else if (errno != ENOENT) {
-      return Status::error("lstat " + dir.path + ": " + common::errno_text(errno));
-    }
     observed.paths.push_back(state);
+    paths.push_back(dir.path);
   }
   if (const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume)) {
     if (ctx.health->mount_probe(config->mountpoint).health == MountHealth::kOk) {
       observed.marker_path = config->mountpoint + "/" + kInstallMarker;
-      struct stat st {};
-      observed.marker_present = ::lstat(observed.marker_path.c_str(), &st) == 0;
+      paths.push_back(observed.marker_path);
     }
   }
+  if (paths.empty()) return plan_layout(observed);
+  auto stats = fuse_step<std::vector<PathStat>>([paths] { return lstat_all(paths); },
+                                                "look at the Pydio layout");
+  if (!stats) return stats.status();
+  for (std::size_t i = 0; i < observed.paths.size(); ++i) {
+    LayoutPathState& state = observed.paths[i];
+    state.exists = (*stats)[i].exists;
+    state.is_directory = (*stats)[i].is_directory;
+    state.uid = (*stats)[i].uid;
+    state.gid = (*stats)[i].gid;
+  }
+  if (!observed.marker_path.empty()) observed.marker_present = stats->back().exists;
   return plan_layout(observed);
 }
 
 namespace {
 
+std::string install_marker_text(const PassContext& ctx) {
+  return nlohmann::json{{"cluster", ctx.desired->cluster_name},
+                        {"generation", ctx.desired->generation},
+                        {"node", ctx.self ? ctx.self->name : ""},
+                        {"leaderTerm", ctx.leader_term}}
+             .dump() +
+         "\n";
+}
+
 // O_EXCL: the marker is written exactly once, whoever leads.
-Status write_install_marker(const PassContext& ctx, const std::string& path) {
+Status write_install_marker(const std::string& path, const std::string& text) {
   const std::string directory = path.substr(0, path.rfind('/'));
   if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
     return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
@@ -198,12 +267,6 @@ Status write_install_marker(const PassContext& ctx, const std::string& path) {
     if (errno == EEXIST) return Status::ok();
     return Status::error("create " + path + ": " + common::errno_text(errno));
   }
-  const std::string text = nlohmann::json{{"cluster", ctx.desired->cluster_name},
-                                          {"generation", ctx.desired->generation},
-                                          {"node", ctx.self ? ctx.self->name : ""},
-                                          {"leaderTerm", ctx.leader_term}}
-                               .dump() +
-                           "\n";
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   int error = errno;
   ::close(fd);
@@ -221,7 +284,15 @@ Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
       return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
     Status live = require_live_gluster_mount(ctx, config->mountpoint);
     if (!live) return live.with_context("write " + path);
-    return write_install_marker(ctx, path);
+    const std::string text = install_marker_text(ctx);
+    return fuse_step<bool>(
+               [path, text]() -> Expected<bool> {
+                 Status written = write_install_marker(path, text);
+                 if (!written) return written;
+                 return true;
+               },
+               "write " + path)
+        .status();
   }
   if (action.kind != "mkdir" && action.kind != "chown") {
     return Status::error("pydio-layout: unknown action " + action.kind);
@@ -232,14 +303,18 @@ Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
   const auto gid = action.params.at("gid").get<gid_t>();
   Status live = require_live_gluster_mount(ctx, mountpoint);
   if (!live) return live.with_context(action.kind + " " + path);
-  if (action.kind == "mkdir" && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST) {
-    return Status::error("mkdir " + path + ": " + common::errno_text(errno));
-  }
-  // lchown: a symlink planted in the tree must not redirect the chown elsewhere.
-  if (::lchown(path.c_str(), uid, gid) != 0) {
-    return Status::error("chown " + path + ": " + common::errno_text(errno));
-  }
-  return Status::ok();
+  const bool create = action.kind == "mkdir";
+  return fuse_step<bool>(
+             [path, uid, gid, create]() -> Expected<bool> {
+               if (create && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST)
+                 return Status::error("mkdir " + path + ": " + common::errno_text(errno));
+               // lchown: a symlink planted in the tree must not redirect the chown elsewhere.
+               if (::lchown(path.c_str(), uid, gid) != 0)
+                 return Status::error("chown " + path + ": " + common::errno_text(errno));
+               return true;
+             },
+             action.kind + " " + path)
+      .status();
 }
 
 }  // namespace pydio::agent

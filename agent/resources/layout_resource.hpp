@@ -2,7 +2,9 @@
 // The Pydio directory layout on the shared volumes (leader only): on pydio-config the
 // directories appdata, cache, log; on pydio-data public, common, users; these and the two
 // volume roots owned by web.user:web.group. Only these few paths are looked at (lstat) and
-// changed (mkdir, chown): never a recursive walk, never a blind `chown -R`.
+// changed (mkdir, chown): never a recursive walk, never a blind `chown -R`. Every file operation
+// below a mount runs where it can be abandoned (a mount that hangs right then would block the
+// worker for the whole ping-timeout, or for good), with a cap on those still blocked.
 //
 // A path is observed or changed only while the health monitor reports its volume's mount as
 // a live glusterfs mount (kOk), and apply() checks the mount table again right before acting:

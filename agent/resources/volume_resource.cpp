@@ -4,6 +4,7 @@
 
 #include "agent/cluster/cluster_view.hpp"
 #include "agent/reconcile/pass_cache.hpp"
+#include "agent/resources/brick_repair.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
 
@@ -227,6 +228,12 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   plan.actions = std::move(options);
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
   if (!plan.actions.empty()) return plan;
+  const BrickRepair repair =
+      plan_brick_repair({target.name, observed.offline_bricks, observed.peers, target.self_address,
+                         observed.bricks_held_back, observed.brick_start_number, leader_term});
+  if (repair.action) plan.actions.push_back(*repair.action);
+  plan.waiting_for = repair.waiting_for;
+  if (!plan.actions.empty() || !plan.waiting_for.empty()) return plan;
   if (observed.rebalance_due) {
     plan.actions.push_back(rebalance_action(target.name, leader_term));
     return plan;
@@ -245,6 +252,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     }
   }
   std::vector<std::string> notes;
+  if (!repair.note.empty()) notes.push_back(repair.note);
   const std::size_t addable = to_add.size() / replica * replica;
   if (addable > 0) {
     const std::vector<std::string> bricks(to_add.begin(), to_add.begin() + addable);
@@ -292,6 +300,15 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) const {
   auto volume = cli.volume_info(volume_name_);
   if (!volume) return volume.status();
   observed.volume = std::move(*volume);
+  const auto now = RestartGuard::Clock::now();
+  if (observed.volume && observed.volume->started()) {
+    observed.offline_bricks = observe_offline_bricks(*ctx.runner, *observed.volume);
+    if (!observed.offline_bricks.empty()) {
+      observed.bricks_held_back =
+          brick_restarts_->hold_back("bricks of " + volume_name_, now).value_or("");
+    }
+    observed.brick_start_number = brick_restarts_->next_start_number();
+  }
   const VolumeTarget target = volume_target(*ctx.desired, *spec, ctx.self->address);
   // The peer list only matters when something is to be done (creation needs every brick host
   // connected, option changes wait for disconnected peers). A converged volume is judged
@@ -300,7 +317,7 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) const {
   // be added; a lasting note ("1 more storage node ...") needs neither.
   Expected<Plan> without_peers = plan_volume(target, observed, ctx.leader_term);
   if (without_peers && without_peers->actions.empty() && without_peers->waiting_for.empty() &&
-      !a_replica_set_is_missing(target, observed))
+      observed.offline_bricks.empty() && !a_replica_set_is_missing(target, observed))
     return without_peers;
   auto peers = observed_pool(ctx);
   if (!peers) return peers.status();
@@ -310,12 +327,19 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) const {
     for (const auto& brick : target.bricks) hosts.push_back(host_of(brick));
     observed.ready_hosts = ctx.cluster->hosts_reporting_in_sync(hosts, brick_resources_.front());
   }
-  return plan_volume(target, observed, ctx.leader_term);
+  auto plan = plan_volume(target, observed, ctx.leader_term);
+  if (plan && !observed.offline_bricks.empty()) {
+    // Seen down: recorded on real passes only (the restart backoff counts from it).
+    plan->remember = [guard = brick_restarts_, now] { guard->mark_down(now); };
+  }
+  return plan;
 }
 
 void VolumeResource::carry_over(const Resource& previous) {
-  if (const auto* old = dynamic_cast<const VolumeResource*>(&previous))
+  if (const auto* old = dynamic_cast<const VolumeResource*>(&previous)) {
     rebalance_due_ = old->rebalance_due_;
+    brick_restarts_ = old->brick_restarts_;
+  }
 }
 
 Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
@@ -342,6 +366,10 @@ Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
       }
       if ((*current)->started()) return Status::ok();
       return cli.volume_start(volume_name_);
+    }
+    if (action.kind == "start-bricks") {
+      brick_restarts_->record_start(RestartGuard::Clock::now());
+      return cli.volume_start_force(volume_name_);
     }
     if (action.kind == "add-bricks") {
       auto current = cli.volume_info(volume_name_);

@@ -7,6 +7,7 @@
 // (scale-out) each newly complete set is added with `add-brick`, followed by a rebalance;
 // until a set is complete the plan says how many storage nodes it waits for. A brick is used
 // only once its host is a connected peer and its own agent reports it ready.
+// A brick process that died is started again with `volume start VOL force` (brick_repair.hpp).
 // What it never does: recreate, delete or re-layout an existing volume, or remove a brick;
 // such differences are reported, not acted on.
 // Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "agent/reconcile/resource_memory.hpp"
 #include "common/desired_state.hpp"
@@ -55,12 +57,19 @@ struct VolumeObservation {
   // Bricks were added and the rebalance has not been started successfully yet (the resource's
   // memory, written by apply(): a `rebalance start` that failed or timed out is tried again).
   bool rebalance_due = false;
+  // Bricks of the started volume that `volume status` does not list online (brick_repair.hpp),
+  // the restart backoff's verdict on forcing them up ("" when it may go), and the number that
+  // forced start would get.
+  std::vector<std::string> offline_bricks;
+  std::string bricks_held_back;
+  int brick_start_number = 1;
 };
 
-// Pure. Actions: "create-volume", "set-volume-option", "start-volume", "add-bricks",
-// "rebalance-volume", each with params that apply() reads (and the leader term they were
-// planned under). An existing volume with another layout is an error; bricks on hosts that are
-// not connected peers, or not reported ready, make it wait.
+// Pure. Actions: "create-volume", "set-volume-option", "start-volume", "start-bricks" (offline
+// bricks of a started volume), "add-bricks", "rebalance-volume", each with params that
+// apply() reads (and the leader term they were planned under). An existing volume with another
+// layout is an error; bricks on hosts that are not connected peers, or not reported ready, make
+// it wait.
 common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
                                    std::int64_t leader_term);
 
@@ -94,6 +103,7 @@ class VolumeResource : public Resource {
   std::vector<std::string> brick_resources_;
   // VolumeObservation::rebalance_due, written only by apply() (add-bricks, rebalance-volume).
   std::shared_ptr<ResourceMemory<bool>> rebalance_due_ = std::make_shared<ResourceMemory<bool>>();
+  std::shared_ptr<RestartGuard> brick_restarts_ = std::make_shared<RestartGuard>();  // bricks dying right after each forced start: backoff
 };
 
 }  // namespace pydio::agent

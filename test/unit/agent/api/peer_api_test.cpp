@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 namespace http = boost::beast::http;
 using nlohmann::json;
@@ -243,6 +244,23 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
     const auto response = handle_peer_request(
         make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x"})", ""), backend);
     CHECK(response.result() == http::status::unauthorized);
+    CHECK(backend.nudges.empty());
+  }
+  SECTION("a body without a string reason, or a reason too long: 400, no pass") {
+    for (const std::string& body :
+         {std::string("{}"), std::string(R"({"reason":3})"), std::string("[]"),
+          std::string("not json"),
+          R"({"reason":")" + std::string(201, 'x') + R"("})"}) {
+      const auto response =
+          handle_peer_request(make_request(http::verb::post, "/v1/peer/nudge", body), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK(backend.nudges.empty());
+  }
+  SECTION("GET: 405") {
+    const auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/nudge"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
     CHECK(backend.nudges.empty());
   }
 }

@@ -1,0 +1,82 @@
+#include "agent/resources/brick_repair.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/gluster_cli.hpp"
+
+namespace pydio::agent {
+
+namespace {
+
+constexpr std::chrono::seconds kStatusTimeout{5};
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
+  return text;
+}
+
+std::string host_of(const std::string& endpoint) { return endpoint.substr(0, endpoint.rfind(':')); }
+
+}  // namespace
+
+std::vector<std::string> offline_bricks(const common::GlusterVolume& volume,
+                                        const common::GlusterVolumeStatus& status) {
+  std::vector<std::string> offline;
+  for (const auto& endpoint : volume.brick_endpoints()) {
+    // A brick gluster does not list at all (its host's glusterd is unreachable) is not
+    // known to be online either.
+    const bool online = std::any_of(status.bricks.begin(), status.bricks.end(),
+                                    [&](const common::GlusterProcessStatus& brick) {
+                                      return brick.online && brick.endpoint() == endpoint;
+                                    });
+    if (!online) offline.push_back(endpoint);
+  }
+  return offline;
+}
+
+std::vector<std::string> observe_offline_bricks(common::ProcessRunner& runner,
+                                                const common::GlusterVolume& volume) {
+  auto status = common::GlusterCli(runner, kStatusTimeout).volume_status(volume.name);
+  if (!status) {
+    spdlog::debug("volume {}: brick status unknown: {}", volume.name, status.status().message());
+    return {};
+  }
+  return offline_bricks(volume, *status);
+}
+
+BrickRepair plan_brick_repair(const BrickRepairInput& input) {
+  BrickRepair repair;
+  std::vector<std::string> restartable;
+  std::vector<std::string> unreachable;
+  for (const auto& brick : input.offline) {
+    const std::string host = host_of(brick);
+    const bool connected =
+        host == input.self_address ||
+        std::any_of(input.peers.begin(), input.peers.end(), [&](const common::GlusterPeer& peer) {
+          return peer.connected && peer.known_as(host);
+        });
+    (connected ? restartable : unreachable).push_back(brick);
+  }
+  if (!unreachable.empty()) {
+    repair.note = "bricks offline on hosts that are not connected peers: " + joined(unreachable);
+  }
+  if (restartable.empty()) return repair;
+  if (!input.held_back.empty()) {
+    repair.waiting_for = input.held_back;
+    return repair;
+  }
+  std::string description = "start the offline bricks of volume " + input.volume + ": " +
+                            joined(restartable) + " (gluster volume start " + input.volume +
+                            " force)";
+  if (input.start_number > 1)
+    description += ", forced start " + std::to_string(input.start_number) + " by this agent";
+  repair.action =
+      Action{"start-bricks", description, {{"volume", input.volume}, {"term", input.leader_term}}};
+  return repair;
+}
+
+}  // namespace pydio::agent
