@@ -285,30 +285,31 @@ int apache_pid(SimNode& node) {
 namespace {
 // `agentctl events` as JSON; null when it failed.
 nlohmann::json events_of(SimNode& node) {
-  return json_answer(node.agentctl({"events", "-n", "200", "-o", "json"}, 30s));
+  return json_answer(node.agentctl({"events", "-n", "1000", "-o", "json"}, 30s));
 }
 
-bool lists_event(const nlohmann::json& events, const std::string& resource,
-                 const std::string& text) {
+int matching_events(const nlohmann::json& events, const std::string& resource,
+                    const std::string& text) {
+  int count = 0;
   for (const auto& event : events)
     if (event.value("resource", "") == resource &&
         event.value("action", "").find(text) != std::string::npos &&
         event.value("outcome", "") == "ok")
-      return true;
-  return false;
+      ++count;
+  return count;
 }
 }  // namespace
 
 bool has_event(SimNode& node, const std::string& resource, const std::string& text) {
   const nlohmann::json events = events_of(node);
-  return events.is_array() && lists_event(events, resource, text);
+  return events.is_array() && matching_events(events, resource, text) > 0;
 }
 
-bool has_no_event(SimNode& node, const std::string& resource, const std::string& text) {
+int count_events(SimNode& node, const std::string& resource, const std::string& text) {
   const nlohmann::json events = events_of(node);
   INFO(node.name() << ": agentctl events answered " << events.dump());
   REQUIRE(events.is_array());
-  return !lists_event(events, resource, text);
+  return matching_events(events, resource, text);
 }
 
 nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int arbiter,

@@ -101,9 +101,11 @@ std::pair<int, std::string> health_of(SimNode& node);
 int apache_pid(SimNode& node);
 // True when `agentctl events` lists an event of `resource` whose action contains `text`.
 bool has_event(SimNode& node, const std::string& resource, const std::string& text);
-// True when `agentctl events` answers and lists no such event; REQUIREs the answer (has_event
-// is false also when agentctl fails, so CHECK_FALSE(has_event(...)) cannot fail).
-bool has_no_event(SimNode& node, const std::string& resource, const std::string& text);
+// How many such events `agentctl events` lists (all it keeps); REQUIREs the answer (has_event is
+// false also when agentctl fails, so CHECK_FALSE(has_event(...)) cannot fail). To show that an
+// action happened after some point, compare with a count taken then: the events of the node's
+// bring-up (its first mount, its first Apache start) match too.
+int count_events(SimNode& node, const std::string& resource, const std::string& text);
 
 // --- several nodes -------------------------------------------------------------------------
 // A node of a cluster spec: its roles and, for a storage node, its data device.
