@@ -3,6 +3,7 @@
 // mounts both volumes, configures Apache and serves the same files, and holds no brick: no
 // XFS, no glusterd.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "support/sim_cluster.hpp"
 
@@ -22,9 +23,16 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   const auto mounts = web.fuse_mounts();
   CHECK(mounts.count("/mnt/pydio-data") == 1);
   CHECK(mounts.count("/mnt/pydio-config") == 1);
-  CHECK(web.exec({"findmnt", "-t", "xfs"}).out.empty());
-  CHECK(web.resource_state("glusterd").empty());  // not a storage node: no glusterd
-  CHECK(web.resource_state("data-brick").empty());
+  CHECK(web.exec({"findmnt", "-t", "xfs"}).exit_code == 1);  // 1: no XFS mounted
+  {  // not a storage node: no glusterd, no brick among the resources it manages
+    const nlohmann::json status = web.status();
+    REQUIRE(status.is_object());
+    std::set<std::string> resources;
+    for (const auto& resource : status["resources"]) resources.insert(resource.value("name", ""));
+    CHECK(resources.count("apache-vhost") == 1);  // the list is the node's real one
+    CHECK(resources.count("glusterd") == 0);
+    CHECK(resources.count("data-brick") == 0);
+  }
 
   // The leader added it to the desired state, and every node follows that generation.
   CHECK(eventually([&] { return generation_of(n1) == 2 && generation_of(web) == 2; }, 60s));

@@ -9,8 +9,7 @@
 
 using namespace pydio::test;
 
-TEST_CASE("drain takes the node out of the balancer and undrain brings it back",
-          "[integration]") {
+TEST_CASE("drain takes the node out of the balancer and undrain brings it back", "[integration]") {
   SimCluster cluster;
   SimNode& node = bring_up_healthy_single_node(cluster);
   REQUIRE(node.file_exists("/var/www/pydio/check.txt"));
@@ -20,10 +19,9 @@ TEST_CASE("drain takes the node out of the balancer and undrain brings it back",
     auto [code, body] = health_of(node);
     CHECK(code == 503);
     CHECK_THAT(body, Catch::Contains("draining"));
-    CHECK(eventually([&] { return !node.file_exists("/var/www/pydio/check.txt"); }));
-    CHECK(eventually([&] {
-      return node.http_get("http://198.18.0.1/pydio/check.txt").first == 404;
-    }));
+    CHECK(eventually([&] { return node.file_absent("/var/www/pydio/check.txt"); }));
+    CHECK(eventually(
+        [&] { return node.http_get("http://198.18.0.1/pydio/check.txt").first == 404; }));
     CHECK(node.status()["draining"] == true);
   }
 

@@ -17,6 +17,10 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
   const std::string fstab_before = node.read_file("/etc/fstab");
   const std::string vhost_before = node.read_file("/etc/apache2/sites-available/pydio.conf");
   const auto mounts_before = node.fuse_mounts();
+  // Read back below: an empty read now would make those comparisons pass whatever happens.
+  REQUIRE_FALSE(fstab_before.empty());
+  REQUIRE_FALSE(vhost_before.empty());
+  REQUIRE(mounts_before.size() == 2);
 
   nlohmann::json broken = single_node_spec(node, "/dev/loop-unused", 2);
   broken["volumes"][0]["replica"] = 0;

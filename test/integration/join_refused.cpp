@@ -50,7 +50,7 @@ TEST_CASE("joins with a wrong, missing or malformed token, or to an unknown peer
   }
 
   // Nothing changed anywhere.
-  CHECK_FALSE(n2.file_exists("/etc/pydio-agent/secrets.json"));
+  CHECK(n2.file_absent("/etc/pydio-agent/secrets.json"));
   CHECK(generation_of(n2) == 0);
   CHECK(generation_of(n1) == generation);
   const auto stored =

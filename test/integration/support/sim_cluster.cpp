@@ -65,6 +65,13 @@ bool SimNode::file_exists(const std::string& path) {
   return exec({"test", "-e", path}, 30s).exit_code == 0;
 }
 
+bool SimNode::file_absent(const std::string& path) {
+  common::RunResult result = exec({"test", "-e", path}, 30s);
+  INFO(name_ << ": " << result.describe_failure({"test", "-e", path}));
+  REQUIRE((result.exit_code == 0 || result.exit_code == 1));
+  return result.exit_code == 1;
+}
+
 std::string SimNode::read_file(const std::string& path) {
   common::RunResult result = exec({"cat", path}, 30s);
   return result.succeeded() ? result.out : std::string();
@@ -269,17 +276,40 @@ SimNode& bring_up_healthy_single_node(SimCluster& cluster) {
   return node;
 }
 
-bool has_event(SimNode& node, const std::string& resource, const std::string& text) {
-  common::RunResult events = node.agentctl({"events", "-n", "200", "-o", "json"}, 30s);
-  if (!events.succeeded()) return false;
-  auto parsed = nlohmann::json::parse(events.out, nullptr, false);
-  if (!parsed.is_array()) return false;
-  for (const auto& event : parsed)
+int apache_pid(SimNode& node) {
+  const int pid = std::atoi(node.read_file("/run/apache2/apache2.pid").c_str());
+  if (pid <= 0) return 0;
+  return node.read_file("/proc/" + std::to_string(pid) + "/comm") == "apache2\n" ? pid : 0;
+}
+
+namespace {
+// `agentctl events` as JSON; null when it failed.
+nlohmann::json events_of(SimNode& node) {
+  return json_answer(node.agentctl({"events", "-n", "1000", "-o", "json"}, 30s));
+}
+
+int matching_events(const nlohmann::json& events, const std::string& resource,
+                    const std::string& text) {
+  int count = 0;
+  for (const auto& event : events)
     if (event.value("resource", "") == resource &&
         event.value("action", "").find(text) != std::string::npos &&
         event.value("outcome", "") == "ok")
-      return true;
-  return false;
+      ++count;
+  return count;
+}
+}  // namespace
+
+bool has_event(SimNode& node, const std::string& resource, const std::string& text) {
+  const nlohmann::json events = events_of(node);
+  return events.is_array() && matching_events(events, resource, text) > 0;
+}
+
+int count_events(SimNode& node, const std::string& resource, const std::string& text) {
+  const nlohmann::json events = events_of(node);
+  INFO(node.name() << ": agentctl events answered " << events.dump());
+  REQUIRE(events.is_array());
+  return matching_events(events, resource, text);
 }
 
 nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int arbiter,

@@ -40,7 +40,11 @@ class SimNode {
   std::string create_loop_device(int size_mb);
 
   void write_file(const std::string& path, const std::string& content);
+  // False also when the test itself could not run: for waiting until a file appears.
   bool file_exists(const std::string& path);
+  // True when `path` does not exist; REQUIREs that the node answered (so that a failure to
+  // look is never taken for absence).
+  bool file_absent(const std::string& path);
   std::string read_file(const std::string& path);
 
   // Writes /etc/pydio-agent/agent.json and starts pydio-agentd in the node. Returns its PID.
@@ -93,8 +97,15 @@ nlohmann::json single_node_spec(const SimNode& node, const std::string& device, 
 SimNode& bring_up_healthy_single_node(SimCluster& cluster);
 // GET /health of a node: {code, body}.
 std::pair<int, std::string> health_of(SimNode& node);
+// The PID of the node's running Apache main process (its pid file names a live apache2), else 0.
+int apache_pid(SimNode& node);
 // True when `agentctl events` lists an event of `resource` whose action contains `text`.
 bool has_event(SimNode& node, const std::string& resource, const std::string& text);
+// How many such events `agentctl events` lists (all it keeps); REQUIREs the answer (has_event is
+// false also when agentctl fails, so CHECK_FALSE(has_event(...)) cannot fail). To show that an
+// action happened after some point, compare with a count taken then: the events of the node's
+// bring-up (its first mount, its first Apache start) match too.
+int count_events(SimNode& node, const std::string& resource, const std::string& text);
 
 // --- several nodes -------------------------------------------------------------------------
 // A node of a cluster spec: its roles and, for a storage node, its data device.
