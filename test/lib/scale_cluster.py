@@ -411,6 +411,26 @@ def status_times(cluster, node, runs):
     return statistics.median(full), statistics.median(local), table
 
 
+GLUSTER_STATUS_COMMANDS = [  # what the cluster table runs on a storage node, one after another
+    ["pool", "list"],
+    ["volume", "info", "pydio-data"], ["volume", "status", "pydio-data"],
+    ["volume", "heal", "pydio-data", "info", "summary"],
+    ["volume", "info", "pydio-config"], ["volume", "status", "pydio-config"],
+    ["volume", "heal", "pydio-config", "info", "summary"],
+]
+
+
+def gluster_status_times(cluster, node):
+    """Wall seconds of each gluster command of the cluster table, run in `node` the way the
+    agent runs them, minus the cost of entering the node (`simnode exec true`)."""
+    entry = statistics.median(timed(cluster.run, node, "true")[0] for _ in range(3))
+    out = []
+    for args in GLUSTER_STATUS_COMMANDS:
+        seconds, _ = timed(cluster.run, node, "gluster", "--mode=script", "--xml", *args, check=False)
+        out.append((" ".join(args), max(0.0, seconds - entry)))
+    return out
+
+
 def propagation(cluster, leader, runs):
     """`agentctl apply` of generation+1 on the leader until every node's log says it is in
     force. Returns [(seconds to the last node, seconds to the median node)] per run."""
@@ -512,6 +532,9 @@ def scale_run(args, total):
             "on %s %.0f ms (--local %.0f ms)" % (args.status_runs, leader, st_leader * 1000,
                                                 st_leader_local * 1000, compute, st_compute * 1000,
                                                 st_compute_local * 1000))
+        gluster = gluster_status_times(cluster, leader)
+        say("   its gluster commands one by one: %s; sum %.0f ms" % (
+            ", ".join("%s %.0f ms" % (c, t * 1000) for c, t in gluster), sum(t for _, t in gluster) * 1000))
         listed = sum(1 for n in cluster.names()
                      if re.search(r"^\s*%s\s+%s\s" % (re.escape(n), re.escape(cluster.address(n))), table, re.M))
         say("   the cluster table lists %d of %d nodes" % (listed, total))
@@ -531,6 +554,7 @@ def scale_run(args, total):
         return {"nodes": total, "layout": describe_layout(nodes), "bootstrap": boot, "leader": leader,
                 "critical": crit, "statusLeaderS": st_leader, "statusLeaderLocalS": st_leader_local,
                 "statusComputeS": st_compute, "statusComputeLocalS": st_compute_local,
+                "glusterStatusCommands": gluster,
                 "tableListed": listed, "propagation": prop, "idle": idle, "memory": mem,
                 "loadavg": open("/proc/loadavg").read().split()[:3]}
     except BaseException:
