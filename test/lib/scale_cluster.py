@@ -156,6 +156,9 @@ class Cluster:
         self.log_threads = []
         self.failed = False
         os.environ["SIMNODE_OWNER_PID"] = str(os.getpid())
+        # Permanent neighbour entries: 32 nodes in a full mesh overflow the kernel's one ARP
+        # table shared by every namespace (test/harness/simnode).
+        os.environ["SIMNODE_STATIC_NEIGH"] = "1"
 
     def address(self, name):
         return "%s.%d" % (SUBNET, dict((n, i) for n, i, _ in self.nodes)[name])
@@ -679,7 +682,7 @@ def main():
     p.add_argument("--simnode", required=True)
     p.add_argument("--agentd", required=True)
     p.add_argument("--agentctl", required=True)
-    p.add_argument("--idle-seconds", type=int, default=30)
+    p.add_argument("--idle-seconds", type=int, default=60)
     p.add_argument("--status-runs", type=int, default=5)
     p.add_argument("--propagation-runs", type=int, default=3)
     p.add_argument("--deadline", type=int, default=900, help="seconds to wait for all healthy")
@@ -706,9 +709,10 @@ def main():
                 if args.results:
                     with open(args.results, "a") as f:
                         f.write(json.dumps(rows[-1]) + "\n")
-    except BenchError as e:
-        say("benchmark-cluster: %s" % e)
+    except (BenchError, KeyboardInterrupt, SystemExit) as e:
+        say("benchmark-cluster: %s" % (e if isinstance(e, BenchError) else "interrupted"))
         if rows and not args.files:
+            say("results of the sizes that completed:")
             print_scale_table(rows)
         return 1
     if args.files:
