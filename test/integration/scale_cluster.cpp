@@ -12,22 +12,24 @@ using namespace pydio::test;
 
 namespace {
 
-// True when the cluster table lists exactly `names`, each reachable, healthy and at
-// `generation`, and names a leader.
+// True when the cluster table (`cluster` in `agentctl status -o json`) lists exactly `names`,
+// each reachable, healthy and at `generation`, and names a leader.
 bool table_shows_all(const nlohmann::json& status, const std::vector<std::string>& names,
                      long long generation) {
-  if (!status.is_object() || !status.contains("nodes") || !status["nodes"].is_array()) return false;
-  if (status["nodes"].size() != names.size()) return false;
+  if (!status.is_object() || !status.contains("cluster")) return false;
+  const nlohmann::json& table = status["cluster"];
+  if (!table.is_object() || !table.contains("nodes") || !table["nodes"].is_array()) return false;
+  if (table["nodes"].size() != names.size()) return false;
   for (const auto& name : names) {
     bool found = false;
-    for (const auto& row : status["nodes"]) {
+    for (const auto& row : table["nodes"]) {
       if (row.value("name", "") != name) continue;
       found = row.value("reachable", false) && row.value("healthy", false) &&
               row.value("generation", 0LL) == generation;
     }
     if (!found) return false;
   }
-  return !status.value("/leader/holder"_json_pointer, std::string()).empty();
+  return !table.value("/leader/holder"_json_pointer, std::string()).empty();
 }
 
 }  // namespace
