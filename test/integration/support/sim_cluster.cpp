@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -373,6 +374,20 @@ void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
   auto joined = node.agentctl(args, 90s);
   INFO(node.name() << ": " << joined.out << joined.err);
   REQUIRE(joined.succeeded());
+}
+
+std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes,
+                                                const SimNode& peer, const std::string& token) {
+  // One thread per node; each touches only its own SimNode (and its own runner).
+  std::vector<std::future<common::RunResult>> pending;
+  for (SimNode* node : nodes) {
+    pending.push_back(std::async(std::launch::async, [node, &peer, &token] {
+      return node->agentctl({"join", peer.address(), "--token", token}, 120s);
+    }));
+  }
+  std::vector<common::RunResult> results;
+  for (auto& result : pending) results.push_back(result.get());
+  return results;
 }
 
 nlohmann::json cluster_status(SimNode& node) {

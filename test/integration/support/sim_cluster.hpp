@@ -144,6 +144,11 @@ struct TutorialCluster {
 // the database on its own node "db" or on n1. Agents started, `init` on n1, `join` on the
 // others; REQUIREs n1 and n2 healthy.
 TutorialCluster bring_up_tutorial_cluster(SimCluster& cluster, DbPlacement db_placement);
+// `agentctl join <peer> --token <token>` on every node at the same time, as an operator's
+// script would run it; returns each node's result in the order given (asserts nothing, so it
+// is safe to call from the test's thread only).
+std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes,
+                                                const SimNode& peer, const std::string& token);
 // Waits until the leader's Pydio layout (public, common, users) is visible on `node`'s mount.
 bool wait_layout(SimNode& node);
 // The name of the node whose agent says it holds the lease, asking `nodes`; "" when none.
