@@ -159,6 +159,7 @@ int Daemon::run() {
   environment.services = &services_;
   environment.health = &health_;
   environment.cluster = &cluster_;
+  environment.reachable_nodes = [this] { return reachability_.reachable(); };
   state_.start(environment);
   process_watch_.start();
 

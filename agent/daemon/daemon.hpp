@@ -109,6 +109,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer watchdog_timer_{ioc_};
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
   bool was_leader_ = false;  // loop only (tick timer)
+  std::optional<std::set<std::string>> last_reached_;  // loop only (tick timer)
   // Last: its thread calls back into the members above.
   ProcessWatch process_watch_{[this] { return service_and_brick_targets(local_); },
                               [this](const ProcessExit& exit) { on_process_exit(exit); }};

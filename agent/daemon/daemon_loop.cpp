@@ -30,6 +30,11 @@ void Daemon::start_tick() {
       was_leader_ = leader;
       state_.request_pass("leadership changed");
     }
+    // A node lost or back: the leader's self-heal and volume resources look at once.
+    if (auto reached = reachability_.reachable(); reached && reached != last_reached_) {
+      if (last_reached_) state_.request_pass("reachability changed");
+      last_reached_ = std::move(reached);
+    }
     const auto now = std::chrono::steady_clock::now();
     if (next_timer_pass_ == std::chrono::steady_clock::time_point{}) {
       next_timer_pass_ = now + std::chrono::seconds(local_.pass_interval_seconds);

@@ -202,6 +202,7 @@ std::optional<PassContext> NodeState::pass_context() {
   ctx.services = environment_.services;
   ctx.health = environment_.health;
   ctx.cluster = environment_.cluster;
+  if (environment_.reachable_nodes) ctx.reachable_nodes = environment_.reachable_nodes();
   ctx.secrets = secrets_;
   if (elector_) {
     LeaseStatus lease = elector_->status();

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct PassEnvironment {
   Services* services = nullptr;
   const HealthView* health = nullptr;
   const ClusterView* cluster = nullptr;
+  // The nodes the reachability round reached (PassContext::reachable_nodes); may be empty.
+  std::function<std::optional<std::set<std::string>>()> reachable_nodes;
 };
 
 // The lease as status shows it.

@@ -13,6 +13,8 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,10 @@ struct PassContext {
   // check it just before acting, so losing the lease stops leader work at once. Null in tests.
   std::function<std::int64_t()> live_term;
   bool draining = false;
+  // Names of the nodes this node reached in its last reachability round (itself included);
+  // nullopt before the first round and in unit tests. Sooner than gluster's own view: glusterd
+  // notices a dead peer only after 19-26 s (FIELD-NOTES).
+  std::optional<std::set<std::string>> reachable_nodes;
 };
 
 struct Plan {

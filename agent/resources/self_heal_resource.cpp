@@ -23,9 +23,12 @@ bool SelfHealResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage);
 }
 
-SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool) {
+SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool,
+                             const std::set<std::string>& unreachable) {
   for (const auto& peer : pool) {
-    if (!peer.connected) {
+    bool cut = false;
+    for (const auto& name : peer.names) cut = cut || unreachable.count(name) > 0;
+    if (!peer.connected || cut) {
       memory.seen_disconnected.insert(peer.uuid);
     } else if (memory.seen_disconnected.erase(peer.uuid) > 0) {
       memory.check_pending = true;  // it came back: its replicas may be behind
@@ -42,7 +45,12 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
   common::GlusterCli cli(*ctx.runner);
   auto pool = observed_pool(ctx);
   if (!pool) return pool.status();
-  SelfHealMemory next = remember_pool(memory_->get(), *pool);
+  std::set<std::string> unreachable;  // addresses of storage nodes the last round missed
+  if (ctx.reachable_nodes) {
+    for (const auto* node : ctx.desired->nodes_with_role(common::Role::kStorage))
+      if (ctx.reachable_nodes->count(node->name) == 0) unreachable.insert(node->address);
+  }
+  SelfHealMemory next = remember_pool(memory_->get(), *pool, unreachable);
   Plan plan;
   if (next.check_pending && next.seen_disconnected.empty()) {
     for (const auto& name : volumes_) {
@@ -59,8 +67,9 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
                                     {{"volume", name}, {"term", ctx.leader_term}}});
     }
     if (plan.actions.empty()) next.check_pending = false;
-  } else if (next.check_pending) {
-    plan.waiting_for = "every peer connected before looking at the heal backlog";
+  } else if (!next.seen_disconnected.empty()) {
+    // Waiting is re-planned every few seconds: the reconnect is noticed at once.
+    plan.waiting_for = "every peer connected again before looking at the heal backlog";
   }
   plan.remember = [memory = memory_, next] { memory->set(next); };
   return plan;

@@ -30,8 +30,12 @@ struct SelfHealMemory {
 };
 
 // Pure: what the resource remembers after seeing `pool`. A peer seen disconnected before and
-// connected now sets check_pending.
-SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool);
+// connected now sets check_pending. A peer known by one of `unreachable` (addresses the
+// agent's own reachability round could not reach) counts as disconnected even while glusterd
+// still lists it connected: glusterd notices a cut only after 19-26 s, and a cut shorter than
+// that would otherwise never be seen.
+SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::GlusterPeer>& pool,
+                             const std::set<std::string>& unreachable = {});
 
 class SelfHealResource : public Resource {
  public:
