@@ -53,8 +53,7 @@
 //    "resources": [
 //      {"name": "fuse-mount/pydio-data",
 //       "actions": [{"kind": "mount",
-//                    "description": "mount 198.18.0.1:/pydio-data at /mnt/pydio-data",
-//                    "params": {...}}],
+//                    "description": "mount 198.18.0.1:/pydio-data at /mnt/pydio-data"}],
 //       "waitingFor": "",          // non-empty: nothing to do until this happens
 //       "error": null | "..."}]}   // observation failed
 //   Resources that are in sync may be listed with empty actions or left out.

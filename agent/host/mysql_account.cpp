@@ -65,31 +65,87 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
-Action account_action(const std::string& kind, const std::string& description,
-                      const AccountSpec& spec, const std::string& host) {
-  Action action;
-  action.kind = kind;
-  action.description = description;
-  action.params = {{"user", spec.user},
-                   {"host", host},
-                   {"database", spec.database},
-                   {"privileges", spec.privileges}};
-  return action;
+template <typename Step>
+Action account_action(const std::string& description, Step step) {
+  return make_action<AccountAction>(description, std::move(step));
 }
 
-Status grant(MysqlSession& session, const Action& action) {
-  const std::string database = action.params.at("database").get<std::string>();
-  auto quoted = quote_identifier(database);
+GrantPrivileges grant_step(const AccountSpec& spec, const std::string& host) {
+  return GrantPrivileges{spec.user, host, spec.database, spec.privileges};
+}
+
+Status grant(MysqlSession& session, const GrantPrivileges& step) {
+  auto quoted = quote_identifier(step.database);
   if (!quoted) return quoted.status();
-  const auto privileges = action.params.at("privileges").get<std::vector<std::string>>();
-  if (privileges.empty()) return Status::error("grant: no privileges given");
-  for (const auto& privilege : privileges) {
+  if (step.privileges.empty()) return Status::error("grant: no privileges given");
+  for (const auto& privilege : step.privileges) {
     if (!known_privilege(privilege)) return Status::error("grant: unknown privilege " + privilege);
   }
   auto done = session.execute(
-      "GRANT " + join(privileges, ", ") + " ON " + grant_object(database) + " TO ?@?",
-      {action.params.at("user").get<std::string>(), action.params.at("host").get<std::string>()});
+      "GRANT " + join(step.privileges, ", ") + " ON " + grant_object(step.database) + " TO ?@?",
+      {step.user, step.host});
   return done.status();
+}
+
+Status alter_password(MysqlSession& session, const std::string& user, const std::string& host,
+                      const std::string& password) {
+  auto altered = session.execute("ALTER USER ?@? IDENTIFIED BY ?", {user, host, password});
+  return altered.status().with_context("set password of " + account_label(user, host));
+}
+
+Status reset_grants(MysqlSession& session, const GrantPrivileges& step) {
+  const std::string& user = step.user;
+  const std::string& host = step.host;
+  const std::string label = account_label(user, host);
+  auto revoked = session.execute("REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?", {user, host});
+  if (!revoked) return revoked.status().with_context("revoke from " + label);
+  // Role grants are not covered by REVOKE ALL; drop them one by one.
+  auto grants = session.query("SHOW GRANTS FOR ?@?", {user, host});
+  if (!grants) return grants.status().with_context("reset grants of " + label);
+  for (const auto& row : *grants) {
+    const std::string line = row.columns.at(0).value_or("");
+    const ParsedGrant parsed = parse_grant(line);
+    if (parsed.is_privilege_grant || line.find(" ON ") != std::string::npos) continue;
+    const std::size_t to = line.find(" TO ");
+    if (to == std::string::npos || line.size() < 6) continue;
+    const std::string role = trim(line.substr(6, to - 6));
+    if (role.size() < 3 || role.front() != '`' || role.back() != '`') continue;
+    auto named = quote_identifier(role.substr(1, role.size() - 2));
+    if (!named) return named.status().with_context("reset grants of " + label);
+    auto dropped = session.execute("REVOKE " + *named + " FROM ?@?", {user, host});
+    if (!dropped) return dropped.status().with_context("reset grants of " + label);
+  }
+  return grant(session, step).with_context("grant to " + label);
+}
+
+// CREATE IF NOT EXISTS, then ALTER: converges whether or not the user appeared meanwhile.
+Status apply_step(MysqlSession& session, const std::string& password, const CreateUser& step) {
+  const std::string label = account_label(step.user, step.host);
+  if (password.empty()) return Status::error("create-user " + label + ": empty password");
+  auto created = session.execute("CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?",
+                                 {step.user, step.host, password});
+  if (!created) return created.status().with_context("create user " + label);
+  return alter_password(session, step.user, step.host, password);
+}
+
+Status apply_step(MysqlSession& session, const std::string& password, const SetPassword& step) {
+  const std::string label = account_label(step.user, step.host);
+  if (password.empty()) return Status::error("set-password " + label + ": empty password");
+  return alter_password(session, step.user, step.host, password);
+}
+
+Status apply_step(MysqlSession& session, const std::string& /*password*/,
+                  const GrantPrivileges& step) {
+  return grant(session, step).with_context("grant to " + account_label(step.user, step.host));
+}
+
+Status apply_step(MysqlSession& session, const std::string& /*password*/, const ResetGrants& step) {
+  return reset_grants(session, step.grant);
+}
+
+Status apply_step(MysqlSession& session, const std::string& /*password*/, const DropUser& step) {
+  auto dropped = session.execute("DROP USER IF EXISTS ?@?", {step.user, step.host});
+  return dropped.status().with_context("drop user " + account_label(step.user, step.host));
 }
 
 }  // namespace
@@ -166,25 +222,25 @@ std::vector<Action> plan_account(const AccountSpec& spec, const AccountObservati
     auto found = std::find_if(observed.hosts.begin(), observed.hosts.end(),
                               [&](const AccountHostObservation& h) { return h.host == host; });
     if (found == observed.hosts.end()) {
-      actions.push_back(account_action("create-user", "create MySQL user " + label, spec, host));
-      actions.push_back(account_action(
-          "grant", "grant " + privileges + " on " + spec.database + ".* to " + label, spec, host));
+      actions.push_back(account_action("create MySQL user " + label, CreateUser{spec.user, host}));
+      actions.push_back(
+          account_action("grant " + privileges + " on " + spec.database + ".* to " + label,
+                         grant_step(spec, host)));
       continue;
     }
     if (!found->password_matches) {
       actions.push_back(
-          account_action("set-password", "set the password of MySQL user " + label, spec, host));
+          account_action("set the password of MySQL user " + label, SetPassword{spec.user, host}));
     }
     const std::string problem = grants_problem(spec, found->grants);
     if (problem.rfind("lacks ", 0) == 0) {
-      actions.push_back(account_action(
-          "grant", "grant " + privileges + " on " + spec.database + ".* to " + label, spec, host));
+      actions.push_back(
+          account_action("grant " + privileges + " on " + spec.database + ".* to " + label,
+                         grant_step(spec, host)));
     } else if (!problem.empty()) {
-      actions.push_back(account_action(
-          "reset-grants",
-          "reset privileges of " + label + " (" + problem + ") to " + privileges + " on " +
-              spec.database + ".*",
-          spec, host));
+      actions.push_back(account_action("reset privileges of " + label + " (" + problem + ") to " +
+                                           privileges + " on " + spec.database + ".*",
+                                       ResetGrants{grant_step(spec, host)}));
     }
   }
   for (const auto& existing : observed.hosts) {
@@ -192,9 +248,8 @@ std::vector<Action> plan_account(const AccountSpec& spec, const AccountObservati
       continue;
     }
     actions.push_back(account_action(
-        "drop-user",
-        "drop MySQL user " + account_label(spec.user, existing.host) + " (host not allowed)", spec,
-        existing.host));
+        "drop MySQL user " + account_label(spec.user, existing.host) + " (host not allowed)",
+        DropUser{spec.user, existing.host}));
   }
   return actions;
 }
@@ -222,59 +277,14 @@ Expected<AccountObservation> observe_account(MysqlSession& session, const std::s
 }
 
 bool is_account_action(const Action& action) {
-  static const std::set<std::string> kKinds = {"create-user", "set-password", "grant",
-                                               "reset-grants", "drop-user"};
-  return kKinds.count(action.kind) != 0;
+  return action_payload<AccountAction>(action) != nullptr;
 }
 
 Status apply_account_action(MysqlSession& session, const Action& action,
                             const std::string& password) {
-  try {
-    const std::string user = action.params.at("user").get<std::string>();
-    const std::string host = action.params.at("host").get<std::string>();
-    const std::string label = account_label(user, host);
-    if (action.kind == "create-user" || action.kind == "set-password") {
-      if (password.empty()) return Status::error(action.kind + " " + label + ": empty password");
-      // IF NOT EXISTS + ALTER: converges whether or not the user appeared meanwhile.
-      if (action.kind == "create-user") {
-        auto created = session.execute("CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?",
-                                       {user, host, password});
-        if (!created) return created.status().with_context("create user " + label);
-      }
-      auto altered = session.execute("ALTER USER ?@? IDENTIFIED BY ?", {user, host, password});
-      return altered.status().with_context("set password of " + label);
-    }
-    if (action.kind == "grant") return grant(session, action).with_context("grant to " + label);
-    if (action.kind == "reset-grants") {
-      auto revoked =
-          session.execute("REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?", {user, host});
-      if (!revoked) return revoked.status().with_context("revoke from " + label);
-      // Role grants are not covered by REVOKE ALL; drop them one by one.
-      auto grants = session.query("SHOW GRANTS FOR ?@?", {user, host});
-      if (!grants) return grants.status().with_context("reset grants of " + label);
-      for (const auto& row : *grants) {
-        const std::string line = row.columns.at(0).value_or("");
-        const ParsedGrant parsed = parse_grant(line);
-        if (parsed.is_privilege_grant || line.find(" ON ") != std::string::npos) continue;
-        const std::size_t to = line.find(" TO ");
-        if (to == std::string::npos || line.size() < 6) continue;
-        const std::string role = trim(line.substr(6, to - 6));
-        if (role.size() < 3 || role.front() != '`' || role.back() != '`') continue;
-        auto named = quote_identifier(role.substr(1, role.size() - 2));
-        if (!named) return named.status().with_context("reset grants of " + label);
-        auto dropped = session.execute("REVOKE " + *named + " FROM ?@?", {user, host});
-        if (!dropped) return dropped.status().with_context("reset grants of " + label);
-      }
-      return grant(session, action).with_context("grant to " + label);
-    }
-    if (action.kind == "drop-user") {
-      auto dropped = session.execute("DROP USER IF EXISTS ?@?", {user, host});
-      return dropped.status().with_context("drop user " + label);
-    }
-    return Status::error("unknown account action " + action.kind);
-  } catch (const nlohmann::json::exception& error) {
-    return Status::error("account action " + action.kind + ": bad params: " + error.what());
-  }
+  return visit_action<AccountAction>("mysql account", action, [&](const auto& step) {
+    return apply_step(session, password, step);
+  });
 }
 
 }  // namespace pydio::agent

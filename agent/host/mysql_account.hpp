@@ -7,6 +7,7 @@
 // action. Passwords never appear in actions (plans are printed) nor in errors.
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/host/mysql_session.hpp"
@@ -46,15 +47,45 @@ std::string grant_object(const std::string& database);
 // Empty when the grants are exactly what `spec` wants; else what is wrong, for the plan line.
 std::string grants_problem(const AccountSpec& spec, const std::vector<std::string>& grants);
 
-// Actions (kind): create-user, set-password, grant, reset-grants, drop-user; params carry
-// user, host, database and privileges, never the password.
+// The account actions (see action.hpp). They carry user, host, database and privileges,
+// never the password (apply_account_action is given it).
+struct CreateUser {
+  static constexpr const char* kKind = "create-user";
+  std::string user;
+  std::string host;
+};
+struct SetPassword {
+  static constexpr const char* kKind = "set-password";
+  std::string user;
+  std::string host;
+};
+struct GrantPrivileges {
+  static constexpr const char* kKind = "grant";
+  std::string user;
+  std::string host;
+  std::string database;
+  std::vector<std::string> privileges;
+};
+struct ResetGrants {  // revoke everything (roles too), then grant `grant`
+  static constexpr const char* kKind = "reset-grants";
+  GrantPrivileges grant;
+};
+struct DropUser {
+  static constexpr const char* kKind = "drop-user";
+  std::string user;
+  std::string host;
+};
+using AccountAction = std::variant<CreateUser, SetPassword, GrantPrivileges, ResetGrants, DropUser>;
+
+// Actions with an AccountAction payload, in order.
 std::vector<Action> plan_account(const AccountSpec& spec, const AccountObservation& observed);
 
 common::Expected<AccountObservation> observe_account(MysqlSession& session,
                                                      const std::string& user,
                                                      const std::string& password);
-// True when `action` is one plan_account() makes.
+// True when `action` is one plan_account() makes (its payload is an AccountAction).
 bool is_account_action(const Action& action);
+// Runs an action plan_account() made; any other action is an error naming it.
 common::Status apply_account_action(MysqlSession& session, const Action& action,
                                     const std::string& password);
 

@@ -12,24 +12,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "agent/reconcile/action.hpp"
 #include "common/desired_state.hpp"
 #include "common/local_config.hpp"
 #include "common/runner.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
-
-struct Action {
-  std::string kind;         // machine name, e.g. "mount", "create-volume"
-  std::string description;  // one line for humans, e.g. "mount /dev/loop3 at /data (xfs)"
-  nlohmann::json params;    // what apply() needs; plain data so plans can be printed as JSON
-};
 
 class HealthView;   // read-only view of the health monitor's last verdict (health_monitor.hpp)
 class Services;     // starts/checks services through systemd or directly (services.hpp)
@@ -85,8 +79,9 @@ class Resource {
   // Observes the host and plans. No side effects, thread-safe: a dry run may call it while a
   // real operation of the same resource is in flight. An error means observation failed.
   virtual common::Expected<Plan> observe_and_plan(const PassContext& ctx) const = 0;
-  // Executes one action of a plan this resource produced. Errors carry context. The reconciler
-  // never runs two operations of one resource at once.
+  // Executes one action of a plan this resource produced (see action.hpp: dispatch with
+  // visit_action). Errors carry context; an action that is not this resource's is an error,
+  // not an exception. The reconciler never runs two operations of one resource at once.
   virtual common::Status apply(const PassContext& ctx, const Action& action) = 0;
   // The desired state changed and this object replaces `previous`, which has the same name():
   // take over what it remembers across passes. Called before this object is used; `previous`

@@ -38,9 +38,8 @@ Expected<Plan> plan_check_file(const std::string& path, const CheckFileObservati
   }
   if (!observed.verdict.healthy) {
     if (observed.exists) {
-      plan.actions.push_back(Action{"remove-check-file",
-                                    "remove " + path + ": " + join_reasons(observed.verdict.reasons),
-                                    {{"path", path}}});
+      plan.actions.push_back(make_action<CheckFileAction>(
+          "remove " + path + ": " + join_reasons(observed.verdict.reasons), RemoveCheckFile{path}));
     }
     return plan;
   }
@@ -50,7 +49,7 @@ Expected<Plan> plan_check_file(const std::string& path, const CheckFileObservati
   }
   if (!observed.exists) {
     plan.actions.push_back(
-        Action{"write-check-file", "create " + path + " (node healthy)", {{"path", path}}});
+        make_action<CheckFileAction>("create " + path + " (node healthy)", WriteCheckFile{path}));
     return plan;
   }
   std::vector<std::string> differs;
@@ -61,10 +60,9 @@ Expected<Plan> plan_check_file(const std::string& path, const CheckFileObservati
     if (observed.uid != 0 || observed.gid != 0) differs.push_back("owner");
   }
   if (!differs.empty()) {
-    plan.actions.push_back(Action{"write-check-file",
-                                  "rewrite " + path + " (node healthy; " + join_reasons(differs) +
-                                      " differs)",
-                                  {{"path", path}}});
+    plan.actions.push_back(make_action<CheckFileAction>(
+        "rewrite " + path + " (node healthy; " + join_reasons(differs) + " differs)",
+        WriteCheckFile{path}));
   }
   return plan;
 }
@@ -98,21 +96,27 @@ Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) const
   return plan_check_file(path, observed);
 }
 
+namespace {
+
+Status apply_step(const PassContext& /*ctx*/, const RemoveCheckFile& step) {
+  if (::unlink(step.path.c_str()) != 0 && errno != ENOENT) {
+    return Status::error("remove " + step.path + ": " + common::errno_text(errno));
+  }
+  return Status::ok();
+}
+
+Status apply_step(const PassContext& ctx, const WriteCheckFile& step) {
+  // The verdict may have turned since the plan: never advertise a node that just became
+  // unhealthy; the next pass removes or creates as the verdict then says.
+  if (ctx.health == nullptr || !ctx.health->verdict().healthy) return Status::ok();
+  return common::write_file_atomically(step.path, kCheckFileContent, kCheckFileMode, 0, 0);
+}
+
+}  // namespace
+
 Status CheckFileResource::apply(const PassContext& ctx, const Action& action) {
-  const std::string path = check_file_path(ctx.desired->web);
-  if (action.kind == "remove-check-file") {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return Status::error("remove " + path + ": " + common::errno_text(errno));
-    }
-    return Status::ok();
-  }
-  if (action.kind == "write-check-file") {
-    // The verdict may have turned since the plan: never advertise a node that just became
-    // unhealthy; the next pass removes or creates as the verdict then says.
-    if (ctx.health == nullptr || !ctx.health->verdict().healthy) return Status::ok();
-    return common::write_file_atomically(path, kCheckFileContent, kCheckFileMode, 0, 0);
-  }
-  return Status::error("check-file: unknown action " + action.kind);
+  return visit_action<CheckFileAction>(name(), action,
+                                       [&](const auto& step) { return apply_step(ctx, step); });
 }
 
 }  // namespace pydio::agent

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <variant>
 
 #include "agent/health/health_view.hpp"
 #include "agent/reconcile/resource.hpp"
@@ -27,6 +28,17 @@ struct CheckFileObservation {
   gid_t gid = 0;
   HealthVerdict verdict;
 };
+
+// The actions (see action.hpp).
+struct WriteCheckFile {
+  static constexpr const char* kKind = "write-check-file";
+  std::string path;
+};
+struct RemoveCheckFile {
+  static constexpr const char* kKind = "remove-check-file";
+  std::string path;
+};
+using CheckFileAction = std::variant<WriteCheckFile, RemoveCheckFile>;
 
 // <docroot>/<healthFile>.
 std::string check_file_path(const common::WebSpec& web);

@@ -69,8 +69,8 @@ Expected<Plan> plan_config_brick(const ConfigBrickDesired& desired, const Config
   }
   if (observed.on_root_filesystem && !desired.allow_root_partition) return Status::error(root_refusal(desired));
   if (!observed.exists) {
-    plan.actions.push_back(Action{"mkdir-brick-dir", "create brick directory " + desired.directory,
-                                  {{"path", desired.directory}}});
+    plan.actions.push_back(make_action<ConfigBrickAction>(
+        "create brick directory " + desired.directory, MakeBrickDirectory{desired.directory}));
   }
   return plan;
 }
@@ -136,10 +136,15 @@ Expected<Plan> ConfigBrickResource::observe_and_plan(const PassContext& ctx) con
 }
 
 Status ConfigBrickResource::apply(const PassContext& ctx, const Action& action) {
-  if (action.kind != "mkdir-brick-dir") return Status::error(name() + ": unknown action " + action.kind);
+  return visit_action<ConfigBrickAction>(name(), action,
+                                         [&](const auto& step) { return apply_step(ctx, step); });
+}
+
+Status ConfigBrickResource::apply_step(const PassContext& ctx,
+                                       const MakeBrickDirectory& step) const {
   // Check again right before creating: the device could have been unmounted since the plan.
   const ConfigBrickDesired desired = desired_for(ctx);
-  const std::string path = action.params.at("path").get<std::string>();
+  const std::string& path = step.path;
   auto observed = observe_config_brick(desired);
   if (!observed) return observed.status().with_context("create brick directory " + path);
   if (desired.enclosing_mountpoint && !observed->enclosing_mounted) {

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
@@ -25,6 +26,13 @@ struct ConfigBrickDesired {
   std::optional<std::string> enclosing_device;
   std::optional<std::string> enclosing_mountpoint;
 };
+
+// The action (see action.hpp).
+struct MakeBrickDirectory {
+  static constexpr const char* kKind = "mkdir-brick-dir";
+  std::string path;
+};
+using ConfigBrickAction = std::variant<MakeBrickDirectory>;
 
 struct ConfigBrickObservation {
   bool exists = false;             // something is at the path
@@ -60,6 +68,8 @@ class ConfigBrickResource : public Resource {
   ConfigBrickDesired desired_for(const PassContext& ctx) const;
 
  private:
+  common::Status apply_step(const PassContext& ctx, const MakeBrickDirectory& step) const;
+
   std::string brick_name_;
   std::vector<std::string> after_;
 };

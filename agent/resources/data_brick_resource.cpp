@@ -9,8 +9,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "agent/resources/fstab_action.hpp"
-
 namespace pydio::agent {
 
 using common::Expected;
@@ -94,29 +92,29 @@ Expected<Plan> plan_data_brick(const DataBrickDesired& desired, const DataBrickO
     common::FormatDecision decision = common::format_decision(*observed.probe, desired.filesystem);
     if (decision.kind == common::FormatDecision::Kind::kRefuse) return Status::error(decision.reason);
     if (decision.kind == common::FormatDecision::Kind::kFormat) {
-      plan.actions.push_back(Action{"format",
-                                    "format blank device " + device + " as " + desired.filesystem,
-                                    {{"device", device}, {"filesystem", desired.filesystem}}});
+      plan.actions.push_back(make_action<DataBrickAction>(
+          "format blank device " + device + " as " + desired.filesystem,
+          FormatDevice{device, desired.filesystem}));
     }
     if (!observed.mountpoint_exists) {
-      plan.actions.push_back(
-          Action{"mkdir-mountpoint", "create mountpoint " + mountpoint, {{"path", mountpoint}}});
+      plan.actions.push_back(make_action<DataBrickAction>("create mountpoint " + mountpoint,
+                                                          MakeDeviceMountpoint{mountpoint}));
     }
   }
 
-  if (auto fstab = plan_fstab_entry(observed.fstab_entries, data_brick_fstab_entry(desired)))
+  if (auto fstab = plan_fstab_entry<DataBrickAction>(observed.fstab_entries,
+                                                     data_brick_fstab_entry(desired)))
     plan.actions.push_back(*fstab);
   if (!is_mounted) {
-    plan.actions.push_back(Action{"mount",
-                                  "mount " + device + " at " + mountpoint + " (" + desired.filesystem + ")",
-                                  {{"device", device},
-                                   {"mountpoint", mountpoint},
-                                   {"filesystem", desired.filesystem}}});
+    plan.actions.push_back(make_action<DataBrickAction>(
+        "mount " + device + " at " + mountpoint + " (" + desired.filesystem + ")",
+        MountDevice{device, mountpoint, desired.filesystem}));
   }
   const std::vector<std::string>& to_create = is_mounted ? observed.missing_brick_dirs : desired.brick_dirs;
   for (const auto& dir : to_create) {
-    plan.actions.push_back(Action{"mkdir-brick", "create brick directory " + dir + " on " + device,
-                                  {{"path", dir}, {"mountpoint", mountpoint}, {"device", device}}});
+    plan.actions.push_back(
+        make_action<DataBrickAction>("create brick directory " + dir + " on " + device,
+                                     MakeBrickDirOnDevice{dir, mountpoint, device}));
   }
   return plan;
 }
@@ -201,54 +199,56 @@ Expected<Plan> DataBrickResource::observe_and_plan(const PassContext& ctx) const
 }
 
 Status DataBrickResource::apply(const PassContext& ctx, const Action& action) {
-  const auto& params = action.params;
-  if (action.kind == "format") {
-    const std::string device = params.at("device").get<std::string>();
-    const std::string filesystem = params.at("filesystem").get<std::string>();
-    // Probe again right before formatting: the plan may be old, and this is the one
-    // irreversible step.
-    auto probe = common::probe_block_device(device);
-    if (!probe) return probe.status().with_context("format " + device);
-    auto decision = common::format_decision(*probe, filesystem);
-    if (decision.kind == common::FormatDecision::Kind::kRefuse) return Status::error(decision.reason);
-    if (decision.kind == common::FormatDecision::Kind::kUseExisting) return Status::ok();
-    // No -f: mkfs.xfs itself refuses a device with a signature, a second guard.
-    common::Command command{{"mkfs.xfs", "-i", "size=512", device}, kMkfsTimeout};
-    return common::run_checked(*ctx.runner, command).with_context("format " + device);
+  return visit_action<DataBrickAction>(name(), action,
+                                       [&](const auto& step) { return apply_step(ctx, step); });
+}
+
+Status DataBrickResource::apply_step(const PassContext& ctx, const FormatDevice& step) {
+  const std::string& device = step.device;
+  // Probe again right before formatting: the plan may be old, and this is the one
+  // irreversible step.
+  auto probe = common::probe_block_device(device);
+  if (!probe) return probe.status().with_context("format " + device);
+  auto decision = common::format_decision(*probe, step.filesystem);
+  if (decision.kind == common::FormatDecision::Kind::kRefuse) return Status::error(decision.reason);
+  if (decision.kind == common::FormatDecision::Kind::kUseExisting) return Status::ok();
+  // No -f: mkfs.xfs itself refuses a device with a signature, a second guard.
+  common::Command command{{"mkfs.xfs", "-i", "size=512", device}, kMkfsTimeout};
+  return common::run_checked(*ctx.runner, command).with_context("format " + device);
+}
+
+Status DataBrickResource::apply_step(const PassContext& /*ctx*/, const MakeDeviceMountpoint& step) {
+  std::error_code error;
+  std::filesystem::create_directories(step.path, error);
+  if (error) return Status::error("create mountpoint " + step.path + ": " + error.message());
+  return Status::ok();
+}
+
+Status DataBrickResource::apply_step(const PassContext& /*ctx*/, const SetFstabEntry& step) {
+  return apply_fstab_entry(fstab_path_, step);
+}
+
+Status DataBrickResource::apply_step(const PassContext& ctx, const MountDevice& step) {
+  const std::string& mountpoint = step.mountpoint;
+  auto table = common::read_mount_table();
+  if (!table) return table.status().with_context("mount " + mountpoint);
+  if (const common::MountEntry* entry = common::find_mount_at(*table, mountpoint)) {
+    return Status::error("mount " + mountpoint + ": already holds " + entry->source + " (" +
+                         entry->fstype + ")");
   }
-  if (action.kind == "mkdir-mountpoint") {
-    const std::string path = params.at("path").get<std::string>();
-    std::error_code error;
-    std::filesystem::create_directories(path, error);
-    if (error) return Status::error("create mountpoint " + path + ": " + error.message());
-    return Status::ok();
-  }
-  if (action.kind == "fstab") return apply_fstab_entry(fstab_path_, action);
-  if (action.kind == "mount") {
-    const std::string device = params.at("device").get<std::string>();
-    const std::string mountpoint = params.at("mountpoint").get<std::string>();
-    const std::string filesystem = params.at("filesystem").get<std::string>();
-    auto table = common::read_mount_table();
-    if (!table) return table.status().with_context("mount " + mountpoint);
-    if (const common::MountEntry* entry = common::find_mount_at(*table, mountpoint)) {
-      return Status::error("mount " + mountpoint + ": already holds " + entry->source + " (" +
-                           entry->fstype + ")");
-    }
-    common::Command command{{"mount", "-t", filesystem, "-o", mount_options(), device, mountpoint},
-                            kMountTimeout};
-    return common::run_checked(*ctx.runner, command).with_context("mount " + mountpoint);
-  }
-  if (action.kind == "mkdir-brick") {
-    const std::string path = params.at("path").get<std::string>();
-    const std::string mountpoint = params.at("mountpoint").get<std::string>();
-    Status on_device = check_on_device(mountpoint, params.at("device").get<std::string>());
-    if (!on_device) return on_device.with_context("create brick directory " + path);
-    std::error_code error;
-    std::filesystem::create_directory(path, error);
-    if (error) return Status::error("create brick directory " + path + ": " + error.message());
-    return Status::ok();
-  }
-  return Status::error(name() + ": unknown action " + action.kind);
+  common::Command command{
+      {"mount", "-t", step.filesystem, "-o", mount_options(), step.device, mountpoint},
+      kMountTimeout};
+  return common::run_checked(*ctx.runner, command).with_context("mount " + mountpoint);
+}
+
+Status DataBrickResource::apply_step(const PassContext& /*ctx*/, const MakeBrickDirOnDevice& step) {
+  Status on_device = check_on_device(step.mountpoint, step.device);
+  if (!on_device) return on_device.with_context("create brick directory " + step.path);
+  std::error_code error;
+  std::filesystem::create_directory(step.path, error);
+  if (error) return Status::error("create brick directory " + step.path + ": " + error.message());
+  return Status::ok();
 }
 
 }  // namespace pydio::agent

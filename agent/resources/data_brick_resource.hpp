@@ -14,9 +14,11 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
+#include "agent/resources/fstab_action.hpp"
 #include "common/block_probe.hpp"
 #include "common/mount_table.hpp"
 
@@ -34,6 +36,31 @@ struct DataBrickDesired {
   std::string filesystem = "xfs";
   std::vector<std::string> brick_dirs;  // common::brick_path() of each volume on this brick
 };
+
+// The actions (see action.hpp), in plan order.
+struct FormatDevice {
+  static constexpr const char* kKind = "format";
+  std::string device;
+  std::string filesystem;
+};
+struct MakeDeviceMountpoint {
+  static constexpr const char* kKind = "mkdir-mountpoint";
+  std::string path;
+};
+struct MountDevice {
+  static constexpr const char* kKind = "mount";
+  std::string device;
+  std::string mountpoint;
+  std::string filesystem;
+};
+struct MakeBrickDirOnDevice {
+  static constexpr const char* kKind = "mkdir-brick";
+  std::string path;  // created only if `mountpoint` is the filesystem of `device`
+  std::string mountpoint;
+  std::string device;
+};
+using DataBrickAction = std::variant<FormatDevice, MakeDeviceMountpoint, SetFstabEntry, MountDevice,
+                                     MakeBrickDirOnDevice>;
 
 struct DataBrickObservation {
   bool device_exists = false;
@@ -82,6 +109,12 @@ class DataBrickResource : public Resource {
   DataBrickDesired desired_for(const PassContext& ctx) const;
 
  private:
+  common::Status apply_step(const PassContext& ctx, const FormatDevice& step);
+  common::Status apply_step(const PassContext& ctx, const MakeDeviceMountpoint& step);
+  common::Status apply_step(const PassContext& ctx, const SetFstabEntry& step);
+  common::Status apply_step(const PassContext& ctx, const MountDevice& step);
+  common::Status apply_step(const PassContext& ctx, const MakeBrickDirOnDevice& step);
+
   std::string brick_name_;
   std::string fstab_path_;
 };

@@ -25,8 +25,8 @@ DatabaseDesired desired_database(const PassContext& ctx) {
 Plan plan_database(const DatabaseDesired& desired, const DatabaseObservation& observed) {
   Plan plan;
   if (!observed.database_exists) {
-    plan.actions.push_back(Action{"create-database", "create database " + desired.database,
-                                  nlohmann::json{{"database", desired.database}}});
+    plan.actions.push_back(make_action<DatabaseAction>("create database " + desired.database,
+                                                       CreateDatabase{desired.database}));
   }
   if (!desired.password_set) {
     if (plan.actions.empty()) plan.waiting_for = "db_password in the secrets file";
@@ -88,20 +88,23 @@ Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) const 
 }
 
 Status DatabaseResource::apply(const PassContext& ctx, const Action& action) {
-  auto session = admin_session(ctx, remote_admin_);
-  if (!session) return session.status().with_context("database " + action.kind);
-  if (action.kind == "create-database") {
-    auto name = quote_identifier(ctx.desired->database.name);
-    if (!name) return name.status().with_context("database create-database");
-    auto created = (*session)->execute("CREATE DATABASE IF NOT EXISTS " + *name);
-    return created.status().with_context("database create-database");
-  }
+  // Which action it is comes first: one that is not ours needs no session to be refused.
   if (is_account_action(action)) {
+    auto session = admin_session(ctx, remote_admin_);
+    if (!session) return session.status().with_context("database " + action.kind);
     const std::string password = ctx.secrets != nullptr ? ctx.secrets->db_password : "";
     return apply_account_action(**session, action, password)
         .with_context("database " + action.kind);
   }
-  return Status::error("database " + action.kind + ": unknown action");
+  return visit_action<DatabaseAction>(name(), action, [&](const CreateDatabase& step) {
+    const std::string context = "database " + action.kind;
+    auto session = admin_session(ctx, remote_admin_);
+    if (!session) return session.status().with_context(context);
+    auto quoted = quote_identifier(step.database);
+    if (!quoted) return quoted.status().with_context(context);
+    auto created = (*session)->execute("CREATE DATABASE IF NOT EXISTS " + *quoted);
+    return created.status().with_context(context);
+  });
 }
 
 }  // namespace pydio::agent

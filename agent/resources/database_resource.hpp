@@ -11,11 +11,19 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "agent/host/mysql_account.hpp"
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
+
+// The resource's own action (see action.hpp); the account actions are mysql_account.hpp's.
+struct CreateDatabase {
+  static constexpr const char* kKind = "create-database";
+  std::string database;
+};
+using DatabaseAction = std::variant<CreateDatabase>;
 
 struct MysqlCredentials {
   std::string user;

@@ -3,8 +3,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "agent/resources/fstab_action.hpp"
-
 namespace pydio::agent {
 
 using common::Expected;
@@ -32,10 +30,8 @@ std::string volume_of_source(const std::string& source) {
   return pos == std::string::npos ? source : source.substr(pos + 2);
 }
 
-nlohmann::json mount_params(const FuseMountDesired& desired) {
-  return {{"source", source_of(desired)},
-          {"mountpoint", desired.mountpoint},
-          {"backup_servers", join(desired.backup_servers, ":")}};
+MountVolume mount_step(const FuseMountDesired& desired) {
+  return MountVolume{source_of(desired), desired.mountpoint, desired.backup_servers};
 }
 
 }  // namespace
@@ -77,15 +73,14 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
   }
 
   Plan plan;
-  if (auto fstab = plan_fstab_entry(observed.fstab_entries, fuse_mount_fstab_entry(desired)))
+  if (auto fstab = plan_fstab_entry<FuseMountAction>(observed.fstab_entries,
+                                                     fuse_mount_fstab_entry(desired)))
     plan.actions.push_back(*fstab);
   if (!observed.mount) {
-    plan.actions.push_back(Action{"mkdir-mountpoint",
-                                  "create mountpoint " + mountpoint + " (if missing)",
-                                  {{"path", mountpoint}}});
-    plan.actions.push_back(
-        Action{"mount", "mount " + source_of(desired) + " at " + mountpoint + " (glusterfs)",
-               mount_params(desired)});
+    plan.actions.push_back(make_action<FuseMountAction>(
+        "create mountpoint " + mountpoint + " (if missing)", MakeFuseMountpoint{mountpoint}));
+    plan.actions.push_back(make_action<FuseMountAction>(
+        "mount " + source_of(desired) + " at " + mountpoint + " (glusterfs)", mount_step(desired)));
     return plan;
   }
   const MountHealth health = observed.health.health;
@@ -99,10 +94,10 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
         plan.waiting_for = "a health probe of the new mount at " + mountpoint;
       return plan;
     }
-    plan.actions.push_back(Action{"remount",
-                                  "remount " + mountpoint + ": " + state +
-                                      "; lazy unmount (umount -l) then mount " + source_of(desired),
-                                  mount_params(desired)});
+    plan.actions.push_back(make_action<FuseMountAction>(
+        "remount " + mountpoint + ": " + state + "; lazy unmount (umount -l) then mount " +
+            source_of(desired),
+        RemountVolume{mount_step(desired)}));
   }
   return plan;
 }
@@ -153,10 +148,31 @@ void FuseMountResource::carry_over(const Resource& previous) {
     last_mount_ = old->last_mount_;
 }
 
-Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& params) {
-  const std::string source = params.at("source").get<std::string>();
-  const std::string mountpoint = params.at("mountpoint").get<std::string>();
-  const std::string backups = params.at("backup_servers").get<std::string>();
+Status FuseMountResource::apply(const PassContext& ctx, const Action& action) {
+  return visit_action<FuseMountAction>(name(), action,
+                                       [&](const auto& step) { return apply_step(ctx, step); });
+}
+
+Status FuseMountResource::apply_step(const PassContext& /*ctx*/, const SetFstabEntry& step) {
+  return apply_fstab_entry(fstab_path_, step);
+}
+
+Status FuseMountResource::apply_step(const PassContext& /*ctx*/, const MakeFuseMountpoint& step) {
+  const std::string& path = step.path;
+  // Only when nothing is mounted there: never touch a (possibly hung) FUSE mount.
+  auto table = common::read_mount_table();
+  if (!table) return table.status().with_context("create mountpoint " + path);
+  if (common::find_mount_at(*table, path) != nullptr) return Status::ok();
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return Status::error("create mountpoint " + path + ": " + error.message());
+  return Status::ok();
+}
+
+Status FuseMountResource::apply_step(const PassContext& ctx, const MountVolume& step) {
+  const std::string& source = step.source;
+  const std::string& mountpoint = step.mountpoint;
+  const std::string backups = join(step.backup_servers, ":");
   const std::string context = "mount " + mountpoint;
   auto table = common::read_mount_table();
   if (!table) return table.status().with_context(context);
@@ -188,36 +204,18 @@ Status FuseMountResource::mount(const PassContext& ctx, const nlohmann::json& pa
   return Status::ok();
 }
 
-Status FuseMountResource::apply(const PassContext& ctx, const Action& action) {
-  const auto& params = action.params;
-  if (action.kind == "fstab") return apply_fstab_entry(fstab_path_, action);
-  if (action.kind == "mkdir-mountpoint") {
-    const std::string path = params.at("path").get<std::string>();
-    // Only when nothing is mounted there: never touch a (possibly hung) FUSE mount.
+Status FuseMountResource::apply_step(const PassContext& ctx, const RemountVolume& step) {
+  const std::string& mountpoint = step.mount.mountpoint;
+  common::Command unmount({"umount", "-l", mountpoint}, kUnmountTimeout);
+  common::RunResult result = ctx.runner->run(unmount);
+  if (!result.succeeded()) {
+    // Gone meanwhile is fine; anything else still mounted there is not.
     auto table = common::read_mount_table();
-    if (!table) return table.status().with_context("create mountpoint " + path);
-    if (common::find_mount_at(*table, path) != nullptr) return Status::ok();
-    std::error_code error;
-    std::filesystem::create_directories(path, error);
-    if (error) return Status::error("create mountpoint " + path + ": " + error.message());
-    return Status::ok();
-  }
-  if (action.kind == "mount") return mount(ctx, params);
-  if (action.kind == "remount") {
-    const std::string mountpoint = params.at("mountpoint").get<std::string>();
-    common::Command unmount({"umount", "-l", mountpoint}, kUnmountTimeout);
-    common::RunResult result = ctx.runner->run(unmount);
-    if (!result.succeeded()) {
-      // Gone meanwhile is fine; anything else still mounted there is not.
-      auto table = common::read_mount_table();
-      if (!table || common::find_mount_at(*table, mountpoint) != nullptr) {
-        return Status::error("remount " + mountpoint + ": " +
-                             result.describe_failure(unmount.argv));
-      }
+    if (!table || common::find_mount_at(*table, mountpoint) != nullptr) {
+      return Status::error("remount " + mountpoint + ": " + result.describe_failure(unmount.argv));
     }
-    return mount(ctx, params).with_context("remount " + mountpoint);
   }
-  return Status::error(name() + ": unknown action " + action.kind);
+  return apply_step(ctx, step.mount).with_context("remount " + mountpoint);
 }
 
 }  // namespace pydio::agent

@@ -17,11 +17,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/health/health_view.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "agent/reconcile/resource_memory.hpp"
+#include "agent/resources/fstab_action.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
@@ -34,6 +36,23 @@ struct FuseMountDesired {
   std::string server;                       // volfile server address
   std::vector<std::string> backup_servers;  // other storage addresses
 };
+
+// The actions (see action.hpp), besides SetFstabEntry.
+struct MakeFuseMountpoint {
+  static constexpr const char* kKind = "mkdir-mountpoint";
+  std::string path;  // created only while nothing is mounted there
+};
+struct MountVolume {
+  static constexpr const char* kKind = "mount";
+  std::string source;  // "SERVER:/VOL"
+  std::string mountpoint;
+  std::vector<std::string> backup_servers;
+};
+struct RemountVolume {
+  static constexpr const char* kKind = "remount";
+  MountVolume mount;  // lazy unmount of mount.mountpoint, then this mount
+};
+using FuseMountAction = std::variant<SetFstabEntry, MakeFuseMountpoint, MountVolume, RemountVolume>;
 
 struct FuseMountObservation {
   std::optional<common::MountEntry> mount;        // what is mounted at the mountpoint
@@ -71,7 +90,10 @@ class FuseMountResource : public Resource {
   void carry_over(const Resource& previous) override;
 
  private:
-  common::Status mount(const PassContext& ctx, const nlohmann::json& params);
+  common::Status apply_step(const PassContext& ctx, const SetFstabEntry& step);
+  common::Status apply_step(const PassContext& ctx, const MakeFuseMountpoint& step);
+  common::Status apply_step(const PassContext& ctx, const MountVolume& step);
+  common::Status apply_step(const PassContext& ctx, const RemountVolume& step);
   void remember_mount(const std::string& mountpoint);
 
   std::string volume_;

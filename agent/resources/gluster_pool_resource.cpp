@@ -30,9 +30,8 @@ Plan plan_gluster_pool(const std::vector<std::string>& storage_addresses,
   Plan plan;
   for (const auto& address : storage_addresses) {
     if (address == self_address || in_pool(pool, address)) continue;
-    plan.actions.push_back(Action{"probe-peer",
-                                  "probe " + address + " into the gluster pool",
-                                  {{"address", address}, {"term", leader_term}}});
+    plan.actions.push_back(make_action<GlusterPoolAction>(
+        "probe " + address + " into the gluster pool", ProbePeer{address, leader_term}));
   }
   return plan;
 }
@@ -50,15 +49,15 @@ common::Expected<Plan> GlusterPoolResource::observe_and_plan(const PassContext& 
 
 common::Status GlusterPoolResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
-  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
-  if (action.kind != "probe-peer")
-    return common::Status::error(name() + ": unknown action " + action.kind);
-  const std::string address = action.params.value("address", std::string());
-  common::GlusterCli cli(*ctx.runner);
-  auto pool = cli.pool_list();
-  if (!pool) return pool.status().with_context(context);
-  if (in_pool(*pool, address)) return common::Status::ok();
-  return cli.peer_probe(address);
+  return visit_action<GlusterPoolAction>(name(), action, [&](const ProbePeer& step) {
+    if (common::Status leading = check_leader_action(ctx, step.term, context); !leading)
+      return leading;
+    common::GlusterCli cli(*ctx.runner);
+    auto pool = cli.pool_list();
+    if (!pool) return pool.status().with_context(context);
+    if (in_pool(*pool, step.address)) return common::Status::ok();
+    return cli.peer_probe(step.address);
+  });
 }
 
 }  // namespace pydio::agent

@@ -6,13 +6,23 @@
 // Never detaches a peer: a node dropped from the desired state stays in the pool until an
 // operator detaches it (its bricks may still hold data).
 
+#include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
 #include "common/gluster_xml.hpp"
 
 namespace pydio::agent {
+
+// The action (see action.hpp).
+struct ProbePeer {
+  static constexpr const char* kKind = "probe-peer";
+  std::string address;
+  std::int64_t term = 0;  // the leader term it was planned under
+};
+using GlusterPoolAction = std::variant<ProbePeer>;
 
 // Pure: one "probe-peer" action per storage address (other than self) the pool lacks.
 Plan plan_gluster_pool(const std::vector<std::string>& storage_addresses,

@@ -1,6 +1,7 @@
 #pragma once
 // The guard every leader-only apply() runs first: the action was planned under the term that
 // still holds, and this node still leads. A stale or duplicate leader must do nothing.
+// Typed leader actions carry the term they were planned under (e.g. ProbePeer::term).
 
 #include <cstdint>
 #include <string>
@@ -9,10 +10,9 @@
 
 namespace pydio::agent {
 
-inline common::Status check_leader_action(const PassContext& ctx, const Action& action,
+inline common::Status check_leader_action(const PassContext& ctx, std::int64_t planned,
                                           const std::string& context) {
   if (!ctx.is_leader) return common::Status::error(context + ": this node is not the leader");
-  const std::int64_t planned = action.params.value("term", std::int64_t{0});
   if (planned != ctx.leader_term) {
     return common::Status::error(context + ": planned under leader term " +
                                  std::to_string(planned) + ", current term " +
@@ -28,6 +28,12 @@ inline common::Status check_leader_action(const PassContext& ctx, const Action& 
     }
   }
   return common::Status::ok();
+}
+
+// LEGACY: the term from the untyped params ("term") of a resource not converted yet.
+inline common::Status check_leader_action(const PassContext& ctx, const Action& action,
+                                          const std::string& context) {
+  return check_leader_action(ctx, action.params.value("term", std::int64_t{0}), context);
 }
 
 }  // namespace pydio::agent

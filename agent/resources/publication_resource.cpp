@@ -23,11 +23,10 @@ common::Expected<Plan> plan_publication(std::int64_t generation, const std::stri
     }
     return plan;
   }
-  plan.actions.push_back(Action{
-      "publish-desired-state",
+  plan.actions.push_back(make_action<PublicationAction>(
       "publish desired state generation " + std::to_string(generation) + " on " + kConfigVolume +
           (published_text ? " (replacing generation " + std::to_string(found) + ")" : ""),
-      {{"generation", generation}, {"expected", found}, {"term", leader_term}}});
+      PublishDesiredState{generation, found, leader_term}));
   return plan;
 }
 
@@ -56,12 +55,14 @@ common::Expected<Plan> PublicationResource::observe_and_plan(const PassContext& 
 
 common::Status PublicationResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
-  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
-  if (action.params.value("generation", std::int64_t{0}) != ctx.desired->generation)
-    return common::Status::error(context + ": the desired state changed since it was planned");
-  return publish_state(published_state_path(*ctx.desired),
-                       common::serialize_desired_state(*ctx.desired),
-                       action.params.value("expected", std::int64_t{0}));
+  return visit_action<PublicationAction>(name(), action, [&](const PublishDesiredState& step) {
+    if (common::Status leading = check_leader_action(ctx, step.term, context); !leading)
+      return leading;
+    if (step.generation != ctx.desired->generation)
+      return common::Status::error(context + ": the desired state changed since it was planned");
+    return publish_state(published_state_path(*ctx.desired),
+                         common::serialize_desired_state(*ctx.desired), step.expected);
+  });
 }
 
 }  // namespace pydio::agent

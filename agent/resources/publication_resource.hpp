@@ -5,12 +5,23 @@
 // compare-and-set against the generation observed: a concurrent writer makes it fail, never
 // lose an update. A published generation newer than ours is left alone (the follower adopts it).
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
+
+// The action (see action.hpp).
+struct PublishDesiredState {
+  static constexpr const char* kKind = "publish-desired-state";
+  std::int64_t generation = 0;  // the generation in force when planned
+  std::int64_t expected = 0;    // the generation published then (0: none): compare-and-set
+  std::int64_t term = 0;        // the leader term it was planned under
+};
+using PublicationAction = std::variant<PublishDesiredState>;
 
 // Pure: publish when nothing or an older generation is published; an error when the same
 // generation is published with other content.

@@ -60,11 +60,10 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
       if (!bricks) return bricks.status();  // nothing remembered: the next pass sees it again
       const int backlog = heal_backlog(*bricks);
       if (backlog == 0) continue;
-      plan.actions.push_back(Action{"heal-volume",
-                                    "index heal of volume " + name + " (" +
-                                        std::to_string(backlog) +
-                                        " entries pending after a peer reconnected)",
-                                    {{"volume", name}, {"term", ctx.leader_term}}});
+      plan.actions.push_back(make_action<SelfHealAction>(
+          "index heal of volume " + name + " (" + std::to_string(backlog) +
+              " entries pending after a peer reconnected)",
+          HealVolume{name, ctx.leader_term}));
     }
     if (plan.actions.empty()) next.check_pending = false;
   } else if (!next.seen_disconnected.empty()) {
@@ -77,13 +76,13 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
 
 common::Status SelfHealResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
-  if (common::Status leading = check_leader_action(ctx, action, context); !leading) return leading;
-  if (action.kind != "heal-volume")
-    return common::Status::error(name() + ": unknown action " + action.kind);
-  common::Status healed =
-      common::GlusterCli(*ctx.runner).volume_heal(action.params.value("volume", ""));
-  if (healed) memory_->update([](SelfHealMemory& memory) { memory.check_pending = false; });
-  return healed;
+  return visit_action<SelfHealAction>(name(), action, [&](const HealVolume& step) {
+    if (common::Status leading = check_leader_action(ctx, step.term, context); !leading)
+      return leading;
+    common::Status healed = common::GlusterCli(*ctx.runner).volume_heal(step.volume);
+    if (healed) memory_->update([](SelfHealMemory& memory) { memory.check_pending = false; });
+    return healed;
+  });
 }
 
 }  // namespace pydio::agent

@@ -10,9 +10,11 @@
 // dry run sees the same pool and changes nothing. `heal info summary` runs only after a
 // reconnect, never on an idle pass.
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
@@ -20,6 +22,14 @@
 #include "common/gluster_xml.hpp"
 
 namespace pydio::agent {
+
+// The action (see action.hpp).
+struct HealVolume {
+  static constexpr const char* kKind = "heal-volume";
+  std::string volume;
+  std::int64_t term = 0;  // the leader term it was planned under
+};
+using SelfHealAction = std::variant<HealVolume>;
 
 // Pure: total entries waiting to heal, over the bricks that answered.
 int heal_backlog(const std::vector<common::GlusterHealBrick>& bricks);

@@ -5,9 +5,11 @@
 
 #include "agent/host/mysql_account.hpp"
 
+using pydio::agent::AccountAction;
 using pydio::agent::AccountHostObservation;
 using pydio::agent::AccountObservation;
 using pydio::agent::AccountSpec;
+using pydio::agent::action_step;
 using pydio::agent::grant_object;
 using pydio::agent::grants_problem;
 using pydio::agent::parse_grant;
@@ -100,7 +102,15 @@ TEST_CASE("an account is planned host by host; passwords never appear in actions
     auto actions = plan_account(pydio_user(), AccountObservation{});
     REQUIRE(kinds(actions) == std::vector<std::string>{"create-user", "grant"});
     REQUIRE(actions[0].description == "create MySQL user 'pydio'@'10.0.0.%'");
-    REQUIRE_FALSE(actions[0].params.contains("password"));
+    // The steps are typed: CreateUser has no password member at all; apply is given it.
+    const auto* create = action_step<AccountAction, pydio::agent::CreateUser>(actions[0]);
+    REQUIRE(create);
+    CHECK(create->user == "pydio");
+    CHECK(create->host == "10.0.0.%");
+    const auto* grant = action_step<AccountAction, pydio::agent::GrantPrivileges>(actions[1]);
+    REQUIRE(grant);
+    CHECK(grant->database == "pydio");
+    CHECK(grant->privileges == std::vector<std::string>{"ALL PRIVILEGES"});
   }
   SECTION("converged (recorded grants, password matches): nothing to do") {
     AccountObservation observed{{AccountHostObservation{"10.0.0.%", true,
@@ -119,6 +129,9 @@ TEST_CASE("an account is planned host by host; passwords never appear in actions
          AccountHostObservation{"10.0.0.%", true, recorded("show_grants_ok.txt")}}};
     auto actions = plan_account(pydio_user(), observed);
     REQUIRE(kinds(actions) == std::vector<std::string>{"drop-user"});
-    REQUIRE(actions[0].params["host"] == "%");
+    const auto* drop = action_step<AccountAction, pydio::agent::DropUser>(actions[0]);
+    REQUIRE(drop);
+    CHECK(drop->user == "pydio");
+    CHECK(drop->host == "%");
   }
 }

@@ -41,6 +41,9 @@ TEST_CASE("check.txt exists exactly while the node is healthy", "[check_file]") 
     REQUIRE(plan->actions.size() == 1);
     CHECK(plan->actions[0].kind == "write-check-file");
     CHECK(plan->actions[0].description == "create /var/www/pydio/check.txt (node healthy)");
+    const auto* write = action_step<CheckFileAction, WriteCheckFile>(plan->actions[0]);
+    REQUIRE(write);
+    CHECK(write->path == kPath);
   }
   SECTION("healthy, present and right: nothing") {
     auto plan = plan_check_file(kPath, with_good_file(healthy_node()));
@@ -82,6 +85,9 @@ TEST_CASE("check.txt exists exactly while the node is healthy", "[check_file]") 
     REQUIRE(plan.has_value());
     REQUIRE(plan->actions.size() == 1);
     CHECK(plan->actions[0].kind == "remove-check-file");
+    const auto* remove = action_step<CheckFileAction, RemoveCheckFile>(plan->actions[0]);
+    REQUIRE(remove);
+    CHECK(remove->path == kPath);
     CHECK(plan->actions[0].description ==
           "remove /var/www/pydio/check.txt: draining; mount /mnt/pydio-data: hung");
   }

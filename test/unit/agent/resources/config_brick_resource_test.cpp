@@ -35,6 +35,9 @@ TEST_CASE("a config brick on the data device waits for the mount, then is create
     REQUIRE(plan->actions.size() == 1);
     CHECK(plan->actions[0].kind == "mkdir-brick-dir");
     CHECK(plan->actions[0].description == "create brick directory /data/config-brick");
+    const auto* mkdir = action_step<ConfigBrickAction, MakeBrickDirectory>(plan->actions[0]);
+    REQUIRE(mkdir);
+    CHECK(mkdir->path == "/data/config-brick");
     observed.exists = observed.is_directory = true;
     auto again = plan_config_brick(on_data_device(), observed);
     REQUIRE(again);

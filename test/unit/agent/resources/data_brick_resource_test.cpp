@@ -30,10 +30,13 @@ DataBrickObservation blank_device() {
 // What the host looks like after each action of a plan ran (as apply() leaves it).
 void simulate(DataBrickObservation& observed, const Plan& plan) {
   for (const auto& action : plan.actions) {
-    if (action.kind == "format") observed.probe->signatures = {{BlockSignature::Kind::kSuperblock, "xfs", "", "u"}};
-    if (action.kind == "mkdir-mountpoint") observed.mountpoint_exists = true;
-    if (action.kind == "fstab") observed.fstab_entries = {data_brick_fstab_entry(desired_brick())};
-    if (action.kind == "mount") {
+    if (action_step<DataBrickAction, FormatDevice>(action))
+      observed.probe->signatures = {{BlockSignature::Kind::kSuperblock, "xfs", "", "u"}};
+    if (action_step<DataBrickAction, MakeDeviceMountpoint>(action))
+      observed.mountpoint_exists = true;
+    if (const auto* fstab = action_step<DataBrickAction, SetFstabEntry>(action))
+      observed.fstab_entries = {fstab->entry};
+    if (action_step<DataBrickAction, MountDevice>(action)) {
       observed.at_mountpoint = MountEntry{80, 7, 3, "/", "/data", "xfs", "/dev/loop3", "rw,noatime"};
       observed.device_mounted_at = {"/data"};
     }
@@ -57,7 +60,19 @@ TEST_CASE("a blank device is formatted, mounted, written to fstab and gets its b
   CHECK(plan->actions[0].description == "format blank device /dev/loop3 as xfs");
   CHECK(plan->actions[2].description ==
         "set fstab entry \"/dev/loop3 /data xfs defaults,noatime,inode64 0 0\"");
-  CHECK(plan->actions[4].params["path"] == "/data/pydio-data");
+  const auto* format = action_step<DataBrickAction, FormatDevice>(plan->actions[0]);
+  REQUIRE(format);
+  CHECK(format->device == "/dev/loop3");
+  CHECK(format->filesystem == "xfs");
+  const auto* mount = action_step<DataBrickAction, MountDevice>(plan->actions[3]);
+  REQUIRE(mount);
+  CHECK((mount->device == "/dev/loop3" && mount->mountpoint == "/data" &&
+         mount->filesystem == "xfs"));
+  const auto* mkdir = action_step<DataBrickAction, MakeBrickDirOnDevice>(plan->actions[4]);
+  REQUIRE(mkdir);
+  CHECK(mkdir->path == "/data/pydio-data");
+  CHECK(mkdir->mountpoint == "/data");
+  CHECK(mkdir->device == "/dev/loop3");
 
   SECTION("paired execution: after the actions the plan is empty") {
     simulate(observed, *plan);

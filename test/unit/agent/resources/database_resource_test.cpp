@@ -32,6 +32,18 @@ TEST_CASE("database plans: create database and user, privileges on that database
     REQUIRE(plan.actions[0].description == "create database pydio");
     REQUIRE(plan.actions[2].description ==
             "grant ALL PRIVILEGES on pydio.* to 'pydio'@'198.18.0.%'");
+    using pydio::agent::action_step;
+    const auto* create =
+        action_step<pydio::agent::DatabaseAction, pydio::agent::CreateDatabase>(plan.actions[0]);
+    REQUIRE(create);
+    CHECK(create->database == "pydio");
+    const auto* grant =
+        action_step<pydio::agent::AccountAction, pydio::agent::GrantPrivileges>(plan.actions[2]);
+    REQUIRE(grant);
+    CHECK(grant->user == "pydio");
+    CHECK(grant->host == "198.18.0.%");
+    CHECK(grant->database == "pydio");
+    CHECK(grant->privileges == std::vector<std::string>{"ALL PRIVILEGES"});
   }
   SECTION("converged") {
     DatabaseObservation o;

@@ -70,7 +70,14 @@ TEST_CASE("an unmounted volume is mounted and written to fstab", "[fuse_mount]")
   REQUIRE(plan);
   CHECK(kinds(*plan) == std::vector<std::string>{"fstab", "mkdir-mountpoint", "mount"});
   CHECK(plan->actions[2].description == "mount 198.18.0.1:/pydio-data at /mnt/pydio-data (glusterfs)");
-  CHECK(plan->actions[2].params["backup_servers"] == "198.18.0.2:198.18.0.3");
+  const auto* fstab = action_step<FuseMountAction, SetFstabEntry>(plan->actions[0]);
+  REQUIRE(fstab);
+  CHECK(fstab->entry.options == "defaults,_netdev,backup-volfile-servers=198.18.0.2:198.18.0.3");
+  const auto* mount = action_step<FuseMountAction, MountVolume>(plan->actions[2]);
+  REQUIRE(mount);
+  CHECK(mount->source == "198.18.0.1:/pydio-data");
+  CHECK(mount->mountpoint == "/mnt/pydio-data");
+  CHECK(mount->backup_servers == std::vector<std::string>{"198.18.0.2", "198.18.0.3"});
 
   SECTION("paired execution: once mounted (health not probed yet, or still stale) nothing is left") {
     observed.fstab_entries = {fuse_mount_fstab_entry(two_servers())};
@@ -96,6 +103,10 @@ TEST_CASE("a broken or hung mount is remounted, unless it is the mount just made
   REQUIRE(kinds(*plan) == std::vector<std::string>{"remount"});
   CHECK(plan->actions[0].description.find("lazy unmount (umount -l) then mount") != std::string::npos);
   CHECK(plan->actions[0].description.find("hung (no answer for 3s)") != std::string::npos);
+  const auto* remount = action_step<FuseMountAction, RemountVolume>(plan->actions[0]);
+  REQUIRE(remount);
+  CHECK(remount->mount.source == "198.18.0.1:/pydio-data");
+  CHECK(remount->mount.mountpoint == "/mnt/pydio-data");
 
   observed.health.health = MountHealth::kBroken;
   REQUIRE(plan_fuse_mount(two_servers(), observed));

@@ -6,8 +6,11 @@
 
 #include "test/unit/support/test_data.hpp"
 
+using pydio::agent::action_step;
+using pydio::agent::GlusterPoolAction;
 using pydio::agent::Plan;
 using pydio::agent::plan_gluster_pool;
+using pydio::agent::ProbePeer;
 using pydio::common::GlusterPeer;
 
 namespace {
@@ -47,8 +50,10 @@ TEST_CASE("the leader probes the storage nodes its pool lacks", "[gluster_pool][
     CHECK(descriptions(plan) == std::vector<std::string>{"probe 198.18.0.2 into the gluster pool",
                                                          "probe 198.18.0.3 into the gluster pool"});
     CHECK(plan.actions[0].kind == "probe-peer");
-    CHECK(plan.actions[0].params.at("address") == "198.18.0.2");
-    CHECK(plan.actions[0].params.at("term") == 9);
+    const auto* probe = action_step<GlusterPoolAction, ProbePeer>(plan.actions[0]);
+    REQUIRE(probe);
+    CHECK(probe->address == "198.18.0.2");
+    CHECK(probe->term == 9);
     CHECK(plan.waiting_for.empty());
   }
   SECTION("a member, connected or not, is not probed again") {
@@ -70,7 +75,9 @@ TEST_CASE("the leader probes the storage nodes its pool lacks", "[gluster_pool][
   SECTION("paired execution: once every probe is done, nothing is planned") {
     const Plan first = plan_gluster_pool(storage, "198.18.0.1", pool, 9);
     for (const auto& action : first.actions) {
-      pool.push_back(peer("u", {action.params.at("address").get<std::string>()}, true));
+      const auto* probe = action_step<GlusterPoolAction, ProbePeer>(action);
+      REQUIRE(probe);
+      pool.push_back(peer("u", {probe->address}, true));
     }
 
     CHECK(plan_gluster_pool(storage, "198.18.0.1", pool, 9).actions.empty());

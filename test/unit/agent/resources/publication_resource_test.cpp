@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+using pydio::agent::action_step;
 using pydio::agent::plan_publication;
+using pydio::agent::PublicationAction;
+using pydio::agent::PublishDesiredState;
 
 TEST_CASE("the leader publishes the desired state it has in force", "[publication][plan]") {
   const std::string text = R"({"generation":5})";
@@ -17,9 +20,11 @@ TEST_CASE("the leader publishes the desired state it has in force", "[publicatio
     const auto& publish = plan->actions[0];
     CHECK(publish.kind == "publish-desired-state");
     CHECK(publish.description == "publish desired state generation 5 on pydio-config");
-    CHECK(publish.params.at("generation") == 5);
-    CHECK(publish.params.at("expected") == 0);
-    CHECK(publish.params.at("term") == 3);
+    const auto* step = action_step<PublicationAction, PublishDesiredState>(publish);
+    REQUIRE(step);
+    CHECK(step->generation == 5);
+    CHECK(step->expected == 0);
+    CHECK(step->term == 3);
     CHECK(plan->waiting_for.empty());
   }
   SECTION("an older generation published: replace it, expecting that generation") {
@@ -29,7 +34,9 @@ TEST_CASE("the leader publishes the desired state it has in force", "[publicatio
     REQUIRE(plan->actions.size() == 1);
     CHECK(plan->actions[0].description ==
           "publish desired state generation 5 on pydio-config (replacing generation 4)");
-    CHECK(plan->actions[0].params.at("expected") == 4);
+    const auto* step = action_step<PublicationAction, PublishDesiredState>(plan->actions[0]);
+    REQUIRE(step);
+    CHECK(step->expected == 4);
   }
   SECTION("paired execution: the same generation with the same text is in sync") {
     auto plan = plan_publication(5, text, text, 5, 3);

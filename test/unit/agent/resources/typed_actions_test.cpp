@@ -1,0 +1,91 @@
+// Every resource with typed actions refuses an action that is not one of its own (another
+// resource's step, or an untyped legacy action) with an error naming itself and the action,
+// and never throws: apply() reads no JSON and dispatches on nothing but the payload's type.
+#include <catch2/catch.hpp>
+#include <memory>
+
+#include "agent/resources/check_file_resource.hpp"
+#include "agent/resources/config_brick_resource.hpp"
+#include "agent/resources/data_brick_resource.hpp"
+#include "agent/resources/database_resource.hpp"
+#include "agent/resources/fuse_mount_resource.hpp"
+#include "agent/resources/gluster_pool_resource.hpp"
+#include "agent/resources/publication_resource.hpp"
+#include "agent/resources/self_heal_resource.hpp"
+
+using namespace pydio::agent;
+
+namespace {
+
+struct Foreign {
+  static constexpr const char* kKind = "foreign";
+};
+
+std::vector<std::shared_ptr<Resource>> typed_resources() {
+  return {std::make_shared<CheckFileResource>(),
+          std::make_shared<ConfigBrickResource>("config"),
+          std::make_shared<DataBrickResource>("data"),
+          std::make_shared<DatabaseResource>(),
+          std::make_shared<FuseMountResource>("pydio-data"),
+          std::make_shared<GlusterPoolResource>(),
+          std::make_shared<PublicationResource>(),
+          std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"})};
+}
+
+}  // namespace
+
+TEST_CASE("a resource refuses an action of the wrong type with an error, not an exception",
+          "[typed_actions]") {
+  const PassContext ctx;  // nothing in it is needed to refuse
+  const Action foreign = make_action<std::variant<Foreign>>("do something foreign", Foreign{});
+  // Kind and params as the old JSON actions had them, but no typed payload.
+  const Action legacy{"mount", "mount /dev/loop3 at /data (xfs)", {{"device", 42}}};
+
+  for (const auto& resource : typed_resources()) {
+    INFO(resource->name());
+    pydio::common::Status applied = pydio::common::Status::ok();
+
+    REQUIRE_NOTHROW(applied = resource->apply(ctx, foreign));
+    CHECK_FALSE(applied);
+    CHECK(applied.message() == resource->name() +
+                                   ": action foreign (\"do something foreign\") is not an action "
+                                   "of this resource");
+
+    REQUIRE_NOTHROW(applied = resource->apply(ctx, legacy));
+    CHECK_FALSE(applied);
+    CHECK(applied.message() == resource->name() +
+                                   ": action mount (\"mount /dev/loop3 at /data (xfs)\") is not "
+                                   "an action of this resource");
+  }
+}
+
+TEST_CASE("one resource's step is another resource's wrong type", "[typed_actions]") {
+  const PassContext ctx;
+  const Action probe = make_action<GlusterPoolAction>("probe 198.18.0.2 into the gluster pool",
+                                                      ProbePeer{"198.18.0.2", 3});
+  DataBrickResource brick("data");
+
+  pydio::common::Status applied = brick.apply(ctx, probe);
+
+  CHECK_FALSE(applied);
+  CHECK(applied.message() ==
+        "data-brick: action probe-peer (\"probe 198.18.0.2 into the gluster pool\") is not an "
+        "action of this resource");
+}
+
+TEST_CASE("a typed leader action checks the term it was planned under", "[typed_actions]") {
+  PassContext ctx;
+  ctx.is_leader = true;
+  ctx.leader_term = 4;
+  SelfHealResource heal({"pydio-data"});
+  const Action planned_earlier = make_action<SelfHealAction>(
+      "index heal of volume pydio-data (3 entries pending after a peer reconnected)",
+      HealVolume{"pydio-data", 3});
+
+  pydio::common::Status applied = heal.apply(ctx, planned_earlier);
+
+  CHECK_FALSE(applied);
+  CHECK(applied.message() ==
+        "self-heal: index heal of volume pydio-data (3 entries pending after a peer "
+        "reconnected): planned under leader term 3, current term 4");
+}
