@@ -98,10 +98,11 @@ struct JoinOutcome {
   nlohmann::json body;
 };
 
-// Implemented by the daemon. Called on the admin server's io_context thread: status(), events()
-// and drain()/undrain() must answer from state the daemon already holds. plan() may observe the
-// host (it is what `agentctl plan` waits for), so the daemon should run the admin server on its
-// own io_context thread, separate from the health endpoint's.
+// Implemented by the daemon. status() without the cluster table, events() and
+// request_reconcile() answer from state the daemon already holds and run on the event loop;
+// the others (plan, drain/undrain, desired-state, join, status with the cluster table) may wait
+// on commands, peers or the leader, and the daemon runs them on its bounded blocking pool
+// (daemon.cpp, admin_blocking), so they never hold up /health, node reports or SIGTERM.
 class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
