@@ -2,8 +2,8 @@
 // The agent's HTTP/1.1 server: one handler, any number of endpoints on one io_context, TCP
 // ("host:port", for GET /health and the peer API) and unix-domain sockets (the root-only admin
 // API). Connections are kept alive; every read and write has the idle timeout; request bodies
-// over the limit get 413. The handler runs on the io_context thread and must not block; requests the options mark
-// `blocking` run on the `offload` pool instead (server_options.hpp).
+// over the limit get 413. The handler runs on the io_context thread and must not block;
+// requests the options mark `blocking` run on the `offload` pool instead (server_options.hpp).
 //
 // Thread safety: listen_*() and stop() are called from one thread (the one that owns the
 // server); the io_context may be run by any number of threads.

@@ -19,6 +19,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "agent/ctl/admin_client.hpp"
@@ -307,4 +311,65 @@ TEST_CASE("listen addresses are parsed strictly", "[http_server]") {
   CHECK_FALSE(split_host_port("host:").has_value());
   CHECK_FALSE(split_host_port("host:99999").has_value());
   CHECK_FALSE(split_host_port("host:80x").has_value());
+}
+
+TEST_CASE("a blocking request runs on the offload pool; quick ones answer meanwhile",
+          "[http_server]") {
+  // /slow blocks until released; /ping answers at once. One io_context thread, as in the daemon.
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  bool released = false;
+  std::vector<std::thread> pool;  // a one-request-at-a-time "pool"
+  std::atomic<bool> refuse_offload{false};
+
+  boost::asio::io_context ioc;
+  ServerOptions options;
+  options.handler = [&](const Request& request) {
+    if (target_path(request) == "/slow") {
+      std::unique_lock<std::mutex> lock(mutex);
+      released_cv.wait_for(lock, 10s, [&] { return released; });
+      return json_response(request, http::status::ok, {{"slow", true}});
+    }
+    return trivial_handler(request);
+  };
+  options.blocking = [](const Request& request) { return target_path(request) == "/slow"; };
+  options.offload = [&](std::function<void()> task) {
+    if (refuse_offload) return false;
+    pool.emplace_back(std::move(task));
+    return true;
+  };
+  HttpServer server(ioc, options);
+  auto port = server.listen_tcp("127.0.0.1:0");
+  REQUIRE(port.has_value());
+  std::thread loop([&] { ioc.run(); });
+
+  SECTION("while /slow waits, /ping is answered; then /slow gets its answer") {
+    std::promise<Exchange> slow_answer;
+    std::thread slow_client(
+        [&] { slow_answer.set_value(exchange_tcp("127.0.0.1", *port, get("/slow"), 15s)); });
+    auto ping = exchange_tcp("127.0.0.1", *port, get("/ping"), 2s);
+    REQUIRE(ping.ok());
+    CHECK(ping.response.result() == http::status::ok);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      released = true;
+    }
+    released_cv.notify_all();
+    auto slow = slow_answer.get_future().get();
+    slow_client.join();
+    REQUIRE(slow.ok());
+    CHECK(slow.response.result() == http::status::ok);
+    CHECK(nlohmann::json::parse(slow.response.body())["slow"] == true);
+  }
+  SECTION("a full pool answers 503 at once and the handler is not run") {
+    refuse_offload = true;
+    auto slow = exchange_tcp("127.0.0.1", *port, get("/slow"), 5s);
+    REQUIRE(slow.ok());
+    CHECK(slow.response.result() == http::status::service_unavailable);
+    CHECK(pool.empty());
+  }
+  server.stop();
+  ioc.stop();
+  loop.join();
+  for (auto& thread : pool) thread.join();
 }
