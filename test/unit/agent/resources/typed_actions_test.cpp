@@ -4,12 +4,14 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
+#include "agent/resources/apache_vhost_resource.hpp"
 #include "agent/resources/check_file_resource.hpp"
 #include "agent/resources/config_brick_resource.hpp"
 #include "agent/resources/data_brick_resource.hpp"
 #include "agent/resources/database_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
+#include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
 
@@ -22,12 +24,14 @@ struct Foreign {
 };
 
 std::vector<std::shared_ptr<Resource>> typed_resources() {
-  return {std::make_shared<CheckFileResource>(),
+  return {std::make_shared<ApacheVhostResource>(),
+          std::make_shared<CheckFileResource>(),
           std::make_shared<ConfigBrickResource>("config"),
           std::make_shared<DataBrickResource>("data"),
           std::make_shared<DatabaseResource>(),
           std::make_shared<FuseMountResource>("pydio-data"),
           std::make_shared<GlusterPoolResource>(),
+          std::make_shared<GlusterdResource>(),
           std::make_shared<PublicationResource>(),
           std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"})};
 }
