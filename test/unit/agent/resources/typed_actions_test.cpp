@@ -9,6 +9,7 @@
 #include "agent/resources/config_brick_resource.hpp"
 #include "agent/resources/data_brick_resource.hpp"
 #include "agent/resources/database_resource.hpp"
+#include "agent/resources/db_server_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
@@ -29,6 +30,7 @@ std::vector<std::shared_ptr<Resource>> typed_resources() {
           std::make_shared<ConfigBrickResource>("config"),
           std::make_shared<DataBrickResource>("data"),
           std::make_shared<DatabaseResource>(),
+          std::make_shared<DbServerResource>(),
           std::make_shared<FuseMountResource>("pydio-data"),
           std::make_shared<GlusterPoolResource>(),
           std::make_shared<GlusterdResource>(),
