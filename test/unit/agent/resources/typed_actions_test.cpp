@@ -12,6 +12,7 @@
 #include "agent/resources/db_server_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
+#include "agent/resources/layout_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
@@ -34,6 +35,7 @@ std::vector<std::shared_ptr<Resource>> typed_resources() {
           std::make_shared<FuseMountResource>("pydio-data"),
           std::make_shared<GlusterPoolResource>(),
           std::make_shared<GlusterdResource>(),
+          std::make_shared<LayoutResource>(),
           std::make_shared<PublicationResource>(),
           std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"})};
 }
