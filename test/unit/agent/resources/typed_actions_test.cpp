@@ -16,6 +16,7 @@
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
+#include "agent/resources/volume_resource.hpp"
 
 using namespace pydio::agent;
 
@@ -37,7 +38,9 @@ std::vector<std::shared_ptr<Resource>> typed_resources() {
           std::make_shared<GlusterdResource>(),
           std::make_shared<LayoutResource>(),
           std::make_shared<PublicationResource>(),
-          std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"})};
+          std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"}),
+          std::make_shared<VolumeResource>("pydio-data",
+                                           std::vector<std::string>{"data-brick/data"})};
 }
 
 }  // namespace
