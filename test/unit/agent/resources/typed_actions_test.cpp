@@ -49,8 +49,8 @@ TEST_CASE("a resource refuses an action of the wrong type with an error, not an 
           "[typed_actions]") {
   const PassContext ctx;  // nothing in it is needed to refuse
   const Action foreign = make_action<std::variant<Foreign>>("do something foreign", Foreign{});
-  // Kind and params as the old JSON actions had them, but no typed payload.
-  const Action legacy{"mount", "mount /dev/loop3 at /data (xfs)", {{"device", 42}}};
+  // A kind and a description but no typed payload (as the old untyped actions were).
+  const Action legacy{"mount", "mount /dev/loop3 at /data (xfs)", {}};
 
   for (const auto& resource : typed_resources()) {
     INFO(resource->name());
