@@ -172,9 +172,8 @@ Plan plan_vhost(const VhostWant& want, const VhostObservation& observed) {
       description += " (start " + std::to_string(observed.start_number) + " by this agent)";
     plan.actions.push_back(make_action<ApacheVhostAction>(description, StartApache{}));
   } else if (config_changes || observed.reload_pending) {
-    plan.actions.push_back(
-        make_action<ApacheVhostAction>("reload Apache gracefully (its configuration changed)",
-                                       ReloadApache{}));
+    plan.actions.push_back(make_action<ApacheVhostAction>(
+        "reload Apache gracefully (its configuration changed)", ReloadApache{}));
   }
   return plan;
 }
@@ -221,8 +220,8 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
 }
 
 Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) {
-  return visit_action<ApacheVhostAction>(
-      name(), action, [&](const auto& step) { return apply_step(ctx, step); });
+  return visit_action<ApacheVhostAction>(name(), action,
+                                         [&](const auto& step) { return apply_step(ctx, step); });
 }
 
 Status ApacheVhostResource::apply_step(const PassContext&, const EnsureDocroot& step) {

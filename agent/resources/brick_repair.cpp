@@ -75,8 +75,8 @@ BrickRepair plan_brick_repair(const BrickRepairInput& input) {
                             " force)";
   if (input.start_number > 1)
     description += ", forced start " + std::to_string(input.start_number) + " by this agent";
-  repair.action = make_action<VolumeAction>(description,
-                                            StartOfflineBricks{input.volume, input.leader_term});
+  repair.action =
+      make_action<VolumeAction>(description, StartOfflineBricks{input.volume, input.leader_term});
   return repair;
 }
 

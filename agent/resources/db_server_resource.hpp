@@ -14,8 +14,8 @@
 // A config change on a running server restarts it (bind-address needs a restart).
 // The admin connection is root over the unix socket (unix_socket authentication).
 
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 

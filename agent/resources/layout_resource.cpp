@@ -161,10 +161,10 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
       if (state.dir.is_root) {
         return Status::error(path + ": volume root missing although its mount is healthy");
       }
-      plan.actions.push_back(make_action<LayoutAction>(
-          "create " + path + " owned by " + observed.owner_name,
-          CreateLayoutDir{path, state.dir.mountpoint, observed.uid, observed.gid,
-                          observed.leader_term}));
+      plan.actions.push_back(
+          make_action<LayoutAction>("create " + path + " owned by " + observed.owner_name,
+                                    CreateLayoutDir{path, state.dir.mountpoint, observed.uid,
+                                                    observed.gid, observed.leader_term}));
       continue;
     }
     if (!state.is_directory) {

@@ -71,8 +71,8 @@ Action create_action(const VolumeTarget& target, std::int64_t term) {
                             join(target.bricks, " ");
   if (target.force) description += " (force: brick on the root partition is allowed)";
   return make_action<VolumeAction>(
-      description, CreateVolume{target.name, target.replica, target.arbiter, target.bricks,
-                                target.force, term});
+      description,
+      CreateVolume{target.name, target.replica, target.arbiter, target.bricks, target.force, term});
 }
 
 Action rebalance_action(const std::string& volume, std::int64_t term) {
@@ -254,12 +254,12 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
     } else {
-      plan.actions.push_back(make_action<VolumeAction>(
-          "add " + std::to_string(addable / replica) + " replica set" +
-              (addable / replica == 1 ? "" : "s") + " to volume " + target.name + ": " +
-              join(bricks, " "),
-          AddBricks{target.name, target.replica, target.arbiter, bricks, target.force,
-                    leader_term}));
+      plan.actions.push_back(
+          make_action<VolumeAction>("add " + std::to_string(addable / replica) + " replica set" +
+                                        (addable / replica == 1 ? "" : "s") + " to volume " +
+                                        target.name + ": " + join(bricks, " "),
+                                    AddBricks{target.name, target.replica, target.arbiter, bricks,
+                                              target.force, leader_term}));
       plan.actions.push_back(rebalance_action(target.name, leader_term));
     }
   }
@@ -360,8 +360,7 @@ Status VolumeResource::apply_step(const PassContext& ctx, const SetVolumeOption&
   return common::GlusterCli(*ctx.runner).volume_set(volume_name_, step.key, step.value);
 }
 
-Status VolumeResource::apply_step(const PassContext& ctx, const StartVolume&,
-                                  const std::string&) {
+Status VolumeResource::apply_step(const PassContext& ctx, const StartVolume&, const std::string&) {
   common::GlusterCli cli(*ctx.runner);
   auto current = cli.volume_info(volume_name_);
   if (!current) return current.status();

@@ -391,8 +391,8 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     CHECK(add.kind == "add-bricks");
     const auto* added = agent::action_step<agent::VolumeAction, agent::AddBricks>(add);
     REQUIRE(added);
-    CHECK(added->bricks == std::vector<std::string>{"198.18.0.3:/data/pydio-data",
-                                                    "198.18.0.4:/data/pydio-data"});
+    CHECK(added->bricks ==
+          std::vector<std::string>{"198.18.0.3:/data/pydio-data", "198.18.0.4:/data/pydio-data"});
     CHECK(added->replica == 2);
     CHECK(added->arbiter == 0);
     CHECK_FALSE(added->force);
