@@ -14,7 +14,6 @@
 // and the action, never an exception.
 
 #include <any>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <variant>
@@ -26,9 +25,6 @@ namespace pydio::agent {
 struct Action {
   std::string kind;         // machine name, e.g. "mount", "create-volume"
   std::string description;  // one line for humans, e.g. "mount /dev/loop3 at /data (xfs)"
-  // LEGACY: the untyped parameters of resources not converted yet (glusterd, apache-vhost,
-  // db-server, volume, layout). Remove with the last of them; typed actions leave it empty.
-  nlohmann::json params;
   std::any payload{};  // the resource's action variant, set by make_action(); never printed
 };
 

@@ -70,11 +70,6 @@ bool is_symlink(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-Action make_action(const std::string& kind, const std::string& description,
-                   nlohmann::json params = nlohmann::json::object()) {
-  return Action{kind, description, std::move(params)};
-}
-
 }  // namespace
 
 VhostPaths vhost_paths(const std::string& apache_config_dir) {
@@ -145,31 +140,28 @@ Plan plan_vhost(const VhostWant& want, const VhostObservation& observed) {
   Plan plan;
   bool config_changes = false;
   if (!observed.docroot_exists) {
-    plan.actions.push_back(make_action("ensure-docroot", "create docroot " + want.docroot,
-                                       {{"path", want.docroot}}));
+    plan.actions.push_back(make_action<ApacheVhostAction>("create docroot " + want.docroot,
+                                                          EnsureDocroot{want.docroot}));
   }
   if (observed.current_text != want.text) {
     std::string description = "write " + want.paths.available + " (" +
                               (observed.current_text ? "changed" : "new") +
                               "), validated by apache2ctl configtest";
     if (!observed.site_enabled) description += ", and enable it";
-    plan.actions.push_back(make_action("write-vhost", description,
-                                       {{"path", want.paths.available},
-                                        {"enable", !observed.site_enabled}}));
+    plan.actions.push_back(make_action<ApacheVhostAction>(
+        description, WriteVhost{want.paths.available, !observed.site_enabled}));
     config_changes = true;
   } else if (!observed.site_enabled) {
-    plan.actions.push_back(make_action(
-        "enable-site",
+    plan.actions.push_back(make_action<ApacheVhostAction>(
         "enable site pydio: symlink " + want.paths.enabled + " -> " + want.paths.enabled_target,
-        {{"path", want.paths.enabled}, {"target", want.paths.enabled_target}}));
+        EnableSite{want.paths.enabled, want.paths.enabled_target}));
     config_changes = true;
   }
   if (observed.default_site_enabled) {
-    plan.actions.push_back(make_action(
-        "disable-default-site",
+    plan.actions.push_back(make_action<ApacheVhostAction>(
         "disable site 000-default (it would take requests without a matching Host, such as "
         "balancer probes)",
-        {{"path", want.paths.default_site_enabled}}));
+        DisableDefaultSite{want.paths.default_site_enabled}));
     config_changes = true;
   }
   if (!observed.apache_running && !observed.start_held_back.empty()) {
@@ -178,10 +170,10 @@ Plan plan_vhost(const VhostWant& want, const VhostObservation& observed) {
     std::string description = "start Apache";
     if (observed.start_number > 1)
       description += " (start " + std::to_string(observed.start_number) + " by this agent)";
-    plan.actions.push_back(make_action("start-apache", description));
+    plan.actions.push_back(make_action<ApacheVhostAction>(description, StartApache{}));
   } else if (config_changes || observed.reload_pending) {
-    plan.actions.push_back(
-        make_action("reload-apache", "reload Apache gracefully (its configuration changed)"));
+    plan.actions.push_back(make_action<ApacheVhostAction>(
+        "reload Apache gracefully (its configuration changed)", ReloadApache{}));
   }
   return plan;
 }
@@ -228,41 +220,47 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
 }
 
 Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) {
-  const VhostPaths paths = vhost_paths(ctx.local->apache_config_dir);
-  if (action.kind == "ensure-docroot") {
-    const std::string docroot = trim_trailing_slashes(ctx.desired->web.docroot);
-    std::error_code error;
-    std::filesystem::create_directories(docroot, error);
-    if (error) return Status::error("create docroot " + docroot + ": " + error.message());
-    return Status::ok();
-  }
-  if (action.kind == "write-vhost") {
-    auto text = render_(ctx.desired->web);
-    if (!text) return text.status().with_context("render vhost");
-    return apply_validated_change(ctx, paths, *text).with_context("write " + paths.available);
-  }
-  if (action.kind == "enable-site") {
-    return apply_validated_change(ctx, paths, std::nullopt)
-        .with_context("enable site " + paths.enabled);
-  }
-  if (action.kind == "disable-default-site") {
-    return disable_default_site(paths);
-  }
-  if (action.kind == "start-apache") {
-    restarts_->record_start(RestartGuard::Clock::now());
-    Status started = ctx.services->start(Service::kApache);
-    // A fresh start reads the configuration as it is now: nothing left to reload.
-    if (started) reload_pending_ = false;
-    return started;
-  }
-  if (action.kind == "reload-apache") {
-    // Only when a change was really made (a failed write leaves nothing to reload).
-    if (!reload_pending_) return Status::ok();
-    Status reloaded = ctx.services->reload(Service::kApache);
-    if (reloaded) reload_pending_ = false;
-    return reloaded;
-  }
-  return Status::error("apache-vhost: unknown action " + action.kind);
+  return visit_action<ApacheVhostAction>(name(), action,
+                                         [&](const auto& step) { return apply_step(ctx, step); });
+}
+
+Status ApacheVhostResource::apply_step(const PassContext&, const EnsureDocroot& step) {
+  std::error_code error;
+  std::filesystem::create_directories(step.path, error);
+  if (error) return Status::error("create docroot " + step.path + ": " + error.message());
+  return Status::ok();
+}
+
+Status ApacheVhostResource::apply_step(const PassContext& ctx, const WriteVhost& step) {
+  auto text = render_(ctx.desired->web);
+  if (!text) return text.status().with_context("render vhost");
+  return apply_validated_change(ctx, vhost_paths(ctx.local->apache_config_dir), *text)
+      .with_context("write " + step.path);
+}
+
+Status ApacheVhostResource::apply_step(const PassContext& ctx, const EnableSite& step) {
+  return apply_validated_change(ctx, vhost_paths(ctx.local->apache_config_dir), std::nullopt)
+      .with_context("enable site " + step.path);
+}
+
+Status ApacheVhostResource::apply_step(const PassContext& ctx, const DisableDefaultSite&) {
+  return disable_default_site(vhost_paths(ctx.local->apache_config_dir));
+}
+
+Status ApacheVhostResource::apply_step(const PassContext& ctx, const StartApache&) {
+  restarts_->record_start(RestartGuard::Clock::now());
+  Status started = ctx.services->start(Service::kApache);
+  // A fresh start reads the configuration as it is now: nothing left to reload.
+  if (started) reload_pending_ = false;
+  return started;
+}
+
+Status ApacheVhostResource::apply_step(const PassContext& ctx, const ReloadApache&) {
+  // Only when a change was really made (a failed write leaves nothing to reload).
+  if (!reload_pending_) return Status::ok();
+  Status reloaded = ctx.services->reload(Service::kApache);
+  if (reloaded) reload_pending_ = false;
+  return reloaded;
 }
 
 // Puts the new file (when given) and the enabling symlink in place, then lets Apache judge

@@ -16,15 +16,44 @@
 
 #include <atomic>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "common/desired_state.hpp"
 
 namespace pydio::agent {
+
+// The resource's actions (see action.hpp).
+struct EnsureDocroot {
+  static constexpr const char* kKind = "ensure-docroot";
+  std::string path;
+};
+struct WriteVhost {
+  static constexpr const char* kKind = "write-vhost";
+  std::string path;
+  bool enable = false;  // the site is not enabled yet: the write enables it too
+};
+struct EnableSite {
+  static constexpr const char* kKind = "enable-site";
+  std::string path;
+  std::string target;
+};
+struct DisableDefaultSite {
+  static constexpr const char* kKind = "disable-default-site";
+  std::string path;
+};
+struct StartApache {
+  static constexpr const char* kKind = "start-apache";
+};
+struct ReloadApache {
+  static constexpr const char* kKind = "reload-apache";
+};
+using ApacheVhostAction = std::variant<EnsureDocroot, WriteVhost, EnableSite, DisableDefaultSite,
+                                       StartApache, ReloadApache>;
 
 struct VhostPaths {
   std::string available;             // <apache>/sites-available/pydio.conf
@@ -82,6 +111,12 @@ class ApacheVhostResource : public Resource {
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
  private:
+  common::Status apply_step(const PassContext& ctx, const EnsureDocroot& step);
+  common::Status apply_step(const PassContext& ctx, const WriteVhost& step);
+  common::Status apply_step(const PassContext& ctx, const EnableSite& step);
+  common::Status apply_step(const PassContext& ctx, const DisableDefaultSite& step);
+  common::Status apply_step(const PassContext& ctx, const StartApache& step);
+  common::Status apply_step(const PassContext& ctx, const ReloadApache& step);
   common::Status apply_validated_change(const PassContext& ctx, const VhostPaths& paths,
                                         const std::optional<std::string>& new_text);
   common::Status disable_default_site(const VhostPaths& paths);

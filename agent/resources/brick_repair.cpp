@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agent/resources/volume_actions.hpp"
 #include "common/gluster_cli.hpp"
 
 namespace pydio::agent {
@@ -75,7 +76,7 @@ BrickRepair plan_brick_repair(const BrickRepairInput& input) {
   if (input.start_number > 1)
     description += ", forced start " + std::to_string(input.start_number) + " by this agent";
   repair.action =
-      Action{"start-bricks", description, {{"volume", input.volume}, {"term", input.leader_term}}};
+      make_action<VolumeAction>(description, StartOfflineBricks{input.volume, input.leader_term});
   return repair;
 }
 

@@ -39,7 +39,7 @@ struct BrickRepairInput {
 };
 
 struct BrickRepair {
-  std::optional<Action> action;  // "start-bricks" with {"volume", "term"}
+  std::optional<Action> action;  // StartOfflineBricks (volume_actions.hpp)
   std::string waiting_for;       // held back by the restart backoff
   std::string note;              // offline bricks that cannot be restarted from here
 };

@@ -209,14 +209,14 @@ DbServerDesired desired_db_server(const PassContext& ctx, bool systemd) {
 Expected<Plan> plan_db_server(const DbServerDesired& desired,
                               const DbServerObservation& observed) {
   Plan plan;
-  auto add = [&plan](const std::string& kind, const std::string& description) {
-    plan.actions.push_back(Action{kind, description, nlohmann::json::object()});
+  auto add = [&plan](std::string description, auto step) {
+    plan.actions.push_back(make_action<DbServerAction>(std::move(description), std::move(step)));
   };
   const bool config_changes = observed.config != desired.config;
   if (config_changes) {
-    add("write-config", (observed.config ? "rewrite " : "write ") + desired.config_path +
-                            " (bind-address " + desired.bind_address + ", port " +
-                            std::to_string(desired.port) + ")");
+    add((observed.config ? "rewrite " : "write ") + desired.config_path + " (bind-address " +
+            desired.bind_address + ", port " + std::to_string(desired.port) + ")",
+        WriteMariadbConfig{desired.config_path, desired.config});
   }
   if (!observed.datadir_initialized) {
     if (!observed.datadir_empty) {
@@ -224,7 +224,7 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
                            " is not empty but holds no MariaDB system tables (no mysql/): "
                            "refusing to initialize it");
     }
-    add("init-datadir", "initialize MariaDB datadir " + desired.datadir);
+    add("initialize MariaDB datadir " + desired.datadir, InitMariadbDatadir{});
   }
   const std::string want = desired.bind_address + ":" + std::to_string(desired.port);
   if (!observed.running && !observed.start_held_back.empty()) {
@@ -234,21 +234,21 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
     std::string description = "start mariadb (listening on " + want + ")";
     if (observed.start_number > 1)
       description += " (start " + std::to_string(observed.start_number) + " by this agent)";
-    add("start-server", description);
+    add(description, StartMariadb{});
   } else if (!observed.accepting) {
     return Status::error("mariadb is running but does not accept connections: " +
                          observed.connect_error);
   } else {
     const std::string have = observed.bind_address + ":" + std::to_string(observed.port);
     if (have != want) {
-      add("restart-server", "restart mariadb (listening on " + have + ", want " + want + ")");
+      add("restart mariadb (listening on " + have + ", want " + want + ")", RestartMariadb{});
     } else if (config_changes) {
-      add("restart-server", "restart mariadb to apply " + desired.config_path);
+      add("restart mariadb to apply " + desired.config_path, RestartMariadb{});
     }
   }
   if (!observed.accepting || !observed.lease_table_present) {
-    add("ensure-lease-schema", std::string("create lease table ") + kLeaseDatabase + "." +
-                                   kLeaseTable);
+    add(std::string("create lease table ") + kLeaseDatabase + "." + kLeaseTable,
+        EnsureLeaseSchema{});
   }
   if (!desired.lease_password_set) {
     if (plan.actions.empty()) plan.waiting_for = "lease_password in the secrets file";
@@ -329,36 +329,44 @@ Expected<Plan> DbServerResource::observe_and_plan(const PassContext& ctx) const 
 }
 
 Status DbServerResource::apply(const PassContext& ctx, const Action& action) {
-  const DbServerDesired desired = desired_db_server(ctx, ctx.services->uses_systemd());
-  Status status;
-  if (action.kind == "write-config") {
-    status = write_file_atomically(desired.config_path, desired.config);
-  } else if (action.kind == "init-datadir") {
-    status = init_datadir(ctx, desired);
-  } else if (action.kind == "start-server") {
-    restarts_->record_start(RestartGuard::Clock::now());
-    status = start_server(ctx);
-  } else if (action.kind == "restart-server") {
-    status = restart_server(ctx);
-  } else if (action.kind == "ensure-lease-schema" || is_account_action(action)) {
+  const std::string context = "db-server " + action.kind;
+  // Which action it is comes first: one that is not ours needs no session to be refused.
+  if (is_account_action(action)) {
     auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
-    if (!session) return session.status().with_context("db-server " + action.kind);
-    if (action.kind == "ensure-lease-schema") {
-      for (const auto& statement : lease_schema_statements()) {
-        auto done = (*session)->execute(statement);
-        if (!done) {
-          status = done.status();
-          break;
-        }
-      }
-    } else {
-      const std::string password = ctx.secrets != nullptr ? ctx.secrets->lease_password : "";
-      status = apply_account_action(**session, action, password);
-    }
-  } else {
-    status = Status::error("unknown action");
+    if (!session) return session.status().with_context(context);
+    const std::string password = ctx.secrets != nullptr ? ctx.secrets->lease_password : "";
+    return apply_account_action(**session, action, password).with_context(context);
   }
-  return status.with_context("db-server " + action.kind);
+  return visit_action<DbServerAction>(name(), action, [&](const auto& step) {
+    return apply_step(ctx, step).with_context(context);
+  });
+}
+
+Status DbServerResource::apply_step(const PassContext&, const WriteMariadbConfig& step) {
+  return write_file_atomically(step.path, step.content);
+}
+
+Status DbServerResource::apply_step(const PassContext& ctx, const InitMariadbDatadir&) {
+  return init_datadir(ctx, desired_db_server(ctx, ctx.services->uses_systemd()));
+}
+
+Status DbServerResource::apply_step(const PassContext& ctx, const StartMariadb&) {
+  restarts_->record_start(RestartGuard::Clock::now());
+  return start_server(ctx);
+}
+
+Status DbServerResource::apply_step(const PassContext& ctx, const RestartMariadb&) {
+  return restart_server(ctx);
+}
+
+Status DbServerResource::apply_step(const PassContext& ctx, const EnsureLeaseSchema&) {
+  auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
+  if (!session) return session.status();
+  for (const auto& statement : lease_schema_statements()) {
+    auto done = (*session)->execute(statement);
+    if (!done) return done.status();
+  }
+  return Status::ok();
 }
 
 }  // namespace pydio::agent

@@ -14,9 +14,10 @@
 // A config change on a running server restarts it (bind-address needs a restart).
 // The admin connection is root over the unix socket (unix_socket authentication).
 
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "agent/host/mysql_account.hpp"
 #include "agent/host/restart_guard.hpp"
@@ -25,6 +26,28 @@
 namespace pydio::agent {
 
 inline constexpr const char* kSystemdMariadbConfig = "/etc/mysql/mariadb.conf.d/60-pydio-agent.cnf";
+
+// The resource's own actions (see action.hpp); the lease user's account actions are
+// mysql_account.hpp's.
+struct WriteMariadbConfig {
+  static constexpr const char* kKind = "write-config";
+  std::string path;
+  std::string content;  // the whole option file
+};
+struct InitMariadbDatadir {
+  static constexpr const char* kKind = "init-datadir";
+};
+struct StartMariadb {
+  static constexpr const char* kKind = "start-server";
+};
+struct RestartMariadb {
+  static constexpr const char* kKind = "restart-server";
+};
+struct EnsureLeaseSchema {
+  static constexpr const char* kKind = "ensure-lease-schema";
+};
+using DbServerAction = std::variant<WriteMariadbConfig, InitMariadbDatadir, StartMariadb,
+                                    RestartMariadb, EnsureLeaseSchema>;
 
 // What the plan compares against (derived from the pass context by desired_db_server()).
 struct DbServerDesired {
@@ -77,6 +100,12 @@ class DbServerResource : public Resource {
                                                        const DbServerDesired& desired);
 
  private:
+  common::Status apply_step(const PassContext& ctx, const WriteMariadbConfig& step);
+  common::Status apply_step(const PassContext& ctx, const InitMariadbDatadir& step);
+  common::Status apply_step(const PassContext& ctx, const StartMariadb& step);
+  common::Status apply_step(const PassContext& ctx, const RestartMariadb& step);
+  common::Status apply_step(const PassContext& ctx, const EnsureLeaseSchema& step);
+
   std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // mariadbd dying right after each start is not restarted in a storm
 };
 

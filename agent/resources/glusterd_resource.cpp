@@ -22,7 +22,7 @@ common::Expected<Plan> plan_glusterd(const GlusterdObservation& observed) {
     std::string description = "start glusterd";
     if (observed.start_number > 1)
       description += " (start " + std::to_string(observed.start_number) + " by this agent)";
-    plan.actions.push_back(Action{"start-glusterd", description, nlohmann::json::object()});
+    plan.actions.push_back(make_action<GlusterdAction>(description, StartGlusterd{}));
     return plan;
   }
   if (!observed.answering) {
@@ -54,8 +54,11 @@ common::Expected<Plan> GlusterdResource::observe_and_plan(const PassContext& ctx
 }
 
 common::Status GlusterdResource::apply(const PassContext& ctx, const Action& action) {
-  if (action.kind != "start-glusterd")
-    return Status::error("glusterd: unknown action " + action.kind);
+  return visit_action<GlusterdAction>(name(), action,
+                                      [&](const StartGlusterd&) { return start(ctx); });
+}
+
+common::Status GlusterdResource::start(const PassContext& ctx) {
   restarts_->record_start(RestartGuard::Clock::now());
   Status started = ctx.services->start(Service::kGlusterd);
   if (!started) return started.with_context("start glusterd");

@@ -12,11 +12,18 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
+
+// The resource's action (see action.hpp).
+struct StartGlusterd {
+  static constexpr const char* kKind = "start-glusterd";
+};
+using GlusterdAction = std::variant<StartGlusterd>;
 
 struct GlusterdObservation {
   bool running = false;      // main process alive (pid file / systemd)
@@ -42,6 +49,8 @@ class GlusterdResource : public Resource {
   common::Status apply(const PassContext& ctx, const Action& action) override;
 
  private:
+  common::Status start(const PassContext& ctx);  // StartGlusterd
+
   std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // glusterd dying right after each start is not restarted in a storm
 };
 

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "agent/cluster/abandonable.hpp"
 #include "agent/health/health_view.hpp"
+#include "agent/resources/leader_check.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
 
@@ -155,34 +157,32 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
   Plan plan;
   for (const auto& state : observed.paths) {
     const std::string& path = state.dir.path;
-    nlohmann::json params{{"path", path},
-                          {"mountpoint", state.dir.mountpoint},
-                          {"uid", observed.uid},
-                          {"gid", observed.gid}};
     if (!state.exists) {
       if (state.dir.is_root) {
         return Status::error(path + ": volume root missing although its mount is healthy");
       }
-      plan.actions.push_back(Action{"mkdir", "create " + path + " owned by " + observed.owner_name,
-                                    std::move(params)});
+      plan.actions.push_back(
+          make_action<LayoutAction>("create " + path + " owned by " + observed.owner_name,
+                                    CreateLayoutDir{path, state.dir.mountpoint, observed.uid,
+                                                    observed.gid, observed.leader_term}));
       continue;
     }
     if (!state.is_directory) {
       return Status::error(path + ": exists and is not a directory; fix it by hand");
     }
     if (state.uid != observed.uid || state.gid != observed.gid) {
-      plan.actions.push_back(Action{"chown",
-                                    "chown " + path + " to " + observed.owner_name + " (now " +
-                                        std::to_string(state.uid) + ":" +
-                                        std::to_string(state.gid) + ")",
-                                    std::move(params)});
+      plan.actions.push_back(make_action<LayoutAction>(
+          "chown " + path + " to " + observed.owner_name + " (now " + std::to_string(state.uid) +
+              ":" + std::to_string(state.gid) + ")",
+          ChownLayoutDir{path, state.dir.mountpoint, observed.uid, observed.gid,
+                         observed.leader_term}));
     }
   }
   if (plan.actions.empty() && observed.not_ready.empty() && !observed.marker_path.empty() &&
       !observed.marker_present) {
-    plan.actions.push_back(Action{"write-install-marker",
-                                  "mark the first install done: " + observed.marker_path,
-                                  {{"path", observed.marker_path}}});
+    plan.actions.push_back(
+        make_action<LayoutAction>("mark the first install done: " + observed.marker_path,
+                                  WriteInstallMarker{observed.marker_path, observed.leader_term}));
   }
   if (plan.actions.empty() && !observed.not_ready.empty()) {
     for (const auto& reason : observed.not_ready) {
@@ -209,6 +209,7 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
   observed.owner_name = web.user + ":" + web.group;
   observed.uid = *uid;
   observed.gid = *gid;
+  observed.leader_term = ctx.leader_term;
   std::string last_mountpoint;
   bool mount_ok = false;
   std::vector<std::string> paths;
@@ -277,33 +278,46 @@ Status write_install_marker(const std::string& path, const std::string& text) {
 }  // namespace
 
 Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
-  if (action.kind == "write-install-marker") {
-    const std::string path = action.params.at("path").get<std::string>();
-    const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume);
-    if (config == nullptr)
-      return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
-    Status live = require_live_gluster_mount(ctx, config->mountpoint);
-    if (!live) return live.with_context("write " + path);
-    const std::string text = install_marker_text(ctx);
-    return fuse_step<bool>(
-               [path, text]() -> Expected<bool> {
-                 Status written = write_install_marker(path, text);
-                 if (!written) return written;
-                 return true;
-               },
-               "write " + path)
-        .status();
-  }
-  if (action.kind != "mkdir" && action.kind != "chown") {
-    return Status::error("pydio-layout: unknown action " + action.kind);
-  }
-  const std::string path = action.params.at("path").get<std::string>();
-  const std::string mountpoint = action.params.at("mountpoint").get<std::string>();
-  const auto uid = action.params.at("uid").get<uid_t>();
-  const auto gid = action.params.at("gid").get<gid_t>();
+  const std::string context = name() + ": " + action.description;
+  return visit_action<LayoutAction>(name(), action, [&](const auto& step) {
+    if (Status leading = check_leader_action(ctx, step.term, context); !leading) return leading;
+    return apply_step(ctx, step);
+  });
+}
+
+Status LayoutResource::apply_step(const PassContext& ctx, const WriteInstallMarker& step) {
+  const std::string path = step.path;
+  const common::VolumeSpec* config = ctx.desired->find_volume(kConfigVolume);
+  if (config == nullptr)
+    return Status::error("pydio-layout: no " + std::string(kConfigVolume) + " volume");
+  Status live = require_live_gluster_mount(ctx, config->mountpoint);
+  if (!live) return live.with_context("write " + path);
+  const std::string text = install_marker_text(ctx);
+  return fuse_step<bool>(
+             [path, text]() -> Expected<bool> {
+               Status written = write_install_marker(path, text);
+               if (!written) return written;
+               return true;
+             },
+             "write " + path)
+      .status();
+}
+
+Status LayoutResource::apply_step(const PassContext& ctx, const CreateLayoutDir& step) {
+  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, /*create=*/true);
+}
+
+Status LayoutResource::apply_step(const PassContext& ctx, const ChownLayoutDir& step) {
+  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, /*create=*/false);
+}
+
+// mkdir (when `create`) and lchown of one path, only while its mount is a live glusterfs mount.
+Status LayoutResource::change_dir(const PassContext& ctx, const std::string& path,
+                                  const std::string& mountpoint, uid_t uid, gid_t gid,
+                                  bool create) {
+  const std::string what = std::string(create ? "mkdir " : "chown ") + path;
   Status live = require_live_gluster_mount(ctx, mountpoint);
-  if (!live) return live.with_context(action.kind + " " + path);
-  const bool create = action.kind == "mkdir";
+  if (!live) return live.with_context(what);
   return fuse_step<bool>(
              [path, uid, gid, create]() -> Expected<bool> {
                if (create && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST)
@@ -313,7 +327,7 @@ Status LayoutResource::apply(const PassContext& ctx, const Action& action) {
                  return Status::error("chown " + path + ": " + common::errno_text(errno));
                return true;
              },
-             action.kind + " " + path)
+             what)
       .status();
 }
 

@@ -12,7 +12,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
@@ -25,6 +27,30 @@ using common::kDataVolume;
 // Written once, after the layout first exists, on pydio-config: the cluster's first install is
 // done and is never run again.
 inline constexpr const char* kInstallMarker = "pydio-agent/installed.json";
+
+// The resource's actions (see action.hpp). Each carries the leader term it was planned under.
+struct CreateLayoutDir {
+  static constexpr const char* kKind = "mkdir";
+  std::string path;
+  std::string mountpoint;  // checked to be a live glusterfs mount right before the mkdir
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::int64_t term = 0;
+};
+struct ChownLayoutDir {
+  static constexpr const char* kKind = "chown";
+  std::string path;
+  std::string mountpoint;  // checked to be a live glusterfs mount right before the chown
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::int64_t term = 0;
+};
+struct WriteInstallMarker {
+  static constexpr const char* kKind = "write-install-marker";
+  std::string path;
+  std::int64_t term = 0;
+};
+using LayoutAction = std::variant<CreateLayoutDir, ChownLayoutDir, WriteInstallMarker>;
 
 struct LayoutDir {
   std::string path;        // e.g. /mnt/pydio-data/users
@@ -51,6 +77,7 @@ struct LayoutObservation {
   std::vector<std::string> not_ready;  // e.g. "mount /mnt/pydio-data: hung (no answer for 3s)"
   std::string marker_path;             // "" when there is no pydio-config volume
   bool marker_present = false;         // meaningful when pydio-config's mount is healthy
+  std::int64_t leader_term = 0;        // the term the actions are planned under
 };
 
 // Pure. mkdir for a missing subdir, chown for a wrong owner; an error for a path that is not
@@ -70,6 +97,13 @@ class LayoutResource : public Resource {
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;
+
+ private:
+  common::Status apply_step(const PassContext& ctx, const CreateLayoutDir& step);
+  common::Status apply_step(const PassContext& ctx, const ChownLayoutDir& step);
+  common::Status apply_step(const PassContext& ctx, const WriteInstallMarker& step);
+  common::Status change_dir(const PassContext& ctx, const std::string& path,
+                            const std::string& mountpoint, uid_t uid, gid_t gid, bool create);
 };
 
 }  // namespace pydio::agent

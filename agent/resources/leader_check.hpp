@@ -30,10 +30,4 @@ inline common::Status check_leader_action(const PassContext& ctx, std::int64_t p
   return common::Status::ok();
 }
 
-// LEGACY: the term from the untyped params ("term") of a resource not converted yet.
-inline common::Status check_leader_action(const PassContext& ctx, const Action& action,
-                                          const std::string& context) {
-  return check_leader_action(ctx, action.params.value("term", std::int64_t{0}), context);
-}
-
 }  // namespace pydio::agent

@@ -70,31 +70,24 @@ Action create_action(const VolumeTarget& target, std::int64_t term) {
                             layout_text(target.replica, target.arbiter) + " with bricks " +
                             join(target.bricks, " ");
   if (target.force) description += " (force: brick on the root partition is allowed)";
-  return Action{"create-volume",
-                description,
-                {{"volume", target.name},
-                 {"replica", target.replica},
-                 {"arbiter", target.arbiter},
-                 {"bricks", target.bricks},
-                 {"force", target.force},
-                 {"term", term}}};
+  return make_action<VolumeAction>(
+      description,
+      CreateVolume{target.name, target.replica, target.arbiter, target.bricks, target.force, term});
 }
 
 Action rebalance_action(const std::string& volume, std::int64_t term) {
-  return Action{"rebalance-volume",
-                "start a rebalance of volume " + volume,
-                {{"volume", volume}, {"term", term}}};
+  return make_action<VolumeAction>("start a rebalance of volume " + volume,
+                                   RebalanceVolume{volume, term});
 }
 
 Action start_action(const std::string& volume, std::int64_t term) {
-  return Action{"start-volume", "start volume " + volume, {{"volume", volume}, {"term", term}}};
+  return make_action<VolumeAction>("start volume " + volume, StartVolume{volume, term});
 }
 
 Action set_option_action(const std::string& volume, const std::string& key,
                          const std::string& value, std::int64_t term) {
-  return Action{"set-volume-option",
-                "set option " + key + "=" + value + " on volume " + volume,
-                {{"volume", volume}, {"key", key}, {"value", value}, {"term", term}}};
+  return make_action<VolumeAction>("set option " + key + "=" + value + " on volume " + volume,
+                                   SetVolumeOption{volume, key, value, term});
 }
 
 // Options of `target` that the volume does not have with the same value, in key order.
@@ -261,16 +254,12 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
     } else {
-      plan.actions.push_back(Action{"add-bricks",
-                                    "add " + std::to_string(addable / replica) + " replica set" +
+      plan.actions.push_back(
+          make_action<VolumeAction>("add " + std::to_string(addable / replica) + " replica set" +
                                         (addable / replica == 1 ? "" : "s") + " to volume " +
                                         target.name + ": " + join(bricks, " "),
-                                    {{"volume", target.name},
-                                     {"replica", target.replica},
-                                     {"arbiter", target.arbiter},
-                                     {"bricks", bricks},
-                                     {"force", target.force},
-                                     {"term", leader_term}}});
+                                    AddBricks{target.name, target.replica, target.arbiter, bricks,
+                                              target.force, leader_term}));
       plan.actions.push_back(rebalance_action(target.name, leader_term));
     }
   }
@@ -344,70 +333,78 @@ void VolumeResource::carry_over(const Resource& previous) {
 
 Status VolumeResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = name() + ": " + action.description;
-  if (Status leading = check_leader_action(ctx, action, context); !leading) return leading;
+  return visit_action<VolumeAction>(name(), action, [&](const auto& step) {
+    if (Status leading = check_leader_action(ctx, step.term, context); !leading) return leading;
+    return apply_step(ctx, step, context);
+  });
+}
+
+// Leader actions re-read state first: a duplicate or stale action must do no harm.
+Status VolumeResource::apply_step(const PassContext& ctx, const CreateVolume& step,
+                                  const std::string&) {
   common::GlusterCli cli(*ctx.runner);
-  try {
-    if (action.kind == "create-volume" || action.kind == "start-volume") {
-      // Leader actions re-read state first: a duplicate or stale action must do no harm.
-      auto current = cli.volume_info(volume_name_);
-      if (!current) return current.status();
-      if (action.kind == "create-volume") {
-        if (current->has_value()) return Status::ok();  // the next pass compares its layout
-        common::GlusterVolumeCreate request;
-        request.name = action.params.at("volume").get<std::string>();
-        request.replica = action.params.at("replica").get<int>();
-        request.arbiter = action.params.at("arbiter").get<int>();
-        request.bricks = action.params.at("bricks").get<std::vector<std::string>>();
-        request.force = action.params.at("force").get<bool>();
-        return cli.volume_create(request);
-      }
-      if (!current->has_value()) {
-        return Status::error("gluster volume start " + volume_name_ + ": volume does not exist");
-      }
-      if ((*current)->started()) return Status::ok();
-      return cli.volume_start(volume_name_);
-    }
-    if (action.kind == "start-bricks") {
-      brick_restarts_->record_start(RestartGuard::Clock::now());
-      return cli.volume_start_force(volume_name_);
-    }
-    if (action.kind == "add-bricks") {
-      auto current = cli.volume_info(volume_name_);
-      if (!current) return current.status();
-      if (!current->has_value()) return Status::error(context + ": volume does not exist");
-      const std::vector<std::string> have = (*current)->brick_endpoints();
-      std::vector<std::string> bricks;
-      for (const auto& brick : action.params.at("bricks").get<std::vector<std::string>>())
-        if (std::find(have.begin(), have.end(), brick) == have.end()) bricks.push_back(brick);
-      if (bricks.empty()) return Status::ok();  // a duplicate action: already added
-      const int replica = action.params.at("replica").get<int>();
-      if (bricks.size() % static_cast<std::size_t>(std::max(1, replica)) != 0)
-        return Status::error(context +
-                             ": only part of the replica set is missing; not adding a partial set");
-      Status added =
-          cli.volume_add_brick(volume_name_, replica, action.params.at("arbiter").get<int>(),
-                               bricks, action.params.at("force").get<bool>());
-      if (added) rebalance_due_->set(true);
-      return added;
-    }
-    if (action.kind == "rebalance-volume") {
-      // Starting a rebalance right after add-brick took 10-20 s on a loaded 2-core machine;
-      // it has its own longer bound (on a worker thread: nothing else waits for it).
-      Status started = common::GlusterCli(*ctx.runner, kRebalanceStartTimeout)
-                           .volume_rebalance_start(volume_name_);
-      if (!started && started.message().find("already") != std::string::npos)
-        started = Status::ok();
-      if (started) rebalance_due_->set(false);
-      return started;
-    }
-    if (action.kind == "set-volume-option") {
-      return cli.volume_set(volume_name_, action.params.at("key").get<std::string>(),
-                            action.params.at("value").get<std::string>());
-    }
-  } catch (const nlohmann::json::exception& error) {
-    return Status::error(context + ": malformed action parameters: " + error.what());
+  auto current = cli.volume_info(volume_name_);
+  if (!current) return current.status();
+  if (current->has_value()) return Status::ok();  // the next pass compares its layout
+  common::GlusterVolumeCreate request;
+  request.name = step.volume;
+  request.replica = step.replica;
+  request.arbiter = step.arbiter;
+  request.bricks = step.bricks;
+  request.force = step.force;
+  return cli.volume_create(request);
+}
+
+Status VolumeResource::apply_step(const PassContext& ctx, const SetVolumeOption& step,
+                                  const std::string&) {
+  return common::GlusterCli(*ctx.runner).volume_set(volume_name_, step.key, step.value);
+}
+
+Status VolumeResource::apply_step(const PassContext& ctx, const StartVolume&, const std::string&) {
+  common::GlusterCli cli(*ctx.runner);
+  auto current = cli.volume_info(volume_name_);
+  if (!current) return current.status();
+  if (!current->has_value()) {
+    return Status::error("gluster volume start " + volume_name_ + ": volume does not exist");
   }
-  return Status::error(name() + ": unknown action " + action.kind);
+  if ((*current)->started()) return Status::ok();
+  return cli.volume_start(volume_name_);
+}
+
+Status VolumeResource::apply_step(const PassContext& ctx, const StartOfflineBricks&,
+                                  const std::string&) {
+  brick_restarts_->record_start(RestartGuard::Clock::now());
+  return common::GlusterCli(*ctx.runner).volume_start_force(volume_name_);
+}
+
+Status VolumeResource::apply_step(const PassContext& ctx, const AddBricks& step,
+                                  const std::string& context) {
+  common::GlusterCli cli(*ctx.runner);
+  auto current = cli.volume_info(volume_name_);
+  if (!current) return current.status();
+  if (!current->has_value()) return Status::error(context + ": volume does not exist");
+  const std::vector<std::string> have = (*current)->brick_endpoints();
+  std::vector<std::string> bricks;
+  for (const auto& brick : step.bricks)
+    if (std::find(have.begin(), have.end(), brick) == have.end()) bricks.push_back(brick);
+  if (bricks.empty()) return Status::ok();  // a duplicate action: already added
+  if (bricks.size() % static_cast<std::size_t>(std::max(1, step.replica)) != 0)
+    return Status::error(context +
+                         ": only part of the replica set is missing; not adding a partial set");
+  Status added = cli.volume_add_brick(volume_name_, step.replica, step.arbiter, bricks, step.force);
+  if (added) rebalance_due_->set(true);
+  return added;
+}
+
+Status VolumeResource::apply_step(const PassContext& ctx, const RebalanceVolume&,
+                                  const std::string&) {
+  // Starting a rebalance right after add-brick took 10-20 s on a loaded 2-core machine;
+  // it has its own longer bound (on a worker thread: nothing else waits for it).
+  Status started =
+      common::GlusterCli(*ctx.runner, kRebalanceStartTimeout).volume_rebalance_start(volume_name_);
+  if (!started && started.message().find("already") != std::string::npos) started = Status::ok();
+  if (started) rebalance_due_->set(false);
+  return started;
 }
 
 }  // namespace pydio::agent

@@ -27,6 +27,7 @@
 #include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "agent/reconcile/resource_memory.hpp"
+#include "agent/resources/volume_actions.hpp"
 #include "common/desired_state.hpp"
 #include "common/gluster_xml.hpp"
 
@@ -65,9 +66,9 @@ struct VolumeObservation {
   int brick_start_number = 1;
 };
 
-// Pure. Actions: "create-volume", "set-volume-option", "start-volume", "start-bricks" (offline
-// bricks of a started volume), "add-bricks", "rebalance-volume", each with params that
-// apply() reads (and the leader term they were planned under). An existing volume with another
+// Pure. Actions (volume_actions.hpp): CreateVolume, SetVolumeOption, StartVolume,
+// StartOfflineBricks (offline bricks of a started volume), AddBricks, RebalanceVolume, each
+// with the leader term it was planned under. An existing volume with another
 // layout is an error; bricks on hosts that are not connected peers, or not reported ready, make
 // it wait.
 common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
@@ -99,6 +100,20 @@ class VolumeResource : public Resource {
   void carry_over(const Resource& previous) override;
 
  private:
+  // `context`: "volume/<name>: <the action's description>", for errors that need it.
+  common::Status apply_step(const PassContext& ctx, const CreateVolume& step,
+                            const std::string& context);
+  common::Status apply_step(const PassContext& ctx, const SetVolumeOption& step,
+                            const std::string& context);
+  common::Status apply_step(const PassContext& ctx, const StartVolume& step,
+                            const std::string& context);
+  common::Status apply_step(const PassContext& ctx, const StartOfflineBricks& step,
+                            const std::string& context);
+  common::Status apply_step(const PassContext& ctx, const AddBricks& step,
+                            const std::string& context);
+  common::Status apply_step(const PassContext& ctx, const RebalanceVolume& step,
+                            const std::string& context);
+
   std::string volume_name_;
   std::vector<std::string> brick_resources_;
   // VolumeObservation::rebalance_due, written only by apply() (add-bricks, rebalance-volume).

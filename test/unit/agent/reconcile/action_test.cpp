@@ -38,7 +38,6 @@ TEST_CASE("make_action sets the kind from the step type and keeps the step typed
 
   CHECK(action.kind == "start");
   CHECK(action.description == "start the thing");
-  CHECK(action.params.is_null());
   const Start* start = action_step<ThingAction, Start>(action);
   REQUIRE(start);
   CHECK(start->what == "engine");
@@ -61,8 +60,8 @@ TEST_CASE("visit_action runs the step's overload, and refuses any other payload"
           "thing: action other (\"do other\") is not an action of this resource");
     CHECK(ran.empty());
   }
-  SECTION("a legacy action (JSON params, no payload): the same error") {
-    const Action legacy{"start", "start the thing", {{"what", "engine"}}};
+  SECTION("an action without a payload (a kind and a description only): the same error") {
+    const Action legacy{"start", "start the thing", {}};
     pydio::common::Status applied = pydio::common::Status::ok();
     REQUIRE_NOTHROW(applied = apply_thing(legacy, ran));
     CHECK_FALSE(applied);

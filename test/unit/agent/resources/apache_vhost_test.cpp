@@ -171,7 +171,9 @@ TEST_CASE("apache-vhost plans only what differs", "[apache_vhost]") {
     CHECK(plan.actions[1].description ==
           "write /etc/apache2/sites-available/pydio.conf (new), validated by apache2ctl "
           "configtest, and enable it");
-    CHECK(plan.actions[1].params["enable"] == true);
+    const auto* write = action_step<ApacheVhostAction, WriteVhost>(plan.actions[1]);
+    REQUIRE(write);
+    CHECK(write->enable);
     CHECK(plan_vhost(want, after(want, observed, plan)).actions.empty());
   }
   SECTION("file edited by hand while Apache runs: rewrite, then graceful reload") {
@@ -179,7 +181,9 @@ TEST_CASE("apache-vhost plans only what differs", "[apache_vhost]") {
     observed.current_text = "<VirtualHost *:80>\n</VirtualHost>\n";
     Plan plan = plan_vhost(want, observed);
     CHECK(kinds(plan) == std::vector<std::string>{"write-vhost", "reload-apache"});
-    CHECK(plan.actions[0].params["enable"] == false);
+    const auto* write = action_step<ApacheVhostAction, WriteVhost>(plan.actions[0]);
+    REQUIRE(write);
+    CHECK_FALSE(write->enable);
     CHECK(plan_vhost(want, after(want, observed, plan)).actions.empty());
   }
   SECTION("file deleted while Apache runs: write (new) and reload") {

@@ -72,7 +72,11 @@ TEST_CASE("the leader force-starts the offline bricks it can reach, with backoff
     const auto repair = agent::plan_brick_repair(input);
     REQUIRE(repair.action);
     CHECK(repair.action->kind == "start-bricks");
-    CHECK(repair.action->params == nlohmann::json{{"volume", "pydio-data"}, {"term", 7}});
+    const auto* start =
+        agent::action_step<agent::VolumeAction, agent::StartOfflineBricks>(*repair.action);
+    REQUIRE(start);
+    CHECK(start->volume == "pydio-data");
+    CHECK(start->term == 7);
     CHECK(repair.action->description ==
           "start the offline bricks of volume pydio-data: 198.18.0.2:/srv/pydio/brick "
           "198.18.0.1:/srv/pydio/brick (gluster volume start pydio-data force)");

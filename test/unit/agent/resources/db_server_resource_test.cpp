@@ -2,10 +2,13 @@
 
 #include "agent/resources/db_server_resource.hpp"
 
+using pydio::agent::action_step;
+using pydio::agent::DbServerAction;
 using pydio::agent::DbServerDesired;
 using pydio::agent::DbServerObservation;
 using pydio::agent::plan_db_server;
 using pydio::agent::render_direct_mariadb_config;
+using pydio::agent::WriteMariadbConfig;
 
 namespace {
 
@@ -86,6 +89,10 @@ TEST_CASE("db-server plans from bare node to converged", "[db-server]") {
     auto plan = plan_db_server(desired(), o);
     REQUIRE(plan);
     REQUIRE(kinds(*plan) == std::vector<std::string>{"write-config", "restart-server"});
+    const auto* write = action_step<DbServerAction, WriteMariadbConfig>(plan->actions[0]);
+    REQUIRE(write);
+    CHECK(write->path == desired().config_path);
+    CHECK(write->content == desired().config);
     REQUIRE(plan->actions[1].description ==
             "restart mariadb (listening on 0.0.0.0:3306, want 198.18.0.1:3306)");
   }

@@ -14,6 +14,7 @@ TEST_CASE("glusterd is started when it does not run", "[glusterd][plan]") {
   REQUIRE(plan->actions.size() == 1);
   CHECK(plan->actions[0].kind == "start-glusterd");
   CHECK(plan->actions[0].description == "start glusterd");
+  CHECK(agent::action_step<agent::GlusterdAction, agent::StartGlusterd>(plan->actions[0]));
 }
 
 TEST_CASE("a running glusterd that answers is in sync", "[glusterd][plan]") {

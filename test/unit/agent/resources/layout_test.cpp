@@ -29,6 +29,7 @@ LayoutObservation observe_all(const DesiredState& desired, bool exist, uid_t uid
   observed.owner_name = "www-data:www-data";
   observed.uid = 33;
   observed.gid = 33;
+  observed.leader_term = 6;
   for (const auto& dir : layout_dirs(desired)) {
     LayoutPathState state;
     state.dir = dir;
@@ -68,8 +69,12 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
           "chown /mnt/pydio-config to www-data:www-data (now 0:0)");
     CHECK(plan->actions[1].kind == "mkdir");
     CHECK(plan->actions[1].description == "create /mnt/pydio-config/appdata owned by www-data:www-data");
-    CHECK(plan->actions[1].params["mountpoint"] == "/mnt/pydio-config");
-    CHECK(plan->actions[1].params["uid"] == 33);
+    const auto* mkdir = action_step<LayoutAction, CreateLayoutDir>(plan->actions[1]);
+    REQUIRE(mkdir);
+    CHECK(mkdir->path == "/mnt/pydio-config/appdata");
+    CHECK(mkdir->mountpoint == "/mnt/pydio-config");
+    CHECK(mkdir->uid == 33);
+    CHECK(mkdir->term == 6);
   }
   SECTION("converged: nothing") {
     auto plan = plan_layout(observe_all(desired, true, 33, 33));

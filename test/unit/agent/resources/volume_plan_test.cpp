@@ -159,10 +159,13 @@ TEST_CASE("a missing volume is created, configured and started", "[volume][plan]
               "start volume pydio-data"});
     const auto& create = plan->actions[0];
     CHECK(create.kind == "create-volume");
-    CHECK(create.params.at("bricks") == nlohmann::json::array({"198.18.0.1:/data/pydio-data"}));
-    CHECK(create.params.at("replica") == 1);
-    CHECK(create.params.at("force") == false);
-    CHECK(create.params.at("term") == 7);
+    const auto* created = agent::action_step<agent::VolumeAction, agent::CreateVolume>(create);
+    REQUIRE(created);
+    CHECK(created->volume == "pydio-data");
+    CHECK(created->bricks == std::vector<std::string>{"198.18.0.1:/data/pydio-data"});
+    CHECK(created->replica == 1);
+    CHECK_FALSE(created->force);
+    CHECK(created->term == 7);
     CHECK(plan->actions[1].kind == "set-volume-option");
     CHECK(plan->actions[3].kind == "start-volume");
   }
@@ -269,8 +272,11 @@ TEST_CASE("a new volume uses its bricks in whole replica sets only", "[volume][p
               "create volume pydio-config replica 3 arbiter 1 with bricks 198.18.0.1:/srv/c "
               "198.18.0.2:/srv/c 198.18.0.3:/srv/c",
               "start volume pydio-config"});
-    CHECK(plan->actions[0].params.at("bricks") ==
-          nlohmann::json::array({"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"}));
+    const auto* created =
+        agent::action_step<agent::VolumeAction, agent::CreateVolume>(plan->actions[0]);
+    REQUIRE(created);
+    CHECK(created->bricks ==
+          std::vector<std::string>{"198.18.0.1:/srv/c", "198.18.0.2:/srv/c", "198.18.0.3:/srv/c"});
     // Not a wait: the volume is usable once created, dependents go on.
     CHECK(plan->waiting_for.empty());
     CHECK(plan->note == "2 more storage nodes for the next replica set of pydio-config");
@@ -383,14 +389,19 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
                                    "start a rebalance of volume pydio-data"});
     const auto& add = plan->actions[0];
     CHECK(add.kind == "add-bricks");
-    CHECK(add.params.at("bricks") ==
-          nlohmann::json::array({"198.18.0.3:/data/pydio-data", "198.18.0.4:/data/pydio-data"}));
-    CHECK(add.params.at("replica") == 2);
-    CHECK(add.params.at("arbiter") == 0);
-    CHECK(add.params.at("force") == false);
-    CHECK(add.params.at("term") == 5);
+    const auto* added = agent::action_step<agent::VolumeAction, agent::AddBricks>(add);
+    REQUIRE(added);
+    CHECK(added->bricks ==
+          std::vector<std::string>{"198.18.0.3:/data/pydio-data", "198.18.0.4:/data/pydio-data"});
+    CHECK(added->replica == 2);
+    CHECK(added->arbiter == 0);
+    CHECK_FALSE(added->force);
+    CHECK(added->term == 5);
     CHECK(plan->actions[1].kind == "rebalance-volume");
-    CHECK(plan->actions[1].params.at("term") == 5);
+    const auto* rebalance =
+        agent::action_step<agent::VolumeAction, agent::RebalanceVolume>(plan->actions[1]);
+    REQUIRE(rebalance);
+    CHECK(rebalance->term == 5);
   }
   SECTION("two complete sets and one brick more: exactly the complete sets are added") {
     target.bricks = data_bricks(1, 7);  // 198.18.0.7 is not a peer yet
@@ -416,7 +427,10 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
     REQUIRE(plan);
     CHECK(descriptions(*plan) ==
           std::vector<std::string>{"start a rebalance of volume pydio-data"});
-    CHECK(plan->actions[0].params.at("term") == 5);
+    const auto* rebalance =
+        agent::action_step<agent::VolumeAction, agent::RebalanceVolume>(plan->actions[0]);
+    REQUIRE(rebalance);
+    CHECK(rebalance->term == 5);
   }
   SECTION("a partial new set: nothing is added, the note says how many nodes it lacks") {
     target.bricks = data_bricks(1, 3);
