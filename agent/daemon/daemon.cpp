@@ -173,6 +173,7 @@ int Daemon::run() {
   start_follow_timer();
   start_mount_watch();
   start_watchdog();
+  start_brick_follow_up();
 
   sd_notify(0, "READY=1\nSTATUS=reconciling");
   spdlog::info("ready: health on {}, admin on {}", local_.health_listen, local_.admin_socket);

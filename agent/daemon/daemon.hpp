@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,6 +79,10 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void on_desired_changed();
   // The process watch saw a service or brick of this node exit (daemon_faults.cpp).
   void on_process_exit(const ProcessExit& exit);
+  // Every 2 s while a brick of this node is dead: tell the leader again (daemon_faults.cpp).
+  void start_brick_follow_up();
+  // Nudges the leader about `what` from the blocking pool.
+  void tell_leader(const std::string& what);
   // Timers on the event loop (daemon_loop.cpp).
   void start_tick();
   void start_follow_timer();
@@ -108,6 +113,13 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer follow_timer_{ioc_};
   boost::asio::steady_timer watchdog_timer_{ioc_};
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
+  boost::asio::steady_timer brick_timer_{ioc_};
+  struct DeadBrick {
+    ProcessExit exit;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::mutex dead_bricks_mutex_;
+  std::map<std::string, DeadBrick> dead_bricks_;  // by pid file; guarded by dead_bricks_mutex_
   bool was_leader_ = false;  // loop only (tick timer)
   std::optional<std::set<std::string>> last_reached_;  // loop only (tick timer)
   // Last: its thread calls back into the members above.

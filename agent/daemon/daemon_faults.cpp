@@ -8,12 +8,15 @@
 #include <chrono>
 
 #include "agent/daemon/daemon.hpp"
+#include "agent/host/pid_file.hpp"
 
 namespace pydio::agent {
 
 namespace {
 constexpr std::chrono::milliseconds kNudgeTimeout{1500};
 constexpr std::size_t kMaxNudgeReason = 200;  // what the peer API accepts
+constexpr std::chrono::seconds kBrickFollowUpPeriod{2};
+constexpr std::chrono::minutes kBrickFollowUpFor{5};
 }  // namespace
 
 void Daemon::on_process_exit(const ProcessExit& exit) {
@@ -27,9 +30,19 @@ void Daemon::on_process_exit(const ProcessExit& exit) {
   events_.record(std::move(event));
   health_.check_now_async();
   state_.request_pass(what);
-  if (!exit.is_brick() || state_.is_leader_now()) return;
+  if (!exit.is_brick()) return;
+  {
+    // Followed up until the brick runs again: glusterd itself may still count the brick as
+    // online when the leader first looks, and then nothing would ask it again.
+    std::lock_guard<std::mutex> lock(dead_bricks_mutex_);
+    dead_bricks_[exit.target.pid_file] = DeadBrick{exit, std::chrono::steady_clock::now()};
+  }
+  if (!state_.is_leader_now()) tell_leader(what);
+}
+
+void Daemon::tell_leader(const std::string& what) {
   // Only the leader restarts bricks (`volume start VOL force` is a cluster-wide transaction):
-  // tell it now, from the blocking pool (the watch thread goes on watching).
+  // tell it now, from the blocking pool (the watch thread and the loop go on).
   offload([this, what] {
     auto desired = state_.desired();
     if (!desired) return;
@@ -46,6 +59,36 @@ void Daemon::on_process_exit(const ProcessExit& exit) {
     } else if (reply->status != 202) {
       spdlog::warn("{}: the leader refused the nudge: HTTP {}", what, reply->status);
     }
+  });
+}
+
+void Daemon::start_brick_follow_up() {
+  brick_timer_.expires_after(kBrickFollowUpPeriod);
+  brick_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    std::vector<std::string> still_dead;
+    {
+      std::lock_guard<std::mutex> lock(dead_bricks_mutex_);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = dead_bricks_.begin(); it != dead_bricks_.end();) {
+        const WatchTarget& target = it->second.exit.target;
+        // Back, or given up on (a volume stopped on purpose leaves its pid file behind).
+        if (live_pid(target.pid_file, target.comms) || now - it->second.since > kBrickFollowUpFor) {
+          it = dead_bricks_.erase(it);
+          continue;
+        }
+        still_dead.push_back(target.label + " of volume " + target.volume + " still down");
+        ++it;
+      }
+    }
+    for (const auto& what : still_dead) {
+      if (state_.is_leader_now()) {
+        state_.request_pass(what);
+      } else {
+        tell_leader(what);
+      }
+    }
+    start_brick_follow_up();
   });
 }
 
