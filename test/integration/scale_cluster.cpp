@@ -76,6 +76,21 @@ TEST_CASE("four nodes join at once; every node is healthy and in the cluster tab
     INFO("agentctl status on " << asker->name() << ":\n" << status.dump(2));
     CHECK(shown);
   }
+  {  // seen from the second storage node, the first is a connected gluster peer: peers are
+     // matched by glusterd UUID, not by whatever name gluster first recorded
+    nlohmann::json status;
+    const bool connected = eventually(
+        [&] {
+          status = cluster_status(n2);
+          if (!status.is_object() || !status.contains("cluster")) return false;
+          for (const auto& row : status["cluster"].value("nodes", nlohmann::json::array()))
+            if (row.value("name", "") == "n1") return row.value("peer", "") == "connected";
+          return false;
+        },
+        120s);
+    INFO("agentctl status on n2:\n" << status.dump(2));
+    CHECK(connected);
+  }
   // The operator's view: the text table names every node.
   const std::string table = c1.agentctl({"status"}, 60s).out;
   for (const auto& name : names) CHECK(table.find(name) != std::string::npos);
