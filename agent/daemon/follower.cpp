@@ -14,18 +14,19 @@ constexpr auto kPeerQueryTimeout = 1500ms;  // a document fetch
 bool Follower::adopt(const std::string& text, const std::string& source) {
   if (text == last_seen_text_) return false;
   const common::ValidationResult parsed = common::parse_desired_state(text);
-  auto current = state_.desired();
-  if (parsed.state && current && parsed.state->generation <= current->generation) {
-    last_seen_text_ = text;
-    return false;
-  }
-  if (parsed.state)
+  if (!parsed.state) {
+    state_.record_refusal(parsed.errors);  // status and health say why it is ignored
+  } else {
+    auto current = state_.desired();
+    if (current && parsed.state->generation <= current->generation) {
+      last_seen_text_ = text;
+      return false;
+    }
     spdlog::info("adopting desired state generation {} from {}", parsed.state->generation, source);
-  if (!parsed.state) state_.record_refusal(parsed.errors);
-  auto outcome = parsed.state ? state_.submit(parsed) : common::Expected<SubmitOutcome>(SubmitOutcome{});
-  if (!outcome) {
-    spdlog::error("{}", outcome.status().message());
-    return false;  // not remembered: tried again at the next look
+    if (auto outcome = state_.submit(parsed); !outcome) {
+      spdlog::error("{}", outcome.status().message());
+      return false;  // not remembered: tried again at the next look
+    }
   }
   last_seen_text_ = text;
   on_adopted_();
