@@ -107,6 +107,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   WorkerPool pool_{kBlockingThreads};
   std::atomic<int> blocking_queued_{0};
   std::atomic<bool> look_queued_{false};
+  std::mutex glusterd_uuid_mutex_;
+  std::string glusterd_uuid_;  // guarded by glusterd_uuid_mutex_; "" until glusterd has one
   std::mutex look_hint_mutex_;
   std::string look_hint_;  // guarded by look_hint_mutex_
   boost::asio::steady_timer tick_{ioc_};

@@ -62,8 +62,11 @@ std::string Daemon::join_token() const { return state_.join_token(); }
 nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;
-  const std::string uuid = read_glusterd_uuid("/var/lib/glusterd");
-  if (!uuid.empty()) report["glusterdUuid"] = uuid;
+  // glusterd's UUID never changes once written: read the file until it exists, then remember it
+  // (node reports are asked by every cluster table and brick-readiness question).
+  std::lock_guard<std::mutex> lock(glusterd_uuid_mutex_);
+  if (glusterd_uuid_.empty()) glusterd_uuid_ = read_glusterd_uuid("/var/lib/glusterd");
+  if (!glusterd_uuid_.empty()) report["glusterdUuid"] = glusterd_uuid_;
   return report;
 }
 
