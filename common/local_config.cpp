@@ -137,6 +137,7 @@ LocalConfig read_local_config(const json& document, ErrorLines& errors) {
   read_path(reader, "adminSocket", config.admin_socket, errors);
   read_path(reader, "stateDir", config.state_dir, errors);
   read_path(reader, "secretsPath", config.secrets_path, errors);
+  read_path(reader, "pkiDir", config.pki_dir, errors);
   if (auto services = reader.string("services", Presence::kOptional)) {
     if (*services == "auto") {
       config.services = ServiceManager::kAuto;

@@ -10,6 +10,7 @@ namespace pydio::common {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/pydio-agent/agent.json";
 inline constexpr const char* kDefaultSecretsPath = "/etc/pydio-agent/secrets.json";
+inline constexpr const char* kDefaultPkiDir = "/etc/pydio-agent/pki";
 
 enum class ServiceManager { kAuto, kSystemd, kDirect };
 
@@ -20,6 +21,9 @@ struct LocalConfig {
   std::string admin_socket = "/run/pydio-agent/admin.sock";
   std::string state_dir = "/var/lib/pydio-agent";  // last valid desired state, events, drain flag
   std::string secrets_path = kDefaultSecretsPath;
+  // Keys and certificates (root 0700): the cluster CA, this node's certificate, the key that
+  // signs the desired state. Private keys only on the nodes that hold them (docs/security.md).
+  std::string pki_dir = kDefaultPkiDir;
   ServiceManager services = ServiceManager::kAuto;  // auto: systemd when /run/systemd/system exists
   // Timer-triggered passes; mount-table, health and desired-state changes trigger passes at
   // once, so the timer only catches drift nothing signals (a deleted vhost, a chown).
