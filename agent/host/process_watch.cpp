@@ -119,6 +119,8 @@ void ProcessWatch::rescan() {
       ::close(fd);
       continue;
     }
+    // Said once per process: when a fault went unnoticed, the log shows whether it was watched.
+    spdlog::debug("process watch: watching {} (pid {})", target.label, *pid);
     const std::string key = target.pid_file;  // not from `target` after it is moved
     watched_[key] = Watched{std::move(target), *pid, fd};
   }
