@@ -110,6 +110,13 @@ std::optional<std::string> option_name_problem(const std::string& key) {
   if (auto problem = check_name(key, kMaxOptionNameLength)) {
     return "option name " + quote_value(key) + " " + *problem;
   }
+  // The agent sets auth.allow to exactly the cluster's nodes (docs/security.md, "Gluster locked
+  // down"); an operator's value would fight it or open the volumes to other hosts.
+  if (key == "auth.allow" || key == "auth.reject") {
+    return "option " + quote_value(key) +
+           " is managed by the agent (auth.allow admits exactly the storage and compute nodes' "
+           "addresses); remove it";
+  }
   return std::nullopt;
 }
 
