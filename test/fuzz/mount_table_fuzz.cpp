@@ -1,7 +1,7 @@
 // Fuzz target: mountinfo and fstab handling (libmount parsing plus our rewrite of fstab).
 // The input is written to a file, read as a mount table and as an fstab; when the fstab
 // parses, ensure_fstab_entry() rewrites it, and the result must parse, hold exactly the
-// desired entry and be left alone by a second call (convergence in one apply); or it refuses
+// desired entry, keep every other entry and be left alone by a second call (convergence in one apply); or it refuses
 // and leaves the file as it was.
 
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/mount_table.hpp"
 #include "test/fuzz/fuzz_check.hpp"
@@ -86,6 +87,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       rewritten.has_value(),
       "rewritten fstab does not parse: " + rewritten.status().message() + "\n" + read_file(path));
   PYDIO_FUZZ_CHECK(pc::fstab_in_sync(*rewritten, desired), "rewritten fstab not in sync");
+  auto others = [&](const std::vector<pc::FstabEntry>& entries) {
+    std::vector<pc::FstabEntry> kept;
+    for (const auto& entry : entries)
+      if (pc::normalize_mount_path(entry.target) != desired.target) kept.push_back(entry);
+    return kept;
+  };
+  PYDIO_FUZZ_CHECK(others(*rewritten) == others(*fstab), "another entry changed");
   const std::string once = read_file(path);
   PYDIO_FUZZ_CHECK(pc::ensure_fstab_entry(path, desired).is_ok(), "second rewrite failed");
   PYDIO_FUZZ_CHECK(read_file(path) == once, "second ensure_fstab_entry changed the file");
