@@ -244,6 +244,40 @@ bool fstab_in_sync(const std::vector<FstabEntry>& fstab, const FstabEntry& desir
   return entries.size() == 1 && entries.front() == desired;
 }
 
+namespace {
+
+std::vector<FstabEntry> entries_of(libmnt_table* table) {
+  std::vector<FstabEntry> entries;
+  IterPtr iter(mnt_new_iter(MNT_ITER_FORWARD));
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table, iter.get(), &fs) == 0) entries.push_back(to_fstab_entry(fs));
+  return entries;
+}
+
+// libmount keeps comments as C strings: a NUL byte in one (found by fuzzing) cuts off the rest
+// of the comment with its line end, and the line after it would be written into the comment.
+// So the text is parsed back before it replaces the file and must hold exactly the entries of
+// `table`, the one we meant to write.
+Status check_rendered(const std::string& text, libmnt_table* table) {
+  const Status refused = Status::error(
+      "the rewritten file would not hold the same entries (a line libmount cannot keep, e.g. "
+      "a NUL byte?); fix the file by hand, it is not rewritten");
+  TablePtr parsed(mnt_new_table());
+  std::string copy = text;  // fmemopen needs a writable buffer
+  FILE* stream = copy.empty() ? nullptr : fmemopen(copy.data(), copy.size(), "r");
+  if (!parsed || !stream) {
+    if (stream) std::fclose(stream);
+    return copy.empty() ? refused : Status::error("cannot check the rewritten file: out of memory");
+  }
+  mnt_table_set_parser_errcb(parsed.get(), abort_on_parse_error);
+  const int rc = mnt_table_parse_stream(parsed.get(), stream, "fstab");
+  std::fclose(stream);
+  if (rc != 0 || entries_of(parsed.get()) != entries_of(table)) return refused;
+  return Status::ok();
+}
+
+}  // namespace
+
 Status ensure_fstab_entry(const std::string& path, const FstabEntry& desired) {
   const std::string context = "fstab " + path + ": entry for " + desired.target;
   auto parsed = parse_fstab_table(path);
@@ -275,6 +309,7 @@ Status ensure_fstab_entry(const std::string& path, const FstabEntry& desired) {
 
   auto text = render_table(table);
   if (!text) return text.status().with_context(context);
+  if (Status st = check_rendered(*text, table); !st) return st.with_context(context);
   return replace_file(path, *text).with_context(context);
 }
 

@@ -11,7 +11,9 @@ Response json_response(const Request& request, http::status status, const nlohma
   response.set(http::field::content_type, "application/json");
   response.set(http::field::cache_control, "no-store");
   response.keep_alive(request.keep_alive());
-  std::string text = body.dump() + "\n";
+  // Replace, not throw: texts that come from a request (its path, a refused document quoted
+  // in an error) need not be UTF-8, and nlohmann's dump() throws on invalid UTF-8.
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (request.method() == http::verb::head) {
     response.content_length(text.size());
   } else {

@@ -46,7 +46,10 @@ void EventLog::record(Event event) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!file_path_.empty()) {
     std::ofstream out(file_path_, std::ios::app);
-    if (out) out << event_to_json(event).dump() << '\n';
+    // Messages quote command output, which need not be UTF-8: replace, never throw here.
+    if (out)
+      out << event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+          << '\n';
   }
   events_.push_back(std::move(event));
   while (events_.size() > kCapacity) events_.pop_front();

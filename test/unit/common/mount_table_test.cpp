@@ -183,4 +183,14 @@ TEST_CASE("ensure_fstab_entry makes one exact entry and keeps everything else", 
     CHECK(status.message().find("not rewritten") != std::string::npos);
     CHECK(slurp(path) == before);
   }
+  SECTION("a NUL byte in a comment is refused, not turned into a commented-out entry") {
+    // Found by fuzzing: libmount cuts the comment at the NUL with its line end, so the
+    // appended entry became part of the comment and was never in sync.
+    std::string path = scratch.copy("fstab-nul-in-comment.txt");
+    std::string before = slurp(path);
+    Status status = ensure_fstab_entry(path, kBrickEntry);
+    REQUIRE_FALSE(status);
+    CHECK(status.message().find("not rewritten") != std::string::npos);
+    CHECK(slurp(path) == before);
+  }
 }
