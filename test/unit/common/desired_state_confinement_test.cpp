@@ -262,7 +262,7 @@ TEST_CASE("nothing that reaches a root command's argv starts with \"-\"",
           "\"--remote-host\"");
   }
   expect_valid("/volumes/0/options/network.ping-timeout", "10");
-  expect_valid("/volumes/0/options/auth.allow", "198.18.0.1,198.18.0.2");
+  expect_valid("/volumes/0/options/features.cache-invalidation", "on");
   expect_valid("/volumes/0/options/performance.cache-size", "1-2");
   // Every other free text that reaches an argv is a name, a host, an address or a path:
   for (const auto& [pointer, value] :
