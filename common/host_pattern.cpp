@@ -55,14 +55,15 @@ std::vector<std::string> probe_addresses() {
 }  // namespace
 
 // Why a fixed probe set decides "matches every IPv4 address" exactly (not a blacklist):
-// - A pattern holding a literal digit d fails the probe of some shape made only of another
-//   digit (1 or 2), and a literal letter or "-" fails every probe. So a pattern that matches
-//   every probe consists only of ".", "_" and "%".
-// - Such a pattern cannot tell digits apart: whether it matches an address depends only on
-//   where the address has dots, i.e. on its shape (the lengths of its four octets).
-// - Every dotted quad has one of the 81 shapes, and each shape is probed. So matching every
-//   probe means matching every address, and a pattern that matches every address in
-//   particular matches every probe.
+// - Never too lenient: every probe is an address, so a pattern that misses one probe does not
+//   match every address. Whatever the pattern's spelling ("%%.%", "_%", "%_._%_"), one that
+//   admits every address matches every probe and is refused.
+// - Never too strict: a pattern holding a literal digit d misses the probe of some shape made
+//   only of another digit (1 or 2), and one holding a letter or "-" misses every probe. So a
+//   pattern matching every probe consists of ".", "_" and "%" only; such a pattern cannot tell
+//   digits apart, so whether it matches an address depends only on the address's shape (the
+//   lengths of its four octets). Every dotted quad has one of the 81 probed shapes, so the
+//   pattern matches every address.
 // The four extra probes only make the set easier to trust by eye.
 bool matches_every_ipv4(const std::string& pattern) {
   static const std::vector<std::string> kProbes = probe_addresses();

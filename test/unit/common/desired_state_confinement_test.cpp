@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -242,6 +243,43 @@ TEST_CASE("no allowedHosts pattern may admit every IPv4 client", "[desired_state
     expect_only("/database/allowedHosts", json::array({std::string(256, 'a')}),
                 "database.allowedHosts[0]: must be at most 255 characters");
   }
+}
+
+TEST_CASE("the probe set decides \"every IPv4 address\" like an exhaustive check would",
+          "[desired_state][confine]") {
+  // Every pattern of up to 6 characters over "%", "_", ".", "1": when the probes say "every",
+  // so do 500 other addresses; when they say "not every", a probe (a real address) is missed,
+  // which the function's own definition already shows.
+  std::mt19937 random(8);  // fixed seed: the same addresses on every run
+  std::vector<std::string> addresses;
+  for (int i = 0; i < 500; ++i) {
+    std::string address;
+    for (int octet = 0; octet < 4; ++octet) {
+      address += (octet ? "." : "") + std::to_string(random() % 256);
+    }
+    addresses.push_back(address);
+  }
+  std::vector<std::string> patterns = {""};
+  int refused = 0;
+  for (std::size_t length = 1; length <= 6; ++length) {
+    std::vector<std::string> longer;
+    for (const auto& pattern : patterns) {
+      if (pattern.size() + 1 != length) continue;
+      for (char c : {'%', '_', '.', '1'}) longer.push_back(pattern + c);
+    }
+    patterns.insert(patterns.end(), longer.begin(), longer.end());
+  }
+  for (const auto& pattern : patterns) {
+    if (!pydio::common::matches_every_ipv4(pattern)) continue;
+    ++refused;
+    for (const auto& address : addresses) {
+      if (!pydio::common::host_pattern_matches(pattern, address)) {
+        FAIL("\"" << pattern << "\" was taken for every address but misses " << address);
+      }
+    }
+  }
+  CHECK(patterns.size() == 5461);
+  CHECK(refused > 100);  // the property was exercised
 }
 
 TEST_CASE("nothing that reaches a root command's argv starts with \"-\"",
