@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/api/http_message.hpp"
@@ -62,6 +63,12 @@ class PeerBackend {
 
 // True when `presented` equals `expected` (non-empty), compared in constant time.
 bool token_matches(const std::string& presented, const std::string& expected);
+
+// The 401 answer for a request whose header carries no valid token, or nullopt. The daemon
+// calls it as the server's check_header, so a caller without the token never gets its body
+// read; handle_peer_request calls it again.
+std::optional<Response> refuse_unauthorized(const RequestHeader& header,
+                                            const PeerBackend& backend);
 
 Response handle_peer_request(const Request& request, PeerBackend& backend);
 

@@ -99,7 +99,7 @@ TEST_CASE("a broken or hung mount is remounted, unless it is the mount just made
   FuseMountObservation observed;
   observed.fstab_entries = {fuse_mount_fstab_entry(two_servers())};
   observed.mount = glusterfs_mount();
-  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kHung, "no answer for 3s"};
+  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kHung, "no answer for 3s", ""};
 
   auto plan = plan_fuse_mount(two_servers(), observed);
   REQUIRE(plan);
