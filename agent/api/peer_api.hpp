@@ -6,10 +6,14 @@
 // token (or a node that has no token yet) gets 401 and nothing else happens.
 //
 // GET  /v1/peer/node           200 this node's report (PeerBackend::node_report)
-// GET  /v1/peer/desired-state  200 {"generation":N,"document":"<desired-state JSON text>"}
-//                              404 when this node has no desired state yet
+// GET  /v1/peer/desired-state  200 {"generation":N,"document":"<desired-state JSON text>",
+//                                   "signature":"<detached signature, cluster/signing.hpp>"}
+//                              404 when this node has no desired state yet, 503 when its copy
+//                              is not signed
 // POST /v1/peer/join           body: JoinRequest JSON (join_request.hpp)
-//                              200 {"generation":N,"document":"...","secrets":{...}}
+//                              200 {"generation":N,"document":"...","signature":"...",
+//                                   "secrets":{...},"signing":{"publicKey":"<PEM>"
+//                                   [,"privateKey":"<PEM>" for a storage joiner]}}
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
