@@ -155,7 +155,7 @@ TEST_CASE("a mount without nosuid,nodev gets them in place while it answers", "[
   observed.fstab_entries = {fuse_mount_fstab_entry(two_servers())};
   observed.mount = glusterfs_mount();
   observed.mount->options = "rw,relatime,user_id=0,group_id=0,default_permissions,allow_other";
-  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kOk, ""};
+  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kOk, "", ""};
 
   SECTION("an answering mount: a bind remount of its flags, nothing unmounted") {
     auto plan = plan_fuse_mount(two_servers(), observed);
