@@ -2,12 +2,27 @@
 // Limits every HTTP connection of the agent runs under, shared by listener and session.
 
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
 
 #include "agent/api/http_message.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace pydio::agent::api {
+
+// Who is on the other end of a TLS connection (tls_session.hpp).
+struct PeerIdentity {
+  std::string address;           // the connection's source address, e.g. "198.18.0.2"
+  std::string certificate_name;  // CN of a client certificate the cluster CA signed; "" if none
+};
+
+// A handler that also learns who asked (TLS endpoints only).
+using IdentifiedHandler = std::function<Response(const Request&, const PeerIdentity&)>;
 
 struct ServerOptions {
   Handler handler;
@@ -22,6 +37,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
   std::size_t body_limit = 1024 * 1024;  // larger request bodies get 413 and a close
   std::size_t header_limit = 8 * 1024;   // larger request headers get 431 and a close
+  // Set: TCP connections speak TLS with this context (tls_session.hpp) and requests go to
+  // `identified_handler` instead of `handler`.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  IdentifiedHandler identified_handler;
 };
 
 }  // namespace pydio::agent::api

@@ -9,8 +9,11 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <exception>
 #include <utility>
+
+#include "agent/api/tls_session.hpp"
 
 namespace pydio::agent::api {
 
@@ -21,12 +24,8 @@ namespace {
 constexpr std::chrono::seconds kLingerTimeout{2};
 }  // namespace
 
-template <class Protocol>
-Session<Protocol>::Session(Socket&& socket, std::shared_ptr<const ServerOptions> options)
-    : stream_(std::move(socket)), options_(std::move(options)) {}
-
-template <class Protocol>
-void Session<Protocol>::run() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::run() {
   // The socket's executor is a strand: start on it so every handler of this session is
   // serialized even when several threads run the io_context.
   boost::asio::dispatch(
@@ -34,19 +33,19 @@ void Session<Protocol>::run() {
       beast::bind_front_handler(&Session::read_request, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::read_request() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::read_request() {
   // A fresh parser per request: limits apply to each request, not to the connection.
   parser_.emplace();
   parser_->body_limit(options_->body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(options_->header_limit));
-  stream_.expires_after(options_->idle_timeout);
+  beast::get_lowest_layer(stream_).expires_after(options_->idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
       ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
     close();
@@ -95,11 +94,12 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   write_response(respond(*request));
 }
 
-template <class Protocol>
-Response Session<Protocol>::respond(const Request& request) const {
+template <class Protocol, class Stream>
+Response Session<Protocol, Stream>::respond(const Request& request) const {
   Response response;
   try {
-    response = options_->handler(request);
+    response = options_->identified_handler ? options_->identified_handler(request, peer_)
+                                            : options_->handler(request);
   } catch (const std::exception& e) {
     spdlog::error("http {} {}: handler failed: {}", std::string(request.method_string()),
                   std::string(request.target()), e.what());
@@ -115,18 +115,19 @@ Response Session<Protocol>::respond(const Request& request) const {
   return response;
 }
 
-template <class Protocol>
-void Session<Protocol>::write_response(Response response) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::write_response(Response response) {
   response_ = std::move(response);
   const bool close_after = response_.need_eof();
-  stream_.expires_after(options_->idle_timeout);
+  beast::get_lowest_layer(stream_).expires_after(options_->idle_timeout);
   http::async_write(
       stream_, response_,
       beast::bind_front_handler(&Session::on_write, this->shared_from_this(), close_after));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_write(bool close_after, beast::error_code ec,
+                                         std::size_t /*bytes*/) {
   if (ec) {
     close();
     return;
@@ -143,25 +144,25 @@ void Session<Protocol>::on_write(bool close_after, beast::error_code ec, std::si
   read_request();
 }
 
-template <class Protocol>
-void Session<Protocol>::close() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(Socket::shutdown_send, ignored);
-  stream_.socket().close(ignored);
+  beast::get_lowest_layer(stream_).socket().shutdown(Socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream_).socket().close(ignored);
 }
 
-template <class Protocol>
-void Session<Protocol>::linger_then_close() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::linger_then_close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(Socket::shutdown_send, ignored);
-  stream_.expires_after(kLingerTimeout);
+  beast::get_lowest_layer(stream_).socket().shutdown(Socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream_).expires_after(kLingerTimeout);
   stream_.async_read_some(
       boost::asio::buffer(discard_),
       beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_linger_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) {
     close();
     return;
@@ -172,6 +173,7 @@ void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes
 }
 
 template class Session<boost::asio::ip::tcp>;
+template class Session<boost::asio::ip::tcp, TlsStream>;
 template class Session<boost::asio::local::stream_protocol>;
 
 }  // namespace pydio::agent::api

@@ -13,18 +13,25 @@
 #include <boost/beast/http/parser.hpp>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "agent/api/server_options.hpp"
 
 namespace pydio::agent::api {
 
-template <class Protocol>
-class Session : public std::enable_shared_from_this<Session<Protocol>> {
+// `Stream` is the plain stream or, on the peer API, a TLS stream over it (tls_session.hpp).
+template <class Protocol, class Stream = boost::beast::basic_stream<Protocol>>
+class Session : public std::enable_shared_from_this<Session<Protocol, Stream>> {
  public:
-  using Stream = boost::beast::basic_stream<Protocol>;
-  using Socket = typename Stream::socket_type;
+  using Socket = typename Protocol::socket;
 
-  Session(Socket&& socket, std::shared_ptr<const ServerOptions> options);
+  // `connection`: a socket or a stream to build `Stream` from.
+  template <class Connection>
+  Session(Connection&& connection, std::shared_ptr<const ServerOptions> options,
+          PeerIdentity peer = {})
+      : stream_(std::forward<Connection>(connection)),
+        options_(std::move(options)),
+        peer_(std::move(peer)) {}
   // Starts reading the first request. The session keeps itself alive until the connection ends.
   void run();
 
@@ -44,6 +51,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
 
   Stream stream_;
   std::shared_ptr<const ServerOptions> options_;
+  PeerIdentity peer_;  // TLS only: who connected
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Response response_;    // kept here until its asynchronous write completes

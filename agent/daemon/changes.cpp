@@ -20,8 +20,9 @@ std::string joined(const std::vector<std::string>& lines) {
 
 std::string ChangeCommitter::join_command() const {
   const std::string token = state_.join_token();
-  if (token.empty() || local_.address.empty()) return "";
-  return "agentctl join " + local_.address + " --token " + token;
+  const std::string pin = state_.trust().ca_pin();
+  if (token.empty() || pin.empty() || local_.address.empty()) return "";
+  return "agentctl join " + local_.address + " --token " + token + " --ca-cert-hash " + pin;
 }
 
 common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
@@ -44,6 +45,11 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     result.generation = state_.desired() ? state_.desired()->generation : 0;
     if (result.errors.empty()) {
       if (common::Status secrets = state_.ensure_secrets(); !secrets) return secrets;
+      const auto& desired = *state_.desired();
+      if (common::Status pki = state_.trust().ensure_first_node(desired.cluster_name,
+                                                                local_.node_name, local_.address);
+          !pki)
+        return pki.with_context("init");
       result.join_command = join_command();
     }
     on_commit_();

@@ -43,7 +43,8 @@ NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
     : local_(local),
       events_(events),
       desired_(local.state_dir + "/desired-state.json"),
-      drain_(local.state_dir + "/drain.json") {}
+      drain_(local.state_dir + "/drain.json"),
+      trust_(local.pki_dir) {}
 
 NodeState::~NodeState() { stop(std::chrono::seconds(30)); }
 
@@ -58,6 +59,7 @@ common::Status NodeState::load() {
     std::lock_guard<std::mutex> lock(mutex_);
     secrets_ = std::make_shared<const common::Secrets>(*secrets);
   }
+  if (common::Status loaded = trust_.load(); !loaded) return loaded;
   // A bad persisted document or drain file is reported, not fatal: status says why.
   if (common::Status loaded = desired_.load(); !loaded) spdlog::error("{}", loaded.message());
   if (common::Status loaded = drain_.load(); !loaded) spdlog::error("{}", loaded.message());

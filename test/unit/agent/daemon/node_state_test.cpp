@@ -36,6 +36,7 @@ struct TempStateDir {
     local.address = "198.18.0.1";
     local.state_dir = path + "/state";
     local.secrets_path = path + "/secrets.json";
+    local.pki_dir = path + "/pki";
   }
   ~TempStateDir() { std::filesystem::remove_all(path); }
   std::string path;
