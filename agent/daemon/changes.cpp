@@ -56,7 +56,13 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win).
+  // changes in force (so two concurrent changes cannot both win). Only nodes that may lead may
+  // ask for one: the leader refuses any other node's certificate (peer_api.hpp), so say it here.
+  const common::NodeSpec* self = in_force->find_node(local_.node_name);
+  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+    return common::Status::error("only storage nodes may change the desired state; this node (" +
+                                 local_.node_name + ") may not: run agentctl apply on one");
+  }
   const bool alone = in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
   api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
                          : state_.is_leader_now()         ? commit(parsed)
