@@ -1,7 +1,5 @@
 #include "sim_cluster.hpp"
 
-#include "agent/trust/pki.hpp"
-
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,6 +11,8 @@
 #include <future>
 #include <sstream>
 #include <thread>
+
+#include "agent/trust/pki.hpp"
 
 namespace pydio::test {
 
