@@ -113,6 +113,8 @@ Response post_join(const Request& request, AdminBackend& backend) {
   JoinOptions options;
   options.peer = body["peer"].get<std::string>();
   options.token = body["token"].get<std::string>();
+  if (auto pin = body.find("caCertHash"); pin != body.end() && pin->is_string())
+    options.ca_cert_hash = pin->get<std::string>();
   if (auto roles = body.find("roles"); roles != body.end() && roles->is_array()) {
     for (const auto& role : *roles) {
       if (!role.is_string()) {

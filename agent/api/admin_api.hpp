@@ -88,6 +88,7 @@ struct SubmitResult {
 struct JoinOptions {
   std::string peer;  // "198.18.0.1" or "198.18.0.1:8481"
   std::string token;
+  std::string ca_cert_hash;        // "sha256:<hex>": the CA the peer must present (pinned)
   std::vector<std::string> roles;  // empty: as the desired state lists this node
   std::optional<std::string> device;
 };

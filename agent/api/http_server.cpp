@@ -101,7 +101,11 @@ Expected<std::uint16_t> HttpServer::listen_tcp(const std::string& host_port) {
   if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) {
     return Status::error(where + ": SO_REUSEADDR: " + ec.message());
   }
-  if (acceptor.bind(endpoint, ec); ec) return Status::error(where + ": bind: " + ec.message());
+  if (acceptor.bind(endpoint, ec); ec) {
+    if (ec == net::error::address_in_use)
+      return Status::error(where + ": bind: the port is taken by another process");
+    return Status::error(where + ": bind: " + ec.message());
+  }
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
     return Status::error(where + ": listen: " + ec.message());
   }
@@ -109,7 +113,8 @@ Expected<std::uint16_t> HttpServer::listen_tcp(const std::string& host_port) {
   if (ec) return Status::error(where + ": " + ec.message());
 
   auto listener = std::make_shared<Listener<net::ip::tcp>>(
-      ioc_, std::move(acceptor), options_, "http://" + host + ":" + std::to_string(bound_port));
+      ioc_, std::move(acceptor), options_,
+      (options_->tls ? "https://" : "http://") + host + ":" + std::to_string(bound_port));
   listener->run();
   tcp_listeners_.push_back(std::move(listener));
   return bound_port;

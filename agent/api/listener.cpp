@@ -6,9 +6,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include "agent/api/session.hpp"
+#include "agent/api/tls_session.hpp"
 
 namespace pydio::agent::api {
 
@@ -62,6 +64,14 @@ void Listener<Protocol>::on_accept(beast::error_code ec, typename Protocol::sock
       if (!wait_ec) self->accept();
     });
     return;
+  }
+  if constexpr (std::is_same_v<Protocol, boost::asio::ip::tcp>) {
+    if (options_->tls) {
+      start_tls_session(std::move(socket), options_, connections_);
+      report_pressure();
+      accept();
+      return;
+    }
   }
   std::make_shared<Session<Protocol>>(std::move(socket), options_, connections_)->run();
   report_pressure();

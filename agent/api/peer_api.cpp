@@ -10,21 +10,31 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kBearer = "Bearer ";
-
 Response reply(const Request& request, const PeerReply& answer) {
   return json_response(request, static_cast<http::status>(answer.status), answer.body);
 }
 
-bool authorized(const RequestHeader& request, const PeerBackend& backend) {
-  const auto header = request.find(http::field::authorization);
-  if (header == request.end()) return false;
-  const std::string value(header->value());
-  if (value.rfind(kBearer, 0) != 0) return false;
-  return token_matches(value.substr(std::string(kBearer).size()), backend.join_token());
+// Why `peer` may not use the routes that need a node certificate; nullopt when it may.
+std::optional<Response> refuse_node(const Request& request, const PeerIdentity& peer,
+                                    const std::optional<PeerMember>& member) {
+  if (peer.certificate_name.empty()) {
+    return error_response(request, http::status::unauthorized,
+                          "a node certificate of this cluster is required");
+  }
+  if (!member) {
+    return error_response(
+        request, http::status::forbidden,
+        "node " + peer.certificate_name + " is not a node of the desired state in force");
+  }
+  if (member->address != peer.address) {
+    return error_response(request, http::status::forbidden,
+                          "the certificate of node " + peer.certificate_name + " is used from " +
+                              peer.address + ", not from its address " + member->address);
+  }
+  return std::nullopt;
 }
 
-bool forwarded(const Request& request) {
+bool forwarded_header(const Request& request) {
   const auto header = request.find(kForwardedHeader);
   return header != request.end() && header->value() == "1";
 }
@@ -46,20 +56,37 @@ bool token_matches(const std::string& presented, const std::string& expected) {
   return difference == 0;
 }
 
-std::optional<Response> refuse_unauthorized(const RequestHeader& header,
-                                            const PeerBackend& backend) {
-  if (authorized(header, backend)) return std::nullopt;
-  Request answered;  // error_response takes version and keep-alive from a request
+std::optional<Response> refuse_before_body(const RequestHeader& header, const PeerIdentity& peer,
+                                           const PeerBackend& backend) {
+  Request answered;  // error_response and target_path take a request
   answered.base() = header;
-  Response response = error_response(answered, http::status::unauthorized,
-                                     "a valid cluster join token is required");
-  response.set(http::field::www_authenticate, "Bearer");
-  return response;
+  if (target_path(answered) == "/v1/peer/join") return std::nullopt;
+  const std::optional<PeerMember> member =
+      peer.certificate_name.empty() ? std::nullopt : backend.member(peer.certificate_name);
+  return refuse_node(answered, peer, member);
 }
 
-Response handle_peer_request(const Request& request, PeerBackend& backend) {
-  if (auto refused = refuse_unauthorized(request, backend)) return std::move(*refused);
+Response handle_peer_request(const Request& request, const PeerIdentity& peer,
+                             PeerBackend& backend) {
   const std::string path = target_path(request);
+  const std::optional<PeerMember> member =
+      peer.certificate_name.empty() ? std::nullopt : backend.member(peer.certificate_name);
+  std::optional<Response> refusal = refuse_node(request, peer, member);
+  const bool forwarded = !refusal && forwarded_header(request);
+  if (path == "/v1/peer/join") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    auto body = object_body(request);
+    if (!body)
+      return error_response(request, http::status::bad_request, "body: expected a JSON object");
+    const auto token = body->find("token");
+    if (token == body->end() || !token->is_string() ||
+        !backend.join_token_valid(token->get<std::string>())) {
+      return error_response(request, http::status::unauthorized,
+                            "a valid join token is required (\"token\")");
+    }
+    return reply(request, backend.join(*body, forwarded));
+  }
+  if (refusal) return std::move(*refusal);
   if (path == "/v1/peer/node") {
     if (request.method() != http::verb::get) return method_not_allowed(request, "GET");
     return json_response(request, http::status::ok, backend.node_report());
@@ -67,20 +94,18 @@ Response handle_peer_request(const Request& request, PeerBackend& backend) {
   if (path == "/v1/peer/desired-state") {
     if (request.method() == http::verb::get) return reply(request, backend.desired_document());
     if (request.method() != http::verb::post) return method_not_allowed(request, "GET, POST");
+    if (!member->may_lead) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not change the desired state (only storage nodes may)");
+    }
     auto body = object_body(request);
     if (!body || !body->contains("document") || !(*body)["document"].is_string()) {
       return error_response(request, http::status::bad_request,
                             "body: expected {\"document\": \"<desired-state JSON text>\"}");
     }
-    return reply(request, backend.change_desired_state((*body)["document"].get<std::string>(),
-                                                       forwarded(request)));
-  }
-  if (path == "/v1/peer/join") {
-    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
-    auto body = object_body(request);
-    if (!body)
-      return error_response(request, http::status::bad_request, "body: expected a JSON object");
-    return reply(request, backend.join(*body, forwarded(request)));
+    return reply(request,
+                 backend.change_desired_state((*body)["document"].get<std::string>(), forwarded));
   }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
@@ -102,6 +127,11 @@ Response handle_peer_request(const Request& request, PeerBackend& backend) {
     nudge.reason = reason->get<std::string>();
     if (generation != body->end()) nudge.generation = generation->get<std::int64_t>();
     if (from != body->end()) nudge.from = from->get<std::string>();
+    if (!nudge.from.empty() && nudge.from != peer.address) {
+      return error_response(request, http::status::forbidden,
+                            "a node speaks only for itself: \"from\" " + nudge.from +
+                                " is not the caller's address " + peer.address);
+    }
     return reply(request, backend.nudge(nudge));
   }
   return error_response(request, http::status::not_found, "no such endpoint: " + path);

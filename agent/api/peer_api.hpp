@@ -1,19 +1,27 @@
 #pragma once
-// The peer API other agents call, served on <private address>:8481. Pure routing onto the
-// PeerBackend the daemon implements, tested without sockets.
+// The peer API other agents call, served over TLS on <private address>:8481 (tls_session.hpp).
+// Pure routing and admission onto the PeerBackend the daemon implements, tested without sockets.
 //
-// Every request must carry "Authorization: Bearer <cluster join token>"; a missing or wrong
-// token (or a node that has no token yet) gets 401 and nothing else happens.
+// Who may ask what (as the NodeRestriction admission plugin limits a kubelet):
+// - POST /v1/peer/join needs no client certificate; its body must carry a valid join token
+//   ("token"), else 401. It is the only way in for a node without a certificate.
+// - Every other route needs a client certificate the cluster CA signed (401 without one),
+//   whose CN is a node of the desired state in force and whose connection comes from that
+//   node's address (403 otherwise): removing a node from the desired state revokes it.
+// - Only nodes that may lead (storage nodes) may POST /v1/peer/desired-state (403 otherwise);
+//   a nudge's "from" must be the caller's own address (403 otherwise).
+// - "X-Pydio-Forwarded: 1" counts only from an admitted node.
 //
 // GET  /v1/peer/node           200 this node's report (PeerBackend::node_report)
 // GET  /v1/peer/desired-state  200 {"generation":N,"document":"<desired-state JSON text>",
 //                                   "signature":"<detached signature, cluster/signing.hpp>"}
 //                              404 when this node has no desired state yet, 503 when its copy
 //                              is not signed
-// POST /v1/peer/join           body: JoinRequest JSON (join_request.hpp)
+// POST /v1/peer/join           body: JoinRequest JSON (join_request.hpp) + "token", "csr"
 //                              200 {"generation":N,"document":"...","signature":"...",
 //                                   "secrets":{...},"signing":{"publicKey":"<PEM>"
-//                                   [,"privateKey":"<PEM>" for a storage joiner]}}
+//                                   [,"privateKey":"<PEM>" for a storage joiner]},
+//                                   "pki":{"nodeCert","caCert"[,"caKey"]}}
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
@@ -21,7 +29,7 @@
 //                              (generation, from optional): something this node acts on changed
 //                              (the leader put generation N in force; a peer's brick died).
 //                              202 {"accepted":true}; the work starts soon, never in the call
-// Errors: {"error":"..."} with 400 bad body, 401, 404, 405, 409 conflict (generation raced,
+// Errors: {"error":"..."} with 400 bad body, 401, 403, 404, 405, 409 conflict (generation raced,
 // node name or address taken), 422 invalid document, 503 no leader or leader unreachable.
 // A request already forwarded by a peer carries "X-Pydio-Forwarded: 1" and is never
 // forwarded again.
@@ -32,6 +40,7 @@
 #include <string>
 
 #include "agent/api/http_message.hpp"
+#include "agent/api/server_options.hpp"
 
 namespace pydio::agent::api {
 
@@ -51,11 +60,19 @@ struct Nudge {
   std::string from;             // the announcing node's address, "" when not given
 };
 
+// A node of the desired state in force, as admission sees it.
+struct PeerMember {
+  std::string address;
+  bool may_lead = false;  // a storage node: it may change the desired state
+};
+
 class PeerBackend {
  public:
   virtual ~PeerBackend() = default;
-  // The token requests must present; "" while this node has none (everything is then 401).
-  virtual std::string join_token() const = 0;
+  // True when `token` admits a new node (POST /v1/peer/join).
+  virtual bool join_token_valid(const std::string& token) const = 0;
+  // The node named `name` in the desired state in force; nullopt when none (or no state yet).
+  virtual std::optional<PeerMember> member(const std::string& name) const = 0;
   virtual nlohmann::json node_report() = 0;
   virtual PeerReply desired_document() = 0;
   // May block for a bounded time (forwarding to the leader).
@@ -68,12 +85,14 @@ class PeerBackend {
 // True when `presented` equals `expected` (non-empty), compared in constant time.
 bool token_matches(const std::string& presented, const std::string& expected);
 
-// The 401 answer for a request whose header carries no valid token, or nullopt. The daemon
-// calls it as the server's check_header, so a caller without the token never gets its body
-// read; handle_peer_request calls it again.
-std::optional<Response> refuse_unauthorized(const RequestHeader& header,
-                                            const PeerBackend& backend);
+// The 401/403 answer for a request that `peer` may not make, decided from its header alone,
+// or nullopt. The daemon calls it as the server's check_header, so a caller it does not admit
+// never gets its body read; handle_peer_request decides again. The join route passes here:
+// its token is in the body.
+std::optional<Response> refuse_before_body(const RequestHeader& header, const PeerIdentity& peer,
+                                           const PeerBackend& backend);
 
-Response handle_peer_request(const Request& request, PeerBackend& backend);
+Response handle_peer_request(const Request& request, const PeerIdentity& peer,
+                             PeerBackend& backend);
 
 }  // namespace pydio::agent::api

@@ -4,11 +4,26 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "agent/api/http_message.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace pydio::agent::api {
+
+// Who is on the other end of a TLS connection (tls_session.hpp).
+struct PeerIdentity {
+  std::string address;           // the connection's source address, e.g. "198.18.0.2"
+  std::string certificate_name;  // CN of a client certificate the cluster CA signed; "" if none
+};
+
+// A handler that also learns who asked (TLS endpoints only).
+using IdentifiedHandler = std::function<Response(const Request&, const PeerIdentity&)>;
 
 struct ServerOptions {
   Handler handler;
@@ -20,9 +35,10 @@ struct ServerOptions {
   std::function<bool(std::function<void()>)> offload;
   // Called with each request's header as soon as it is read, before the body: an answer
   // returned here is sent instead (the body is never read) and the connection closed. Lets the
-  // peer API refuse a caller without credentials before accepting its 1 MiB body. Runs on the
-  // io_context thread: must not block. Empty: every header passes.
-  std::function<std::optional<Response>(const RequestHeader&)> check_header;
+  // peer API refuse a caller it does not admit before accepting its 1 MiB body. `peer` is who
+  // connected (TLS endpoints; empty otherwise). Runs on the io_context thread: must not block.
+  // Empty: every header passes.
+  std::function<std::optional<Response>(const RequestHeader&, const PeerIdentity&)> check_header;
   // Connections open at once on one listener. At the cap the connection idle longest (waiting
   // for a request header) is closed to admit the new one; when none is idle the new one is
   // closed (connection_limit.hpp). Each connection costs one descriptor.
@@ -35,6 +51,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
   std::size_t body_limit = 1024 * 1024;  // larger request bodies get 413 and a close
   std::size_t header_limit = 8 * 1024;   // larger request headers get 431 and a close
+  // Set: TCP connections speak TLS with this context (tls_session.hpp) and requests go to
+  // `identified_handler` instead of `handler`.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  IdentifiedHandler identified_handler;
 };
 
 }  // namespace pydio::agent::api

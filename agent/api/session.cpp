@@ -9,9 +9,12 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <exception>
 #include <optional>
 #include <utility>
+
+#include "agent/api/tls_session.hpp"
 
 namespace pydio::agent::api {
 
@@ -22,20 +25,13 @@ namespace {
 constexpr std::chrono::seconds kLingerTimeout{2};
 }  // namespace
 
-template <class Protocol>
-Session<Protocol>::Session(Socket&& socket, std::shared_ptr<const ServerOptions> options,
-                           std::shared_ptr<ConnectionLimit> connections)
-    : stream_(std::move(socket)),
-      options_(std::move(options)),
-      connections_(std::move(connections)) {}
-
-template <class Protocol>
-Session<Protocol>::~Session() {
+template <class Protocol, class Stream>
+Session<Protocol, Stream>::~Session() {
   if (id_) connections_->remove(*id_);
 }
 
-template <class Protocol>
-void Session<Protocol>::run() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::run() {
   // Eviction closes the socket on the session's strand; a session already gone is skipped.
   std::weak_ptr<Session> weak = this->shared_from_this();
   id_ = connections_->admit([weak] {
@@ -54,24 +50,24 @@ void Session<Protocol>::run() {
       beast::bind_front_handler(&Session::read_request, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::read_request() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::read_request() {
   connections_->set_busy(*id_, false);
   // A fresh parser per request: limits apply to each request, not to the connection.
   parser_.emplace();
   parser_->body_limit(options_->body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(options_->header_limit));
-  stream_.expires_after(options_->header_timeout);
+  beast::get_lowest_layer(stream_).expires_after(options_->header_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_header(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_header(beast::error_code ec, std::size_t /*bytes*/) {
   if (handled_read_error(ec)) return;
   connections_->set_busy(*id_, true);
   if (options_->check_header) {
-    if (std::optional<Response> early = options_->check_header(parser_->get())) {
+    if (std::optional<Response> early = options_->check_header(parser_->get(), peer_)) {
       // The body (if any) is still on its way: answer, then linger so the client reads it.
       early->keep_alive(false);
       linger_ = true;
@@ -79,13 +75,13 @@ void Session<Protocol>::on_header(beast::error_code ec, std::size_t /*bytes*/) {
       return;
     }
   }
-  stream_.expires_after(options_->idle_timeout);
+  beast::get_lowest_layer(stream_).expires_after(options_->idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
 }
 
-template <class Protocol>
-bool Session<Protocol>::handled_read_error(beast::error_code ec) {
+template <class Protocol, class Stream>
+bool Session<Protocol, Stream>::handled_read_error(beast::error_code ec) {
   if (!ec) return false;
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
       ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
@@ -111,8 +107,8 @@ bool Session<Protocol>::handled_read_error(beast::error_code ec) {
   return true;
 }
 
-template <class Protocol>
-void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (handled_read_error(ec)) return;
 
   auto request = std::make_shared<Request>(parser_->release());
@@ -136,11 +132,12 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   write_response(respond(*request));
 }
 
-template <class Protocol>
-Response Session<Protocol>::respond(const Request& request) const {
+template <class Protocol, class Stream>
+Response Session<Protocol, Stream>::respond(const Request& request) const {
   Response response;
   try {
-    response = options_->handler(request);
+    response = options_->identified_handler ? options_->identified_handler(request, peer_)
+                                            : options_->handler(request);
   } catch (const std::exception& e) {
     spdlog::error("http {} {}: handler failed: {}", std::string(request.method_string()),
                   std::string(request.target()), e.what());
@@ -156,18 +153,18 @@ Response Session<Protocol>::respond(const Request& request) const {
   return response;
 }
 
-template <class Protocol>
-void Session<Protocol>::write_response(Response response) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::write_response(Response response) {
   response_ = std::move(response);
   const bool close_after = response_.need_eof();
-  stream_.expires_after(options_->idle_timeout);
+  beast::get_lowest_layer(stream_).expires_after(options_->idle_timeout);
   http::async_write(
       stream_, response_,
       beast::bind_front_handler(&Session::on_write, this->shared_from_this(), close_after));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) {
     close();
     return;
@@ -184,25 +181,25 @@ void Session<Protocol>::on_write(bool close_after, beast::error_code ec, std::si
   read_request();
 }
 
-template <class Protocol>
-void Session<Protocol>::close() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(Socket::shutdown_send, ignored);
-  stream_.socket().close(ignored);
+  beast::get_lowest_layer(stream_).socket().shutdown(Socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream_).socket().close(ignored);
 }
 
-template <class Protocol>
-void Session<Protocol>::linger_then_close() {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::linger_then_close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(Socket::shutdown_send, ignored);
-  stream_.expires_after(kLingerTimeout);
+  beast::get_lowest_layer(stream_).socket().shutdown(Socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream_).expires_after(kLingerTimeout);
   stream_.async_read_some(
       boost::asio::buffer(discard_),
       beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
-template <class Protocol>
-void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Protocol, class Stream>
+void Session<Protocol, Stream>::on_linger_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) {
     close();
     return;
@@ -214,5 +211,6 @@ void Session<Protocol>::on_linger_read(beast::error_code ec, std::size_t /*bytes
 
 template class Session<boost::asio::ip::tcp>;
 template class Session<boost::asio::local::stream_protocol>;
+template class Session<boost::asio::ip::tcp, TlsStream>;
 
 }  // namespace pydio::agent::api

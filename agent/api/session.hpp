@@ -7,7 +7,7 @@
 // The session counts in its listener's ConnectionLimit: idle while waiting for a header,
 // busy from header to answer, evictable while idle. The session owns itself through
 // shared_ptr and ends when the connection does. Instantiated for TCP and unix-domain stream
-// sockets (session.cpp).
+// sockets (session.cpp), and on the peer API for TCP under TLS (tls_session.hpp).
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,20 +17,27 @@
 #include <boost/beast/http/parser.hpp>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "agent/api/connection_limit.hpp"
 #include "agent/api/server_options.hpp"
 
 namespace pydio::agent::api {
 
-template <class Protocol>
-class Session : public std::enable_shared_from_this<Session<Protocol>> {
+// `Stream` is the plain stream or, on the peer API, a TLS stream over it (tls_session.hpp).
+template <class Protocol, class Stream = boost::beast::basic_stream<Protocol>>
+class Session : public std::enable_shared_from_this<Session<Protocol, Stream>> {
  public:
-  using Stream = boost::beast::basic_stream<Protocol>;
-  using Socket = typename Stream::socket_type;
+  using Socket = typename Protocol::socket;
 
-  Session(Socket&& socket, std::shared_ptr<const ServerOptions> options,
-          std::shared_ptr<ConnectionLimit> connections);
+  // `connection`: a socket or a stream to build `Stream` from. `peer`: TLS only, who connected.
+  template <class Connection>
+  Session(Connection&& connection, std::shared_ptr<const ServerOptions> options,
+          std::shared_ptr<ConnectionLimit> connections, PeerIdentity peer = {})
+      : stream_(std::forward<Connection>(connection)),
+        options_(std::move(options)),
+        connections_(std::move(connections)),
+        peer_(std::move(peer)) {}
   ~Session();
   // Takes a place in the connection limit (or closes the connection when refused) and starts
   // reading the first request. The session keeps itself alive until the connection ends.
@@ -57,6 +64,7 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
   std::shared_ptr<const ServerOptions> options_;
   std::shared_ptr<ConnectionLimit> connections_;
   std::optional<ConnectionLimit::Id> id_;  // set by run() when admitted
+  PeerIdentity peer_;                      // TLS only: who connected
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Response response_;    // kept here until its asynchronous write completes

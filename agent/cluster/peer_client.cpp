@@ -2,8 +2,8 @@
 
 #include <future>
 
-#include "agent/cluster/http_client.hpp"
 #include "agent/api/http_server.hpp"
+#include "agent/cluster/tls_client.hpp"
 
 namespace pydio::agent {
 
@@ -61,11 +61,11 @@ common::Expected<api::PeerReply> PeerClient::exchange(const std::string& peer,
                                                       api::Request request) const {
   auto address = parse_peer_address(peer);
   if (!address) return address.status();
-  request.set(http::field::authorization, "Bearer " + token_);
   request.set(http::field::host, address->first);
   const std::string what = "agent at " + address->first + ":" + std::to_string(address->second);
+  if (!tls_) return common::Status::error(what + ": this node has no certificate yet");
   api::Exchange answer =
-      api::exchange_tcp(address->first, address->second, std::move(request), timeout_);
+      api::exchange_tls(address->first, address->second, std::move(request), timeout_, *tls_);
   if (!answer.ok()) {
     std::string reason = answer.error;
     if (answer.failure == api::ExchangeFailure::kTimedOut)

@@ -1,14 +1,17 @@
 #pragma once
-// Calls to other agents' peer API (api/peer_api.hpp), authenticated with the join token.
+// Calls to other agents' peer API (api/peer_api.hpp) over TLS: the client presents this node's
+// certificate and verifies the other agent's against the cluster CA and its address.
 // Every call is one bounded exchange: it never waits longer than the timeout it was given.
 // Thread-safe (no mutable state).
 
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "agent/api/peer_api.hpp"
+#include "agent/trust/tls_context.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
@@ -24,8 +27,9 @@ std::int64_t int_field(const nlohmann::json& body, const std::string& key, std::
 
 class PeerClient {
  public:
-  PeerClient(std::string token, std::chrono::milliseconds timeout)
-      : token_(std::move(token)), timeout_(timeout) {}
+  // `tls` null (a node before init or join): every call fails, naming why.
+  PeerClient(std::shared_ptr<trust::TlsContext> tls, std::chrono::milliseconds timeout)
+      : tls_(std::move(tls)), timeout_(timeout) {}
 
   // An error when no HTTP answer came or its body is not a JSON object (the message names the
   // peer and the reason); any other HTTP answer, 401 included, is a PeerReply.
@@ -44,7 +48,7 @@ class PeerClient {
  private:
   common::Expected<api::PeerReply> exchange(const std::string& peer, api::Request request) const;
 
-  std::string token_;
+  std::shared_ptr<trust::TlsContext> tls_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -151,8 +151,9 @@ int run_apply(const GlobalOptions& global, const std::string& spec_path) {
 }
 
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
-             const std::string& roles, const std::string& device) {
-  json body = {{"peer", peer}, {"token", token}, {"roles", json::array()}};
+             const std::string& ca_cert_hash, const std::string& roles, const std::string& device) {
+  json body = {
+      {"peer", peer}, {"token", token}, {"caCertHash", ca_cert_hash}, {"roles", json::array()}};
   std::stringstream list(roles);
   for (std::string role; std::getline(list, role, ',');)
     if (!role.empty()) body["roles"].push_back(role);

@@ -31,7 +31,7 @@ int run_init(const GlobalOptions& global, const std::string& spec_path);
 // A change of the desired state: the document must carry the generation in force + 1.
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
-             const std::string& roles, const std::string& device);
+             const std::string& ca_cert_hash, const std::string& roles, const std::string& device);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);
 int run_version(const GlobalOptions& global);

@@ -102,12 +102,17 @@ int main(int argc, char** argv) {
 
   std::string join_peer;
   std::string join_token;
+  std::string join_ca_hash;
   std::string join_roles;
   std::string join_device;
   auto* join = app.add_subcommand("join", "join this node to a cluster through one of its nodes");
   join->add_option("PEER", join_peer, "address of any node of the cluster (its agent's peer API)")
       ->required();
   join->add_option("--token", join_token, "the cluster's join token (printed by agentctl init)")
+      ->required();
+  join->add_option("--ca-cert-hash", join_ca_hash,
+                   "sha256:<hex> of the cluster CA's public key (printed by agentctl init); the "
+                   "token is sent only to an agent that presents this CA")
       ->required();
   join->add_option("--roles", join_roles,
                    "comma-separated roles of a node the desired state does not list yet "
@@ -145,7 +150,8 @@ int main(int argc, char** argv) {
   if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
   if (init->parsed()) return ctl::run_init(global, spec_path);
   if (apply->parsed()) return ctl::run_apply(global, apply_path);
-  if (join->parsed()) return ctl::run_join(global, join_peer, join_token, join_roles, join_device);
+  if (join->parsed())
+    return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

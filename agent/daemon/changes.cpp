@@ -20,8 +20,9 @@ std::string joined(const std::vector<std::string>& lines) {
 
 std::string ChangeCommitter::join_command() const {
   const std::string token = state_.join_token();
-  if (token.empty() || local_.address.empty()) return "";
-  return "agentctl join " + local_.address + " --token " + token;
+  const std::string pin = state_.trust().ca_pin();
+  if (token.empty() || pin.empty() || local_.address.empty()) return "";
+  return "agentctl join " + local_.address + " --token " + token + " --ca-cert-hash " + pin;
 }
 
 common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
@@ -46,13 +47,24 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     result.generation = state_.desired() ? state_.desired()->generation : 0;
     if (result.errors.empty()) {
       if (common::Status secrets = state_.ensure_secrets(); !secrets) return secrets;
+      const auto& desired = *state_.desired();
+      if (common::Status pki = state_.trust().ensure_first_node(desired.cluster_name,
+                                                                local_.node_name, local_.address);
+          !pki)
+        return pki.with_context("init");
       result.join_command = join_command();
     }
     on_commit_();
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win).
+  // changes in force (so two concurrent changes cannot both win). Only nodes that may lead may
+  // ask for one: the leader refuses any other node's certificate (peer_api.hpp), so say it here.
+  const common::NodeSpec* self = in_force->find_node(local_.node_name);
+  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+    return common::Status::error("only storage nodes may change the desired state; this node (" +
+                                 local_.node_name + ") may not: run agentctl apply on one");
+  }
   const bool alone = in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
   api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
                          : state_.is_leader_now()         ? commit(parsed)

@@ -149,22 +149,21 @@ int Daemon::run() {
   }
 
   api::ServerOptions peer_options;
-  peer_options.handler = [this](const api::Request& request) {
-    return api::handle_peer_request(request, *this);
+  peer_options.identified_handler = [this](const api::Request& request,
+                                           const api::PeerIdentity& peer) {
+    return api::handle_peer_request(request, peer, *this);
   };
-  peer_options.check_header = [this](const api::RequestHeader& header) {
-    return api::refuse_unauthorized(header, *this);
+  peer_options.check_header = [this](const api::RequestHeader& header,
+                                     const api::PeerIdentity& peer) {
+    return api::refuse_before_body(header, peer, *this);
   };
   peer_options.blocking = peer_blocking;
   peer_options.offload = offload;
   peer_options.max_connections = kPeerMaxConnections;
-  api::HttpServer peer_server(ioc_, peer_options);
   if (!local_.address.empty()) {
-    const std::string peer_listen = local_.address + ":" + std::to_string(api::kPeerPort);
-    if (auto port = peer_server.listen_tcp(peer_listen); !port) {
-      spdlog::error("peer API: {}", port.status().message());
-      return 1;
-    }
+    peer_endpoint_ = std::make_unique<PeerEndpoint>(
+        ioc_, state_.trust(), peer_options, local_.address + ":" + std::to_string(api::kPeerPort));
+    peer_endpoint_->start();
   }
 
   reachability_.start();
@@ -201,7 +200,7 @@ int Daemon::run() {
   const auto stop_deadline = std::chrono::steady_clock::now() + kStopBound;
   admin_server.stop();
   health_server.stop();
-  peer_server.stop();
+  if (peer_endpoint_) peer_endpoint_->stop();
   process_watch_.stop();
   const bool stopped = state_.stop(kStopBound);
   health_.stop();

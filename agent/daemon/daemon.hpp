@@ -30,6 +30,7 @@
 #include "agent/daemon/join_client.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
+#include "agent/daemon/peer_endpoint.hpp"
 #include "agent/health/health_monitor.hpp"
 #include "agent/host/process_watch.hpp"
 #include "agent/host/services.hpp"
@@ -58,7 +59,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::JoinOutcome join(const api::JoinOptions& options) override;
 
   // api::PeerBackend (daemon_backends.cpp)
-  std::string join_token() const override;
+  bool join_token_valid(const std::string& token) const override;
+  std::optional<api::PeerMember> member(const std::string& name) const override;
   nlohmann::json node_report() override;
   api::PeerReply desired_document() override;
   api::PeerReply join(const nlohmann::json& request, bool forwarded) override;
@@ -116,6 +118,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer watchdog_timer_{ioc_};
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
   boost::asio::steady_timer brick_timer_{ioc_};
+  std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   struct DeadBrick {
     ProcessExit exit;
     std::chrono::steady_clock::time_point since;

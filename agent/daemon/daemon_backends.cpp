@@ -52,12 +52,28 @@ nlohmann::json Daemon::events(int count) {
 }
 
 common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::string& document) {
-  return changes_.submit_from_operator(document);
+  auto result = changes_.submit_from_operator(document);
+  // init made this node's certificate: serve peers before the operator is told how to join.
+  if (result && peer_endpoint_) peer_endpoint_->ensure_listening();
+  return result;
 }
 
-api::JoinOutcome Daemon::join(const api::JoinOptions& options) { return join_client_.join(options); }
+api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
+  api::JoinOutcome outcome = join_client_.join(options);
+  if (outcome.status == 200 && peer_endpoint_) peer_endpoint_->ensure_listening();
+  return outcome;
+}
 
-std::string Daemon::join_token() const { return state_.join_token(); }
+bool Daemon::join_token_valid(const std::string& token) const {
+  return api::token_matches(token, state_.join_token());
+}
+
+std::optional<api::PeerMember> Daemon::member(const std::string& name) const {
+  auto desired = state_.desired();
+  const common::NodeSpec* node = desired ? desired->find_node(name) : nullptr;
+  if (node == nullptr) return std::nullopt;
+  return api::PeerMember{node->address, node->has_role(common::Role::kStorage)};
+}
 
 nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/cluster/join_request.hpp"
+#include "agent/cluster/peer_client.hpp"
 
 namespace pydio::agent {
 
@@ -42,9 +43,28 @@ api::PeerReply JoinAdmission::document_reply(const std::string& joiner) const {
   return api::PeerReply{200, body};
 }
 
+api::PeerReply JoinAdmission::signed_reply(const JoinRequest& request,
+                                           const std::string& csr) const {
+  auto desired = state_.desired();
+  if (!desired) return error_reply(404, "this node has no desired state yet");
+  api::PeerReply reply = document_reply(request.name);
+  if (reply.status != 200) return reply;
+  auto cert = state_.trust().sign(csr, request.name, request.address);
+  if (!cert) return error_reply(400, "join request: csr: " + cert.status().message());
+  reply.body["pki"] = {{"nodeCert", *cert}, {"caCert", state_.trust().ca_cert()}};
+  // The CA key goes only to nodes that may lead: they sign the next joiners.
+  const common::NodeSpec* node = desired->find_node(request.name);
+  if (node != nullptr && node->has_role(common::Role::kStorage))
+    reply.body["pki"]["caKey"] = state_.trust().ca_key();
+  spdlog::info("signed the certificate of node {} ({})", request.name, request.address);
+  return reply;
+}
+
 api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
   auto request = parse_join_request(body);
   if (!request) return error_reply(400, "join request: " + request.status().message());
+  const std::string csr = text_field(body, "csr");
+  if (csr.empty()) return error_reply(400, "join request: csr: missing");
   auto decided = decide_join(state_.desired(), *request);
   if (auto* refusal = std::get_if<JoinRefusal>(&decided))
     return error_reply(refusal->kind == JoinConflict::kConflict ? 409 : 422, refusal->message);
@@ -56,7 +76,9 @@ api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
   if (decision.already_member && can_answer) {
     spdlog::info("node {} ({}) joined again: it already is a member", request->name,
                  request->address);
-    return document_reply(request->name);
+    if (state_.trust().can_sign()) return signed_reply(*request, csr);
+    if (forwarded) return error_reply(503, "this node does not hold the CA key");
+    return leader_.forward("/v1/peer/join", body);
   }
   if (!state_.is_leader_now()) {
     if (forwarded) return error_reply(503, "this node is not the leader");
@@ -66,7 +88,7 @@ api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
   api::PeerReply committed = changes_.commit(common::ValidationResult{decision.next, {}});
   if (committed.status != 200) return committed;
   spdlog::info("node {} ({}) added to the desired state", request->name, request->address);
-  return document_reply(request->name);
+  return signed_reply(*request, csr);
 }
 
 }  // namespace pydio::agent

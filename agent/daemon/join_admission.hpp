@@ -1,12 +1,15 @@
 #pragma once
 // Membership, the side that admits: a new node asks this agent (over the peer API, with the
-// join token) to join. A node already listed gets the desired state and secrets back; a new
-// node is added by the leader (a peer that does not lead relays the request once). Blocks for
-// a bounded time: run it on the daemon's blocking pool.
+// join token and a certificate request) to join. A node already listed gets the desired state,
+// secrets and a certificate back from any node holding the CA key; a new node is added by the
+// leader (a peer that does not lead relays the request once), which signs its certificate.
+// The certificate names the node and address of the request, whatever the CSR says. Blocks
+// for a bounded time: run it on the daemon's blocking pool.
 
 #include <nlohmann/json.hpp>
 
 #include "agent/api/peer_api.hpp"
+#include "agent/cluster/join_request.hpp"
 #include "agent/daemon/changes.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
@@ -27,6 +30,10 @@ class JoinAdmission {
   api::PeerReply document_reply(const std::string& joiner = "") const;
 
  private:
+  // document_reply with secrets, plus "pki": the signed node certificate, the CA certificate
+  // and, for a storage node, the CA key.
+  api::PeerReply signed_reply(const JoinRequest& request, const std::string& csr) const;
+
   NodeState& state_;
   const LeaderLink& leader_;
   ChangeCommitter& changes_;

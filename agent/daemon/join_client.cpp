@@ -8,6 +8,8 @@
 #include "agent/cluster/peer_client.hpp"
 #include "agent/cluster/signed_document.hpp"
 #include "agent/cluster/signing.hpp"
+#include "agent/cluster/tls_client.hpp"
+#include "agent/trust/pki.hpp"
 
 namespace pydio::agent {
 
@@ -16,6 +18,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 // agentctl join -> peer -> leader; below agentctl's own 30 s so the reason reaches the operator.
 constexpr auto kJoinTimeout = 20s;
+constexpr auto kPinTimeout = 5s;  // the handshake that reads the peer's CA
 
 api::JoinOutcome fail(int status, const std::string& message) {
   return api::JoinOutcome{status, json{{"error", message}}};
@@ -45,6 +48,28 @@ common::Expected<SigningKeys> signing_from_json(const json& body) {
     if (common::Status pair = check_key_pair(keys); !pair) return pair;
   return keys;
 }
+
+// The PKI from a join answer, checked against the pinned CA and this node's key.
+common::Expected<trust::NodePki> pki_from_json(const json& body, const std::string& pinned_ca,
+                                               const std::string& key) {
+  trust::NodePki pki{text_field(body, "caCert"), text_field(body, "caKey"),
+                     text_field(body, "nodeCert"), key};
+  if (pki.node_cert_pem.empty() || pki.ca_cert_pem.empty())
+    return common::Status::error("the peer's answer lacks pki.nodeCert or pki.caCert");
+  auto sent = trust::spki_pin(pki.ca_cert_pem);
+  auto pinned = trust::spki_pin(pinned_ca);
+  if (!sent || !pinned || *sent != *pinned)
+    return common::Status::error("the peer's answer carries another CA than the pinned one");
+  if (common::Status ok = trust::verify_signed_by(pki.node_cert_pem, pinned_ca); !ok)
+    return ok.with_context("pki.nodeCert");
+  if (common::Status ok = trust::key_matches(key, pki.node_cert_pem); !ok)
+    return ok.with_context("pki.nodeCert");
+  if (!pki.ca_key_pem.empty()) {
+    if (common::Status ok = trust::key_matches(pki.ca_key_pem, pinned_ca); !ok)
+      return ok.with_context("pki.caKey");
+  }
+  return pki;
+}
 }  // namespace
 
 api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
@@ -52,6 +77,12 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   if (!std::regex_match(options.token, kTokenForm)) {
     return fail(400,
                 "token: expected the form abcdef.0123456789abcdef (as printed by "
+                "agentctl init)");
+  }
+  static const std::regex kPinForm("sha256:[0-9a-f]{64}");
+  if (!std::regex_match(options.ca_cert_hash, kPinForm)) {
+    return fail(400,
+                "--ca-cert-hash: expected sha256:<64 lowercase hex digits> (as printed by "
                 "agentctl init)");
   }
   if (local_.address.empty()) return fail(400, "agent.json has no address for this node");
@@ -64,10 +95,23 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
     request.roles.push_back(*role);
   }
   request.device = options.device;
-  if (auto peer = parse_peer_address(options.peer); !peer) return fail(400, peer.status().message());
+  auto peer = parse_peer_address(options.peer);
+  if (!peer) return fail(400, peer.status().message());
 
-  PeerClient client(options.token, kJoinTimeout);
-  auto reply = client.post(options.peer, "/v1/peer/join", join_request_json(request), false);
+  // The token leaves this node only over a connection whose CA matched the pin.
+  auto ca = api::fetch_pinned_ca(peer->first, peer->second, options.ca_cert_hash, kPinTimeout);
+  if (!ca) return fail(502, "cannot join: " + ca.status().message());
+  auto key = trust::generate_key();
+  if (!key) return fail(500, key.status().message());
+  auto csr = trust::make_csr(*key, local_.node_name);
+  if (!csr) return fail(500, csr.status().message());
+  auto tls = trust::make_client_context(*ca, "", "");
+  if (!tls) return fail(500, tls.status().message());
+  json body = join_request_json(request);
+  body["token"] = options.token;
+  body["csr"] = *csr;
+  PeerClient client(*tls, kJoinTimeout);
+  auto reply = client.post(options.peer, "/v1/peer/join", body, false);
   if (!reply) return fail(502, "cannot join: " + reply.status().message());
   if (reply->status == 401) {
     return fail(401, "cannot join: the agent at " + options.peer +
@@ -83,6 +127,9 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   auto secrets_it = reply->body.find("secrets");
   auto secrets = secrets_from_json(secrets_it != reply->body.end() ? *secrets_it : json::object());
   if (!secrets) return fail(502, "cannot join: " + secrets.status().message());
+  auto pki_it = reply->body.find("pki");
+  auto pki = pki_from_json(pki_it != reply->body.end() ? *pki_it : json::object(), *ca, *key);
+  if (!pki) return fail(502, "cannot join: " + pki.status().message());
   auto keys = signing_from_json(reply->body);
   if (!keys) return fail(502, "cannot join: " + keys.status().message());
   if (auto held = state_.signing_keys();
@@ -104,8 +151,10 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   const common::NodeSpec* listed = parsed.state->find_node(local_.node_name);
   if (listed != nullptr && listed->has_role(common::Role::kStorage) && keys->private_pem.empty())
     return fail(502, "cannot join: the answer lacks the private signing key a storage node needs");
-  // Only now does anything change on this node: secrets and keys first (the desired state
-  // needs them).
+  // Only now does anything change on this node: certificate, secrets and keys first (the
+  // desired state needs them).
+  if (common::Status installed = state_.trust().install(*pki); !installed)
+    return fail(500, installed.message());
   if (common::Status saved = state_.adopt_signing_keys(*keys); !saved)
     return fail(500, saved.message());
   if (common::Status saved = state_.adopt_secrets(*secrets); !saved)

@@ -13,7 +13,7 @@ api::PeerReply error_reply(int status, const std::string& message) {
 }
 
 PeerClient LeaderLink::peer_client(std::chrono::milliseconds timeout) const {
-  return PeerClient(state_.join_token(), timeout);
+  return PeerClient(state_.trust().client_context(), timeout);
 }
 
 std::optional<std::string> LeaderLink::leader_address(const common::DesiredState& desired) const {

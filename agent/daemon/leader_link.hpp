@@ -18,7 +18,7 @@ class LeaderLink {
   LeaderLink(const NodeState& state, const common::LocalConfig& local)
       : state_(state), local_(local) {}
 
-  // A client authenticated with this node's join token.
+  // A client authenticated with this node's certificate.
   PeerClient peer_client(std::chrono::milliseconds timeout) const;
   // The address of the node holding the lease; nullopt when nobody is known to lead.
   std::optional<std::string> leader_address(const common::DesiredState& desired) const;

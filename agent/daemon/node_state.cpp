@@ -44,7 +44,8 @@ NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
     : local_(local),
       events_(events),
       desired_(local.state_dir + "/desired-state.json"),
-      drain_(local.state_dir + "/drain.json") {}
+      drain_(local.state_dir + "/drain.json"),
+      trust_(local.pki_dir) {}
 
 NodeState::~NodeState() { stop(std::chrono::seconds(30)); }
 
@@ -65,6 +66,7 @@ common::Status NodeState::load() {
     std::lock_guard<std::mutex> lock(mutex_);
     signing_ = std::make_shared<const SigningKeys>(**keys);
   }
+  if (common::Status loaded = trust_.load(); !loaded) return loaded;
   // A bad persisted document or drain file is reported, not fatal: status says why.
   const std::string public_pem = keys->has_value() ? (*keys)->public_pem : "";
   if (common::Status loaded = desired_.load(public_pem); !loaded)

@@ -23,6 +23,7 @@
 #include "agent/election/lease.hpp"
 #include "agent/reconcile/event_log.hpp"
 #include "agent/reconcile/reconciler.hpp"
+#include "agent/trust/node_trust.hpp"
 #include "common/local_config.hpp"
 
 namespace pydio::agent {
@@ -51,7 +52,7 @@ class NodeState {
   NodeState(const NodeState&) = delete;
   NodeState& operator=(const NodeState&) = delete;
 
-  // Reads secrets, the persisted desired state and the drain flag from the state dir. A missing
+  // Reads secrets, the PKI, the persisted desired state and the drain flag. A missing
   // file is a new node, not an error; unreadable secrets are (the agent must not make new ones).
   common::Status load();
   // Starts the reconciler (and the elector when this node campaigns) for the document in force.
@@ -68,6 +69,8 @@ class NodeState {
   std::string desired_error() const { return desired_.last_error(); }
   std::shared_ptr<const common::Secrets> secrets() const;
   std::string join_token() const;
+  // This node's certificate, the CA and its key where held (thread-safe itself).
+  trust::NodeTrust& trust() const { return trust_; }
   bool draining() const { return drain_.draining(); }
   std::string drain_reason() const { return drain_.reason(); }
   LeaderSnapshot leader() const;
@@ -115,6 +118,7 @@ class NodeState {
   EventLog& events_;
   DesiredStore desired_;
   DrainState drain_;
+  mutable trust::NodeTrust trust_;
 
   mutable std::mutex mutex_;
   PassEnvironment environment_;                       // guarded by mutex_; set by start()

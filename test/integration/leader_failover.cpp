@@ -34,7 +34,7 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   WARN("lease taken over after "
        << std::chrono::duration_cast<std::chrono::milliseconds>(took_over).count() << " ms");
 
-  // Two changes, both based on the generation in force, sent at once from two nodes.
+  // Two changes, both based on the generation in force, sent at once by two operators.
   const long long base = generation_of(survivor);
   auto document =
       nlohmann::json::parse(survivor.read_file("/var/lib/pydio-agent/desired-state.json"));
@@ -50,17 +50,23 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   auto from_survivor = std::async(std::launch::async, [&] {
     return survivor.agentctl({"apply", "--spec", path_a});
   });
-  auto from_db = std::async(std::launch::async, [&] {
-    return db.agentctl({"apply", "--spec", path_b});
+  auto from_other = std::async(std::launch::async, [&] {
+    return survivor.agentctl({"apply", "--spec", path_b});
   });
   const auto result_a = from_survivor.get();
-  const auto result_b = from_db.get();
+  const auto result_b = from_other.get();
   INFO("a: " << result_a.out << result_a.err << "\nb: " << result_b.out << result_b.err);
   REQUIRE(result_a.succeeded() != result_b.succeeded());  // exactly one wins
   const auto& loser = result_a.succeeded() ? result_b : result_a;
   CHECK(loser.exit_code == 1);
   CHECK_THAT(loser.err, Catch::Contains("another change won"));
   const std::string winner_level = result_a.succeeded() ? "WARNING" : "ERROR";
+
+  {  // the db node may not change the desired state; nothing changes
+    auto from_db = db.agentctl({"apply", "--spec", path_b});
+    CHECK(from_db.exit_code == 1);
+    CHECK_THAT(from_db.err, Catch::Contains("only storage nodes may change the desired state"));
+  }
 
   // The winner reaches every node, and the leader applies it to the volume.
   for (SimNode* node : {&survivor, &db}) {

@@ -343,12 +343,13 @@ def bootstrap(cluster, deadline_s):
     t0 = time.time()
     init = cluster.agentctl(first, "init", "--spec", spec_path)
     token = re.search(r"--token (\S+)", init.stdout)
-    if not token:
-        raise BenchError("agentctl init printed no token: " + init.stdout)
+    pin = re.search(r"--ca-cert-hash (\S+)", init.stdout)
+    if not token or not pin:
+        raise BenchError("agentctl init printed no token or CA hash: " + init.stdout)
     t_init = time.time() - t0
     joins = {n: subprocess.Popen(
         [cluster.args.simnode, "exec", cluster.run_dir, n, "--", cluster.args.agentctl, "join",
-         cluster.address(first), "--token", token.group(1)],
+         cluster.address(first), "--token", token.group(1), "--ca-cert-hash", pin.group(1)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for n in cluster.names() if n != first}
     failed = []

@@ -63,5 +63,14 @@ join_token() {
   in_node "$1" python3 -c 'import json; print(json.load(open("/etc/pydio-agent/secrets.json"))["joinToken"])'
 }
 
+# ca_cert_hash NODE : sha256:<hex> of the cluster CA's public key (agentctl join --ca-cert-hash),
+# computed from the node's CA certificate as kubeadm documents it.
+ca_cert_hash() {
+  local hex
+  hex=$(in_node "$1" openssl x509 -pubkey -noout -in /etc/pydio-agent/pki/ca.crt |
+    openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+  echo "sha256:$hex"
+}
+
 # now_ms : milliseconds since the epoch.
 now_ms() { date +%s%3N; }

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/trust/pki.hpp"
+
 namespace pydio::test {
 
 std::string harness_path() { return PYDIO_HARNESS; }
@@ -367,22 +369,32 @@ std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::js
   return token;
 }
 
-void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
+std::string ca_cert_hash(SimNode& node) {
+  auto pin = pydio::agent::trust::spki_pin(node.read_file("/etc/pydio-agent/pki/ca.crt"));
+  INFO(node.name() << ": " << pin.status().message());
+  REQUIRE(pin);
+  return *pin;
+}
+
+void join_cluster(SimNode& node, SimNode& peer, const std::string& token,
                   const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"join", peer.address(), "--token", token};
+  std::vector<std::string> args = {"join", peer.address(),   "--token",
+                                   token,  "--ca-cert-hash", ca_cert_hash(peer)};
   args.insert(args.end(), extra.begin(), extra.end());
   auto joined = node.agentctl(args, 90s);
   INFO(node.name() << ": " << joined.out << joined.err);
   REQUIRE(joined.succeeded());
 }
 
-std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes,
-                                                const SimNode& peer, const std::string& token) {
+std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes, SimNode& peer,
+                                                const std::string& token) {
+  const std::string pin = ca_cert_hash(peer);
   // One thread per node; each touches only its own SimNode (and its own runner).
   std::vector<std::future<common::RunResult>> pending;
   for (SimNode* node : nodes) {
-    pending.push_back(std::async(std::launch::async, [node, &peer, &token] {
-      return node->agentctl({"join", peer.address(), "--token", token}, 120s);
+    pending.push_back(std::async(std::launch::async, [node, &peer, &token, &pin] {
+      return node->agentctl({"join", peer.address(), "--token", token, "--ca-cert-hash", pin},
+                            120s);
     }));
   }
   std::vector<common::RunResult> results;

@@ -123,8 +123,11 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
 // Writes `spec` into the run, runs `agentctl init --spec` on `first` and REQUIREs success.
 // Returns the join token init printed.
 std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec);
-// `agentctl join <peer> --token <token> [extra...]` on `node`; REQUIREs success.
-void join_cluster(SimNode& node, const SimNode& peer, const std::string& token,
+// The pin of the cluster CA `node` holds ("sha256:<hex>", from its pki/ca.crt); REQUIREs it.
+std::string ca_cert_hash(SimNode& node);
+// `agentctl join <peer> --token <token> --ca-cert-hash <peer's CA> [extra...]` on `node`;
+// REQUIREs success.
+void join_cluster(SimNode& node, SimNode& peer, const std::string& token,
                   const std::vector<std::string>& extra = {});
 // `agentctl status -o json` (with the cluster table); null when it fails.
 nlohmann::json cluster_status(SimNode& node);
@@ -144,11 +147,10 @@ struct TutorialCluster {
 // the database on its own node "db" or on n1. Agents started, `init` on n1, `join` on the
 // others; REQUIREs n1 and n2 healthy.
 TutorialCluster bring_up_tutorial_cluster(SimCluster& cluster, DbPlacement db_placement);
-// `agentctl join <peer> --token <token>` on every node at the same time, as an operator's
-// script would run it; returns each node's result in the order given (asserts nothing, so it
-// is safe to call from the test's thread only).
-std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes,
-                                                const SimNode& peer, const std::string& token);
+// `agentctl join <peer> --token <token> --ca-cert-hash ...` on every node at the same time, as
+// an operator's script would run it; returns each node's result in the order given.
+std::vector<common::RunResult> join_in_parallel(const std::vector<SimNode*>& nodes, SimNode& peer,
+                                                const std::string& token);
 // Waits until the leader's Pydio layout (public, common, users) is visible on `node`'s mount.
 bool wait_layout(SimNode& node);
 // The name of the node whose agent says it holds the lease, asking `nodes`; "" when none.

@@ -114,7 +114,8 @@ TEST_CASE("check_header answers before the body is read", "[http_server][bounds]
     ++handled;
     return ok_handler(request);
   };
-  options.check_header = [](const RequestHeader& header) -> std::optional<Response> {
+  options.check_header = [](const RequestHeader& header,
+                            const PeerIdentity&) -> std::optional<Response> {
     if (header.find(http::field::authorization) != header.end()) return std::nullopt;
     Request bare;
     bare.version(11);

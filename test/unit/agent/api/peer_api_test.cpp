@@ -1,4 +1,5 @@
-// Routing of the peer API (pure): the token check and which backend call each request makes.
+// Routing of the peer API (pure): admission by node certificate (who may ask what), the join
+// token on the join route, and which backend call each request makes.
 
 #include "agent/api/peer_api.hpp"
 
@@ -23,7 +24,14 @@ constexpr const char* kToken = "abcdef.0123456789abcdef";
 // logic, this fake stands in for the daemon's state only.
 class FakePeerBackend : public PeerBackend {
  public:
-  std::string join_token() const override { return token; }
+  bool join_token_valid(const std::string& presented) const override {
+    return token_matches(presented, token);
+  }
+  std::optional<pydio::agent::api::PeerMember> member(const std::string& name) const override {
+    if (name == "n1") return pydio::agent::api::PeerMember{"198.18.0.1", true};
+    if (name == "web1") return pydio::agent::api::PeerMember{"198.18.0.4", false};
+    return std::nullopt;
+  }
   json node_report() override {
     ++reports;
     return {{"node", "n2"}, {"generation", 3}};
@@ -55,10 +63,14 @@ class FakePeerBackend : public PeerBackend {
   PeerReply change_reply{200, {{"generation", 4}}};
 };
 
-Request make_request(http::verb method, const std::string& target, const std::string& body = "",
-                     const std::string& authorization = std::string("Bearer ") + kToken) {
+using pydio::agent::api::PeerIdentity;
+// A storage node (may lead), a compute node, and callers the admission must refuse.
+const PeerIdentity kStorage{"198.18.0.1", "n1"};
+const PeerIdentity kCompute{"198.18.0.4", "web1"};
+const PeerIdentity kNoCertificate{"198.18.0.9", ""};
+
+Request make_request(http::verb method, const std::string& target, const std::string& body = "") {
   Request request{method, target, 11};
-  if (!authorization.empty()) request.set(http::field::authorization, authorization);
   request.body() = body;
   request.prepare_payload();
   return request;
@@ -68,48 +80,105 @@ json body_of(const pydio::agent::api::Response& response) { return json::parse(r
 
 }  // namespace
 
-TEST_CASE("the peer API answers only requests that carry the cluster join token", "[peer_api]") {
+TEST_CASE("the peer API admits a node by its certificate, from its own address", "[peer_api]") {
   FakePeerBackend backend;
 
-  SECTION("no Authorization header: 401, and the backend is not asked") {
-    const auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/node", "", ""), backend);
-    CHECK(response.result() == http::status::unauthorized);
-    CHECK(response[http::field::www_authenticate] == "Bearer");
-    CHECK(body_of(response)["error"] == "a valid cluster join token is required");
-    CHECK(backend.reports == 0);
-  }
-  SECTION("a wrong token, or the right one without the Bearer scheme: 401") {
-    for (const std::string& authorization :
-         {std::string("Bearer abcdef.0123456789abcdeX"), std::string("Bearer abcdef"),
-          std::string(kToken), std::string("Basic ") + kToken}) {
-      const auto response = handle_peer_request(
-          make_request(http::verb::get, "/v1/peer/node", "", authorization), backend);
+  SECTION("no client certificate: 401 on every route but join, and the backend is not asked") {
+    for (const char* path : {"/v1/peer/node", "/v1/peer/desired-state", "/v1/peer/nope"}) {
+      const auto response =
+          handle_peer_request(make_request(http::verb::get, path), kNoCertificate, backend);
       CHECK(response.result() == http::status::unauthorized);
+      CHECK(body_of(response)["error"] == "a node certificate of this cluster is required");
     }
     CHECK(backend.reports == 0);
   }
-  SECTION("a node that has no token yet refuses everything, even an empty token") {
-    backend.token = "";
-    for (const std::string& authorization :
-         {std::string("Bearer "), std::string("Bearer ") + kToken}) {
-      const auto response = handle_peer_request(
-          make_request(http::verb::get, "/v1/peer/node", "", authorization), backend);
-      CHECK(response.result() == http::status::unauthorized);
-    }
+  SECTION("a certificate of a node not in the desired state in force (removed): 403") {
+    const auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/node"),
+                                              PeerIdentity{"198.18.0.7", "gone"}, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] == "node gone is not a node of the desired state in force");
     CHECK(backend.reports == 0);
   }
-  SECTION("the token is checked before the path: an unknown path without it is 401 too") {
-    const auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/nope", "", ""), backend);
-    CHECK(response.result() == http::status::unauthorized);
+  SECTION("a node's certificate used from another address: 403 naming both") {
+    const auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/node"),
+                                              PeerIdentity{"198.18.0.4", "n1"}, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "the certificate of node n1 is used from 198.18.0.4, not from its address 198.18.0.1");
+    CHECK(backend.reports == 0);
   }
-  SECTION("the right token: the node report") {
+  SECTION("a member from its address: the node report") {
+    for (const PeerIdentity& peer : {kStorage, kCompute}) {
+      const auto response =
+          handle_peer_request(make_request(http::verb::get, "/v1/peer/node"), peer, backend);
+      CHECK(response.result() == http::status::ok);
+      CHECK(body_of(response) == json{{"node", "n2"}, {"generation", 3}});
+    }
+    CHECK(backend.reports == 2);
+  }
+  SECTION("a compute node reads and nudges but never changes the desired state: 403") {
+    auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/desired-state", R"({"document":"{}"})"), kCompute,
+        backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "node web1 may not change the desired state (only storage nodes may)");
+    CHECK_FALSE(backend.changed.has_value());
+    response = handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"),
+                                   kCompute, backend);
+    CHECK(response.result() == http::status::not_found);  // the backend's answer
+    response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"brick died"})"), kCompute,
+        backend);
+    CHECK(response.result() == http::status::accepted);
+  }
+  SECTION("a nudge speaks only for its sender: another node's address in \"from\" is 403") {
     const auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/node"), backend);
+        handle_peer_request(make_request(http::verb::post, "/v1/peer/nudge",
+                                         R"({"reason":"x","generation":9,"from":"198.18.0.1"})"),
+                            kCompute, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(backend.nudges.empty());
+  }
+}
+
+TEST_CASE("the join route needs the join token, not a certificate", "[peer_api]") {
+  FakePeerBackend backend;
+  const std::string with_token = json{{"name", "node3"}, {"token", kToken}}.dump();
+
+  SECTION("the right token without a certificate: the backend decides") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/join", with_token), kNoCertificate, backend);
     CHECK(response.result() == http::status::ok);
-    CHECK(body_of(response) == json{{"node", "n2"}, {"generation", 3}});
-    CHECK(backend.reports == 1);
+    REQUIRE(backend.joined.has_value());
+    CHECK((*backend.joined)["name"] == "node3");
+  }
+  SECTION("a missing, wrong or non-string token: 401, the backend is not asked") {
+    for (const json& body : {json{{"name", "node3"}}, json{{"token", "abcdef.0123456789abcdeX"}},
+                             json{{"token", 5}}, json{{"token", ""}}}) {
+      for (const PeerIdentity& peer : {kNoCertificate, kStorage}) {
+        const auto response = handle_peer_request(
+            make_request(http::verb::post, "/v1/peer/join", body.dump()), peer, backend);
+        CHECK(response.result() == http::status::unauthorized);
+      }
+    }
+    CHECK_FALSE(backend.joined.has_value());
+  }
+  SECTION("a node that has no token refuses every join, even with an empty token") {
+    backend.token = "";
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/join", json{{"token", ""}}.dump()), kNoCertificate,
+        backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK_FALSE(backend.joined.has_value());
+  }
+  SECTION("X-Pydio-Forwarded counts only from an admitted node") {
+    auto request = make_request(http::verb::post, "/v1/peer/join", with_token);
+    request.set("X-Pydio-Forwarded", "1");
+    handle_peer_request(request, kNoCertificate, backend);
+    CHECK_FALSE(backend.join_forwarded);
+    handle_peer_request(request, kStorage, backend);
+    CHECK(backend.join_forwarded);
   }
 }
 
@@ -118,34 +187,36 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
 
   SECTION("unknown path: 404 naming it") {
     const auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/nope?x=1"), backend);
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/nope?x=1"), kStorage, backend);
     CHECK(response.result() == http::status::not_found);
     CHECK(body_of(response)["error"] == "no such endpoint: /v1/peer/nope");
   }
   SECTION("wrong method: 405 with the allowed ones") {
-    auto response = handle_peer_request(make_request(http::verb::post, "/v1/peer/node"), backend);
+    auto response =
+        handle_peer_request(make_request(http::verb::post, "/v1/peer/node"), kStorage, backend);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "GET");
     CHECK(backend.reports == 0);
 
-    response = handle_peer_request(make_request(http::verb::get, "/v1/peer/join"), backend);
+    response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/join"), kStorage, backend);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "POST");
 
-    response =
-        handle_peer_request(make_request(http::verb::put, "/v1/peer/desired-state"), backend);
+    response = handle_peer_request(make_request(http::verb::put, "/v1/peer/desired-state"),
+                                   kStorage, backend);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "GET, POST");
   }
   SECTION("GET /v1/peer/desired-state passes the backend's answer through") {
-    auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"), backend);
+    auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"),
+                                        kStorage, backend);
     CHECK(response.result() == http::status::not_found);
     CHECK(body_of(response)["error"] == "no desired state yet");
 
     backend.document_reply = PeerReply{200, {{"generation", 3}, {"document", "{}"}}};
-    response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"), backend);
+    response = handle_peer_request(make_request(http::verb::get, "/v1/peer/desired-state"),
+                                   kStorage, backend);
     CHECK(response.result() == http::status::ok);
     CHECK(body_of(response)["generation"] == 3);
   }
@@ -154,7 +225,7 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
     const auto response =
         handle_peer_request(make_request(http::verb::post, "/v1/peer/desired-state",
                                          json{{"document", document}}.dump()),
-                            backend);
+                            kStorage, backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.changed == document);
     CHECK_FALSE(backend.change_forwarded);
@@ -162,7 +233,8 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
   SECTION("POST /v1/peer/desired-state: the backend's refusal is the answer") {
     backend.change_reply = PeerReply{409, {{"error", "generation: 4 is already in force"}}};
     const auto response = handle_peer_request(
-        make_request(http::verb::post, "/v1/peer/desired-state", R"({"document":"{}"})"), backend);
+        make_request(http::verb::post, "/v1/peer/desired-state", R"({"document":"{}"})"), kStorage,
+        backend);
     CHECK(response.result() == http::status::conflict);
     CHECK(body_of(response)["error"] == "generation: 4 is already in force");
   }
@@ -171,7 +243,7 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
                              R"({"document":{"generation":4}})"}) {
       INFO("body: " << body);
       const auto response = handle_peer_request(
-          make_request(http::verb::post, "/v1/peer/desired-state", body), backend);
+          make_request(http::verb::post, "/v1/peer/desired-state", body), kStorage, backend);
       CHECK(response.result() == http::status::bad_request);
       CHECK(body_of(response)["error"] ==
             "body: expected {\"document\": \"<desired-state JSON text>\"}");
@@ -181,29 +253,31 @@ TEST_CASE("the peer API routes each endpoint to the backend", "[peer_api]") {
   SECTION("X-Pydio-Forwarded: 1 marks a request a peer already forwarded") {
     auto request = make_request(http::verb::post, "/v1/peer/desired-state", R"({"document":"{}"})");
     request.set("X-Pydio-Forwarded", "1");
-    handle_peer_request(request, backend);
+    handle_peer_request(request, kStorage, backend);
     CHECK(backend.change_forwarded);
 
-    request = make_request(http::verb::post, "/v1/peer/join",
-                           R"({"name":"node3","address":"198.18.0.3"})");
+    request =
+        make_request(http::verb::post, "/v1/peer/join",
+                     json{{"name", "node3"}, {"address", "198.18.0.3"}, {"token", kToken}}.dump());
     request.set("X-Pydio-Forwarded", "1");
-    const auto response = handle_peer_request(request, backend);
+    const auto response = handle_peer_request(request, kStorage, backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.join_forwarded);
     REQUIRE(backend.joined.has_value());
-    CHECK(*backend.joined == json{{"name", "node3"}, {"address", "198.18.0.3"}});
+    CHECK(*backend.joined == json{{"name", "node3"}, {"address", "198.18.0.3"}, {"token", kToken}});
   }
   SECTION("any other value of X-Pydio-Forwarded is not forwarded") {
-    auto request = make_request(http::verb::post, "/v1/peer/join", R"({"name":"node3"})");
+    auto request = make_request(http::verb::post, "/v1/peer/join",
+                                json{{"name", "node3"}, {"token", kToken}}.dump());
     request.set("X-Pydio-Forwarded", "0");
-    handle_peer_request(request, backend);
+    handle_peer_request(request, kStorage, backend);
     CHECK(backend.joined.has_value());
     CHECK_FALSE(backend.join_forwarded);
   }
   SECTION("POST /v1/peer/join with a body that is not a JSON object: 400") {
     for (const char* body : {"", "not json", "[1]"}) {
-      const auto response =
-          handle_peer_request(make_request(http::verb::post, "/v1/peer/join", body), backend);
+      const auto response = handle_peer_request(
+          make_request(http::verb::post, "/v1/peer/join", body), kStorage, backend);
       CHECK(response.result() == http::status::bad_request);
       CHECK(body_of(response)["error"] == "body: expected a JSON object");
     }
@@ -227,7 +301,7 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
     const auto response = handle_peer_request(
         make_request(http::verb::post, "/v1/peer/nudge",
                      R"({"reason":"generation 5 in force","generation":5,"from":"198.18.0.1"})"),
-        backend);
+        kStorage, backend);
     CHECK(response.result() == http::status::accepted);
     REQUIRE(backend.nudges.size() == 1);
     CHECK(backend.nudges[0].generation == 5);
@@ -236,13 +310,14 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
   SECTION("a generation of the wrong type is refused with 400 and the backend is not asked") {
     const auto response = handle_peer_request(
         make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x","generation":"5"})"),
-        backend);
+        kStorage, backend);
     CHECK(response.result() == http::status::bad_request);
     CHECK(backend.nudges.empty());
   }
-  SECTION("a nudge without the token is refused with 401") {
-    const auto response = handle_peer_request(
-        make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x"})", ""), backend);
+  SECTION("a nudge without a node certificate is refused with 401") {
+    const auto response =
+        handle_peer_request(make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"x"})"),
+                            kNoCertificate, backend);
     CHECK(response.result() == http::status::unauthorized);
     CHECK(backend.nudges.empty());
   }
@@ -251,39 +326,47 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
          {std::string("{}"), std::string(R"({"reason":3})"), std::string("[]"),
           std::string("not json"),
           R"({"reason":")" + std::string(201, 'x') + R"("})"}) {
-      const auto response =
-          handle_peer_request(make_request(http::verb::post, "/v1/peer/nudge", body), backend);
+      const auto response = handle_peer_request(
+          make_request(http::verb::post, "/v1/peer/nudge", body), kStorage, backend);
       CHECK(response.result() == http::status::bad_request);
     }
     CHECK(backend.nudges.empty());
   }
   SECTION("GET: 405") {
     const auto response =
-        handle_peer_request(make_request(http::verb::get, "/v1/peer/nudge"), backend);
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/nudge"), kStorage, backend);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(backend.nudges.empty());
   }
 }
 
-TEST_CASE("the peer API's header check refuses a caller without the token before any body",
+TEST_CASE("the peer API's header check refuses a caller it does not admit before any body",
           "[peer_api]") {
   FakePeerBackend backend;
   // Only the header: the server calls the check before reading the body.
   pydio::agent::api::RequestHeader header;
   header.method(http::verb::post);
-  header.target("/v1/peer/join");
+  header.target("/v1/peer/desired-state");
   header.version(11);
   header.set(http::field::content_length, "1048576");
+  using pydio::agent::api::refuse_before_body;
 
-  SECTION("no token: 401 with the same answer as the handler gives") {
-    const auto refused = pydio::agent::api::refuse_unauthorized(header, backend);
+  SECTION("no client certificate: 401 with the same answer as the handler gives") {
+    const auto refused = refuse_before_body(header, kNoCertificate, backend);
     REQUIRE(refused);
     CHECK(refused->result() == http::status::unauthorized);
-    CHECK((*refused)[http::field::www_authenticate] == "Bearer");
-    CHECK(body_of(*refused)["error"] == "a valid cluster join token is required");
+    CHECK(body_of(*refused)["error"] == "a node certificate of this cluster is required");
   }
-  SECTION("the right token: the body is read and routed as usual") {
-    header.set(http::field::authorization, std::string("Bearer ") + kToken);
-    CHECK_FALSE(pydio::agent::api::refuse_unauthorized(header, backend));
+  SECTION("a certificate used from another address: 403") {
+    const auto refused = refuse_before_body(header, PeerIdentity{"198.18.0.66", "n1"}, backend);
+    REQUIRE(refused);
+    CHECK(refused->result() == http::status::forbidden);
+  }
+  SECTION("an admitted node: the body is read and routed as usual") {
+    CHECK_FALSE(refuse_before_body(header, kStorage, backend));
+  }
+  SECTION("the join route passes: its token is in the body") {
+    header.target("/v1/peer/join");
+    CHECK_FALSE(refuse_before_body(header, kNoCertificate, backend));
   }
 }

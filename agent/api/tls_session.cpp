@@ -1,0 +1,63 @@
+#include "agent/api/tls_session.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <utility>
+
+#include "agent/api/session.hpp"
+
+namespace pydio::agent::api {
+
+namespace beast = boost::beast;
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+// The CN of the client's certificate when the handshake verified it against the cluster CA.
+std::string verified_client_name(TlsStream& stream) {
+  SSL* handle = stream.native_handle();
+  X509* cert = SSL_get0_peer_certificate(handle);
+  if (cert == nullptr || SSL_get_verify_result(handle) != X509_V_OK) return "";
+  char name[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof(name)) <=
+      0)
+    return "";
+  return name;
+}
+
+}  // namespace
+
+void start_tls_session(boost::asio::ip::tcp::socket socket,
+                       std::shared_ptr<const ServerOptions> options,
+                       std::shared_ptr<ConnectionLimit> connections) {
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *options->tls);
+  beast::get_lowest_layer(*stream).expires_after(options->header_timeout);
+  stream->async_handshake(
+      ssl::stream_base::server,
+      [stream, options, connections, remote](beast::error_code handshake_ec) {
+        if (handshake_ec) {
+          // A peer's reachability probe connects and closes without a word: not worth a line.
+          const bool silent = handshake_ec == boost::asio::error::eof ||
+                              handshake_ec == ssl::error::stream_truncated;
+          spdlog::log(silent ? spdlog::level::debug : spdlog::level::info,
+                      "peer API: TLS handshake with {} failed: {}", remote.address().to_string(),
+                      handshake_ec.message());
+          beast::error_code ignored;
+          beast::get_lowest_layer(*stream).socket().close(ignored);
+          return;
+        }
+        PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
+        std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(
+            std::move(*stream), options, connections, std::move(peer))
+            ->run();
+      });
+}
+
+}  // namespace pydio::agent::api

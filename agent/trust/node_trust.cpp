@@ -1,0 +1,101 @@
+#include "agent/trust/node_trust.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "agent/trust/pki.hpp"
+
+namespace pydio::agent::trust {
+
+using common::Expected;
+using common::Status;
+
+Expected<std::shared_ptr<const NodeTrust::Loaded>> NodeTrust::prepare(const NodePki& pki) {
+  auto loaded = std::make_shared<Loaded>();
+  loaded->pki = pki;
+  auto pin = spki_pin(pki.ca_cert_pem);
+  if (!pin) return pin.status().with_context("cluster CA");
+  loaded->pin = *pin;
+  auto server = make_server_context(pki.ca_cert_pem, pki.node_cert_pem, pki.node_key_pem);
+  if (!server) return server.status();
+  auto client = make_client_context(pki.ca_cert_pem, pki.node_cert_pem, pki.node_key_pem);
+  if (!client) return client.status();
+  loaded->server = *server;
+  loaded->client = *client;
+  return std::shared_ptr<const Loaded>(loaded);
+}
+
+Status NodeTrust::load() {
+  auto pki = load_pki(dir_);
+  if (!pki) return pki.status();
+  if (!*pki) return Status::ok();
+  auto prepared = prepare(**pki);
+  if (!prepared) return prepared.status().with_context(dir_);
+  if (auto life = remaining_life((*pki)->node_cert_pem); life && life->count() <= 0)
+    spdlog::error("{}/node.crt has expired: peers will refuse this node", dir_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  loaded_ = *prepared;
+  return Status::ok();
+}
+
+Status NodeTrust::install(const NodePki& pki) {
+  auto prepared = prepare(pki);
+  if (!prepared) return prepared.status();
+  if (Status saved = save_pki(dir_, pki); !saved) return saved;
+  std::lock_guard<std::mutex> lock(mutex_);
+  loaded_ = *prepared;
+  return Status::ok();
+}
+
+Status NodeTrust::ensure_first_node(const std::string& cluster_name, const std::string& node_name,
+                                    const std::string& address) {
+  if (ready()) return Status::ok();
+  if (address.empty()) return Status::error("agent.json has no address: no node certificate");
+  auto pki = create_first_node_pki(cluster_name, node_name, address);
+  if (!pki) return pki.status();
+  if (Status installed = install(*pki); !installed) return installed;
+  spdlog::info("created the cluster CA ({}) and this node's certificate in {}", ca_pin(), dir_);
+  return Status::ok();
+}
+
+std::shared_ptr<const NodeTrust::Loaded> NodeTrust::loaded() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return loaded_;
+}
+
+bool NodeTrust::ready() const { return loaded() != nullptr; }
+
+std::string NodeTrust::ca_pin() const {
+  auto current = loaded();
+  return current ? current->pin : "";
+}
+
+std::string NodeTrust::ca_cert() const {
+  auto current = loaded();
+  return current ? current->pki.ca_cert_pem : "";
+}
+
+std::string NodeTrust::ca_key() const {
+  auto current = loaded();
+  return current ? current->pki.ca_key_pem : "";
+}
+
+std::shared_ptr<TlsContext> NodeTrust::server_context() const {
+  auto current = loaded();
+  return current ? current->server : nullptr;
+}
+
+std::shared_ptr<TlsContext> NodeTrust::client_context() const {
+  auto current = loaded();
+  return current ? current->client : nullptr;
+}
+
+Expected<std::string> NodeTrust::sign(const std::string& csr_pem, const std::string& node_name,
+                                      const std::string& address) const {
+  auto current = loaded();
+  if (!current || current->pki.ca_key_pem.empty())
+    return Status::error("this node does not hold the CA key");
+  return sign_node_certificate(KeyPair{current->pki.ca_key_pem, current->pki.ca_cert_pem}, csr_pem,
+                               node_name, address);
+}
+
+}  // namespace pydio::agent::trust

@@ -1,0 +1,59 @@
+#pragma once
+// This node's TLS identity as the daemon uses it: the PKI files (pki_files.hpp) loaded once,
+// the TLS contexts made from them, the CA pin, and signing for joiners where the CA key is
+// here. Replaced as a whole when init or a join installs new files.
+// Thread-safe: every member below mutex_ is guarded by it; readers get immutable snapshots.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/trust/pki_files.hpp"
+#include "agent/trust/tls_context.hpp"
+#include "common/status.hpp"
+
+namespace pydio::agent::trust {
+
+class NodeTrust {
+ public:
+  explicit NodeTrust(std::string dir) : dir_(std::move(dir)) {}
+
+  // Reads the files; none yet is not an error (ready() stays false).
+  common::Status load();
+  // Writes `pki` to the directory and puts it in force.
+  common::Status install(const NodePki& pki);
+  // init: a new CA and node certificate unless this node already has a PKI.
+  common::Status ensure_first_node(const std::string& cluster_name, const std::string& node_name,
+                                   const std::string& address);
+
+  bool ready() const;
+  // "sha256:<hex>" of the CA; "" when not ready.
+  std::string ca_pin() const;
+  std::string ca_cert() const;
+  // The CA key, "" on nodes that may not sign.
+  std::string ca_key() const;
+  bool can_sign() const { return !ca_key().empty(); }
+  // null when not ready.
+  std::shared_ptr<TlsContext> server_context() const;
+  std::shared_ptr<TlsContext> client_context() const;
+  // A node certificate for the key of `csr_pem`, naming `node_name` at `address`.
+  common::Expected<std::string> sign(const std::string& csr_pem, const std::string& node_name,
+                                     const std::string& address) const;
+
+ private:
+  struct Loaded {
+    NodePki pki;
+    std::string pin;
+    std::shared_ptr<TlsContext> server;
+    std::shared_ptr<TlsContext> client;
+  };
+  static common::Expected<std::shared_ptr<const Loaded>> prepare(const NodePki& pki);
+  std::shared_ptr<const Loaded> loaded() const;
+
+  const std::string dir_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Loaded> loaded_;  // guarded by mutex_; null before init or join
+};
+
+}  // namespace pydio::agent::trust

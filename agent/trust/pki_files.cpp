@@ -1,0 +1,112 @@
+#include "agent/trust/pki_files.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "agent/trust/pki.hpp"
+#include "common/file_ops.hpp"
+
+namespace pydio::agent::trust {
+
+using common::Expected;
+using common::Status;
+
+namespace {
+
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kKeyMode = 0600;
+constexpr mode_t kCertMode = 0644;
+
+// The file's text, "" when missing. A key file must not be readable by group or others.
+Expected<std::string> read_part(const std::string& path, bool secret) {
+  auto text = common::read_optional_file(path);
+  if (!text) return text.status();
+  if (!*text) return std::string();
+  if (secret) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      return Status::error("stat " + path + ": " + common::errno_text(errno));
+    if ((st.st_mode & 077) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%03o", static_cast<unsigned>(st.st_mode & 0777));
+      return Status::error(path + ": mode " + mode +
+                           " lets others read a private key; expected 0600");
+    }
+  }
+  return **text;
+}
+
+}  // namespace
+
+Expected<std::optional<NodePki>> load_pki(const std::string& dir) {
+  NodePki pki;
+  struct Part {
+    const char* file;
+    std::string* into;
+    bool secret;
+  };
+  for (const Part& part :
+       {Part{"ca.crt", &pki.ca_cert_pem, false}, Part{"ca.key", &pki.ca_key_pem, true},
+        Part{"node.crt", &pki.node_cert_pem, false}, Part{"node.key", &pki.node_key_pem, true}}) {
+    auto text = read_part(dir + "/" + part.file, part.secret);
+    if (!text) return text.status();
+    *part.into = *text;
+  }
+  if (pki.node_cert_pem.empty()) return std::optional<NodePki>();
+  for (const auto& [text, file] :
+       {std::pair{&pki.ca_cert_pem, "ca.crt"}, std::pair{&pki.node_key_pem, "node.key"}}) {
+    if (text->empty()) return Status::error(dir + "/" + file + ": missing (node.crt exists)");
+  }
+  if (Status matches = key_matches(pki.node_key_pem, pki.node_cert_pem); !matches)
+    return matches.with_context(dir + "/node.key");
+  if (!pki.ca_key_pem.empty()) {
+    if (Status matches = key_matches(pki.ca_key_pem, pki.ca_cert_pem); !matches)
+      return matches.with_context(dir + "/ca.key");
+  }
+  return std::optional<NodePki>(pki);
+}
+
+Status save_pki(const std::string& dir, const NodePki& pki) {
+  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST)
+    return Status::error("mkdir " + dir + ": " + common::errno_text(errno));
+  if (::chmod(dir.c_str(), kDirMode) != 0)
+    return Status::error("chmod 0700 " + dir + ": " + common::errno_text(errno));
+  // Keys first: a certificate on disk always has its key beside it.
+  struct Part {
+    const char* file;
+    const std::string* text;
+    mode_t mode;
+  };
+  for (const Part& part :
+       {Part{"node.key", &pki.node_key_pem, kKeyMode}, Part{"ca.key", &pki.ca_key_pem, kKeyMode},
+        Part{"ca.crt", &pki.ca_cert_pem, kCertMode},
+        Part{"node.crt", &pki.node_cert_pem, kCertMode}}) {
+    const std::string path = dir + "/" + part.file;
+    if (part.text->empty()) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return Status::error("remove " + path + ": " + common::errno_text(errno));
+      continue;
+    }
+    if (Status written = common::write_file_atomically(path, *part.text, part.mode); !written)
+      return written;
+  }
+  return Status::ok();
+}
+
+Expected<NodePki> create_first_node_pki(const std::string& cluster_name,
+                                        const std::string& node_name, const std::string& address) {
+  auto ca = make_ca(cluster_name);
+  if (!ca) return ca.status().with_context("create the cluster CA");
+  auto key = generate_key();
+  if (!key) return key.status().with_context("create the node key");
+  auto csr = make_csr(*key, node_name);
+  if (!csr) return csr.status();
+  auto cert = sign_node_certificate(*ca, *csr, node_name, address);
+  if (!cert) return cert.status().with_context("sign the node certificate");
+  return NodePki{ca->cert_pem, ca->key_pem, *cert, *key};
+}
+
+}  // namespace pydio::agent::trust

@@ -1,0 +1,34 @@
+#pragma once
+// The node's keys and certificates on disk, in LocalConfig::pki_dir (root, 0700):
+//   ca.crt    the cluster CA (every node; 0644)
+//   ca.key    the CA's private key (0600), only on the nodes that may lead (storage nodes):
+//             they sign the certificates of joining nodes
+//   node.crt  this node's certificate (CN = node name, SAN = its address; 0644)
+//   node.key  this node's private key (0600); made on this node, never leaves it
+// Files are replaced atomically; a file readable by others where a key is expected is refused.
+
+#include <optional>
+#include <string>
+
+#include "common/status.hpp"
+
+namespace pydio::agent::trust {
+
+struct NodePki {
+  std::string ca_cert_pem;
+  std::string ca_key_pem;  // "" on nodes that may not sign
+  std::string node_cert_pem;
+  std::string node_key_pem;
+};
+
+// nullopt when the directory holds no node certificate yet (a node before init or join).
+// An incomplete or mismatched set is an error naming the file.
+common::Expected<std::optional<NodePki>> load_pki(const std::string& dir);
+// Creates `dir` (0700) and writes every non-empty part; removes ca.key when `pki` has none.
+common::Status save_pki(const std::string& dir, const NodePki& pki);
+// The PKI of a cluster's first node (agentctl init): a new CA and this node's certificate.
+common::Expected<NodePki> create_first_node_pki(const std::string& cluster_name,
+                                                const std::string& node_name,
+                                                const std::string& address);
+
+}  // namespace pydio::agent::trust

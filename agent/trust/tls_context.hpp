@@ -1,0 +1,32 @@
+#pragma once
+// TLS contexts of the peer API (TLS 1.3 only), made from PEM text.
+//
+// Server: presents node.crt followed by ca.crt (so a joining node can pin the CA by hash),
+// asks for a client certificate and verifies one against the cluster CA when given. A client
+// without a certificate gets through the handshake: the peer API then admits it to the join
+// route only. A certificate of another CA fails the handshake.
+// Client: verifies the server's chain against the cluster CA (the caller also checks the
+// server's address against its certificate); presents this node's certificate when given.
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "common/status.hpp"
+
+namespace pydio::agent::trust {
+
+using TlsContext = boost::asio::ssl::context;
+
+common::Expected<std::shared_ptr<TlsContext>> make_server_context(const std::string& ca_pem,
+                                                                  const std::string& cert_pem,
+                                                                  const std::string& key_pem);
+// `cert_pem` and `key_pem` empty: no client certificate (a joining node).
+common::Expected<std::shared_ptr<TlsContext>> make_client_context(const std::string& ca_pem,
+                                                                  const std::string& cert_pem,
+                                                                  const std::string& key_pem);
+// A client that verifies nothing: only for reading the chain a server presents, to compare
+// it with a pin, before any secret is sent.
+std::shared_ptr<TlsContext> make_unverified_client_context();
+
+}  // namespace pydio::agent::trust
