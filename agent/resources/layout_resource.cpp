@@ -13,6 +13,7 @@
 
 #include "agent/cluster/abandonable.hpp"
 #include "agent/health/health_view.hpp"
+#include "agent/host/nofollow_dir.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
@@ -95,26 +96,6 @@ std::string trim_trailing_slashes(std::string path) {
   return path;
 }
 
-Expected<uid_t> resolve_user(const std::string& name) {
-  std::vector<char> buffer(16384);
-  struct passwd entry {};
-  struct passwd* found = nullptr;
-  int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + common::errno_text(rc));
-  if (found == nullptr) return Status::error("web.user: unknown user '" + name + "'");
-  return found->pw_uid;
-}
-
-Expected<gid_t> resolve_group(const std::string& name) {
-  std::vector<char> buffer(16384);
-  struct group entry {};
-  struct group* found = nullptr;
-  int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + common::errno_text(rc));
-  if (found == nullptr) return Status::error("web.group: unknown group '" + name + "'");
-  return found->gr_gid;
-}
-
 std::string describe_probe(const MountProbe& probe) {
   std::string text = "mount " + probe.mountpoint + ": " + mount_health_name(probe.health);
   if (!probe.detail.empty()) text += " (" + probe.detail + ")";
@@ -138,6 +119,35 @@ Status require_live_gluster_mount(const PassContext& ctx, const std::string& mou
 }
 
 }  // namespace
+
+Expected<uid_t> resolve_web_user(const std::string& name) {
+  std::vector<char> buffer(16384);
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + common::errno_text(rc));
+  if (found == nullptr) return Status::error("web.user: unknown user '" + name + "'");
+  // Validation refuses the names of system accounts; another name for uid 0 only shows here.
+  if (found->pw_uid == 0) {
+    return Status::error("web.user: '" + name + "' is uid 0 (root) on this node; the web user " +
+                         "must be an unprivileged account such as www-data");
+  }
+  return found->pw_uid;
+}
+
+Expected<gid_t> resolve_web_group(const std::string& name) {
+  std::vector<char> buffer(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + common::errno_text(rc));
+  if (found == nullptr) return Status::error("web.group: unknown group '" + name + "'");
+  if (found->gr_gid == 0) {
+    return Status::error("web.group: '" + name + "' is gid 0 (root) on this node; the web " +
+                         "group must be an unprivileged group such as www-data");
+  }
+  return found->gr_gid;
+}
 
 std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired) {
   std::vector<LayoutDir> dirs;
@@ -200,9 +210,9 @@ bool LayoutResource::applies_to(const PassContext& ctx) const {
 Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.health == nullptr) return Status::error("pydio-layout: pass context lacks health view");
   const common::WebSpec& web = ctx.desired->web;
-  auto uid = resolve_user(web.user);
+  auto uid = resolve_web_user(web.user);
   if (!uid) return uid.status();
-  auto gid = resolve_group(web.group);
+  auto gid = resolve_web_group(web.group);
   if (!gid) return gid.status();
 
   LayoutObservation observed;
@@ -258,20 +268,21 @@ std::string install_marker_text(const PassContext& ctx) {
          "\n";
 }
 
-// O_EXCL: the marker is written exactly once, whoever leads.
+// O_EXCL: the marker is written exactly once, whoever leads. The web user owns the volume
+// root, so the agent's folder is opened (or created) without following a link.
 Status write_install_marker(const std::string& path, const std::string& text) {
   const std::string directory = path.substr(0, path.rfind('/'));
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
-    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  auto dir = open_directory_nofollow(directory, MissingDirs::kCreate, 0700);
+  if (!dir) return dir.status();
+  const std::string name = path.substr(path.rfind('/') + 1);
+  OwnedFd fd(::openat((*dir)->get(), name.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  if (fd.get() < 0) {
     if (errno == EEXIST) return Status::ok();
     return Status::error("create " + path + ": " + common::errno_text(errno));
   }
-  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int error = errno;
-  ::close(fd);
-  if (!written) return Status::error("write " + path + ": " + common::errno_text(error));
+  bool written = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (!written) return Status::error("write " + path + ": " + common::errno_text(errno));
   return Status::ok();
 }
 
@@ -311,7 +322,10 @@ Status LayoutResource::apply_step(const PassContext& ctx, const ChownLayoutDir& 
   return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, /*create=*/false);
 }
 
-// mkdir (when `create`) and lchown of one path, only while its mount is a live glusterfs mount.
+// mkdir (when `create`) and chown of one path, only while its mount is a live glusterfs mount.
+// The web user owns these folders and the volume root: the path is opened component by
+// component without following a link, created relative to its opened parent, and the chown
+// is an fchown of what was opened, so a link planted anywhere on it redirects nothing.
 Status LayoutResource::change_dir(const PassContext& ctx, const std::string& path,
                                   const std::string& mountpoint, uid_t uid, gid_t gid,
                                   bool create) {
@@ -320,10 +334,11 @@ Status LayoutResource::change_dir(const PassContext& ctx, const std::string& pat
   if (!live) return live.with_context(what);
   return fuse_step<bool>(
              [path, uid, gid, create]() -> Expected<bool> {
-               if (create && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST)
-                 return Status::error("mkdir " + path + ": " + common::errno_text(errno));
-               // lchown: a symlink planted in the tree must not redirect the chown elsewhere.
-               if (::lchown(path.c_str(), uid, gid) != 0)
+               auto dir = open_directory_nofollow(
+                   path, create ? MissingDirs::kCreate : MissingDirs::kReport, kCreateMode);
+               if (!dir) return dir.status();
+               if (!dir->has_value()) return Status::error("chown " + path + ": missing");
+               if (::fchown((*dir)->get(), uid, gid) != 0)
                  return Status::error("chown " + path + ": " + common::errno_text(errno));
                return true;
              },
