@@ -48,4 +48,16 @@ inline constexpr std::array<const char*, 4> kReservedDatabaseUsers = {"root", "m
 inline constexpr std::array<const char*, 5> kReservedSchemas = {
     "mysql", "information_schema", "performance_schema", "sys", kLeaseSchema};
 
+// Accounts web.user and web.group must not name (compared case-insensitively): the agent gives
+// the web user the volume roots and the Pydio folders, so naming a system account there would
+// hand the files of the shared volumes to root or to whoever runs as that account: the
+// administrator (root), the static Debian system accounts that own system files or give raw
+// access (daemon, bin, sys, adm: logs, disk: block devices, kmem, tty, shadow: /etc/shadow,
+// sudo and staff: administration and /usr/local), MariaDB's own (mysql: its data files), and
+// nobody/nogroup (shared by every service that drops its privileges). Any name that resolves
+// to uid or gid 0 on the node is refused too (agent/resources/layout_resource.cpp).
+inline constexpr std::array<const char*, 14> kReservedWebAccounts = {
+    "root", "daemon", "bin",  "sys",   "adm",   "disk",   "kmem",
+    "tty",  "shadow", "sudo", "staff", "mysql", "nobody", "nogroup"};
+
 }  // namespace pydio::common

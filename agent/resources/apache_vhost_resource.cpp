@@ -4,12 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
 #include <sstream>
-#include <system_error>
 
-#include "common/file_ops.hpp"
+#include "agent/host/nofollow_dir.hpp"
 #include "agent/host/services.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 
@@ -197,13 +196,11 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
   observed.current_text = *current;
   observed.site_enabled = is_enabled_link(want.paths);
   observed.default_site_enabled = is_symlink(want.paths.default_site_enabled);
-  struct stat st {};
-  if (::stat(want.docroot.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
-      return Status::error("docroot " + want.docroot + ": exists and is not a directory");
-    }
-    observed.docroot_exists = true;
-  }
+  // The web user may own directories on the docroot's path: a link there is refused, never
+  // followed (observe and apply both open it component by component).
+  auto docroot = open_directory_nofollow(want.docroot);
+  if (!docroot) return docroot.status().with_context("web.docroot");
+  observed.docroot_exists = docroot->has_value();
   const auto now = RestartGuard::Clock::now();
   observed.apache_running = ctx.services->is_running(Service::kApache);
   observed.reload_pending = reload_pending_.load();
@@ -225,9 +222,8 @@ Status ApacheVhostResource::apply(const PassContext& ctx, const Action& action) 
 }
 
 Status ApacheVhostResource::apply_step(const PassContext&, const EnsureDocroot& step) {
-  std::error_code error;
-  std::filesystem::create_directories(step.path, error);
-  if (error) return Status::error("create docroot " + step.path + ": " + error.message());
+  auto docroot = open_directory_nofollow(step.path, MissingDirs::kCreate);
+  if (!docroot) return docroot.status().with_context("create docroot " + step.path);
   return Status::ok();
 }
 

@@ -3,7 +3,8 @@
 // desired state's web section, enabled by a plain symlink sites-enabled/pydio.conf, the Debian
 // default site (000-default) disabled so that requests without a matching Host header (a
 // balancer's health probe) reach this vhost, Apache running, and a graceful reload after a
-// change. The docroot directory exists.
+// change. The docroot directory exists (checked and created without following a link: the web
+// user may own directories on its path).
 //
 // A new vhost never replaces a working one unchecked: apply() writes it, runs
 // `apache2ctl configtest`, and on failure puts the previous file (and symlink) back and returns

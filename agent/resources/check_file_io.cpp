@@ -23,27 +23,6 @@ Status fail(const std::string& what, const std::string& path, int error_number) 
   return Status::error(what + " " + path + ": " + common::errno_text(error_number));
 }
 
-DirectoryEntry entry_of(const struct stat& st) {
-  DirectoryEntry entry;
-  if (S_ISREG(st.st_mode)) {
-    entry.kind = EntryKind::kRegular;
-  } else if (S_ISDIR(st.st_mode)) {
-    entry.kind = EntryKind::kDirectory;
-  } else if (S_ISLNK(st.st_mode)) {
-    entry.kind = EntryKind::kSymlink;
-  } else if (S_ISFIFO(st.st_mode)) {
-    entry.kind = EntryKind::kFifo;
-  } else if (S_ISSOCK(st.st_mode)) {
-    entry.kind = EntryKind::kSocket;
-  } else {
-    entry.kind = EntryKind::kDevice;
-  }
-  entry.mode = st.st_mode & 07777;
-  entry.uid = st.st_uid;
-  entry.gid = st.st_gid;
-  return entry;
-}
-
 Status refuse(const std::string& path, const DirectoryEntry& entry, const std::string& action) {
   return Status::error(path + ": " + describe_entry(entry) + " is in the way; the agent does not " +
                        action + " an entry that is not a regular file of root's (remove it by " +
@@ -80,78 +59,8 @@ int move_without_replacing(int dir_fd, const std::string& temp, const std::strin
 
 }  // namespace
 
-OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-OwnedFd::~OwnedFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int OwnedFd::release() {
-  const int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
-std::string describe_entry(const DirectoryEntry& entry) {
-  switch (entry.kind) {
-    case EntryKind::kMissing:
-      return "nothing";
-    case EntryKind::kDirectory:
-      return "a directory";
-    case EntryKind::kSymlink:
-      return "a symbolic link";
-    case EntryKind::kFifo:
-      return "a FIFO";
-    case EntryKind::kSocket:
-      return "a socket";
-    case EntryKind::kDevice:
-      return "a device node";
-    case EntryKind::kRegular:
-      break;
-  }
-  if (entry.uid != 0) return "a regular file owned by uid " + std::to_string(entry.uid);
-  return "a regular file owned by root";
-}
-
 bool is_root_regular_file(const DirectoryEntry& entry) {
   return entry.kind == EntryKind::kRegular && entry.uid == 0;
-}
-
-Expected<std::optional<OwnedFd>> open_directory_nofollow(const std::string& dir) {
-  if (dir.empty() || dir.front() != '/') return Status::error(dir + ": not an absolute path");
-  OwnedFd current(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (current.get() < 0) return fail("open", "/", errno);
-  std::string so_far;
-  std::size_t start = 1;
-  while (start < dir.size()) {
-    std::size_t end = dir.find('/', start);
-    if (end == std::string::npos) end = dir.size();
-    const std::string component = dir.substr(start, end - start);
-    start = end + 1;
-    if (component.empty()) continue;
-    so_far += "/" + component;
-    const int fd = ::openat(current.get(), component.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-      const int error_number = errno;
-      if (error_number == ENOENT) return std::optional<OwnedFd>();
-      struct stat st {};
-      if (::fstatat(current.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          !S_ISDIR(st.st_mode)) {
-        return Status::error(so_far + " is " + describe_entry(entry_of(st)) +
-                             ", not a directory; the agent follows no link to " + dir);
-      }
-      return fail("open", so_far, error_number);
-    }
-    current = OwnedFd(fd);
-  }
-  return std::optional<OwnedFd>(std::move(current));
 }
 
 Expected<DirectoryEntry> inspect_entry(int dir_fd, const std::string& name,

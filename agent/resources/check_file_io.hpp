@@ -7,51 +7,15 @@
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 
+#include "agent/host/nofollow_dir.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
 
-// An open file descriptor, closed on destruction.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd = -1) : fd_(fd) {}
-  OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept;
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd();
-  int get() const { return fd_; }
-  int release();
-
- private:
-  int fd_;
-};
-
-enum class EntryKind { kMissing, kRegular, kDirectory, kSymlink, kFifo, kSocket, kDevice };
-
-// What is at a path, seen with fstatat(AT_SYMLINK_NOFOLLOW).
-struct DirectoryEntry {
-  EntryKind kind = EntryKind::kMissing;
-  mode_t mode = 0;  // permission bits
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::string content;  // read only for a regular file owned by root (at most 4 KiB)
-};
-
-// "a symbolic link", "a FIFO", "a regular file owned by uid 33", ...: what was found, for
-// error lines.
-std::string describe_entry(const DirectoryEntry& entry);
-
 // True for the only kind of entry the agent may rewrite or unlink: a regular file of root's.
 bool is_root_regular_file(const DirectoryEntry& entry);
-
-// The directory `dir` (absolute, normalized) opened O_DIRECTORY|O_NOFOLLOW, each component
-// relative to the one before, so no component can be a link. nullopt when a component is
-// missing; an error naming the component when one is a link or not a directory.
-common::Expected<std::optional<OwnedFd>> open_directory_nofollow(const std::string& dir);
 
 // What is at `name` in `dir_fd`; `path` (<dir>/<name>) only names it in errors. Reads the
 // content of a root-owned regular file with O_NOFOLLOW|O_NONBLOCK.

@@ -5,9 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 
+#include "agent/host/nofollow_dir.hpp"
 #include "agent/resources/data_brick_resource.hpp"
 
 namespace pydio::agent {
@@ -152,9 +151,9 @@ Status ConfigBrickResource::apply_step(const PassContext& ctx,
                          " is not mounted at " + *desired.enclosing_mountpoint);
   }
   if (observed->on_root_filesystem && !desired.allow_root_partition) return Status::error(root_refusal(desired));
-  std::error_code error;
-  std::filesystem::create_directories(path, error);
-  if (error) return Status::error("create brick directory " + path + ": " + error.message());
+  // Made without following a link, as every path root creates (nofollow_dir.hpp).
+  auto made = open_directory_nofollow(path, MissingDirs::kCreate);
+  if (!made) return made.status().with_context("create brick directory " + path);
   return Status::ok();
 }
 

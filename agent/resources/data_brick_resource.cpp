@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
+
+#include "agent/host/nofollow_dir.hpp"
 
 namespace pydio::agent {
 
@@ -109,6 +109,11 @@ Expected<Plan> plan_data_brick(const DataBrickDesired& desired, const DataBrickO
     plan.actions.push_back(make_action<DataBrickAction>(
         "mount " + device + " at " + mountpoint + " (" + desired.filesystem + ")",
         MountDevice{device, mountpoint, desired.filesystem}));
+  } else if (!has_restricted_mount_flags(*observed.at_mountpoint)) {
+    plan.actions.push_back(make_action<DataBrickAction>(
+        std::string("add ") + kRestrictedMountFlags + " to the brick mount at " + mountpoint +
+            " (bind remount: mount flags only, the brick keeps running)",
+        RestrictMount{mountpoint}));
   }
   const std::vector<std::string>& to_create = is_mounted ? observed.missing_brick_dirs : desired.brick_dirs;
   for (const auto& dir : to_create) {
@@ -218,9 +223,9 @@ Status DataBrickResource::apply_step(const PassContext& ctx, const FormatDevice&
 }
 
 Status DataBrickResource::apply_step(const PassContext& /*ctx*/, const MakeDeviceMountpoint& step) {
-  std::error_code error;
-  std::filesystem::create_directories(step.path, error);
-  if (error) return Status::error("create mountpoint " + step.path + ": " + error.message());
+  // Made without following a link, as every path root creates (nofollow_dir.hpp).
+  auto made = open_directory_nofollow(step.path, MissingDirs::kCreate);
+  if (!made) return made.status().with_context("create mountpoint " + step.path);
   return Status::ok();
 }
 
@@ -242,12 +247,16 @@ Status DataBrickResource::apply_step(const PassContext& ctx, const MountDevice& 
   return common::run_checked(*ctx.runner, command).with_context("mount " + mountpoint);
 }
 
+Status DataBrickResource::apply_step(const PassContext& ctx, const RestrictMount& step) {
+  return restrict_mount(*ctx.runner, step.mountpoint, desired_for(ctx).filesystem);
+}
+
 Status DataBrickResource::apply_step(const PassContext& /*ctx*/, const MakeBrickDirOnDevice& step) {
   Status on_device = check_on_device(step.mountpoint, step.device);
   if (!on_device) return on_device.with_context("create brick directory " + step.path);
-  std::error_code error;
-  std::filesystem::create_directory(step.path, error);
-  if (error) return Status::error("create brick directory " + step.path + ": " + error.message());
+  // Made without following a link, as every path root creates (nofollow_dir.hpp).
+  auto made = open_directory_nofollow(step.path, MissingDirs::kCreate);
+  if (!made) return made.status().with_context("create brick directory " + step.path);
   return Status::ok();
 }
 

@@ -2,10 +2,15 @@
 // A device brick of this storage node (BrickSpec with a device), named "<brick>-brick"
 // ("data-brick" for the brick named "data"). Converged means: the device carries XFS, created
 // by the agent only when libblkid found nothing at all on it; it is mounted at its mountpoint
-// with `defaults,noatime,inode64`; fstab has exactly the entry
-// `DEVICE MOUNTPOINT xfs defaults,noatime,inode64 0 0` (the device path as the desired state
-// names it: name a stable one, e.g. /dev/disk/by-id/...); and the brick directory
-// "<mountpoint>/<volume>" of every volume using this brick exists ON the device.
+// with `defaults,noatime,inode64,nosuid,nodev`; fstab has exactly the entry
+// `DEVICE MOUNTPOINT xfs defaults,noatime,inode64,nosuid,nodev 0 0` (the device path as the
+// desired state names it: name a stable one, e.g. /dev/disk/by-id/...); and the brick
+// directory "<mountpoint>/<volume>" of every volume using this brick exists ON the device.
+//
+// nosuid,nodev: the brick holds what the web user writes through the volumes, so a setuid
+// binary or a device node there must not act as one on the storage node either. A brick
+// mounted without them gets them by a bind remount (restrict_mount.hpp), which neither
+// unmounts the brick nor disturbs its gluster brick process.
 //
 // Safety: a device holding anything (filesystem, partition table, other signature) other than
 // a lone XFS is an error naming what was found, and the device is never touched. A brick
@@ -19,12 +24,13 @@
 
 #include "agent/reconcile/resource.hpp"
 #include "agent/resources/fstab_action.hpp"
+#include "agent/resources/restrict_mount.hpp"
 #include "common/block_probe.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
 
-inline constexpr const char* kBrickMountOptions = "defaults,noatime,inode64";
+inline constexpr const char* kBrickMountOptions = "defaults,noatime,inode64,nosuid,nodev";
 
 // "<brick name>-brick": the name volume resources depend on ("data-brick", "config-brick").
 std::string brick_resource_name(const std::string& brick_name);
@@ -60,7 +66,7 @@ struct MakeBrickDirOnDevice {
   std::string device;
 };
 using DataBrickAction = std::variant<FormatDevice, MakeDeviceMountpoint, SetFstabEntry, MountDevice,
-                                     MakeBrickDirOnDevice>;
+                                     RestrictMount, MakeBrickDirOnDevice>;
 
 struct DataBrickObservation {
   bool device_exists = false;
@@ -80,8 +86,9 @@ struct DataBrickObservation {
 // The fstab entry the brick should have.
 common::FstabEntry data_brick_fstab_entry(const DataBrickDesired& desired);
 
-// Pure. In order: "format" (blank device only), "mkdir-mountpoint", "fstab", "mount",
-// "mkdir-brick" per missing brick directory. Errors: missing or non-block device, a device
+// Pure. In order: "format" (blank device only), "mkdir-mountpoint", "fstab", "mount" (or
+// "restrict-mount" when mounted without nosuid,nodev), "mkdir-brick" per missing brick
+// directory. Errors: missing or non-block device, a device
 // holding anything but a lone `filesystem`, another filesystem mounted at the mountpoint, the
 // device mounted elsewhere, a mounted filesystem of the wrong type.
 common::Expected<Plan> plan_data_brick(const DataBrickDesired& desired,
@@ -113,6 +120,7 @@ class DataBrickResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const MakeDeviceMountpoint& step);
   common::Status apply_step(const PassContext& ctx, const SetFstabEntry& step);
   common::Status apply_step(const PassContext& ctx, const MountDevice& step);
+  common::Status apply_step(const PassContext& ctx, const RestrictMount& step);
   common::Status apply_step(const PassContext& ctx, const MakeBrickDirOnDevice& step);
 
   std::string brick_name_;

@@ -1,7 +1,6 @@
 #include "agent/resources/fuse_mount_resource.hpp"
 
-#include <filesystem>
-#include <system_error>
+#include "agent/host/nofollow_dir.hpp"
 
 namespace pydio::agent {
 
@@ -58,21 +57,6 @@ common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired) {
   return common::FstabEntry{source_of(desired), desired.mountpoint, "glusterfs", options, 0, 0};
 }
 
-bool has_fuse_mount_flags(const common::MountEntry& mount) {
-  bool nosuid = false;
-  bool nodev = false;
-  std::size_t start = 0;
-  while (start <= mount.options.size()) {
-    std::size_t end = mount.options.find(',', start);
-    if (end == std::string::npos) end = mount.options.size();
-    const std::string option = mount.options.substr(start, end - start);
-    nosuid = nosuid || option == "nosuid";
-    nodev = nodev || option == "nodev";
-    start = end + 1;
-  }
-  return nosuid && nodev;
-}
-
 Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
                                const FuseMountObservation& observed) {
   const std::string& mountpoint = desired.mountpoint;
@@ -115,7 +99,7 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
         RemountVolume{mount_step(desired)}));
     return plan;
   }
-  if (!has_fuse_mount_flags(*observed.mount)) {
+  if (!has_restricted_mount_flags(*observed.mount)) {
     if (health == MountHealth::kOk || health == MountHealth::kReadOnly) {
       plan.actions.push_back(
           make_action<FuseMountAction>("add nosuid,nodev to the mount at " + mountpoint +
@@ -190,9 +174,9 @@ Status FuseMountResource::apply_step(const PassContext& /*ctx*/, const MakeFuseM
   auto table = common::read_mount_table();
   if (!table) return table.status().with_context("create mountpoint " + path);
   if (common::find_mount_at(*table, path) != nullptr) return Status::ok();
-  std::error_code error;
-  std::filesystem::create_directories(path, error);
-  if (error) return Status::error("create mountpoint " + path + ": " + error.message());
+  // Made without following a link, as every path root creates (nofollow_dir.hpp).
+  auto made = open_directory_nofollow(path, MissingDirs::kCreate);
+  if (!made) return made.status().with_context("create mountpoint " + path);
   return Status::ok();
 }
 
@@ -244,27 +228,7 @@ Status FuseMountResource::apply_step(const PassContext& ctx, const RemountVolume
 }
 
 Status FuseMountResource::apply_step(const PassContext& ctx, const RestrictMount& step) {
-  const std::string& mountpoint = step.mountpoint;
-  const std::string context = "add nosuid,nodev to " + mountpoint;
-  auto table = common::read_mount_table();
-  if (!table) return table.status().with_context(context);
-  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
-  if (entry == nullptr || entry->fstype != kFuseType)
-    return Status::error(context + ": no glusterfs mount is there any more");
-  if (has_fuse_mount_flags(*entry)) return Status::ok();
-  // -i: no mount.<type> helper (mount.glusterfs would start a second client); remount,bind
-  // changes only the flags of this mount, the filesystem and its client are not involved.
-  Status done = common::run_checked(
-      *ctx.runner, common::Command({"mount", "-i", "-o",
-                                    std::string("remount,bind,") + kFuseMountFlags, mountpoint},
-                                   kUnmountTimeout));
-  if (!done) return done.with_context(context);
-  table = common::read_mount_table();
-  if (!table) return table.status().with_context(context);
-  entry = common::find_mount_at(*table, mountpoint);
-  if (entry == nullptr || !has_fuse_mount_flags(*entry))
-    return Status::error(context + ": mount exited 0 but the mount table does not show them");
-  return Status::ok();
+  return restrict_mount(*ctx.runner, step.mountpoint, kFuseType);
 }
 
 }  // namespace pydio::agent

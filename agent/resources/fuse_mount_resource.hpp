@@ -7,13 +7,10 @@
 // when it is a storage node, else the first storage node; the backups are the other storage
 // nodes in desired-state order.
 //
-// nosuid,nodev: the volumes are shared with every node and written by the web user, so a
-// setuid binary or a device node planted there must never act as one (docs/security.md,
-// "Gluster locked down"). A mount without them (made by the previous version, or by hand)
-// gets them in place with `mount -i -o remount,bind,nosuid,nodev MOUNTPOINT`: a bind remount
-// changes only the mount's own flags and never reaches the filesystem, so open files and the
-// glusterfs client are untouched and no drain is needed. It is done only while the health
-// monitor reports the mount answering (the path lookup of a hung mount could block).
+// nosuid,nodev: the volumes are shared with every node and written by the web user
+// (docs/security.md, "Gluster locked down"). A mount without them gets them by a bind remount
+// (restrict_mount.hpp), only while the health monitor reports the mount answering (the path
+// lookup of a hung mount could block).
 //
 // observe never touches the mountpoint itself (a stat of a hung FUSE mount can block
 // forever): it reads the mount table, fstab and the health monitor's last probe. A broken or
@@ -32,6 +29,7 @@
 #include "agent/reconcile/resource.hpp"
 #include "agent/reconcile/resource_memory.hpp"
 #include "agent/resources/fstab_action.hpp"
+#include "agent/resources/restrict_mount.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
@@ -60,16 +58,11 @@ struct RemountVolume {
   static constexpr const char* kKind = "remount";
   MountVolume mount;  // lazy unmount of mount.mountpoint, then this mount
 };
-// Adds nosuid,nodev to the live mount at `mountpoint` (bind remount: mount flags only).
-struct RestrictMount {
-  static constexpr const char* kKind = "restrict-mount";
-  std::string mountpoint;
-};
 using FuseMountAction =
     std::variant<SetFstabEntry, MakeFuseMountpoint, MountVolume, RemountVolume, RestrictMount>;
 
 // The mount options every FUSE mount of a volume carries (besides backup-volfile-servers).
-inline constexpr const char* kFuseMountFlags = "nosuid,nodev";
+inline constexpr const char* kFuseMountFlags = kRestrictedMountFlags;
 
 struct FuseMountObservation {
   std::optional<common::MountEntry> mount;        // what is mounted at the mountpoint
@@ -84,9 +77,6 @@ std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& d
                                                    const common::VolumeSpec& volume);
 
 common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired);
-
-// True when the mount's options hold both nosuid and nodev.
-bool has_fuse_mount_flags(const common::MountEntry& mount);
 
 // Pure. In order: "fstab"; then "mkdir-mountpoint" + "mount" when nothing is mounted, or
 // "remount" when the glusterfs mount is broken or hung, or "restrict-mount" when an answering

@@ -15,6 +15,7 @@
 #include "agent/cluster/abandonable.hpp"
 #include "agent/cluster/trusted_dir.hpp"
 #include "agent/health/health_view.hpp"
+#include "agent/host/nofollow_dir.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
@@ -29,6 +30,7 @@ namespace {
 // A file operation below a FUSE mount runs where it can be abandoned (a mount that hangs right
 // then blocks it for the whole ping-timeout, or for good): the worker waits at most this long.
 constexpr std::chrono::seconds kFuseStepTimeout{5};
+constexpr mode_t kCreateMode = 0750;  // a folder made before its mode is set
 // Abandoned steps still blocked on a hung mount are capped: past this many, further steps
 // fail at once instead of leaving one more blocked thread per pass.
 constexpr int kMaxFuseStepsInFlight = 2;
@@ -98,26 +100,6 @@ std::string trim_trailing_slashes(std::string path) {
   return path;
 }
 
-Expected<uid_t> resolve_user(const std::string& name) {
-  std::vector<char> buffer(16384);
-  struct passwd entry {};
-  struct passwd* found = nullptr;
-  int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + common::errno_text(rc));
-  if (found == nullptr) return Status::error("web.user: unknown user '" + name + "'");
-  return found->pw_uid;
-}
-
-Expected<gid_t> resolve_group(const std::string& name) {
-  std::vector<char> buffer(16384);
-  struct group entry {};
-  struct group* found = nullptr;
-  int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + common::errno_text(rc));
-  if (found == nullptr) return Status::error("web.group: unknown group '" + name + "'");
-  return found->gr_gid;
-}
-
 std::string describe_probe(const MountProbe& probe) {
   std::string text = "mount " + probe.mountpoint + ": " + mount_health_name(probe.health);
   if (!probe.detail.empty()) text += " (" + probe.detail + ")";
@@ -141,6 +123,35 @@ Status require_live_gluster_mount(const PassContext& ctx, const std::string& mou
 }
 
 }  // namespace
+
+Expected<uid_t> resolve_web_user(const std::string& name) {
+  std::vector<char> buffer(16384);
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return Status::error("web.user: look up '" + name + "': " + common::errno_text(rc));
+  if (found == nullptr) return Status::error("web.user: unknown user '" + name + "'");
+  // Validation refuses the names of system accounts; another name for uid 0 only shows here.
+  if (found->pw_uid == 0) {
+    return Status::error("web.user: '" + name + "' is uid 0 (root) on this node; the web user " +
+                         "must be an unprivileged account such as www-data");
+  }
+  return found->pw_uid;
+}
+
+Expected<gid_t> resolve_web_group(const std::string& name) {
+  std::vector<char> buffer(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return Status::error("web.group: look up '" + name + "': " + common::errno_text(rc));
+  if (found == nullptr) return Status::error("web.group: unknown group '" + name + "'");
+  if (found->gr_gid == 0) {
+    return Status::error("web.group: '" + name + "' is gid 0 (root) on this node; the web " +
+                         "group must be an unprivileged group such as www-data");
+  }
+  return found->gr_gid;
+}
 
 std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired) {
   std::vector<LayoutDir> dirs;
@@ -221,9 +232,9 @@ bool LayoutResource::applies_to(const PassContext& ctx) const {
 Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.health == nullptr) return Status::error("pydio-layout: pass context lacks health view");
   const common::WebSpec& web = ctx.desired->web;
-  auto uid = resolve_user(web.user);
+  auto uid = resolve_web_user(web.user);
   if (!uid) return uid.status();
-  auto gid = resolve_group(web.group);
+  auto gid = resolve_web_group(web.group);
   if (!gid) return gid.status();
 
   LayoutObservation observed;
@@ -288,16 +299,14 @@ Status write_install_marker(const std::string& path, const std::string& text) {
   if (!folder) return folder.status();
   if (!folder->untrusted.empty()) return Status::error("not writing there: " + folder->untrusted);
   const std::string name = path.substr(path.rfind('/') + 1);
-  int fd = ::openat(folder->fd.get(), name.c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  OwnedFd fd(::openat(folder->fd.get(), name.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  if (fd.get() < 0) {
     if (errno == EEXIST) return Status::ok();
     return Status::error("create " + path + ": " + common::errno_text(errno));
   }
-  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int error = errno;
-  ::close(fd);
-  if (!written) return Status::error("write " + path + ": " + common::errno_text(error));
+  bool written = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (!written) return Status::error("write " + path + ": " + common::errno_text(errno));
   return Status::ok();
 }
 
@@ -339,36 +348,10 @@ Status LayoutResource::apply_step(const PassContext& ctx, const ChownLayoutDir& 
                     /*create=*/false);
 }
 
-namespace {
-// mkdir (when `create`), then fchown and fchmod through a descriptor of `path` (the mountpoint
-// itself or one entry right below it) opened without following a link: a symlink planted in
-// the tree never redirects the change elsewhere.
-Expected<bool> change_dir_now(const std::string& path, const std::string& mountpoint, uid_t uid,
-                              gid_t gid, mode_t mode, bool create) {
-  Fd root(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) return Status::error("open " + mountpoint + ": " + common::errno_text(errno));
-  Fd dir;
-  if (path == mountpoint) {
-    dir = std::move(root);
-  } else {
-    const std::string name = path.substr(path.rfind('/') + 1);
-    if (create && ::mkdirat(root.get(), name.c_str(), mode) != 0 && errno != EEXIST)
-      return Status::error("mkdir " + path + ": " + common::errno_text(errno));
-    dir = Fd(::openat(root.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (dir.get() < 0)
-      return Status::error(
-          "open " + path + ": " + common::errno_text(errno) +
-          (errno == ELOOP || errno == ENOTDIR ? " (not a directory; not touched)" : ""));
-  }
-  if (::fchown(dir.get(), uid, gid) != 0)
-    return Status::error("chown " + path + ": " + common::errno_text(errno));
-  if (mode != 0 && ::fchmod(dir.get(), mode) != 0)
-    return Status::error("chmod " + path + ": " + common::errno_text(errno));
-  return true;
-}
-}  // namespace
-
-// The change of one path, only while its mount is a live glusterfs mount.
+// mkdir (when `create`), chown and chmod of one path, only while its mount is a live glusterfs
+// mount. The web user owns the Pydio folders: the path is opened component by component
+// without following a link, created relative to its opened parent, and the change is an
+// fchown/fchmod of what was opened, so a link planted anywhere on it redirects nothing.
 Status LayoutResource::change_dir(const PassContext& ctx, const std::string& path,
                                   const std::string& mountpoint, uid_t uid, gid_t gid, mode_t mode,
                                   bool create) {
@@ -376,8 +359,17 @@ Status LayoutResource::change_dir(const PassContext& ctx, const std::string& pat
   Status live = require_live_gluster_mount(ctx, mountpoint);
   if (!live) return live.with_context(what);
   return fuse_step<bool>(
-             [path, mountpoint, uid, gid, mode, create]() -> Expected<bool> {
-               return change_dir_now(path, mountpoint, uid, gid, mode, create);
+             [path, uid, gid, mode, create]() -> Expected<bool> {
+               auto dir = open_directory_nofollow(
+                   path, create ? MissingDirs::kCreate : MissingDirs::kReport,
+                   mode != 0 ? mode : kCreateMode);
+               if (!dir) return dir.status();
+               if (!dir->has_value()) return Status::error("chown " + path + ": missing");
+               if (::fchown((*dir)->get(), uid, gid) != 0)
+                 return Status::error("chown " + path + ": " + common::errno_text(errno));
+               if (mode != 0 && ::fchmod((*dir)->get(), mode) != 0)
+                 return Status::error("chmod " + path + ": " + common::errno_text(errno));
+               return true;
              },
              what)
       .status();

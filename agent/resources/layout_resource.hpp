@@ -90,6 +90,11 @@ struct LayoutObservation {
   std::int64_t leader_term = 0;        // the term the actions are planned under
 };
 
+// web.user and web.group resolved on this node; an error naming the field for an unknown
+// name, or one that is uid or gid 0 (another name for root, which validation cannot see).
+common::Expected<uid_t> resolve_web_user(const std::string& name);
+common::Expected<gid_t> resolve_web_group(const std::string& name);
+
 // Pure. mkdir for a missing subdir, chown for a wrong owner; an error for a path that is not
 // a directory (or a missing volume root); waits when mounts are not ready and nothing else
 // can be done. Once everything is in place and the install marker is missing, writes it.

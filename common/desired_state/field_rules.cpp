@@ -213,6 +213,13 @@ std::optional<std::string> database_user_problem(const std::string& value) {
                           "a MariaDB system account or the agents' own");
 }
 
+std::optional<std::string> web_account_problem(const std::string& value, const char* what) {
+  if (auto problem = check_posix_name(value, what)) return problem;
+  return reserved_problem(value, kReservedWebAccounts,
+                          "a system account; the web user must be an unprivileged one such as "
+                          "www-data");
+}
+
 std::optional<std::string> allowed_host_problem(const std::string& host,
                                                 const std::vector<std::string>& earlier) {
   if (host.empty() || host.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

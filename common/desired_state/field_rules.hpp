@@ -89,6 +89,10 @@ std::optional<std::string> port_problem(std::int64_t value);
 std::optional<std::string> database_name_problem(const std::string& value);
 // database.user: a name of at most 32 characters, not a reserved account.
 std::optional<std::string> database_user_problem(const std::string& value);
+
+// web.user and web.group (`what`: "user" or "group"): a POSIX name, not a system account
+// (common/reserved_names.hpp).
+std::optional<std::string> web_account_problem(const std::string& value, const char* what);
 // A MySQL host pattern for database.allowedHosts, given the patterns accepted before it:
 // not starting with "-", and not matching every IPv4 address (common/host_pattern.hpp).
 std::optional<std::string> allowed_host_problem(const std::string& host,

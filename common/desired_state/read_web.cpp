@@ -24,13 +24,13 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
   }
   if (auto user = reader.string("user", Presence::kOptional)) {
     if (accept(errors, "web.user", *user,
-               [](const std::string& v) { return check_posix_name(v, "user"); })) {
+               [](const std::string& v) { return web_account_problem(v, "user"); })) {
       web.user = *user;
     }
   }
   if (auto group = reader.string("group", Presence::kOptional)) {
     if (accept(errors, "web.group", *group,
-               [](const std::string& v) { return check_posix_name(v, "group"); })) {
+               [](const std::string& v) { return web_account_problem(v, "group"); })) {
       web.group = *group;
     }
   }

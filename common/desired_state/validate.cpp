@@ -104,9 +104,9 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
   accept(errors, "web.alias", web.alias, alias_problem);
   accept(errors, "web.healthFile", web.health_file, health_file_problem);
   accept(errors, "web.user", web.user,
-         [](const std::string& v) { return check_posix_name(v, "user"); });
+         [](const std::string& v) { return web_account_problem(v, "user"); });
   accept(errors, "web.group", web.group,
-         [](const std::string& v) { return check_posix_name(v, "group"); });
+         [](const std::string& v) { return web_account_problem(v, "group"); });
   if (!web.public_url.empty()) {
     if (auto problem = url_host(web.public_url).problem) {
       add_error(errors, "web.publicUrl", *problem);

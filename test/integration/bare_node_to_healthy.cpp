@@ -34,10 +34,30 @@ TEST_CASE("a bare node becomes healthy from the spec alone", "[integration]") {
   INFO("status: " << node.agentctl({"status"}).out);
   REQUIRE(healthy);
 
-  {  // the blank device was formatted XFS, mounted and recorded in fstab
+  {  // the blank device was formatted XFS, mounted nosuid,nodev and recorded in fstab
     CHECK(node.must({"findmnt", "-n", "-o", "FSTYPE", "/srv/pydio"}) == "xfs\n");
-    CHECK_THAT(node.read_file("/etc/fstab"), Catch::Contains(device + " /srv/pydio xfs"));
+    const std::string options = node.must({"findmnt", "-n", "-o", "OPTIONS", "/srv/pydio"});
+    CHECK_THAT(options, Catch::Contains("nosuid") && Catch::Contains("nodev"));
+    CHECK_THAT(node.read_file("/etc/fstab"),
+               Catch::Contains(device + " /srv/pydio xfs defaults,noatime,inode64,nosuid,nodev"));
     CHECK(node.file_exists("/srv/pydio/pydio-data"));
+  }
+
+  {  // a brick mount as the previous version made it (suid,dev) gets nosuid,nodev back in
+     // place: a bind remount, the brick is never unmounted
+    const std::string id_before = node.must({"findmnt", "-n", "-o", "ID", "/srv/pydio"});
+    const int restored_before = count_events(node, "data-brick", "add nosuid,nodev");
+    node.must(
+        {"mount", "-i", "--options-source=disable", "-o", "remount,bind,suid,dev", "/srv/pydio"});
+    CHECK(eventually(
+        [&] {
+          const std::string options = node.must({"findmnt", "-n", "-o", "OPTIONS", "/srv/pydio"});
+          return options.find("nosuid") != std::string::npos &&
+                 options.find("nodev") != std::string::npos &&
+                 count_events(node, "data-brick", "add nosuid,nodev") > restored_before;
+        },
+        std::chrono::seconds(120)));
+    CHECK(node.must({"findmnt", "-n", "-o", "ID", "/srv/pydio"}) == id_before);
   }
 
   {  // both volumes exist and are FUSE-mounted with _netdev in fstab

@@ -131,9 +131,8 @@ class ConnectionFlood {
 };
 
 pydio::agent::api::Exchange get(const std::string& address, std::uint16_t port,
-                                const std::string& target, const std::string& token = "") {
+                                const std::string& target) {
   pydio::agent::api::Request request{http::verb::get, target, 11};
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
   return pydio::agent::api::exchange_tcp(address, port, request, std::chrono::seconds(10));
 }
 
@@ -183,8 +182,6 @@ TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs ch
   SimCluster cluster;
   SimNode& node = bring_up_healthy_single_node(cluster);
   const std::string address = node.address();
-  const std::string token =
-      nlohmann::json::parse(node.read_file("/etc/pydio-agent/secrets.json"))["joinToken"];
 
   {  // the PID the harness gave is the daemon itself (its descriptors are counted below)
     std::ifstream comm("/proc/" + std::to_string(node.agent_pid()) + "/comm");
@@ -246,12 +243,16 @@ TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs ch
       CHECK(status_answers(node));
       std::cout << "agentctl status under the flood: " << ms_since(start) << " ms\n";
     }
-    {  // the peer API answers
+    {  // the peer API answers (TLS, with the node's own certificate, as another agent would)
+      const std::string pki = "/etc/pydio-agent/pki/";
       const auto start = Clock::now();
-      const auto peer = get(address, kPeerPort, "/v1/peer/node", token);
-      INFO(peer.error);
-      CHECK(peer.ok());
-      if (peer.ok()) CHECK(peer.response.result() == http::status::ok);
+      const pydio::common::RunResult peer = node.exec(
+          {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert",
+           pki + "ca.crt", "--cert", pki + "node.crt", "--key", pki + "node.key",
+           "https://" + address + ":" + std::to_string(kPeerPort) + "/v1/peer/node"},
+          30s);
+      INFO(peer.out << peer.err);
+      CHECK(peer.out == "200");
       std::cout << "peer GET /v1/peer/node under the flood: " << ms_since(start) << " ms\n";
     }
     {  // the lease was kept all along: same holder, same term

@@ -6,7 +6,9 @@
 // a brick at /etc, the root database account, "%.%", a gluster option "--log-file=...", an
 // overflowing generation), are refused the same way, naming the field. Last, the web user
 // plants a symlink and then a FIFO where the health file lives: the agent refuses them by
-// name, follows neither, and /health keeps answering.
+// name, follows neither, and /health keeps answering. After a restart, the web user swaps a
+// directory on the docroot's path for a link to /etc: the agent names the link in status,
+// creates nothing under /etc, and /health keeps answering.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -34,12 +36,12 @@ std::pair<std::string, int> push(SimNode& node, const std::string& path) {
   return {pushed.out.substr(0, newline), std::atoi(pushed.out.c_str() + newline + 1)};
 }
 
-// The check-file resource's last error in `agentctl status`, "" when none.
-std::string check_file_error(SimNode& node) {
+// The last error of resource `name` in `agentctl status`, "" when none.
+std::string resource_error(SimNode& node, const std::string& name) {
   const nlohmann::json status = node.status();
   if (!status.is_object() || !status.contains("resources")) return "";
   for (const auto& resource : status["resources"]) {
-    if (resource.value("name", "") == "check-file" && resource["lastError"].is_string()) {
+    if (resource.value("name", "") == name && resource["lastError"].is_string()) {
       return resource["lastError"].get<std::string>();
     }
   }
@@ -121,6 +123,8 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
         {"/nodes/0/bricks/1/directory", "/etc", "nodes[0].bricks[1].directory: must not be under"},
         {"/nodes/0/bricks/0/mountpoint", "/var/lib/mysql",
          "nodes[0].bricks[0].mountpoint: must not be under /var/lib/mysql"},
+        {"/web/user", "root", "web.user: \"root\" is reserved"},
+        {"/web/group", "mysql", "web.group: \"mysql\" is reserved"},
         {"/database/user", "root", "database.user: \"root\" is reserved"},
         {"/database/user", "pydio_agent", "database.user: \"pydio_agent\" is reserved"},
         {"/database/name", "mysql", "database.name: \"mysql\" is reserved"},
@@ -169,17 +173,18 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
     as_web_user(node, "rm -f " + check + " && ln -s " + target + " " + check);
 
     CHECK(eventually([&] {
-      return check_file_error(node).find(check + ": a symbolic link is in the way") !=
+      return resource_error(node, "check-file").find(check + ": a symbolic link is in the way") !=
              std::string::npos;
     }));
-    INFO("check-file: " << check_file_error(node));
+    INFO("check-file: " << resource_error(node, "check-file"));
     CHECK(node.read_file(target) == target_before);
     CHECK(node.must({"readlink", check}) == target + "\n");  // neither followed nor removed
     CHECK(health_of(node).first != 0);                       // /health keeps answering
 
     as_web_user(node, "rm -f " + check + " && mkfifo " + check);
     CHECK(eventually([&] {
-      return check_file_error(node).find(check + ": a FIFO is in the way") != std::string::npos;
+      return resource_error(node, "check-file").find(check + ": a FIFO is in the way") !=
+             std::string::npos;
     }));
     CHECK(node.must({"stat", "-c", "%F", check}) == "fifo\n");
     CHECK(health_of(node).first != 0);
@@ -197,5 +202,39 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
     REQUIRE(node.wait_agent_ready());
     CHECK(eventually([&] { return health_of(node).first == 200; }));
     CHECK(node.status()["generation"] == 1);
+  }
+
+  {  // the web user swaps a directory on the docroot's path for a link to /etc
+    auto document =
+        nlohmann::json::parse(node.read_file("/var/lib/pydio-agent/desired-state.json"));
+    document["web"]["docroot"] = "/var/www/pydio/app/public";  // below the web user's directory
+    document["generation"] = document["generation"].get<long long>() + 1;
+    const std::string path = cluster.run_dir() + "/deeper-docroot.json";
+    std::ofstream(path) << document.dump(2);
+    const auto applied = node.agentctl({"apply", "--spec", path});
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+    const std::string check = "/var/www/pydio/app/public/check.txt";
+    REQUIRE(eventually([&] { return node.file_exists(check); }));  // created as root, 0755
+
+    as_web_user(node, "cd /var/www/pydio && mv app app.away && ln -s /etc app");
+    const std::string named = "/var/www/pydio/app is a symbolic link to /etc, not a directory";
+    // apache-vhost names it (check-file, which depends on it, waits meanwhile).
+    CHECK(eventually([&] {
+      return resource_error(node, "apache-vhost").find(named) != std::string::npos;
+    }));
+    INFO("apache-vhost: " << resource_error(node, "apache-vhost"));
+    CHECK(node.file_absent("/etc/public"));  // nothing made through the link
+    CHECK(node.file_absent("/etc/check.txt"));
+    CHECK(health_of(node).first != 0);  // /health keeps answering
+
+    // Once the web user puts its directory back, the agent carries on there.
+    as_web_user(node, "cd /var/www/pydio && rm app && mv app.away app");
+    CHECK(eventually([&] {
+      return resource_error(node, "apache-vhost").empty() &&
+             resource_error(node, "check-file").empty() && node.file_exists(check) &&
+             health_of(node).first == 200;
+    }));
+    CHECK(node.file_absent("/etc/public"));
   }
 }

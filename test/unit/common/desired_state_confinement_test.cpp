@@ -197,6 +197,31 @@ TEST_CASE("reserved database accounts and schemas are refused", "[desired_state]
   }
 }
 
+TEST_CASE("web.user and web.group may not name a system account", "[desired_state][confine]") {
+  const std::string reason =
+      "\" is reserved (a system account; the web user must be an unprivileged one such as "
+      "www-data); choose another name";
+  for (const std::string name : {"root", "Root", "mysql", "daemon", "bin", "sys", "shadow", "disk",
+                                 "sudo", "staff", "nobody", "nogroup"}) {
+    expect_only("/web/user", name, "web.user: \"" + name + reason);
+    expect_only("/web/group", name, "web.group: \"" + name + reason);
+  }
+  for (const std::string ok : {"www-data", "pydio", "rooter", "nginx"}) {
+    expect_valid("/web/user", ok);
+    expect_valid("/web/group", ok);
+  }
+  SECTION("a state built in code is refused with the same words") {
+    auto parsed = parse_desired_state(tutorial().dump());
+    REQUIRE(parsed.state);
+    auto state = *parsed.state;
+    state.web.user = "root";
+    state.web.group = "mysql";
+    const auto errors = validate_desired_state(state);
+    CHECK(errors.size() == 2);
+    CHECK(errors == parse_desired_state(serialize_desired_state(state)).errors);
+  }
+}
+
 TEST_CASE("MySQL host patterns are matched as MariaDB matches them", "[desired_state][confine]") {
   using pydio::common::host_pattern_matches;
   CHECK(host_pattern_matches("198.18.0.%", "198.18.0.1"));

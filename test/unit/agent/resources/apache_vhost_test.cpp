@@ -1,10 +1,12 @@
 // The vhost render (pure) and the apache-vhost plan on handwritten observations.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "agent/resources/apache_vhost_resource.hpp"
+#include "test/unit/support/temp_dir.hpp"
 
 using namespace pydio::agent;
 using pydio::common::WebSpec;
@@ -215,5 +217,32 @@ TEST_CASE("apache-vhost plans only what differs", "[apache_vhost]") {
     VhostObservation observed = converged(want);
     CHECK(kinds(plan_vhost(want_for(web), observed)) ==
           std::vector<std::string>{"write-vhost", "reload-apache"});
+  }
+}
+
+TEST_CASE("the docroot is created on a real directory without following a link",
+          "[apache_vhost][nofollow]") {
+  pydio::test::TempDir tmp;
+  std::filesystem::create_directories(tmp / "www");
+  std::filesystem::create_directories(tmp / "etc");
+  ApacheVhostResource resource;
+  PassContext ctx;
+  ctx.desired = std::make_shared<pydio::common::DesiredState>();
+  auto ensure = [&](const std::string& path) {
+    return resource.apply(
+        ctx, make_action<ApacheVhostAction>("create docroot " + path, EnsureDocroot{path}));
+  };
+
+  SECTION("a missing docroot is created with its parents") {
+    REQUIRE(ensure(tmp / "www/pydio/public").is_ok());
+    CHECK(std::filesystem::is_directory(tmp / "www/pydio/public"));
+  }
+  SECTION("the web user's directory swapped for a link to /etc: refused, named, nothing made") {
+    std::filesystem::create_directory_symlink(tmp / "etc", tmp / "www/pydio");
+    auto created = ensure(tmp / "www/pydio/public");
+    REQUIRE_FALSE(created.is_ok());
+    CHECK_THAT(created.message(),
+               Catch::Contains(tmp / "www/pydio is a symbolic link to " + (tmp / "etc")));
+    CHECK(std::filesystem::is_empty(tmp / "etc"));
   }
 }

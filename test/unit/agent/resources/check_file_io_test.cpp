@@ -12,31 +12,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "test/unit/support/temp_dir.hpp"
+
 using namespace pydio::agent;
+using pydio::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr uid_t kWebUid = 33;  // www-data on Debian
-
-// A fresh directory under /tmp, removed (with everything in it) at the end.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/check-file-io-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string read(const std::string& path) {
   std::ifstream in(path);
@@ -63,40 +47,6 @@ std::size_t entries_in(const std::string& dir) {
 }
 
 }  // namespace
-
-TEST_CASE("the docroot is opened without following a link", "[check_file]") {
-  TempDir tmp;
-  fs::create_directories(tmp / "www/pydio");
-  fs::create_directories(tmp / "elsewhere");
-  fs::create_directory_symlink(tmp / "elsewhere", tmp / "linked");
-  fs::create_directory_symlink(tmp / "elsewhere", tmp / "www/planted");
-
-  SECTION("a real directory opens") {
-    auto dir = open_directory_nofollow(tmp / "www/pydio");
-    REQUIRE(dir);
-    CHECK(dir->has_value());
-  }
-  SECTION("a missing one is nullopt, not an error") {
-    auto dir = open_directory_nofollow(tmp / "www/none/deeper");
-    REQUIRE(dir);
-    CHECK_FALSE(dir->has_value());
-  }
-  SECTION("a link as the last component or on the way is refused, naming it") {
-    for (const std::string& path : {tmp / "linked", tmp / "linked/x", tmp / "www/planted"}) {
-      auto dir = open_directory_nofollow(path);
-      REQUIRE_FALSE(dir);
-      const std::string link = path == tmp / "www/planted" ? path : tmp / "linked";
-      CHECK(dir.status().message() == link + " is a symbolic link, not a directory; the agent " +
-                                          "follows no link to " + path);
-    }
-  }
-  SECTION("a file on the way is refused") {
-    write(tmp / "file", "x");
-    auto dir = open_directory_nofollow(tmp / "file/sub");
-    REQUIRE_FALSE(dir);
-    CHECK_THAT(dir.status().message(), Catch::Contains("a regular file owned by"));
-  }
-}
 
 TEST_CASE("what is at the health file's path is seen, never followed", "[check_file]") {
   TempDir tmp;

@@ -36,8 +36,11 @@ void simulate(DataBrickObservation& observed, const Plan& plan) {
       observed.mountpoint_exists = true;
     if (const auto* fstab = action_step<DataBrickAction, SetFstabEntry>(action))
       observed.fstab_entries = {fstab->entry};
+    if (action_step<DataBrickAction, RestrictMount>(action))
+      observed.at_mountpoint->options += ",nosuid,nodev";
     if (action_step<DataBrickAction, MountDevice>(action)) {
-      observed.at_mountpoint = MountEntry{80, 7, 3, "/", "/data", "xfs", "/dev/loop3", "rw,noatime"};
+      observed.at_mountpoint =
+          MountEntry{80, 7, 3, "/", "/data", "xfs", "/dev/loop3", "rw,nosuid,nodev,noatime"};
       observed.device_mounted_at = {"/data"};
     }
   }
@@ -59,7 +62,7 @@ TEST_CASE("a blank device is formatted, mounted, written to fstab and gets its b
         std::vector<std::string>{"format", "mkdir-mountpoint", "fstab", "mount", "mkdir-brick"});
   CHECK(plan->actions[0].description == "format blank device /dev/loop3 as xfs");
   CHECK(plan->actions[2].description ==
-        "set fstab entry \"/dev/loop3 /data xfs defaults,noatime,inode64 0 0\"");
+        "set fstab entry \"/dev/loop3 /data xfs defaults,noatime,inode64,nosuid,nodev 0 0\"");
   const auto* format = action_step<DataBrickAction, FormatDevice>(plan->actions[0]);
   REQUIRE(format);
   CHECK(format->device == "/dev/loop3");
@@ -121,7 +124,8 @@ TEST_CASE("a mounted brick only gets what is missing", "[data_brick]") {
   DataBrickObservation observed = blank_device();
   observed.probe->signatures = {{BlockSignature::Kind::kSuperblock, "xfs", "", "u"}};
   observed.mountpoint_exists = true;
-  observed.at_mountpoint = MountEntry{80, 7, 3, "/", "/data", "xfs", "/dev/loop3", "rw"};
+  observed.at_mountpoint =
+      MountEntry{80, 7, 3, "/", "/data", "xfs", "/dev/loop3", "rw,nosuid,nodev,noatime"};
   observed.device_mounted_at = {"/data"};
   observed.fstab_entries = {data_brick_fstab_entry(desired_brick())};
 
@@ -135,6 +139,34 @@ TEST_CASE("a mounted brick only gets what is missing", "[data_brick]") {
     auto plan = plan_data_brick(desired_brick(), observed);
     REQUIRE(plan);
     CHECK(kinds(*plan) == std::vector<std::string>{"mkdir-brick"});
+  }
+  SECTION("a brick mounted without nosuid,nodev gets them by a bind remount, not a remount") {
+    observed.at_mountpoint->options = "rw,noatime";
+    observed.fstab_entries = {
+        FstabEntry{"/dev/loop3", "/data", "xfs", "defaults,noatime,inode64", 0, 0}};
+    auto plan = plan_data_brick(desired_brick(), observed);
+    REQUIRE(plan);
+    REQUIRE(kinds(*plan) == std::vector<std::string>{"fstab", "restrict-mount"});
+    CHECK(plan->actions[0].description ==
+          "set fstab entry \"/dev/loop3 /data xfs defaults,noatime,inode64,nosuid,nodev 0 0\"");
+    CHECK(plan->actions[1].description ==
+          "add nosuid,nodev to the brick mount at /data (bind remount: mount flags only, the "
+          "brick keeps running)");
+    const auto* restrict_step = action_step<DataBrickAction, RestrictMount>(plan->actions[1]);
+    REQUIRE(restrict_step);
+    CHECK(restrict_step->mountpoint == "/data");
+    SECTION("paired execution: once the flags show, the plan is empty") {
+      simulate(observed, *plan);
+      auto again = plan_data_brick(desired_brick(), observed);
+      REQUIRE(again);
+      CHECK(again->actions.empty());
+    }
+  }
+  SECTION("only nosuid is not enough") {
+    observed.at_mountpoint->options = "rw,nosuid,noatime";
+    auto plan = plan_data_brick(desired_brick(), observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"restrict-mount"});
   }
   SECTION("a wrong fstab entry is rewritten, nothing remounted") {
     observed.fstab_entries = {FstabEntry{"/dev/loop3", "/data", "xfs", "defaults", 0, 2}};

@@ -197,6 +197,6 @@ TEST_CASE("a mount without nosuid,nodev gets them in place while it answers", "[
   }
   SECTION("an option that merely contains the word does not count") {
     observed.mount->options = "rw,x-nosuid,nodevx";
-    CHECK_FALSE(has_fuse_mount_flags(*observed.mount));
+    CHECK_FALSE(has_restricted_mount_flags(*observed.mount));
   }
 }

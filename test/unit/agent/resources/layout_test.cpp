@@ -157,3 +157,30 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
     CHECK(plan->actions.size() == 4);
   }
 }
+
+TEST_CASE("the web user and group resolve on the node, never to root", "[layout]") {
+  SECTION("www-data is accepted") {
+    auto uid = resolve_web_user("www-data");
+    REQUIRE(uid);
+    CHECK(*uid != 0);
+    auto gid = resolve_web_group("www-data");
+    REQUIRE(gid);
+    CHECK(*gid != 0);
+  }
+  SECTION("a name of uid or gid 0 is refused, naming the field") {
+    // "root" stands for any other name of uid 0 (validation refuses "root" itself already).
+    auto uid = resolve_web_user("root");
+    REQUIRE_FALSE(uid);
+    CHECK(uid.status().message() ==
+          "web.user: 'root' is uid 0 (root) on this node; the web user must be an unprivileged "
+          "account such as www-data");
+    auto gid = resolve_web_group("root");
+    REQUIRE_FALSE(gid);
+    CHECK_THAT(gid.status().message(), Catch::StartsWith("web.group: 'root' is gid 0 (root)"));
+  }
+  SECTION("an unknown name is named") {
+    auto uid = resolve_web_user("no-such-user-pydio");
+    REQUIRE_FALSE(uid);
+    CHECK(uid.status().message() == "web.user: unknown user 'no-such-user-pydio'");
+  }
+}
