@@ -5,12 +5,46 @@
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "agent/daemon/daemon.hpp"
 #include "common/local_config.hpp"
 #include "version.hpp"
+
+namespace {
+
+// Every connection, pipe and MySQL connection is a descriptor, and the default soft limit
+// (1,024) is what ~1,000 idle connections to the health port once exhausted. The hard limit
+// is the process's to take; above 65,536 (the unit's LimitNOFILE) it is not needed, and the
+// services the agent starts inherit it (some size tables or close loops by it).
+constexpr rlim_t kDescriptorsWanted = 65536;
+
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("descriptor limit: getrlimit: {}", std::strerror(errno));
+    return;
+  }
+  const rlim_t before = limit.rlim_cur;
+  const rlim_t wanted = std::min(limit.rlim_max, kDescriptorsWanted);
+  if (before < wanted) {
+    limit.rlim_cur = wanted;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      spdlog::warn("descriptor limit: raising the soft limit from {} to {}: {}", before, wanted,
+                   std::strerror(errno));
+      return;
+    }
+  }
+  spdlog::info("descriptor limit: {} (hard limit {}, was {})", limit.rlim_cur, limit.rlim_max,
+               before);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // glibc gives every thread that allocates its own malloc arena; the agent's dozen mostly idle
@@ -29,6 +63,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   // journald adds its own timestamps; keep lines short and greppable.
   spdlog::set_pattern("%L %v");
+  raise_descriptor_limit();
 
   auto local = pydio::common::load_local_config(config_path);
   if (!local) {

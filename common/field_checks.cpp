@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/reserved_names.hpp"
+
 namespace pydio::common {
 
 std::string quote_value(const std::string& value) {
@@ -78,6 +80,21 @@ std::optional<std::string> check_absolute_path(const std::string& value, RootPat
     if (component.empty() || component == ".") {
       return "must be normalized (no \"//\", no \".\" component, no trailing \"/\"), got " +
              quote_value(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_confined_path(const std::string& value) {
+  if (auto problem = check_absolute_path(value, RootPath::kRefused)) return problem;
+  for (const char* protected_dir : kProtectedDirectories) {
+    if (path_is_within(value, protected_dir)) {
+      return std::string("must not be under ") + protected_dir +
+             " (a system or agent directory), got " + quote_value(value);
+    }
+    if (path_is_within(protected_dir, value)) {
+      return std::string("must not contain ") + protected_dir +
+             " (a system or agent directory), got " + quote_value(value);
     }
   }
   return std::nullopt;

@@ -22,6 +22,11 @@ enum class RootPath { kAllowed, kRefused };
 std::optional<std::string> check_absolute_path(const std::string& value,
                                                RootPath root = RootPath::kRefused);
 
+// check_absolute_path() (never "/"), and not one of kProtectedDirectories
+// (common/reserved_names.hpp), below one, or above one: the rule of every path field of the
+// desired state, since the agent creates, mounts, exports or writes there as root.
+std::optional<std::string> check_confined_path(const std::string& value);
+
 // Dotted-quad IPv4 (no leading zeros) usable as a node address: not 0.0.0.0, not broadcast,
 // not multicast.
 std::optional<std::string> check_node_ipv4(const std::string& value);

@@ -58,11 +58,35 @@ Status rename_into_place(const std::string& temp, const std::string& path) {
 
 std::string errno_text(int error_number) { return std::strerror(error_number); }
 
+std::string file_type_name(mode_t mode) {
+  if (S_ISREG(mode)) return "regular file";
+  if (S_ISDIR(mode)) return "directory";
+  if (S_ISLNK(mode)) return "symbolic link";
+  if (S_ISFIFO(mode)) return "fifo";
+  if (S_ISSOCK(mode)) return "socket";
+  if (S_ISCHR(mode)) return "character device";
+  if (S_ISBLK(mode)) return "block device";
+  return "unknown type";
+}
+
 Expected<std::optional<std::string>> read_optional_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO planted at `path` returns at once instead of waiting forever
+  // for a writer; the type check then refuses it (and devices, sockets, directories).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return fail("read", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int saved = errno;
+    ::close(fd);
+    return fail("stat", path, saved);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::error("read " + path + ": not a regular file (" + file_type_name(st.st_mode) +
+                         ")");
   }
   std::string content;
   std::vector<char> buffer(16384);

@@ -11,7 +11,9 @@
 
 namespace pydio::common {
 
-// The whole content, nullopt when the file does not exist. Any other failure is an error.
+// The whole content, nullopt when the file does not exist. Any other failure is an error,
+// including a path that is not a regular file: a FIFO planted there is refused at once, never
+// waited on (opened O_NONBLOCK, then fstat'ed). Follows symbolic links.
 Expected<std::optional<std::string>> read_optional_file(const std::string& path);
 
 // Writes `content` to a temporary file in the same directory, sets mode and owner, fsyncs and
@@ -34,5 +36,8 @@ Status require_fuse_filesystem(const std::string& path);
 
 // "<message>" for errno, e.g. "No such file or directory".
 std::string errno_text(int error_number);
+
+// "regular file", "directory", "fifo", "symbolic link", ... for st_mode, in error messages.
+std::string file_type_name(mode_t mode);
 
 }  // namespace pydio::common

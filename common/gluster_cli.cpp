@@ -14,7 +14,12 @@ std::vector<std::string> gluster_volume_create_args(const GlusterVolumeCreate& r
 }
 
 std::vector<std::string> gluster_argv(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"gluster", "--mode=script", "--xml"};
+  // "--" ends the CLI's options (gluster 10.3, cli/src/cli.c parse_cmdline(): an argument
+  // "--" stops the scan; before it, every argument starting with "--" anywhere on the line
+  // is taken as an option, e.g. a volume option value "--log-file=/etc/x"). Checked on
+  // 10.3: `gluster volume set v k --print-logdir` prints the log dir; with "--" the value
+  // reaches glusterd as a value. Validation refuses such values too (field_rules.cpp).
+  std::vector<std::string> argv = {"gluster", "--mode=script", "--xml", "--"};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }

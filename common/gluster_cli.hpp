@@ -1,5 +1,5 @@
 #pragma once
-// Typed calls of the local gluster CLI: `gluster --mode=script --xml ...` run through the
+// Typed calls of the local gluster CLI: `gluster --mode=script --xml -- ...` run through the
 // ProcessRunner (argv only, never a shell), each under its own timeout, its answer parsed by
 // gluster_xml.hpp.
 //
@@ -41,7 +41,8 @@ struct GlusterVolumeCreate {
 // volume create NAME [replica N [arbiter 1]] BRICK... [force]. Pure.
 std::vector<std::string> gluster_volume_create_args(const GlusterVolumeCreate& request);
 
-// The full argv for gluster arguments: {"gluster", "--mode=script", "--xml", args...}. Pure.
+// The full argv for gluster arguments: {"gluster", "--mode=script", "--xml", "--", args...}:
+// after "--" nothing in `args` is read as a CLI option. Pure.
 std::vector<std::string> gluster_argv(const std::vector<std::string>& args);
 
 // Turns a finished run into the XML text to parse, or an error prefixed with `label`

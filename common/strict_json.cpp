@@ -16,8 +16,30 @@ std::string json_element_path(const std::string& parent, std::size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
+namespace {
+
+// Cuts `line` to at most `limit` bytes without splitting a UTF-8 sequence (the lines end up
+// in JSON answers, and nlohmann refuses to serialize invalid UTF-8).
+void cut_line(std::string& line, std::size_t limit) {
+  if (line.size() <= limit) return;
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xC0U) == 0x80U) --end;
+  line.resize(end);
+  line += "... (cut)";
+}
+
+}  // namespace
+
 void add_error(ErrorLines& errors, const std::string& path, const std::string& what) {
-  errors.push_back((path.empty() ? std::string(kDocumentPath) : path) + ": " + what);
+  if (errors.size() > kMaxErrorLines) return;
+  if (errors.size() == kMaxErrorLines) {
+    errors.push_back(std::string(kDocumentPath) + ": further errors not listed (only the first " +
+                     std::to_string(kMaxErrorLines) + " are)");
+    return;
+  }
+  std::string line = (path.empty() ? std::string(kDocumentPath) : path) + ": " + what;
+  cut_line(line, kMaxErrorLineLength);
+  errors.push_back(std::move(line));
 }
 
 namespace {
@@ -26,10 +48,12 @@ namespace {
 struct OpenContainer {
   bool is_object = false;
   std::set<std::string> keys;
+  std::set<std::string> duplicated;  // keys already reported (or counted) as duplicates
   std::string current_key;
   long index = -1;  // arrays: index of the element being read
 };
 
+// REQUIRES: open.size() <= kMaxNestingDepth (so a path has at most that many parts).
 std::string location(const std::vector<OpenContainer>& open) {
   std::string path;
   for (const auto& container : open) {
@@ -55,23 +79,47 @@ std::string parser_message(const std::string& what) {
   return message;
 }
 
+// Thrown from the parser callback to stop parsing a document nested too deeply.
+struct NestingTooDeep {};
+
 }  // namespace
 
 std::optional<json> parse_strict_json(const std::string& text, ErrorLines& errors, EchoInput echo) {
+  if (text.size() > kMaxDocumentBytes) {
+    add_error(errors, kDocumentPath,
+              "too large: " + std::to_string(text.size()) + " bytes, at most " +
+                  std::to_string(kMaxDocumentBytes) + " (1 MiB)");
+    return std::nullopt;
+  }
   std::vector<OpenContainer> open;
   ErrorLines duplicates;
+  std::size_t unlisted_duplicates = 0;
   auto element_started = [&open] {
     if (!open.empty() && !open.back().is_object) ++open.back().index;
+  };
+  auto container_started = [&](bool is_object) {
+    if (open.size() >= kMaxNestingDepth) throw NestingTooDeep{};
+    element_started();
+    open.push_back(OpenContainer{is_object, {}, {}, {}, -1});
+  };
+  // The location is built only for the lines kept, so a flood of duplicates costs no more
+  // than the set lookups.
+  auto duplicate_found = [&](OpenContainer& object) {
+    if (!object.duplicated.insert(object.current_key).second) return;
+    if (duplicates.size() < kMaxDuplicateKeyLines) {
+      add_error(duplicates, location(open),
+                "appears more than once in the same object (remove all but one)");
+    } else {
+      ++unlisted_duplicates;
+    }
   };
   json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
-        element_started();
-        open.push_back(OpenContainer{true, {}, {}, -1});
+        container_started(true);
         break;
       case json::parse_event_t::array_start:
-        element_started();
-        open.push_back(OpenContainer{false, {}, {}, -1});
+        container_started(false);
         break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
@@ -81,10 +129,7 @@ std::optional<json> parse_strict_json(const std::string& text, ErrorLines& error
         if (open.empty() || !parsed.is_string()) break;
         auto& object = open.back();
         object.current_key = parsed.get<std::string>();
-        if (!object.keys.insert(object.current_key).second) {
-          add_error(duplicates, location(open),
-                    "appears more than once in the same object (remove all but one)");
-        }
+        if (!object.keys.insert(object.current_key).second) duplicate_found(object);
         break;
       }
       case json::parse_event_t::value:
@@ -98,6 +143,11 @@ std::optional<json> parse_strict_json(const std::string& text, ErrorLines& error
   try {
     document = json::parse(text, callback, /*allow_exceptions=*/true,
                            /*ignore_comments=*/false);
+  } catch (const NestingTooDeep&) {
+    add_error(
+        errors, kDocumentPath,
+        "nested deeper than " + std::to_string(kMaxNestingDepth) + " levels of objects and arrays");
+    return std::nullopt;
   } catch (const json::exception& error) {
     std::string message = parser_message(error.what());
     const auto last_read = message.find("; last read:");
@@ -106,7 +156,13 @@ std::optional<json> parse_strict_json(const std::string& text, ErrorLines& error
     return std::nullopt;
   }
   if (!duplicates.empty()) {
-    errors.insert(errors.end(), duplicates.begin(), duplicates.end());
+    for (const auto& line : duplicates) {
+      if (errors.size() < kMaxErrorLines) errors.push_back(line);
+    }
+    if (unlisted_duplicates > 0) {
+      add_error(errors, kDocumentPath,
+                std::to_string(unlisted_duplicates) + " more duplicated keys not listed");
+    }
     return std::nullopt;
   }
   return document;

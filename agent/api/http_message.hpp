@@ -13,6 +13,8 @@ namespace pydio::agent::api {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+// The start line and fields of a request, before its body is read.
+using RequestHeader = boost::beast::http::request_header<>;
 
 // Runs on the server's io_context thread: it must not block (no process, mount or database).
 // An exception escaping it becomes a 500 answer.

@@ -16,6 +16,8 @@ namespace beast = boost::beast;
 
 namespace {
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// An attacker can make every accept evict: one line a minute says so without flooding.
+constexpr std::chrono::minutes kPressureReportInterval{1};
 }  // namespace
 
 template <class Protocol>
@@ -25,7 +27,8 @@ Listener<Protocol>::Listener(boost::asio::io_context& ioc, Acceptor&& acceptor,
       acceptor_(std::move(acceptor)),
       retry_timer_(ioc),
       options_(std::move(options)),
-      description_(std::move(description)) {}
+      description_(std::move(description)),
+      connections_(std::make_shared<ConnectionLimit>(options_->max_connections)) {}
 
 template <class Protocol>
 void Listener<Protocol>::run() {
@@ -60,8 +63,26 @@ void Listener<Protocol>::on_accept(beast::error_code ec, typename Protocol::sock
     });
     return;
   }
-  std::make_shared<Session<Protocol>>(std::move(socket), options_)->run();
+  std::make_shared<Session<Protocol>>(std::move(socket), options_, connections_)->run();
+  report_pressure();
   accept();
+}
+
+template <class Protocol>
+void Listener<Protocol>::report_pressure() {
+  const std::uint64_t evicted = connections_->evicted();
+  const std::uint64_t refused = connections_->refused();
+  if (evicted == reported_evicted_ && refused == reported_refused_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_report_) return;
+  spdlog::warn(
+      "{}: at the cap of {} connections: closed {} idle connection(s) to admit new ones, "
+      "refused {} (every connection busy) since the last report",
+      description_, connections_->max_connections(), evicted - reported_evicted_,
+      refused - reported_refused_);
+  reported_evicted_ = evicted;
+  reported_refused_ = refused;
+  next_report_ = now + kPressureReportInterval;
 }
 
 template class Listener<boost::asio::ip::tcp>;

@@ -1,6 +1,7 @@
 #include "agent/api/peer_api.hpp"
 
 #include <optional>
+#include <utility>
 
 namespace pydio::agent::api {
 
@@ -15,7 +16,7 @@ Response reply(const Request& request, const PeerReply& answer) {
   return json_response(request, static_cast<http::status>(answer.status), answer.body);
 }
 
-bool authorized(const Request& request, const PeerBackend& backend) {
+bool authorized(const RequestHeader& request, const PeerBackend& backend) {
   const auto header = request.find(http::field::authorization);
   if (header == request.end()) return false;
   const std::string value(header->value());
@@ -45,13 +46,19 @@ bool token_matches(const std::string& presented, const std::string& expected) {
   return difference == 0;
 }
 
+std::optional<Response> refuse_unauthorized(const RequestHeader& header,
+                                            const PeerBackend& backend) {
+  if (authorized(header, backend)) return std::nullopt;
+  Request answered;  // error_response takes version and keep-alive from a request
+  answered.base() = header;
+  Response response = error_response(answered, http::status::unauthorized,
+                                     "a valid cluster join token is required");
+  response.set(http::field::www_authenticate, "Bearer");
+  return response;
+}
+
 Response handle_peer_request(const Request& request, PeerBackend& backend) {
-  if (!authorized(request, backend)) {
-    Response response = error_response(request, http::status::unauthorized,
-                                       "a valid cluster join token is required");
-    response.set(http::field::www_authenticate, "Bearer");
-    return response;
-  }
+  if (auto refused = refuse_unauthorized(request, backend)) return std::move(*refused);
   const std::string path = target_path(request);
   if (path == "/v1/peer/node") {
     if (request.method() != http::verb::get) return method_not_allowed(request, "GET");

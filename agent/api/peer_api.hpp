@@ -6,10 +6,14 @@
 // token (or a node that has no token yet) gets 401 and nothing else happens.
 //
 // GET  /v1/peer/node           200 this node's report (PeerBackend::node_report)
-// GET  /v1/peer/desired-state  200 {"generation":N,"document":"<desired-state JSON text>"}
-//                              404 when this node has no desired state yet
+// GET  /v1/peer/desired-state  200 {"generation":N,"document":"<desired-state JSON text>",
+//                                   "signature":"<detached signature, cluster/signing.hpp>"}
+//                              404 when this node has no desired state yet, 503 when its copy
+//                              is not signed
 // POST /v1/peer/join           body: JoinRequest JSON (join_request.hpp)
-//                              200 {"generation":N,"document":"...","secrets":{...}}
+//                              200 {"generation":N,"document":"...","signature":"...",
+//                                   "secrets":{...},"signing":{"publicKey":"<PEM>"
+//                                   [,"privateKey":"<PEM>" for a storage joiner]}}
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
@@ -24,6 +28,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/api/http_message.hpp"
@@ -62,6 +67,12 @@ class PeerBackend {
 
 // True when `presented` equals `expected` (non-empty), compared in constant time.
 bool token_matches(const std::string& presented, const std::string& expected);
+
+// The 401 answer for a request whose header carries no valid token, or nullopt. The daemon
+// calls it as the server's check_header, so a caller without the token never gets its body
+// read; handle_peer_request calls it again.
+std::optional<Response> refuse_unauthorized(const RequestHeader& header,
+                                            const PeerBackend& backend);
 
 Response handle_peer_request(const Request& request, PeerBackend& backend);
 

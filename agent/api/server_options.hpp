@@ -2,8 +2,9 @@
 // Limits every HTTP connection of the agent runs under, shared by listener and session.
 
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
+#include <optional>
 
 #include "agent/api/http_message.hpp"
 
@@ -17,8 +18,20 @@ struct ServerOptions {
   // Both empty: every request runs on the io_context thread (the handler must not block).
   std::function<bool(const Request&)> blocking;
   std::function<bool(std::function<void()>)> offload;
-  // Longest wait for a whole request (or for the next one on a kept-alive connection) and for
-  // writing a response; the connection is closed when it runs out.
+  // Called with each request's header as soon as it is read, before the body: an answer
+  // returned here is sent instead (the body is never read) and the connection closed. Lets the
+  // peer API refuse a caller without credentials before accepting its 1 MiB body. Runs on the
+  // io_context thread: must not block. Empty: every header passes.
+  std::function<std::optional<Response>(const RequestHeader&)> check_header;
+  // Connections open at once on one listener. At the cap the connection idle longest (waiting
+  // for a request header) is closed to admit the new one; when none is idle the new one is
+  // closed (connection_limit.hpp). Each connection costs one descriptor.
+  std::size_t max_connections = 256;
+  // Longest wait for a whole request header, counted from when the connection is ready for
+  // a request (accepted, or its previous answer written): a client dribbling a header is cut.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(5)};
+  // Longest wait for a request body once its header is read, and for writing a response; the
+  // connection is closed when it runs out.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
   std::size_t body_limit = 1024 * 1024;  // larger request bodies get 413 and a close
   std::size_t header_limit = 8 * 1024;   // larger request headers get 431 and a close

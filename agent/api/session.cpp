@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <exception>
+#include <optional>
 #include <utility>
 
 namespace pydio::agent::api {
@@ -22,11 +23,30 @@ constexpr std::chrono::seconds kLingerTimeout{2};
 }  // namespace
 
 template <class Protocol>
-Session<Protocol>::Session(Socket&& socket, std::shared_ptr<const ServerOptions> options)
-    : stream_(std::move(socket)), options_(std::move(options)) {}
+Session<Protocol>::Session(Socket&& socket, std::shared_ptr<const ServerOptions> options,
+                           std::shared_ptr<ConnectionLimit> connections)
+    : stream_(std::move(socket)),
+      options_(std::move(options)),
+      connections_(std::move(connections)) {}
+
+template <class Protocol>
+Session<Protocol>::~Session() {
+  if (id_) connections_->remove(*id_);
+}
 
 template <class Protocol>
 void Session<Protocol>::run() {
+  // Eviction closes the socket on the session's strand; a session already gone is skipped.
+  std::weak_ptr<Session> weak = this->shared_from_this();
+  id_ = connections_->admit([weak] {
+    if (auto self = weak.lock()) {
+      boost::asio::post(self->stream_.get_executor(), [self] { self->close(); });
+    }
+  });
+  if (!id_) {
+    close();
+    return;
+  }
   // The socket's executor is a strand: start on it so every handler of this session is
   // serialized even when several threads run the io_context.
   boost::asio::dispatch(
@@ -36,21 +56,41 @@ void Session<Protocol>::run() {
 
 template <class Protocol>
 void Session<Protocol>::read_request() {
+  connections_->set_busy(*id_, false);
   // A fresh parser per request: limits apply to each request, not to the connection.
   parser_.emplace();
   parser_->body_limit(options_->body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(options_->header_limit));
+  stream_.expires_after(options_->header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+}
+
+template <class Protocol>
+void Session<Protocol>::on_header(beast::error_code ec, std::size_t /*bytes*/) {
+  if (handled_read_error(ec)) return;
+  connections_->set_busy(*id_, true);
+  if (options_->check_header) {
+    if (std::optional<Response> early = options_->check_header(parser_->get())) {
+      // The body (if any) is still on its way: answer, then linger so the client reads it.
+      early->keep_alive(false);
+      linger_ = true;
+      write_response(std::move(*early));
+      return;
+    }
+  }
   stream_.expires_after(options_->idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
 }
 
 template <class Protocol>
-void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+bool Session<Protocol>::handled_read_error(beast::error_code ec) {
+  if (!ec) return false;
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
       ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
     close();
-    return;
+    return true;
   }
   // After a limit or parse error the stream position is unknown: answer, then close.
   Request bare;
@@ -61,18 +101,19 @@ void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     write_response(error_response(
         bare, http::status::payload_too_large,
         "request body larger than " + std::to_string(options_->body_limit) + " bytes"));
-    return;
-  }
-  if (ec == http::error::header_limit) {
+  } else if (ec == http::error::header_limit) {
     write_response(error_response(
         bare, http::status::request_header_fields_too_large,
         "request header larger than " + std::to_string(options_->header_limit) + " bytes"));
-    return;
-  }
-  if (ec) {
+  } else {
     write_response(error_response(bare, http::status::bad_request, "bad request: " + ec.message()));
-    return;
   }
+  return true;
+}
+
+template <class Protocol>
+void Session<Protocol>::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+  if (handled_read_error(ec)) return;
 
   auto request = std::make_shared<Request>(parser_->release());
   if (options_->blocking && options_->offload && options_->blocking(*request)) {

@@ -1,9 +1,13 @@
 #pragma once
 // One accepted HTTP/1.1 connection: reads requests (keep-alive), hands each to the handler and
-// writes its response. Each read and write runs under the idle timeout; a request over the
-// body or header limit is answered (413/431) and the connection closed; a malformed request
-// gets 400 and a close. The session owns itself through shared_ptr and ends when the
-// connection does. Instantiated for TCP and unix-domain stream sockets (session.cpp).
+// writes its response. The header of each request must arrive within the header timeout, and
+// may be answered at once by the options' check_header (the body is then never read); the
+// body and the answer run under the idle timeout. A request over the body or header limit is
+// answered (413/431) and the connection closed; a malformed request gets 400 and a close.
+// The session counts in its listener's ConnectionLimit: idle while waiting for a header,
+// busy from header to answer, evictable while idle. The session owns itself through
+// shared_ptr and ends when the connection does. Instantiated for TCP and unix-domain stream
+// sockets (session.cpp).
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +18,7 @@
 #include <memory>
 #include <optional>
 
+#include "agent/api/connection_limit.hpp"
 #include "agent/api/server_options.hpp"
 
 namespace pydio::agent::api {
@@ -24,13 +29,19 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
   using Stream = boost::beast::basic_stream<Protocol>;
   using Socket = typename Stream::socket_type;
 
-  Session(Socket&& socket, std::shared_ptr<const ServerOptions> options);
-  // Starts reading the first request. The session keeps itself alive until the connection ends.
+  Session(Socket&& socket, std::shared_ptr<const ServerOptions> options,
+          std::shared_ptr<ConnectionLimit> connections);
+  ~Session();
+  // Takes a place in the connection limit (or closes the connection when refused) and starts
+  // reading the first request. The session keeps itself alive until the connection ends.
   void run();
 
  private:
   void read_request();
+  void on_header(boost::beast::error_code ec, std::size_t bytes);
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  // Answers a failed read (timeout, limit, malformed) and returns true; false when ec is 0.
+  bool handled_read_error(boost::beast::error_code ec);
   // Runs the handler; an exception becomes a 500 answer.
   Response respond(const Request& request) const;
   void write_response(Response response);
@@ -44,6 +55,8 @@ class Session : public std::enable_shared_from_this<Session<Protocol>> {
 
   Stream stream_;
   std::shared_ptr<const ServerOptions> options_;
+  std::shared_ptr<ConnectionLimit> connections_;
+  std::optional<ConnectionLimit::Id> id_;  // set by run() when admitted
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Response response_;    // kept here until its asynchronous write completes

@@ -81,27 +81,6 @@ common::Expected<JoinRequest> parse_join_request(const json& body) {
   return request;
 }
 
-bool host_pattern_matches(const std::string& pattern, const std::string& address) {
-  // Classic wildcard matching with backtracking over the last '%'.
-  std::size_t p = 0, a = 0, star = std::string::npos, mark = 0;
-  while (a < address.size()) {
-    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == address[a])) {
-      ++p;
-      ++a;
-    } else if (p < pattern.size() && pattern[p] == '%') {
-      star = p++;
-      mark = a;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      a = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '%') ++p;
-  return p == pattern.size();
-}
-
 std::variant<JoinDecision, JoinRefusal> decide_join(
     const std::shared_ptr<const common::DesiredState>& current, const JoinRequest& request) {
   if (!current) return refuse(JoinConflict::kConflict, "the peer has no desired state yet");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/desired_state.hpp"
+#include "common/host_pattern.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
@@ -47,7 +48,8 @@ struct JoinRefusal {
 std::variant<JoinDecision, JoinRefusal> decide_join(
     const std::shared_ptr<const common::DesiredState>& current, const JoinRequest& request);
 
-// MySQL LIKE matching of a host pattern ('%' any run, '_' one character).
-bool host_pattern_matches(const std::string& pattern, const std::string& address);
+// MySQL LIKE matching of a host pattern ('%' any run, '_' one character): the one matcher
+// that validation uses too.
+using common::host_pattern_matches;
 
 }  // namespace pydio::agent

@@ -1,20 +1,25 @@
 #include "agent/cluster/published_state.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 
 #include "agent/cluster/abandonable.hpp"
+#include "agent/cluster/signed_document.hpp"
+#include "agent/cluster/signing.hpp"
+#include "agent/cluster/trusted_dir.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
 
 namespace {
 
-constexpr const char* kDirectory = "pydio-agent";
+constexpr const char* kDocument = "desired-state.json";
+constexpr const char* kSignature = "desired-state.json.sig";
+constexpr const char* kLock = "desired-state.lock";
+constexpr std::size_t kMaxSignatureBytes = 4096;
 
 constexpr int kMaxReadsInFlight = 2;
 
@@ -26,50 +31,62 @@ common::Status require_fuse_mount(const std::string& path) {
       .with_context(std::string("no ") + kConfigVolume + " mount");
 }
 
-common::Expected<std::optional<PublishedState>> read_now(const std::string& path) {
-  if (common::Status mounted = require_fuse_mount(path); !mounted) return mounted;
-  auto text = common::read_optional_file(path);
-  if (!text) return text.status();
-  if (!text->has_value()) return std::optional<PublishedState>();
+// Holds a POSIX lock on the folder's lock file until destroyed (closing releases it).
+common::Expected<Fd> lock_folder(const TrustedDir& dir, short type) {
+  Fd fd(::openat(dir.fd.get(), kLock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0)
+    return common::Status::error(std::string("open ") + kLock + ": " + common::errno_text(errno));
+  struct flock lock {};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd.get(), F_SETLKW, &lock) != 0)
+    return common::Status::error(std::string("lock ") + kLock + ": " + common::errno_text(errno));
+  return fd;
+}
+
+// Reads both files from an open trusted folder. REQUIRES: a lock on the folder is held.
+common::Expected<std::optional<PublishedState>> read_files(const TrustedDir& dir,
+                                                           const std::string& public_pem) {
   PublishedState published;
-  published.text = **text;
-  common::ValidationResult parsed = common::parse_desired_state(published.text);
-  if (parsed.state) published.generation = parsed.state->generation;
+  auto text = read_trusted_file(dir, kDocument, kMaxDocumentBytes, published.untrusted);
+  if (!text) return text.status();
+  if (!published.untrusted.empty()) return std::optional<PublishedState>(std::move(published));
+  if (!text->has_value()) return std::optional<PublishedState>();
+  auto signature = read_trusted_file(dir, kSignature, kMaxSignatureBytes, published.untrusted);
+  if (!signature) return signature.status();
+  if (!published.untrusted.empty()) return std::optional<PublishedState>(std::move(published));
+  published.text = std::move(**text);
+  published.signature = signature->value_or("");
+  if (verify_document(public_pem, published.text, published.signature)) {
+    common::ValidationResult parsed = common::parse_desired_state(published.text);
+    if (parsed.state) published.generation = parsed.state->generation;
+  }
   return std::optional<PublishedState>(std::move(published));
 }
 
-// Holds an exclusive fcntl lock on a file until destroyed.
-class FileLock {
- public:
-  static common::Expected<std::shared_ptr<FileLock>> acquire(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return common::Status::error("open " + path + ": " + common::errno_text(errno));
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    if (::fcntl(fd, F_SETLKW, &lock) != 0) {
-      int error = errno;
-      ::close(fd);
-      return common::Status::error("lock " + path + ": " + common::errno_text(error));
-    }
-    return std::shared_ptr<FileLock>(new FileLock(fd));
-  }
-  ~FileLock() { ::close(fd_); }  // closing releases the lock
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
+common::Expected<std::optional<PublishedState>> read_now(const std::string& path,
+                                                         const std::string& public_pem) {
+  if (common::Status mounted = require_fuse_mount(path); !mounted) return mounted;
+  auto dir = open_trusted_dir(directory_of(directory_of(path)), kAgentFolder, false);
+  if (!dir) return dir.status();
+  if (!dir->exists) return std::optional<PublishedState>();
+  if (!dir->untrusted.empty())
+    return std::optional<PublishedState>(PublishedState{"", "", 0, dir->untrusted});
+  auto lock = lock_folder(*dir, F_RDLCK);
+  if (!lock) return lock.status();
+  return read_files(*dir, public_pem);
+}
 
 common::Expected<bool> publish_now(const std::string& path, const std::string& text,
+                                   const std::string& signature, const std::string& public_pem,
                                    std::int64_t expected_generation) {
   if (common::Status mounted = require_fuse_mount(path); !mounted) return mounted;
-  const std::string directory = directory_of(path);
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
-    return common::Status::error("create " + directory + ": " + common::errno_text(errno));
-  auto lock = FileLock::acquire(directory + "/desired-state.lock");
+  auto dir = open_trusted_dir(directory_of(directory_of(path)), kAgentFolder, true);
+  if (!dir) return dir.status();
+  if (!dir->untrusted.empty()) return common::Status::error("not writing there: " + dir->untrusted);
+  auto lock = lock_folder(*dir, F_WRLCK);
   if (!lock) return lock.status();
-  auto current = read_now(path);
+  auto current = read_files(*dir, public_pem);
   if (!current) return current.status();
   const std::int64_t found = current->has_value() ? (*current)->generation : 0;
   if (found != expected_generation) {
@@ -77,8 +94,12 @@ common::Expected<bool> publish_now(const std::string& path, const std::string& t
                                  ", expected " + std::to_string(expected_generation) +
                                  ": another writer published meanwhile");
   }
-  common::Status written = common::write_file_atomically(path, text, 0600);
-  if (!written) return written;
+  // A planted file in our place (not root's, a FIFO) is replaced: the rename drops the entry.
+  // Readers hold the shared lock, so the two renames look like one to them.
+  if (common::Status written = write_trusted_file(*dir, kSignature, signature, 0600); !written)
+    return written;
+  if (common::Status written = write_trusted_file(*dir, kDocument, text, 0600); !written)
+    return written;
   return true;
 }
 
@@ -87,10 +108,11 @@ common::Expected<bool> publish_now(const std::string& path, const std::string& t
 std::string published_state_path(const common::DesiredState& desired) {
   const common::VolumeSpec* volume = desired.find_volume(kConfigVolume);
   if (volume == nullptr || volume->mountpoint.empty()) return "";
-  return volume->mountpoint + "/" + kDirectory + "/desired-state.json";
+  return volume->mountpoint + "/" + kAgentFolder + "/" + kDocument;
 }
 
-common::Expected<std::optional<PublishedState>> read_published_state(const std::string& path) {
+common::Expected<std::optional<PublishedState>> read_published_state(
+    const std::string& path, const std::string& public_pem) {
   // Reads in flight are capped (the follower and the publication resource may read at the
   // same moment): while abandoned reads are still blocked on a hung mount, further callers
   // fail at once instead of leaving one more blocked thread every 2 s.
@@ -101,8 +123,8 @@ common::Expected<std::optional<PublishedState>> read_published_state(const std::
                                  ": earlier reads are still blocked (the mount does not answer)");
   }
   return run_abandonable<std::optional<PublishedState>>(
-      [path] {
-        auto result = read_now(path);
+      [path, public_pem] {
+        auto result = read_now(path, public_pem);
         in_flight.fetch_sub(1);
         return result;
       },
@@ -110,9 +132,12 @@ common::Expected<std::optional<PublishedState>> read_published_state(const std::
 }
 
 common::Status publish_state(const std::string& path, const std::string& text,
+                             const std::string& signature, const std::string& public_pem,
                              std::int64_t expected_generation) {
   auto done = run_abandonable<bool>(
-      [path, text, expected_generation] { return publish_now(path, text, expected_generation); },
+      [path, text, signature, public_pem, expected_generation] {
+        return publish_now(path, text, signature, public_pem, expected_generation);
+      },
       kSharedFileTimeout, "publish " + path);
   return done.status().with_context("publish desired state");
 }

@@ -96,6 +96,19 @@ std::string format_status(const json& status) {
   }
   out << "\n";
 
+  if (status.is_object() && status.contains("signing")) {  // absent: a daemon before signing
+    const json& signing = status["signing"];
+    out << "signing:    ";
+    if (signing.is_object()) {
+      out << "key " << text(signing, "keyId")
+          << (flag(signing, "canSign") ? " (signs: this node may lead)" : " (verifies only)");
+      if (!flag(signing, "inForceSigned")) out << "; the document in force is not signed";
+    } else {
+      out << "no key yet (run agentctl init or agentctl join)";
+    }
+    out << "\n";
+  }
+
   out << "draining:   ";
   if (flag(status, "draining")) {
     out << "yes";

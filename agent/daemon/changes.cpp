@@ -37,8 +37,10 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return result;
   }
   if (!in_force) {
-    // The first document of a new node (agentctl init): nothing to race with.
-    auto outcome = state_.submit(parsed);
+    // The first document of a new node (agentctl init): nothing to race with. The node makes
+    // the cluster's signing key first: every document in force is signed.
+    if (common::Status keys = state_.ensure_signing_keys(); !keys) return keys;
+    auto outcome = state_.commit(parsed);
     if (!outcome) return outcome.status();
     result.errors = outcome->errors;
     result.generation = state_.desired() ? state_.desired()->generation : 0;
@@ -93,7 +95,7 @@ api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& 
       return reply;
     }
   }
-  auto outcome = state_.submit(parsed, GenerationRule::kNext);
+  auto outcome = state_.commit(parsed, GenerationRule::kNext);
   if (!outcome) return error_reply(500, outcome.status().message());
   if (!outcome->errors.empty()) {
     api::PeerReply reply = error_reply(409, joined(outcome->errors));

@@ -1,9 +1,10 @@
 #pragma once
 // Changes of the desired state once this node follows a cluster. Only the leader puts a change
-// in force (exactly generation + 1, so of two changes based on the same generation one wins);
-// any other node relays it to the leader once. After a change is in force the leader tells
-// every other agent that a new generation exists (push), so they fetch it at once instead of
-// at their next poll.
+// in force (exactly generation + 1, so of two changes based on the same generation one wins)
+// and signs it with the cluster's private key (node_state.hpp); any other node relays it to the
+// leader once, so a node without the private key (compute, db) never authors a document. After
+// a change is in force the leader tells every other agent that a new generation exists (push),
+// so they fetch it at once instead of at their next poll.
 // Thread-safe: commits are serialized by commit_mutex_. Calls may block (bounded): run them on
 // the daemon's blocking pool, never on the event loop.
 

@@ -20,6 +20,16 @@ using namespace std::chrono_literals;
 // SIGTERM to exit: what is still running after this is abandoned.
 constexpr auto kStopBound = 700ms;
 
+// Connections per listener (each one descriptor; the oldest idle one is closed at the cap).
+// Together 832, under even systemd's default soft limit of 1,024 descriptors, so a flood of
+// connections never takes the pipes, MySQL connections and files the agent itself needs.
+// Health: unauthenticated, asked by load balancers and monitoring, the one a stranger floods.
+constexpr std::size_t kHealthMaxConnections = 512;
+// Peer: a few calls at a time from each other node; 256 covers a large cluster's bursts.
+constexpr std::size_t kPeerMaxConnections = 256;
+// Admin: root's agentctl on a 0600 unix socket, one command at a time.
+constexpr std::size_t kAdminMaxConnections = 64;
+
 // Admin and peer requests that may wait on commands, peers or the leader.
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
@@ -116,6 +126,7 @@ int Daemon::run() {
     return api::handle_health_request(request, health_.verdict(), state_.draining(),
                                       local_.node_name);
   };
+  health_options.max_connections = kHealthMaxConnections;
   api::HttpServer health_server(ioc_, health_options);
   if (auto port = health_server.listen_tcp(local_.health_listen); !port) {
     spdlog::error("health endpoint: {}", port.status().message());
@@ -130,6 +141,7 @@ int Daemon::run() {
   admin_options.blocking = admin_blocking;
   admin_options.offload = offload;
   admin_options.idle_timeout = std::chrono::seconds(120);  // plan may observe slow commands
+  admin_options.max_connections = kAdminMaxConnections;
   api::HttpServer admin_server(ioc_, admin_options);
   if (common::Status listening = admin_server.listen_unix(local_.admin_socket); !listening) {
     spdlog::error("admin socket: {}", listening.message());
@@ -140,8 +152,12 @@ int Daemon::run() {
   peer_options.handler = [this](const api::Request& request) {
     return api::handle_peer_request(request, *this);
   };
+  peer_options.check_header = [this](const api::RequestHeader& header) {
+    return api::refuse_unauthorized(header, *this);
+  };
   peer_options.blocking = peer_blocking;
   peer_options.offload = offload;
+  peer_options.max_connections = kPeerMaxConnections;
   api::HttpServer peer_server(ioc_, peer_options);
   if (!local_.address.empty()) {
     const std::string peer_listen = local_.address + ":" + std::to_string(api::kPeerPort);

@@ -70,9 +70,7 @@ nlohmann::json Daemon::node_report() {
   return report;
 }
 
-api::PeerReply Daemon::desired_document() {
-  return admission_.document_reply(state_.desired(), false);
-}
+api::PeerReply Daemon::desired_document() { return admission_.document_reply(); }
 
 api::PeerReply Daemon::join(const nlohmann::json& request, bool forwarded) {
   return admission_.admit(request, forwarded);

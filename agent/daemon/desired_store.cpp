@@ -1,10 +1,13 @@
 #include "agent/daemon/desired_store.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include "agent/cluster/signing.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -14,6 +17,14 @@ std::string join(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
   return out;
+}
+
+// Writes the signature file, or removes it for a document stored unsigned.
+common::Status store_signature(const std::string& path, const std::string& signature) {
+  if (!signature.empty()) return common::write_file_atomically(path, signature, 0600);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return common::Status::error("remove " + path + ": " + common::errno_text(errno));
+  return common::Status::ok();
 }
 }  // namespace
 
@@ -43,17 +54,27 @@ std::vector<std::string> check_generation(const common::DesiredState* current,
 
 DesiredStore::DesiredStore(std::string file_path) : file_path_(std::move(file_path)) {}
 
-common::Status DesiredStore::load() {
+common::Status DesiredStore::load(const std::string& public_pem) {
   auto text = common::read_optional_file(file_path_);
   if (!text) return text.status().with_context("load desired state");
   if (!text->has_value()) return common::Status::ok();  // nothing persisted yet
   common::ValidationResult result = common::parse_desired_state(**text);
+  auto signature = common::read_optional_file(file_path_ + ".sig");
+  SignedDocument signed_text{**text, signature && signature->has_value() ? **signature : ""};
+  if (common::Status verified =
+          verify_document(public_pem, signed_text.text, signed_text.signature);
+      !verified) {
+    spdlog::warn("persisted desired state {}: {}; it stays in force unsigned", file_path_,
+                 verified.message());
+    signed_text.signature.clear();
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   if (!result.state) {
     last_error_ = "persisted document " + file_path_ + " is invalid: " + join(result.errors);
     return common::Status::error(last_error_);
   }
   current_ = result.state;
+  current_signed_ = std::make_shared<const SignedDocument>(std::move(signed_text));
   last_error_.clear();
   return common::Status::ok();
 }
@@ -71,7 +92,8 @@ void DesiredStore::record_refusal(const std::string& why) {
 }
 
 common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationResult& result,
-                                                     GenerationRule rule) {
+                                                     GenerationRule rule,
+                                                     const SignedDocument& signed_text) {
   SubmitOutcome outcome;
   std::lock_guard<std::mutex> lock(mutex_);
   outcome.errors = result.errors;
@@ -83,12 +105,23 @@ common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationRes
     return outcome;
   }
   outcome.changed = current_ == nullptr || current_->generation != result.state->generation;
-  if (outcome.changed) {
-    common::Status written = common::write_file_atomically(
-        file_path_, common::serialize_desired_state(*result.state), 0600);
+  auto next_signed = std::make_shared<SignedDocument>(signed_text);
+  if (next_signed->text.empty()) next_signed->text = common::serialize_desired_state(*result.state);
+  // The same document arriving signed where the copy in force is not (after an upgrade or a
+  // crash between the two writes below) is stored with its signature.
+  const bool signs_copy = !outcome.changed && current_signed_ &&
+                          current_signed_->signature.empty() && !next_signed->signature.empty() &&
+                          current_signed_->text == next_signed->text;
+  if (outcome.changed || signs_copy) {
+    // The signature first: a crash between the two leaves a copy that fails verification at
+    // load (kept unsigned), never a signature that seems to cover another document.
+    common::Status written = store_signature(file_path_ + ".sig", next_signed->signature);
+    if (written) written = common::write_file_atomically(file_path_, next_signed->text, 0600);
     if (!written) return written.with_context("store desired state");
-    spdlog::info("desired state generation {} in force", result.state->generation);
+    if (outcome.changed)
+      spdlog::info("desired state generation {} in force", result.state->generation);
   }
+  if (outcome.changed || signs_copy || !current_signed_) current_signed_ = next_signed;
   current_ = result.state;
   last_error_.clear();
   return outcome;
@@ -97,6 +130,17 @@ common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationRes
 std::shared_ptr<const common::DesiredState> DesiredStore::current() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return current_;
+}
+
+std::shared_ptr<const SignedDocument> DesiredStore::current_signed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_signed_;
+}
+
+std::pair<std::shared_ptr<const common::DesiredState>, std::shared_ptr<const SignedDocument>>
+DesiredStore::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {current_, current_signed_};
 }
 
 std::string DesiredStore::last_error() const {

@@ -11,35 +11,50 @@ using namespace std::chrono_literals;
 constexpr auto kPeerQueryTimeout = 1500ms;  // a document fetch
 }  // namespace
 
-bool Follower::adopt(const std::string& text, const std::string& source) {
-  if (text == last_seen_text_) return false;
-  const common::ValidationResult parsed = common::parse_desired_state(text);
-  if (!parsed.state) {
-    state_.record_refusal(parsed.errors);  // status and health say why it is ignored
-  } else {
-    auto current = state_.desired();
-    if (current && parsed.state->generation <= current->generation) {
-      last_seen_text_ = text;
-      return false;
-    }
-    spdlog::info("adopting desired state generation {} from {}", parsed.state->generation, source);
-    if (auto outcome = state_.submit(parsed); !outcome) {
-      spdlog::error("{}", outcome.status().message());
-      return false;  // not remembered: tried again at the next look
-    }
+DocumentVerdict Follower::adopt(const SignedDocument& document, const std::string& source) {
+  auto keys = state_.signing_keys();
+  auto current = state_.desired();
+  auto current_signed = state_.desired_signed();
+  const DocumentCheck check =
+      check_signed_document(document, keys ? keys->public_pem : "", current.get(),
+                            current_signed ? current_signed->text : "");
+  const std::string seen = document.text + '\n' + document.signature;
+  if (seen == last_seen_text_) return check.verdict;  // already acted upon
+  switch (check.verdict) {
+    case DocumentVerdict::kOlder:
+      spdlog::debug("not adopting the desired state from {}: {}", source, check.reason);
+      break;
+    case DocumentVerdict::kInForce:
+      // Our copy may be unsigned (after an upgrade): keep the signature it now has.
+      if (current_signed && current_signed->signature.empty())
+        (void)state_.submit(check.parsed, GenerationRule::kNewer, document);
+      break;
+    case DocumentVerdict::kRefused:
+      // Status, health and the event log say why it is ignored; the document in force stays.
+      state_.refuse_document(source, check.reason);
+      on_adopted_();
+      break;
+    case DocumentVerdict::kAdopt:
+      spdlog::info("adopting desired state generation {} from {}", check.parsed.state->generation,
+                   source);
+      if (auto outcome = state_.submit(check.parsed, GenerationRule::kNewer, document); !outcome) {
+        spdlog::error("{}", outcome.status().message());
+        return DocumentVerdict::kRefused;  // not remembered: tried again at the next look
+      }
+      on_adopted_();
+      break;
   }
-  last_seen_text_ = text;
-  on_adopted_();
-  return true;
+  last_seen_text_ = seen;
+  return check.verdict;
 }
 
 bool Follower::adopt_from_peer(const std::string& address) {
   if (address.empty() || address == local_.address) return false;
   auto reply = leader_.peer_client(kPeerQueryTimeout).get(address, "/v1/peer/desired-state");
   if (!reply || reply->status != 200) return false;
-  const std::string text = text_field(reply->body, "document");
-  if (text.empty()) return false;
-  adopt(text, "peer " + address);
+  const SignedDocument document = signed_document_from_reply(reply->body);
+  if (document.text.empty()) return false;
+  adopt(document, "peer " + address);
   return true;
 }
 
@@ -51,11 +66,22 @@ void Follower::look(const std::string& announced_by) {
   const common::NodeSpec* self = desired->find_node(local_.node_name);
   const std::string path = published_state_path(*desired);
   if (!path.empty() && self != nullptr && self->has_role(common::Role::kCompute)) {
-    auto published = read_published_state(path);
-    if (published && published->has_value()) {
-      adopt((*published)->text, std::string(kConfigVolume));
-      return;
+    auto keys = state_.signing_keys();
+    auto published = read_published_state(path, keys ? keys->public_pem : "");
+    if (published && published->has_value() && !(*published)->untrusted.empty()) {
+      // The agent's folder or file on pydio-config is not root's: nothing there is read.
+      const std::string why = (*published)->untrusted;
+      if (why != last_seen_text_) {
+        state_.refuse_document(std::string(kConfigVolume), why);
+        on_adopted_();
+        last_seen_text_ = why;
+      }
+    } else if (published && published->has_value()) {
+      const std::string source = std::string(kConfigVolume);
+      const SignedDocument document{(*published)->text, (*published)->signature};
+      if (adopt(document, source) != DocumentVerdict::kRefused) return;
     }
+    // Refused or unreadable: the leader (below) still gives this node the document in force.
   }
   if (state_.is_leader_now()) return;  // the leader's own copy is the newest
   // No published copy here (no pydio-config yet, or no mount on this node): ask the leader,

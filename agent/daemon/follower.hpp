@@ -1,8 +1,9 @@
 #pragma once
 // Follows the desired state the cluster has in force: the copy the leader published on
 // pydio-config (on nodes that mount it), else the leader's own copy, else any peer's. A newer
-// valid document is put in force; an invalid one is refused and status says why. Polled every
-// kPollInterval as a fallback; a push from the leader (a nudge naming a new generation) makes
+// document signed with the cluster's key (cluster/signed_document.hpp) is put in force; an
+// unsigned, badly signed, invalid or foreign one is refused and status and an event say why. Polled
+// every kPollInterval as a fallback; a push from the leader (a nudge naming a new generation) makes
 // the next look start at once and ask the announcing node first.
 // Thread-safe: one look at a time (look_mutex_). A look blocks for a bounded time (peer calls;
 // the FUSE read runs abandonably, published_state.hpp): run it on the blocking pool.
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "agent/cluster/signed_document.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
 
@@ -31,8 +33,9 @@ class Follower {
   void look(const std::string& announced_by = "");
 
  private:
-  // True when `text` was new (adopted or refused), false when already seen or older.
-  bool adopt(const std::string& text, const std::string& source);
+  // Checks `document` and puts it in force when it is the next one; a refusal is recorded
+  // once per distinct document (a planted file read every poll makes one event).
+  DocumentVerdict adopt(const SignedDocument& document, const std::string& source);
   bool adopt_from_peer(const std::string& address);
 
   NodeState& state_;
@@ -40,7 +43,7 @@ class Follower {
   const common::LocalConfig& local_;
   std::function<void()> on_adopted_;
   std::mutex look_mutex_;
-  std::string last_seen_text_;  // guarded by look_mutex_: the last document looked at
+  std::string last_seen_text_;  // guarded by look_mutex_: the last document (or refusal) acted on
 };
 
 }  // namespace pydio::agent

@@ -20,9 +20,11 @@ class JoinAdmission {
 
   api::PeerReply admit(const nlohmann::json& request, bool forwarded);
 
-  // {"generation", "document"[, "secrets"]}: what the peer API answers for the desired state.
-  api::PeerReply document_reply(const std::shared_ptr<const common::DesiredState>& state,
-                                bool with_secrets) const;
+  // What the peer API answers for the desired state in force: {"generation", "document",
+  // "signature"}; for a joiner also "secrets" and "signing": {"publicKey"[, "privateKey"]}, the
+  // private key only for `joiner` nodes that may lead (storage) — web and database nodes, where
+  // the web application runs, only ever verify. `joiner` "": a plain fetch.
+  api::PeerReply document_reply(const std::string& joiner = "") const;
 
  private:
   NodeState& state_;

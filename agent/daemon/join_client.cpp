@@ -6,6 +6,8 @@
 
 #include "agent/cluster/join_request.hpp"
 #include "agent/cluster/peer_client.hpp"
+#include "agent/cluster/signed_document.hpp"
+#include "agent/cluster/signing.hpp"
 
 namespace pydio::agent {
 
@@ -29,6 +31,19 @@ common::Expected<common::Secrets> secrets_from_json(const json& body) {
       return common::Status::error(std::string("the peer's answer lacks secrets.") + key);
   }
   return secrets;
+}
+
+// "signing": {"publicKey": PEM[, "privateKey": PEM]} of a join answer.
+common::Expected<SigningKeys> signing_from_json(const json& body) {
+  auto signing = body.find("signing");
+  if (signing == body.end() || !signing->is_object())
+    return common::Status::error("the peer's answer lacks the cluster's signing key");
+  SigningKeys keys{text_field(*signing, "publicKey"), text_field(*signing, "privateKey")};
+  if (key_id(keys.public_pem).empty())
+    return common::Status::error("the peer's answer carries no Ed25519 signing.publicKey");
+  if (!keys.private_pem.empty())
+    if (common::Status pair = check_key_pair(keys); !pair) return pair;
+  return keys;
 }
 }  // namespace
 
@@ -68,17 +83,34 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   auto secrets_it = reply->body.find("secrets");
   auto secrets = secrets_from_json(secrets_it != reply->body.end() ? *secrets_it : json::object());
   if (!secrets) return fail(502, "cannot join: " + secrets.status().message());
-  const common::ValidationResult parsed = common::parse_desired_state(document);
-  if (!parsed.state) return fail(502, "cannot join: the peer sent an invalid desired state");
-  if (auto current = state_.desired();
-      current && current->cluster_name != parsed.state->cluster_name) {
-    return fail(409, "this node already follows cluster " + current->cluster_name +
+  auto keys = signing_from_json(reply->body);
+  if (!keys) return fail(502, "cannot join: " + keys.status().message());
+  if (auto held = state_.signing_keys();
+      held && key_id(held->public_pem) != key_id(keys->public_pem))
+    return fail(409, "cannot join: this node trusts signing key " + key_id(held->public_pem) +
+                         "; the peer's answer carries key " + key_id(keys->public_pem));
+  // The document is verified with the cluster's key before it is parsed for use.
+  const SignedDocument signed_text = signed_document_from_reply(reply->body);
+  auto followed = state_.desired();
+  const DocumentCheck check = check_signed_document(signed_text, keys->public_pem, nullptr, "");
+  if (check.verdict == DocumentVerdict::kRefused)
+    return fail(502,
+                "cannot join: the desired state in the peer's answer is refused: " + check.reason);
+  const common::ValidationResult& parsed = check.parsed;
+  if (followed && followed->cluster_name != parsed.state->cluster_name) {
+    return fail(409, "this node already follows cluster " + followed->cluster_name +
                          "; it cannot join cluster " + parsed.state->cluster_name);
   }
-  // Only now does anything change on this node: secrets first (the desired state needs them).
+  const common::NodeSpec* listed = parsed.state->find_node(local_.node_name);
+  if (listed != nullptr && listed->has_role(common::Role::kStorage) && keys->private_pem.empty())
+    return fail(502, "cannot join: the answer lacks the private signing key a storage node needs");
+  // Only now does anything change on this node: secrets and keys first (the desired state
+  // needs them).
+  if (common::Status saved = state_.adopt_signing_keys(*keys); !saved)
+    return fail(500, saved.message());
   if (common::Status saved = state_.adopt_secrets(*secrets); !saved)
     return fail(500, saved.message());
-  auto outcome = state_.submit(parsed);
+  auto outcome = state_.submit(parsed, GenerationRule::kNewer, signed_text);
   if (!outcome) return fail(500, outcome.status().message());
   if (!outcome->errors.empty()) {
     return fail(409, "joined, but the desired state from the peer is not accepted here: " +

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/reconcile/resource_set.hpp"
@@ -58,8 +59,27 @@ common::Status NodeState::load() {
     std::lock_guard<std::mutex> lock(mutex_);
     secrets_ = std::make_shared<const common::Secrets>(*secrets);
   }
+  auto keys = load_signing_keys(local_.pki_dir);
+  if (!keys) return keys.status().with_context("load the signing keys");
+  if (keys->has_value()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    signing_ = std::make_shared<const SigningKeys>(**keys);
+  }
   // A bad persisted document or drain file is reported, not fatal: status says why.
-  if (common::Status loaded = desired_.load(); !loaded) spdlog::error("{}", loaded.message());
+  const std::string public_pem = keys->has_value() ? (*keys)->public_pem : "";
+  if (common::Status loaded = desired_.load(public_pem); !loaded)
+    spdlog::error("{}", loaded.message());
+  // A copy persisted unsigned (before an upgrade) is signed here when this node holds the key.
+  auto in_force = desired_.current_signed();
+  if (in_force && in_force->signature.empty() && keys->has_value() &&
+      !(*keys)->private_pem.empty()) {
+    auto signature = sign_document(**keys, in_force->text);
+    if (!signature) return signature.status();
+    auto stored =
+        desired_.submit(common::parse_desired_state(in_force->text), GenerationRule::kNewer,
+                        SignedDocument{in_force->text, *signature});
+    if (!stored) return stored.status();
+  }
   if (common::Status loaded = drain_.load(); !loaded) spdlog::error("{}", loaded.message());
   return common::Status::ok();
 }
@@ -140,9 +160,29 @@ std::vector<ResourceStatus> NodeState::resource_statuses() const {
   return r ? r->statuses() : std::vector<ResourceStatus>{};
 }
 
-common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult& parsed,
+std::shared_ptr<const SigningKeys> NodeState::signing_keys() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return signing_;
+}
+
+common::Expected<SubmitOutcome> NodeState::commit(const common::ValidationResult& parsed,
                                                   GenerationRule rule) {
-  auto outcome = desired_.submit(parsed, rule);
+  if (!parsed.state) return submit(parsed, rule);  // refused with its errors, nothing to sign
+  auto keys = signing_keys();
+  if (!keys || keys->private_pem.empty())
+    return common::Status::error(
+        "this node holds no private signing key (only storage nodes sign the desired state)");
+  SignedDocument signed_text{common::serialize_desired_state(*parsed.state), ""};
+  auto signature = sign_document(*keys, signed_text.text);
+  if (!signature) return signature.status();
+  signed_text.signature = *signature;
+  return submit(parsed, rule, signed_text);
+}
+
+common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult& parsed,
+                                                  GenerationRule rule,
+                                                  const SignedDocument& signed_text) {
+  auto outcome = desired_.submit(parsed, rule, signed_text);
   if (!outcome || !outcome->errors.empty()) return outcome;
   std::lock_guard<std::mutex> lock(mutex_);
   if (started_) follow(*desired_.current());
@@ -151,6 +191,46 @@ common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult
 
 void NodeState::record_refusal(const std::vector<std::string>& errors) {
   desired_.record_refusal(joined(errors));
+}
+
+void NodeState::refuse_document(const std::string& source, const std::string& reason) {
+  desired_.record_refusal("from " + source + ": " + reason);
+  Event event;
+  event.time = std::chrono::system_clock::now();
+  event.resource = "desired-state";
+  event.action = "refuse a desired state from " + source;
+  event.outcome = "error";
+  event.message = reason;
+  events_.record(std::move(event));
+}
+
+common::Status NodeState::ensure_signing_keys() {
+  if (auto keys = signing_keys(); keys && !keys->private_pem.empty()) return common::Status::ok();
+  if (signing_keys())
+    return common::Status::error(
+        "this node holds only the public signing key; it cannot be a "
+        "cluster's first node");
+  auto keys = generate_signing_keys();
+  if (!keys) return keys.status();
+  if (common::Status saved = save_signing_keys(local_.pki_dir, *keys); !saved) return saved;
+  spdlog::info("generated the cluster's desired-state signing key {} in {}",
+               key_id(keys->public_pem), local_.pki_dir);
+  std::lock_guard<std::mutex> lock(mutex_);
+  signing_ = std::make_shared<const SigningKeys>(*keys);
+  return common::Status::ok();
+}
+
+common::Status NodeState::adopt_signing_keys(const SigningKeys& keys) {
+  if (auto held = signing_keys(); held && key_id(held->public_pem) != key_id(keys.public_pem))
+    return common::Status::error("this node trusts signing key " + key_id(held->public_pem) +
+                                 "; the answer carries key " + key_id(keys.public_pem));
+  if (!keys.private_pem.empty())
+    if (common::Status pair = check_key_pair(keys); !pair) return pair;
+  if (common::Status saved = save_signing_keys(local_.pki_dir, keys); !saved) return saved;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A node that holds the private key keeps it even when an answer carries only the public one.
+  if (!signing_ || !keys.private_pem.empty()) signing_ = std::make_shared<const SigningKeys>(keys);
+  return common::Status::ok();
 }
 
 common::Status NodeState::ensure_secrets() {
@@ -190,7 +270,7 @@ void NodeState::request_pass(const std::string& reason, bool reset_backoff) {
 
 std::optional<PassContext> NodeState::pass_context() {
   PassContext ctx;
-  ctx.desired = desired_.current();
+  std::tie(ctx.desired, ctx.desired_signed) = desired_.snapshot();
   if (!ctx.desired) return std::nullopt;
   ctx.self = ctx.desired->find_node(local_.node_name);
   ctx.local = &local_;
@@ -204,6 +284,7 @@ std::optional<PassContext> NodeState::pass_context() {
   ctx.cluster = environment_.cluster;
   if (environment_.reachable_nodes) ctx.reachable_nodes = environment_.reachable_nodes();
   ctx.secrets = secrets_;
+  if (signing_) ctx.signing_public_pem = signing_->public_pem;
   if (elector_) {
     LeaseStatus lease = elector_->status();
     ctx.is_leader = lease.leader;

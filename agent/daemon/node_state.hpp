@@ -9,14 +9,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "agent/cluster/signing.hpp"
 #include "agent/daemon/desired_store.hpp"
 #include "agent/daemon/drain_state.hpp"
 #include "agent/election/lease.hpp"
@@ -60,6 +61,10 @@ class NodeState {
   bool stop(std::chrono::milliseconds bound);
 
   std::shared_ptr<const common::DesiredState> desired() const { return desired_.current(); }
+  // The exact text and signature of the document in force (what peers and pydio-config get).
+  std::shared_ptr<const SignedDocument> desired_signed() const { return desired_.current_signed(); }
+  // The cluster's signing keys; null before init or join. private_pem "" on nodes that only verify.
+  std::shared_ptr<const SigningKeys> signing_keys() const;
   std::string desired_error() const { return desired_.last_error(); }
   std::shared_ptr<const common::Secrets> secrets() const;
   std::string join_token() const;
@@ -74,10 +79,23 @@ class NodeState {
 
   // Validates against the generation rule and, when accepted, puts the document in force and
   // has the reconciler and elector follow it. `parsed` comes from parse_desired_state (once).
+  // `signed_text`: the exact text and signature it came with ({}: unsigned, tests only).
   common::Expected<SubmitOutcome> submit(const common::ValidationResult& parsed,
+                                         GenerationRule rule = GenerationRule::kNewer,
+                                         const SignedDocument& signed_text = {});
+  // The same for a document this node authors (init, a change committed by the leader): signed
+  // here with the cluster's private key first. An error when this node holds none.
+  common::Expected<SubmitOutcome> commit(const common::ValidationResult& parsed,
                                          GenerationRule rule = GenerationRule::kNewer);
   // Records why a document that could not even be parsed was refused (status, health).
   void record_refusal(const std::vector<std::string>& errors);
+  // Records why a document from `source` was not adopted (status, health) and an event.
+  void refuse_document(const std::string& source, const std::string& reason);
+  // Creates the cluster's signing key pair if this node has none (init of the first node).
+  common::Status ensure_signing_keys();
+  // Stores the keys received in a join answer. A node that already holds a public key accepts
+  // only the same one (a node never silently changes the key it trusts).
+  common::Status adopt_signing_keys(const SigningKeys& keys);
   // Creates the cluster's secrets if this node has none (init of the first node).
   common::Status ensure_secrets();
   // Stores secrets received from a peer (join); they replace none or equal ones.
@@ -102,6 +120,7 @@ class NodeState {
   PassEnvironment environment_;                       // guarded by mutex_; set by start()
   bool started_ = false;                              // guarded by mutex_
   std::shared_ptr<const common::Secrets> secrets_;    // guarded by mutex_
+  std::shared_ptr<const SigningKeys> signing_;        // guarded by mutex_
   std::shared_ptr<Reconciler> reconciler_;            // guarded by mutex_
   std::shared_ptr<LeaderElector> elector_;            // guarded by mutex_
 };

@@ -19,6 +19,15 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
   out["version"] = common::kVersion;
   out["generation"] = desired ? desired->generation : 0;
   out["desiredError"] = nullable(state.desired_error());
+  // Which key this node verifies documents with, and whether it can sign (storage nodes).
+  if (auto keys = state.signing_keys()) {
+    auto signed_text = state.desired_signed();
+    out["signing"] = {{"keyId", key_id(keys->public_pem)},
+                      {"canSign", !keys->private_pem.empty()},
+                      {"inForceSigned", signed_text && !signed_text->signature.empty()}};
+  } else {
+    out["signing"] = nullptr;
+  }
   const LeaderSnapshot leader = state.leader();
   if (leader.campaigning) {
     out["leader"] = {{"isLeader", leader.lease.leader},

@@ -20,14 +20,16 @@
 #include <vector>
 
 #include "agent/host/mysql_session.hpp"
+#include "common/reserved_names.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
 
-inline constexpr const char* kLeaseDatabase = "pydio_agent";
+// Defined in common/ so that validation refuses them as database.name and database.user.
+inline constexpr const char* kLeaseDatabase = common::kLeaseSchema;
 inline constexpr const char* kLeaseTable = "leader_lease";
-inline constexpr const char* kLeaseUser = "pydio_agent";  // the agents' own MySQL account
-inline constexpr const char* kLeaseName = "leader";       // the one row agents contend for
+inline constexpr const char* kLeaseUser = common::kLeaseUser;  // the agents' MySQL account
+inline constexpr const char* kLeaseName = "leader";  // the one row agents contend for
 
 // The DDL (idempotent: IF NOT EXISTS) an administrator runs to create the lease schema.
 std::vector<std::string> lease_schema_statements();

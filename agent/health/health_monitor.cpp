@@ -70,6 +70,8 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
                                                           : "draining: " + inputs.drain_reason);
   if (is_compute) {
     for (const auto& probe : mounts) {
+      if (!probe.warning.empty())
+        verdict.warnings.push_back("mount " + probe.mountpoint + ": " + probe.warning);
       if (probe.health == MountHealth::kOk) continue;
       std::string reason = "mount " + probe.mountpoint + ": " + mount_health_name(probe.health);
       if (!probe.detail.empty()) reason += " (" + probe.detail + ")";

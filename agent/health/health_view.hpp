@@ -24,6 +24,9 @@ struct MountProbe {
   std::string mountpoint;
   MountHealth health = MountHealth::kUnknown;
   std::string detail;  // errno text or "no answer for 3s"
+  // A problem that does not stop the mount serving, e.g. the write probe's path is a FIFO
+  // someone planted (writes then go unchecked); reported as a health warning.
+  std::string warning;
 };
 
 struct HealthVerdict {

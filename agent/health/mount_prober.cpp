@@ -1,7 +1,5 @@
 #include "agent/health/mount_prober.hpp"
 
-#include "common/file_ops.hpp"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include "common/file_ops.hpp"
+
 namespace pydio::agent {
 
 struct MountProber::Shared {
@@ -22,7 +22,8 @@ struct MountProber::Shared {
   const std::string mountpoint;
   const std::string write_path;                        // "" when writes are not probed
   std::chrono::steady_clock::time_point last_write{};  // stat thread only
-  bool read_only = false;  // guarded by mutex: the last write probe got EROFS
+  bool read_only = false;     // guarded by mutex: the last write probe got EROFS
+  std::string write_problem;  // guarded by mutex: the last write probe found no regular file
   std::mutex mutex;
   std::condition_variable changed;
   bool requested = false;       // guarded by mutex: the caller asks for one stat
@@ -35,16 +36,46 @@ struct MountProber::Shared {
 
 namespace {
 
-// Rewrites the probe file; true when gluster refused with EROFS (no write quorum). Only on the
-// FUSE mount itself: under an unmounted mountpoint the file would land on the root filesystem.
-bool write_refused_for_quorum(const std::string& mountpoint, const std::string& path) {
-  if (!common::require_fuse_filesystem(mountpoint)) return false;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return errno == EROFS;
+struct WriteOutcome {
+  bool refused_for_quorum = false;  // gluster refused with EROFS (no write quorum)
+  std::string problem;              // the probe path is not ours to write, e.g. a planted FIFO
+};
+
+std::string not_regular(const std::string& path, const std::string& type) {
+  return "write probe " + path + ": not a regular file (" + type +
+         "); writes are not checked until it is removed";
+}
+
+// Rewrites the probe file. Only on the FUSE mount itself: under an unmounted mountpoint the
+// file would land on the root filesystem. The volume root may be writable by the web user,
+// so the open neither follows a link nor waits (a FIFO planted there would block it forever)
+// and only a regular file is written.
+WriteOutcome write_probe(const std::string& mountpoint, const std::string& path) {
+  WriteOutcome outcome;
+  if (!common::require_fuse_filesystem(mountpoint)) return outcome;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd < 0) {
+    const int error = errno;
+    outcome.refused_for_quorum = error == EROFS;
+    if (error == ELOOP) outcome.problem = not_regular(path, "symbolic link");
+    if (error == ENXIO) outcome.problem = not_regular(path, "fifo or socket");
+    if (error == EISDIR) outcome.problem = not_regular(path, "directory");
+    return outcome;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    outcome.problem = not_regular(path, common::file_type_name(st.st_mode));
+    ::close(fd);
+    return outcome;
+  }
+  // A regular file: plain blocking writes from here (FUSE passes open flags to gluster).
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const char byte = '1';
-  bool refused = ::write(fd, &byte, 1) < 0 && errno == EROFS;
+  bool refused = ::ftruncate(fd, 0) != 0 && errno == EROFS;
+  refused = (::write(fd, &byte, 1) < 0 && errno == EROFS) || refused;
   if (::close(fd) != 0 && errno == EROFS) refused = true;
-  return refused;
+  outcome.refused_for_quorum = refused;
+  return outcome;
 }
 
 }  // namespace
@@ -73,16 +104,19 @@ void MountProber::stat_loop(const std::shared_ptr<Shared>& shared) {
     lock.unlock();
     struct stat st {};
     int error = ::stat(shared->mountpoint.c_str(), &st) == 0 ? 0 : errno;
-    std::optional<bool> read_only;
+    std::optional<WriteOutcome> written;
     if (error == 0 && !shared->write_path.empty() &&
         std::chrono::steady_clock::now() - shared->last_write >= kWriteEvery) {
       shared->last_write = std::chrono::steady_clock::now();
-      read_only = write_refused_for_quorum(shared->mountpoint, shared->write_path);
+      written = write_probe(shared->mountpoint, shared->write_path);
     }
     lock.lock();
     shared->busy = false;
     shared->last_errno = error;
-    if (read_only) shared->read_only = *read_only;
+    if (written) {
+      shared->read_only = written->refused_for_quorum;
+      shared->write_problem = written->problem;
+    }
     ++shared->completed;
     shared->changed.notify_all();
   }
@@ -119,6 +153,7 @@ MountProbe MountProber::probe(std::chrono::milliseconds bound) {
     result.detail = "writes refused (read-only: no write quorum from this node)";
   } else if (shared_->last_errno == 0) {
     result.health = MountHealth::kOk;
+    result.warning = shared_->write_problem;
   } else {
     result.health = MountHealth::kBroken;
     result.detail = std::string("stat: ") + std::strerror(shared_->last_errno);

@@ -9,7 +9,9 @@
 // its own brick but gluster refuses writes (client quorum, EROFS). So every kWriteEvery the
 // same thread also rewrites a small file of this node's at the volume root; EROFS makes the
 // mount kReadOnly until a later write succeeds. Other write errors (a full volume) are not a
-// verdict on this node: they would take every node out at once.
+// verdict on this node: they would take every node out at once. The volume root may be
+// writable by the web user: the probe file is opened without following links or waiting, and
+// a path that is not a regular file (a planted FIFO) is reported as the probe's warning.
 // Thread-safe.
 
 #include <chrono>

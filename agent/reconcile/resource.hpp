@@ -29,6 +29,7 @@ class HealthView;   // read-only view of the health monitor's last verdict (heal
 class Services;     // starts/checks services through systemd or directly (services.hpp)
 class ClusterView;  // what the other agents report (cluster/cluster_view.hpp)
 class PassCache;    // observations shared by the resources of one round (pass_cache.hpp)
+struct SignedDocument;  // a document's exact text and signature (cluster/signed_document.hpp)
 
 // Everything a resource may look at during one observe/plan/apply. Immutable for the pass.
 struct PassContext {
@@ -36,6 +37,9 @@ struct PassContext {
   const common::NodeSpec* self = nullptr;               // this node in desired; null if not listed
   const common::LocalConfig* local = nullptr;
   std::shared_ptr<const common::Secrets> secrets;  // null until init or join
+  // The exact text and signature of `desired` (what the leader publishes); null in unit tests.
+  std::shared_ptr<const SignedDocument> desired_signed;
+  std::string signing_public_pem;  // the cluster's signing key; "" before init or join
   common::ProcessRunner* runner = nullptr;
   Services* services = nullptr;
   const HealthView* health = nullptr;

@@ -1,12 +1,5 @@
 #include "agent/resources/check_file_resource.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include "common/file_ops.hpp"
-
 namespace pydio::agent {
 
 using common::Expected;
@@ -21,7 +14,11 @@ std::string join_reasons(const std::vector<std::string>& reasons) {
   return out;
 }
 
-std::string docroot_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string docroot_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 }  // namespace
 
@@ -33,11 +30,15 @@ std::string check_file_path(const common::WebSpec& web) {
 
 Expected<Plan> plan_check_file(const std::string& path, const CheckFileObservation& observed) {
   Plan plan;
-  if (observed.is_directory) {
-    return Status::error(path + ": is a directory, not the health file; remove it by hand");
+  const DirectoryEntry& entry = observed.entry;
+  const bool exists = entry.kind != EntryKind::kMissing;
+  if (exists && !is_root_regular_file(entry)) {
+    return Status::error(path + ": " + describe_entry(entry) +
+                         " is in the way of the health file; the agent neither follows nor "
+                         "removes it (remove it by hand)");
   }
   if (!observed.verdict.healthy) {
-    if (observed.exists) {
+    if (exists) {
       plan.actions.push_back(make_action<CheckFileAction>(
           "remove " + path + ": " + join_reasons(observed.verdict.reasons), RemoveCheckFile{path}));
     }
@@ -47,22 +48,19 @@ Expected<Plan> plan_check_file(const std::string& path, const CheckFileObservati
     plan.waiting_for = "docroot " + docroot_of(path) + " to exist";
     return plan;
   }
-  if (!observed.exists) {
-    plan.actions.push_back(
-        make_action<CheckFileAction>("create " + path + " (node healthy)", WriteCheckFile{path}));
+  if (!exists) {
+    plan.actions.push_back(make_action<CheckFileAction>(
+        "create " + path + " (node healthy)", WriteCheckFile{path, Existing::kMustBeAbsent}));
     return plan;
   }
   std::vector<std::string> differs;
-  if (!observed.is_regular) differs.push_back("not a regular file");
-  else {
-    if (observed.content != kCheckFileContent) differs.push_back("content");
-    if ((observed.mode & 07777) != kCheckFileMode) differs.push_back("mode");
-    if (observed.uid != 0 || observed.gid != 0) differs.push_back("owner");
-  }
+  if (entry.content != kCheckFileContent) differs.push_back("content");
+  if ((entry.mode & 07777) != kCheckFileMode) differs.push_back("mode");
+  if (entry.gid != 0) differs.push_back("group");
   if (!differs.empty()) {
     plan.actions.push_back(make_action<CheckFileAction>(
         "rewrite " + path + " (node healthy; " + join_reasons(differs) + " differs)",
-        WriteCheckFile{path}));
+        WriteCheckFile{path, Existing::kMayBeRootFile}));
   }
   return plan;
 }
@@ -76,22 +74,13 @@ Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) const
   const std::string path = check_file_path(ctx.desired->web);
   CheckFileObservation observed;
   observed.verdict = ctx.health->verdict();
-  struct stat st {};
-  observed.docroot_exists = ::stat(docroot_of(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  if (::lstat(path.c_str(), &st) == 0) {
-    observed.exists = true;
-    observed.is_directory = S_ISDIR(st.st_mode);
-    observed.is_regular = S_ISREG(st.st_mode);
-    observed.mode = st.st_mode & 07777;
-    observed.uid = st.st_uid;
-    observed.gid = st.st_gid;
-    if (observed.is_regular) {
-      auto content = common::read_optional_file(path);
-      if (!content) return content.status();
-      observed.content = content->value_or("");
-    }
-  } else if (errno != ENOENT) {
-    return Status::error("lstat " + path + ": " + common::errno_text(errno));
+  auto docroot = open_directory_nofollow(docroot_of(path));
+  if (!docroot) return docroot.status().with_context("health file " + path);
+  if (docroot->has_value()) {
+    observed.docroot_exists = true;
+    auto entry = inspect_entry((*docroot)->get(), name_of(path), path);
+    if (!entry) return entry.status();
+    observed.entry = *entry;
   }
   return plan_check_file(path, observed);
 }
@@ -99,17 +88,24 @@ Expected<Plan> CheckFileResource::observe_and_plan(const PassContext& ctx) const
 namespace {
 
 Status apply_step(const PassContext& /*ctx*/, const RemoveCheckFile& step) {
-  if (::unlink(step.path.c_str()) != 0 && errno != ENOENT) {
-    return Status::error("remove " + step.path + ": " + common::errno_text(errno));
-  }
-  return Status::ok();
+  auto docroot = open_directory_nofollow(docroot_of(step.path));
+  if (!docroot) return docroot.status().with_context("remove " + step.path);
+  if (!docroot->has_value()) return Status::ok();  // gone with its docroot
+  return remove_root_file((*docroot)->get(), name_of(step.path), step.path);
 }
 
 Status apply_step(const PassContext& ctx, const WriteCheckFile& step) {
   // The verdict may have turned since the plan: never advertise a node that just became
   // unhealthy; the next pass removes or creates as the verdict then says.
   if (ctx.health == nullptr || !ctx.health->verdict().healthy) return Status::ok();
-  return common::write_file_atomically(step.path, kCheckFileContent, kCheckFileMode, 0, 0);
+  auto docroot = open_directory_nofollow(docroot_of(step.path));
+  if (!docroot) return docroot.status().with_context("write " + step.path);
+  if (!docroot->has_value()) {
+    return Status::error("write " + step.path + ": the docroot " + docroot_of(step.path) +
+                         " is missing");
+  }
+  return write_root_file((*docroot)->get(), name_of(step.path), step.path, kCheckFileContent,
+                         kCheckFileMode, step.existing);
 }
 
 }  // namespace

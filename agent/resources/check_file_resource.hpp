@@ -3,6 +3,11 @@
 // while the agent's health verdict says the node can serve users, so that a balancer probing
 // Apache for it follows the agent's verdict. The file is owned by root, mode 0644, content
 // "OK\n", always replaced atomically (a probe never sees a half-written file).
+//
+// The docroot may belong to the web user, so the agent never follows a link on the way to the
+// file and only ever creates it where nothing is, or rewrites or removes a regular file of
+// root's (check_file_io.hpp). Anything else there (a link, a FIFO, someone else's file, a
+// directory) is an error naming the path and what was found, and is left alone.
 
 #include <sys/types.h>
 
@@ -11,6 +16,7 @@
 
 #include "agent/health/health_view.hpp"
 #include "agent/reconcile/resource.hpp"
+#include "agent/resources/check_file_io.hpp"
 
 namespace pydio::agent {
 
@@ -19,13 +25,7 @@ inline constexpr mode_t kCheckFileMode = 0644;
 
 struct CheckFileObservation {
   bool docroot_exists = false;
-  bool exists = false;        // something is at the path (lstat)
-  bool is_regular = false;    // ... and it is a regular file, not a symlink or directory
-  bool is_directory = false;  // ... and it is a directory (an error: not ours to delete)
-  std::string content;        // when a regular file
-  mode_t mode = 0;            // permission bits
-  uid_t uid = 0;
-  gid_t gid = 0;
+  DirectoryEntry entry;  // what is at the path, never followed (content of a root file only)
   HealthVerdict verdict;
 };
 
@@ -33,6 +33,8 @@ struct CheckFileObservation {
 struct WriteCheckFile {
   static constexpr const char* kKind = "write-check-file";
   std::string path;
+  // kMustBeAbsent creates (nothing may appear there meanwhile); kMayBeRootFile rewrites root's.
+  Existing existing = Existing::kMustBeAbsent;
 };
 struct RemoveCheckFile {
   static constexpr const char* kKind = "remove-check-file";
@@ -43,10 +45,10 @@ using CheckFileAction = std::variant<WriteCheckFile, RemoveCheckFile>;
 // <docroot>/<healthFile>.
 std::string check_file_path(const common::WebSpec& web);
 
-// Pure. Healthy: "create" (missing) or "rewrite" (content, mode, owner or type differ);
+// Pure. Healthy: "create" (missing) or "rewrite" (content, mode or group differ);
 // waits for the docroot when it is missing. Unhealthy: "remove" with the verdict's reasons.
-// A directory at the path is an error: it is not the agent's to delete. A symlink is
-// replaced (healthy) or removed (unhealthy), never followed.
+// Whatever the verdict, an entry that is not a regular file owned by root (a symlink, a FIFO,
+// a directory, a file of the web user's) is an error: it is not the agent's to touch.
 common::Expected<Plan> plan_check_file(const std::string& path,
                                        const CheckFileObservation& observed);
 

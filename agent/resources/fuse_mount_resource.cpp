@@ -52,10 +52,25 @@ std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& d
 }
 
 common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired) {
-  std::string options = "defaults,_netdev";
+  std::string options = std::string("defaults,_netdev,") + kFuseMountFlags;
   if (!desired.backup_servers.empty())
     options += ",backup-volfile-servers=" + join(desired.backup_servers, ":");
   return common::FstabEntry{source_of(desired), desired.mountpoint, "glusterfs", options, 0, 0};
+}
+
+bool has_fuse_mount_flags(const common::MountEntry& mount) {
+  bool nosuid = false;
+  bool nodev = false;
+  std::size_t start = 0;
+  while (start <= mount.options.size()) {
+    std::size_t end = mount.options.find(',', start);
+    if (end == std::string::npos) end = mount.options.size();
+    const std::string option = mount.options.substr(start, end - start);
+    nosuid = nosuid || option == "nosuid";
+    nodev = nodev || option == "nodev";
+    start = end + 1;
+  }
+  return nosuid && nodev;
 }
 
 Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
@@ -98,6 +113,18 @@ Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
         "remount " + mountpoint + ": " + state + "; lazy unmount (umount -l) then mount " +
             source_of(desired),
         RemountVolume{mount_step(desired)}));
+    return plan;
+  }
+  if (!has_fuse_mount_flags(*observed.mount)) {
+    if (health == MountHealth::kOk || health == MountHealth::kReadOnly) {
+      plan.actions.push_back(
+          make_action<FuseMountAction>("add nosuid,nodev to the mount at " + mountpoint +
+                                           " (bind remount: mount flags only, open files stay)",
+                                       RestrictMount{mountpoint}));
+    } else {
+      plan.note = "mount " + mountpoint +
+                  " lacks nosuid,nodev; they are added once its health probe answers";
+    }
   }
   return plan;
 }
@@ -182,11 +209,9 @@ Status FuseMountResource::apply_step(const PassContext& ctx, const MountVolume& 
     }
     return Status::error(context + ": already holds " + entry->source + " (" + entry->fstype + ")");
   }
-  std::vector<std::string> argv{"mount", "-t", "glusterfs"};
-  if (!backups.empty()) {
-    argv.push_back("-o");
-    argv.push_back("backup-volfile-servers=" + backups);
-  }
+  std::string options = kFuseMountFlags;
+  if (!backups.empty()) options += ",backup-volfile-servers=" + backups;
+  std::vector<std::string> argv{"mount", "-t", "glusterfs", "-o", options};
   argv.push_back(source);
   argv.push_back(mountpoint);
   Status mounted = common::run_checked(*ctx.runner, common::Command(argv, kMountTimeout));
@@ -216,6 +241,30 @@ Status FuseMountResource::apply_step(const PassContext& ctx, const RemountVolume
     }
   }
   return apply_step(ctx, step.mount).with_context("remount " + mountpoint);
+}
+
+Status FuseMountResource::apply_step(const PassContext& ctx, const RestrictMount& step) {
+  const std::string& mountpoint = step.mountpoint;
+  const std::string context = "add nosuid,nodev to " + mountpoint;
+  auto table = common::read_mount_table();
+  if (!table) return table.status().with_context(context);
+  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
+  if (entry == nullptr || entry->fstype != kFuseType)
+    return Status::error(context + ": no glusterfs mount is there any more");
+  if (has_fuse_mount_flags(*entry)) return Status::ok();
+  // -i: no mount.<type> helper (mount.glusterfs would start a second client); remount,bind
+  // changes only the flags of this mount, the filesystem and its client are not involved.
+  Status done = common::run_checked(
+      *ctx.runner, common::Command({"mount", "-i", "-o",
+                                    std::string("remount,bind,") + kFuseMountFlags, mountpoint},
+                                   kUnmountTimeout));
+  if (!done) return done.with_context(context);
+  table = common::read_mount_table();
+  if (!table) return table.status().with_context(context);
+  entry = common::find_mount_at(*table, mountpoint);
+  if (entry == nullptr || !has_fuse_mount_flags(*entry))
+    return Status::error(context + ": mount exited 0 but the mount table does not show them");
+  return Status::ok();
 }
 
 }  // namespace pydio::agent

@@ -2,10 +2,18 @@
 // The FUSE mount of one gluster volume on a compute node, named "fuse-mount/<volume>".
 // Converged means: the volume is mounted (fuse.glusterfs) at VolumeSpec::mountpoint, the
 // health monitor does not report it broken or hung, and fstab has exactly
-// `SERVER:/VOL MOUNTPOINT glusterfs defaults,_netdev,backup-volfile-servers=B1:B2 0 0`
+// `SERVER:/VOL MOUNTPOINT glusterfs defaults,_netdev,nosuid,nodev,backup-volfile-servers=B1:B2 0 0`
 // (backup-volfile-servers omitted when there is no other storage node). SERVER is this node
 // when it is a storage node, else the first storage node; the backups are the other storage
 // nodes in desired-state order.
+//
+// nosuid,nodev: the volumes are shared with every node and written by the web user, so a
+// setuid binary or a device node planted there must never act as one (docs/security.md,
+// "Gluster locked down"). A mount without them (made by the previous version, or by hand)
+// gets them in place with `mount -i -o remount,bind,nosuid,nodev MOUNTPOINT`: a bind remount
+// changes only the mount's own flags and never reaches the filesystem, so open files and the
+// glusterfs client are untouched and no drain is needed. It is done only while the health
+// monitor reports the mount answering (the path lookup of a hung mount could block).
 //
 // observe never touches the mountpoint itself (a stat of a hung FUSE mount can block
 // forever): it reads the mount table, fstab and the health monitor's last probe. A broken or
@@ -52,7 +60,16 @@ struct RemountVolume {
   static constexpr const char* kKind = "remount";
   MountVolume mount;  // lazy unmount of mount.mountpoint, then this mount
 };
-using FuseMountAction = std::variant<SetFstabEntry, MakeFuseMountpoint, MountVolume, RemountVolume>;
+// Adds nosuid,nodev to the live mount at `mountpoint` (bind remount: mount flags only).
+struct RestrictMount {
+  static constexpr const char* kKind = "restrict-mount";
+  std::string mountpoint;
+};
+using FuseMountAction =
+    std::variant<SetFstabEntry, MakeFuseMountpoint, MountVolume, RemountVolume, RestrictMount>;
+
+// The mount options every FUSE mount of a volume carries (besides backup-volfile-servers).
+inline constexpr const char* kFuseMountFlags = "nosuid,nodev";
 
 struct FuseMountObservation {
   std::optional<common::MountEntry> mount;        // what is mounted at the mountpoint
@@ -68,9 +85,13 @@ std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& d
 
 common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired);
 
+// True when the mount's options hold both nosuid and nodev.
+bool has_fuse_mount_flags(const common::MountEntry& mount);
+
 // Pure. In order: "fstab"; then "mkdir-mountpoint" + "mount" when nothing is mounted, or
-// "remount" when the glusterfs mount is broken or hung. Errors: another filesystem or another
-// volume mounted at the mountpoint.
+// "remount" when the glusterfs mount is broken or hung, or "restrict-mount" when an answering
+// mount lacks nosuid or nodev (a note while its health is not known to be ok). Errors: another
+// filesystem or another volume mounted at the mountpoint.
 common::Expected<Plan> plan_fuse_mount(const FuseMountDesired& desired,
                                        const FuseMountObservation& observed);
 
@@ -94,6 +115,7 @@ class FuseMountResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const MakeFuseMountpoint& step);
   common::Status apply_step(const PassContext& ctx, const MountVolume& step);
   common::Status apply_step(const PassContext& ctx, const RemountVolume& step);
+  common::Status apply_step(const PassContext& ctx, const RestrictMount& step);
   void remember_mount(const std::string& mountpoint);
 
   std::string volume_;

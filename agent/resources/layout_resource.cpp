@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "agent/cluster/abandonable.hpp"
+#include "agent/cluster/trusted_dir.hpp"
 #include "agent/health/health_view.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/file_ops.hpp"
@@ -24,7 +26,6 @@ using common::Status;
 
 namespace {
 
-constexpr mode_t kCreateMode = 0750;
 // A file operation below a FUSE mount runs where it can be abandoned (a mount that hangs right
 // then blocks it for the whole ping-timeout, or for good): the worker waits at most this long.
 constexpr std::chrono::seconds kFuseStepTimeout{5};
@@ -59,6 +60,7 @@ struct PathStat {
   bool is_directory = false;
   uid_t uid = 0;
   gid_t gid = 0;
+  mode_t mode = 0;
 };
 
 // lstat of each path, in order; an error for anything but "does not exist".
@@ -72,6 +74,7 @@ Expected<std::vector<PathStat>> lstat_all(const std::vector<std::string>& paths)
       stat.is_directory = S_ISDIR(st.st_mode);
       stat.uid = st.st_uid;
       stat.gid = st.st_gid;
+      stat.mode = st.st_mode & 07777;
     } else if (errno != ENOENT) {
       return Status::error("lstat " + path + ": " + common::errno_text(errno));
     }
@@ -145,37 +148,55 @@ std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired) {
     const common::VolumeSpec* volume = desired.find_volume(volume_name);
     if (volume == nullptr || volume->mountpoint.empty()) continue;
     const std::string root = trim_trailing_slashes(volume->mountpoint);
-    dirs.push_back(LayoutDir{root, root, true});
+    const std::string prefix = root == "/" ? "" : root;
+    dirs.push_back(LayoutDir{root, root, true, true, 0755});
     for (const auto& sub : subdirs_of(volume_name)) {
-      dirs.push_back(LayoutDir{(root == "/" ? "" : root) + "/" + sub, root, false});
+      dirs.push_back(LayoutDir{prefix + "/" + sub, root, false, false, 0});
     }
+    if (std::string(volume_name) == kConfigVolume)
+      dirs.push_back(LayoutDir{prefix + "/pydio-agent", root, false, true, 0700});
   }
   return dirs;
 }
+
+namespace {
+std::string octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+}  // namespace
 
 Expected<Plan> plan_layout(const LayoutObservation& observed) {
   Plan plan;
   for (const auto& state : observed.paths) {
     const std::string& path = state.dir.path;
+    const uid_t uid = state.dir.root_owned ? 0 : observed.uid;
+    const gid_t gid = state.dir.root_owned ? 0 : observed.gid;
+    const std::string owner = state.dir.root_owned ? "root:root" : observed.owner_name;
+    const mode_t mode = state.dir.mode;
     if (!state.exists) {
       if (state.dir.is_root) {
         return Status::error(path + ": volume root missing although its mount is healthy");
       }
-      plan.actions.push_back(
-          make_action<LayoutAction>("create " + path + " owned by " + observed.owner_name,
-                                    CreateLayoutDir{path, state.dir.mountpoint, observed.uid,
-                                                    observed.gid, observed.leader_term}));
+      plan.actions.push_back(make_action<LayoutAction>(
+          "create " + path + " owned by " + owner + (mode != 0 ? ", mode " + octal(mode) : ""),
+          CreateLayoutDir{path, state.dir.mountpoint, uid, gid, observed.leader_term,
+                          mode != 0 ? mode : kWebDirMode}));
       continue;
     }
     if (!state.is_directory) {
+      // Never removed or followed: a link here may point anywhere (the agents refuse to read
+      // from their folder meanwhile, and say so).
       return Status::error(path + ": exists and is not a directory; fix it by hand");
     }
-    if (state.uid != observed.uid || state.gid != observed.gid) {
+    const bool wrong_mode = mode != 0 && state.mode != mode;
+    if (state.uid != uid || state.gid != gid || wrong_mode) {
       plan.actions.push_back(make_action<LayoutAction>(
-          "chown " + path + " to " + observed.owner_name + " (now " + std::to_string(state.uid) +
-              ":" + std::to_string(state.gid) + ")",
-          ChownLayoutDir{path, state.dir.mountpoint, observed.uid, observed.gid,
-                         observed.leader_term}));
+          "chown " + path + " to " + owner + (mode != 0 ? ", mode " + octal(mode) : "") + " (now " +
+              std::to_string(state.uid) + ":" + std::to_string(state.gid) +
+              (mode != 0 ? " " + octal(state.mode) : "") + ")",
+          ChownLayoutDir{path, state.dir.mountpoint, uid, gid, observed.leader_term, mode}));
     }
   }
   if (plan.actions.empty() && observed.not_ready.empty() && !observed.marker_path.empty() &&
@@ -242,6 +263,7 @@ Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {
     state.is_directory = (*stats)[i].is_directory;
     state.uid = (*stats)[i].uid;
     state.gid = (*stats)[i].gid;
+    state.mode = (*stats)[i].mode;
   }
   if (!observed.marker_path.empty()) observed.marker_present = stats->back().exists;
   return plan_layout(observed);
@@ -258,12 +280,16 @@ std::string install_marker_text(const PassContext& ctx) {
          "\n";
 }
 
-// O_EXCL: the marker is written exactly once, whoever leads.
+// O_EXCL: the marker is written exactly once, whoever leads; only in the agent's own folder.
 Status write_install_marker(const std::string& path, const std::string& text) {
   const std::string directory = path.substr(0, path.rfind('/'));
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
-    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const std::size_t slash = directory.rfind('/');
+  auto folder = open_trusted_dir(directory.substr(0, slash), directory.substr(slash + 1), true);
+  if (!folder) return folder.status();
+  if (!folder->untrusted.empty()) return Status::error("not writing there: " + folder->untrusted);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  int fd = ::openat(folder->fd.get(), name.c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (errno == EEXIST) return Status::ok();
     return Status::error("create " + path + ": " + common::errno_text(errno));
@@ -304,28 +330,54 @@ Status LayoutResource::apply_step(const PassContext& ctx, const WriteInstallMark
 }
 
 Status LayoutResource::apply_step(const PassContext& ctx, const CreateLayoutDir& step) {
-  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, /*create=*/true);
+  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, step.mode,
+                    /*create=*/true);
 }
 
 Status LayoutResource::apply_step(const PassContext& ctx, const ChownLayoutDir& step) {
-  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, /*create=*/false);
+  return change_dir(ctx, step.path, step.mountpoint, step.uid, step.gid, step.mode,
+                    /*create=*/false);
 }
 
-// mkdir (when `create`) and lchown of one path, only while its mount is a live glusterfs mount.
+namespace {
+// mkdir (when `create`), then fchown and fchmod through a descriptor of `path` (the mountpoint
+// itself or one entry right below it) opened without following a link: a symlink planted in
+// the tree never redirects the change elsewhere.
+Expected<bool> change_dir_now(const std::string& path, const std::string& mountpoint, uid_t uid,
+                              gid_t gid, mode_t mode, bool create) {
+  Fd root(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) return Status::error("open " + mountpoint + ": " + common::errno_text(errno));
+  Fd dir;
+  if (path == mountpoint) {
+    dir = std::move(root);
+  } else {
+    const std::string name = path.substr(path.rfind('/') + 1);
+    if (create && ::mkdirat(root.get(), name.c_str(), mode) != 0 && errno != EEXIST)
+      return Status::error("mkdir " + path + ": " + common::errno_text(errno));
+    dir = Fd(::openat(root.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (dir.get() < 0)
+      return Status::error(
+          "open " + path + ": " + common::errno_text(errno) +
+          (errno == ELOOP || errno == ENOTDIR ? " (not a directory; not touched)" : ""));
+  }
+  if (::fchown(dir.get(), uid, gid) != 0)
+    return Status::error("chown " + path + ": " + common::errno_text(errno));
+  if (mode != 0 && ::fchmod(dir.get(), mode) != 0)
+    return Status::error("chmod " + path + ": " + common::errno_text(errno));
+  return true;
+}
+}  // namespace
+
+// The change of one path, only while its mount is a live glusterfs mount.
 Status LayoutResource::change_dir(const PassContext& ctx, const std::string& path,
-                                  const std::string& mountpoint, uid_t uid, gid_t gid,
+                                  const std::string& mountpoint, uid_t uid, gid_t gid, mode_t mode,
                                   bool create) {
   const std::string what = std::string(create ? "mkdir " : "chown ") + path;
   Status live = require_live_gluster_mount(ctx, mountpoint);
   if (!live) return live.with_context(what);
   return fuse_step<bool>(
-             [path, uid, gid, create]() -> Expected<bool> {
-               if (create && ::mkdir(path.c_str(), kCreateMode) != 0 && errno != EEXIST)
-                 return Status::error("mkdir " + path + ": " + common::errno_text(errno));
-               // lchown: a symlink planted in the tree must not redirect the chown elsewhere.
-               if (::lchown(path.c_str(), uid, gid) != 0)
-                 return Status::error("chown " + path + ": " + common::errno_text(errno));
-               return true;
+             [path, mountpoint, uid, gid, mode, create]() -> Expected<bool> {
+               return change_dir_now(path, mountpoint, uid, gid, mode, create);
              },
              what)
       .status();

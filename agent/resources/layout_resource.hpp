@@ -1,10 +1,13 @@
 #pragma once
 // The Pydio directory layout on the shared volumes (leader only): on pydio-config the
-// directories appdata, cache, log; on pydio-data public, common, users; these and the two
-// volume roots owned by web.user:web.group. Only these few paths are looked at (lstat) and
-// changed (mkdir, chown): never a recursive walk, never a blind `chown -R`. Every file operation
-// below a mount runs where it can be abandoned (a mount that hangs right then would block the
-// worker for the whole ping-timeout, or for good), with a cap on those still blocked.
+// directories appdata, cache, log; on pydio-data public, common, users; these owned by
+// web.user:web.group. The two volume roots are root:root 0755 and the agent's folder
+// pydio-config/pydio-agent root:root 0700, so the web application can neither rename nor replace
+// what the agents read. Only these few paths are looked at (lstat) and changed (mkdir, chown,
+// chmod through a descriptor opened without following links): never a recursive walk, never a
+// blind `chown -R`. A symlink or file where a directory belongs is an error to fix by hand. Every
+// file operation below a mount runs where it can be abandoned (a mount that hangs right then would
+// block the worker for the whole ping-timeout, or for good), with a cap on those still blocked.
 //
 // A path is observed or changed only while the health monitor reports its volume's mount as
 // a live glusterfs mount (kOk), and apply() checks the mount table again right before acting:
@@ -27,6 +30,7 @@ using common::kDataVolume;
 // Written once, after the layout first exists, on pydio-config: the cluster's first install is
 // done and is never run again.
 inline constexpr const char* kInstallMarker = "pydio-agent/installed.json";
+inline constexpr mode_t kWebDirMode = 0750;  // a Pydio directory the agent creates
 
 // The resource's actions (see action.hpp). Each carries the leader term it was planned under.
 struct CreateLayoutDir {
@@ -36,6 +40,7 @@ struct CreateLayoutDir {
   uid_t uid = 0;
   gid_t gid = 0;
   std::int64_t term = 0;
+  mode_t mode = kWebDirMode;
 };
 struct ChownLayoutDir {
   static constexpr const char* kKind = "chown";
@@ -44,6 +49,7 @@ struct ChownLayoutDir {
   uid_t uid = 0;
   gid_t gid = 0;
   std::int64_t term = 0;
+  mode_t mode = 0;  // also chmod to this; 0: the mode is left as it is
 };
 struct WriteInstallMarker {
   static constexpr const char* kKind = "write-install-marker";
@@ -56,9 +62,12 @@ struct LayoutDir {
   std::string path;        // e.g. /mnt/pydio-data/users
   std::string mountpoint;  // the volume's FUSE mountpoint, e.g. /mnt/pydio-data
   bool is_root = false;    // the mountpoint itself (never created, only chowned)
+  bool root_owned = false;  // root:root (a volume root, the agent's folder); else web.user
+  mode_t mode = 0;          // the mode it must have; 0: not managed (a Pydio directory)
 };
 
-// Every managed path, per volume present in the desired state: its root, then its subdirs.
+// Every managed path, per volume present in the desired state: its root, then its subdirs
+// (on pydio-config last the agent's folder).
 std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired);
 
 struct LayoutPathState {
@@ -67,6 +76,7 @@ struct LayoutPathState {
   bool is_directory = false;  // a real directory (lstat: not a symlink)
   uid_t uid = 0;
   gid_t gid = 0;
+  mode_t mode = 0;
 };
 
 struct LayoutObservation {
@@ -103,7 +113,8 @@ class LayoutResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const ChownLayoutDir& step);
   common::Status apply_step(const PassContext& ctx, const WriteInstallMarker& step);
   common::Status change_dir(const PassContext& ctx, const std::string& path,
-                            const std::string& mountpoint, uid_t uid, gid_t gid, bool create);
+                            const std::string& mountpoint, uid_t uid, gid_t gid, mode_t mode,
+                            bool create);
 };
 
 }  // namespace pydio::agent

@@ -1,6 +1,7 @@
 #include "agent/resources/publication_resource.hpp"
 
 #include "agent/cluster/published_state.hpp"
+#include "agent/cluster/signed_document.hpp"
 #include "agent/resources/leader_check.hpp"
 
 namespace pydio::agent {
@@ -40,17 +41,23 @@ bool PublicationResource::applies_to(const PassContext& ctx) const {
 }
 
 common::Expected<Plan> PublicationResource::observe_and_plan(const PassContext& ctx) const {
+  if (!ctx.desired_signed || ctx.desired_signed->signature.empty())
+    return common::Status::error(
+        "the document in force on this node is not signed; it is "
+        "published once it is");
   const std::string path = published_state_path(*ctx.desired);
-  auto published = read_published_state(path);
+  auto published = read_published_state(path, ctx.signing_public_pem);
   if (!published) return published.status();
+  // A document not signed by the cluster's key (or an untrusted file) counts as nothing
+  // published: it is replaced. An untrusted folder makes the publication fail, saying why.
   std::optional<std::string> text;
   std::int64_t generation = 0;
-  if (published->has_value()) {
+  if (published->has_value() && (*published)->generation > 0) {
     text = (*published)->text;
     generation = (*published)->generation;
   }
-  return plan_publication(ctx.desired->generation, common::serialize_desired_state(*ctx.desired),
-                          text, generation, ctx.leader_term);
+  return plan_publication(ctx.desired->generation, ctx.desired_signed->text, text, generation,
+                          ctx.leader_term);
 }
 
 common::Status PublicationResource::apply(const PassContext& ctx, const Action& action) {
@@ -60,8 +67,8 @@ common::Status PublicationResource::apply(const PassContext& ctx, const Action& 
       return leading;
     if (step.generation != ctx.desired->generation)
       return common::Status::error(context + ": the desired state changed since it was planned");
-    return publish_state(published_state_path(*ctx.desired),
-                         common::serialize_desired_state(*ctx.desired), step.expected);
+    return publish_state(published_state_path(*ctx.desired), ctx.desired_signed->text,
+                         ctx.desired_signed->signature, ctx.signing_public_pem, step.expected);
   });
 }
 

@@ -57,6 +57,12 @@ std::vector<std::string> unreachable_hosts(const VolumeTarget& target,
   return missing;
 }
 
+// The volume's value of `key`, or "unset".
+std::string option_or_unset(const GlusterVolume& volume, const std::string& key) {
+  auto found = volume.options.find(key);
+  return found == volume.options.end() ? "unset" : found->second;
+}
+
 std::vector<std::string> disconnected_peers(const std::vector<common::GlusterPeer>& peers) {
   std::vector<std::string> down;
   for (const auto& peer : peers) {
@@ -104,7 +110,40 @@ std::vector<Action> option_actions(const VolumeTarget& target, const GlusterVolu
   return actions;
 }
 
+// The action that sets the managed auth.allow, or nullopt when the volume has it already (or
+// when `volume` is null: the volume does not exist yet and gets it before its first start).
+std::optional<Action> auth_allow_action(const VolumeTarget& target, const GlusterVolume* volume,
+                                        std::int64_t term) {
+  if (target.auth_allow.empty()) return std::nullopt;
+  std::string value = target.auth_allow;
+  if (volume != nullptr) {
+    // A storage node left the document but its bricks stay in the volume (never removed): it is
+    // still a gluster peer, able to change the volume's options anyway, so shutting out its
+    // clients would protect nothing and only stop its self-heal daemon.
+    for (const auto& brick : volume->brick_endpoints()) {
+      const std::string host = host_of(brick);
+      if (("," + value + ",").find("," + host + ",") == std::string::npos) value += "," + host;
+    }
+    auto found = volume->options.find(kAuthAllowOption);
+    if (found != volume->options.end() && found->second == value) return std::nullopt;
+  }
+  return make_action<VolumeAction>("allow only the cluster's nodes to mount volume " + target.name +
+                                       ": set option " + kAuthAllowOption + "=" + value,
+                                   SetVolumeOption{target.name, kAuthAllowOption, value, term});
+}
+
 }  // namespace
+
+std::string cluster_auth_allow(const common::DesiredState& desired) {
+  std::vector<std::string> addresses;
+  for (const auto& node : desired.nodes) {
+    if (!node.has_role(common::Role::kStorage) && !node.has_role(common::Role::kCompute)) continue;
+    if (node.address.empty()) continue;
+    if (std::find(addresses.begin(), addresses.end(), node.address) == addresses.end())
+      addresses.push_back(node.address);
+  }
+  return join(addresses, ",");
+}
 
 VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
                            const std::string& self_address) {
@@ -114,7 +153,9 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
   target.arbiter = volume.arbiter;
   target.bricks = desired.brick_endpoints(volume);
   target.options = volume.options;
+  target.options.erase(kAuthAllowOption);  // managed below (validation refuses it anyway)
   target.self_address = self_address;
+  target.auth_allow = cluster_auth_allow(desired);
   for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage)) {
     const common::BrickSpec* brick = node->find_brick(volume.brick);
     if (brick != nullptr && brick->directory && brick->allow_root_partition) target.force = true;
@@ -193,6 +234,8 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     for (auto& action : option_actions(target, nullptr, leader_term)) {
       plan.actions.push_back(std::move(action));
     }
+    if (auto auth = auth_allow_action(target, nullptr, leader_term))
+      plan.actions.push_back(std::move(*auth));
     plan.actions.push_back(start_action(target.name, leader_term));
     if (usable < target.bricks.size()) {
       plan.note = more_nodes(replica - (target.bricks.size() - usable)) +
@@ -219,6 +262,20 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     return plan;
   }
   plan.actions = std::move(options);
+  // The notes of this plan (status only); an auth.allow change held back comes first.
+  std::vector<std::string> notes;
+  if (auto auth = auth_allow_action(target, &volume, leader_term)) {
+    if (down.empty()) {
+      plan.actions.push_back(std::move(*auth));
+    } else {
+      const auto* step = action_step<VolumeAction, SetVolumeOption>(*auth);
+      notes.push_back(std::string(kAuthAllowOption) + " of volume " + target.name + " stays " +
+                      option_or_unset(volume, kAuthAllowOption) + " until peers " +
+                      join(down, ", ") + " reconnect (desired " +
+                      (step != nullptr ? step->value : target.auth_allow) + ")");
+      plan.note = notes.back();
+    }
+  }
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
   if (!plan.actions.empty()) return plan;
   const BrickRepair repair =
@@ -244,7 +301,6 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
       extra.push_back(brick);
     }
   }
-  std::vector<std::string> notes;
   if (!repair.note.empty()) notes.push_back(repair.note);
   const std::size_t addable = to_add.size() / replica * replica;
   if (addable > 0) {

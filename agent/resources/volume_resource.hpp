@@ -13,6 +13,13 @@
 // Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
 // `volume set` during a peer outage leave that peer's volfiles inconsistent.
 //
+// Access: `auth.allow` is managed, not an operator option (validation refuses it): the
+// addresses of every storage and compute node of the desired state, so a host outside the
+// cluster cannot mount the volume. It is computed from the whole desired state on each pass and
+// set only when the volume's value differs, so any number of joins that land between two passes
+// make one change. A change to an existing volume is deferred (a note, not a wait: the volume
+// keeps serving and its dependents go on) while a peer is disconnected.
+//
 // Plan order for a missing volume: create, set each desired option, start (options set
 // before the first start need no graph switch in running bricks).
 
@@ -44,7 +51,16 @@ struct VolumeTarget {
   // document (allowRootPartition): gluster refuses such a brick without "force".
   bool force = false;
   std::string self_address;  // the leader's own address
+  // The managed auth.allow value (addresses of the storage and compute nodes, comma-separated,
+  // in desired-state order); "" leaves the option alone.
+  std::string auth_allow;
 };
+
+// The option name the agent manages on every volume (see above).
+inline constexpr const char* kAuthAllowOption = "auth.allow";
+
+// "A,B,C": the addresses of the desired state's storage and compute nodes, in node order.
+std::string cluster_auth_allow(const common::DesiredState& desired);
 
 // REQUIRES: `volume` belongs to `desired`.
 VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
@@ -118,7 +134,8 @@ class VolumeResource : public Resource {
   std::vector<std::string> brick_resources_;
   // VolumeObservation::rebalance_due, written only by apply() (add-bricks, rebalance-volume).
   std::shared_ptr<ResourceMemory<bool>> rebalance_due_ = std::make_shared<ResourceMemory<bool>>();
-  std::shared_ptr<RestartGuard> brick_restarts_ = std::make_shared<RestartGuard>();  // bricks dying right after each forced start: backoff
+  std::shared_ptr<RestartGuard> brick_restarts_ =
+      std::make_shared<RestartGuard>();  // bricks dying right after each forced start: backoff
 };
 
 }  // namespace pydio::agent

@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "common/field_checks.hpp"
+#include "common/host_pattern.hpp"
+#include "common/reserved_names.hpp"
 
 // Validation rules are documented for operators in docs/desired-state.md; keep the two in step.
 
@@ -13,6 +15,25 @@ namespace {
 
 constexpr int kMaxPort = 65535;
 constexpr std::int64_t kMaxReplica = 16;
+constexpr std::size_t kMaxHostPatternLength = 255;  // MariaDB's mysql.user Host column
+
+std::string lower_case(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// `value` (case-insensitively) among `reserved`, as "<what> \"<reserved>\"" problem.
+template <typename List>
+std::optional<std::string> reserved_problem(const std::string& value, const List& reserved,
+                                            const char* what) {
+  const std::string lowered = lower_case(value);
+  for (const char* name : reserved) {
+    if (lowered == name) {
+      return quote_value(value) + " is reserved (" + what + "); choose another name";
+    }
+  }
+  return std::nullopt;
+}
 
 bool has_control_character(const std::string& text) {
   return std::any_of(text.begin(), text.end(),
@@ -28,7 +49,7 @@ bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& 
 }
 
 bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& value) {
-  return accept(errors, path, value, [](const std::string& v) { return check_absolute_path(v); });
+  return accept(errors, path, value, check_confined_path);
 }
 
 std::optional<std::string> api_version_problem(const std::string& value) {
@@ -37,8 +58,11 @@ std::optional<std::string> api_version_problem(const std::string& value) {
 }
 
 std::optional<std::string> generation_problem(std::int64_t value) {
-  if (value >= 1) return std::nullopt;
-  return "must be at least 1";
+  if (value < 1) return "must be at least 1";
+  if (value > kMaxGeneration) {
+    return "must be at most " + std::to_string(kMaxGeneration) + " (2^53-1)";
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> repeated_role_problem(Role role, const std::vector<Role>& earlier) {
@@ -86,12 +110,24 @@ std::optional<std::string> option_name_problem(const std::string& key) {
   if (auto problem = check_name(key, kMaxOptionNameLength)) {
     return "option name " + quote_value(key) + " " + *problem;
   }
+  // The agent sets auth.allow to exactly the cluster's nodes (docs/security.md, "Gluster locked
+  // down"); an operator's value would fight it or open the volumes to other hosts.
+  if (key == "auth.allow" || key == "auth.reject") {
+    return "option " + quote_value(key) +
+           " is managed by the agent (auth.allow admits exactly the storage and compute nodes' "
+           "addresses); remove it";
+  }
   return std::nullopt;
 }
 
 std::optional<std::string> option_value_problem(const std::string& value) {
-  if (!value.empty() && !has_control_character(value)) return std::nullopt;
-  return "must be a non-empty value without control characters";
+  if (value.empty() || has_control_character(value)) {
+    return "must be a non-empty value without control characters";
+  }
+  // The value is an argument of the root gluster CLI; "--log-file=..." there would be read
+  // as an option (gluster_argv() also ends the options with "--").
+  if (value.front() == '-') return "must not start with \"-\", got " + quote_value(value);
+  return std::nullopt;
 }
 
 std::optional<std::string> alias_problem(const std::string& alias) {
@@ -122,7 +158,8 @@ std::optional<std::string> alias_problem(const std::string& alias) {
 
 std::optional<std::string> health_file_problem(const std::string& value) {
   if (value != "." && value != ".." && !check_name(value)) return std::nullopt;
-  return "must be a plain file name ([A-Za-z0-9._-]+, not \".\" or \"..\"), got " +
+  return "must be a plain file name ([A-Za-z0-9._-]+, not \".\" or \"..\", not starting with "
+         "\"-\"), got " +
          quote_value(value);
 }
 
@@ -165,13 +202,26 @@ std::optional<std::string> port_problem(std::int64_t value) {
   return "must be between 1 and 65535";
 }
 
+std::optional<std::string> database_name_problem(const std::string& value) {
+  if (auto problem = check_name(value, kMaxNameLength)) return problem;
+  return reserved_problem(value, kReservedSchemas, "a MariaDB system schema or the agents' own");
+}
+
+std::optional<std::string> database_user_problem(const std::string& value) {
+  if (auto problem = check_name(value, kMaxDatabaseUserLength)) return problem;
+  return reserved_problem(value, kReservedDatabaseUsers,
+                          "a MariaDB system account or the agents' own");
+}
+
 std::optional<std::string> allowed_host_problem(const std::string& host,
                                                 const std::vector<std::string>& earlier) {
   if (host.empty() || host.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                              "0123456789._%-") != std::string::npos) {
     return "must match [A-Za-z0-9._%-]+, got " + quote_value(host);
   }
-  if (host.find_first_not_of('%') == std::string::npos) {
+  if (host.front() == '-') return "must not start with \"-\", got " + quote_value(host);
+  if (host.size() > kMaxHostPatternLength) return "must be at most 255 characters";
+  if (matches_every_ipv4(host)) {
     return quote_value(host) +
            " would allow every host; list the nodes' addresses or a subnet pattern like "
            "198.18.0.%";

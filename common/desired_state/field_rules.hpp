@@ -20,6 +20,9 @@ namespace pydio::common::desired_state {
 inline constexpr std::size_t kMaxNameLength = 64;
 inline constexpr std::size_t kMaxOptionNameLength = 128;
 inline constexpr std::size_t kMaxDatabaseUserLength = 32;  // MySQL's limit; MariaDB allows more
+// 2^53-1: the agents compute generation + 1 in int64 (never overflows below this bound), and
+// every JSON implementation reads it exactly (it is a double's largest exact integer).
+inline constexpr std::int64_t kMaxGeneration = (std::int64_t{1} << 53) - 1;
 
 // Messages about the kind of a brick (device or directory) and the fields of the other kind.
 inline constexpr const char* kBrickHasBothKinds =
@@ -48,6 +51,7 @@ bool accept(ErrorLines& errors, const std::string& path, const std::string& valu
 
 bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& value,
                 std::size_t max_length = kMaxNameLength);
+// A path field: check_confined_path() (absolute, normalized, outside the protected dirs).
 bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& value);
 
 std::optional<std::string> api_version_problem(const std::string& value);
@@ -81,7 +85,12 @@ UrlHost url_host(const std::string& url);
 
 // Database.
 std::optional<std::string> port_problem(std::int64_t value);
-// A MySQL host pattern for database.allowedHosts, given the patterns accepted before it.
+// database.name: a name, not a reserved schema (common/reserved_names.hpp).
+std::optional<std::string> database_name_problem(const std::string& value);
+// database.user: a name of at most 32 characters, not a reserved account.
+std::optional<std::string> database_user_problem(const std::string& value);
+// A MySQL host pattern for database.allowedHosts, given the patterns accepted before it:
+// not starting with "-", and not matching every IPv4 address (common/host_pattern.hpp).
 std::optional<std::string> allowed_host_problem(const std::string& host,
                                                 const std::vector<std::string>& earlier);
 

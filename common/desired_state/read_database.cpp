@@ -57,10 +57,10 @@ DatabaseSpec read_database(const json* value, const DesiredState& state, ErrorLi
     }
   }
   if (auto name = reader.string("name", Presence::kOptional)) {
-    if (is_name_ok(errors, "database.name", *name)) database.name = *name;
+    if (accept(errors, "database.name", *name, database_name_problem)) database.name = *name;
   }
   if (auto user = reader.string("user", Presence::kOptional)) {
-    if (is_name_ok(errors, "database.user", *user, kMaxDatabaseUserLength)) database.user = *user;
+    if (accept(errors, "database.user", *user, database_user_problem)) database.user = *user;
   }
   if (const json* hosts = reader.array("allowedHosts", Presence::kOptional)) {
     database.allowed_hosts = read_allowed_hosts(*hosts, errors);

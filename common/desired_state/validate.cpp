@@ -121,8 +121,8 @@ void check_database(const DesiredState& state, ErrorLines& errors) {
     check_database_host(state, database.host, errors);
   }
   if (auto problem = port_problem(database.port)) add_error(errors, "database.port", *problem);
-  is_name_ok(errors, "database.name", database.name);
-  is_name_ok(errors, "database.user", database.user, kMaxDatabaseUserLength);
+  accept(errors, "database.name", database.name, database_name_problem);
+  accept(errors, "database.user", database.user, database_user_problem);
   if (database.allowed_hosts.empty()) add_error(errors, "database.allowedHosts", kNoAllowedHosts);
   std::vector<std::string> accepted;
   for (std::size_t i = 0; i < database.allowed_hosts.size(); ++i) {

@@ -3,7 +3,7 @@
 // spec listing all three, run `agentctl init` on the first and `agentctl join` on the others.
 // The agents do the rest: peering, replica 2 volumes, FUSE mounts, Apache, database. A file
 // written on one node is read, and served by Apache, on the other. A broken document dropped
-// onto the shared volume changes nothing.
+// onto the shared volume changes nothing (it is not signed with the cluster's key).
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -99,8 +99,9 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     }
   }
 
-  {  // an invalid document published on pydio-config is acted upon by no agent: the leader
-     // says why in its status and puts the valid document back
+  {  // an invalid document published on pydio-config is acted upon by no agent: it no longer
+     // matches the signature next to it, the leader says so in its status and puts the valid,
+     // signed document back
     const long long in_force = generation_of(n2);
     auto broken = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
     broken["generation"] = in_force + 5;
@@ -110,7 +111,7 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
         [&] {
           auto status = n1.status();
           return status.is_object() && status["desiredError"].is_string() &&
-                 status["desiredError"].get<std::string>().find("volumes[0].replica") !=
+                 status["desiredError"].get<std::string>().find("bad signature") !=
                      std::string::npos;
         },
         60s));

@@ -22,6 +22,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -306,6 +307,8 @@ TEST_CASE("systemd runs pydio-agentd: a verified unit and a daemon that speaks s
     CHECK(contains(all_words("[Unit] Wants"), "network-online.target"));
     // Stop and restart signal only the agent: the FUSE clients in its cgroup keep serving.
     CHECK(value("[Service] KillMode") == "process");
+    // Connections, pipes and MySQL connections are descriptors: not systemd's default 1,024.
+    CHECK(std::atoi(value("[Service] LimitNOFILE").c_str()) >= 65536);
     CHECK(value("[Service] ExecStart").rfind("/usr/sbin/pydio-agentd ", 0) == 0);
   }
 

@@ -654,6 +654,15 @@ TEST_CASE("volumes: layout", "[desired_state]") {
                  "volumes[0].options.network.ping-timeout: must be a non-empty value without "
                  "control characters");
   }
+  SECTION("auth.allow and auth.reject: the agent manages who may mount") {
+    auto document = minimal();
+    document["volumes"][0]["options"] = {{"auth.allow", "10.0.1.*"}, {"auth.reject", "10.0.9.9"}};
+    const auto errors = errors_of(document);
+    REQUIRE_LINE(errors,
+                 "volumes[0].options: option \"auth.allow\" is managed by the agent (auth.allow "
+                 "admits exactly the storage and compute nodes' addresses); remove it");
+    REQUIRE_ERROR(errors, "volumes[0].options", "option \"auth.reject\" is managed by the agent");
+  }
 }
 
 TEST_CASE("web tier", "[desired_state]") {

@@ -110,6 +110,8 @@ TEST_CASE("a state built in code is refused with the parser's words", "[desired_
        [](DesiredState& s) { s.volumes[0].options["cluster.quorum-type"] = "auto\n"; }},
       {"an option name with a space",
        [](DesiredState& s) { s.volumes[0].options["bad name"] = "on"; }},
+      {"an operator's auth.allow",
+       [](DesiredState& s) { s.volumes[0].options["auth.allow"] = "10.0.1.*"; }},
       {"an alias with ..", [](DesiredState& s) { s.web.alias = "/pydio/.."; }},
       {"a health file with a slash", [](DesiredState& s) { s.web.health_file = "a/b"; }},
       {"a public URL without scheme", [](DesiredState& s) { s.web.public_url = "files.example"; }},

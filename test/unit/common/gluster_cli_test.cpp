@@ -4,10 +4,10 @@
 #include "common/gluster_cli.hpp"
 
 #include <catch2/catch.hpp>
-
-#include "test/unit/support/test_data.hpp"
 #include <fstream>
 #include <sstream>
+
+#include "test/unit/support/test_data.hpp"
 
 using namespace pydio::common;
 
@@ -23,8 +23,13 @@ TEST_CASE("gluster argv is built without a shell", "[gluster][cli]") {
   SECTION("plain distribute: no replica words, no force") {
     GlusterVolumeCreate request{"pydio-data", 1, 0, {"198.18.0.1:/data/pydio-data"}, false};
     CHECK(gluster_argv(gluster_volume_create_args(request)) ==
-          std::vector<std::string>{"gluster", "--mode=script", "--xml", "volume", "create",
+          std::vector<std::string>{"gluster", "--mode=script", "--xml", "--", "volume", "create",
                                    "pydio-data", "198.18.0.1:/data/pydio-data"});
+  }
+  SECTION("\"--\" ends the CLI's options: a value like --log-file=... stays a value") {
+    CHECK(gluster_argv({"volume", "set", "v", "k", "--log-file=/etc/x"}) ==
+          std::vector<std::string>{"gluster", "--mode=script", "--xml", "--", "volume", "set", "v",
+                                   "k", "--log-file=/etc/x"});
   }
   SECTION("replica 3 arbiter 1, forced") {
     GlusterVolumeCreate request{"v", 3, 1, {"a:/b", "c:/d", "e:/f"}, true};

@@ -80,6 +80,7 @@ class RunningServer {
     options.handler = trivial_handler;
     options.body_limit = kTestBodyLimit;
     options.idle_timeout = 2s;
+    options.header_timeout = 2s;
     return options;
   }
   HttpServer& server() { return server_; }
@@ -180,7 +181,7 @@ TEST_CASE("HTTP server answers on a unix socket and on TCP", "[http_server]") {
       CHECK(response.keep_alive());
     }
   }
-  SECTION("an idle connection is closed by the server after the idle timeout") {
+  SECTION("an idle connection is closed by the server after the header timeout") {
     boost::asio::io_context ioc;
     boost::asio::ip::tcp::socket socket(ioc);
     socket.connect({boost::asio::ip::make_address("127.0.0.1"), *port});

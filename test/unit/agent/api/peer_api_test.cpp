@@ -264,3 +264,26 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
     CHECK(backend.nudges.empty());
   }
 }
+
+TEST_CASE("the peer API's header check refuses a caller without the token before any body",
+          "[peer_api]") {
+  FakePeerBackend backend;
+  // Only the header: the server calls the check before reading the body.
+  pydio::agent::api::RequestHeader header;
+  header.method(http::verb::post);
+  header.target("/v1/peer/join");
+  header.version(11);
+  header.set(http::field::content_length, "1048576");
+
+  SECTION("no token: 401 with the same answer as the handler gives") {
+    const auto refused = pydio::agent::api::refuse_unauthorized(header, backend);
+    REQUIRE(refused);
+    CHECK(refused->result() == http::status::unauthorized);
+    CHECK((*refused)[http::field::www_authenticate] == "Bearer");
+    CHECK(body_of(*refused)["error"] == "a valid cluster join token is required");
+  }
+  SECTION("the right token: the body is read and routed as usual") {
+    header.set(http::field::authorization, std::string("Bearer ") + kToken);
+    CHECK_FALSE(pydio::agent::api::refuse_unauthorized(header, backend));
+  }
+}

@@ -251,6 +251,16 @@ TEST_CASE("a join that cannot be decided is refused with what is wrong", "[join]
           "the desired state with node node3 would be invalid: nodes[2].bricks[0].device: must be "
           "a block device under /dev, got \"/srv/disk\"");
   }
+  SECTION("at the last generation a join is refused, never overflows") {
+    json document = cluster_document();
+    document["generation"] = (std::int64_t{1} << 53) - 1;
+    const JoinRefusal refused =
+        refusal_of(decide_join(parsed(document), request("web1", "198.18.0.7", {Role::kCompute})));
+    CHECK(refused.kind == JoinConflict::kInvalid);
+    CHECK(refused.message ==
+          "the desired state with node web1 would be invalid: generation: must be at most "
+          "9007199254740991 (2^53-1)");
+  }
   SECTION("a peer without a desired state cannot decide") {
     const JoinRefusal refused =
         refusal_of(decide_join(nullptr, request("web1", "198.18.0.7", {Role::kCompute})));

@@ -36,6 +36,7 @@ struct TempStateDir {
     local.address = "198.18.0.1";
     local.state_dir = path + "/state";
     local.secrets_path = path + "/secrets.json";
+    local.pki_dir = path + "/pki";
   }
   ~TempStateDir() { std::filesystem::remove_all(path); }
   std::string path;
@@ -125,5 +126,67 @@ TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node
     CHECK_FALSE(state.is_leader_now());
     CHECK(state.live_term() == 0);
     CHECK_FALSE(state.leader().campaigning);
+  }
+}
+
+TEST_CASE("the node state signs what it authors and keeps the signature across a restart",
+          "[node_state][signing]") {
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+  REQUIRE(state.load());
+
+  SECTION("without the private key nothing is committed") {
+    auto refused = state.commit(parse_desired_state(example(1)));
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("no private signing key"));
+    CHECK(state.desired() == nullptr);
+  }
+  SECTION("with it, the document in force is signed, persisted signed and verified at load") {
+    REQUIRE(state.ensure_signing_keys());
+    REQUIRE(state.commit(parse_desired_state(example(1)))->errors.empty());
+    auto signed_text = state.desired_signed();
+    REQUIRE(signed_text);
+    CHECK(pydio::agent::verify_document(state.signing_keys()->public_pem, signed_text->text,
+                                        signed_text->signature));
+    struct stat info {};
+    REQUIRE(::stat((dir.local.pki_dir + "/signing.key").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+
+    NodeState restarted(dir.local, events);
+    REQUIRE(restarted.load());
+    REQUIRE(restarted.desired_signed());
+    CHECK(restarted.desired_signed()->signature == signed_text->signature);
+
+    SECTION("a tampered local copy loads unsigned; the key holder signs it again") {
+      std::ofstream(dir.local.state_dir + "/desired-state.json.sig") << "{}";
+      NodeState reloaded(dir.local, events);
+      REQUIRE(reloaded.load());
+      REQUIRE(reloaded.desired_signed());
+      CHECK(pydio::agent::verify_document(reloaded.signing_keys()->public_pem,
+                                          reloaded.desired_signed()->text,
+                                          reloaded.desired_signed()->signature));
+    }
+  }
+  SECTION("a refused document leaves a status line and an event naming its source") {
+    REQUIRE(state.ensure_signing_keys());
+    REQUIRE(state.commit(parse_desired_state(example(1)))->errors.empty());
+    state.refuse_document("pydio-config", "unsigned: no signature came with the document");
+    CHECK(state.desired()->generation == 1);
+    CHECK_THAT(state.desired_error(), Catch::Contains("from pydio-config: unsigned"));
+    auto latest = events.latest(1);
+    REQUIRE(latest.size() == 1);
+    CHECK(latest[0].resource == "desired-state");
+    CHECK(latest[0].outcome == "error");
+    CHECK_THAT(latest[0].message, Catch::StartsWith("unsigned"));
+  }
+  SECTION("a joining node keeps the key it trusts") {
+    auto other = pydio::agent::generate_signing_keys();
+    REQUIRE(state.adopt_signing_keys({other->public_pem, ""}));
+    CHECK(state.signing_keys()->private_pem.empty());
+    auto third = pydio::agent::generate_signing_keys();
+    CHECK_FALSE(state.adopt_signing_keys(*third));
+    CHECK(state.adopt_signing_keys(*other));  // the same key, now with its private half
+    CHECK_FALSE(state.signing_keys()->private_pem.empty());
   }
 }

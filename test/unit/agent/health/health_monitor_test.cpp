@@ -59,6 +59,14 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
     REQUIRE(v.warnings.size() == 1);
     CHECK_THAT(v.warnings[0], Catch::Contains("volumes[0].replica"));
   }
+  SECTION("a mount's warning (a FIFO planted at the write probe) is a warning, not a reason") {
+    mounts[1].warning = "write probe /mnt/pydio-config/.p: not a regular file (fifo)";
+    HealthVerdict v = decide_health(inputs, mounts, true, "");
+    CHECK(v.healthy);
+    CHECK(v.warnings == std::vector<std::string>{
+                            "mount /mnt/pydio-config: write probe /mnt/pydio-config/.p: not a "
+                            "regular file (fifo)"});
+  }
   SECTION("a storage-only node does not need mounts or Apache") {
     mounts[0].health = MountHealth::kNotMounted;
     CHECK(decide_health(inputs, mounts, false, "refused").healthy);

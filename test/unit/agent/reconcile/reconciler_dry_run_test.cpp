@@ -25,7 +25,8 @@ class FakeGluster : public pydio::common::ProcessRunner {
 
   RunResult run(const Command& command) override {
     std::string args;
-    for (std::size_t i = 3; i < command.argv.size(); ++i) args += " " + command.argv[i];
+    // After "gluster --mode=script --xml --".
+    for (std::size_t i = 4; i < command.argv.size(); ++i) args += " " + command.argv[i];
     RunResult result;
     result.exit_code = 0;
     if (args == " pool list") {

@@ -17,10 +17,9 @@ CheckFileObservation healthy_node() {
 }
 
 CheckFileObservation with_good_file(CheckFileObservation observed) {
-  observed.exists = true;
-  observed.is_regular = true;
-  observed.content = kCheckFileContent;
-  observed.mode = 0644;
+  observed.entry.kind = EntryKind::kRegular;
+  observed.entry.content = kCheckFileContent;
+  observed.entry.mode = 0644;
   return observed;
 }
 
@@ -51,23 +50,26 @@ TEST_CASE("check.txt exists exactly while the node is healthy", "[check_file]") 
     CHECK(plan->actions.empty());
     CHECK(plan->waiting_for.empty());
   }
-  SECTION("healthy, wrong mode and owner: rewrite, naming what differs") {
+  SECTION("healthy, root's file with wrong mode and group: rewrite, naming what differs") {
     auto observed = with_good_file(healthy_node());
-    observed.mode = 0600;
-    observed.uid = 33;
+    observed.entry.mode = 0600;
+    observed.entry.gid = 33;
     auto plan = plan_check_file(kPath, observed);
     REQUIRE(plan.has_value());
     REQUIRE(plan->actions.size() == 1);
     CHECK(plan->actions[0].description ==
-          "rewrite /var/www/pydio/check.txt (node healthy; mode; owner differs)");
+          "rewrite /var/www/pydio/check.txt (node healthy; mode; group differs)");
+    const auto* write = action_step<CheckFileAction, WriteCheckFile>(plan->actions[0]);
+    REQUIRE(write);
+    CHECK(write->existing == Existing::kMayBeRootFile);
   }
-  SECTION("healthy, a symlink in its place: rewrite (replaced, never followed)") {
-    auto observed = healthy_node();
-    observed.exists = true;
-    auto plan = plan_check_file(kPath, observed);
+  SECTION("healthy, missing: created only where nothing is") {
+    auto plan = plan_check_file(kPath, healthy_node());
     REQUIRE(plan.has_value());
     REQUIRE(plan->actions.size() == 1);
-    CHECK(plan->actions[0].kind == "write-check-file");
+    const auto* write = action_step<CheckFileAction, WriteCheckFile>(plan->actions[0]);
+    REQUIRE(write);
+    CHECK(write->existing == Existing::kMustBeAbsent);
   }
   SECTION("healthy but no docroot yet: wait") {
     auto observed = healthy_node();
@@ -97,12 +99,33 @@ TEST_CASE("check.txt exists exactly while the node is healthy", "[check_file]") 
     REQUIRE(plan.has_value());
     CHECK(plan->actions.empty());
   }
-  SECTION("a directory in its place is an error, whatever the verdict") {
-    auto observed = healthy_node();
-    observed.exists = true;
-    observed.is_directory = true;
-    CHECK_FALSE(plan_check_file(kPath, observed).has_value());
-    observed.verdict.healthy = false;
-    CHECK_FALSE(plan_check_file(kPath, observed).has_value());
+  SECTION("anything but root's regular file is an error naming it, whatever the verdict") {
+    struct Case {
+      EntryKind kind;
+      uid_t uid;
+      const char* found;
+    };
+    for (const Case& c :
+         {Case{EntryKind::kDirectory, 0, "a directory"},
+          Case{EntryKind::kSymlink, 0, "a symbolic link"},
+          Case{EntryKind::kSymlink, 33, "a symbolic link"}, Case{EntryKind::kFifo, 33, "a FIFO"},
+          Case{EntryKind::kSocket, 33, "a socket"}, Case{EntryKind::kDevice, 0, "a device node"},
+          Case{EntryKind::kRegular, 33, "a regular file owned by uid 33"}}) {
+      for (bool healthy : {true, false}) {
+        auto observed = healthy_node();
+        observed.verdict.healthy = healthy;
+        observed.entry.kind = c.kind;
+        observed.entry.uid = c.uid;
+        observed.entry.content = kCheckFileContent;
+        observed.entry.mode = 0644;
+        auto plan = plan_check_file(kPath, observed);
+        INFO(c.found << (healthy ? ", healthy" : ", unhealthy"));
+        REQUIRE_FALSE(plan.has_value());
+        CHECK(plan.status().message() ==
+              std::string("/var/www/pydio/check.txt: ") + c.found +
+                  " is in the way of the health file; the agent neither follows nor removes it "
+                  "(remove it by hand)");
+      }
+    }
   }
 }

@@ -13,7 +13,8 @@ FuseMountDesired two_servers() {
 }
 
 MountEntry glusterfs_mount(int id = 70) {
-  return MountEntry{id, 0, 45, "/", "/mnt/pydio-data", "fuse.glusterfs", "198.18.0.1:/pydio-data", "rw"};
+  return MountEntry{id, 0, 45, "/", "/mnt/pydio-data", "fuse.glusterfs", "198.18.0.1:/pydio-data",
+                    "rw,nosuid,nodev,relatime,user_id=0,group_id=0,default_permissions,allow_other"};
 }
 
 std::vector<std::string> kinds(const Plan& plan) {
@@ -32,12 +33,13 @@ NodeSpec node(const std::string& name, const std::string& address, std::vector<R
 
 }  // namespace
 
-TEST_CASE("the fstab entry carries _netdev and the backup volfile servers", "[fuse_mount]") {
+TEST_CASE("the fstab entry carries _netdev, nosuid, nodev and the backup volfile servers",
+          "[fuse_mount]") {
   CHECK(format_fstab_line(fuse_mount_fstab_entry(two_servers())) ==
         "198.18.0.1:/pydio-data /mnt/pydio-data glusterfs "
-        "defaults,_netdev,backup-volfile-servers=198.18.0.2:198.18.0.3 0 0");
+        "defaults,_netdev,nosuid,nodev,backup-volfile-servers=198.18.0.2:198.18.0.3 0 0");
   FuseMountDesired alone{"pydio-data", "/mnt/pydio-data", "198.18.0.1", {}};
-  CHECK(fuse_mount_fstab_entry(alone).options == "defaults,_netdev");
+  CHECK(fuse_mount_fstab_entry(alone).options == "defaults,_netdev,nosuid,nodev");
 }
 
 TEST_CASE("the volfile server is this node when it stores, else the first storage node", "[fuse_mount]") {
@@ -72,7 +74,8 @@ TEST_CASE("an unmounted volume is mounted and written to fstab", "[fuse_mount]")
   CHECK(plan->actions[2].description == "mount 198.18.0.1:/pydio-data at /mnt/pydio-data (glusterfs)");
   const auto* fstab = action_step<FuseMountAction, SetFstabEntry>(plan->actions[0]);
   REQUIRE(fstab);
-  CHECK(fstab->entry.options == "defaults,_netdev,backup-volfile-servers=198.18.0.2:198.18.0.3");
+  CHECK(fstab->entry.options ==
+        "defaults,_netdev,nosuid,nodev,backup-volfile-servers=198.18.0.2:198.18.0.3");
   const auto* mount = action_step<FuseMountAction, MountVolume>(plan->actions[2]);
   REQUIRE(mount);
   CHECK(mount->source == "198.18.0.1:/pydio-data");
@@ -96,7 +99,7 @@ TEST_CASE("a broken or hung mount is remounted, unless it is the mount just made
   FuseMountObservation observed;
   observed.fstab_entries = {fuse_mount_fstab_entry(two_servers())};
   observed.mount = glusterfs_mount();
-  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kHung, "no answer for 3s"};
+  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kHung, "no answer for 3s", ""};
 
   auto plan = plan_fuse_mount(two_servers(), observed);
   REQUIRE(plan);
@@ -144,5 +147,56 @@ TEST_CASE("something else at the mountpoint is never mounted over", "[fuse_mount
     auto plan = plan_fuse_mount(two_servers(), observed);
     REQUIRE(plan);
     CHECK(plan->actions.empty());
+  }
+}
+
+TEST_CASE("a mount without nosuid,nodev gets them in place while it answers", "[fuse_mount]") {
+  FuseMountObservation observed;
+  observed.fstab_entries = {fuse_mount_fstab_entry(two_servers())};
+  observed.mount = glusterfs_mount();
+  observed.mount->options = "rw,relatime,user_id=0,group_id=0,default_permissions,allow_other";
+  observed.health = MountProbe{"/mnt/pydio-data", MountHealth::kOk, ""};
+
+  SECTION("an answering mount: a bind remount of its flags, nothing unmounted") {
+    auto plan = plan_fuse_mount(two_servers(), observed);
+    REQUIRE(plan);
+    REQUIRE(kinds(*plan) == std::vector<std::string>{"restrict-mount"});
+    CHECK(plan->actions[0].description ==
+          "add nosuid,nodev to the mount at /mnt/pydio-data (bind remount: mount flags only, "
+          "open files stay)");
+    const auto* step = action_step<FuseMountAction, RestrictMount>(plan->actions[0]);
+    REQUIRE(step);
+    CHECK(step->mountpoint == "/mnt/pydio-data");
+  }
+  SECTION("only one of them is not enough") {
+    observed.mount->options = "rw,nosuid,relatime";
+    auto plan = plan_fuse_mount(two_servers(), observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"restrict-mount"});
+  }
+  SECTION("health not known yet: a note, nothing done") {
+    observed.health.health = MountHealth::kUnknown;
+    auto plan = plan_fuse_mount(two_servers(), observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->note ==
+          "mount /mnt/pydio-data lacks nosuid,nodev; they are added once its health probe answers");
+  }
+  SECTION("hung: the remount mounts afresh (with the flags)") {
+    observed.health.health = MountHealth::kHung;
+    auto plan = plan_fuse_mount(two_servers(), observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"remount"});
+  }
+  SECTION("paired execution: with them, nothing to do") {
+    observed.mount->options = "rw,nosuid,nodev,relatime";
+    auto plan = plan_fuse_mount(two_servers(), observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->note.empty());
+  }
+  SECTION("an option that merely contains the word does not count") {
+    observed.mount->options = "rw,x-nosuid,nodevx";
+    CHECK_FALSE(has_fuse_mount_flags(*observed.mount));
   }
 }

@@ -35,8 +35,10 @@ LayoutObservation observe_all(const DesiredState& desired, bool exist, uid_t uid
     state.dir = dir;
     state.exists = exist || dir.is_root;
     state.is_directory = state.exists;
-    state.uid = uid;
-    state.gid = gid;
+    // Roots and the agent's folder as the agent makes them; `uid`/`gid` for the Pydio folders.
+    state.uid = dir.root_owned ? 0 : uid;
+    state.gid = dir.root_owned ? 0 : gid;
+    state.mode = dir.mode != 0 ? dir.mode : 0750;
     observed.paths.push_back(state);
   }
   return observed;
@@ -49,8 +51,8 @@ TEST_CASE("the layout is the two volume roots and their Pydio directories", "[la
   for (const auto& dir : layout_dirs(tutorial_state())) paths.push_back(dir.path);
   CHECK(paths == std::vector<std::string>{
                      "/mnt/pydio-config", "/mnt/pydio-config/appdata", "/mnt/pydio-config/cache",
-                     "/mnt/pydio-config/log", "/mnt/pydio-data", "/mnt/pydio-data/public",
-                     "/mnt/pydio-data/common", "/mnt/pydio-data/users"});
+                     "/mnt/pydio-config/log", "/mnt/pydio-config/pydio-agent", "/mnt/pydio-data",
+                     "/mnt/pydio-data/public", "/mnt/pydio-data/common", "/mnt/pydio-data/users"});
   DesiredState only_data;
   only_data.volumes = {tutorial_state().volumes[0]};
   CHECK(layout_dirs(only_data).size() == 4);
@@ -60,16 +62,54 @@ TEST_CASE("the layout is the two volume roots and their Pydio directories", "[la
 TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   const DesiredState desired = tutorial_state();
 
-  SECTION("fresh volumes owned by root: chown the roots, create the six directories") {
+  SECTION("fresh volumes owned by root: create the six directories and the agent's folder") {
     auto plan = plan_layout(observe_all(desired, false, 0, 0));
     REQUIRE(plan.has_value());
-    REQUIRE(plan->actions.size() == 8);
-    CHECK(plan->actions[0].kind == "chown");
+    REQUIRE(plan->actions.size() == 7);
+    CHECK(plan->actions[3].description ==
+          "create /mnt/pydio-config/pydio-agent owned by root:root, mode 0700");
+    const auto* agent = action_step<LayoutAction, CreateLayoutDir>(plan->actions[3]);
+    REQUIRE(agent);
+    CHECK(agent->uid == 0);
+    CHECK(agent->mode == 0700);
+    CHECK(plan->actions[0].kind == "mkdir");
     CHECK(plan->actions[0].description ==
-          "chown /mnt/pydio-config to www-data:www-data (now 0:0)");
-    CHECK(plan->actions[1].kind == "mkdir");
-    CHECK(plan->actions[1].description == "create /mnt/pydio-config/appdata owned by www-data:www-data");
-    const auto* mkdir = action_step<LayoutAction, CreateLayoutDir>(plan->actions[1]);
+          "create /mnt/pydio-config/appdata owned by www-data:www-data");
+    REQUIRE(action_step<LayoutAction, CreateLayoutDir>(plan->actions[0]));
+    CHECK(action_step<LayoutAction, CreateLayoutDir>(plan->actions[0])->mode == kWebDirMode);
+  }
+  SECTION("a tree made by an older agent: roots back to root 0755, the agent's folder to 0700") {
+    auto observed = observe_all(desired, true, 33, 33);
+    for (auto& state : observed.paths) {
+      if (state.dir.is_root) state.uid = state.gid = 33;
+      if (state.dir.path == "/mnt/pydio-config/pydio-agent") state.mode = 0755;
+    }
+    auto plan = plan_layout(observed);
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->actions.size() == 3);
+    CHECK(plan->actions[0].description ==
+          "chown /mnt/pydio-config to root:root, mode 0755 (now 33:33 0755)");
+    CHECK(plan->actions[1].description ==
+          "chown /mnt/pydio-config/pydio-agent to root:root, mode 0700 (now 0:0 0755)");
+    const auto* chown = action_step<LayoutAction, ChownLayoutDir>(plan->actions[1]);
+    REQUIRE(chown);
+    CHECK(chown->mode == 0700);
+    CHECK(plan->actions[2].description ==
+          "chown /mnt/pydio-data to root:root, mode 0755 (now 33:33 0755)");
+  }
+  SECTION("the agent's folder replaced by a symlink: an error, nothing followed") {
+    auto observed = observe_all(desired, true, 33, 33);
+    observed.paths[4].is_directory = false;
+    auto plan = plan_layout(observed);
+    REQUIRE_FALSE(plan.has_value());
+    CHECK_THAT(plan.status().message(), Catch::StartsWith("/mnt/pydio-config/pydio-agent: exists"));
+  }
+  SECTION("fresh volumes: the first Pydio directory") {
+    auto plan = plan_layout(observe_all(desired, false, 0, 0));
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->actions.size() == 7);
+    CHECK(plan->actions[0].kind == "mkdir");
+    const auto* mkdir = action_step<LayoutAction, CreateLayoutDir>(plan->actions[0]);
     REQUIRE(mkdir);
     CHECK(mkdir->path == "/mnt/pydio-config/appdata");
     CHECK(mkdir->mountpoint == "/mnt/pydio-config");
@@ -83,7 +123,7 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   }
   SECTION("one directory chowned to root by hand: one chown") {
     auto observed = observe_all(desired, true, 33, 33);
-    observed.paths[7].uid = 0;
+    observed.paths[8].uid = 0;
     auto plan = plan_layout(observed);
     REQUIRE(plan.has_value());
     REQUIRE(plan->actions.size() == 1);
@@ -92,7 +132,7 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   }
   SECTION("a file or symlink where a directory belongs: error naming it") {
     auto observed = observe_all(desired, true, 33, 33);
-    observed.paths[5].is_directory = false;
+    observed.paths[6].is_directory = false;
     auto plan = plan_layout(observed);
     REQUIRE_FALSE(plan.has_value());
     CHECK(plan.status().message() ==
@@ -110,10 +150,10 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   }
   SECTION("one mount healthy, the other not: the healthy one is worked on") {
     auto observed = observe_all(desired, false, 33, 33);
-    observed.paths.resize(4);  // only pydio-config observed
+    observed.paths.resize(5);  // only pydio-config observed
     observed.not_ready = {"mount /mnt/pydio-data: not-mounted"};
     auto plan = plan_layout(observed);
     REQUIRE(plan.has_value());
-    CHECK(plan->actions.size() == 3);
+    CHECK(plan->actions.size() == 4);
   }
 }

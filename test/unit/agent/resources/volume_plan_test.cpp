@@ -513,3 +513,124 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
           "198.18.0.4:/data/pydio-data");
   }
 }
+
+// auth.allow is the agent's, computed from the whole desired state: a host outside the cluster
+// cannot mount the volumes (docs/security.md, "Gluster locked down").
+TEST_CASE("auth.allow admits exactly the storage and compute nodes", "[volume][plan][auth]") {
+  common::DesiredState desired;
+  desired.nodes = {storage_node("n1", "198.18.0.1"), storage_node("n2", "198.18.0.2")};
+  common::NodeSpec db;
+  db.name = "db";
+  db.address = "198.18.0.3";
+  db.roles = {common::Role::kDb};
+  common::NodeSpec web;
+  web.name = "web";
+  web.address = "198.18.0.9";
+  web.roles = {common::Role::kCompute};
+  desired.nodes.push_back(db);
+  desired.nodes.push_back(web);
+  common::VolumeSpec data{"pydio-data", 2, 0, "data", {{"auth.allow", "*"}}, "/mnt/pydio-data"};
+  desired.volumes = {data};
+
+  SECTION("the value: storage and compute nodes in node order, the db-only node left out") {
+    CHECK(agent::cluster_auth_allow(desired) == "198.18.0.1,198.18.0.2,198.18.0.9");
+    VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
+    CHECK(target.auth_allow == "198.18.0.1,198.18.0.2,198.18.0.9");
+    // An operator's value (refused by validation) never reaches gluster.
+    CHECK(target.options.count("auth.allow") == 0);
+  }
+
+  VolumeTarget target;
+  target.name = "pydio-data";
+  target.replica = 2;
+  target.self_address = "198.18.0.1";
+  target.bricks = data_bricks(1, 2);
+  target.auth_allow = "198.18.0.1,198.18.0.2";
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+  observed.peers.push_back(peer("u2", "198.18.0.2", true));
+  observed.ready_hosts = {"198.18.0.1", "198.18.0.2"};
+
+  SECTION("a new volume gets it before its first start") {
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 3);
+    CHECK(plan->actions[1].description ==
+          "allow only the cluster's nodes to mount volume pydio-data: set option "
+          "auth.allow=198.18.0.1,198.18.0.2");
+    const auto* set =
+        agent::action_step<agent::VolumeAction, agent::SetVolumeOption>(plan->actions[1]);
+    REQUIRE(set);
+    CHECK(set->key == "auth.allow");
+    CHECK(set->value == "198.18.0.1,198.18.0.2");
+    CHECK(set->term == 3);
+    CHECK(plan->actions[2].kind == "start-volume");
+  }
+
+  observed.volume = started_replica2(data_bricks(1, 2));
+
+  SECTION("an existing volume without it (built by the previous version) gets it") {
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{"allow only the cluster's nodes to mount volume pydio-data: "
+                                   "set option auth.allow=198.18.0.1,198.18.0.2"});
+  }
+  SECTION("paired execution: once set, nothing to do") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note.empty());
+  }
+  SECTION("nodes joined (any number since the last pass): one change to the whole new list") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
+    target.auth_allow = "198.18.0.1,198.18.0.2,198.18.0.7,198.18.0.8";
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 1);
+    const auto* set =
+        agent::action_step<agent::VolumeAction, agent::SetVolumeOption>(plan->actions[0]);
+    REQUIRE(set);
+    CHECK(set->value == "198.18.0.1,198.18.0.2,198.18.0.7,198.18.0.8");
+  }
+  SECTION("a node left: its address is dropped") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2,198.18.0.9";
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 1);
+    CHECK(plan->actions[0].description.find("auth.allow=198.18.0.1,198.18.0.2") !=
+          std::string::npos);
+  }
+  SECTION("deferred while a peer is disconnected: a note, not a wait (the volume serves on)") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
+    observed.peers[1].connected = false;
+    target.auth_allow = "198.18.0.1,198.18.0.2,198.18.0.9";
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
+          "auth.allow of volume pydio-data stays 198.18.0.1,198.18.0.2 until peers 198.18.0.2 "
+          "reconnect (desired 198.18.0.1,198.18.0.2,198.18.0.9)");
+  }
+  SECTION("a storage node that left the document but still holds bricks stays admitted") {
+    observed.volume = started_replica2(data_bricks(1, 4));
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
+    target.bricks = data_bricks(1, 4);
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 1);
+    const auto* set =
+        agent::action_step<agent::VolumeAction, agent::SetVolumeOption>(plan->actions[0]);
+    REQUIRE(set);
+    CHECK(set->value == "198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.4");
+  }
+  SECTION("no managed value (\"\"): the option is left alone") {
+    target.auth_allow.clear();
+    auto plan = agent::plan_volume(target, observed, 3);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+  }
+}

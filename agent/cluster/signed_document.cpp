@@ -1,0 +1,71 @@
+#include "agent/cluster/signed_document.hpp"
+
+#include "agent/cluster/signing.hpp"
+
+namespace pydio::agent {
+
+namespace {
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
+  return out;
+}
+}  // namespace
+
+SignedDocument signed_document_from_reply(const nlohmann::json& body) {
+  const auto text = [&](const char* key) -> std::string {
+    if (!body.is_object()) return "";
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  return SignedDocument{text("document"), text("signature")};
+}
+
+DocumentCheck check_signed_document(const SignedDocument& document, const std::string& public_pem,
+                                    const common::DesiredState* current,
+                                    const std::string& current_text) {
+  DocumentCheck check;
+  if (document.text.size() > kMaxDocumentBytes) {
+    check.reason = "document of " + std::to_string(document.text.size()) +
+                   " bytes is larger than the limit of " + std::to_string(kMaxDocumentBytes);
+    return check;
+  }
+  if (common::Status signed_ok = verify_document(public_pem, document.text, document.signature);
+      !signed_ok) {
+    check.reason = signed_ok.message();
+    return check;
+  }
+  check.parsed = common::parse_desired_state(document.text);
+  if (!check.parsed.state) {
+    check.reason = "signed but invalid: " + joined(check.parsed.errors);
+    return check;
+  }
+  const common::DesiredState& next = *check.parsed.state;
+  if (current == nullptr) {
+    check.verdict = DocumentVerdict::kAdopt;
+    return check;
+  }
+  if (next.cluster_name != current->cluster_name) {
+    check.reason = "the document is for cluster " + next.cluster_name +
+                   "; this node follows cluster " + current->cluster_name;
+    return check;
+  }
+  const std::string in_force = std::to_string(current->generation);
+  if (next.generation > current->generation) {
+    check.verdict = DocumentVerdict::kAdopt;
+  } else if (next.generation < current->generation) {
+    check.verdict = DocumentVerdict::kOlder;
+    check.reason = "generation " + std::to_string(next.generation) +
+                   " is older than the generation in force (" + in_force + ")";
+  } else if (document.text == current_text ||
+             common::serialize_desired_state(next) == common::serialize_desired_state(*current)) {
+    check.verdict = DocumentVerdict::kInForce;
+  } else {
+    check.reason = "generation " + in_force +
+                   " is signed with other content than the document in force (generation not "
+                   "increased)";
+  }
+  return check;
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,124 @@
+// The desired-state signing key: signatures over exact bytes, and every way a signature can be
+// wrong named as such.
+
+#include "agent/cluster/signing.hpp"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+using namespace pydio::agent;
+
+namespace {
+SigningKeys fresh_keys() {
+  auto keys = generate_signing_keys();
+  REQUIRE(keys);
+  return *keys;
+}
+}  // namespace
+
+TEST_CASE("a signature verifies only over the exact bytes, with the key that made it",
+          "[signing]") {
+  const SigningKeys keys = fresh_keys();
+  const std::string text = R"({"apiVersion":"pydio-agent/v1","generation":4})";
+  auto signature = sign_document(keys, text);
+  REQUIRE(signature);
+
+  SECTION("the signed bytes verify") { CHECK(verify_document(keys.public_pem, text, *signature)); }
+  SECTION("one byte changed does not") {
+    std::string tampered = text;
+    tampered[tampered.size() - 2] = '5';
+    auto verified = verify_document(keys.public_pem, tampered, *signature);
+    CHECK_FALSE(verified);
+    CHECK_THAT(verified.message(), Catch::StartsWith("bad signature"));
+  }
+  SECTION("a trailing newline is another document") {
+    CHECK_FALSE(verify_document(keys.public_pem, text + "\n", *signature));
+  }
+  SECTION("another key's signature is named as such") {
+    const SigningKeys other = fresh_keys();
+    auto forged = sign_document(other, text);
+    REQUIRE(forged);
+    auto verified = verify_document(keys.public_pem, text, *forged);
+    CHECK_FALSE(verified);
+    CHECK_THAT(verified.message(), Catch::StartsWith("signed by another key"));
+    CHECK_THAT(verified.message(), Catch::Contains(key_id(keys.public_pem)));
+  }
+  SECTION("another key claiming this key's id still fails on the bytes") {
+    auto forged = nlohmann::json::parse(*sign_document(fresh_keys(), text));
+    forged["keyId"] = key_id(keys.public_pem);
+    auto verified = verify_document(keys.public_pem, text, forged.dump());
+    CHECK_FALSE(verified);
+    CHECK_THAT(verified.message(), Catch::StartsWith("bad signature"));
+  }
+  SECTION("no signature, or something that is not one, is refused") {
+    CHECK_THAT(verify_document(keys.public_pem, text, "").message(), Catch::StartsWith("unsigned"));
+    for (const std::string& junk : std::vector<std::string>{
+             "x", "{}", R"({"algorithm":"rsa","signature":"AAAA"})",
+             R"({"algorithm":"ed25519","signature":"not base64!"})",
+             R"({"algorithm":"ed25519","signature":"AAAA"})", std::string(5000, '{')})
+      CHECK_THAT(verify_document(keys.public_pem, text, junk).message(),
+                 Catch::StartsWith("not a signature"));
+  }
+  SECTION("without a public key nothing verifies") {
+    CHECK_FALSE(verify_document("", text, *signature));
+    CHECK_FALSE(verify_document("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                                text, *signature));
+  }
+  SECTION("a node with only the public key cannot sign") {
+    CHECK_FALSE(sign_document(SigningKeys{keys.public_pem, ""}, text));
+  }
+}
+
+TEST_CASE("key ids and key pairs", "[signing]") {
+  const SigningKeys keys = fresh_keys();
+  const SigningKeys other = fresh_keys();
+  CHECK(key_id(keys.public_pem).size() == 16);
+  CHECK(key_id(keys.public_pem) != key_id(other.public_pem));
+  CHECK(key_id("not a key").empty());
+  CHECK(check_key_pair(keys));
+  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, other.private_pem}));
+  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, "garbage"}));
+}
+
+TEST_CASE("signing keys are stored root-only and read back", "[signing]") {
+  char pattern[] = "/tmp/signing-test-XXXXXX";
+  const std::string base = ::mkdtemp(pattern);
+  const std::string pki = base + "/pki";
+  const SigningKeys keys = fresh_keys();
+
+  auto none = load_signing_keys(pki);
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+
+  SECTION("a storage node keeps both keys; the private one 0600 in a 0700 directory") {
+    REQUIRE(save_signing_keys(pki, keys));
+    struct stat st {};
+    REQUIRE(::stat(pki.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    REQUIRE(::stat(signing_private_path(pki).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    REQUIRE(loaded->has_value());
+    CHECK((*loaded)->public_pem == keys.public_pem);
+    CHECK((*loaded)->private_pem == keys.private_pem);
+
+    ::chmod(signing_private_path(pki).c_str(), 0644);
+    auto exposed = load_signing_keys(pki);
+    CHECK_FALSE(exposed);
+  }
+  SECTION("a compute node keeps only the public key") {
+    REQUIRE(save_signing_keys(pki, SigningKeys{keys.public_pem, ""}));
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    REQUIRE(loaded->has_value());
+    CHECK((*loaded)->private_pem.empty());
+    CHECK_FALSE(std::filesystem::exists(signing_private_path(pki)));
+  }
+  std::filesystem::remove_all(base);
+}
