@@ -170,8 +170,7 @@ TEST_CASE("admin API refuses unknown paths and wrong methods", "[admin_api]") {
   }
   SECTION("a path that is not UTF-8 is a 404 naming it, not an exception") {
     // Found by fuzzing: the error quotes the path, and JSON output threw on byte 0xff.
-    const auto response =
-        handle_admin_request(make_request(http::verb::get, "/v1/\xff"), backend);
+    const auto response = handle_admin_request(make_request(http::verb::get, "/v1/\xff"), backend);
     CHECK(response.result() == http::status::not_found);
     CHECK(response.body().find("/v1/\xef\xbf\xbd") != std::string::npos);  // U+FFFD
   }
