@@ -65,7 +65,11 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
 }
 
 bool Daemon::join_token_valid(const std::string& token) const {
-  return api::token_matches(token, state_.join_token());
+  // A node that holds no token (compute-only, db-only: join_admission.cpp) decides no join: it
+  // forwards every join to the leader, which checks the token.
+  const std::string held = state_.join_token();
+  if (held.empty()) return !token.empty();
+  return api::token_matches(token, held);
 }
 
 std::optional<api::PeerMember> Daemon::member(const std::string& name) const {

@@ -14,6 +14,11 @@ bool may_lead(const common::DesiredState& desired, const std::string& node) {
   const common::NodeSpec* spec = desired.find_node(node);
   return spec != nullptr && spec->has_role(common::Role::kStorage);
 }
+
+bool has_role(const common::DesiredState& desired, const std::string& node, common::Role role) {
+  const common::NodeSpec* spec = desired.find_node(node);
+  return spec != nullptr && spec->has_role(role);
+}
 }  // namespace
 
 api::PeerReply JoinAdmission::document_reply(const std::string& joiner) const {
@@ -29,9 +34,14 @@ api::PeerReply JoinAdmission::document_reply(const std::string& joiner) const {
     auto secrets = state_.secrets();
     auto keys = state_.signing_keys();
     if (!secrets || !keys) return error_reply(503, "this node has no secrets yet");
-    body["secrets"] = {{"joinToken", secrets->join_token},
-                       {"dbPassword", secrets->db_password},
-                       {"leasePassword", secrets->lease_password}};
+    // Each node gets only the secrets its roles use, so root on a compute node (where PHP
+    // runs) holds neither the join token (which admits new nodes, storage ones included) nor
+    // the lease password (which would let it claim the lease): only nodes that may lead
+    // decide joins and campaign; the db node creates the lease user.
+    body["secrets"] = {{"dbPassword", secrets->db_password}};
+    if (may_lead(*state, joiner)) body["secrets"]["joinToken"] = secrets->join_token;
+    if (may_lead(*state, joiner) || has_role(*state, joiner, common::Role::kDb))
+      body["secrets"]["leasePassword"] = secrets->lease_password;
     body["signing"] = {{"publicKey", keys->public_pem}};
     if (may_lead(*state, joiner)) {
       if (keys->private_pem.empty())

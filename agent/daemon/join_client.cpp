@@ -24,15 +24,15 @@ api::JoinOutcome fail(int status, const std::string& message) {
   return api::JoinOutcome{status, json{{"error", message}}};
 }
 
+// The secrets of a join answer: the database password always; the join token and the lease
+// password only for the roles that use them (join_admission.cpp).
 common::Expected<common::Secrets> secrets_from_json(const json& body) {
   common::Secrets secrets;
-  for (auto [key, field] :
-       {std::pair{"joinToken", &secrets.join_token}, std::pair{"dbPassword", &secrets.db_password},
-        std::pair{"leasePassword", &secrets.lease_password}}) {
-    *field = text_field(body, key);
-    if (field->empty())
-      return common::Status::error(std::string("the peer's answer lacks secrets.") + key);
-  }
+  secrets.db_password = text_field(body, "dbPassword");
+  if (secrets.db_password.empty())
+    return common::Status::error("the peer's answer lacks secrets.dbPassword");
+  secrets.join_token = text_field(body, "joinToken");
+  secrets.lease_password = text_field(body, "leasePassword");
   return secrets;
 }
 

@@ -19,6 +19,15 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   SimNode& web = add_started_node(cluster, "web1", 2);
   join_cluster(web, n1, token, {"--roles", "compute"});
   REQUIRE(wait_healthy(web));
+  {  // a compute node (where PHP runs) holds only the secrets its role uses: no join token
+     // (it would admit new nodes), no lease password (it would let it claim the lease)
+    const auto secrets = nlohmann::json::parse(web.read_file("/etc/pydio-agent/secrets.json"));
+    CHECK(secrets.contains("dbPassword"));
+    CHECK_FALSE(secrets.contains("joinToken"));
+    CHECK_FALSE(secrets.contains("leasePassword"));
+    CHECK(web.file_absent("/etc/pydio-agent/pki/ca.key"));
+    CHECK(web.file_absent("/etc/pydio-agent/pki/signing.key"));
+  }
 
   const auto mounts = web.fuse_mounts();
   CHECK(mounts.count("/mnt/pydio-data") == 1);
