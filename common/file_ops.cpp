@@ -1,18 +1,41 @@
 #include "common/file_ops.hpp"
 
-#include <sys/statfs.h>
-
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
 
 namespace pydio::common {
 
+OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int OwnedFd::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
 
 namespace {
 
@@ -155,7 +178,8 @@ std::optional<std::string> read_symlink(const std::string& path) {
 Status require_fuse_filesystem(const std::string& path) {
   constexpr long kFuseSuperMagic = 0x65735546;
   struct statfs fs {};
-  if (::statfs(path.c_str(), &fs) != 0) return Status::error("statfs " + path + ": " + errno_text(errno));
+  if (::statfs(path.c_str(), &fs) != 0)
+    return Status::error("statfs " + path + ": " + errno_text(errno));
   if (static_cast<long>(fs.f_type) != kFuseSuperMagic)
     return Status::error(path + " is not on a FUSE mount (not mounted)");
   return Status::ok();

@@ -1,6 +1,7 @@
 #pragma once
-// Small file-system steps shared by the daemon and its resources: read a small file, replace a file atomically, replace a symlink atomically. Each returns a Status
-// whose message names the path and the errno text.
+// Small file-system steps shared by the daemon and its resources: read a small file, replace a file
+// atomically, replace a symlink atomically. Each returns a Status whose message names the path and
+// the errno text.
 
 #include <sys/types.h>
 
@@ -11,6 +12,25 @@
 
 namespace pydio::common {
 
+// Owns one file descriptor and closes it (move-only).
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd = -1) : fd_(fd) {}
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
+  OwnedFd& operator=(OwnedFd&& other) noexcept;
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  ~OwnedFd();
+  int get() const { return fd_; }
+  int release();
+
+ private:
+  int fd_;
+};
+
+// "0750": permission bits as operators read them in messages.
+std::string octal_mode(mode_t mode);
+
 // The whole content, nullopt when the file does not exist. Any other failure is an error,
 // including a path that is not a regular file: a FIFO planted there is refused at once, never
 // waited on (opened O_NONBLOCK, then fstat'ed). Follows symbolic links.
@@ -19,8 +39,8 @@ Expected<std::optional<std::string>> read_optional_file(const std::string& path)
 // Writes `content` to a temporary file in the same directory, sets mode and owner, fsyncs and
 // renames it over `path`. Success: `path` holds exactly `content`. Failure: `path` is as it was
 // and no temporary file is left behind.
-Status write_file_atomically(const std::string& path, const std::string& content,
-                                     mode_t mode, uid_t uid = 0, gid_t gid = 0);
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
+                             uid_t uid = 0, gid_t gid = 0);
 
 // Makes `path` a symlink to `target` (replacing whatever entry is there, but never a
 // directory) through a temporary link renamed over it.

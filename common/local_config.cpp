@@ -31,7 +31,6 @@ constexpr int kMinLeaseSeconds = 3;
 constexpr int kMaxLeaseSeconds = 300;
 constexpr mode_t kSecretsMode = 0600;
 
-
 Expected<std::string> read_whole_file(int fd, const std::string& path) {
   std::string text;
   char buffer[8192];
@@ -63,12 +62,6 @@ Status file_errors(const std::string& prefix, const ErrorLines& errors) {
     message += prefix + ": " + line;
   }
   return Status::error(message);
-}
-
-std::string octal_mode(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
 }
 
 // "host:port" with an IPv4 host (0.0.0.0 = every address) and a port in 1..65535.

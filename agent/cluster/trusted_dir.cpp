@@ -13,33 +13,12 @@ namespace pydio::agent {
 
 using common::Status;
 
-Fd::~Fd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-namespace {
-std::string octal(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-}  // namespace
-
 std::string untrusted_dir_problem(const std::string& path, bool is_directory, uid_t uid,
                                   mode_t mode) {
   if (!is_directory) return path + " is not a directory";
   if (uid != 0 || (mode & 077) != 0)
-    return path + " is owned by uid " + std::to_string(uid) + " with mode " + octal(mode) +
-           " (expected root, 0700)";
+    return path + " is owned by uid " + std::to_string(uid) + " with mode " +
+           common::octal_mode(mode) + " (expected root, 0700)";
   return "";
 }
 

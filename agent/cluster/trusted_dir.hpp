@@ -12,24 +12,13 @@
 #include <optional>
 #include <string>
 
+#include "common/file_ops.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
 
 // An open file descriptor, closed when destroyed.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd();
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&& other) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = common::OwnedFd;
 
 // What is wrong with a directory that should be root's 0700 (pure: from its fstat);
 // "" when it is root-owned, a directory and open to nobody else.

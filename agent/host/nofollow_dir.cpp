@@ -12,24 +12,6 @@ namespace pydio::agent {
 using common::Expected;
 using common::Status;
 
-OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-OwnedFd::~OwnedFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int OwnedFd::release() {
-  const int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
 DirectoryEntry entry_of(const struct stat& st) {
   DirectoryEntry entry;
   if (S_ISREG(st.st_mode)) {

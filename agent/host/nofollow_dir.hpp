@@ -12,25 +12,12 @@
 #include <optional>
 #include <string>
 
+#include "common/file_ops.hpp"
 #include "common/status.hpp"
 
 namespace pydio::agent {
 
-// An open file descriptor, closed on destruction.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd = -1) : fd_(fd) {}
-  OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept;
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd();
-  int get() const { return fd_; }
-  int release();
-
- private:
-  int fd_;
-};
+using common::OwnedFd;
 
 enum class EntryKind { kMissing, kRegular, kDirectory, kSymlink, kFifo, kSocket, kDevice };
 

@@ -170,14 +170,6 @@ std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired) {
   return dirs;
 }
 
-namespace {
-std::string octal(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-}  // namespace
-
 Expected<Plan> plan_layout(const LayoutObservation& observed) {
   Plan plan;
   for (const auto& state : observed.paths) {
@@ -191,7 +183,8 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
         return Status::error(path + ": volume root missing although its mount is healthy");
       }
       plan.actions.push_back(make_action<LayoutAction>(
-          "create " + path + " owned by " + owner + (mode != 0 ? ", mode " + octal(mode) : ""),
+          "create " + path + " owned by " + owner +
+              (mode != 0 ? ", mode " + common::octal_mode(mode) : ""),
           CreateLayoutDir{path, state.dir.mountpoint, uid, gid, observed.leader_term,
                           mode != 0 ? mode : kWebDirMode}));
       continue;
@@ -204,9 +197,10 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
     const bool wrong_mode = mode != 0 && state.mode != mode;
     if (state.uid != uid || state.gid != gid || wrong_mode) {
       plan.actions.push_back(make_action<LayoutAction>(
-          "chown " + path + " to " + owner + (mode != 0 ? ", mode " + octal(mode) : "") + " (now " +
+          "chown " + path + " to " + owner +
+              (mode != 0 ? ", mode " + common::octal_mode(mode) : "") + " (now " +
               std::to_string(state.uid) + ":" + std::to_string(state.gid) +
-              (mode != 0 ? " " + octal(state.mode) : "") + ")",
+              (mode != 0 ? " " + common::octal_mode(state.mode) : "") + ")",
           ChownLayoutDir{path, state.dir.mountpoint, uid, gid, observed.leader_term, mode}));
     }
   }
