@@ -1,6 +1,7 @@
 #include "common/strict_json.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -28,6 +29,24 @@ void cut_line(std::string& line, std::size_t limit) {
   line += "... (cut)";
 }
 
+// Control characters (ESC above all) written as \xNN: error lines quote the input and end up
+// on an operator's terminal (agentctl), where raw escape sequences would act.
+std::string without_control_characters(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  for (const char c : line) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_error(ErrorLines& errors, const std::string& path, const std::string& what) {
@@ -37,7 +56,8 @@ void add_error(ErrorLines& errors, const std::string& path, const std::string& w
                      std::to_string(kMaxErrorLines) + " are)");
     return;
   }
-  std::string line = (path.empty() ? std::string(kDocumentPath) : path) + ": " + what;
+  std::string line =
+      without_control_characters((path.empty() ? std::string(kDocumentPath) : path) + ": " + what);
   cut_line(line, kMaxErrorLineLength);
   errors.push_back(std::move(line));
 }
@@ -157,7 +177,7 @@ std::optional<json> parse_strict_json(const std::string& text, ErrorLines& error
   }
   if (!duplicates.empty()) {
     for (const auto& line : duplicates) {
-      if (errors.size() < kMaxErrorLines) errors.push_back(line);
+      if (errors.size() < kMaxErrorLines) errors.push_back(without_control_characters(line));
     }
     if (unlisted_duplicates > 0) {
       add_error(errors, kDocumentPath,

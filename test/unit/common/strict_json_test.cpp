@@ -154,3 +154,12 @@ TEST_CASE("error output is bounded in lines and line length", "[strict_json]") {
     CHECK(errors[0].size() <= kMaxErrorLineLength + 16);
   }
 }
+
+TEST_CASE("error lines carry no control character (they reach an operator's terminal)",
+          "[strict_json][bounds]") {
+  ErrorLines errors;
+  add_error(errors, "web.docroot", "got \"\x1b[2J\x1b]0;owned\x07\"");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "web.docroot: got \"\\x1B[2J\\x1B]0;owned\\x07\"");
+  for (const char c : errors[0]) CHECK(static_cast<unsigned char>(c) >= 0x20);
+}
