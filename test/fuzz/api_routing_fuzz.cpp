@@ -2,14 +2,17 @@
 // is the raw bytes a client sends; Beast's parser frames them with the limits the server uses
 // (session.cpp), and every request it accepts goes through all three pure handlers, each with a
 // stub backend. Beyond "no crash": no handler throws (the contract: bad input never becomes a
-// 500), every response serializes, the peer API calls its backend only for a request carrying
-// the token, and the admin API only asks for an event count it allows.
+// 500), every response serializes, the peer API reaches its backend only for an admitted node
+// (a certificate of a node in force, used from its address) or a join carrying the token, the
+// header check before the body never admits what the handler refuses, and the admin API only
+// asks for an event count it allows.
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -27,23 +30,46 @@ namespace {
 
 constexpr const char* kToken = "abcdef.0123456789abcdef";
 
+const api::PeerIdentity kIdentities[] = {
+    {"198.18.0.9", ""},         // no client certificate
+    {"198.18.0.1", "n1"},       // a storage node, from its address
+    {"198.18.0.4", "web1"},     // a compute node, from its address
+    {"198.18.0.66", "n1"},      // n1's certificate used from elsewhere
+    {"198.18.0.5", "removed"},  // a certificate of a node no longer in force
+};
+
+bool admitted(const api::PeerIdentity& peer) {
+  return (peer.certificate_name == "n1" && peer.address == "198.18.0.1") ||
+         (peer.certificate_name == "web1" && peer.address == "198.18.0.4");
+}
+
 class StubPeerBackend : public api::PeerBackend {
  public:
-  std::string join_token() const override { return kToken; }
+  bool join_token_valid(const std::string& token) const override { return token == kToken; }
+  std::optional<api::PeerMember> member(const std::string& name) const override {
+    if (name == "n1") return api::PeerMember{"198.18.0.1", true};
+    if (name == "web1") return api::PeerMember{"198.18.0.4", false};
+    return std::nullopt;
+  }
   json node_report() override { return touched(json{{"node", "n2"}, {"generation", 3}}); }
   api::PeerReply desired_document() override { return reply(200, {{"generation", 3}}); }
   api::PeerReply join(const json& request, bool) override {
     PYDIO_FUZZ_CHECK(request.is_object(), "join body is not an object");
-    return reply(200, {{"generation", 4}});
+    PYDIO_FUZZ_CHECK(request.value("token", "") == kToken, "join reached without the token");
+    ++joins;
+    return {200, {{"generation", 4}}};
   }
   api::PeerReply change_desired_state(const std::string&, bool) override {
+    ++changes;
     return reply(409, {{"error", "generation raced"}});
   }
   api::PeerReply nudge(const api::Nudge& nudge) override {
     PYDIO_FUZZ_CHECK(nudge.reason.size() <= 200, "nudge reason longer than 200");
     return reply(202, {{"accepted", true}});
   }
-  int calls = 0;
+  int calls = 0;  // every backend call but join
+  int joins = 0;
+  int changes = 0;  // POST /v1/peer/desired-state reached the backend
 
  private:
   json touched(json body) {
@@ -85,20 +111,22 @@ void check_serializes(const api::Response& response) {
   PYDIO_FUZZ_CHECK(!out.str().empty(), "empty response");
 }
 
-bool carries_token(const api::Request& request) {
-  const auto header = request.find(http::field::authorization);
-  return header != request.end() && header->value() == std::string("Bearer ") + kToken;
-}
-
 void route(const api::Request& request) {
   pydio::agent::HealthVerdict verdict;
   verdict.healthy = request.body().size() % 2 == 0;
   if (!verdict.healthy) verdict.reasons = {"mount /mnt/pydio-data: hung"};
   check_serializes(api::handle_health_request(request, verdict, request.keep_alive(), "n1"));
 
+  const api::PeerIdentity& identity =
+      kIdentities[request.body().size() % (sizeof kIdentities / sizeof kIdentities[0])];
   StubPeerBackend peer;
-  check_serializes(api::handle_peer_request(request, peer));
-  PYDIO_FUZZ_CHECK(peer.calls == 0 || carries_token(request), "peer backend reached without token");
+  const bool refused_early = api::refuse_before_body(request.base(), identity, peer).has_value();
+  check_serializes(api::handle_peer_request(request, identity, peer));
+  PYDIO_FUZZ_CHECK(peer.calls == 0 || admitted(identity), "peer backend reached by a non-member");
+  PYDIO_FUZZ_CHECK(peer.changes == 0 || identity.certificate_name == "n1",
+                   "a node that may not lead changed the desired state");
+  PYDIO_FUZZ_CHECK(!refused_early || (peer.calls == 0 && peer.joins == 0),
+                   "the header check refused what the handler then served");
 
   StubAdminBackend admin;
   check_serializes(api::handle_admin_request(request, admin));
