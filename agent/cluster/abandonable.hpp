@@ -21,7 +21,16 @@ common::Expected<T> run_abandonable(std::function<common::Expected<T>()> step,
                                     std::chrono::milliseconds timeout, const std::string& what) {
   auto promise = std::make_shared<std::promise<common::Expected<T>>>();
   std::future<common::Expected<T>> result = promise->get_future();
-  std::thread([promise, step = std::move(step)] { promise->set_value(step()); }).detach();
+  std::thread([promise, step = std::move(step), what] {
+    // Nothing may escape this detached thread (std::terminate): an exception is an error.
+    try {
+      promise->set_value(step());
+    } catch (const std::exception& error) {
+      promise->set_value(common::Status::error(what + ": " + error.what()));
+    } catch (...) {
+      promise->set_value(common::Status::error(what + ": unknown exception"));
+    }
+  }).detach();
   if (result.wait_for(timeout) != std::future_status::ready) {
     return common::Status::error(what + ": no answer within " + std::to_string(timeout.count()) +
                                  " ms (the mount does not answer)");

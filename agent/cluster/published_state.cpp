@@ -124,9 +124,11 @@ common::Expected<std::optional<PublishedState>> read_published_state(
   }
   return run_abandonable<std::optional<PublishedState>>(
       [path, public_pem] {
-        auto result = read_now(path, public_pem);
-        in_flight.fetch_sub(1);
-        return result;
+        // Released however the read ends, an exception included.
+        struct Release {
+          ~Release() { in_flight.fetch_sub(1); }
+        } release;
+        return read_now(path, public_pem);
       },
       kSharedFileTimeout, "read " + path);
 }

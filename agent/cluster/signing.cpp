@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
 #include <vector>
 
 #include "common/file_ops.hpp"
@@ -101,7 +103,12 @@ std::optional<std::string> unbase64(const std::string& text) {
                              reinterpret_cast<const unsigned char*>(text.data()),
                              static_cast<int>(text.size()));
   if (size < 0) return std::nullopt;
-  std::size_t padding = text.size() - text.find_last_not_of('=') - 1;
+  // Base64 pads with at most two '='; anything else (e.g. "====", which decodes to zero bits)
+  // is not base64 and must not reach the subtraction below.
+  const std::size_t last = text.find_last_not_of('=');
+  if (last == std::string::npos) return std::nullopt;
+  const std::size_t padding = text.size() - last - 1;
+  if (padding > 2 || padding > static_cast<std::size_t>(size)) return std::nullopt;
   out.resize(static_cast<std::size_t>(size) - padding);
   return out;
 }
@@ -159,10 +166,17 @@ Status verify_document(const std::string& public_pem, const std::string& text,
   if (!raw || raw->size() != kSignatureBytes)
     return Status::error("not a signature: \"signature\" is not 64 bytes in base64");
   const std::string expected_id = key_id_of(key.get());
-  if (field("keyId") != expected_id)
-    return Status::error("signed by another key (" +
-                         (field("keyId").empty() ? "no keyId" : "keyId " + field("keyId")) +
-                         "; this cluster's key is " + expected_id + ")");
+  if (field("keyId") != expected_id) {
+    // The key id is echoed only when it looks like one: it comes from whoever wrote the file
+    // and ends up on an operator's terminal.
+    static const std::regex kKeyIdForm("[0-9a-f]{16}");
+    const std::string presented = field("keyId");
+    const std::string shown = presented.empty()                              ? "no keyId"
+                              : std::regex_match(presented, kKeyIdForm) ? "keyId " + presented
+                                                                        : "a malformed keyId";
+    return Status::error("signed by another key (" + shown + "; this cluster's key is " +
+                         expected_id + ")");
+  }
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
       EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(raw->data()), raw->size(),

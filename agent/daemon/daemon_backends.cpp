@@ -65,8 +65,8 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
 }
 
 bool Daemon::join_token_valid(const std::string& token) const {
-  // A node that holds no token (compute-only, db-only: join_admission.cpp) decides no join: it
-  // forwards every join to the leader, which checks the token.
+  // A node that holds no token (compute-only, db-only) admits no join: it answers 421 naming
+  // the storage nodes (JoinAdmission::admit), without looking at the token.
   const std::string held = state_.join_token();
   if (held.empty()) return !token.empty();
   return api::token_matches(token, held);

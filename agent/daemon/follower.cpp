@@ -54,8 +54,10 @@ bool Follower::adopt_from_peer(const std::string& address) {
   if (!reply || reply->status != 200) return false;
   const SignedDocument document = signed_document_from_reply(reply->body);
   if (document.text.empty()) return false;
-  adopt(document, "peer " + address);
-  return true;
+  // Done only when this peer gave the newest or the same document: an older or refused one
+  // (a lagging or hostile peer) must not stop this node from asking the others.
+  const DocumentVerdict verdict = adopt(document, "peer " + address);
+  return verdict == DocumentVerdict::kAdopt || verdict == DocumentVerdict::kInForce;
 }
 
 void Follower::look(const std::string& announced_by) {

@@ -71,6 +71,18 @@ api::PeerReply JoinAdmission::signed_reply(const JoinRequest& request,
 }
 
 api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
+  // Only nodes that hold the join token (storage nodes) admit joins. Any other node (where PHP
+  // may run) never relays one: the joiner's token and the answer (keys included, for a storage
+  // joiner) would pass through it.
+  if (state_.join_token().empty()) {
+    std::string storage;
+    if (auto desired = state_.desired()) {
+      for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage))
+        storage += (storage.empty() ? "" : ", ") + node->name + " " + node->address;
+    }
+    return error_reply(421, "this node does not admit joins: join through a storage node" +
+                                (storage.empty() ? std::string() : " (" + storage + ")"));
+  }
   auto request = parse_join_request(body);
   if (!request) return error_reply(400, "join request: " + request.status().message());
   const std::string csr = text_field(body, "csr");

@@ -122,3 +122,30 @@ TEST_CASE("signing keys are stored root-only and read back", "[signing]") {
   }
   std::filesystem::remove_all(base);
 }
+
+TEST_CASE("a hostile signature envelope is refused, never a crash or an escape on a terminal",
+          "[signing]") {
+  const SigningKeys keys = fresh_keys();
+  const std::string text = R"({"generation":4})";
+  const std::string id = key_id(keys.public_pem);
+  for (const std::string& value : {std::string("===="), std::string("========"),
+                                   std::string("A==="), std::string(88, '='),
+                                   std::string("QUJD")}) {
+    INFO(value);
+    const std::string envelope =
+        nlohmann::json{{"algorithm", "ed25519"}, {"keyId", id}, {"signature", value}}.dump();
+    auto verified = verify_document(keys.public_pem, text, envelope);
+    CHECK_FALSE(verified);
+    CHECK_THAT(verified.message(), Catch::StartsWith("not a signature"));
+  }
+  {  // a key id made to move an operator's cursor is not echoed
+    const std::string envelope = nlohmann::json{{"algorithm", "ed25519"},
+                                                {"keyId", "\x1b]0;owned\x07"},
+                                                {"signature", std::string(86, 'A') + "=="}}
+                                     .dump();
+    auto verified = verify_document(keys.public_pem, text, envelope);
+    CHECK_FALSE(verified);
+    CHECK(verified.message().find('\x1b') == std::string::npos);
+    CHECK_THAT(verified.message(), Catch::Contains("a malformed keyId"));
+  }
+}
