@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "agent/cluster/abandonable.hpp"
 #include "agent/cluster/signed_document.hpp"
@@ -31,7 +33,11 @@ common::Status require_fuse_mount(const std::string& path) {
       .with_context(std::string("no ") + kConfigVolume + " mount");
 }
 
-// Holds a POSIX lock on the folder's lock file until destroyed (closing releases it).
+constexpr std::chrono::seconds kLockWait{3};  // below kSharedFileTimeout
+
+// Holds a POSIX lock on the folder's lock file until destroyed (closing releases it). Tries
+// for a bounded time instead of waiting (F_SETLKW): any client of the volume can hold a lock
+// forever, and a waiting thread would then never come back.
 common::Expected<Fd> lock_folder(const TrustedDir& dir, short type) {
   Fd fd(::openat(dir.fd.get(), kLock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0)
@@ -39,8 +45,17 @@ common::Expected<Fd> lock_folder(const TrustedDir& dir, short type) {
   struct flock lock {};
   lock.l_type = type;
   lock.l_whence = SEEK_SET;
-  if (::fcntl(fd.get(), F_SETLKW, &lock) != 0)
-    return common::Status::error(std::string("lock ") + kLock + ": " + common::errno_text(errno));
+  const auto give_up = std::chrono::steady_clock::now() + kLockWait;
+  while (::fcntl(fd.get(), F_SETLK, &lock) != 0) {
+    if ((errno != EAGAIN && errno != EACCES && errno != EINTR) ||
+        std::chrono::steady_clock::now() >= give_up) {
+      return common::Status::error(std::string("lock ") + kLock + ": " +
+                                   (errno == EAGAIN || errno == EACCES
+                                        ? "held by another client for over 3 s"
+                                        : common::errno_text(errno)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   return fd;
 }
 
