@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/trust/bio_text.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -40,12 +41,6 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 Bio memory_bio(const std::string& text) {
   return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : "";
 }
 
 // An Ed25519 key from PEM, or null (any other key type is refused).
@@ -123,7 +118,7 @@ Expected<SigningKeys> generate_signing_keys() {
   if (!pub || !priv || PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1 ||
       PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return Status::error("generate the signing key: could not write it as PEM");
-  return SigningKeys{bio_text(pub.get()), bio_text(priv.get())};
+  return SigningKeys{trust::bio_text(pub.get()), trust::bio_text(priv.get())};
 }
 
 std::string key_id(const std::string& public_pem) {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+#include "agent/trust/bio_text.hpp"
 #include "agent/trust/pki.hpp"
 
 namespace pydio::agent::api {
@@ -84,9 +85,7 @@ Exchange handshake_then(const std::string& host, std::uint16_t port,
 std::string pem_of(X509* cert) {
   std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new(BIO_s_mem()), BIO_free_all);
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return "";
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : "";
+  return trust::bio_text(bio.get());
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "agent/trust/bio_text.hpp"
+
 namespace pydio::agent::trust {
 
 using common::Expected;
@@ -38,12 +40,6 @@ Status failed(const std::string& what) { return Status::error(what + ": " + open
 
 Bio read_bio(const std::string& pem) {
   return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
 }
 
 Expected<Key> parse_key(const std::string& pem) {
