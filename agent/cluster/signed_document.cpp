@@ -1,16 +1,9 @@
 #include "agent/cluster/signed_document.hpp"
 
 #include "agent/cluster/signing.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
-
-namespace {
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
-  return out;
-}
-}  // namespace
 
 SignedDocument signed_document_from_reply(const nlohmann::json& body) {
   const auto text = [&](const char* key) -> std::string {
@@ -37,7 +30,7 @@ DocumentCheck check_signed_document(const SignedDocument& document, const std::s
   }
   check.parsed = common::parse_desired_state(document.text);
   if (!check.parsed.state) {
-    check.reason = "signed but invalid: " + joined(check.parsed.errors);
+    check.reason = "signed but invalid: " + common::join(check.parsed.errors, "; ");
     return check;
   }
   const common::DesiredState& next = *check.parsed.state;

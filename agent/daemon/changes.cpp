@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "common/text.hpp"
+
 namespace pydio::agent {
 
 namespace {
@@ -11,11 +13,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 constexpr auto kAnnounceTimeout = 1s;
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
-  return out;
-}
 }  // namespace
 
 std::string ChangeCommitter::join_command() const {
@@ -65,10 +62,12 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return common::Status::error("only storage nodes may change the desired state; this node (" +
                                  local_.node_name + ") may not: run agentctl apply on one");
   }
-  const bool alone = in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
+  const bool alone =
+      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
   api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
                          : state_.is_leader_now()         ? commit(parsed)
-                                : leader_.forward("/v1/peer/desired-state", json{{"document", document}});
+                                                  : leader_.forward("/v1/peer/desired-state",
+                                                                    json{{"document", document}});
   result.generation = int_field(reply.body, "generation", state_.desired()->generation);
   result.join_command = join_command();
   if (reply.status == 200) return result;
@@ -83,7 +82,8 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
 
 api::PeerReply ChangeCommitter::change(const std::string& document, bool forwarded) {
   const common::ValidationResult parsed = common::parse_desired_state(document);
-  if (!parsed.state) return error_reply(422, "invalid desired state: " + joined(parsed.errors));
+  if (!parsed.state)
+    return error_reply(422, "invalid desired state: " + common::join(parsed.errors, "; "));
   if (state_.is_leader_now()) return commit(parsed);
   if (forwarded) return error_reply(503, "this node is not the leader");
   return leader_.forward("/v1/peer/desired-state", json{{"document", document}});
@@ -110,7 +110,7 @@ api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& 
   auto outcome = state_.commit(parsed, GenerationRule::kNext);
   if (!outcome) return error_reply(500, outcome.status().message());
   if (!outcome->errors.empty()) {
-    api::PeerReply reply = error_reply(409, joined(outcome->errors));
+    api::PeerReply reply = error_reply(409, common::join(outcome->errors, "; "));
     reply.body["generation"] = state_.desired() ? state_.desired()->generation : 0;
     return reply;
   }

@@ -9,16 +9,11 @@
 
 #include "agent/cluster/signing.hpp"
 #include "common/file_ops.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
 
 namespace {
-std::string join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
-  return out;
-}
-
 // Writes the signature file, or removes it for a document stored unsigned.
 common::Status store_signature(const std::string& path, const std::string& signature) {
   if (!signature.empty()) return common::write_file_atomically(path, signature, 0600);
@@ -70,7 +65,8 @@ common::Status DesiredStore::load(const std::string& public_pem) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (!result.state) {
-    last_error_ = "persisted document " + file_path_ + " is invalid: " + join(result.errors);
+    last_error_ =
+        "persisted document " + file_path_ + " is invalid: " + common::join(result.errors, "; ");
     return common::Status::error(last_error_);
   }
   current_ = result.state;
@@ -99,7 +95,7 @@ common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationRes
   outcome.errors = result.errors;
   if (result.state) outcome.errors = check_generation(current_.get(), *result.state, rule);
   if (!outcome.errors.empty()) {
-    last_error_ = join(outcome.errors);
+    last_error_ = common::join(outcome.errors, "; ");
     spdlog::warn("desired state rejected, generation {} stays in force: {}",
                  current_ ? current_->generation : 0, last_error_);
     return outcome;

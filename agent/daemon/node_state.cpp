@@ -14,6 +14,7 @@
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/reconcile/resource_set.hpp"
 #include "common/file_ops.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
 
@@ -33,11 +34,6 @@ common::Expected<std::string> random_token(std::size_t length) {
   return out;
 }
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
-  return out;
-}
 }  // namespace
 
 NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
@@ -192,7 +188,7 @@ common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult
 }
 
 void NodeState::record_refusal(const std::vector<std::string>& errors) {
-  desired_.record_refusal(joined(errors));
+  desired_.record_refusal(common::join(errors, "; "));
 }
 
 void NodeState::refuse_document(const std::string& source, const std::string& reason) {
@@ -301,8 +297,8 @@ void NodeState::follow(const common::DesiredState& desired) {
     // In place: resources that stay keep their state, backoff and work in flight.
     reconciler_->update_resources(std::move(resources));
   } else {
-    reconciler_ = std::make_shared<Reconciler>(std::move(resources),
-                                               [this] { return pass_context(); }, events_);
+    reconciler_ = std::make_shared<Reconciler>(
+        std::move(resources), [this] { return pass_context(); }, events_);
     reconciler_->start();
   }
   follow_elector(desired);

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "common/text.hpp"
+
 namespace pydio::agent {
 namespace {
 
@@ -46,23 +48,15 @@ std::vector<std::string> split_privileges(const std::string& text) {
 // not become SQL.
 bool known_privilege(const std::string& privilege) {
   static const std::set<std::string> kKnown = {
-      "ALL PRIVILEGES", "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "INDEX",
-      "ALTER", "CREATE TEMPORARY TABLES", "LOCK TABLES", "EXECUTE", "CREATE VIEW", "SHOW VIEW",
-      "CREATE ROUTINE", "ALTER ROUTINE", "EVENT", "TRIGGER", "REFERENCES"};
+      "ALL PRIVILEGES", "SELECT",  "INSERT",      "UPDATE",    "DELETE",
+      "CREATE",         "DROP",    "INDEX",       "ALTER",     "CREATE TEMPORARY TABLES",
+      "LOCK TABLES",    "EXECUTE", "CREATE VIEW", "SHOW VIEW", "CREATE ROUTINE",
+      "ALTER ROUTINE",  "EVENT",   "TRIGGER",     "REFERENCES"};
   return kKnown.count(privilege) != 0;
 }
 
 std::string account_label(const std::string& user, const std::string& host) {
   return "'" + user + "'@'" + host + "'";
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
 }
 
 template <typename Step>
@@ -81,9 +75,9 @@ Status grant(MysqlSession& session, const GrantPrivileges& step) {
   for (const auto& privilege : step.privileges) {
     if (!known_privilege(privilege)) return Status::error("grant: unknown privilege " + privilege);
   }
-  auto done = session.execute(
-      "GRANT " + join(step.privileges, ", ") + " ON " + grant_object(step.database) + " TO ?@?",
-      {step.user, step.host});
+  auto done = session.execute("GRANT " + common::join(step.privileges, ", ") + " ON " +
+                                  grant_object(step.database) + " TO ?@?",
+                              {step.user, step.host});
   return done.status();
 }
 
@@ -197,26 +191,26 @@ std::string grants_problem(const AccountSpec& spec, const std::vector<std::strin
     std::set<std::string> have(parsed.privileges.begin(), parsed.privileges.end());
     if (parsed.object == "*.*") {
       if (!(have.size() == 1 && *have.begin() == "USAGE")) {
-        extra.push_back(join(parsed.privileges, ", ") + " on *.*");
+        extra.push_back(common::join(parsed.privileges, ", ") + " on *.*");
       }
     } else if (parsed.object == wanted_object) {
       if (have == wanted) {
         have_wanted = true;
       } else {
-        extra.push_back(join(parsed.privileges, ", ") + " on " + parsed.object);
+        extra.push_back(common::join(parsed.privileges, ", ") + " on " + parsed.object);
       }
     } else {
-      extra.push_back(join(parsed.privileges, ", ") + " on " + parsed.object);
+      extra.push_back(common::join(parsed.privileges, ", ") + " on " + parsed.object);
     }
   }
-  if (!extra.empty()) return "has " + join(extra, "; ");
-  if (!have_wanted) return "lacks " + join(spec.privileges, ", ") + " on " + wanted_object;
+  if (!extra.empty()) return "has " + common::join(extra, "; ");
+  if (!have_wanted) return "lacks " + common::join(spec.privileges, ", ") + " on " + wanted_object;
   return "";
 }
 
 std::vector<Action> plan_account(const AccountSpec& spec, const AccountObservation& observed) {
   std::vector<Action> actions;
-  const std::string privileges = join(spec.privileges, ", ");
+  const std::string privileges = common::join(spec.privileges, ", ");
   for (const auto& host : spec.hosts) {
     const std::string label = account_label(spec.user, host);
     auto found = std::find_if(observed.hosts.begin(), observed.hosts.end(),
@@ -270,7 +264,8 @@ Expected<AccountObservation> observe_account(MysqlSession& session, const std::s
     host.password_matches = !password.empty() && row.columns.at(1).value_or("0") == "1";
     auto grants = session.query("SHOW GRANTS FOR ?@?", {user, host.host});
     if (!grants) return grants.status().with_context("observe MySQL user '" + user + "'");
-    for (const auto& grant_row : *grants) host.grants.push_back(grant_row.columns.at(0).value_or(""));
+    for (const auto& grant_row : *grants)
+      host.grants.push_back(grant_row.columns.at(0).value_or(""));
     out.hosts.push_back(std::move(host));
   }
   return out;

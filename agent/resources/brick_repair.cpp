@@ -7,18 +7,13 @@
 
 #include "agent/resources/volume_actions.hpp"
 #include "common/gluster_cli.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
 
 namespace {
 
 constexpr std::chrono::seconds kStatusTimeout{5};
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
-  return text;
-}
 
 std::string host_of(const std::string& endpoint) { return endpoint.substr(0, endpoint.rfind(':')); }
 
@@ -63,7 +58,8 @@ BrickRepair plan_brick_repair(const BrickRepairInput& input) {
     (connected ? restartable : unreachable).push_back(brick);
   }
   if (!unreachable.empty()) {
-    repair.note = "bricks offline on hosts that are not connected peers: " + joined(unreachable);
+    repair.note =
+        "bricks offline on hosts that are not connected peers: " + common::join(unreachable, " ");
   }
   if (restartable.empty()) return repair;
   if (!input.held_back.empty()) {
@@ -71,8 +67,8 @@ BrickRepair plan_brick_repair(const BrickRepairInput& input) {
     return repair;
   }
   std::string description = "start the offline bricks of volume " + input.volume + ": " +
-                            joined(restartable) + " (gluster volume start " + input.volume +
-                            " force)";
+                            common::join(restartable, " ") + " (gluster volume start " +
+                            input.volume + " force)";
   if (input.start_number > 1)
     description += ", forced start " + std::to_string(input.start_number) + " by this agent";
   repair.action =

@@ -1,6 +1,7 @@
 #include "agent/resources/fuse_mount_resource.hpp"
 
 #include "agent/host/nofollow_dir.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
 
@@ -12,12 +13,6 @@ namespace {
 constexpr std::chrono::seconds kMountTimeout{60};
 constexpr std::chrono::seconds kUnmountTimeout{15};
 constexpr const char* kFuseType = "fuse.glusterfs";
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
 
 std::string source_of(const FuseMountDesired& desired) {
   return desired.server + ":/" + desired.volume;
@@ -53,7 +48,7 @@ std::optional<FuseMountDesired> fuse_mount_desired(const common::DesiredState& d
 common::FstabEntry fuse_mount_fstab_entry(const FuseMountDesired& desired) {
   std::string options = std::string("defaults,_netdev,") + kFuseMountFlags;
   if (!desired.backup_servers.empty())
-    options += ",backup-volfile-servers=" + join(desired.backup_servers, ":");
+    options += ",backup-volfile-servers=" + common::join(desired.backup_servers, ":");
   return common::FstabEntry{source_of(desired), desired.mountpoint, "glusterfs", options, 0, 0};
 }
 
@@ -183,7 +178,7 @@ Status FuseMountResource::apply_step(const PassContext& /*ctx*/, const MakeFuseM
 Status FuseMountResource::apply_step(const PassContext& ctx, const MountVolume& step) {
   const std::string& source = step.source;
   const std::string& mountpoint = step.mountpoint;
-  const std::string backups = join(step.backup_servers, ":");
+  const std::string backups = common::join(step.backup_servers, ":");
   const std::string context = "mount " + mountpoint;
   auto table = common::read_mount_table();
   if (!table) return table.status().with_context(context);

@@ -7,6 +7,7 @@
 #include "agent/resources/brick_repair.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "common/gluster_cli.hpp"
+#include "common/text.hpp"
 
 namespace pydio::agent {
 
@@ -15,15 +16,6 @@ using common::GlusterVolume;
 using common::Status;
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string text;
-  for (const auto& item : items) {
-    if (!text.empty()) text += separator;
-    text += item;
-  }
-  return text;
-}
 
 // "3 arbiter 1": the counts as the layout error quotes the desired side.
 std::string layout_counts(int replica, int arbiter, int disperse = 0) {
@@ -74,7 +66,7 @@ std::vector<std::string> disconnected_peers(const std::vector<common::GlusterPee
 Action create_action(const VolumeTarget& target, std::int64_t term) {
   std::string description = "create volume " + target.name + " " +
                             layout_text(target.replica, target.arbiter) + " with bricks " +
-                            join(target.bricks, " ");
+                            common::join(target.bricks, " ");
   if (target.force) description += " (force: brick on the root partition is allowed)";
   return make_action<VolumeAction>(
       description,
@@ -142,7 +134,7 @@ std::string cluster_auth_allow(const common::DesiredState& desired) {
     if (std::find(addresses.begin(), addresses.end(), node.address) == addresses.end())
       addresses.push_back(node.address);
   }
-  return join(addresses, ",");
+  return common::join(addresses, ",");
 }
 
 VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
@@ -190,10 +182,10 @@ std::string bricks_wait(const VolumeTarget& target, const std::vector<std::strin
   subset.bricks = bricks;
   auto unreachable = unreachable_hosts(subset, observed.peers);
   if (!unreachable.empty())
-    return "peers " + join(unreachable, ", ") + " in the gluster pool, connected";
+    return "peers " + common::join(unreachable, ", ") + " in the gluster pool, connected";
   auto not_ready = hosts_not_ready(bricks, observed.ready_hosts);
   if (!not_ready.empty())
-    return "bricks of " + join(not_ready, ", ") + " reported ready by their agents";
+    return "bricks of " + common::join(not_ready, ", ") + " reported ready by their agents";
   return "";
 }
 
@@ -257,7 +249,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   std::vector<Action> options = option_actions(target, &volume, leader_term);
   if (!options.empty() && !down.empty()) {
     // Waiting also holds back the start: it comes after the options, once the peers are back.
-    plan.waiting_for = "peers " + join(down, ", ") +
+    plan.waiting_for = "peers " + common::join(down, ", ") +
                        " to reconnect before changing options of volume " + target.name;
     return plan;
   }
@@ -271,7 +263,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
       const auto* step = action_step<VolumeAction, SetVolumeOption>(*auth);
       notes.push_back(std::string(kAuthAllowOption) + " of volume " + target.name + " stays " +
                       option_or_unset(volume, kAuthAllowOption) + " until peers " +
-                      join(down, ", ") + " reconnect (desired " +
+                      common::join(down, ", ") + " reconnect (desired " +
                       (step != nullptr ? step->value : target.auth_allow) + ")");
       plan.note = notes.back();
     }
@@ -306,14 +298,14 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   if (addable > 0) {
     const std::vector<std::string> bricks(to_add.begin(), to_add.begin() + addable);
     std::string wait = bricks_wait(target, bricks, observed);
-    if (wait.empty() && !down.empty()) wait = "peers " + join(down, ", ") + " to reconnect";
+    if (wait.empty() && !down.empty()) wait = "peers " + common::join(down, ", ") + " to reconnect";
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
     } else {
       plan.actions.push_back(
           make_action<VolumeAction>("add " + std::to_string(addable / replica) + " replica set" +
                                         (addable / replica == 1 ? "" : "s") + " to volume " +
-                                        target.name + ": " + join(bricks, " "),
+                                        target.name + ": " + common::join(bricks, " "),
                                     AddBricks{target.name, target.replica, target.arbiter, bricks,
                                               target.force, leader_term}));
       plan.actions.push_back(rebalance_action(target.name, leader_term));
@@ -324,10 +316,11 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
                     " for the next replica set of " + target.name);
   }
   if (!extra.empty()) {
-    notes.push_back("bricks not in the desired state are never removed: " + join(extra, " "));
+    notes.push_back("bricks not in the desired state are never removed: " +
+                    common::join(extra, " "));
   }
   // The volume serves as it is: these are for status, not a reason to hold back dependents.
-  plan.note = join(notes, "; ");
+  plan.note = common::join(notes, "; ");
   return plan;
 }
 
