@@ -87,12 +87,19 @@ void explain(const SimCluster& cluster, SimNode& node) {
   std::cout << "--- " << node.name() << ": agentctl status\n"
             << node.agentctl({"status"}, 30s).out << "--- events\n"
             << node.agentctl({"events", "-n", "30"}, 30s).out << "--- listening\n"
-            << node.exec({"ss", "-ltnp"}, 10s).out << "--- agent log (tail)\n";
+            << node.exec({"ss", "-ltnp"}, 10s).out << "--- agent log: process watch\n";
+  // The peers' reachability probes (a connect and a close every 2 s) fill a debug log: the
+  // tail shows everything else, and every line of the process watch whatever its age.
   std::istringstream log(agent_log(cluster, node));
   std::vector<std::string> lines;
-  for (std::string line; std::getline(log, line);) lines.push_back(line);
-  for (std::size_t i = lines.size() > 60 ? lines.size() - 60 : 0; i < lines.size(); ++i)
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("process watch") != std::string::npos) std::cout << line << "\n";
+    if (line.find("TLS handshake with") == std::string::npos) lines.push_back(line);
+  }
+  std::cout << "--- agent log (tail, without reachability probes)\n";
+  for (std::size_t i = lines.size() > 80 ? lines.size() - 80 : 0; i < lines.size(); ++i)
     std::cout << lines[i] << "\n";
+  std::cout << "--- processes\n" << node.exec({"ps", "-C", "mariadbd,mysqld,glusterd,glusterfsd,apache2", "-o", "pid,ppid,stat,comm"}, 10s).out;
 }
 
 }  // namespace
