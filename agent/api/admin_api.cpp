@@ -3,6 +3,8 @@
 #include <functional>
 #include <map>
 
+#include "common/text.hpp"
+
 namespace pydio::agent::api {
 
 namespace http = boost::beast::http;
@@ -87,6 +89,9 @@ Response post_desired_state(const Request& request, AdminBackend& backend) {
   }
   auto result = backend.submit_desired_state(request.body());
   if (!result) return backend_failure(request, result.status().with_context("desired state"));
+  if (!result->errors.empty() && result->forbidden) {
+    return error_response(request, http::status::forbidden, common::join(result->errors, "; "));
+  }
   if (!result->errors.empty() && result->conflict) {
     return json_response(
         request, http::status::conflict,

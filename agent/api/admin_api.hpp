@@ -83,6 +83,7 @@ struct SubmitResult {
   bool conflict = false;            // errors are a lost race on the generation, not validation
   std::int64_t generation = 0;      // generation now in force (the submitted one when accepted)
   std::string join_command;         // "agentctl join <address> --token <token>", when known
+  bool forbidden = false;           // this node may not change the desired state (errors say why)
 };
 
 struct JoinOptions {

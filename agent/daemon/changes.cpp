@@ -59,8 +59,11 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   // ask for one: the leader refuses any other node's certificate (peer_api.hpp), so say it here.
   const common::NodeSpec* self = in_force->find_node(local_.node_name);
   if (self == nullptr || !self->has_role(common::Role::kStorage)) {
-    return common::Status::error("only storage nodes may change the desired state; this node (" +
-                                 local_.node_name + ") may not: run agentctl apply on one");
+    result.forbidden = true;
+    result.errors.push_back("only storage nodes may change the desired state; this node (" +
+                            local_.node_name + ") may not: run agentctl apply on one");
+    result.generation = in_force->generation;
+    return result;
   }
   const bool alone =
       in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;

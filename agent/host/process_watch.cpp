@@ -98,7 +98,8 @@ void ProcessWatch::forget(Watched& w) {
   w.pidfd = -1;
 }
 
-void ProcessWatch::rescan() {
+std::vector<ProcessExit> ProcessWatch::rescan() {
+  std::vector<ProcessExit> exits;
   std::set<std::string> present;
   for (WatchTarget& target : targets_()) {
     present.insert(target.pid_file);
@@ -106,8 +107,12 @@ void ProcessWatch::rescan() {
     auto found = watched_.find(target.pid_file);
     if (found != watched_.end() && pid && found->second.pid == *pid) continue;
     if (found != watched_.end()) {
-      forget(found->second);
-      watched_.erase(found);
+      if (is_zombie_or_gone(found->second.pid)) {
+        exits.push_back(take_exit(found));
+      } else {  // the pid file names another process, the old one still runs: not an exit
+        forget(found->second);
+        watched_.erase(found);
+      }
     }
     // An exited process can linger as a zombie that still looks alive: never report it twice.
     if (!pid || exited_[target.pid_file] == *pid) continue;
@@ -133,13 +138,30 @@ void ProcessWatch::rescan() {
     forget(it->second);
     it = watched_.erase(it);
   }
+  return exits;
+}
+
+ProcessExit ProcessWatch::take_exit(std::map<std::string, Watched>::iterator entry) {
+  ProcessExit exit{entry->second.target, entry->second.pid};
+  exited_[entry->first] = exit.pid;
+  forget(entry->second);
+  watched_.erase(entry);
+  return exit;
+}
+
+void ProcessWatch::report(const ProcessExit& exit) {
+  try {
+    on_exit_(exit);
+  } catch (const std::exception& error) {
+    spdlog::error("process watch: handling '{}' failed: {}", exit.describe(), error.what());
+  }
 }
 
 void ProcessWatch::loop() {
   auto next_rescan = std::chrono::steady_clock::now();
   while (true) {
     if (std::chrono::steady_clock::now() >= next_rescan) {
-      rescan();
+      for (const ProcessExit& exit : rescan()) report(exit);
       next_rescan = std::chrono::steady_clock::now() + kRescanInterval;
     }
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
@@ -162,15 +184,7 @@ void ProcessWatch::loop() {
       if (fds[i].revents == 0) continue;
       auto found = watched_.find(keys[i - 1]);
       if (found == watched_.end()) continue;
-      ProcessExit exit{found->second.target, found->second.pid};
-      exited_[found->first] = exit.pid;
-      forget(found->second);
-      watched_.erase(found);
-      try {
-        on_exit_(exit);
-      } catch (const std::exception& error) {
-        spdlog::error("process watch: handling '{}' failed: {}", exit.describe(), error.what());
-      }
+      report(take_exit(found));
     }
   }
 }

@@ -2,7 +2,8 @@
 // Notices at once when a service process of this node exits, instead of at the next timer pass.
 // glusterd, Apache, MariaDB and every brick process (glusterfsd) write a pid file; the watch
 // reads those files, opens a pidfd for each live process whose name matches, and polls them.
-// A pidfd becomes readable when its process exits (SIGKILL included); the watch then calls
+// A pidfd becomes readable when its process exits (SIGKILL included), and a rescan finds a
+// process gone whose pidfd is not readable yet (see rescan()); either way the watch calls
 // `on_exit` once for that process. Whatever it started or found running is picked up again
 // within kRescanInterval of its pid file appearing or changing (a restart writes a new PID).
 //
@@ -69,8 +70,14 @@ class ProcessWatch {
     int pidfd = -1;
   };
   void loop();
-  void rescan();            // watch thread only
-  void forget(Watched& w);  // watch thread only: closes the pidfd
+  // Watch thread only. Returns the watched processes found gone: a multi-threaded process
+  // (mariadbd) looks exited in /proc while its other threads are torn down, before its pidfd
+  // turns readable; a rescan in that window must report it, not drop it.
+  std::vector<ProcessExit> rescan();
+  // Watch thread only: stops watching the entry, remembers its PID as reported, returns it.
+  ProcessExit take_exit(std::map<std::string, Watched>::iterator entry);
+  void report(const ProcessExit& exit);  // watch thread only: calls on_exit_, never throws
+  void forget(Watched& w);               // watch thread only: closes the pidfd
 
   Targets targets_;
   OnExit on_exit_;

@@ -66,6 +66,7 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
     auto from_db = db.agentctl({"apply", "--spec", path_b});
     CHECK(from_db.exit_code == 1);
     CHECK_THAT(from_db.err, Catch::Contains("only storage nodes may change the desired state"));
+    CHECK_THAT(from_db.err, Catch::Contains("HTTP 403"));  // refused, not a failure of the agent
   }
 
   // The winner reaches every node, and the leader applies it to the volume.

@@ -154,6 +154,14 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
     CHECK(body_of(response)["errors"] == json{"volumes[0].replica: must be at least 1"});
     CHECK(body_of(response)["generation"] == 3);
   }
+  SECTION("POST /v1/desired-state on a node that may not change it is 403, naming why") {
+    backend.submit_result = SubmitResult{{"only storage nodes may change the desired state"}, false,
+                                         3, "", /*forbidden=*/true};
+    auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/desired-state", R"({"generation":5})"), backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] == "only storage nodes may change the desired state");
+  }
   SECTION("POST /v1/desired-state without a body is 400") {
     const auto response =
         handle_admin_request(make_request(http::verb::post, "/v1/desired-state"), backend);

@@ -3,8 +3,12 @@
 
 #include "agent/host/process_watch.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -203,4 +207,72 @@ TEST_CASE("a killed process counts as gone even before anyone reaps it", "[proce
   CHECK(eventually_true([&] { return agent::is_zombie_or_gone(sleeper.pid); }));
   CHECK_FALSE(agent::live_pid(pid_file, {"sleep"}));
   CHECK(agent::pid_in_file(pid_file) == sleeper.pid);
+}
+
+namespace {
+
+// A child process whose main thread exits when told to (a byte on `go`) while a second thread
+// lives on: what a killed multi-threaded service (mariadbd) looks like while its other threads
+// are still being torn down. /proc shows its main thread as a zombie, but its pidfd is not
+// readable until the last thread is gone. Killed and reaped by PID when the test ends.
+struct HalfGone {
+  HalfGone() {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::close(fds[1]);
+      ::prctl(PR_SET_NAME, "halfgone");
+      pthread_t lingering;
+      ::pthread_create(
+          &lingering, nullptr,
+          [](void*) -> void* {
+            for (;;) ::pause();
+          },
+          nullptr);
+      char byte = 0;
+      (void)!::read(fds[0], &byte, 1);
+      // The raw exit of this thread only: pthread_exit would unwind through the test framework.
+      ::syscall(SYS_exit, 0);
+    }
+    ::close(fds[0]);
+    go = fds[1];
+  }
+  ~HalfGone() {
+    ::close(go);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  void exit_main_thread() const { REQUIRE(::write(go, "x", 1) == 1); }
+  int pid = 0;
+  int go = -1;
+};
+
+}  // namespace
+
+TEST_CASE("a process that looks exited in /proc before its pidfd says so is reported",
+          "[process_watch]") {
+  TempDir dir;
+  const std::string pid_file = dir.path + "/halfgone.pid";
+  HalfGone process;  // forked before the watch's thread exists
+  write_pid_file(pid_file, process.pid);
+  REQUIRE(eventually_true([&] { return agent::live_pid(pid_file, {"halfgone"}).has_value(); }));
+  Reports reports;
+  agent::ProcessWatch watch(
+      [&] {
+        return std::vector<agent::WatchTarget>{{"halfgone", pid_file, {"halfgone"}, ""}};
+      },
+      [&](const agent::ProcessExit& exit) { reports.add(exit); });
+  watch.start();
+  std::this_thread::sleep_for(agent::ProcessWatch::kRescanInterval * 2);  // watched by now
+  REQUIRE(reports.count() == 0);
+  process.exit_main_thread();
+  REQUIRE(eventually_true([&] { return agent::is_zombie_or_gone(process.pid); }));
+  // The rescan sees it gone; the pidfd alone would wait for the lingering thread forever.
+  REQUIRE(reports.wait_for_count(1, 30s));
+  CHECK(reports.exits[0].pid == process.pid);
+  std::this_thread::sleep_for(agent::ProcessWatch::kRescanInterval * 2);
+  CHECK(reports.count() == 1);
+  watch.stop();
 }
