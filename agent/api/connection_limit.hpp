@@ -30,6 +30,9 @@ class ConnectionLimit {
   // is forgotten and its `evict` called (outside the lock, once) before admitting this one.
   // Returns nullopt (nothing changed) when the cap is reached and no connection is idle.
   std::optional<Id> admit(Evict evict);
+  // Replaces how an admitted connection is closed (a TLS connection is admitted before its
+  // handshake and handed to a session after it). Nothing happens for an id already gone.
+  void set_evict(Id id, Evict evict);
   // The connection started (busy) or finished (idle again, now the youngest idle) a request.
   // Nothing happens for an id already evicted or removed.
   void set_busy(Id id, bool busy);

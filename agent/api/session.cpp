@@ -34,11 +34,16 @@ template <class Protocol, class Stream>
 void Session<Protocol, Stream>::run() {
   // Eviction closes the socket on the session's strand; a session already gone is skipped.
   std::weak_ptr<Session> weak = this->shared_from_this();
-  id_ = connections_->admit([weak] {
+  ConnectionLimit::Evict evict = [weak] {
     if (auto self = weak.lock()) {
       boost::asio::post(self->stream_.get_executor(), [self] { self->close(); });
     }
-  });
+  };
+  if (id_) {
+    connections_->set_evict(*id_, std::move(evict));
+  } else {
+    id_ = connections_->admit(std::move(evict));
+  }
   if (!id_) {
     close();
     return;

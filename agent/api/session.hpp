@@ -31,16 +31,19 @@ class Session : public std::enable_shared_from_this<Session<Protocol, Stream>> {
   using Socket = typename Protocol::socket;
 
   // `connection`: a socket or a stream to build `Stream` from. `peer`: TLS only, who connected.
+  // `admitted`: TLS only, the place in `connections` taken before the handshake.
   template <class Connection>
   Session(Connection&& connection, std::shared_ptr<const ServerOptions> options,
-          std::shared_ptr<ConnectionLimit> connections, PeerIdentity peer = {})
+          std::shared_ptr<ConnectionLimit> connections, PeerIdentity peer = {},
+          std::optional<ConnectionLimit::Id> admitted = std::nullopt)
       : stream_(std::forward<Connection>(connection)),
         options_(std::move(options)),
         connections_(std::move(connections)),
+        id_(admitted),
         peer_(std::move(peer)) {}
   ~Session();
-  // Takes a place in the connection limit (or closes the connection when refused) and starts
-  // reading the first request. The session keeps itself alive until the connection ends.
+  // Takes a place in the connection limit, or its own eviction for the place taken before
+  // (closes the connection when refused), and starts reading the first request. The session keeps itself alive until the connection ends.
   void run();
 
  private:

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <utility>
@@ -38,11 +39,28 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *options->tls);
+  // A handshake holds a descriptor and a TLS state: it takes its place in the cap now, as an
+  // idle connection (evictable), or a flood of unfinished handshakes would pass the cap.
+  std::weak_ptr<TlsStream> weak = stream;
+  const auto id = connections->admit([weak] {
+    if (auto held = weak.lock()) {
+      boost::asio::post(held->get_executor(), [held] {
+        beast::error_code ignored;
+        beast::get_lowest_layer(*held).socket().close(ignored);
+      });
+    }
+  });
+  if (!id) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(*stream).socket().close(ignored);
+    return;
+  }
   beast::get_lowest_layer(*stream).expires_after(options->header_timeout);
   stream->async_handshake(
       ssl::stream_base::server,
-      [stream, options, connections, remote](beast::error_code handshake_ec) {
+      [stream, options, connections, remote, id](beast::error_code handshake_ec) {
         if (handshake_ec) {
+          connections->remove(*id);
           // A peer's reachability probe connects and closes without a word: not worth a line.
           const bool silent = handshake_ec == boost::asio::error::eof ||
                               handshake_ec == ssl::error::stream_truncated;
@@ -53,9 +71,11 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
           beast::get_lowest_layer(*stream).socket().close(ignored);
           return;
         }
+        // The stream moves into the session: nothing may close it through `weak` meanwhile.
+        connections->set_evict(*id, [] {});
         PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
         std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(
-            std::move(*stream), options, connections, std::move(peer))
+            std::move(*stream), options, connections, std::move(peer), id)
             ->run();
       });
 }

@@ -18,8 +18,8 @@ namespace pydio::agent::api {
 
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-// REQUIRES: options->tls is set. The session takes its place in `connections` once the
-// handshake is done; the handshake itself must end within the header timeout.
+// REQUIRES: options->tls is set. The connection takes its place in `connections` before the
+// handshake (idle, so evictable at the cap); the handshake must end within the header timeout.
 void start_tls_session(boost::asio::ip::tcp::socket socket,
                        std::shared_ptr<const ServerOptions> options,
                        std::shared_ptr<ConnectionLimit> connections);

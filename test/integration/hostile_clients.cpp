@@ -2,7 +2,9 @@
 // Story: node1 (storage, compute and database; it holds the leader lease) serves. A stranger
 // on the network opens 2,000 connections to its unauthenticated health port and keeps them
 // open, reopening whatever the agent closes. /health still answers 200, `agentctl status`
-// answers, the peer API answers and the node keeps the lease (same term for 30 s). A
+// answers, the peer API answers and the node keeps the lease (same term for 30 s). The same
+// flood on the peer port, connections that never begin their TLS handshake, holds at most the
+// peer API's cap of descriptors, and a real peer still gets an answer. A
 // slowloris client dribbling a request header one byte a second is cut by the agent. Then
 // the web application (www-data) plants FIFOs where the agent opens files on the shared
 // volumes and the docroot (the health write probe, check.txt): /health keeps answering and
@@ -174,6 +176,18 @@ int descriptors_of(int pid) {
 // `agentctl status` answers (exit 0, JSON) within its own generous timeout.
 bool status_answers(SimNode& node) { return node.status().is_object(); }
 
+// The peer API answers 200 over TLS, to the node's own certificate, as another agent's would.
+bool peer_answers(SimNode& node) {
+  const std::string pki = "/etc/pydio-agent/pki/";
+  const pydio::common::RunResult peer = node.exec(
+      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert",
+       pki + "ca.crt", "--cert", pki + "node.crt", "--key", pki + "node.key",
+       "https://" + node.address() + ":" + std::to_string(kPeerPort) + "/v1/peer/node"},
+      30s);
+  if (peer.out != "200") std::cout << "peer API answered '" << peer.out << "': " << peer.err;
+  return peer.out == "200";
+}
+
 }  // namespace
 
 TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs change nothing",
@@ -244,15 +258,8 @@ TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs ch
       std::cout << "agentctl status under the flood: " << ms_since(start) << " ms\n";
     }
     {  // the peer API answers (TLS, with the node's own certificate, as another agent would)
-      const std::string pki = "/etc/pydio-agent/pki/";
       const auto start = Clock::now();
-      const pydio::common::RunResult peer = node.exec(
-          {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert",
-           pki + "ca.crt", "--cert", pki + "node.crt", "--key", pki + "node.key",
-           "https://" + address + ":" + std::to_string(kPeerPort) + "/v1/peer/node"},
-          30s);
-      INFO(peer.out << peer.err);
-      CHECK(peer.out == "200");
+      CHECK(peer_answers(node));
       std::cout << "peer GET /v1/peer/node under the flood: " << ms_since(start) << " ms\n";
     }
     {  // the lease was kept all along: same holder, same term
@@ -264,6 +271,26 @@ TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs ch
     CHECK(flood.reopened() >= 2 * kIdleConnections);  // the flood was still on
   }
   CHECK(eventually([&] { return health_of(node).first == 200; }, 60s));
+
+  {  // 2,000 connections to the peer port that never begin their TLS handshake: each holds a
+     // place in the peer API's cap from its first byte, so the oldest are closed at the cap
+    ConnectionFlood flood(address, kPeerPort, kIdleConnections);
+    REQUIRE(eventually([&] { return flood.reopened() >= kIdleConnections; }, 60s));
+    int most_descriptors = 0;
+    const auto watch_until = Clock::now() + 15s;
+    while (Clock::now() < watch_until) {
+      most_descriptors = std::max(most_descriptors, descriptors_of(node.agent_pid()));
+      std::this_thread::sleep_for(250ms);
+    }
+    std::cout << "agent descriptors under " << kIdleConnections
+              << " unfinished TLS handshakes: at most " << most_descriptors << "\n";
+    CHECK(most_descriptors > 0);
+    CHECK(most_descriptors < 1024);
+    // A real peer competes with the flood for a place (the oldest idle one is closed for it).
+    CHECK(eventually([&] { return peer_answers(node); }, 60s));
+    CHECK(status_answers(node));
+    CHECK(flood.reopened() >= 2 * kIdleConnections);  // the flood was still on
+  }
 
   {  // slowloris: a request header dribbled one byte a second is cut by the agent
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
