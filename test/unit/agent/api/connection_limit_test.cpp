@@ -47,6 +47,11 @@ TEST_CASE("connection limit: at the cap the longest-idle connection makes room",
     CHECK(limit.admit(evictions.of(5)));
     CHECK(evictions.closed == std::vector<int>{2, 3});
   }
+  SECTION("a connection handed on (TLS: handshake, then session) is closed its new way") {
+    limit.set_evict(*first, evictions.of(10));
+    CHECK(limit.admit(evictions.of(4)));
+    CHECK(evictions.closed == std::vector<int>{10});
+  }
   SECTION("every connection busy: the new one is refused, nothing evicted") {
     for (const auto& id : {first, second, third}) limit.set_busy(*id, true);
     CHECK_FALSE(limit.admit(evictions.of(4)));
