@@ -60,7 +60,24 @@ std::optional<Response> refuse_before_body(const RequestHeader& header, const Pe
                                            const PeerBackend& backend) {
   Request answered;  // error_response and target_path take a request
   answered.base() = header;
-  if (target_path(answered) == "/v1/peer/join") return std::nullopt;
+  if (target_path(answered) == "/v1/peer/join") {
+    // The one route open to a client without a certificate: only a small body, announced in
+    // full before it is read (a join request is a few hundred bytes).
+    const auto length = header.find(http::field::content_length);
+    if (length == header.end()) {
+      return error_response(answered, http::status::length_required,
+                            "a join request must announce its body length (Content-Length)");
+    }
+    const std::string text(length->value());
+    if (text.empty() || text.size() > 9 ||
+        text.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(text) > kMaxJoinBody) {
+      return error_response(answered, http::status::payload_too_large,
+                            "a join request body may be at most " + std::to_string(kMaxJoinBody) +
+                                " bytes");
+    }
+    return std::nullopt;
+  }
   const std::optional<PeerMember> member =
       peer.certificate_name.empty() ? std::nullopt : backend.member(peer.certificate_name);
   return refuse_node(answered, peer, member);

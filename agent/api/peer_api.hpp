@@ -87,8 +87,10 @@ bool token_matches(const std::string& presented, const std::string& expected);
 
 // The 401/403 answer for a request that `peer` may not make, decided from its header alone,
 // or nullopt. The daemon calls it as the server's check_header, so a caller it does not admit
-// never gets its body read; handle_peer_request decides again. The join route passes here:
-// its token is in the body.
+// never gets its body read; handle_peer_request decides again. The join route passes here
+// (its token is in the body) when its body is announced (Content-Length, else 411) and at
+// most kMaxJoinBody bytes (else 413): a client without a certificate sends no more.
+inline constexpr std::size_t kMaxJoinBody = 32 * 1024;
 std::optional<Response> refuse_before_body(const RequestHeader& header, const PeerIdentity& peer,
                                            const PeerBackend& backend);
 

@@ -365,8 +365,23 @@ TEST_CASE("the peer API's header check refuses a caller it does not admit before
   SECTION("an admitted node: the body is read and routed as usual") {
     CHECK_FALSE(refuse_before_body(header, kStorage, backend));
   }
-  SECTION("the join route passes: its token is in the body") {
+  SECTION("the join route passes with a small announced body: its token is in the body") {
     header.target("/v1/peer/join");
+    header.set(http::field::content_length, "32768");
     CHECK_FALSE(refuse_before_body(header, kNoCertificate, backend));
+  }
+  SECTION("a join body larger than 32 KiB, or of unknown length, is refused before it is read") {
+    header.target("/v1/peer/join");
+    const auto large = refuse_before_body(header, kNoCertificate, backend);  // 1 MiB announced
+    REQUIRE(large);
+    CHECK(large->result() == http::status::payload_too_large);
+    CHECK(body_of(*large)["error"] == "a join request body may be at most 32768 bytes");
+    header.set(http::field::content_length, "99999999999999999999");
+    REQUIRE(refuse_before_body(header, kNoCertificate, backend));
+    header.erase(http::field::content_length);
+    header.set(http::field::transfer_encoding, "chunked");
+    const auto unknown = refuse_before_body(header, kNoCertificate, backend);
+    REQUIRE(unknown);
+    CHECK(unknown->result() == http::status::length_required);
   }
 }
