@@ -157,6 +157,10 @@ common::Expected<std::string> fetch_pinned_ca(const std::string& host, std::uint
     if (!leaf || X509_check_ip_asc(leaf.get(), host.c_str(), 0) != 1)
       return Status::error(who + " presents a certificate of the pinned CA that is not for " +
                            host + "; refusing to send the join token");
+    if (!trust::certifies_storage(chain.front()))
+      return Status::error(who + " is a node of this cluster but not a storage node (its " +
+                           "certificate lacks OU=" + trust::kStorageUnit +
+                           "); refusing to send the join token: join through a storage node");
     return cert;
   }
   return Status::error(who + " presents CA " + (presented.empty() ? "(unreadable)" : presented) +

@@ -59,13 +59,15 @@ api::PeerReply JoinAdmission::signed_reply(const JoinRequest& request,
   if (!desired) return error_reply(404, "this node has no desired state yet");
   api::PeerReply reply = document_reply(request.name);
   if (reply.status != 200) return reply;
-  auto cert = state_.trust().sign(csr, request.name, request.address);
+  const common::NodeSpec* node = desired->find_node(request.name);
+  const bool may_lead = node != nullptr && node->has_role(common::Role::kStorage);
+  auto cert = state_.trust().sign(
+      csr, request.name, request.address,
+      may_lead ? trust::CertificateRole::kStorage : trust::CertificateRole::kNode);
   if (!cert) return error_reply(400, "join request: csr: " + cert.status().message());
   reply.body["pki"] = {{"nodeCert", *cert}, {"caCert", state_.trust().ca_cert()}};
   // The CA key goes only to nodes that may lead: they sign the next joiners.
-  const common::NodeSpec* node = desired->find_node(request.name);
-  if (node != nullptr && node->has_role(common::Role::kStorage))
-    reply.body["pki"]["caKey"] = state_.trust().ca_key();
+  if (may_lead) reply.body["pki"]["caKey"] = state_.trust().ca_key();
   spdlog::info("signed the certificate of node {} ({})", request.name, request.address);
   return reply;
 }

@@ -105,7 +105,7 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   if (!key) return fail(500, key.status().message());
   auto csr = trust::make_csr(*key, local_.node_name);
   if (!csr) return fail(500, csr.status().message());
-  auto tls = trust::make_client_context(*ca, "", "");
+  auto tls = trust::make_joiner_context(*ca);
   if (!tls) return fail(500, tls.status().message());
   json body = join_request_json(request);
   body["token"] = options.token;

@@ -90,12 +90,12 @@ std::shared_ptr<TlsContext> NodeTrust::client_context() const {
 }
 
 Expected<std::string> NodeTrust::sign(const std::string& csr_pem, const std::string& node_name,
-                                      const std::string& address) const {
+                                      const std::string& address, CertificateRole role) const {
   auto current = loaded();
   if (!current || current->pki.ca_key_pem.empty())
     return Status::error("this node does not hold the CA key");
   return sign_node_certificate(KeyPair{current->pki.ca_key_pem, current->pki.ca_cert_pem}, csr_pem,
-                               node_name, address);
+                               node_name, address, role);
 }
 
 }  // namespace pydio::agent::trust

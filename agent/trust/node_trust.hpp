@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/trust/pki.hpp"
 #include "agent/trust/pki_files.hpp"
 #include "agent/trust/tls_context.hpp"
 #include "common/status.hpp"
@@ -37,9 +38,9 @@ class NodeTrust {
   // null when not ready.
   std::shared_ptr<TlsContext> server_context() const;
   std::shared_ptr<TlsContext> client_context() const;
-  // A node certificate for the key of `csr_pem`, naming `node_name` at `address`.
+  // A node certificate for the key of `csr_pem`, naming `node_name` at `address` in `role`.
   common::Expected<std::string> sign(const std::string& csr_pem, const std::string& node_name,
-                                     const std::string& address) const;
+                                     const std::string& address, CertificateRole role) const;
 
  private:
   struct Loaded {

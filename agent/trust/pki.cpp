@@ -168,7 +168,8 @@ Expected<std::string> make_csr(const std::string& key_pem, const std::string& no
 
 Expected<std::string> sign_node_certificate(const KeyPair& ca, const std::string& csr_pem,
                                             const std::string& node_name,
-                                            const std::string& address, int lifetime_days) {
+                                            const std::string& address, CertificateRole role,
+                                            int lifetime_days) {
   Bio bio = read_bio(csr_pem);
   Req req(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!req) return failed("certificate request");
@@ -181,6 +182,11 @@ Expected<std::string> sign_node_certificate(const KeyPair& ca, const std::string
   if (!ca_cert) return ca_cert.status().with_context("CA certificate");
   auto cert = new_cert(requested, node_name, lifetime_days);
   if (!cert) return cert.status();
+  if (role == CertificateRole::kStorage &&
+      X509_NAME_add_entry_by_txt(X509_get_subject_name(cert->get()), "OU", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(kStorageUnit), -1, -1,
+                                 0) != 1)
+    return failed("subject OU of node " + node_name);
   if (X509_set_issuer_name(cert->get(), X509_get_subject_name(ca_cert->get())) != 1)
     return failed("node certificate issuer");
   if (Status added = add_extensions(cert->get(), ca_cert->get(),
@@ -252,6 +258,15 @@ Expected<std::string> common_name(const std::string& cert_pem) {
                                 sizeof(name)) <= 0)
     return Status::error("certificate has no CN");
   return std::string(name);
+}
+
+bool certifies_storage(const std::string& cert_pem) {
+  auto cert = parse_cert(cert_pem);
+  if (!cert) return false;
+  char unit[64] = {};
+  return X509_NAME_get_text_by_NID(X509_get_subject_name(cert->get()),
+                                   NID_organizationalUnitName, unit, sizeof(unit)) > 0 &&
+         std::string(unit) == kStorageUnit;
 }
 
 Expected<std::chrono::seconds> remaining_life(const std::string& cert_pem) {

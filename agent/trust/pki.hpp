@@ -5,7 +5,10 @@
 // Keys are ECDSA P-256 (every TLS 1.3 stack speaks it). Lifetimes: the CA 10 years, a node
 // certificate 1 year; both start 5 minutes in the past so a node whose clock runs a little
 // behind the signer's accepts a certificate at once. A node certificate's CN is the node name
-// and its one subjectAltName the node's IP address; it is good for TLS client and server.
+// and its one subjectAltName the node's IP address; it is good for TLS client and server. The
+// certificate of a node that may lead (a storage node) also says OU=storage: a joining node
+// sends its token only to such a node, so root on a compute node learns no token from a
+// joiner sent to it by mistake.
 // Pure apart from the randomness of keys and serial numbers; thread-safe.
 
 #include <chrono>
@@ -23,6 +26,10 @@ struct KeyPair {
   std::string cert_pem;  // certificate
 };
 
+// What a node certificate lets its holder be: any node, or a node that may lead.
+enum class CertificateRole { kNode, kStorage };
+inline constexpr const char* kStorageUnit = "storage";  // the OU of a kStorage certificate
+
 // A new private key (PEM, PKCS#8).
 common::Expected<std::string> generate_key();
 // A new self-signed CA ("<cluster> CA") with its key.
@@ -31,12 +38,15 @@ common::Expected<KeyPair> make_ca(const std::string& cluster_name,
 // A certificate request for `key_pem` with CN = node_name.
 common::Expected<std::string> make_csr(const std::string& key_pem, const std::string& node_name);
 // Signs the public key of `csr_pem` (whose self-signature must verify) as the certificate of
-// node `node_name` at `address`. The name and address come from the caller, never from the
-// request: the signer decides who the key speaks for.
+// node `node_name` at `address` in `role`. The name, address and role come from the caller,
+// never from the request: the signer decides who the key speaks for.
 common::Expected<std::string> sign_node_certificate(const KeyPair& ca, const std::string& csr_pem,
                                                     const std::string& node_name,
                                                     const std::string& address,
+                                                    CertificateRole role,
                                                     int lifetime_days = kNodeLifetimeDays);
+// True when the certificate says its node may lead (OU=storage).
+bool certifies_storage(const std::string& cert_pem);
 
 // "sha256:<hex>" of the certificate's DER SubjectPublicKeyInfo (what kubeadm's
 // --discovery-token-ca-cert-hash pins).

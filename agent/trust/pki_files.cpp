@@ -104,7 +104,8 @@ Expected<NodePki> create_first_node_pki(const std::string& cluster_name,
   if (!key) return key.status().with_context("create the node key");
   auto csr = make_csr(*key, node_name);
   if (!csr) return csr.status();
-  auto cert = sign_node_certificate(*ca, *csr, node_name, address);
+  // The first node leads the new cluster: it answers the first joins.
+  auto cert = sign_node_certificate(*ca, *csr, node_name, address, CertificateRole::kStorage);
   if (!cert) return cert.status().with_context("sign the node certificate");
   return NodePki{ca->cert_pem, ca->key_pem, *cert, *key};
 }

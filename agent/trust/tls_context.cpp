@@ -1,10 +1,13 @@
 #include "agent/trust/tls_context.hpp"
 
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "agent/trust/bio_text.hpp"
 #include "agent/trust/pki.hpp"
 
 namespace pydio::agent::trust {
@@ -55,6 +58,23 @@ Expected<std::shared_ptr<TlsContext>> make_client_context(const std::string& ca_
   if (Status loaded = load(*ctx, ca_pem, cert_pem, key_pem); !loaded)
     return loaded.with_context("peer client TLS");
   ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+Expected<std::shared_ptr<TlsContext>> make_joiner_context(const std::string& ca_pem) {
+  auto ctx = make_client_context(ca_pem, "", "");
+  if (!ctx) return ctx;
+  (*ctx)->set_verify_callback([](bool preverified, ssl::verify_context& verifying) {
+    X509_STORE_CTX* store = verifying.native_handle();
+    if (!preverified || X509_STORE_CTX_get_error_depth(store) != 0) return preverified;
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    X509* leaf = X509_STORE_CTX_get_current_cert(store);
+    if (bio && leaf != nullptr && PEM_write_bio_X509(bio.get(), leaf) == 1 &&
+        certifies_storage(bio_text(bio.get())))
+      return true;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return false;
+  });
   return ctx;
 }
 

@@ -25,6 +25,9 @@ common::Expected<std::shared_ptr<TlsContext>> make_server_context(const std::str
 common::Expected<std::shared_ptr<TlsContext>> make_client_context(const std::string& ca_pem,
                                                                   const std::string& cert_pem,
                                                                   const std::string& key_pem);
+// A client without a certificate that completes a handshake only with a storage node (its
+// certificate says OU=storage, pki.hpp): what a joining node sends its token over.
+common::Expected<std::shared_ptr<TlsContext>> make_joiner_context(const std::string& ca_pem);
 // A client that verifies nothing: only for reading the chain a server presents, to compare
 // it with a pin, before any secret is sent.
 std::shared_ptr<TlsContext> make_unverified_client_context();

@@ -5,7 +5,9 @@
 // cluster's pin is refused with a message naming both CA hashes. The real agent says in its
 // log that the port is taken, keeps trying and serves as soon as the squatter leaves. Then, with
 // the cluster's own certificates: a compute node's certificate reads but cannot change the
-// desired state (403), and a certificate from another CA is refused at the handshake.
+// desired state (403), and a certificate from another CA is refused at the handshake. A new
+// machine sent to the compute node by mistake never sends it its token: only a storage node's
+// certificate says OU=storage.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -216,11 +218,23 @@ TEST_CASE("a squatter on the peer port learns nothing, and the agent takes the p
     REQUIRE(other);
     auto key = trust::generate_key().value();
     auto cert = trust::sign_node_certificate(*other, trust::make_csr(key, "web1").value(), "web1",
-                                             web1.address());
+                                             web1.address(), trust::CertificateRole::kNode);
     REQUIRE(cert);
     web1.write_file("/run/other.crt", *cert);
     web1.write_file("/run/other.key", key);
     CHECK(as_web1("/run/other.crt", "/run/other.key", {"https://198.18.0.1:8481/v1/peer/node"}) ==
           "000");
+  }
+  {  // a new machine sent to the compute node by mistake: web1 holds a certificate of the
+     // pinned CA, but not a storage node's, so the token is never sent to it
+    SimNode& web2 = add_started_node(cluster, "web2", 5);
+    auto join = web2.agentctl({"join", web1.address(), "--token", tutorial.token,
+                               "--ca-cert-hash", pin, "--roles", "compute"},
+                              90s);
+    INFO(join.out << join.err);
+    CHECK(join.exit_code == 1);
+    CHECK_THAT(join.err, Catch::Contains("not a storage node"));
+    CHECK_THAT(join.err, Catch::Contains("refusing to send the join token"));
+    CHECK(web2.file_absent("/etc/pydio-agent/secrets.json"));
   }
 }

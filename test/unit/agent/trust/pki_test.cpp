@@ -35,7 +35,7 @@ TEST_CASE("a node certificate is signed for the name and address the signer deci
   auto csr = make_csr(*key, "claims-to-be-n1");
   REQUIRE(csr);
 
-  auto cert = sign_node_certificate(*ca, *csr, "web1", "198.18.0.4");
+  auto cert = sign_node_certificate(*ca, *csr, "web1", "198.18.0.4", CertificateRole::kNode);
   REQUIRE(cert);
   CHECK(verify_signed_by(*cert, ca->cert_pem));
   CHECK(key_matches(*key, *cert));
@@ -48,7 +48,7 @@ TEST_CASE("a node certificate is signed for the name and address the signer deci
   SECTION("another CA's certificate does not verify against this one") {
     auto other = make_ca("other");
     REQUIRE(other);
-    auto foreign = sign_node_certificate(*other, *csr, "web1", "198.18.0.4");
+    auto foreign = sign_node_certificate(*other, *csr, "web1", "198.18.0.4", CertificateRole::kNode);
     REQUIRE(foreign);
     auto verified = verify_signed_by(*foreign, ca->cert_pem);
     REQUIRE_FALSE(verified);
@@ -57,8 +57,16 @@ TEST_CASE("a node certificate is signed for the name and address the signer deci
   SECTION("a request whose signature does not verify is refused") {
     std::string tampered = *csr;
     tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
-    CHECK_FALSE(sign_node_certificate(*ca, tampered, "web1", "198.18.0.4"));
-    CHECK_FALSE(sign_node_certificate(*ca, "not a request", "web1", "198.18.0.4"));
+    CHECK_FALSE(sign_node_certificate(*ca, tampered, "web1", "198.18.0.4", CertificateRole::kNode));
+    CHECK_FALSE(sign_node_certificate(*ca, "not a request", "web1", "198.18.0.4", CertificateRole::kNode));
+  }
+  SECTION("only a certificate signed as a storage node's says so (OU=storage)") {
+    CHECK_FALSE(certifies_storage(*cert));
+    auto storage = sign_node_certificate(*ca, *csr, "n1", "198.18.0.1", CertificateRole::kStorage);
+    REQUIRE(storage);
+    CHECK(certifies_storage(*storage));
+    CHECK(common_name(*storage).value() == "n1");
+    CHECK_FALSE(certifies_storage("not a certificate"));
   }
   SECTION("a key that is not the certificate's does not match") {
     auto other_key = generate_key();

@@ -21,10 +21,11 @@ using namespace std::chrono_literals;
 namespace {
 
 // A node PKI for `name` at 127.0.0.1 signed by `ca`.
-trust::NodePki node_pki(const trust::KeyPair& ca, const std::string& name) {
+trust::NodePki node_pki(const trust::KeyPair& ca, const std::string& name,
+                        trust::CertificateRole role = trust::CertificateRole::kStorage) {
   auto key = trust::generate_key().value();
-  auto cert =
-      trust::sign_node_certificate(ca, trust::make_csr(key, name).value(), name, "127.0.0.1");
+  auto cert = trust::sign_node_certificate(ca, trust::make_csr(key, name).value(), name,
+                                           "127.0.0.1", role);
   return trust::NodePki{ca.cert_pem, "", cert.value(), key};
 }
 
@@ -119,5 +120,32 @@ TEST_CASE("a joiner reads the CA a server presents and compares it with the pin"
     CHECK(message.find(pin) != std::string::npos);
     CHECK(message.find(wrong) != std::string::npos);
     CHECK(message.find("refusing to send the join token") != std::string::npos);
+  }
+}
+
+TEST_CASE("a joiner sends its token only to a storage node of the pinned CA", "[tls]") {
+  auto ca = trust::make_ca("demo").value();
+  const std::string pin = trust::spki_pin(ca.cert_pem).value();
+  // A compute node of the cluster (root there may be the web application's attacker).
+  Server compute(node_pki(ca, "web1", trust::CertificateRole::kNode));
+
+  SECTION("the pin step names why, before any secret is sent") {
+    auto fetched = api::fetch_pinned_ca("127.0.0.1", compute.port, pin, 5s);
+    REQUIRE_FALSE(fetched);
+    const std::string message = fetched.status().message();
+    CHECK(message.find("not a storage node") != std::string::npos);
+    CHECK(message.find("refusing to send the join token") != std::string::npos);
+  }
+  SECTION("the joiner's TLS context completes no handshake with it") {
+    auto tls = trust::make_joiner_context(ca.cert_pem).value();
+    auto answer = ask(compute, *tls);
+    REQUIRE_FALSE(answer.ok());
+    CHECK(answer.error.find("TLS handshake") != std::string::npos);
+  }
+  SECTION("a storage node: both pass") {
+    Server storage(node_pki(ca, "n1", trust::CertificateRole::kStorage));
+    CHECK(api::fetch_pinned_ca("127.0.0.1", storage.port, pin, 5s));
+    auto tls = trust::make_joiner_context(ca.cert_pem).value();
+    CHECK(ask(storage, *tls).ok());
   }
 }
