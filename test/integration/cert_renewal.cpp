@@ -7,7 +7,8 @@
 // and gets a fresh certificate (new serial, a year long) from the storage node, and both still
 // talk to each other over mutual TLS. The storage node, which holds the CA key, renews its own
 // the same way. Root on web1 then asks the storage node for a certificate in the storage node's
-// name: refused (403), nothing issued.
+// name: refused (403), nothing issued. Last, a certificate that has already expired cannot be
+// renewed by a compute node (the peers refuse it): status says so, and joining again fixes it.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -37,8 +38,10 @@ std::string openssl_time(std::chrono::hours offset) {
 
 // What the operator does on `signer` (a storage node, as root, with the cluster CA's key): sign
 // for the key `node` holds now a certificate that began 20 days ago and ends in 5 days, with the
-// name, address and usages the agents give their own. Returns it (PEM).
-std::string near_expiry_certificate(SimNode& signer, SimNode& node, const std::string& tag) {
+// name, address and usages the agents give their own (or other dates, in days from now).
+// Returns it (PEM).
+std::string near_expiry_certificate(SimNode& signer, SimNode& node, const std::string& tag,
+                                    int start_days = -20, int end_days = 5) {
   const std::string csr = node.must(
       {"openssl", "req", "-new", "-key", kPki + "node.key", "-subj", "/CN=" + node.name()});
   const std::string dir = "/run/operator-ca-" + tag;
@@ -58,9 +61,9 @@ std::string near_expiry_certificate(SimNode& signer, SimNode& node, const std::s
          << "authorityKeyIdentifier = keyid:always\n";
   signer.write_file(dir + "/ca.cnf", config.str());
   signer.must({"openssl", "ca", "-batch", "-config", dir + "/ca.cnf", "-extensions", "node",
-               "-rand_serial", "-startdate", openssl_time(std::chrono::hours(-20 * 24)), "-enddate",
-               openssl_time(std::chrono::hours(5 * 24)), "-notext", "-in", dir + "/request.csr",
-               "-out", dir + "/node.crt"});
+               "-rand_serial", "-startdate", openssl_time(std::chrono::hours(start_days * 24)),
+               "-enddate", openssl_time(std::chrono::hours(end_days * 24)), "-notext", "-in",
+               dir + "/request.csr", "-out", dir + "/node.crt"});
   return signer.read_file(dir + "/node.crt");
 }
 
@@ -257,5 +260,21 @@ TEST_CASE("agents renew their certificates before they end, each only for itself
     CHECK(failed_events(n1, "for node web1", "a node speaks only for itself") ==
           refused_before + 1);
     CHECK(n1.read_file(kPki + "node.crt") == n1_cert);
+  }
+
+  {  // a certificate that ended yesterday: the peers refuse it, status says to join again, and
+     // joining again through the storage node gives web1 a new key and certificate
+    const std::string expired = near_expiry_certificate(n1, web, "expired", -30, -1);
+    restart_with_certificate(web, expired);
+    REQUIRE(eventually([&] { return !certificate_field(web, "error").empty(); }, 90s));
+    CHECK(certificate_field(web, "renewal") == "expired");
+    CHECK_THAT(certificate_field(web, "error"), Catch::Contains("join this node again"));
+    CHECK_THAT(web.status()["health"]["warnings"].dump(),
+               Catch::Contains("node certificate expired"));
+    join_cluster(web, n1, token, {"--roles", "compute"});
+    const trust::CertificateInfo rejoined = info_of(web.read_file(kPki + "node.crt"));
+    CHECK(rejoined.not_after - info_of(expired).not_after > std::chrono::hours(300 * 24));
+    CHECK(eventually([&] { return certificate_field(web, "renewal") == "not yet"; }, 60s));
+    CHECK(eventually([&] { return all_reachable_from(n1); }, 90s));
   }
 }
