@@ -55,8 +55,8 @@ std::chrono::seconds CertificateRenewal::check() {
 }
 
 Status CertificateRenewal::renew(const trust::NodePki& current, std::string& how) {
-  // A new key every time: a key that may have leaked stops being trusted with the old
-  // certificate.
+  // A new key every time: no key serves longer than one certificate's lifetime (the old
+  // certificate stays valid until it ends, but its key is gone from this node).
   auto key = trust::generate_key();
   if (!key) return key.status().with_context("new node key");
   auto csr = trust::make_csr(*key, local_.node_name);
@@ -172,6 +172,10 @@ std::string CertificateRenewal::problem() const {
   const auto need =
       trust::renewal_need(info->not_before, info->not_after, std::chrono::system_clock::now());
   std::lock_guard<std::mutex> lock(mutex_);
+  if (need == trust::RenewalNeed::kExpired && std::chrono::system_clock::now() < info->not_before) {
+    return "node certificate not valid yet (from " + iso8601_utc(info->not_before, false) +
+           "): check this node's clock";
+  }
   if (need == trust::RenewalNeed::kExpired) {
     return "node certificate expired (valid " + iso8601_utc(info->not_before, false) + " to " +
            iso8601_utc(info->not_after, false) + "): peers refuse this node" +
