@@ -124,6 +124,23 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     return reply(request,
                  backend.change_desired_state((*body)["document"].get<std::string>(), forwarded));
   }
+  if (path == "/v1/peer/certificate") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    auto body = object_body(request);
+    const json csr = body ? body->value("csr", json()) : json();
+    const json node = body ? body->value("node", json(peer.certificate_name)) : json();
+    if (!csr.is_string() || !node.is_string()) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"csr\": \"<PEM certificate request>\"}");
+    }
+    if (node.get<std::string>() != peer.certificate_name) {
+      return error_response(request, http::status::forbidden,
+                            "a node speaks only for itself: node " + peer.certificate_name +
+                                " asked for a certificate of node " + node.get<std::string>());
+    }
+    return reply(request, backend.issue_certificate(peer.certificate_name, member->address,
+                                                    csr.get<std::string>()));
+  }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

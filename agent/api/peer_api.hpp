@@ -25,6 +25,13 @@
 // POST /v1/peer/desired-state  body {"document":"..."}: a change; applied only by the leader
 //                              (others forward it once), generation must be current + 1
 //                              200 {"generation":N}
+// POST /v1/peer/certificate    body {"csr":"<PEM certificate request>"[,"node":"<name>"]}: a
+//                              renewed certificate for the caller itself; the CSR's CN (and
+//                              "node" when given) must be the caller's own name (403
+//                              otherwise: a node speaks only for itself). Signed for the name
+//                              of the caller's certificate and the address it connects from.
+//                              200 {"nodeCert":"<PEM>","caCert":"<PEM>"}; 421 on a node
+//                              without the CA key (it names the storage nodes)
 // POST /v1/peer/nudge         body {"reason":"...","generation":N,"from":"<address>"}
 //                              (generation, from optional): something this node acts on changed
 //                              (the leader put generation N in force; a peer's brick died).
@@ -80,6 +87,10 @@ class PeerBackend {
   virtual PeerReply change_desired_state(const std::string& document, bool forwarded) = 0;
   // Must return at once (the work it triggers runs elsewhere).
   virtual PeerReply nudge(const Nudge& nudge) = 0;
+  // A renewed certificate for node `name` at `address` (the admitted caller itself) from the
+  // certificate request `csr`, which the backend still checks names `name`.
+  virtual PeerReply issue_certificate(const std::string& name, const std::string& address,
+                                      const std::string& csr) = 0;
 };
 
 // True when `presented` equals `expected` (non-empty), compared in constant time.

@@ -54,6 +54,9 @@ struct ServerOptions {
   // Set: TCP connections speak TLS with this context (tls_session.hpp) and requests go to
   // `identified_handler` instead of `handler`.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // Set: each new TLS connection takes its context from here instead of `tls` (null: `tls`),
+  // so a renewed node certificate serves the next handshake without a restart.
+  std::function<std::shared_ptr<boost::asio::ssl::context>()> current_tls;
   IdentifiedHandler identified_handler;
 };
 

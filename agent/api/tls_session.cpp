@@ -38,7 +38,9 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *options->tls);
+  std::shared_ptr<ssl::context> tls = options->current_tls ? options->current_tls() : nullptr;
+  if (!tls) tls = options->tls;
+  auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *tls);
   // A handshake holds a descriptor and a TLS state: it takes its place in the cap now, as an
   // idle connection (evictable), or a flood of unfinished handshakes would pass the cap.
   std::weak_ptr<TlsStream> weak = stream;
@@ -56,28 +58,29 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
     return;
   }
   beast::get_lowest_layer(*stream).expires_after(options->header_timeout);
-  stream->async_handshake(
-      ssl::stream_base::server,
-      [stream, options, connections, remote, id](beast::error_code handshake_ec) {
-        if (handshake_ec) {
-          connections->remove(*id);
-          // A peer's reachability probe connects and closes without a word: not worth a line.
-          const bool silent = handshake_ec == boost::asio::error::eof ||
-                              handshake_ec == ssl::error::stream_truncated;
-          spdlog::log(silent ? spdlog::level::debug : spdlog::level::info,
-                      "peer API: TLS handshake with {} failed: {}", remote.address().to_string(),
-                      handshake_ec.message());
-          beast::error_code ignored;
-          beast::get_lowest_layer(*stream).socket().close(ignored);
-          return;
-        }
-        // The stream moves into the session: nothing may close it through `weak` meanwhile.
-        connections->set_evict(*id, [] {});
-        PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
-        std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(
-            std::move(*stream), options, connections, std::move(peer), id)
-            ->run();
-      });
+  // `tls` is held until the handshake ends; the connection's SSL object keeps a reference of
+  // its own to the OpenSSL context after that, so a renewal may replace it at any time.
+  stream->async_handshake(ssl::stream_base::server, [stream, options, connections, remote, id,
+                                                     tls](beast::error_code handshake_ec) {
+    if (handshake_ec) {
+      connections->remove(*id);
+      // A peer's reachability probe connects and closes without a word: not worth a line.
+      const bool silent =
+          handshake_ec == boost::asio::error::eof || handshake_ec == ssl::error::stream_truncated;
+      spdlog::log(silent ? spdlog::level::debug : spdlog::level::info,
+                  "peer API: TLS handshake with {} failed: {}", remote.address().to_string(),
+                  handshake_ec.message());
+      beast::error_code ignored;
+      beast::get_lowest_layer(*stream).socket().close(ignored);
+      return;
+    }
+    // The stream moves into the session: nothing may close it through `weak` meanwhile.
+    connections->set_evict(*id, [] {});
+    PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
+    std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(std::move(*stream), options,
+                                                               connections, std::move(peer), id)
+        ->run();
+  });
 }
 
 }  // namespace pydio::agent::api

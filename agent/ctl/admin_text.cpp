@@ -109,6 +109,24 @@ std::string format_status(const json& status) {
     out << "\n";
   }
 
+  if (status.is_object() && status.contains("certificate")) {  // absent: before renewal
+    const json& certificate = status["certificate"];
+    out << "node cert:  ";
+    if (certificate.is_object() && !text(certificate, "notAfter").empty()) {
+      out << "valid until " << text(certificate, "notAfter") << ", renewed from "
+          << text(certificate, "renewFrom") << " (serial " << text(certificate, "serial") << ")";
+      const std::string renewal = text(certificate, "renewal");
+      if (renewal == "due" || renewal == "expired") out << "; renewal " << renewal;
+      if (const std::string error = text(certificate, "error"); !error.empty())
+        out << "; renewal failed: " << error;
+    } else if (certificate.is_object()) {
+      out << text(certificate, "error", "unreadable");
+    } else {
+      out << "none yet (run agentctl init or agentctl join)";
+    }
+    out << "\n";
+  }
+
   out << "draining:   ";
   if (flag(status, "draining")) {
     out << "yes";

@@ -58,7 +58,9 @@ Daemon::Daemon(common::LocalConfig local)
       reachability_(local_.node_name, [this] { return state_.desired(); }),
       health_([this] { return health_inputs(); },
               [this] { state_.request_pass("health changed"); }),
-      cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }) {}
+      cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }),
+      issuer_(state_, events_),
+      renewal_(state_, local_, events_) {}
 
 Daemon::~Daemon() = default;
 
@@ -73,6 +75,7 @@ HealthInputs Daemon::health_inputs() {
     if (auto reached = reachability_.reachable())
       inputs.partition_problem = minority_problem(*inputs.desired, local_.node_name, *reached);
   }
+  inputs.certificate_problem = renewal_.problem();
   return inputs;
 }
 
@@ -189,6 +192,7 @@ int Daemon::run() {
   start_mount_watch();
   start_watchdog();
   start_brick_follow_up();
+  start_certificate_timer(std::chrono::seconds(0));
 
   sd_notify(0, "READY=1\nSTATUS=reconciling");
   spdlog::info("ready: health on {}, admin on {}", local_.health_listen, local_.admin_socket);

@@ -23,6 +23,8 @@
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/reachability.hpp"
+#include "agent/daemon/certificate_issuer.hpp"
+#include "agent/daemon/certificate_renewal.hpp"
 #include "agent/daemon/changes.hpp"
 #include "agent/daemon/cluster_report.hpp"
 #include "agent/daemon/follower.hpp"
@@ -66,6 +68,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::PeerReply join(const nlohmann::json& request, bool forwarded) override;
   api::PeerReply change_desired_state(const std::string& document, bool forwarded) override;
   api::PeerReply nudge(const api::Nudge& nudge) override;
+  api::PeerReply issue_certificate(const std::string& name, const std::string& address,
+                                   const std::string& csr) override;
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -90,6 +94,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void start_follow_timer();
   void start_mount_watch();
   void start_watchdog();
+  // Looks at the node certificate after `delay` (on the pool) and renews it when due.
+  void start_certificate_timer(std::chrono::seconds delay);
 
   const common::LocalConfig local_;
   common::SystemRunner runner_;
@@ -104,6 +110,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   Reachability reachability_;
   HealthMonitor health_;
   ClusterReport cluster_;
+  CertificateIssuer issuer_;
+  CertificateRenewal renewal_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};
@@ -118,6 +126,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer watchdog_timer_{ioc_};
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
   boost::asio::steady_timer brick_timer_{ioc_};
+  boost::asio::steady_timer certificate_timer_{ioc_};
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   struct DeadBrick {
     ProcessExit exit;

@@ -11,6 +11,7 @@ namespace pydio::agent {
 
 nlohmann::json Daemon::status(bool include_cluster) {
   nlohmann::json out = node_status(state_, local_, health_.verdict());
+  out["certificate"] = renewal_.report();
   if (include_cluster) out["cluster"] = cluster_.report();
   return out;
 }
@@ -113,6 +114,11 @@ api::PeerReply Daemon::nudge(const api::Nudge& nudge) {
     state_.request_pass("peer: " + nudge.reason);
   }
   return api::PeerReply{202, nlohmann::json{{"accepted", true}}};
+}
+
+api::PeerReply Daemon::issue_certificate(const std::string& name, const std::string& address,
+                                         const std::string& csr) {
+  return issuer_.issue(name, address, csr);
 }
 
 }  // namespace pydio::agent

@@ -1,11 +1,13 @@
 // The daemon's timers on the event loop: leadership tick and timer passes, the follower's poll,
-// the mount-table watch and the systemd watchdog. Each handler only reads snapshots and asks
-// for work, then arms itself again; nothing here blocks.
+// the mount-table watch, the systemd watchdog and the node certificate's renewal. Each handler only
+// reads snapshots and asks for work, then arms itself again; nothing here blocks.
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 #include "agent/daemon/daemon.hpp"
 #include "common/file_ops.hpp"
@@ -90,6 +92,20 @@ void Daemon::start_watchdog() {
     if (!r || std::chrono::steady_clock::now() - r->heartbeat() < kHeartbeatStale)
       sd_notify(0, "WATCHDOG=1");
     start_watchdog();
+  });
+}
+
+void Daemon::start_certificate_timer(std::chrono::seconds delay) {
+  certificate_timer_.expires_after(delay);
+  certificate_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    // The check generates a key and may ask storage nodes: never on the loop.
+    const bool queued = offload([this] {
+      const std::chrono::seconds next = renewal_.check();
+      health_.check_now_async();
+      boost::asio::post(ioc_, [this, next] { start_certificate_timer(next); });
+    });
+    if (!queued) start_certificate_timer(CertificateRenewal::kRetryPeriod);
   });
 }
 

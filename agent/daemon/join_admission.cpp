@@ -4,6 +4,7 @@
 
 #include "agent/cluster/join_request.hpp"
 #include "agent/cluster/peer_client.hpp"
+#include "agent/daemon/certificate_issuer.hpp"
 
 namespace pydio::agent {
 
@@ -59,11 +60,9 @@ api::PeerReply JoinAdmission::signed_reply(const JoinRequest& request,
   if (!desired) return error_reply(404, "this node has no desired state yet");
   api::PeerReply reply = document_reply(request.name);
   if (reply.status != 200) return reply;
-  const common::NodeSpec* node = desired->find_node(request.name);
-  const bool may_lead = node != nullptr && node->has_role(common::Role::kStorage);
-  auto cert = state_.trust().sign(
-      csr, request.name, request.address,
-      may_lead ? trust::CertificateRole::kStorage : trust::CertificateRole::kNode);
+  const trust::CertificateRole role = certificate_role(desired.get(), request.name);
+  const bool may_lead = role == trust::CertificateRole::kStorage;
+  auto cert = state_.trust().sign(csr, request.name, request.address, role);
   if (!cert) return error_reply(400, "join request: csr: " + cert.status().message());
   reply.body["pki"] = {{"nodeCert", *cert}, {"caCert", state_.trust().ca_cert()}};
   // The CA key goes only to nodes that may lead: they sign the next joiners.

@@ -38,6 +38,7 @@ bool PeerEndpoint::ensure_listening() {
   if (!tls) return false;  // before init or join: nothing to serve yet
   api::ServerOptions options = options_;
   options.tls = tls;
+  options.current_tls = [&trust = trust_] { return trust.server_context(); };
   auto server = std::make_unique<api::HttpServer>(ioc_, options);
   auto port = server->listen_tcp(listen_);
   if (!port) {

@@ -19,7 +19,8 @@ namespace pydio::agent {
 
 class PeerEndpoint {
  public:
-  // `options`: the handler and limits; the TLS context is taken from `trust` when it is ready.
+  // `options`: the handler and limits; the TLS context is taken from `trust` when it is ready,
+  // and again for each connection (a renewed certificate serves at once).
   PeerEndpoint(boost::asio::io_context& ioc, const trust::NodeTrust& trust,
                api::ServerOptions options, std::string listen);
   // Tries now, then every 2 s until bound.

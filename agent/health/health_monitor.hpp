@@ -30,6 +30,9 @@ struct HealthInputs {
   std::string drain_reason;
   // "" or why this node is on the minority side of a network cut (cluster/reachability.hpp).
   std::string partition_problem;
+  // "" or why this node's certificate is a concern (expired, or due and renewal failed): a
+  // warning, the node still serves users (daemon/certificate_renewal.hpp).
+  std::string certificate_problem;
 };
 
 // Pure: the verdict from what was observed. Tested without any host.

@@ -38,9 +38,30 @@ Status NodeTrust::load() {
 }
 
 Status NodeTrust::install(const NodePki& pki) {
+  std::lock_guard<std::mutex> writing(write_mutex_);
   auto prepared = prepare(pki);
   if (!prepared) return prepared.status();
   if (Status saved = save_pki(dir_, pki); !saved) return saved;
+  std::lock_guard<std::mutex> lock(mutex_);
+  loaded_ = *prepared;
+  return Status::ok();
+}
+
+Status NodeTrust::renew(const std::string& replaced, const std::string& cert_pem,
+                        const std::string& key_pem) {
+  std::lock_guard<std::mutex> writing(write_mutex_);
+  auto current = loaded();
+  if (!current) return Status::error("this node has no certificate to renew");
+  if (current->pki.node_cert_pem != replaced)
+    return Status::error("the node certificate changed while it was being renewed");
+  NodePki next = current->pki;
+  next.node_cert_pem = cert_pem;
+  next.node_key_pem = key_pem;
+  if (Status ok = key_matches(key_pem, cert_pem); !ok) return ok;
+  if (Status ok = verify_signed_by(cert_pem, next.ca_cert_pem); !ok) return ok;
+  auto prepared = prepare(next);
+  if (!prepared) return prepared.status();
+  if (Status saved = replace_node_certificate(dir_, cert_pem, key_pem); !saved) return saved;
   std::lock_guard<std::mutex> lock(mutex_);
   loaded_ = *prepared;
   return Status::ok();
@@ -63,6 +84,12 @@ std::shared_ptr<const NodeTrust::Loaded> NodeTrust::loaded() const {
 }
 
 bool NodeTrust::ready() const { return loaded() != nullptr; }
+
+std::optional<NodePki> NodeTrust::pki() const {
+  auto current = loaded();
+  if (!current) return std::nullopt;
+  return current->pki;
+}
 
 std::string NodeTrust::ca_pin() const {
   auto current = loaded();

@@ -1,7 +1,9 @@
 #pragma once
 // This node's TLS identity as the daemon uses it: the PKI files (pki_files.hpp) loaded once,
 // the TLS contexts made from them, the CA pin, and signing for joiners where the CA key is
-// here. Replaced as a whole when init or a join installs new files.
+// here. Replaced as a whole when init or a join installs new files, and the node certificate
+// alone when it is renewed: connections made after that use the new one (the peer API takes
+// server_context() for each connection, the clients client_context() for each call).
 // Thread-safe: every member below mutex_ is guarded by it; readers get immutable snapshots.
 
 #include <memory>
@@ -24,11 +26,18 @@ class NodeTrust {
   common::Status load();
   // Writes `pki` to the directory and puts it in force.
   common::Status install(const NodePki& pki);
+  // Puts a renewed node certificate and its new key in force (files replaced crash-safely,
+  // pki_files.hpp) when the certificate in force is still `replaced`; an error otherwise (a
+  // join installed another PKI meanwhile) or when the pair does not fit the CA.
+  common::Status renew(const std::string& replaced, const std::string& cert_pem,
+                       const std::string& key_pem);
   // init: a new CA and node certificate unless this node already has a PKI.
   common::Status ensure_first_node(const std::string& cluster_name, const std::string& node_name,
                                    const std::string& address);
 
   bool ready() const;
+  // The files in force; nullopt when not ready.
+  std::optional<NodePki> pki() const;
   // "sha256:<hex>" of the CA; "" when not ready.
   std::string ca_pin() const;
   std::string ca_cert() const;
@@ -53,6 +62,7 @@ class NodeTrust {
   std::shared_ptr<const Loaded> loaded() const;
 
   const std::string dir_;
+  std::mutex write_mutex_;  // held while the files are written: one writer at a time
   mutable std::mutex mutex_;
   std::shared_ptr<const Loaded> loaded_;  // guarded by mutex_; null before init or join
 };

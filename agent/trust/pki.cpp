@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -277,6 +278,54 @@ Expected<std::chrono::seconds> remaining_life(const std::string& cert_pem) {
   if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert->get())) != 1)
     return failed("certificate notAfter");
   return std::chrono::seconds(static_cast<long long>(days) * kSecondsPerDay + seconds);
+}
+
+namespace {
+Expected<std::chrono::system_clock::time_point> time_point_of(const ASN1_TIME* time) {
+  struct tm parts {};
+  if (ASN1_TIME_to_tm(time, &parts) != 1) return failed("certificate time");
+  return std::chrono::system_clock::from_time_t(timegm(&parts));
+}
+}  // namespace
+
+Expected<CertificateInfo> certificate_info(const std::string& cert_pem) {
+  auto cert = parse_cert(cert_pem);
+  if (!cert) return cert.status();
+  CertificateInfo info;
+  Bignum serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->get()), nullptr));
+  char* hex = serial ? BN_bn2hex(serial.get()) : nullptr;
+  if (hex == nullptr) return failed("certificate serial");
+  info.serial = hex;
+  OPENSSL_free(hex);
+  auto not_before = time_point_of(X509_get0_notBefore(cert->get()));
+  auto not_after = time_point_of(X509_get0_notAfter(cert->get()));
+  if (!not_before) return not_before.status();
+  if (!not_after) return not_after.status();
+  info.not_before = *not_before;
+  info.not_after = *not_after;
+  return info;
+}
+
+Status names_address(const std::string& cert_pem, const std::string& address) {
+  auto cert = parse_cert(cert_pem);
+  if (!cert) return cert.status();
+  if (X509_check_ip_asc(cert->get(), address.c_str(), 0) != 1)
+    return Status::error("the certificate does not name address " + address);
+  return Status::ok();
+}
+
+Expected<std::string> request_common_name(const std::string& csr_pem) {
+  Bio bio = read_bio(csr_pem);
+  Req req(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!req) return failed("certificate request");
+  EVP_PKEY* requested = X509_REQ_get0_pubkey(req.get());
+  if (requested == nullptr || X509_REQ_verify(req.get(), requested) != 1)
+    return failed("certificate request: its signature does not verify");
+  char name[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req.get()), NID_commonName, name,
+                                sizeof(name)) <= 0)
+    return Status::error("certificate request: no CN");
+  return std::string(name);
 }
 
 }  // namespace pydio::agent::trust

@@ -60,6 +60,19 @@ common::Expected<std::string> common_name(const std::string& cert_pem);
 // Seconds from now until the certificate expires (negative when it has).
 common::Expected<std::chrono::seconds> remaining_life(const std::string& cert_pem);
 
+// What renewal and status read of a certificate.
+struct CertificateInfo {
+  std::string serial;  // hexadecimal, as `openssl x509 -serial` prints it
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+};
+common::Expected<CertificateInfo> certificate_info(const std::string& cert_pem);
+// Ok when the certificate's subjectAltName holds the IP address `address`.
+common::Status names_address(const std::string& cert_pem, const std::string& address);
+// The CN a certificate request asks for, once its self-signature verified (the requester holds
+// the key it asks a certificate for).
+common::Expected<std::string> request_common_name(const std::string& csr_pem);
+
 // The last OpenSSL error as text (drains the queue), e.g. "error:...:unsupported".
 std::string openssl_error();
 

@@ -1,5 +1,6 @@
 #include "agent/trust/pki_files.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,9 +40,36 @@ Expected<std::string> read_part(const std::string& path, bool secret) {
   return **text;
 }
 
+// A renewal that a crash interrupted (replace_node_certificate): once node.key.next is renamed
+// the new key is in force, so node.crt.next follows it when it matches; before that the old
+// pair is intact and the leftovers go (the agent renews again).
+Status finish_replacement(const std::string& dir) {
+  const std::string next_cert = dir + "/node.crt.next";
+  const std::string next_key = dir + "/node.key.next";
+  auto cert = common::read_optional_file(next_cert);
+  if (!cert) return cert.status();
+  auto key_left = common::read_optional_file(next_key);
+  if (!key_left) return key_left.status();
+  if (*cert && !*key_left) {
+    auto key = read_part(dir + "/node.key", true);
+    if (!key) return key.status();
+    if (key_matches(*key, **cert)) {
+      if (::rename(next_cert.c_str(), (dir + "/node.crt").c_str()) != 0)
+        return Status::error("rename " + next_cert + ": " + common::errno_text(errno));
+      return Status::ok();
+    }
+  }
+  for (const std::string& path : {next_cert, next_key}) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return Status::error("remove " + path + ": " + common::errno_text(errno));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Expected<std::optional<NodePki>> load_pki(const std::string& dir) {
+  if (Status finished = finish_replacement(dir); !finished) return finished;
   NodePki pki;
   struct Part {
     const char* file;
@@ -92,6 +120,34 @@ Status save_pki(const std::string& dir, const NodePki& pki) {
     }
     if (Status written = common::write_file_atomically(path, *part.text, part.mode); !written)
       return written;
+  }
+  return Status::ok();
+}
+
+Status replace_node_certificate(const std::string& dir, const std::string& cert_pem,
+                                const std::string& key_pem) {
+  const std::string next_cert = dir + "/node.crt.next";
+  const std::string next_key = dir + "/node.key.next";
+  if (Status written = common::write_file_atomically(next_cert, cert_pem, kCertMode); !written)
+    return written;
+  if (Status written = common::write_file_atomically(next_key, key_pem, kKeyMode); !written) {
+    ::unlink(next_cert.c_str());
+    return written;
+  }
+  // From this rename on, load_pki completes the replacement whatever happens next.
+  if (::rename(next_key.c_str(), (dir + "/node.key").c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(next_cert.c_str());
+    ::unlink(next_key.c_str());
+    return Status::error("rename " + next_key + ": " + common::errno_text(saved));
+  }
+  if (::rename(next_cert.c_str(), (dir + "/node.crt").c_str()) != 0)
+    return Status::error("rename " + next_cert + ": " + common::errno_text(errno) +
+                         " (the agent completes it at its next start)");
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
   }
   return Status::ok();
 }

@@ -6,6 +6,10 @@
 //   node.crt  this node's certificate (CN = node name, SAN = its address; 0644)
 //   node.key  this node's private key (0600); made on this node, never leaves it
 // Files are replaced atomically; a file readable by others where a key is expected is refused.
+// A renewal replaces node.key and node.crt together (replace_node_certificate): each is first
+// written complete beside the other as node.key.next and node.crt.next, then renamed into place
+// key first; load_pki finishes or drops a replacement a crash interrupted, so the node always
+// starts with a key and certificate that match.
 
 #include <optional>
 #include <string>
@@ -26,6 +30,10 @@ struct NodePki {
 common::Expected<std::optional<NodePki>> load_pki(const std::string& dir);
 // Creates `dir` (0700) and writes every non-empty part; removes ca.key when `pki` has none.
 common::Status save_pki(const std::string& dir, const NodePki& pki);
+// Replaces node.key and node.crt with a renewed pair (crash-safe, see above).
+// REQUIRES: `key_pem` is the key of `cert_pem`.
+common::Status replace_node_certificate(const std::string& dir, const std::string& cert_pem,
+                                        const std::string& key_pem);
 // The PKI of a cluster's first node (agentctl init): a new CA and this node's certificate.
 common::Expected<NodePki> create_first_node_pki(const std::string& cluster_name,
                                                 const std::string& node_name,

@@ -67,6 +67,12 @@ class StubPeerBackend : public api::PeerBackend {
     PYDIO_FUZZ_CHECK(nudge.reason.size() <= 200, "nudge reason longer than 200");
     return reply(202, {{"accepted", true}});
   }
+  api::PeerReply issue_certificate(const std::string& name, const std::string& address,
+                                   const std::string&) override {
+    PYDIO_FUZZ_CHECK(admitted(api::PeerIdentity{address, name}),
+                     "a certificate issued for a caller the API does not admit");
+    return reply(200, {{"nodeCert", "-"}});
+  }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend

@@ -51,8 +51,14 @@ class FakePeerBackend : public PeerBackend {
     nudges.push_back(nudge);
     return PeerReply{202, {{"accepted", true}}};
   }
+  PeerReply issue_certificate(const std::string& name, const std::string& address,
+                              const std::string& csr) override {
+    issued.push_back({name, address, csr});
+    return PeerReply{200, {{"nodeCert", "PEM"}}};
+  }
 
   std::vector<pydio::agent::api::Nudge> nudges;
+  std::vector<std::vector<std::string>> issued;  // name, address, csr of each certificate
   std::string token = kToken;
   int reports = 0;
   PeerReply document_reply{404, {{"error", "no desired state yet"}}};
@@ -383,5 +389,50 @@ TEST_CASE("the peer API's header check refuses a caller it does not admit before
     const auto unknown = refuse_before_body(header, kNoCertificate, backend);
     REQUIRE(unknown);
     CHECK(unknown->result() == http::status::length_required);
+  }
+}
+
+TEST_CASE("a node asks for a renewed certificate only for itself", "[peer_api][renewal]") {
+  FakePeerBackend backend;
+
+  SECTION("its own request reaches the backend with its name and its address in force") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/certificate", R"({"csr":"PEM","node":"web1"})"),
+        kCompute, backend);
+    CHECK(response.result() == http::status::ok);
+    REQUIRE(backend.issued.size() == 1);
+    CHECK(backend.issued[0] == std::vector<std::string>{"web1", "198.18.0.4", "PEM"});
+  }
+  SECTION("\"node\" naming another node: 403, the backend is not asked") {
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/certificate", R"({"csr":"PEM","node":"n1"})"),
+        kCompute, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "a node speaks only for itself: node web1 asked for a certificate of node n1");
+    CHECK(backend.issued.empty());
+  }
+  SECTION("without a certificate, or another node's certificate from this address: refused") {
+    const auto anonymous = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/certificate", R"({"csr":"PEM"})"), kNoCertificate,
+        backend);
+    CHECK(anonymous.result() == http::status::unauthorized);
+    const auto borrowed = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/certificate", R"({"csr":"PEM"})"),
+        PeerIdentity{"198.18.0.4", "n1"}, backend);
+    CHECK(borrowed.result() == http::status::forbidden);
+    CHECK(backend.issued.empty());
+  }
+  SECTION("a body without a string csr: 400; GET: 405") {
+    for (const std::string& body : {std::string("{}"), std::string(R"({"csr":3})"),
+                                    std::string(R"({"csr":"PEM","node":7})"), std::string("[]")}) {
+      const auto response = handle_peer_request(
+          make_request(http::verb::post, "/v1/peer/certificate", body), kCompute, backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    const auto get = handle_peer_request(make_request(http::verb::get, "/v1/peer/certificate"),
+                                         kCompute, backend);
+    CHECK(get.result() == http::status::method_not_allowed);
+    CHECK(backend.issued.empty());
   }
 }

@@ -41,6 +41,23 @@ TEST_CASE("status tolerates a sparse document", "[admin_text]") {
   CHECK_NOTHROW(format_status(json()));
 }
 
+TEST_CASE("status shows the node certificate's end and why its renewal failed",
+          "[admin_text][renewal]") {
+  json status = json::parse(R"({"node":"web1","certificate":{"serial":"3A","notBefore":
+    "2026-11-10T00:00:00Z","notAfter":"2026-12-05T00:00:00Z","renewFrom":"2026-11-26T16:00:00Z",
+    "renewal":"not yet","error":null}})");
+  CHECK_THAT(format_status(status),
+             Catch::Contains("node cert:  valid until 2026-12-05T00:00:00Z, renewed from "
+                             "2026-11-26T16:00:00Z (serial 3A)\n"));
+  status["certificate"]["renewal"] = "due";
+  status["certificate"]["error"] = "no storage node renewed it: n1 198.18.0.1: Connection refused";
+  CHECK_THAT(format_status(status),
+             Catch::Contains("(serial 3A); renewal due; renewal failed: no storage node renewed "
+                             "it: n1 198.18.0.1: Connection refused\n"));
+  status["certificate"] = nullptr;
+  CHECK_THAT(format_status(status), Catch::Contains("node cert:  none yet"));
+}
+
 TEST_CASE("plan prints one line per action or nothing to do", "[admin_text]") {
   const json plan = json::parse(R"({"generation": 3, "resources": [
       {"name": "data-brick", "actions": [], "waitingFor": "", "error": null},

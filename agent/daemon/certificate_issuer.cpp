@@ -1,0 +1,67 @@
+#include "agent/daemon/certificate_issuer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "agent/daemon/leader_link.hpp"
+#include "agent/trust/pki.hpp"
+#include "agent/trust/renewal.hpp"
+
+namespace pydio::agent {
+
+namespace {
+std::string storage_nodes(const common::DesiredState* desired) {
+  std::string out;
+  if (desired == nullptr) return out;
+  for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage))
+    out += (out.empty() ? "" : ", ") + node->name + " " + node->address;
+  return out;
+}
+}  // namespace
+
+trust::CertificateRole certificate_role(const common::DesiredState* desired,
+                                        const std::string& name) {
+  const common::NodeSpec* node = desired != nullptr ? desired->find_node(name) : nullptr;
+  return node != nullptr && node->has_role(common::Role::kStorage)
+             ? trust::CertificateRole::kStorage
+             : trust::CertificateRole::kNode;
+}
+
+api::PeerReply CertificateIssuer::issue(const std::string& name, const std::string& address,
+                                        const std::string& csr) const {
+  const auto started = std::chrono::steady_clock::now();
+  if (!state_.trust().can_sign()) {
+    const std::string storage = storage_nodes(state_.desired().get());
+    return error_reply(421, "this node does not hold the CA key: ask a storage node" +
+                                (storage.empty() ? std::string() : " (" + storage + ")"));
+  }
+  Event event;
+  event.time = std::chrono::system_clock::now();
+  event.resource = "node-certificate";
+  event.action = "issue a renewed certificate for node " + name + " (" + address + ")";
+  const trust::RequestCheck check = trust::check_certificate_request(csr, name);
+  api::PeerReply reply;
+  if (check.verdict != trust::RequestVerdict::kAccepted) {
+    reply =
+        error_reply(check.verdict == trust::RequestVerdict::kOtherNode ? 403 : 400, check.reason);
+  } else if (auto cert = state_.trust().sign(csr, name, address,
+                                             certificate_role(state_.desired().get(), name));
+             !cert) {
+    reply =
+        error_reply(500, "sign the certificate of node " + name + ": " + cert.status().message());
+  } else {
+    reply = api::PeerReply{200, {{"nodeCert", *cert}, {"caCert", state_.trust().ca_cert()}}};
+    if (auto info = trust::certificate_info(*cert))
+      event.action +=
+          ": serial " + info->serial + ", valid until " + iso8601_utc(info->not_after, false);
+  }
+  event.outcome = reply.status == 200 ? "ok" : "error";
+  if (reply.status != 200) event.message = text_field(reply.body, "error");
+  event.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  spdlog::log(reply.status == 200 ? spdlog::level::info : spdlog::level::warn, "{}{}{}",
+              event.action, event.message.empty() ? "" : ": refused: ", event.message);
+  events_.record(std::move(event));
+  return reply;
+}
+
+}  // namespace pydio::agent

@@ -1,0 +1,38 @@
+#pragma once
+// The signing side of certificate renewal (POST /v1/peer/certificate): a node holding the CA
+// key (a storage node) signs a renewed certificate for the node that asks, for that node's own
+// name and address only. The peer API has already admitted the caller (its current certificate,
+// a member of the desired state in force, from its own address); this checks the request
+// itself (trust/renewal.hpp) and records an event for every certificate it issues.
+// Thread-safe (no state of its own; NodeTrust and EventLog guard themselves).
+
+#include <string>
+
+#include "agent/api/peer_api.hpp"
+#include "agent/daemon/node_state.hpp"
+#include "agent/reconcile/event_log.hpp"
+#include "agent/trust/pki.hpp"
+#include "common/desired_state.hpp"
+
+namespace pydio::agent {
+
+// The role a certificate for node `name` carries: kStorage when the desired state gives it the
+// storage role (pki.hpp: joiners send their token only to such a node).
+trust::CertificateRole certificate_role(const common::DesiredState* desired,
+                                        const std::string& name);
+
+class CertificateIssuer {
+ public:
+  CertificateIssuer(const NodeState& state, EventLog& events) : state_(state), events_(events) {}
+
+  // 200 {"nodeCert","caCert"}; 400 a malformed request; 403 a request for another node's name;
+  // 421 on a node without the CA key (naming the storage nodes).
+  api::PeerReply issue(const std::string& name, const std::string& address,
+                       const std::string& csr) const;
+
+ private:
+  const NodeState& state_;
+  EventLog& events_;
+};
+
+}  // namespace pydio::agent
