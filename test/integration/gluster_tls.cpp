@@ -36,6 +36,13 @@ bool tls_options_everywhere(SimNode& node, const std::string& ssl_allow) {
   return true;
 }
 
+// Lines of `node`'s glusterd log that contain `text`.
+int glusterd_log_count(SimNode& node, const std::string& text) {
+  const auto counted =
+      node.exec({"grep", "-c", "-F", "--", text, "/var/log/glusterfs/glusterd.log"}, 10s);
+  return counted.out.empty() ? 0 : std::stoi(counted.out);
+}
+
 // The outsider's attempt on pydio-config from /mnt/x: nothing mounted, nothing read, and what
 // it writes there stays on the outsider. Returns the outsider's mount log.
 std::string outsider_mount_refused(SimNode& outsider, SimNode& member) {
@@ -121,28 +128,31 @@ TEST_CASE(
   SimNode& outsider = cluster.add_node("outsider", 9);
   {
     INFO("no certificate, no secure-access: a plain connection to a TLS port");
+    const int before = glusterd_log_count(n1, "wrong version number");
     outsider_mount_refused(outsider, n1);
-    CHECK(eventually(
-        [&] {
-          return n1.exec({"grep", "-c", "wrong version number", "/var/log/glusterfs/glusterd.log"},
-                         10s)
-                     .exit_code == 0;
-        },
-        30s));
+    // n1's glusterd saw a client that does not speak TLS.
+    CHECK(eventually([&] { return glusterd_log_count(n1, "wrong version number") > before; }, 30s));
   }
   {
     INFO("a self-signed certificate that claims to be n1, with secure-access");
     outsider.must({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                    "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=n1", "-days", "1", "-keyout",
                    "/etc/ssl/glusterfs.key", "-out", "/etc/ssl/glusterfs.pem"});
-    outsider.must({"cp", "/etc/ssl/glusterfs.pem", "/etc/ssl/glusterfs.ca"});
+    // It trusts the real cluster CA (a certificate is public: anyone may hold it), so the
+    // refusal below is n1's, not the outsider's own client declining n1.
+    outsider.write_file("/etc/ssl/glusterfs.ca", n1.read_file("/etc/pydio-agent/pki/ca.crt"));
     for (const char* file : {"glusterfs.pem", "glusterfs.key", "glusterfs.ca"})
       outsider.must(
           {"ln", "-sf", std::string("/etc/ssl/") + file, std::string("/usr/lib/ssl/") + file});
     outsider.write_file("/var/lib/glusterd/secure-access", "");
+    const int before = glusterd_log_count(n1, "certificate verify failed");
     const std::string log = outsider_mount_refused(outsider, n1);
-    // Refused by the TLS handshake: n1's glusterd does not know the issuer.
-    CHECK_THAT(log, Catch::Contains("unknown ca"));
+    // Refused at the TLS handshake of the management port by n1's glusterd, which does not
+    // know the issuer: the client never got a volfile, let alone a brick.
+    CHECK(eventually([&] { return glusterd_log_count(n1, "certificate verify failed") > before; },
+                     30s));
+    CHECK_THAT(log, Catch::Contains("Exhausted all volfile servers"));
+    CHECK_THAT(log, !Catch::Contains("SETVOLUME"));
   }
 
   // Turning TLS off on the running cluster is refused, and nothing changes.
