@@ -9,8 +9,8 @@
 //     (glusterd, the mount's volfile fetch) and I/O alike; no option moves the management side.
 //   /var/lib/glusterd/secure-access  management (port 24007) speaks TLS; certificate depth 2
 //     (a certificate signed by the CA in glusterfs.ca; the CA has pathlen:0, so no intermediate).
-// A renewed node certificate is copied on the next pass; gluster reads the files when it opens
-// a connection. What a volume admits (client.ssl, server.ssl, auth.ssl-allow) is the leader's
+// A new node certificate in the PKI directory is copied on the next pass; gluster reads the
+// files when it sets up a connection. What a volume admits (client.ssl, server.ssl, auth.ssl-allow) is the leader's
 // volume resource's (volume_access.hpp).
 //
 // observe: the PKI directory and each file above (lstat: a symlink where a file belongs is
