@@ -5,6 +5,9 @@
 
 #include <cerrno>
 
+#include "agent/host/pid_file.hpp"
+#include "agent/host/process_start.hpp"
+#include "agent/host/service_paths.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -28,6 +31,7 @@ Expected<TlsPathState> observe_path(const std::string& path) {
     return Status::error("lstat " + path + ": " + common::errno_text(errno));
   }
   state.exists = true;
+  state.modified = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
   state.mode = st.st_mode & 07777;
   state.uid = st.st_uid;
   if (S_ISLNK(st.st_mode)) {
@@ -115,6 +119,16 @@ Expected<Plan> plan_gluster_tls(const GlusterTlsObservation& observed) {
         make_action<GlusterTlsAction>("link " + link.path + " -> " + link.target + " (" + was + ")",
                                       LinkGlusterTlsFile{link.path, link.target}));
   }
+  const TlsPathState secure_access = found(kSecureAccessFile);
+  if (plan.actions.empty() && observed.glusterd_pid && observed.glusterd_started &&
+      secure_access.exists &&
+      *observed.glusterd_started + kGlusterdStartSlackSeconds < secure_access.modified) {
+    return Status::error("glusterd (pid " + std::to_string(*observed.glusterd_pid) +
+                         ") has run since before " + kSecureAccessFile +
+                         " was written, so its management port speaks plain and the other "
+                         "nodes' TLS clients cannot use it: restart glusterd once (systemctl "
+                         "restart glusterd; bricks and mounts keep running)");
+  }
   return plan;
 }
 
@@ -140,6 +154,11 @@ Expected<Plan> GlusterTlsResource::observe_and_plan(const PassContext& ctx) cons
       if (!state) return state.status();
       observed.paths[link.path] = *state;
     }
+  }
+  if (ctx.self != nullptr && ctx.self->has_role(common::Role::kStorage)) {
+    observed.glusterd_pid = live_pid(kGlusterdPidFile, {"glusterd"});
+    if (observed.glusterd_pid)
+      observed.glusterd_started = process_start_seconds(*observed.glusterd_pid);
   }
   return plan_gluster_tls(observed);
 }

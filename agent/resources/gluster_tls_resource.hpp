@@ -10,8 +10,8 @@
 //   /var/lib/glusterd/secure-access  management (port 24007) speaks TLS; certificate depth 2
 //     (a certificate signed by the CA in glusterfs.ca; the CA has pathlen:0, so no intermediate).
 // A new node certificate in the PKI directory is copied on the next pass; gluster reads the
-// files when it sets up a connection. What a volume admits (client.ssl, server.ssl, auth.ssl-allow) is the leader's
-// volume resource's (volume_access.hpp).
+// files when it sets up a connection. What a volume admits (client.ssl, server.ssl, auth.ssl-allow)
+// is the leader's volume resource's (volume_access.hpp).
 //
 // observe: the PKI directory and each file above (lstat: a symlink where a file belongs is
 // replaced, never followed). plan: one action per file or link that differs. apply: atomic
@@ -53,6 +53,7 @@ struct TlsPathState {
   std::string content;      // a regular file: its bytes
   unsigned mode = 0;        // permission bits
   unsigned uid = 0;
+  double modified = 0;  // mtime, seconds since the epoch
 };
 
 struct GlusterTlsFile {
@@ -75,11 +76,22 @@ GlusterTlsTarget gluster_tls_target(const trust::NodePki& pki);
 struct GlusterTlsObservation {
   std::optional<trust::NodePki> pki;          // nullopt: no node certificate yet
   std::map<std::string, TlsPathState> paths;  // every path of the target
+  // A storage node's running glusterd (pid file) and when it started; nullopt when none runs.
+  std::optional<int> glusterd_pid;
+  std::optional<double> glusterd_started;
 };
+
+// glusterd started this many seconds or more before secure-access was written is taken to
+// predate it (boot time in /proc/stat has whole seconds; the agent may start glusterd within
+// a second of writing the file).
+inline constexpr double kGlusterdStartSlackSeconds = 2.0;
 
 // Pure: a write for each file whose content, mode or owner (root) differs, a link for each
 // link that is missing or points elsewhere; waits while the node has no certificate. The
-// descriptions never contain a key.
+// descriptions never contain a key. With everything in place, an error when glusterd runs
+// since before secure-access was written: it reads the file only at start, so its management
+// port speaks plain and the TLS clients of the other nodes cannot use it. The agent does not
+// restart a running glusterd (glusterd_resource.hpp); the error tells the operator to.
 common::Expected<Plan> plan_gluster_tls(const GlusterTlsObservation& observed);
 
 class GlusterTlsResource : public Resource {

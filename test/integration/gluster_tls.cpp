@@ -5,7 +5,8 @@
 // the traffic is TLS. Then a host of the VPC tries to mount pydio-config, first with no
 // certificate, then with a self-signed one that claims to be n1: refused at the TLS handshake
 // of the management port, nothing mounted, nothing written. Finally the operator tries to turn
-// TLS off on the running cluster: refused with the reason, nothing changes.
+// TLS off on the running cluster: refused with the reason, nothing changes. Last, a glusterd
+// that ran before its secure-access file was written is reported until it is restarted.
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -34,6 +35,17 @@ bool tls_options_everywhere(SimNode& node, const std::string& ssl_allow) {
     if (volume_option(node, volume, "auth.ssl-allow") != ssl_allow) return false;
   }
   return true;
+}
+
+// The resource's last error in `node`'s status ("" when none or unknown).
+std::string resource_error(SimNode& node, const std::string& resource) {
+  const auto status = node.status();
+  if (!status.is_object() || !status.contains("resources")) return "";
+  for (const auto& entry : status["resources"])
+    if (entry.value("name", "") == resource && entry.contains("lastError") &&
+        entry["lastError"].is_string())
+      return entry["lastError"].get<std::string>();
+  return "";
 }
 
 // Lines of `node`'s glusterd log that contain `text`.
@@ -170,6 +182,22 @@ TEST_CASE(
                Catch::Contains("security.glusterTls: cannot change from true to false"));
     CHECK(generation_of(n1) == generation);
     CHECK(tls_options_everywhere(n1, "n1,n2"));
+  }
+
+  {  // a glusterd that runs since before secure-access (as Debian's package starts it) is
+     // reported with the way out; once restarted, all is in sync again
+    n2.must({"touch", "/var/lib/glusterd/secure-access"});
+    CHECK(eventually(
+        [&] {
+          return resource_error(n2, "gluster-tls").find("restart glusterd once") !=
+                 std::string::npos;
+        },
+        120s));
+    const std::string pid = n2.read_file("/run/glusterd.pid");
+    n2.must({"kill", pid.substr(0, pid.find('\n'))});
+    CHECK(eventually([&] { return n2.resource_state("gluster-tls") == "in-sync"; }, 120s));
+    CHECK(eventually([&] { return n2.resource_state("glusterd") == "in-sync"; }, 120s));
+    CHECK(n2.read_file("/mnt/pydio-data/public/report.txt") == "quarterly\n");
   }
 
   CHECK(std::ifstream("/usr/lib/ssl/glusterfs.pem").good() == host_had_pem);

@@ -154,3 +154,42 @@ TEST_CASE("plan_gluster_tls", "[gluster-tls][plan]") {
               "/tmp/attacker-ca.pem)"});
   }
 }
+
+TEST_CASE("a glusterd that predates secure-access is reported, never restarted",
+          "[gluster-tls][plan]") {
+  auto observed = converged();
+  observed.paths["/var/lib/glusterd/secure-access"].modified = 1000.0;
+  observed.glusterd_pid = 4242;
+
+  SECTION("started long before the file: an error naming the pid and the way out") {
+    observed.glusterd_started = 900.0;
+    auto plan = agent::plan_gluster_tls(observed);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.status().message() ==
+          "glusterd (pid 4242) has run since before /var/lib/glusterd/secure-access was written, "
+          "so its management port speaks plain and the other nodes' TLS clients cannot use it: "
+          "restart glusterd once (systemctl restart glusterd; bricks and mounts keep running)");
+  }
+  SECTION("started after the file (as the agent starts it), or within the slack: in sync") {
+    observed.glusterd_started = 1000.5;
+    auto plan = agent::plan_gluster_tls(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    observed.glusterd_started = 999.0;
+    plan = agent::plan_gluster_tls(observed);
+    REQUIRE(plan);
+  }
+  SECTION("files still to write come first (the check waits for them)") {
+    observed.glusterd_started = 900.0;
+    observed.paths.erase("/etc/ssl/glusterfs.ca");
+    auto plan = agent::plan_gluster_tls(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.size() == 1);
+  }
+  SECTION("no glusterd (compute node, or not started yet): nothing to say") {
+    observed.glusterd_pid.reset();
+    auto plan = agent::plan_gluster_tls(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+  }
+}
