@@ -70,6 +70,14 @@ struct DatabaseSpec {
   std::vector<std::string> allowed_hosts;  // MySQL host patterns, e.g. 198.18.0.%
 };
 
+// How the cluster protects itself beyond what is always on (docs/security.md).
+struct SecuritySpec {
+  // Gluster's own TLS (management and I/O), with the cluster CA and the node certificates;
+  // volumes then admit only clients whose certificate names a storage or compute node
+  // (auth.ssl-allow). Chosen at init: a running cluster cannot switch it (check_transition).
+  bool gluster_tls = false;
+};
+
 struct DesiredState {
   std::string api_version;
   std::int64_t generation = 0;
@@ -78,6 +86,7 @@ struct DesiredState {
   std::vector<VolumeSpec> volumes;
   WebSpec web;
   DatabaseSpec database;
+  SecuritySpec security;
 
   const NodeSpec* find_node(const std::string& node_name) const;
   const VolumeSpec* find_volume(const std::string& volume_name) const;
@@ -110,6 +119,11 @@ ValidationResult parse_desired_state(const std::string& json_text);
 // counts as given, except optional texts left empty (web.publicUrl, web.serverName, a
 // device-only field of a directory brick). Fills in no defaults: a valid state is used as is.
 std::vector<std::string> validate_desired_state(const DesiredState& state);
+
+// Pure: the problems with `next` replacing `current` that no single document shows: settings
+// chosen once at init (security.glusterTls). Empty when `next` may replace it. Lines name the
+// field, like validation errors.
+std::vector<std::string> check_transition(const DesiredState& current, const DesiredState& next);
 
 // The document as JSON text, in the same format parse_desired_state() reads.
 std::string serialize_desired_state(const DesiredState& state);

@@ -96,6 +96,14 @@ std::string format_status(const json& status) {
   }
   out << "\n";
 
+  if (status.is_object() && status.contains("glusterTls")) {  // absent: a daemon before it
+    out << "gluster:    "
+        << (flag(status, "glusterTls")
+                ? "TLS on (management and I/O; volumes admit only the cluster's certificates)"
+                : "TLS off (volumes admit the cluster's addresses: auth.allow)")
+        << "\n";
+  }
+
   if (status.is_object() && status.contains("signing")) {  // absent: a daemon before signing
     const json& signing = status["signing"];
     out << "signing:    ";

@@ -109,6 +109,11 @@ api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& 
       reply.body["generation"] = in_force ? in_force->generation : 0;
       return reply;
     }
+    // A setting chosen at init is an invalid change (422), not a lost race (409).
+    if (in_force) {
+      problems = common::check_transition(*in_force, *parsed.state);
+      if (!problems.empty()) return error_reply(422, common::join(problems, "; "));
+    }
   }
   auto outcome = state_.commit(parsed, GenerationRule::kNext);
   if (!outcome) return error_reply(500, outcome.status().message());

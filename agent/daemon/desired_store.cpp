@@ -94,6 +94,8 @@ common::Expected<SubmitOutcome> DesiredStore::submit(const common::ValidationRes
   std::lock_guard<std::mutex> lock(mutex_);
   outcome.errors = result.errors;
   if (result.state) outcome.errors = check_generation(current_.get(), *result.state, rule);
+  if (result.state && current_ && outcome.errors.empty())
+    outcome.errors = common::check_transition(*current_, *result.state);
   if (!outcome.errors.empty()) {
     last_error_ = common::join(outcome.errors, "; ");
     spdlog::warn("desired state rejected, generation {} stays in force: {}",

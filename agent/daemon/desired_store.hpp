@@ -1,6 +1,7 @@
 #pragma once
 // The desired state in force on this node. A submitted document becomes the desired state only
-// when it is valid and not older than the one in force; otherwise the previous one stays in
+// when it is valid, not older than the one in force and changes no setting chosen at init
+// (common::check_transition); otherwise the previous one stays in
 // force and the reason is kept for status and health. The last valid document is persisted in
 // the state dir, so after a reboot the node can act (remount pydio-config) before it can read
 // the shared copy. The signature (cluster/signing.hpp) is persisted next to it

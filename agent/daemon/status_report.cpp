@@ -19,6 +19,8 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
   out["version"] = common::kVersion;
   out["generation"] = desired ? desired->generation : 0;
   out["desiredError"] = nullable(state.desired_error());
+  // Gluster's own TLS (security.glusterTls, chosen at init); the files are resource gluster-tls.
+  out["glusterTls"] = desired ? desired->security.gluster_tls : false;
   // Which key this node verifies documents with, and whether it can sign (storage nodes).
   if (auto keys = state.signing_keys()) {
     auto signed_text = state.desired_signed();

@@ -8,6 +8,7 @@
 #include "agent/resources/db_server_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
+#include "agent/resources/gluster_tls_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
@@ -40,6 +41,7 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
       resources.push_back(std::make_unique<ConfigBrickResource>(brick.name, after));
     }
   }
+  if (desired.security.gluster_tls) resources.push_back(std::make_unique<GlusterTlsResource>());
   resources.push_back(std::make_unique<GlusterdResource>());
   resources.push_back(std::make_unique<GlusterPoolResource>());
   resources.push_back(std::make_unique<DbServerResource>());

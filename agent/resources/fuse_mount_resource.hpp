@@ -92,7 +92,10 @@ class FuseMountResource : public Resource {
   std::string name() const override { return "fuse-mount/" + volume_; }
   // The volume must exist before it can be mounted (on a node that does not lead, the
   // reconciler leaves that to the leader).
-  std::vector<std::string> depends_on() const override { return {"glusterd", "volume/" + volume_}; }
+  // "gluster-tls" (with security.glusterTls only): the client needs its certificate to mount.
+  std::vector<std::string> depends_on() const override {
+    return {"glusterd", "gluster-tls", "volume/" + volume_};
+  }
   // Compute nodes, when the volume is in the desired state.
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;

@@ -44,6 +44,9 @@ class GlusterdResource : public Resource {
   static constexpr std::chrono::seconds kProbeTimeout{10};  // one `pool list` while observing
 
   std::string name() const override { return "glusterd"; }
+  // glusterd reads secure-access only when it starts. "gluster-tls" exists only with
+  // security.glusterTls; a dependency that is not in the set holds nothing back.
+  std::vector<std::string> depends_on() const override { return {"gluster-tls"}; }
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;

@@ -102,40 +102,7 @@ std::vector<Action> option_actions(const VolumeTarget& target, const GlusterVolu
   return actions;
 }
 
-// The action that sets the managed auth.allow, or nullopt when the volume has it already (or
-// when `volume` is null: the volume does not exist yet and gets it before its first start).
-std::optional<Action> auth_allow_action(const VolumeTarget& target, const GlusterVolume* volume,
-                                        std::int64_t term) {
-  if (target.auth_allow.empty()) return std::nullopt;
-  std::string value = target.auth_allow;
-  if (volume != nullptr) {
-    // A storage node left the document but its bricks stay in the volume (never removed): it is
-    // still a gluster peer, able to change the volume's options anyway, so shutting out its
-    // clients would protect nothing and only stop its self-heal daemon.
-    for (const auto& brick : volume->brick_endpoints()) {
-      const std::string host = host_of(brick);
-      if (("," + value + ",").find("," + host + ",") == std::string::npos) value += "," + host;
-    }
-    auto found = volume->options.find(kAuthAllowOption);
-    if (found != volume->options.end() && found->second == value) return std::nullopt;
-  }
-  return make_action<VolumeAction>("allow only the cluster's nodes to mount volume " + target.name +
-                                       ": set option " + kAuthAllowOption + "=" + value,
-                                   SetVolumeOption{target.name, kAuthAllowOption, value, term});
-}
-
 }  // namespace
-
-std::string cluster_auth_allow(const common::DesiredState& desired) {
-  std::vector<std::string> addresses;
-  for (const auto& node : desired.nodes) {
-    if (!node.has_role(common::Role::kStorage) && !node.has_role(common::Role::kCompute)) continue;
-    if (node.address.empty()) continue;
-    if (std::find(addresses.begin(), addresses.end(), node.address) == addresses.end())
-      addresses.push_back(node.address);
-  }
-  return common::join(addresses, ",");
-}
 
 VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,
                            const std::string& self_address) {
@@ -145,9 +112,16 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
   target.arbiter = volume.arbiter;
   target.bricks = desired.brick_endpoints(volume);
   target.options = volume.options;
-  target.options.erase(kAuthAllowOption);  // managed below (validation refuses it anyway)
+  // Managed below (validation refuses them anyway).
+  target.options.erase(kAuthAllowOption);
+  target.options.erase(kSslAllowOption);
+  for (const auto& [key, value] : gluster_tls_volume_options()) {
+    target.options.erase(key);
+    if (desired.security.gluster_tls) target.options[key] = value;
+  }
   target.self_address = self_address;
   target.auth_allow = cluster_auth_allow(desired);
+  target.ssl_allow = cluster_ssl_allow(desired);
   for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage)) {
     const common::BrickSpec* brick = node->find_brick(volume.brick);
     if (brick != nullptr && brick->directory && brick->allow_root_partition) target.force = true;
@@ -226,8 +200,9 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     for (auto& action : option_actions(target, nullptr, leader_term)) {
       plan.actions.push_back(std::move(action));
     }
-    if (auto auth = auth_allow_action(target, nullptr, leader_term))
-      plan.actions.push_back(std::move(*auth));
+    for (auto& access :
+         access_actions(target.name, {target.auth_allow, target.ssl_allow}, nullptr, leader_term))
+      plan.actions.push_back(std::move(access));
     plan.actions.push_back(start_action(target.name, leader_term));
     if (usable < target.bricks.size()) {
       plan.note = more_nodes(replica - (target.bricks.size() - usable)) +
@@ -254,19 +229,20 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     return plan;
   }
   plan.actions = std::move(options);
-  // The notes of this plan (status only); an auth.allow change held back comes first.
+  // The notes of this plan (status only); an access change held back comes first.
   std::vector<std::string> notes;
-  if (auto auth = auth_allow_action(target, &volume, leader_term)) {
+  for (auto& access :
+       access_actions(target.name, {target.auth_allow, target.ssl_allow}, &volume, leader_term)) {
     if (down.empty()) {
-      plan.actions.push_back(std::move(*auth));
-    } else {
-      const auto* step = action_step<VolumeAction, SetVolumeOption>(*auth);
-      notes.push_back(std::string(kAuthAllowOption) + " of volume " + target.name + " stays " +
-                      option_or_unset(volume, kAuthAllowOption) + " until peers " +
-                      common::join(down, ", ") + " reconnect (desired " +
-                      (step != nullptr ? step->value : target.auth_allow) + ")");
-      plan.note = notes.back();
+      plan.actions.push_back(std::move(access));
+      continue;
     }
+    const auto* step = action_step<VolumeAction, SetVolumeOption>(access);
+    if (step == nullptr) continue;
+    notes.push_back(step->key + " of volume " + target.name + " stays " +
+                    option_or_unset(volume, step->key) + " until peers " +
+                    common::join(down, ", ") + " reconnect (desired " + step->value + ")");
+    plan.note = common::join(notes, "; ");
   }
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
   if (!plan.actions.empty()) return plan;

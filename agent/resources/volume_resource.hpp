@@ -13,12 +13,10 @@
 // Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
 // `volume set` during a peer outage leave that peer's volfiles inconsistent.
 //
-// Access: `auth.allow` is managed, not an operator option (validation refuses it): the
-// addresses of every storage and compute node of the desired state, so a host outside the
-// cluster cannot mount the volume. It is computed from the whole desired state on each pass and
-// set only when the volume's value differs, so any number of joins that land between two passes
-// make one change. A change to an existing volume is deferred (a note, not a wait: the volume
-// keeps serving and its dependents go on) while a peer is disconnected.
+// Access: `auth.allow` (and with security.glusterTls `auth.ssl-allow`, client.ssl and
+// server.ssl) is managed, not an operator option (validation refuses it): volume_access.hpp.
+// A change of the access lists on an existing volume is deferred (a note, not a wait: the
+// volume keeps serving and its dependents go on) while a peer is disconnected.
 //
 // Plan order for a missing volume: create, set each desired option, start (options set
 // before the first start need no graph switch in running bricks).
@@ -34,6 +32,7 @@
 #include "agent/host/restart_guard.hpp"
 #include "agent/reconcile/resource.hpp"
 #include "agent/reconcile/resource_memory.hpp"
+#include "agent/resources/volume_access.hpp"
 #include "agent/resources/volume_actions.hpp"
 #include "common/desired_state.hpp"
 #include "common/gluster_xml.hpp"
@@ -54,13 +53,9 @@ struct VolumeTarget {
   // The managed auth.allow value (addresses of the storage and compute nodes, comma-separated,
   // in desired-state order); "" leaves the option alone.
   std::string auth_allow;
+  // The managed auth.ssl-allow value (their names), "" when glusterTls is off.
+  std::string ssl_allow;
 };
-
-// The option name the agent manages on every volume (see above).
-inline constexpr const char* kAuthAllowOption = "auth.allow";
-
-// "A,B,C": the addresses of the desired state's storage and compute nodes, in node order.
-std::string cluster_auth_allow(const common::DesiredState& desired);
 
 // REQUIRES: `volume` belongs to `desired`.
 VolumeTarget volume_target(const common::DesiredState& desired, const common::VolumeSpec& volume,

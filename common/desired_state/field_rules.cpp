@@ -117,6 +117,14 @@ std::optional<std::string> option_name_problem(const std::string& key) {
            " is managed by the agent (auth.allow admits exactly the storage and compute nodes' "
            "addresses); remove it";
   }
+  // Gluster TLS is all or nothing across the cluster (certificates, secure-access, both volume
+  // sides); one option set by hand would lock clients out or turn encryption off.
+  if (key == "client.ssl" || key == "server.ssl" || key == "auth.ssl-allow" ||
+      key.rfind("ssl.", 0) == 0) {
+    return "option " + quote_value(key) +
+           " is managed by the agent (gluster TLS is chosen with security.glusterTls at init); "
+           "remove it";
+  }
   return std::nullopt;
 }
 

@@ -53,6 +53,9 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
     state.web = read_web(*web, errors);
   }
   const json* database = root.object("database", Presence::kOptional);
+  if (const json* security = root.object("security", Presence::kOptional)) {
+    state.security = read_security(*security, errors);
+  }
   const bool database_ok = !root.has("database") || database != nullptr;
   root.finish(kSecretHint);
 

@@ -28,6 +28,9 @@ VolumeSpec read_volume(const nlohmann::json& value, const std::string& path, Err
 // The "web" object.
 WebSpec read_web(const nlohmann::json& value, ErrorLines& errors);
 
+// The "security" object.
+SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
+
 // The "database" object, nullptr when absent. Its defaults come from `state`'s nodes.
 DatabaseSpec read_database(const nlohmann::json* value, const DesiredState& state,
                            ErrorLines& errors);

@@ -74,6 +74,9 @@ std::string serialize_desired_state(const DesiredState& state) {
   database["name"] = state.database.name;
   database["user"] = state.database.user;
   database["allowedHosts"] = state.database.allowed_hosts;
+  // Only when on: a document without TLS reads the same as before the field existed, so agents
+  // of the previous version still accept it during a rolling upgrade.
+  if (state.security.gluster_tls) out["security"]["glusterTls"] = true;
   return out.dump(2) + "\n";
 }
 

@@ -3,6 +3,9 @@
 #include "agent/daemon/desired_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "test/unit/support/temp_dir.hpp"
 
 using pydio::agent::check_generation;
 using pydio::agent::GenerationRule;
@@ -60,4 +63,30 @@ TEST_CASE("following the leader accepts any newer generation", "[desired_store]"
   CHECK_FALSE(check_generation(&current, document(7, "other")).empty());
   CHECK(check_generation(&current, document(6)) ==
         std::vector<std::string>{"generation: 6 is older than the generation in force (7)"});
+}
+
+TEST_CASE("switching gluster TLS on a running cluster is refused; the state in force stays",
+          "[desired_store][gluster-tls]") {
+  pydio::test::TempDir dir;
+  pydio::agent::DesiredStore store(dir.path() + "/desired-state.json");
+  const std::string off = R"({"apiVersion": "pydio-agent/v1", "generation": 1,
+    "cluster": {"name": "pydio"},
+    "nodes": [{"name": "node1", "address": "198.18.0.1", "roles": ["storage", "compute", "db"],
+               "bricks": [{"name": "data", "device": "/dev/xvdb", "mountpoint": "/data"}]}],
+    "volumes": [{"name": "pydio-data", "brick": "data"}]})";
+  auto first = store.submit(off);
+  REQUIRE(first);
+  REQUIRE(first->errors.empty());
+  auto on = nlohmann::json::parse(off);
+  on["generation"] = 2;
+  on["security"] = {{"glusterTls", true}};
+  auto refused = store.submit(on.dump(), GenerationRule::kNext);
+  REQUIRE(refused);
+  REQUIRE(refused->errors.size() == 1);
+  CHECK_THAT(refused->errors[0],
+             Catch::StartsWith("security.glusterTls: cannot change from false to true"));
+  CHECK_FALSE(refused->changed);
+  CHECK(store.current()->generation == 1);
+  CHECK_FALSE(store.current()->security.gluster_tls);
+  CHECK_THAT(store.last_error(), Catch::Contains("security.glusterTls"));
 }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "agent/resources/volume_resource.hpp"
@@ -632,5 +633,104 @@ TEST_CASE("auth.allow admits exactly the storage and compute nodes", "[volume][p
     auto plan = agent::plan_volume(target, observed, 3);
     REQUIRE(plan);
     CHECK(plan->actions.empty());
+  }
+}
+
+TEST_CASE("gluster TLS: client.ssl, server.ssl and auth.ssl-allow on the same path as auth.allow",
+          "[volume][plan][gluster-tls]") {
+  common::DesiredState desired;
+  desired.nodes = {storage_node("n1", "198.18.0.1"), storage_node("n2", "198.18.0.2")};
+  common::NodeSpec db;
+  db.name = "db";
+  db.address = "198.18.0.3";
+  db.roles = {common::Role::kDb};
+  common::NodeSpec web;
+  web.name = "web";
+  web.address = "198.18.0.9";
+  web.roles = {common::Role::kCompute};
+  desired.nodes.push_back(db);
+  desired.nodes.push_back(web);
+  // Operator values (refused by validation) never reach gluster.
+  common::VolumeSpec data{"pydio-data", 2, 0, "data", {}, "/mnt/pydio-data"};
+  data.options = {{"server.ssl", "off"}, {"auth.ssl-allow", "*"}};
+  desired.volumes = {data};
+
+  SECTION("off (the default): no TLS option, no ssl-allow") {
+    CHECK(agent::cluster_ssl_allow(desired).empty());
+    VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
+    CHECK(target.ssl_allow.empty());
+    CHECK(target.options.count("server.ssl") == 0);
+    CHECK(target.options.count("client.ssl") == 0);
+    CHECK(target.options.count("auth.ssl-allow") == 0);
+  }
+
+  desired.security.gluster_tls = true;
+  SECTION("on: the names of the storage and compute nodes (their certificates' CNs)") {
+    CHECK(agent::cluster_ssl_allow(desired) == "n1,n2,web");
+    VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
+    CHECK(target.ssl_allow == "n1,n2,web");
+    CHECK(target.options ==
+          std::map<std::string, std::string>{{"client.ssl", "on"}, {"server.ssl", "on"}});
+  }
+
+  VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
+  VolumeObservation observed;
+  observed.peers = lone_pool();
+  observed.peers.push_back(peer("u2", "198.18.0.2", true));
+  observed.ready_hosts = {"198.18.0.1", "198.18.0.2"};
+
+  SECTION("a new volume has all of it before its first start") {
+    auto plan = agent::plan_volume(target, observed, 4);
+    REQUIRE(plan);
+    CHECK(descriptions(*plan) ==
+          std::vector<std::string>{
+              "create volume pydio-data replica 2 with bricks 198.18.0.1:/data/pydio-data "
+              "198.18.0.2:/data/pydio-data",
+              "set option client.ssl=on on volume pydio-data",
+              "set option server.ssl=on on volume pydio-data",
+              "allow only the cluster's nodes to mount volume pydio-data: set option "
+              "auth.allow=198.18.0.1,198.18.0.2,198.18.0.9",
+              "allow only the cluster's certificates to mount volume pydio-data: set option "
+              "auth.ssl-allow=n1,n2,web",
+              "start volume pydio-data"});
+  }
+
+  observed.volume = started_replica2(data_bricks(1, 2));
+  observed.volume->options = {{"client.ssl", "on"},
+                              {"server.ssl", "on"},
+                              {"auth.allow", "198.18.0.1,198.18.0.2,198.18.0.9"},
+                              {"auth.ssl-allow", "n1,n2,web"}};
+
+  SECTION("paired execution: once set, nothing to do") {
+    auto plan = agent::plan_volume(target, observed, 4);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->note.empty());
+  }
+  SECTION("a node left: one change per list") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2,198.18.0.9,198.18.0.7";
+    observed.volume->options["auth.ssl-allow"] = "n1,n2,web,web2";
+    auto plan = agent::plan_volume(target, observed, 4);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 2);
+    const auto* set =
+        agent::action_step<agent::VolumeAction, agent::SetVolumeOption>(plan->actions[1]);
+    REQUIRE(set);
+    CHECK(set->key == "auth.ssl-allow");
+    CHECK(set->value == "n1,n2,web");
+    CHECK(set->term == 4);
+  }
+  SECTION("deferred while a peer is disconnected, like auth.allow: a note per list") {
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
+    observed.volume->options["auth.ssl-allow"] = "n1,n2";
+    observed.peers[1].connected = false;
+    auto plan = agent::plan_volume(target, observed, 4);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
+          "auth.allow of volume pydio-data stays 198.18.0.1,198.18.0.2 until peers 198.18.0.2 "
+          "reconnect (desired 198.18.0.1,198.18.0.2,198.18.0.9); auth.ssl-allow of volume "
+          "pydio-data stays n1,n2 until peers 198.18.0.2 reconnect (desired n1,n2,web)");
   }
 }
