@@ -36,8 +36,9 @@ struct LocalConfig {
   std::string mysql_socket = "/run/mysqld/mysqld.sock";
 };
 
+// Join tokens are not secrets of a node: the signed desired state holds their hashes
+// (JoinTokenSpec) and nothing holds the tokens themselves.
 struct Secrets {
-  std::string join_token;      // "<id>.<secret>"
   std::string db_password;     // password of DatabaseSpec::user
   std::string lease_password;  // password of the agents' own lease user
 };

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "agent/cluster/join_token.hpp"
 #include "common/text.hpp"
 
 namespace pydio::agent {
@@ -15,8 +16,7 @@ constexpr auto kAnnounceTimeout = 1s;
 
 }  // namespace
 
-std::string ChangeCommitter::join_command() const {
-  const std::string token = state_.join_token();
+std::string ChangeCommitter::join_command(const std::string& token) const {
   const std::string pin = state_.trust().ca_pin();
   if (token.empty() || pin.empty() || local_.address.empty()) return "";
   return "agentctl join " + local_.address + " --token " + token + " --ca-cert-hash " + pin;
@@ -34,11 +34,27 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     result.generation = in_force ? in_force->generation : 0;
     return result;
   }
+  if (!parsed.state->join_tokens.empty()) {
+    // Tokens come and go with agentctl token; a spec that carried them would bring deleted
+    // ones back or drop new ones.
+    result.errors.push_back(
+        "joinTokens: managed by agentctl token create/delete, not by a spec; leave it out (the "
+        "tokens in force are kept)");
+    result.generation = in_force ? in_force->generation : 0;
+    return result;
+  }
   if (!in_force) {
     // The first document of a new node (agentctl init): nothing to race with. The node makes
-    // the cluster's signing key first: every document in force is signed.
+    // the cluster's signing key first: every document in force is signed. The first join
+    // token goes into that document; its secret only into the answer.
     if (common::Status keys = state_.ensure_signing_keys(); !keys) return keys;
-    auto outcome = state_.commit(parsed);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl init");
+    if (!token) return token.status().with_context("init");
+    auto first = std::make_shared<common::DesiredState>(*parsed.state);
+    first->join_tokens.push_back(token->spec);
+    auto outcome = state_.commit(common::ValidationResult{first, {}});
     if (!outcome) return outcome.status();
     result.errors = outcome->errors;
     result.generation = state_.desired() ? state_.desired()->generation : 0;
@@ -49,27 +65,17 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
                                                                 local_.node_name, local_.address);
           !pki)
         return pki.with_context("init");
-      result.join_command = join_command();
+      result.join_command = join_command(token->token);
     }
     on_commit_();
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win). Only nodes that may lead may
-  // ask for one: the leader refuses any other node's certificate (peer_api.hpp), so say it here.
-  const common::NodeSpec* self = in_force->find_node(local_.node_name);
-  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
-    return common::Status::error("only storage nodes may change the desired state; this node (" +
-                                 local_.node_name + ") may not: run agentctl apply on one");
-  }
-  const bool alone =
-      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
-  api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
-                         : state_.is_leader_now()         ? commit(parsed)
-                                                  : leader_.forward("/v1/peer/desired-state",
-                                                                    json{{"document", document}});
+  // changes in force (so two concurrent changes cannot both win).
+  common::DesiredState next = *parsed.state;
+  next.join_tokens = in_force->join_tokens;
+  api::PeerReply reply = propose(next);
   result.generation = int_field(reply.body, "generation", state_.desired()->generation);
-  result.join_command = join_command();
   if (reply.status == 200) return result;
   const std::string error = text_field(reply.body, "error", "refused");
   if (reply.status == 409 || reply.status == 422) {
@@ -78,6 +84,25 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return result;
   }
   return common::Status::error(error);
+}
+
+api::PeerReply ChangeCommitter::propose(const common::DesiredState& next) {
+  auto in_force = state_.desired();
+  if (!in_force) return error_reply(409, "no desired state yet (run agentctl init --spec FILE)");
+  // Only nodes that may lead may ask for a change: the leader refuses any other node's
+  // certificate (peer_api.hpp), so say it here.
+  const common::NodeSpec* self = in_force->find_node(local_.node_name);
+  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+    return error_reply(403, "only storage nodes may change the desired state; this node (" +
+                                local_.node_name + ") may not: run the command on one");
+  }
+  const bool alone =
+      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
+  const common::ValidationResult parsed{std::make_shared<const common::DesiredState>(next), {}};
+  if (state_.is_leader_now()) return commit(parsed);
+  if (alone) return commit_unleased(parsed);
+  return leader_.forward("/v1/peer/desired-state",
+                         json{{"document", common::serialize_desired_state(next)}});
 }
 
 api::PeerReply ChangeCommitter::change(const std::string& document, bool forwarded) {

@@ -54,11 +54,13 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
   }
   const json* database = root.object("database", Presence::kOptional);
   const bool database_ok = !root.has("database") || database != nullptr;
+  const json* join_tokens = root.array("joinTokens", Presence::kOptional);
   root.finish(kSecretHint);
 
   check_nodes(state, errors);
   check_volumes(state, errors);
   if (database_ok) state.database = read_database(database, state, errors);
+  if (join_tokens != nullptr) state.join_tokens = read_join_tokens(*join_tokens, errors);
   return state;
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/desired_state.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::common {
 
@@ -74,6 +75,18 @@ std::string serialize_desired_state(const DesiredState& state) {
   database["name"] = state.database.name;
   database["user"] = state.database.user;
   database["allowedHosts"] = state.database.allowed_hosts;
+  // Left out when empty, so a document without tokens reads as it always did.
+  if (!state.join_tokens.empty()) {
+    auto& tokens = out["joinTokens"] = OrderedJson::array();
+    for (const auto& token : state.join_tokens) {
+      OrderedJson entry;
+      entry["id"] = token.id;
+      entry["secretHash"] = token.secret_hash;
+      entry["expires"] = format_utc(token.expires);
+      if (!token.description.empty()) entry["description"] = token.description;
+      tokens.push_back(std::move(entry));
+    }
+  }
   return out.dump(2) + "\n";
 }
 

@@ -45,7 +45,9 @@ bool admitted(const api::PeerIdentity& peer) {
 
 class StubPeerBackend : public api::PeerBackend {
  public:
-  bool join_token_valid(const std::string& token) const override { return token == kToken; }
+  std::string join_token_refusal(const std::string& token) const override {
+    return token == kToken ? "" : "refused";
+  }
   std::optional<api::PeerMember> member(const std::string& name) const override {
     if (name == "n1") return api::PeerMember{"198.18.0.1", true};
     if (name == "web1") return api::PeerMember{"198.18.0.4", false};

@@ -102,21 +102,21 @@ TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node
   REQUIRE(state.load());
 
   REQUIRE(state.ensure_secrets());
-  const std::string token = state.join_token();
-  CHECK(token.size() == 23);
-  CHECK(token[6] == '.');
+  REQUIRE(state.secrets() != nullptr);
+  const std::string password = state.secrets()->db_password;
+  CHECK(password.size() == 24);
   struct stat info {};
   REQUIRE(::stat(dir.local.secrets_path.c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
 
   SECTION("a second call keeps the secrets it has") {
     REQUIRE(state.ensure_secrets());
-    CHECK(state.join_token() == token);
+    CHECK(state.secrets()->db_password == password);
   }
   SECTION("secrets from a peer replace them and are loaded after a restart") {
-    pydio::common::Secrets joined{"abcdef.0123456789abcdef", "db-password", "lease-password"};
+    pydio::common::Secrets joined{"db-password", "lease-password"};
     REQUIRE(state.adopt_secrets(joined));
-    CHECK(state.join_token() == joined.join_token);
+    CHECK(state.secrets()->lease_password == "lease-password");
     NodeState restarted(dir.local, events);
     REQUIRE(restarted.load());
     REQUIRE(restarted.secrets() != nullptr);
