@@ -177,8 +177,14 @@ int run_token_create(const GlobalOptions& global, const std::string& ttl,
     std::cerr << "token create: " << seconds.status().message() << "\n";
     return kExitFailed;
   }
-  const json body = {{"ttlSeconds", seconds->count()}, {"description", description}};
-  const AdminReply reply = client(global).post("/v1/tokens/create", body.dump());
+  std::string body;
+  try {
+    body = json{{"ttlSeconds", seconds->count()}, {"description", description}}.dump();
+  } catch (const json::exception&) {
+    std::cerr << "token create: --description: must be UTF-8 text\n";
+    return kExitFailed;
+  }
+  const AdminReply reply = client(global).post("/v1/tokens/create", body);
   if (!reply.ok()) return report_failure(reply);
   const std::string token = reply.body.value("token", std::string());
   std::cout << "join token " << reply.body.value("id", std::string("?")) << " created (generation "

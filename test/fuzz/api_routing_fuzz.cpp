@@ -105,6 +105,14 @@ class StubAdminBackend : public api::AdminBackend {
   api::JoinOutcome join(const api::JoinOptions& options) override {
     return {502, {{"error", "cannot reach " + options.peer}}};
   }
+  api::AdminAnswer join_tokens() override { return {200, {{"tokens", json::array()}}}; }
+  api::AdminAnswer create_join_token(std::chrono::seconds ttl,
+                                     const std::string& description) override {
+    return {200, {{"ttl", ttl.count()}, {"description", description}}};
+  }
+  api::AdminAnswer delete_join_token(const std::string& id) override {
+    return {404, {{"error", "no join token " + id}}};
+  }
 };
 
 void check_serializes(const api::Response& response) {
