@@ -33,8 +33,8 @@ constexpr std::size_t kAdminMaxConnections = 64;
 // Admin and peer requests that may wait on commands, peers or the leader.
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
-  for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
-                           "/v1/tokens/"})
+  for (const char* path :
+       {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain", "/v1/tokens/"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
