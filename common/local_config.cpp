@@ -167,9 +167,10 @@ Secrets read_secrets(const json& document, ErrorLines& errors) {
     }
   };
   // Written by versions that kept the cluster's one join token here: read (so the file still
-  // loads) and dropped at the next save.
+  // loads), never used, and dropped when the agent rewrites the file at its start.
   std::string old_join_token;
   read_secret("joinToken", old_join_token);
+  secrets.has_dropped_fields = !old_join_token.empty();
   read_secret("dbPassword", secrets.db_password);
   read_secret("leasePassword", secrets.lease_password);
   reader.finish();

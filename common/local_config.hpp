@@ -41,6 +41,9 @@ struct LocalConfig {
 struct Secrets {
   std::string db_password;     // password of DatabaseSpec::user
   std::string lease_password;  // password of the agents' own lease user
+  // Set by load_secrets when the file held a field this version no longer keeps (the join
+  // token of older versions): the agent writes the file again without it.
+  bool has_dropped_fields = false;
 };
 
 Expected<LocalConfig> load_local_config(const std::string& path);

@@ -35,6 +35,16 @@ common::Status NodeState::load() {
   if (::access(local_.secrets_path.c_str(), F_OK) == 0) {
     auto secrets = common::load_secrets(local_.secrets_path);
     if (!secrets) return secrets.status();
+    // The join token of an older version admits nothing any more: it leaves the disk too.
+    if (secrets->has_dropped_fields) {
+      secrets->has_dropped_fields = false;
+      if (common::Status saved = common::save_secrets(local_.secrets_path, *secrets); !saved)
+        return saved;
+      spdlog::info(
+          "removed the old join token from {} (join tokens are hashes in the desired "
+          "state now: agentctl token create)",
+          local_.secrets_path);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     secrets_ = std::make_shared<const common::Secrets>(*secrets);
   }

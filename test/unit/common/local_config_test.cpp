@@ -225,6 +225,7 @@ TEST_CASE("secrets.json: save then load", "[local_config][secrets]") {
     INFO((old ? "" : old.status().message()));
     REQUIRE(old);
     CHECK(old->db_password == "db");
+    CHECK(old->has_dropped_fields);
     REQUIRE(save_secrets(path, *old).is_ok());
     CHECK(read_text(path).find("abcdef") == std::string::npos);
   }

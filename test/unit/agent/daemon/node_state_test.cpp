@@ -129,6 +129,26 @@ TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node
   }
 }
 
+TEST_CASE("an older version's join token leaves secrets.json when the node state loads",
+          "[node_state]") {
+  TempStateDir dir;
+  std::ofstream(dir.local.secrets_path)
+      << R"({"joinToken": "abcdef.0123456789abcdef", "dbPassword": "db"})";
+  REQUIRE(::chmod(dir.local.secrets_path.c_str(), 0600) == 0);
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+
+  REQUIRE(state.load());
+
+  std::ifstream in(dir.local.secrets_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str().find("0123456789abcdef") == std::string::npos);
+  CHECK(text.str().find("\"dbPassword\": \"db\"") != std::string::npos);
+  REQUIRE(state.secrets() != nullptr);
+  CHECK(state.secrets()->db_password == "db");
+}
+
 TEST_CASE("the node state signs what it authors and keeps the signature across a restart",
           "[node_state][signing]") {
   TempStateDir dir;
