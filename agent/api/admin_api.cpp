@@ -4,6 +4,8 @@
 #include <map>
 #include <optional>
 
+#include "agent/cluster/join_token.hpp"
+
 namespace pydio::agent::api {
 
 namespace http = boost::beast::http;
@@ -148,22 +150,22 @@ Response get_tokens(const Request& request, AdminBackend& backend) {
 }
 
 Response post_token_create(const Request& request, AdminBackend& backend) {
-  constexpr std::int64_t kDefaultTtl = 24 * 3600;
-  constexpr std::int64_t kMinTtl = 60;
-  constexpr std::int64_t kMaxTtl = 720 * 3600;
   auto body = object_body(request);
   if (!body) {
     return error_response(request, http::status::bad_request,
                           "body: expected {\"ttlSeconds\": N, \"description\": \"...\"}");
   }
-  std::int64_t ttl = kDefaultTtl;
+  // Only the bounds of join_token.hpp (header constants): this file stays free of OpenSSL.
+  std::chrono::seconds ttl = kDefaultTokenTtl;
   if (auto it = body->find("ttlSeconds"); it != body->end()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < kMinTtl ||
-        it->get<std::int64_t>() > kMaxTtl) {
+    const bool whole = it->is_number_integer();
+    ttl = std::chrono::seconds(whole ? it->get<std::int64_t>() : 0);
+    if (!whole || ttl < kMinTokenTtl || ttl > kMaxTokenTtl) {
       return error_response(request, http::status::bad_request,
-                            "ttlSeconds: must be a whole number from 60 (1m) to 2592000 (720h)");
+                            "ttlSeconds: must be a whole number of seconds from " +
+                                std::to_string(kMinTokenTtl.count()) + " to " +
+                                std::to_string(kMaxTokenTtl.count()));
     }
-    ttl = it->get<std::int64_t>();
   }
   std::string description;
   if (auto it = body->find("description"); it != body->end()) {
@@ -171,7 +173,7 @@ Response post_token_create(const Request& request, AdminBackend& backend) {
       return error_response(request, http::status::bad_request, "description: must be a string");
     description = it->get<std::string>();
   }
-  return answer(request, backend.create_join_token(std::chrono::seconds(ttl), description));
+  return answer(request, backend.create_join_token(ttl, description));
 }
 
 Response post_token_delete(const Request& request, AdminBackend& backend) {
