@@ -34,15 +34,6 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     result.generation = in_force ? in_force->generation : 0;
     return result;
   }
-  if (!parsed.state->join_tokens.empty()) {
-    // Tokens come and go with agentctl token; a spec that carried them would bring deleted
-    // ones back or drop new ones.
-    result.errors.push_back(
-        "joinTokens: managed by agentctl token create/delete, not by a spec; leave it out (the "
-        "tokens in force are kept)");
-    result.generation = in_force ? in_force->generation : 0;
-    return result;
-  }
   if (!in_force) {
     // The first document of a new node (agentctl init): nothing to race with. The node makes
     // the cluster's signing key first: every document in force is signed. The first join
@@ -53,7 +44,7 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl init");
     if (!token) return token.status().with_context("init");
     auto first = std::make_shared<common::DesiredState>(*parsed.state);
-    first->join_tokens.push_back(token->spec);
+    first->join_tokens = {token->spec};
     auto outcome = state_.commit(common::ValidationResult{first, {}});
     if (!outcome) return outcome.status();
     result.errors = outcome->errors;
@@ -71,7 +62,10 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win).
+  // changes in force (so two concurrent changes cannot both win). Tokens come and go with
+  // agentctl token only: whatever the spec says of them (an edited copy of the stored document
+  // lists the tokens of its day), the tokens in force are kept, so no apply brings a deleted
+  // token back or drops a new one.
   common::DesiredState next = *parsed.state;
   next.join_tokens = in_force->join_tokens;
   api::PeerReply reply = propose(next);

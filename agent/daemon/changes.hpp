@@ -25,9 +25,9 @@ class ChangeCommitter {
                   std::function<void()> on_commit)
       : state_(state), leader_(leader), local_(local), on_commit_(std::move(on_commit)) {}
 
-  // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster. A
-  // spec never carries join tokens: init adds the first one (kDefaultTokenTtl), and a change
-  // keeps the tokens in force (agentctl token manages them).
+  // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster. The
+  // spec's joinTokens, if any, are not used: init puts in the first token (kDefaultTokenTtl), a
+  // change keeps the tokens in force (agentctl token manages them).
   common::Expected<api::SubmitResult> submit_from_operator(const std::string& document);
   // A change this node asks for (an operator's apply, agentctl token): put in force here when
   // this node leads (or is a one-node cluster), else sent to the leader. Only storage nodes may

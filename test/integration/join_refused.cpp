@@ -2,10 +2,12 @@
 // a token that is not the cluster's, none, a malformed one, one the operator deleted, one that
 // expired, a CA pin that is not the cluster's, or an address where no agent answers. Every
 // attempt fails with a message that says what is wrong, and nothing changes anywhere: the new
-// machine stays blank, the cluster's desired state keeps its node list. The tokens the operator
-// makes are printed once and are nowhere on disk; `agentctl token list` never shows a secret.
+// machine stays blank, the cluster's desired state keeps its node list; applying an old copy of
+// the document does not bring a deleted token back. The tokens the operator makes are printed
+// once and are nowhere on disk; `agentctl token list` never shows a secret.
 // Then a fresh token admits the machine.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "support/sim_cluster.hpp"
 
@@ -103,6 +105,8 @@ TEST_CASE(
     CHECK_THAT(unknown.err, Catch::Contains("198.18.0.99"));
   }
   {  // the operator deletes a token: it admits nobody any more, and is gone from the list
+    const std::string stored_before = n1.read_file("/var/lib/pydio-agent/desired-state.json");
+    CHECK(stored_before.find(id_of(revoked)) != std::string::npos);  // listed there, hashed
     auto deleted = n1.agentctl({"token", "delete", id_of(revoked)});
     INFO(deleted.out << deleted.err);
     REQUIRE(deleted.succeeded());
@@ -116,6 +120,22 @@ TEST_CASE(
     auto again = n1.agentctl({"token", "delete", id_of(revoked)});
     CHECK(again.exit_code == 1);
     CHECK_THAT(again.err, Catch::Contains("no join token"));
+
+    // Applying an edited copy of the document from before the delete does not bring the
+    // token back: an apply keeps the tokens in force.
+    auto old_copy = nlohmann::json::parse(stored_before);
+    old_copy["generation"] = 6;
+    const std::string path = cluster.run_dir() + "/old-copy.json";
+    std::ofstream(path) << old_copy.dump(2);
+    auto applied = n1.agentctl({"apply", "--spec", path});
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+    CHECK(generation_of(n1) == 6);
+    CHECK(n1.agentctl({"token", "list"}).out.find(id_of(revoked)) == std::string::npos);
+    auto still = n2.agentctl(
+        {"join", n1.address(), "--token", revoked, "--ca-cert-hash", pin, "--roles", "compute"});
+    CHECK(still.exit_code == 1);
+    CHECK_THAT(still.err, Catch::Contains("join token " + id_of(revoked) + " is not valid"));
   }
   {  // the short-lived token expires: list says so, and its holder is told since when
     const std::string id = id_of(short_lived);
@@ -137,7 +157,7 @@ TEST_CASE(
   CHECK(n2.file_absent("/etc/pydio-agent/secrets.json"));
   CHECK(n2.file_absent("/etc/pydio-agent/pki/node.crt"));
   CHECK(generation_of(n2) == 0);
-  CHECK(generation_of(n1) == 5);
+  CHECK(generation_of(n1) == 6);
   {
     const auto stored =
         nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
@@ -147,7 +167,7 @@ TEST_CASE(
 
   // A fresh token admits n2.
   join_cluster(n2, n1, token, {"--roles", "compute"});
-  CHECK(eventually([&] { return generation_of(n1) == 6 && generation_of(n2) == 6; }, 60s));
+  CHECK(eventually([&] { return generation_of(n1) == 7 && generation_of(n2) == 7; }, 60s));
 
   // No secret of a token is on disk on any node (agent config, keys, state, the shared
   // pydio-config volume) or in the agents' logs: the desired state holds only hashes.
