@@ -1,7 +1,8 @@
 #pragma once
 // The cluster-wide desired-state document (docs/desired-state.md): an immutable snapshot,
 // created by parse_desired_state(), which validates everything, or built in code from one
-// and checked with validate_desired_state() before use. No secrets in it.
+// and checked with validate_desired_state() before use. No secrets in it: join tokens appear
+// only as the SHA-256 of their secret half.
 // The implementation is in common/desired_state/, one file per section of the document.
 
 #include <cstdint>
@@ -78,6 +79,16 @@ struct SecuritySpec {
   bool gluster_tls = false;
 };
 
+// A join token as the signed desired state holds it ("joinTokens"), so that every storage node
+// can admit a join and nobody who cannot sign the document can add one. Never the secret: only
+// its hash (agent/cluster/join_token.hpp makes and checks tokens; agentctl token manages them).
+struct JoinTokenSpec {
+  std::string id;            // the 6 characters before the "." of "<id>.<secret>", [a-z0-9]
+  std::string secret_hash;   // "sha256:<64 lowercase hex digits>" of the 16-character secret
+  std::int64_t expires = 0;  // seconds since the epoch (UTC); "2026-01-31T12:00:00Z" in JSON
+  std::string description;   // optional, what the operator wrote at `agentctl token create`
+};
+
 struct DesiredState {
   std::string api_version;
   std::int64_t generation = 0;
@@ -87,9 +98,11 @@ struct DesiredState {
   WebSpec web;
   DatabaseSpec database;
   SecuritySpec security;
+  std::vector<JoinTokenSpec> join_tokens;  // managed by agentctl token, never by a spec file
 
   const NodeSpec* find_node(const std::string& node_name) const;
   const VolumeSpec* find_volume(const std::string& volume_name) const;
+  const JoinTokenSpec* find_join_token(const std::string& id) const;
   std::vector<const NodeSpec*> nodes_with_role(Role role) const;
   // "<address>:<brick path>" for every storage node, in node order.
   std::vector<std::string> brick_endpoints(const VolumeSpec& volume) const;

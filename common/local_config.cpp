@@ -166,7 +166,11 @@ Secrets read_secrets(const json& document, ErrorLines& errors) {
       }
     }
   };
-  read_secret("joinToken", secrets.join_token);
+  // Written by versions that kept the cluster's one join token here: read (so the file still
+  // loads), never used, and dropped when the agent rewrites the file at its start.
+  std::string old_join_token;
+  read_secret("joinToken", old_join_token);
+  secrets.has_dropped_fields = !old_join_token.empty();
   read_secret("dbPassword", secrets.db_password);
   read_secret("leasePassword", secrets.lease_password);
   reader.finish();
@@ -232,7 +236,6 @@ Expected<Secrets> load_secrets(const std::string& path) {
 Status save_secrets(const std::string& path, const Secrets& secrets) {
   const std::string context = "save secrets file " + path;
   nlohmann::ordered_json document = nlohmann::ordered_json::object();
-  if (!secrets.join_token.empty()) document["joinToken"] = secrets.join_token;
   if (!secrets.db_password.empty()) document["dbPassword"] = secrets.db_password;
   if (!secrets.lease_password.empty()) document["leasePassword"] = secrets.lease_password;
   const std::string text = document.dump(2) + "\n";

@@ -36,10 +36,14 @@ struct LocalConfig {
   std::string mysql_socket = "/run/mysqld/mysqld.sock";
 };
 
+// Join tokens are not secrets of a node: the signed desired state holds their hashes
+// (JoinTokenSpec) and nothing holds the tokens themselves.
 struct Secrets {
-  std::string join_token;      // "<id>.<secret>"
   std::string db_password;     // password of DatabaseSpec::user
   std::string lease_password;  // password of the agents' own lease user
+  // Set by load_secrets when the file held a field this version no longer keeps (the join
+  // token of older versions): the agent writes the file again without it.
+  bool has_dropped_fields = false;
 };
 
 Expected<LocalConfig> load_local_config(const std::string& path);

@@ -2,6 +2,9 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+
+#include "agent/cluster/join_token.hpp"
 
 #include "common/text.hpp"
 
@@ -135,6 +138,58 @@ Response post_join(const Request& request, AdminBackend& backend) {
   return json_response(request, static_cast<http::status>(outcome.status), outcome.body);
 }
 
+Response answer(const Request& request, const AdminAnswer& answer) {
+  return json_response(request, static_cast<http::status>(answer.status), answer.body);
+}
+
+// The body as a JSON object; an empty body is an empty object.
+std::optional<json> object_body(const Request& request) {
+  if (request.body().empty()) return json::object();
+  json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  return body;
+}
+
+Response get_tokens(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.join_tokens());
+}
+
+Response post_token_create(const Request& request, AdminBackend& backend) {
+  auto body = object_body(request);
+  if (!body) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"ttlSeconds\": N, \"description\": \"...\"}");
+  }
+  // Only the bounds of join_token.hpp (header constants): this file stays free of OpenSSL.
+  std::chrono::seconds ttl = kDefaultTokenTtl;
+  if (auto it = body->find("ttlSeconds"); it != body->end()) {
+    const bool whole = it->is_number_integer();
+    ttl = std::chrono::seconds(whole ? it->get<std::int64_t>() : 0);
+    if (!whole || ttl < kMinTokenTtl || ttl > kMaxTokenTtl) {
+      return error_response(request, http::status::bad_request,
+                            "ttlSeconds: must be a whole number of seconds from " +
+                                std::to_string(kMinTokenTtl.count()) + " to " +
+                                std::to_string(kMaxTokenTtl.count()));
+    }
+  }
+  std::string description;
+  if (auto it = body->find("description"); it != body->end()) {
+    if (!it->is_string())
+      return error_response(request, http::status::bad_request, "description: must be a string");
+    description = it->get<std::string>();
+  }
+  return answer(request, backend.create_join_token(ttl, description));
+}
+
+Response post_token_delete(const Request& request, AdminBackend& backend) {
+  auto body = object_body(request);
+  if (!body || !body->contains("id") || !(*body)["id"].is_string()) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"id\": \"<token id>\"}");
+  }
+  return answer(request, backend.delete_join_token((*body)["id"].get<std::string>()));
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -145,6 +200,9 @@ const std::map<std::string, Route>& routes() {
       {"/v1/events", {http::verb::get, get_events}},
       {"/v1/desired-state", {http::verb::post, post_desired_state}},
       {"/v1/join", {http::verb::post, post_join}},
+      {"/v1/tokens", {http::verb::get, get_tokens}},
+      {"/v1/tokens/create", {http::verb::post, post_token_create}},
+      {"/v1/tokens/delete", {http::verb::post, post_token_delete}},
   };
   return kRoutes;
 }

@@ -17,7 +17,17 @@
 //                              won (a change must carry the generation in force + 1)
 //                         On a node that already has a desired state, the document is a change
 //                         and is sent to the elected leader (503 when there is none).
-//                         The answer also has "joinCommand" once the cluster has its token.
+//                         init's answer also has "joinCommand", with the first join token.
+// GET  /v1/tokens         200 {"now":"<UTC>","tokens":[{"id":"abcdef","expires":"<UTC>",
+//                              "expired":false,"description":"..."}]}: the join tokens of the
+//                         desired state in force, never a secret (agentctl token list)
+// POST /v1/tokens/create  body {"ttlSeconds":N,"description":"..."} (both optional; ttl 60 to
+//                         2592000, default 86400) -> 200 {"id","token","expires","description",
+//                         "generation","joinCommand"}: the only answer that carries the secret
+// POST /v1/tokens/delete  body {"id":"abcdef"} -> 200 {"deleted":"abcdef","generation":N};
+//                         404 no such token. Create and delete are changes of the desired state
+//                         (through the leader, storage nodes only: 403 elsewhere; 409 when other
+//                         changes kept winning)
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -63,6 +73,7 @@
 //     "action": "reload apache2", "outcome": "ok" | "error", "durationMs": 42,
 //     "message": "" | "error text"}]
 
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -82,7 +93,7 @@ struct SubmitResult {
   std::vector<std::string> errors;  // "<json path>: <what is wrong>", one per problem
   bool conflict = false;            // errors are a lost race on the generation, not validation
   std::int64_t generation = 0;      // generation now in force (the submitted one when accepted)
-  std::string join_command;         // "agentctl join <address> --token <token>", when known
+  std::string join_command;         // init only: "agentctl join <address> --token <token> ..."
   bool forbidden = false;           // this node may not change the desired state (errors say why)
 };
 
@@ -96,6 +107,12 @@ struct JoinOptions {
 
 // What a join attempt ended with: an HTTP status for the admin answer and its JSON body.
 struct JoinOutcome {
+  int status = 200;
+  nlohmann::json body;
+};
+
+// An answer the backend decides whole: an HTTP status and its JSON body ({"error"} when not 2xx).
+struct AdminAnswer {
   int status = 200;
   nlohmann::json body;
 };
@@ -122,6 +139,12 @@ class AdminBackend {
   virtual common::Expected<SubmitResult> submit_desired_state(const std::string& document) = 0;
   // Joins the cluster through `peer`; may block for a bounded time.
   virtual JoinOutcome join(const JoinOptions& options) = 0;
+  // agentctl token: the join tokens in force; a new one (its secret only in this answer); one
+  // fewer. Create and delete may block for a bounded time (the leader decides).
+  virtual AdminAnswer join_tokens() = 0;
+  virtual AdminAnswer create_join_token(std::chrono::seconds ttl,
+                                        const std::string& description) = 0;
+  virtual AdminAnswer delete_join_token(const std::string& id) = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

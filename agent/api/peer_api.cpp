@@ -96,11 +96,10 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     if (!body)
       return error_response(request, http::status::bad_request, "body: expected a JSON object");
     const auto token = body->find("token");
-    if (token == body->end() || !token->is_string() ||
-        !backend.join_token_valid(token->get<std::string>())) {
-      return error_response(request, http::status::unauthorized,
-                            "a valid join token is required (\"token\")");
-    }
+    const std::string refusal = token == body->end() || !token->is_string()
+                                    ? "a valid join token is required (\"token\")"
+                                    : backend.join_token_refusal(token->get<std::string>());
+    if (!refusal.empty()) return error_response(request, http::status::unauthorized, refusal);
     return reply(request, backend.join(*body, forwarded));
   }
   if (refusal) return std::move(*refusal);

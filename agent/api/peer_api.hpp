@@ -3,8 +3,9 @@
 // Pure routing and admission onto the PeerBackend the daemon implements, tested without sockets.
 //
 // Who may ask what (as the NodeRestriction admission plugin limits a kubelet):
-// - POST /v1/peer/join needs no client certificate; its body must carry a valid join token
-//   ("token"), else 401. It is the only way in for a node without a certificate.
+// - POST /v1/peer/join needs no client certificate; its body must carry a join token ("token")
+//   of the desired state in force, not expired, else 401 with the reason
+//   (agent/cluster/join_token.hpp). It is the only way in for a node without a certificate.
 // - Every other route needs a client certificate the cluster CA signed (401 without one),
 //   whose CN is a node of the desired state in force and whose connection comes from that
 //   node's address (403 otherwise): removing a node from the desired state revokes it.
@@ -76,8 +77,9 @@ struct PeerMember {
 class PeerBackend {
  public:
   virtual ~PeerBackend() = default;
-  // True when `token` admits a new node (POST /v1/peer/join).
-  virtual bool join_token_valid(const std::string& token) const = 0;
+  // "" when `token` admits a new node (POST /v1/peer/join), else why not (the 401's error,
+  // read by the joiner: it must not say more than that its token does not admit it).
+  virtual std::string join_token_refusal(const std::string& token) const = 0;
   // The node named `name` in the desired state in force; nullopt when none (or no state yet).
   virtual std::optional<PeerMember> member(const std::string& name) const = 0;
   virtual nlohmann::json node_report() = 0;

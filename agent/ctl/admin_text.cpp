@@ -212,6 +212,18 @@ std::string format_events(const json& events) {
   return table(rows);
 }
 
+std::string format_tokens(const json& answer) {
+  const json& tokens = array_at(answer, "tokens");
+  if (tokens.empty()) return "no join tokens (agentctl token create makes one)\n";
+  std::vector<std::vector<std::string>> rows = {{"ID", "EXPIRES", "DESCRIPTION"}};
+  for (const auto& token : tokens) {
+    const bool expired = token.is_object() && token.value("expired", false);
+    rows.push_back({text(token, "id", "-"), expired ? "expired" : text(token, "expires", "-"),
+                    text(token, "description", "")});
+  }
+  return table(rows);
+}
+
 std::string format_errors(const json& answer) {
   std::string out;
   for (const auto& error : array_at(answer, "errors")) {

@@ -23,6 +23,10 @@ std::string format_plan(const nlohmann::json& plan);
 // One line per event: time, resource, action, outcome, duration, message.
 std::string format_events(const nlohmann::json& events);
 
+// A table ID EXPIRES DESCRIPTION of GET /v1/tokens ("expired" for an expired token); never
+// anything else of a token (the answer holds no secret anyway).
+std::string format_tokens(const nlohmann::json& answer);
+
 // Lines "<path>: <problem>" from a 422 answer of POST /v1/desired-state.
 std::string format_errors(const nlohmann::json& answer);
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/cluster/join_token.hpp"
 #include "agent/ctl/admin_client.hpp"
 #include "agent/ctl/admin_text.hpp"
 #include "common/desired_state.hpp"
@@ -135,7 +136,9 @@ int send_document(const GlobalOptions& global, const std::string& command,
   if (print_join && !join.empty()) {
     std::cout << "\nTo add a node, run on it (the token is a secret; keep it safe):\n  " << join
               << " --roles storage,compute --device /dev/DEVICE\n"
-              << "Nodes already listed in the spec need no --roles or --device.\n";
+              << "Nodes already listed in the spec need no --roles or --device.\n"
+              << "The token is shown only now and expires in 24h; agentctl token create makes "
+                 "another.\n";
   }
   return kExitOk;
 }
@@ -164,6 +167,50 @@ int run_join(const GlobalOptions& global, const std::string& peer, const std::st
             << reply.body.value("generation", json(0)).dump() << ") as "
             << api::format_roles(reply.body.value("roles", json::array()))
             << "; the agent now converges this node (agentctl status shows progress)\n";
+  return kExitOk;
+}
+
+int run_token_create(const GlobalOptions& global, const std::string& ttl,
+                     const std::string& description) {
+  auto seconds = parse_token_ttl(ttl);
+  if (!seconds) {
+    std::cerr << "token create: " << seconds.status().message() << "\n";
+    return kExitFailed;
+  }
+  std::string body;
+  try {
+    body = json{{"ttlSeconds", seconds->count()}, {"description", description}}.dump();
+  } catch (const json::exception&) {
+    std::cerr << "token create: --description: must be UTF-8 text\n";
+    return kExitFailed;
+  }
+  const AdminReply reply = client(global).post("/v1/tokens/create", body);
+  if (!reply.ok()) return report_failure(reply);
+  const std::string token = reply.body.value("token", std::string());
+  std::cout << "join token " << reply.body.value("id", std::string("?")) << " created (generation "
+            << reply.body.value("generation", json(0)).dump() << "); it expires at "
+            << reply.body.value("expires", std::string("?")) << " (" << format_ttl(*seconds)
+            << ").\nIt is shown only now: the cluster keeps only its hash.\n  " << token << "\n";
+  const std::string join = reply.body.value("joinCommand", std::string());
+  if (!join.empty()) {
+    std::cout << "\nTo add a node, run on it (the token is a secret; keep it safe):\n  " << join
+              << " --roles ROLES [--device /dev/DEVICE]\n";
+  }
+  return kExitOk;
+}
+
+int run_token_list(const GlobalOptions& global) {
+  const AdminReply reply = client(global).get("/v1/tokens");
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << api::format_tokens(reply.body);
+  return kExitOk;
+}
+
+int run_token_delete(const GlobalOptions& global, const std::string& id) {
+  const AdminReply reply = client(global).post("/v1/tokens/delete", json{{"id", id}}.dump());
+  if (!reply.ok()) return report_failure(reply);
+  std::cout << "join token " << id << " deleted (generation "
+            << reply.body.value("generation", json(0)).dump() << "): it admits no node any more\n";
   return kExitOk;
 }
 

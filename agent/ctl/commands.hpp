@@ -32,6 +32,11 @@ int run_init(const GlobalOptions& global, const std::string& spec_path);
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
              const std::string& ca_cert_hash, const std::string& roles, const std::string& device);
+// agentctl token create/list/delete (on a storage node). `ttl` is the --ttl text ("24h").
+int run_token_create(const GlobalOptions& global, const std::string& ttl,
+                     const std::string& description);
+int run_token_list(const GlobalOptions& global);
+int run_token_delete(const GlobalOptions& global, const std::string& id);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);
 int run_version(const GlobalOptions& global);

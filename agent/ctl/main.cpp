@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
   auto* join = app.add_subcommand("join", "join this node to a cluster through one of its nodes");
   join->add_option("PEER", join_peer, "address of any node of the cluster (its agent's peer API)")
       ->required();
-  join->add_option("--token", join_token, "the cluster's join token (printed by agentctl init)")
+  join->add_option(
+          "--token", join_token,
+          "a join token of the cluster (printed by agentctl init or agentctl token create)")
       ->required();
   join->add_option("--ca-cert-hash", join_ca_hash,
                    "sha256:<hex> of the cluster CA's public key (printed by agentctl init); the "
@@ -118,6 +120,27 @@ int main(int argc, char** argv) {
                    "comma-separated roles of a node the desired state does not list yet "
                    "(storage, compute, db, lb)");
   join->add_option("--device", join_device, "data brick device of a new storage node");
+
+  auto* token = app.add_subcommand(
+      "token", "join tokens: short-lived, revocable, printed once (run on a storage node)");
+  token->require_subcommand(1);
+  std::string token_ttl = "24h";
+  std::string token_description;
+  auto* token_create = token->add_subcommand(
+      "create", "make a join token and print it with the join command (shown only this once)");
+  token_create
+      ->add_option("--ttl", token_ttl,
+                   "how long the token admits joins, from 1m to 720h (e.g. 2h30m)")
+      ->capture_default_str();
+  token_create->add_option("--description", token_description,
+                           "what the token is for (shown by list)");
+  auto* token_list =
+      token->add_subcommand("list", "the join tokens: id, expiry or \"expired\", description");
+  std::string token_id;
+  auto* token_delete =
+      token->add_subcommand("delete", "revoke a join token: it admits no node any more");
+  token_delete->add_option("ID", token_id, "the token's id (the part before the \".\")")
+      ->required();
 
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
@@ -152,6 +175,9 @@ int main(int argc, char** argv) {
   if (apply->parsed()) return ctl::run_apply(global, apply_path);
   if (join->parsed())
     return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device);
+  if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
+  if (token_list->parsed()) return ctl::run_token_list(global);
+  if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "agent/cluster/join_token.hpp"
 #include "common/text.hpp"
 
 namespace pydio::agent {
@@ -15,8 +16,7 @@ constexpr auto kAnnounceTimeout = 1s;
 
 }  // namespace
 
-std::string ChangeCommitter::join_command() const {
-  const std::string token = state_.join_token();
+std::string ChangeCommitter::join_command(const std::string& token) const {
   const std::string pin = state_.trust().ca_pin();
   if (token.empty() || pin.empty() || local_.address.empty()) return "";
   return "agentctl join " + local_.address + " --token " + token + " --ca-cert-hash " + pin;
@@ -36,9 +36,16 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   }
   if (!in_force) {
     // The first document of a new node (agentctl init): nothing to race with. The node makes
-    // the cluster's signing key first: every document in force is signed.
+    // the cluster's signing key first: every document in force is signed. The first join
+    // token goes into that document; its secret only into the answer.
     if (common::Status keys = state_.ensure_signing_keys(); !keys) return keys;
-    auto outcome = state_.commit(parsed);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl init");
+    if (!token) return token.status().with_context("init");
+    auto first = std::make_shared<common::DesiredState>(*parsed.state);
+    first->join_tokens = {token->spec};
+    auto outcome = state_.commit(common::ValidationResult{first, {}});
     if (!outcome) return outcome.status();
     result.errors = outcome->errors;
     result.generation = state_.desired() ? state_.desired()->generation : 0;
@@ -49,38 +56,52 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
                                                                 local_.node_name, local_.address);
           !pki)
         return pki.with_context("init");
-      result.join_command = join_command();
+      result.join_command = join_command(token->token);
     }
     on_commit_();
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win). Only nodes that may lead may
-  // ask for one: the leader refuses any other node's certificate (peer_api.hpp), so say it here.
-  const common::NodeSpec* self = in_force->find_node(local_.node_name);
-  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
-    result.forbidden = true;
-    result.errors.push_back("only storage nodes may change the desired state; this node (" +
-                            local_.node_name + ") may not: run agentctl apply on one");
-    result.generation = in_force->generation;
-    return result;
-  }
-  const bool alone =
-      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
-  api::PeerReply reply = alone && !state_.is_leader_now() ? commit_unleased(parsed)
-                         : state_.is_leader_now()         ? commit(parsed)
-                                                  : leader_.forward("/v1/peer/desired-state",
-                                                                    json{{"document", document}});
+  // changes in force (so two concurrent changes cannot both win). Tokens come and go with
+  // agentctl token only: whatever the spec says of them (an edited copy of the stored document
+  // lists the tokens of its day), the tokens in force are kept, so no apply brings a deleted
+  // token back or drops a new one.
+  common::DesiredState next = *parsed.state;
+  next.join_tokens = in_force->join_tokens;
+  api::PeerReply reply = propose(next);
   result.generation = int_field(reply.body, "generation", state_.desired()->generation);
-  result.join_command = join_command();
   if (reply.status == 200) return result;
   const std::string error = text_field(reply.body, "error", "refused");
+  if (reply.status == 403) {  // this node may not ask: a refusal, not a failure of the agent
+    result.forbidden = true;
+    result.errors.push_back(error);
+    return result;
+  }
   if (reply.status == 409 || reply.status == 422) {
     result.conflict = reply.status == 409;
     result.errors.push_back(error);
     return result;
   }
   return common::Status::error(error);
+}
+
+api::PeerReply ChangeCommitter::propose(const common::DesiredState& next) {
+  auto in_force = state_.desired();
+  if (!in_force) return error_reply(409, "no desired state yet (run agentctl init --spec FILE)");
+  // Only nodes that may lead may ask for a change: the leader refuses any other node's
+  // certificate (peer_api.hpp), so say it here.
+  const common::NodeSpec* self = in_force->find_node(local_.node_name);
+  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+    return error_reply(403, "only storage nodes may change the desired state; this node (" +
+                                local_.node_name + ") may not: run the command on one");
+  }
+  const bool alone =
+      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
+  const common::ValidationResult parsed{std::make_shared<const common::DesiredState>(next), {}};
+  if (state_.is_leader_now()) return commit(parsed);
+  if (alone) return commit_unleased(parsed);
+  return leader_.forward("/v1/peer/desired-state",
+                         json{{"document", common::serialize_desired_state(next)}});
 }
 
 api::PeerReply ChangeCommitter::change(const std::string& document, bool forwarded) {

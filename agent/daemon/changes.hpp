@@ -25,13 +25,20 @@ class ChangeCommitter {
                   std::function<void()> on_commit)
       : state_(state), leader_(leader), local_(local), on_commit_(std::move(on_commit)) {}
 
-  // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster.
+  // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster. The
+  // spec's joinTokens, if any, are not used: init puts in the first token (kDefaultTokenTtl), a
+  // change keeps the tokens in force (agentctl token manages them).
   common::Expected<api::SubmitResult> submit_from_operator(const std::string& document);
+  // A change this node asks for (an operator's apply, agentctl token): put in force here when
+  // this node leads (or is a one-node cluster), else sent to the leader. Only storage nodes may
+  // ask (403 otherwise). `next` must be valid and carry the generation in force + 1.
+  api::PeerReply propose(const common::DesiredState& next);
   // A change arriving over the peer API (from an operator on another node).
   api::PeerReply change(const std::string& document, bool forwarded);
   // On the leader: puts `parsed` in force if it is exactly generation + 1, then pushes it.
   api::PeerReply commit(const common::ValidationResult& parsed);
-  std::string join_command() const;
+  // "agentctl join <this node> --token <token> --ca-cert-hash <CA pin>"; "" before init.
+  std::string join_command(const std::string& token) const;
 
  private:
   // The same without a lease, for a one-node cluster whose database is not up yet: nobody else

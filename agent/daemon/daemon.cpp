@@ -33,7 +33,8 @@ constexpr std::size_t kAdminMaxConnections = 64;
 // Admin and peer requests that may wait on commands, peers or the leader.
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
-  for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain"})
+  for (const char* path :
+       {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain", "/v1/tokens/"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
@@ -53,6 +54,7 @@ Daemon::Daemon(common::LocalConfig local)
       leader_link_(state_, local_),
       changes_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
       admission_(state_, leader_link_, changes_),
+      tokens_(state_, changes_),
       join_client_(state_, local_, [this] { on_desired_changed(); }),
       follower_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
       reachability_(local_.node_name, [this] { return state_.desired(); }),

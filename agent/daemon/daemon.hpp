@@ -33,6 +33,7 @@
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
+#include "agent/daemon/token_changes.hpp"
 #include "agent/health/health_monitor.hpp"
 #include "agent/host/process_watch.hpp"
 #include "agent/host/services.hpp"
@@ -59,9 +60,15 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   nlohmann::json events(int count) override;
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
   api::JoinOutcome join(const api::JoinOptions& options) override;
+  api::AdminAnswer join_tokens() override { return tokens_.list(); }
+  api::AdminAnswer create_join_token(std::chrono::seconds ttl,
+                                     const std::string& description) override {
+    return tokens_.create(ttl, description);
+  }
+  api::AdminAnswer delete_join_token(const std::string& id) override { return tokens_.remove(id); }
 
   // api::PeerBackend (daemon_backends.cpp)
-  bool join_token_valid(const std::string& token) const override;
+  std::string join_token_refusal(const std::string& token) const override;
   std::optional<api::PeerMember> member(const std::string& name) const override;
   nlohmann::json node_report() override;
   api::PeerReply desired_document() override;
@@ -105,6 +112,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   LeaderLink leader_link_;
   ChangeCommitter changes_;
   JoinAdmission admission_;
+  TokenChanges tokens_;
   JoinClient join_client_;
   Follower follower_;
   Reachability reachability_;
@@ -133,8 +141,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
     std::chrono::steady_clock::time_point since;
   };
   std::mutex dead_bricks_mutex_;
-  std::map<std::string, DeadBrick> dead_bricks_;  // by pid file; guarded by dead_bricks_mutex_
-  bool was_leader_ = false;  // loop only (tick timer)
+  std::map<std::string, DeadBrick> dead_bricks_;       // by pid file; guarded by dead_bricks_mutex_
+  bool was_leader_ = false;                            // loop only (tick timer)
   std::optional<std::set<std::string>> last_reached_;  // loop only (tick timer)
   // Last: its thread calls back into the members above.
   ProcessWatch process_watch_{[this] { return service_and_brick_targets(local_); },

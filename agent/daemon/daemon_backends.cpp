@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/cluster/join_token.hpp"
 #include "agent/daemon/daemon.hpp"
 #include "agent/daemon/status_report.hpp"
 
@@ -65,12 +66,14 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   return outcome;
 }
 
-bool Daemon::join_token_valid(const std::string& token) const {
-  // A node that holds no token (compute-only, db-only) admits no join: it answers 421 naming
-  // the storage nodes (JoinAdmission::admit), without looking at the token.
-  const std::string held = state_.join_token();
-  if (held.empty()) return !token.empty();
-  return api::token_matches(token, held);
+std::string Daemon::join_token_refusal(const std::string& token) const {
+  // A node that does not decide joins (compute-only, db-only) answers 421 naming the storage
+  // nodes (JoinAdmission::admit), without looking at the token.
+  if (!state_.admits_joins()) return token.empty() ? "a valid join token is required" : "";
+  auto desired = state_.desired();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return agent::join_token_refusal(desired->join_tokens, token, now.count());
 }
 
 std::optional<api::PeerMember> Daemon::member(const std::string& name) const {

@@ -36,11 +36,10 @@ api::PeerReply JoinAdmission::document_reply(const std::string& joiner) const {
     auto keys = state_.signing_keys();
     if (!secrets || !keys) return error_reply(503, "this node has no secrets yet");
     // Each node gets only the secrets its roles use, so root on a compute node (where PHP
-    // runs) holds neither the join token (which admits new nodes, storage ones included) nor
-    // the lease password (which would let it claim the lease): only nodes that may lead
-    // decide joins and campaign; the db node creates the lease user.
+    // runs) does not hold the lease password (which would let it claim the lease): only nodes
+    // that may lead campaign; the db node creates the lease user. No join token travels: the
+    // signed document holds their hashes, which is all a storage node needs to admit joins.
     body["secrets"] = {{"dbPassword", secrets->db_password}};
-    if (may_lead(*state, joiner)) body["secrets"]["joinToken"] = secrets->join_token;
     if (may_lead(*state, joiner) || has_role(*state, joiner, common::Role::kDb))
       body["secrets"]["leasePassword"] = secrets->lease_password;
     body["signing"] = {{"publicKey", keys->public_pem}};
@@ -72,10 +71,10 @@ api::PeerReply JoinAdmission::signed_reply(const JoinRequest& request,
 }
 
 api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
-  // Only nodes that hold the join token (storage nodes) admit joins. Any other node (where PHP
-  // may run) never relays one: the joiner's token and the answer (keys included, for a storage
-  // joiner) would pass through it.
-  if (state_.join_token().empty()) {
+  // Only storage nodes admit joins (the token was checked against the desired state's hashes,
+  // Daemon::join_token_refusal). Any other node (where PHP may run) never relays one: the
+  // joiner's token and the answer (keys included, for a storage joiner) would pass through it.
+  if (!state_.admits_joins()) {
     std::string storage;
     if (auto desired = state_.desired()) {
       for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage))

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "agent/cluster/join_request.hpp"
+#include "agent/cluster/join_token.hpp"
 #include "agent/cluster/peer_client.hpp"
 #include "agent/cluster/signed_document.hpp"
 #include "agent/cluster/signing.hpp"
@@ -24,14 +25,13 @@ api::JoinOutcome fail(int status, const std::string& message) {
   return api::JoinOutcome{status, json{{"error", message}}};
 }
 
-// The secrets of a join answer: the database password always; the join token and the lease
-// password only for the roles that use them (join_admission.cpp).
+// The secrets of a join answer: the database password always; the lease password only for
+// the roles that use it (join_admission.cpp).
 common::Expected<common::Secrets> secrets_from_json(const json& body) {
   common::Secrets secrets;
   secrets.db_password = text_field(body, "dbPassword");
   if (secrets.db_password.empty())
     return common::Status::error("the peer's answer lacks secrets.dbPassword");
-  secrets.join_token = text_field(body, "joinToken");
   secrets.lease_password = text_field(body, "leasePassword");
   return secrets;
 }
@@ -73,11 +73,10 @@ common::Expected<trust::NodePki> pki_from_json(const json& body, const std::stri
 }  // namespace
 
 api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
-  static const std::regex kTokenForm("[a-z0-9]{6}\\.[a-z0-9]{16}");
-  if (!std::regex_match(options.token, kTokenForm)) {
+  if (!is_join_token_form(options.token)) {
     return fail(400,
                 "token: expected the form abcdef.0123456789abcdef (as printed by "
-                "agentctl init)");
+                "agentctl token create or agentctl init)");
   }
   static const std::regex kPinForm("sha256:[0-9a-f]{64}");
   if (!std::regex_match(options.ca_cert_hash, kPinForm)) {
@@ -114,8 +113,8 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   auto reply = client.post(options.peer, "/v1/peer/join", body, false);
   if (!reply) return fail(502, "cannot join: " + reply.status().message());
   if (reply->status == 401) {
-    return fail(401, "cannot join: the agent at " + options.peer +
-                         " refused the token (401); check --token");
+    return fail(401, "cannot join: the agent at " + options.peer + " refused the token (401): " +
+                         text_field(reply->body, "error", "no reason given"));
   }
   if (reply->status != 200) {
     return fail(reply->status, "cannot join: the agent at " + options.peer + " refused (" +

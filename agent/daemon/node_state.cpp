@@ -6,35 +6,17 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <future>
 #include <thread>
 #include <tuple>
 
+#include "agent/cluster/join_token.hpp"
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/reconcile/resource_set.hpp"
 #include "common/file_ops.hpp"
 #include "common/text.hpp"
 
 namespace pydio::agent {
-
-namespace {
-// Random lowercase letters and digits from the kernel's CSPRNG.
-common::Expected<std::string> random_token(std::size_t length) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::ifstream urandom("/dev/urandom", std::ios::binary);
-  if (!urandom) return common::Status::error("open /dev/urandom failed");
-  std::string out;
-  while (out.size() < length) {
-    unsigned char byte = 0;
-    urandom.read(reinterpret_cast<char*>(&byte), 1);
-    if (!urandom) return common::Status::error("read /dev/urandom failed");
-    if (byte < 252) out.push_back(kAlphabet[byte % 36]);  // 252 = 7*36: no modulo bias
-  }
-  return out;
-}
-
-}  // namespace
 
 NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
     : local_(local),
@@ -53,6 +35,16 @@ common::Status NodeState::load() {
   if (::access(local_.secrets_path.c_str(), F_OK) == 0) {
     auto secrets = common::load_secrets(local_.secrets_path);
     if (!secrets) return secrets.status();
+    // The join token of an older version admits nothing any more: it leaves the disk too.
+    if (secrets->has_dropped_fields) {
+      secrets->has_dropped_fields = false;
+      if (common::Status saved = common::save_secrets(local_.secrets_path, *secrets); !saved)
+        return saved;
+      spdlog::info(
+          "removed the old join token from {} (join tokens are hashes in the desired "
+          "state now: agentctl token create)",
+          local_.secrets_path);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     secrets_ = std::make_shared<const common::Secrets>(*secrets);
   }
@@ -116,9 +108,10 @@ std::shared_ptr<const common::Secrets> NodeState::secrets() const {
   return secrets_;
 }
 
-std::string NodeState::join_token() const {
-  auto current = secrets();
-  return current ? current->join_token : "";
+bool NodeState::admits_joins() const {
+  auto desired = desired_.current();
+  const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;
+  return self != nullptr && self->has_role(common::Role::kStorage);
 }
 
 LeaderSnapshot NodeState::leader() const {
@@ -234,13 +227,10 @@ common::Status NodeState::adopt_signing_keys(const SigningKeys& keys) {
 common::Status NodeState::ensure_secrets() {
   if (secrets()) return common::Status::ok();
   common::Secrets secrets;
-  auto id = random_token(6);
-  auto secret = random_token(16);
   auto db_password = random_token(24);
   auto lease_password = random_token(24);
-  for (const auto* part : {&id, &secret, &db_password, &lease_password})
+  for (const auto* part : {&db_password, &lease_password})
     if (!*part) return part->status().with_context("generate secrets");
-  secrets.join_token = *id + "." + *secret;
   secrets.db_password = *db_password;
   secrets.lease_password = *lease_password;
   if (common::Status saved = common::save_secrets(local_.secrets_path, secrets); !saved)

@@ -68,7 +68,9 @@ class NodeState {
   std::shared_ptr<const SigningKeys> signing_keys() const;
   std::string desired_error() const { return desired_.last_error(); }
   std::shared_ptr<const common::Secrets> secrets() const;
-  std::string join_token() const;
+  // True when this node is a storage node of the desired state in force: it decides joins (with
+  // the join tokens of that document) and never relays one.
+  bool admits_joins() const;
   // This node's certificate, the CA and its key where held (thread-safe itself).
   trust::NodeTrust& trust() const { return trust_; }
   bool draining() const { return drain_.draining(); }
@@ -121,12 +123,12 @@ class NodeState {
   mutable trust::NodeTrust trust_;
 
   mutable std::mutex mutex_;
-  PassEnvironment environment_;                       // guarded by mutex_; set by start()
-  bool started_ = false;                              // guarded by mutex_
-  std::shared_ptr<const common::Secrets> secrets_;    // guarded by mutex_
-  std::shared_ptr<const SigningKeys> signing_;        // guarded by mutex_
-  std::shared_ptr<Reconciler> reconciler_;            // guarded by mutex_
-  std::shared_ptr<LeaderElector> elector_;            // guarded by mutex_
+  PassEnvironment environment_;                     // guarded by mutex_; set by start()
+  bool started_ = false;                            // guarded by mutex_
+  std::shared_ptr<const common::Secrets> secrets_;  // guarded by mutex_
+  std::shared_ptr<const SigningKeys> signing_;      // guarded by mutex_
+  std::shared_ptr<Reconciler> reconciler_;          // guarded by mutex_
+  std::shared_ptr<LeaderElector> elector_;          // guarded by mutex_
 };
 
 }  // namespace pydio::agent

@@ -98,4 +98,13 @@ std::optional<std::string> web_account_problem(const std::string& value, const c
 std::optional<std::string> allowed_host_problem(const std::string& host,
                                                 const std::vector<std::string>& earlier);
 
+// Join tokens (join_tokens.cpp).
+inline constexpr std::size_t kMaxJoinTokens = 100;
+inline constexpr std::size_t kMaxTokenDescriptionLength = 200;
+std::optional<std::string> token_id_problem(const std::string& value);
+std::optional<std::string> token_hash_problem(const std::string& value);
+std::optional<std::string> token_description_problem(const std::string& value);
+// Every rule for "joinTokens" on a list built in code, in the order the reader reports them.
+void check_join_tokens(const std::vector<JoinTokenSpec>& tokens, ErrorLines& errors);
+
 }  // namespace pydio::common::desired_state

@@ -57,11 +57,13 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
     state.security = read_security(*security, errors);
   }
   const bool database_ok = !root.has("database") || database != nullptr;
+  const json* join_tokens = root.array("joinTokens", Presence::kOptional);
   root.finish(kSecretHint);
 
   check_nodes(state, errors);
   check_volumes(state, errors);
   if (database_ok) state.database = read_database(database, state, errors);
+  if (join_tokens != nullptr) state.join_tokens = read_join_tokens(*join_tokens, errors);
   return state;
 }
 

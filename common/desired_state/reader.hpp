@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/desired_state.hpp"
 #include "common/strict_json.hpp"
@@ -34,5 +35,8 @@ SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
 // The "database" object, nullptr when absent. Its defaults come from `state`'s nodes.
 DatabaseSpec read_database(const nlohmann::json* value, const DesiredState& state,
                            ErrorLines& errors);
+
+// The "joinTokens" array (hashes of join tokens, never their secrets).
+std::vector<JoinTokenSpec> read_join_tokens(const nlohmann::json& value, ErrorLines& errors);
 
 }  // namespace pydio::common::desired_state

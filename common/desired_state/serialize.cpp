@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/desired_state.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::common {
 
@@ -77,6 +78,18 @@ std::string serialize_desired_state(const DesiredState& state) {
   // Only when on: a document without TLS reads the same as before the field existed, so agents
   // of the previous version still accept it during a rolling upgrade.
   if (state.security.gluster_tls) out["security"]["glusterTls"] = true;
+  // Left out when empty, so a document without tokens reads as it always did.
+  if (!state.join_tokens.empty()) {
+    auto& tokens = out["joinTokens"] = OrderedJson::array();
+    for (const auto& token : state.join_tokens) {
+      OrderedJson entry;
+      entry["id"] = token.id;
+      entry["secretHash"] = token.secret_hash;
+      entry["expires"] = format_utc(token.expires);
+      if (!token.description.empty()) entry["description"] = token.description;
+      tokens.push_back(std::move(entry));
+    }
+  }
   return out.dump(2) + "\n";
 }
 

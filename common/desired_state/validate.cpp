@@ -155,6 +155,7 @@ ErrorLines validate(const DesiredState& state) {
   check_nodes(checked, errors);
   check_volumes(checked, errors);
   check_database(checked, errors);
+  check_join_tokens(checked.join_tokens, errors);
   return errors;
 }
 

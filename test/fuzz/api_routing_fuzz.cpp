@@ -45,7 +45,9 @@ bool admitted(const api::PeerIdentity& peer) {
 
 class StubPeerBackend : public api::PeerBackend {
  public:
-  bool join_token_valid(const std::string& token) const override { return token == kToken; }
+  std::string join_token_refusal(const std::string& token) const override {
+    return token == kToken ? "" : "refused";
+  }
   std::optional<api::PeerMember> member(const std::string& name) const override {
     if (name == "n1") return api::PeerMember{"198.18.0.1", true};
     if (name == "web1") return api::PeerMember{"198.18.0.4", false};
@@ -108,6 +110,14 @@ class StubAdminBackend : public api::AdminBackend {
   }
   api::JoinOutcome join(const api::JoinOptions& options) override {
     return {502, {{"error", "cannot reach " + options.peer}}};
+  }
+  api::AdminAnswer join_tokens() override { return {200, {{"tokens", json::array()}}}; }
+  api::AdminAnswer create_join_token(std::chrono::seconds ttl,
+                                     const std::string& description) override {
+    return {200, {{"ttl", ttl.count()}, {"description", description}}};
+  }
+  api::AdminAnswer delete_join_token(const std::string& id) override {
+    return {404, {{"error", "no join token " + id}}};
   }
 };
 

@@ -3,7 +3,8 @@
 // spec listing all three, run `agentctl init` on the first and `agentctl join` on the others.
 // The agents do the rest: peering, replica 2 volumes, FUSE mounts, Apache, database. A file
 // written on one node is read, and served by Apache, on the other. A broken document dropped
-// onto the shared volume changes nothing (it is not signed with the cluster's key).
+// onto the shared volume changes nothing (it is not signed with the cluster's key). Join
+// tokens are made and revoked from either storage node.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -133,5 +134,33 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     auto anonymous = n2.exec({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
                               "https://198.18.0.1:8481/v1/peer/node"});
     CHECK(anonymous.out == "401");
+  }
+
+  {  // join tokens are managed from any storage node, through the leader: one made on the node
+     // that does not lead is listed on the leader; deleted there, it is gone from both. The db
+     // node (no storage role) manages none.
+    const std::string leader = current_leader({&n1, &n2});
+    REQUIRE_FALSE(leader.empty());
+    SimNode& leading = leader == "n1" ? n1 : n2;
+    SimNode& following = leader == "n1" ? n2 : n1;
+    const std::string made = create_join_token(following, {"--description", "from the follower"});
+    const std::string id = made.substr(0, 6);
+    CHECK(eventually(
+        [&] {
+          return leading.agentctl({"token", "list"}).out.find(id) != std::string::npos;
+        },
+        60s));
+    auto refused = db.agentctl({"token", "create"});
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("this node is not one"));
+    auto deleted = leading.agentctl({"token", "delete", id});
+    INFO(deleted.out << deleted.err);
+    REQUIRE(deleted.succeeded());
+    CHECK(eventually(
+        [&] {
+          const auto list = following.agentctl({"token", "list"});
+          return list.succeeded() && list.out.find(id) == std::string::npos;
+        },
+        60s));
   }
 }

@@ -1,5 +1,6 @@
 // Story: a running one-node cluster needs more web capacity. The operator starts the agent on
-// a fresh machine and runs `agentctl join <node1> --token T --roles compute`. The new node
+// a fresh machine, makes a token on node1 (`agentctl token create`) and runs
+// `agentctl join <node1> --token T --ca-cert-hash H --roles compute`. The new node
 // mounts both volumes, configures Apache and serves the same files, and holds no brick: no
 // XFS, no glusterd.
 #include <catch2/catch.hpp>
@@ -13,14 +14,14 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
           "[integration]") {
   SimCluster cluster;
   SimNode& n1 = bring_up_healthy_single_node(cluster);
-  const std::string token =
-      nlohmann::json::parse(n1.read_file("/etc/pydio-agent/secrets.json"))["joinToken"];
+  // A token for this join, made on the storage node and printed only there.
+  const std::string token = create_join_token(n1, {"--ttl", "1h", "--description", "web1"});
 
   SimNode& web = add_started_node(cluster, "web1", 2);
   join_cluster(web, n1, token, {"--roles", "compute"});
   REQUIRE(wait_healthy(web));
   {  // a compute node (where PHP runs) holds only the secrets its role uses: no join token
-     // (it would admit new nodes), no lease password (it would let it claim the lease)
+     // (none is stored anywhere), no lease password (it would let it claim the lease)
     const auto secrets = nlohmann::json::parse(web.read_file("/etc/pydio-agent/secrets.json"));
     CHECK(secrets.contains("dbPassword"));
     CHECK_FALSE(secrets.contains("joinToken"));
@@ -49,7 +50,8 @@ TEST_CASE("a compute-only node joins, serves the shared files and holds no brick
   }
 
   // The leader added it to the desired state, and every node follows that generation.
-  CHECK(eventually([&] { return generation_of(n1) == 2 && generation_of(web) == 2; }, 60s));
+  // (generation 2 holds the token, 3 the new node)
+  CHECK(eventually([&] { return generation_of(n1) == 3 && generation_of(web) == 3; }, 60s));
   const auto stored =
       nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
   REQUIRE(stored["nodes"].size() == 2);

@@ -1,32 +1,68 @@
-// Story: someone tries to add a machine to a running cluster without the right credentials,
-// with a CA pin that is not the cluster's, or through an address where no agent answers. Every
+// Story: someone tries to add a machine to a running cluster without the right credentials:
+// a token that is not the cluster's, none, a malformed one, one the operator deleted, one that
+// expired, a CA pin that is not the cluster's, or an address where no agent answers. Every
 // attempt fails with a message that says what is wrong, and nothing changes anywhere: the new
-// machine stays blank, the cluster's desired state keeps its generation and its node list.
+// machine stays blank, the cluster's desired state keeps its node list; applying an old copy of
+// the document does not bring a deleted token back. The tokens the operator makes are printed
+// once and are nowhere on disk; `agentctl token list` never shows a secret.
+// Then a fresh token admits the machine.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "support/sim_cluster.hpp"
 
 using namespace pydio::test;
 
+namespace {
+std::string id_of(const std::string& token) { return token.substr(0, 6); }
+std::string secret_of(const std::string& token) { return token.substr(7); }
+}  // namespace
+
 TEST_CASE(
-    "joins with a wrong, missing or malformed token or pin, or to an unknown peer, change "
-    "nothing",
+    "joins with a wrong, missing, malformed, deleted or expired token or a wrong pin, or to an "
+    "unknown peer, change nothing; a fresh token admits",
     "[integration]") {
   SimCluster cluster;
   SimNode& n1 = bring_up_healthy_single_node(cluster);
-  const auto secrets = nlohmann::json::parse(n1.read_file("/etc/pydio-agent/secrets.json"));
-  const std::string token = secrets["joinToken"];
   const std::string pin = ca_cert_hash(n1);
-  const long long generation = generation_of(n1);
-  REQUIRE(generation == 1);
+  REQUIRE(generation_of(n1) == 1);
+  // The operator makes the tokens of this story on the storage node: the short-lived one
+  // first, so that its minute runs while the other attempts are made.
+  const std::string short_lived =
+      create_join_token(n1, {"--ttl", "1m", "--description", "short-lived"});
+  const std::string revoked = create_join_token(n1, {"--description", "to revoke"});
+  const std::string token = create_join_token(n1, {"--ttl", "2h", "--description", "for n2"});
+  // Each token is a change of the signed desired state.
+  CHECK(generation_of(n1) == 4);
 
   SimNode& n2 = add_started_node(cluster, "n2", 2);
 
+  {  // a --ttl out of bounds is refused before anything changes, naming the flag
+    for (const char* ttl : {"30s", "721h", "1d"}) {
+      auto refused = n1.agentctl({"token", "create", "--ttl", ttl});
+      INFO(ttl << ": " << refused.err);
+      CHECK(refused.exit_code == 1);
+      CHECK_THAT(refused.err, Catch::Contains(std::string("--ttl ") + ttl + ":"));
+    }
+    CHECK(generation_of(n1) == 4);
+  }
+  {  // token list: ids, expiry and descriptions, never a secret; a compute node may not manage
+    auto list = n1.agentctl({"token", "list"});
+    INFO(list.out << list.err);
+    REQUIRE(list.succeeded());
+    for (const std::string* made : {&short_lived, &revoked, &token}) {
+      CHECK_THAT(list.out, Catch::Contains(id_of(*made)));
+      CHECK(list.out.find(secret_of(*made)) == std::string::npos);
+    }
+    CHECK_THAT(list.out, Catch::Contains("created by agentctl init"));
+    CHECK_THAT(list.out, Catch::Contains("to revoke"));
+  }
   {  // a well-formed token that is not the cluster's
     auto wrong = n2.agentctl({"join", n1.address(), "--token", "abcdef.0123456789abcdef",
                               "--ca-cert-hash", pin, "--roles", "compute"});
     CHECK(wrong.exit_code == 1);
     CHECK_THAT(wrong.err, Catch::Contains("refused the token (401)"));
+    CHECK_THAT(wrong.err, Catch::Contains("join token abcdef is not valid"));
   }
   {  // no token at all: agentctl refuses, and so does the peer API itself
     auto missing = n2.agentctl({"join", n1.address(), "--ca-cert-hash", pin, "--roles", "compute"});
@@ -68,14 +104,87 @@ TEST_CASE(
     CHECK_THAT(unknown.err, Catch::Contains("cannot join"));
     CHECK_THAT(unknown.err, Catch::Contains("198.18.0.99"));
   }
+  {  // the operator deletes a token: it admits nobody any more, and is gone from the list
+    const std::string stored_before = n1.read_file("/var/lib/pydio-agent/desired-state.json");
+    CHECK(stored_before.find(id_of(revoked)) != std::string::npos);  // listed there, hashed
+    auto deleted = n1.agentctl({"token", "delete", id_of(revoked)});
+    INFO(deleted.out << deleted.err);
+    REQUIRE(deleted.succeeded());
+    CHECK(generation_of(n1) == 5);
+    CHECK(n1.agentctl({"token", "list"}).out.find(id_of(revoked)) == std::string::npos);
+    auto refused = n2.agentctl(
+        {"join", n1.address(), "--token", revoked, "--ca-cert-hash", pin, "--roles", "compute"});
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("refused the token (401)"));
+    CHECK_THAT(refused.err, Catch::Contains("join token " + id_of(revoked) + " is not valid"));
+    auto again = n1.agentctl({"token", "delete", id_of(revoked)});
+    CHECK(again.exit_code == 1);
+    CHECK_THAT(again.err, Catch::Contains("no join token"));
+
+    // Applying an edited copy of the document from before the delete does not bring the
+    // token back: an apply keeps the tokens in force.
+    auto old_copy = nlohmann::json::parse(stored_before);
+    old_copy["generation"] = 6;
+    const std::string path = cluster.run_dir() + "/old-copy.json";
+    std::ofstream(path) << old_copy.dump(2);
+    auto applied = n1.agentctl({"apply", "--spec", path});
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+    CHECK(generation_of(n1) == 6);
+    CHECK(n1.agentctl({"token", "list"}).out.find(id_of(revoked)) == std::string::npos);
+    auto still = n2.agentctl(
+        {"join", n1.address(), "--token", revoked, "--ca-cert-hash", pin, "--roles", "compute"});
+    CHECK(still.exit_code == 1);
+    CHECK_THAT(still.err, Catch::Contains("join token " + id_of(revoked) + " is not valid"));
+  }
+  {  // the short-lived token expires: list says so, and its holder is told since when
+    const std::string id = id_of(short_lived);
+    const bool expired = eventually(
+        [&] {
+          return n1.agentctl({"token", "list"}).out.find(id + "  expired") != std::string::npos;
+        },
+        180s);
+    INFO(n1.agentctl({"token", "list"}).out);
+    REQUIRE(expired);
+    auto refused = n2.agentctl({"join", n1.address(), "--token", short_lived, "--ca-cert-hash", pin,
+                                "--roles", "compute"});
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("refused the token (401)"));
+    CHECK_THAT(refused.err, Catch::Contains("join token " + id + " expired at "));
+  }
 
   // Nothing changed anywhere.
   CHECK(n2.file_absent("/etc/pydio-agent/secrets.json"));
   CHECK(n2.file_absent("/etc/pydio-agent/pki/node.crt"));
   CHECK(generation_of(n2) == 0);
-  CHECK(generation_of(n1) == generation);
-  const auto stored =
-      nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
-  CHECK(stored["nodes"].size() == 1);
+  CHECK(generation_of(n1) == 6);
+  {
+    const auto stored =
+        nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+    CHECK(stored["nodes"].size() == 1);
+  }
   CHECK(health_of(n1).first == 200);
+
+  // A fresh token admits n2.
+  join_cluster(n2, n1, token, {"--roles", "compute"});
+  CHECK(eventually([&] { return generation_of(n1) == 7 && generation_of(n2) == 7; }, 60s));
+
+  // No secret of a token is on disk on any node (agent config, keys, state, the shared
+  // pydio-config volume) or in the agents' logs: the desired state holds only hashes.
+  REQUIRE(eventually([&] { return n1.file_exists("/mnt/pydio-config/pydio-agent"); }, 60s));
+  for (SimNode* node : {&n1, &n2}) {
+    std::vector<std::string> grep = {"grep", "-rqF"};
+    for (const std::string* made : {&short_lived, &revoked, &token}) {
+      grep.push_back("-e");
+      grep.push_back(secret_of(*made));
+    }
+    grep.insert(grep.end(), {"--", "/etc/pydio-agent", "/var/lib/pydio-agent"});
+    if (node->file_exists("/mnt/pydio-config/pydio-agent")) grep.push_back("/mnt/pydio-config");
+    const auto found = node->exec(grep);
+    INFO(node->name() << ": grep exit " << found.exit_code << " " << found.err);
+    CHECK(found.exit_code == 1);  // 1: read everything, matched nothing
+    const std::string log = agent_log(cluster, *node);
+    for (const std::string* made : {&short_lived, &revoked, &token})
+      CHECK(log.find(secret_of(*made)) == std::string::npos);
+  }
 }

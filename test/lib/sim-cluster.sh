@@ -58,9 +58,11 @@ wait_healthy() {
   return 1
 }
 
-# join_token NODE : the cluster token from the node's root-only secrets file.
+# join_token NODE : a new join token (24 h), made by `agentctl token create` on that storage
+# node; the token is printed only by that command and stored nowhere.
 join_token() {
-  in_node "$1" python3 -c 'import json; print(json.load(open("/etc/pydio-agent/secrets.json"))["joinToken"])'
+  in_node "$1" "$agentctl" token create --description "test/lib join_token" |
+    sed -n 's/^  \([a-z0-9]\{6\}\.[a-z0-9]\{16\}\)$/\1/p'
 }
 
 # ca_cert_hash NODE : sha256:<hex> of the cluster CA's public key (agentctl join --ca-cert-hash),

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -367,6 +368,18 @@ std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::js
   token = token.substr(0, token.find_first_of(" \n"));
   REQUIRE(token.size() == 23);
   return token;
+}
+
+std::string create_join_token(SimNode& node, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"token", "create"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto created = node.agentctl(argv, 60s);
+  INFO(node.name() << ": " << created.out << created.err);
+  REQUIRE(created.succeeded());
+  static const std::regex kLine("\n  ([a-z0-9]{6}\\.[a-z0-9]{16})\n");
+  std::smatch match;
+  REQUIRE(std::regex_search(created.out, match, kLine));
+  return match[1];
 }
 
 std::string ca_cert_hash(SimNode& node) {

@@ -123,6 +123,9 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
 // Writes `spec` into the run, runs `agentctl init --spec` on `first` and REQUIREs success.
 // Returns the join token init printed.
 std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec);
+// `agentctl token create [args...]` on `node` (a storage node); REQUIREs success. Returns the
+// token it printed once ("<id>.<secret>").
+std::string create_join_token(SimNode& node, const std::vector<std::string>& args = {});
 // The pin of the cluster CA `node` holds ("sha256:<hex>", from its pki/ca.crt); REQUIREs it.
 std::string ca_cert_hash(SimNode& node);
 // `agentctl join <peer> --token <token> --ca-cert-hash <peer's CA> [extra...]` on `node`;

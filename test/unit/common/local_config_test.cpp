@@ -194,7 +194,7 @@ TEST_CASE("agent.json: malformed, missing, out of range", "[local_config]") {
 TEST_CASE("secrets.json: save then load", "[local_config][secrets]") {
   TempDir dir;
   const std::string path = dir.path() + "/secrets.json";
-  const Secrets secrets{"abcdef.0123456789abcdef", "db pass \"with\" quotes", "lease-pass"};
+  const Secrets secrets{"db pass \"with\" quotes", "lease-pass"};
   REQUIRE(save_secrets(path, secrets).is_ok());
   CHECK(mode_of(path) == 0600);
   CHECK(dir.files() == std::vector<std::string>{"secrets.json"});  // no temporary file left
@@ -202,22 +202,32 @@ TEST_CASE("secrets.json: save then load", "[local_config][secrets]") {
   const auto loaded = load_secrets(path);
   INFO((loaded ? "" : loaded.status().message()));
   REQUIRE(loaded);
-  CHECK(loaded->join_token == secrets.join_token);
   CHECK(loaded->db_password == secrets.db_password);
   CHECK(loaded->lease_password == secrets.lease_password);
 
   SECTION("replacing a file that had loose permissions leaves 0600") {
     dir.write("secrets.json", "{}", 0644);
     const mode_t old_umask = ::umask(0);
-    const auto saved = save_secrets(path, Secrets{"t.1", "", ""});
+    const auto saved = save_secrets(path, Secrets{"", "lease"});
     ::umask(old_umask);
     REQUIRE(saved.is_ok());
     CHECK(mode_of(path) == 0600);
-    CHECK(read_text(path) == "{\n  \"joinToken\": \"t.1\"\n}\n");
+    CHECK(read_text(path) == "{\n  \"leasePassword\": \"lease\"\n}\n");
     const auto reloaded = load_secrets(path);
     REQUIRE(reloaded);
-    CHECK(reloaded->join_token == "t.1");
+    CHECK(reloaded->lease_password == "lease");
     CHECK(reloaded->db_password.empty());
+  }
+  SECTION("the join token older versions kept here is read and dropped at the next save") {
+    dir.write("secrets.json",
+              "{\"joinToken\": \"abcdef.0123456789abcdef\", \"dbPassword\": \"db\"}", 0600);
+    const auto old = load_secrets(path);
+    INFO((old ? "" : old.status().message()));
+    REQUIRE(old);
+    CHECK(old->db_password == "db");
+    CHECK(old->has_dropped_fields);
+    REQUIRE(save_secrets(path, *old).is_ok());
+    CHECK(read_text(path).find("abcdef") == std::string::npos);
   }
   SECTION("a missing directory is reported, not silently created elsewhere") {
     const auto saved = save_secrets(dir.path() + "/no/such/secrets.json", secrets);

@@ -5,6 +5,7 @@
 
 namespace http = boost::beast::http;
 using nlohmann::json;
+using pydio::agent::api::AdminAnswer;
 using pydio::agent::api::AdminBackend;
 using pydio::agent::api::handle_admin_request;
 using pydio::agent::api::JoinOptions;
@@ -50,6 +51,15 @@ class FakeBackend : public AdminBackend {
     joined = options;
     return JoinOutcome{200, json{{"cluster", "c"}, {"generation", 2}}};
   }
+  AdminAnswer join_tokens() override { return AdminAnswer{200, json{{"tokens", json::array()}}}; }
+  AdminAnswer create_join_token(std::chrono::seconds ttl, const std::string& description) override {
+    created = std::make_pair(ttl, description);
+    return AdminAnswer{200, json{{"id", "abcdef"}}};
+  }
+  AdminAnswer delete_join_token(const std::string& id) override {
+    deleted = id;
+    return AdminAnswer{404, json{{"error", "no join token " + id}}};
+  }
 
   bool plan_error = false;
   int reconcile_requests = 0;
@@ -60,6 +70,8 @@ class FakeBackend : public AdminBackend {
   std::string submitted;
   SubmitResult submit_result{{}, false, 4, ""};
   std::optional<JoinOptions> joined;
+  std::optional<std::pair<std::chrono::seconds, std::string>> created;
+  std::optional<std::string> deleted;
 };
 
 Request make_request(http::verb method, const std::string& target, const std::string& body = "") {
@@ -167,6 +179,47 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
         handle_admin_request(make_request(http::verb::post, "/v1/desired-state"), backend);
     CHECK(response.result() == http::status::bad_request);
     CHECK(backend.submitted.empty());
+  }
+}
+
+TEST_CASE("admin API routes the join token commands and checks their bodies", "[admin_api]") {
+  FakeBackend backend;
+  SECTION("create: ttl and description reach the backend; 24 h when no ttl is given") {
+    auto response =
+        handle_admin_request(make_request(http::verb::post, "/v1/tokens/create",
+                                          R"({"ttlSeconds":3600,"description":"rack 2"})"),
+                             backend);
+    CHECK(response.result() == http::status::ok);
+    REQUIRE(backend.created.has_value());
+    CHECK(backend.created->first == std::chrono::seconds(3600));
+    CHECK(backend.created->second == "rack 2");
+    response = handle_admin_request(make_request(http::verb::post, "/v1/tokens/create"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.created->first == std::chrono::hours(24));
+  }
+  SECTION("create: a ttl out of 1m..720h or of the wrong type is 400, the backend not asked") {
+    for (const char* body : {R"({"ttlSeconds":59})", R"({"ttlSeconds":2592001})",
+                             R"({"ttlSeconds":"1h"})", R"({"description":5})", "[]"}) {
+      const auto response =
+          handle_admin_request(make_request(http::verb::post, "/v1/tokens/create", body), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK_FALSE(backend.created.has_value());
+  }
+  SECTION("delete: the backend's answer is passed on; a body without an id is 400") {
+    auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/tokens/delete", R"({"id":"abcdef"})"), backend);
+    CHECK(response.result() == http::status::not_found);
+    CHECK(backend.deleted == "abcdef");
+    response =
+        handle_admin_request(make_request(http::verb::post, "/v1/tokens/delete", "{}"), backend);
+    CHECK(response.result() == http::status::bad_request);
+  }
+  SECTION("list is a GET") {
+    auto response = handle_admin_request(make_request(http::verb::get, "/v1/tokens"), backend);
+    CHECK(response.result() == http::status::ok);
+    response = handle_admin_request(make_request(http::verb::post, "/v1/tokens"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
   }
 }
 

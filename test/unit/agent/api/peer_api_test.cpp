@@ -24,8 +24,8 @@ constexpr const char* kToken = "abcdef.0123456789abcdef";
 // logic, this fake stands in for the daemon's state only.
 class FakePeerBackend : public PeerBackend {
  public:
-  bool join_token_valid(const std::string& presented) const override {
-    return token_matches(presented, token);
+  std::string join_token_refusal(const std::string& presented) const override {
+    return token_matches(presented, token) ? "" : "join token refused by the fake";
   }
   std::optional<pydio::agent::api::PeerMember> member(const std::string& name) const override {
     if (name == "n1") return pydio::agent::api::PeerMember{"198.18.0.1", true};
@@ -169,6 +169,14 @@ TEST_CASE("the join route needs the join token, not a certificate", "[peer_api]"
       }
     }
     CHECK_FALSE(backend.joined.has_value());
+  }
+  SECTION("the 401 carries the backend's reason (an expired token says so)") {
+    const auto response =
+        handle_peer_request(make_request(http::verb::post, "/v1/peer/join",
+                                         json{{"token", "abcdef.0123456789abcdeX"}}.dump()),
+                            kNoCertificate, backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK(json::parse(response.body())["error"] == "join token refused by the fake");
   }
   SECTION("a node that has no token refuses every join, even with an empty token") {
     backend.token = "";
@@ -330,8 +338,7 @@ TEST_CASE("a nudge from a peer is checked before the backend sees it", "[peer_ap
   SECTION("a body without a string reason, or a reason too long: 400, no pass") {
     for (const std::string& body :
          {std::string("{}"), std::string(R"({"reason":3})"), std::string("[]"),
-          std::string("not json"),
-          R"({"reason":")" + std::string(201, 'x') + R"("})"}) {
+          std::string("not json"), R"({"reason":")" + std::string(201, 'x') + R"("})"}) {
       const auto response = handle_peer_request(
           make_request(http::verb::post, "/v1/peer/nudge", body), kStorage, backend);
       CHECK(response.result() == http::status::bad_request);

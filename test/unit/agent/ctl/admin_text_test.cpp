@@ -164,3 +164,16 @@ TEST_CASE("the cluster view tolerates a sparse document", "[admin_text]") {
   CHECK(format_roles(json::array()) == "no role");
   CHECK(format_roles(json::parse(R"(["storage","compute"])")) == "storage,compute");
 }
+
+TEST_CASE("join tokens are listed by id, expiry or \"expired\", description", "[admin_text]") {
+  const json answer = json::parse(R"({"now": "2026-12-01T08:00:00Z", "tokens": [
+    {"id": "abcdef", "expires": "2026-12-02T08:00:00Z", "expired": false, "description": "rack 2"},
+    {"id": "ghij42", "expires": "2026-11-30T08:00:00Z", "expired": true, "description": ""}]})");
+  const std::string text = format_tokens(answer);
+  CHECK_THAT(text, Catch::StartsWith("ID"));
+  CHECK_THAT(text, Catch::Contains("abcdef  2026-12-02T08:00:00Z  rack 2"));
+  CHECK_THAT(text, Catch::Contains("ghij42  expired"));
+  CHECK(text.find("2026-11-30") == std::string::npos);
+  CHECK(format_tokens(json::parse(R"({"tokens": []})")) ==
+        "no join tokens (agentctl token create makes one)\n");
+}

@@ -102,21 +102,21 @@ TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node
   REQUIRE(state.load());
 
   REQUIRE(state.ensure_secrets());
-  const std::string token = state.join_token();
-  CHECK(token.size() == 23);
-  CHECK(token[6] == '.');
+  REQUIRE(state.secrets() != nullptr);
+  const std::string password = state.secrets()->db_password;
+  CHECK(password.size() == 24);
   struct stat info {};
   REQUIRE(::stat(dir.local.secrets_path.c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
 
   SECTION("a second call keeps the secrets it has") {
     REQUIRE(state.ensure_secrets());
-    CHECK(state.join_token() == token);
+    CHECK(state.secrets()->db_password == password);
   }
   SECTION("secrets from a peer replace them and are loaded after a restart") {
-    pydio::common::Secrets joined{"abcdef.0123456789abcdef", "db-password", "lease-password"};
+    pydio::common::Secrets joined{"db-password", "lease-password"};
     REQUIRE(state.adopt_secrets(joined));
-    CHECK(state.join_token() == joined.join_token);
+    CHECK(state.secrets()->lease_password == "lease-password");
     NodeState restarted(dir.local, events);
     REQUIRE(restarted.load());
     REQUIRE(restarted.secrets() != nullptr);
@@ -127,6 +127,26 @@ TEST_CASE("the node state creates the cluster's secrets once, root-only", "[node
     CHECK(state.live_term() == 0);
     CHECK_FALSE(state.leader().campaigning);
   }
+}
+
+TEST_CASE("an older version's join token leaves secrets.json when the node state loads",
+          "[node_state]") {
+  TempStateDir dir;
+  std::ofstream(dir.local.secrets_path)
+      << R"({"joinToken": "abcdef.0123456789abcdef", "dbPassword": "db"})";
+  REQUIRE(::chmod(dir.local.secrets_path.c_str(), 0600) == 0);
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+
+  REQUIRE(state.load());
+
+  std::ifstream in(dir.local.secrets_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str().find("0123456789abcdef") == std::string::npos);
+  CHECK(text.str().find("\"dbPassword\": \"db\"") != std::string::npos);
+  REQUIRE(state.secrets() != nullptr);
+  CHECK(state.secrets()->db_password == "db");
 }
 
 TEST_CASE("the node state signs what it authors and keeps the signature across a restart",
