@@ -32,10 +32,12 @@ std::optional<ConnectionLimit::Id> ConnectionLimit::admit(Evict evict) {
   return id;
 }
 
-void ConnectionLimit::set_evict(Id id, Evict evict) {
+bool ConnectionLimit::set_evict(Id id, Evict evict) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto entry = entries_.find(id);
-  if (entry != entries_.end()) entry->second.evict = std::move(evict);
+  if (entry == entries_.end()) return false;
+  entry->second.evict = std::move(evict);
+  return true;
 }
 
 void ConnectionLimit::set_busy(Id id, bool busy) {

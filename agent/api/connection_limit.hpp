@@ -31,8 +31,9 @@ class ConnectionLimit {
   // Returns nullopt (nothing changed) when the cap is reached and no connection is idle.
   std::optional<Id> admit(Evict evict);
   // Replaces how an admitted connection is closed (a TLS connection is admitted before its
-  // handshake and handed to a session after it). Nothing happens for an id already gone.
-  void set_evict(Id id, Evict evict);
+  // handshake and handed to a session after it). False, and nothing changes, when the id is
+  // gone (evicted meanwhile): the caller then closes the connection itself.
+  bool set_evict(Id id, Evict evict);
   // The connection started (busy) or finished (idle again, now the youngest idle) a request.
   // Nothing happens for an id already evicted or removed.
   void set_busy(Id id, bool busy);

@@ -40,7 +40,8 @@ void Session<Protocol, Stream>::run() {
     }
   };
   if (id_) {
-    connections_->set_evict(*id_, std::move(evict));
+    // Admitted before a TLS handshake: evicted since, it must not live on uncounted.
+    if (!connections_->set_evict(*id_, std::move(evict))) id_.reset();
   } else {
     id_ = connections_->admit(std::move(evict));
   }

@@ -42,15 +42,20 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
   if (!tls) tls = options->tls;
   auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *tls);
   // A handshake holds a descriptor and a TLS state: it takes its place in the cap now, as an
-  // idle connection (evictable), or a flood of unfinished handshakes would pass the cap.
+  // idle connection (evictable), or a flood of unfinished handshakes would pass the cap. The
+  // eviction runs on the connection's strand, like the handshake's end, and does nothing once
+  // the stream has moved into its session (which then answers to evictions itself): it never
+  // touches a moved-from stream, not even for its executor.
+  const auto strand = stream->get_executor();
+  auto handed_off = std::make_shared<bool>(false);  // read and written on `strand` only
   std::weak_ptr<TlsStream> weak = stream;
-  const auto id = connections->admit([weak] {
-    if (auto held = weak.lock()) {
-      boost::asio::post(held->get_executor(), [held] {
-        beast::error_code ignored;
-        beast::get_lowest_layer(*held).socket().close(ignored);
-      });
-    }
+  const auto id = connections->admit([strand, weak, handed_off] {
+    boost::asio::post(strand, [weak, handed_off] {
+      auto held = weak.lock();
+      if (*handed_off || !held) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(*held).socket().close(ignored);
+    });
   });
   if (!id) {
     beast::error_code ignored;
@@ -60,8 +65,8 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
   beast::get_lowest_layer(*stream).expires_after(options->header_timeout);
   // `tls` is held until the handshake ends; the connection's SSL object keeps a reference of
   // its own to the OpenSSL context after that, so a renewal may replace it at any time.
-  stream->async_handshake(ssl::stream_base::server, [stream, options, connections, remote, id,
-                                                     tls](beast::error_code handshake_ec) {
+  stream->async_handshake(ssl::stream_base::server, [stream, options, connections, remote, id, tls,
+                                                     handed_off](beast::error_code handshake_ec) {
     if (handshake_ec) {
       connections->remove(*id);
       // A peer's reachability probe connects and closes without a word: not worth a line.
@@ -74,8 +79,9 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
       beast::get_lowest_layer(*stream).socket().close(ignored);
       return;
     }
-    // The stream moves into the session: nothing may close it through `weak` meanwhile.
-    connections->set_evict(*id, [] {});
+    // From here the session's own eviction closes the connection (Session::run); evicted in
+    // the meantime, the session closes at once.
+    *handed_off = true;
     PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
     std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(std::move(*stream), options,
                                                                connections, std::move(peer), id)

@@ -48,9 +48,12 @@ TEST_CASE("connection limit: at the cap the longest-idle connection makes room",
     CHECK(evictions.closed == std::vector<int>{2, 3});
   }
   SECTION("a connection handed on (TLS: handshake, then session) is closed its new way") {
-    limit.set_evict(*first, evictions.of(10));
+    CHECK(limit.set_evict(*first, evictions.of(10)));
     CHECK(limit.admit(evictions.of(4)));
     CHECK(evictions.closed == std::vector<int>{10});
+    // Evicted before it was handed on: the new owner learns it must close the connection.
+    CHECK_FALSE(limit.set_evict(*first, evictions.of(11)));
+    CHECK(limit.open() == 3);
   }
   SECTION("every connection busy: the new one is refused, nothing evicted") {
     for (const auto& id : {first, second, third}) limit.set_busy(*id, true);
