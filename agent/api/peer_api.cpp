@@ -100,6 +100,16 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
                                     ? "a valid join token is required (\"token\")"
                                     : backend.join_token_refusal(token->get<std::string>());
     if (!refusal.empty()) return error_response(request, http::status::unauthorized, refusal);
+    // A node joins from its own address (admission checks it on every later call): a token
+    // holder elsewhere gets no certificate for another address. A forwarded join comes from
+    // an admitted node that checked this.
+    const auto address = body->find("address");
+    if (!forwarded && address != body->end() && address->is_string() &&
+        address->get<std::string>() != peer.address) {
+      return error_response(request, http::status::forbidden,
+                            "a join for address " + address->get<std::string>() +
+                                " must come from that address, not from " + peer.address);
+    }
     return reply(request, backend.join(*body, forwarded));
   }
   if (refusal) return std::move(*refusal);

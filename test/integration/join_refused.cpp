@@ -5,7 +5,8 @@
 // machine stays blank, the cluster's desired state keeps its node list; applying an old copy of
 // the document does not bring a deleted token back. The tokens the operator makes are printed
 // once and are nowhere on disk; `agentctl token list` never shows a secret.
-// Then a fresh token admits the machine.
+// A valid token used from another address than the one the join names is refused (403). Then a
+// fresh token admits the machine.
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -151,6 +152,21 @@ TEST_CASE(
     CHECK(refused.exit_code == 1);
     CHECK_THAT(refused.err, Catch::Contains("refused the token (401)"));
     CHECK_THAT(refused.err, Catch::Contains("join token " + id + " expired at "));
+  }
+
+  {  // a holder of a valid token asks from n2 for a certificate of n1's name and address (a
+     // storage node's, with the cluster's keys in the answer): refused before anything is signed
+    const nlohmann::json body = {{"name", "node1"},
+                                 {"address", n1.address()},
+                                 {"roles", {"storage", "compute"}},
+                                 {"token", token}};
+    const pydio::common::RunResult raw = n2.exec(
+        {"curl", "-sk", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json",
+         "-d", body.dump(), "https://" + n1.address() + ":8481/v1/peer/join"});
+    INFO(raw.out << raw.err);
+    CHECK_THAT(raw.out, Catch::EndsWith("\n403"));
+    CHECK_THAT(raw.out, Catch::Contains("must come from that address, not from " + n2.address()));
+    CHECK_THAT(raw.out, !Catch::Contains("PRIVATE KEY"));
   }
 
   // Nothing changed anywhere.

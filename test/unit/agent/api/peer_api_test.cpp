@@ -186,6 +186,20 @@ TEST_CASE("the join route needs the join token, not a certificate", "[peer_api]"
     CHECK(response.result() == http::status::unauthorized);
     CHECK_FALSE(backend.joined.has_value());
   }
+  SECTION("a join for another address than the caller's: 403, the backend is not asked") {
+    const std::string elsewhere =
+        json{{"name", "node3"}, {"address", "198.18.0.3"}, {"token", kToken}}.dump();
+    const auto response = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/join", elsewhere), kNoCertificate, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "a join for address 198.18.0.3 must come from that address, not from 198.18.0.9");
+    CHECK_FALSE(backend.joined.has_value());
+    const PeerIdentity from_there{"198.18.0.3", ""};
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/join", elsewhere),
+                              from_there, backend)
+              .result() == http::status::ok);
+  }
   SECTION("X-Pydio-Forwarded counts only from an admitted node") {
     auto request = make_request(http::verb::post, "/v1/peer/join", with_token);
     request.set("X-Pydio-Forwarded", "1");
