@@ -25,7 +25,14 @@ std::chrono::seconds CertificateRenewal::check() {
   }
   const trust::RenewalNeed need =
       trust::renewal_need(info->not_before, info->not_after, std::chrono::system_clock::now());
-  if (need == trust::RenewalNeed::kNotYet) {
+  // A node whose storage role changed gets a certificate that says so now, not in months:
+  // joiners send tokens only to a certificate with OU=storage (pki.hpp).
+  auto desired = state_.desired();
+  const bool role_changed =
+      desired && desired->find_node(local_.node_name) != nullptr &&
+      trust::certifies_storage(current->node_cert_pem) !=
+          (certificate_role(desired.get(), local_.node_name) == trust::CertificateRole::kStorage);
+  if (need == trust::RenewalNeed::kNotYet && !role_changed) {
     std::lock_guard<std::mutex> lock(mutex_);
     last_error_.clear();
     return kCheckPeriod;
@@ -42,7 +49,8 @@ std::chrono::seconds CertificateRenewal::check() {
   std::string how;
   Status renewed = renew(*current, how);
   std::string action = "renew the node certificate (serial " + info->serial + ", valid until " +
-                       iso8601_utc(info->not_after, false) + ")";
+                       iso8601_utc(info->not_after, false) +
+                       (role_changed ? "; the node's storage role changed" : "") + ")";
   if (renewed) {
     if (auto next = trust::certificate_info(state_.trust().pki()->node_cert_pem)) {
       action += " " + how + ": new serial " + next->serial + ", valid until " +

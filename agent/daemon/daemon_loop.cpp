@@ -101,9 +101,15 @@ void Daemon::start_certificate_timer(std::chrono::seconds delay) {
     if (error) return;
     // The check generates a key and may ask storage nodes: never on the loop.
     const bool queued = offload([this] {
-      const std::chrono::seconds next = renewal_.check();
-      health_.check_now_async();
+      // The timer is armed again whatever the check does: one exception must not end renewal.
+      std::chrono::seconds next = CertificateRenewal::kRetryPeriod;
+      try {
+        next = renewal_.check();
+      } catch (const std::exception& error) {
+        spdlog::error("node certificate check failed: {}", error.what());
+      }
       boost::asio::post(ioc_, [this, next] { start_certificate_timer(next); });
+      health_.check_now_async();
     });
     if (!queued) start_certificate_timer(CertificateRenewal::kRetryPeriod);
   });

@@ -139,7 +139,7 @@ bool GlusterTlsResource::applies_to(const PassContext& ctx) const {
 
 Expected<Plan> GlusterTlsResource::observe_and_plan(const PassContext& ctx) const {
   GlusterTlsObservation observed;
-  auto pki = trust::load_pki(ctx.local->pki_dir);
+  auto pki = trust::read_pki(ctx.local->pki_dir);
   if (!pki) return pki.status();
   observed.pki = *pki;
   if (observed.pki) {
@@ -164,7 +164,7 @@ Expected<Plan> GlusterTlsResource::observe_and_plan(const PassContext& ctx) cons
 }
 
 Status GlusterTlsResource::apply(const PassContext& ctx, const Action& action) {
-  auto pki = trust::load_pki(ctx.local->pki_dir);
+  auto pki = trust::read_pki(ctx.local->pki_dir);
   if (!pki) return pki.status().with_context(name());
   if (!*pki) return Status::error(name() + ": this node has no certificate yet");
   const GlusterTlsTarget target = gluster_tls_target(**pki);

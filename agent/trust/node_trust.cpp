@@ -25,6 +25,7 @@ Expected<std::shared_ptr<const NodeTrust::Loaded>> NodeTrust::prepare(const Node
 }
 
 Status NodeTrust::load() {
+  std::lock_guard<std::mutex> writing(write_mutex_);  // load_pki may finish a replacement
   auto pki = load_pki(dir_);
   if (!pki) return pki.status();
   if (!*pki) return Status::ok();

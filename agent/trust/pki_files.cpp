@@ -70,6 +70,10 @@ Status finish_replacement(const std::string& dir) {
 
 Expected<std::optional<NodePki>> load_pki(const std::string& dir) {
   if (Status finished = finish_replacement(dir); !finished) return finished;
+  return read_pki(dir);
+}
+
+Expected<std::optional<NodePki>> read_pki(const std::string& dir) {
   NodePki pki;
   struct Part {
     const char* file;
@@ -134,6 +138,16 @@ Status replace_node_certificate(const std::string& dir, const std::string& cert_
     ::unlink(next_cert.c_str());
     return written;
   }
+  // Each rename reaches the disk before the next one: after a crash the directory never holds
+  // the new certificate without the new key.
+  const auto sync_dir = [&dir] {
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+  };
+  sync_dir();  // both .next files are there
   // From this rename on, load_pki completes the replacement whatever happens next.
   if (::rename(next_key.c_str(), (dir + "/node.key").c_str()) != 0) {
     const int saved = errno;
@@ -141,14 +155,11 @@ Status replace_node_certificate(const std::string& dir, const std::string& cert_
     ::unlink(next_key.c_str());
     return Status::error("rename " + next_key + ": " + common::errno_text(saved));
   }
+  sync_dir();
   if (::rename(next_cert.c_str(), (dir + "/node.crt").c_str()) != 0)
     return Status::error("rename " + next_cert + ": " + common::errno_text(errno) +
                          " (the agent completes it at its next start)");
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  sync_dir();
   return Status::ok();
 }
 

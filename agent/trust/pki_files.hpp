@@ -26,8 +26,12 @@ struct NodePki {
 };
 
 // nullopt when the directory holds no node certificate yet (a node before init or join).
-// An incomplete or mismatched set is an error naming the file.
+// An incomplete or mismatched set is an error naming the file. Finishes or drops an
+// interrupted replacement first: for the one owner of the files (NodeTrust), at start.
 common::Expected<std::optional<NodePki>> load_pki(const std::string& dir);
+// The same read without touching any file: for every other reader (a renewal may be under
+// way; a set caught between its two renames is a mismatch error, read again later).
+common::Expected<std::optional<NodePki>> read_pki(const std::string& dir);
 // Creates `dir` (0700) and writes every non-empty part; removes ca.key when `pki` has none.
 common::Status save_pki(const std::string& dir, const NodePki& pki);
 // Replaces node.key and node.crt with a renewed pair (crash-safe, see above).
