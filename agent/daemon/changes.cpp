@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "agent/cluster/join_token.hpp"
@@ -13,6 +14,33 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 constexpr auto kAnnounceTimeout = 1s;
+
+// Join tokens come and go with agentctl token only. A spec may leave them out (or list none):
+// the tokens in force stay. A spec that lists tokens must list exactly those in force (an
+// edited copy of the stored document): anything else would be ignored, so it is refused.
+std::vector<std::string> join_tokens_problem(const std::vector<common::JoinTokenSpec>& listed,
+                                             const std::vector<common::JoinTokenSpec>& in_force) {
+  if (listed.empty()) return {};
+  const auto ids = [](const std::vector<common::JoinTokenSpec>& tokens) {
+    std::vector<std::string> out;
+    for (const auto& token : tokens) out.push_back(token.id + ":" + token.secret_hash);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  if (ids(listed) == ids(in_force)) return {};
+  std::vector<std::string> not_in_force;
+  for (const auto& token : listed) {
+    const bool known = std::any_of(in_force.begin(), in_force.end(), [&](const auto& held) {
+      return held.id == token.id && held.secret_hash == token.secret_hash;
+    });
+    if (!known) not_in_force.push_back(token.id);
+  }
+  return {"joinTokens: managed with agentctl token create|delete, not by a spec; this spec's "
+          "list differs from the tokens in force" +
+          (not_in_force.empty() ? std::string(" (it lacks some)")
+                                : " (not in force: " + common::join(not_in_force, ", ") + ")") +
+          "; remove the joinTokens member"};
+}
 
 }  // namespace
 
@@ -43,6 +71,10 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
         std::chrono::system_clock::now().time_since_epoch());
     auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl init");
     if (!token) return token.status().with_context("init");
+    if (auto problems = join_tokens_problem(parsed.state->join_tokens, {}); !problems.empty()) {
+      result.errors = problems;
+      return result;
+    }
     auto first = std::make_shared<common::DesiredState>(*parsed.state);
     first->join_tokens = {token->spec};
     auto outcome = state_.commit(common::ValidationResult{first, {}});
@@ -62,10 +94,14 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     return result;
   }
   // A node that already follows a cluster: the document is a change, and only the leader puts
-  // changes in force (so two concurrent changes cannot both win). Tokens come and go with
-  // agentctl token only: whatever the spec says of them (an edited copy of the stored document
-  // lists the tokens of its day), the tokens in force are kept, so no apply brings a deleted
-  // token back or drops a new one.
+  // changes in force (so two concurrent changes cannot both win). The tokens in force are kept
+  // (join_tokens_problem): no apply brings a deleted token back or drops a new one.
+  if (auto problems = join_tokens_problem(parsed.state->join_tokens, in_force->join_tokens);
+      !problems.empty()) {
+    result.errors = problems;
+    result.generation = in_force->generation;
+    return result;
+  }
   common::DesiredState next = *parsed.state;
   next.join_tokens = in_force->join_tokens;
   api::PeerReply reply = propose(next);

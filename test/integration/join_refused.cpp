@@ -122,16 +122,26 @@ TEST_CASE(
     CHECK(again.exit_code == 1);
     CHECK_THAT(again.err, Catch::Contains("no join token"));
 
-    // Applying an edited copy of the document from before the delete does not bring the
-    // token back: an apply keeps the tokens in force.
+    // An edited copy of the document from before the delete does not bring the token back:
+    // its token list is not the one in force, and the apply is refused, naming it.
     auto old_copy = nlohmann::json::parse(stored_before);
     old_copy["generation"] = 6;
     const std::string path = cluster.run_dir() + "/old-copy.json";
+    std::ofstream(path) << old_copy.dump(2);
+    auto refused_apply = n1.agentctl({"apply", "--spec", path});
+    INFO(refused_apply.out << refused_apply.err);
+    CHECK(refused_apply.exit_code == 1);
+    CHECK_THAT(refused_apply.err, Catch::Contains("joinTokens: managed with agentctl token"));
+    CHECK_THAT(refused_apply.err, Catch::Contains("not in force: " + id_of(revoked)));
+    CHECK(generation_of(n1) == 5);
+    // Without the member, the same copy is a change like any other; the tokens in force stay.
+    old_copy.erase("joinTokens");
     std::ofstream(path) << old_copy.dump(2);
     auto applied = n1.agentctl({"apply", "--spec", path});
     INFO(applied.out << applied.err);
     REQUIRE(applied.succeeded());
     CHECK(generation_of(n1) == 6);
+    CHECK(n1.agentctl({"token", "list"}).out.find(id_of(token)) != std::string::npos);
     CHECK(n1.agentctl({"token", "list"}).out.find(id_of(revoked)) == std::string::npos);
     auto still = n2.agentctl(
         {"join", n1.address(), "--token", revoked, "--ca-cert-hash", pin, "--roles", "compute"});
