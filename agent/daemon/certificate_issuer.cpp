@@ -26,6 +26,13 @@ trust::CertificateRole certificate_role(const common::DesiredState* desired,
              : trust::CertificateRole::kNode;
 }
 
+bool CertificateIssuer::issued_recently(const std::string& name,
+                                        std::chrono::steady_clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(issued_mutex_);
+  auto last = issued_.find(name);
+  return last != issued_.end() && now - last->second < kMinInterval;
+}
+
 api::PeerReply CertificateIssuer::issue(const std::string& name, const std::string& address,
                                         const std::string& csr) const {
   const auto started = std::chrono::steady_clock::now();
@@ -34,11 +41,18 @@ api::PeerReply CertificateIssuer::issue(const std::string& name, const std::stri
     return error_reply(421, "this node does not hold the CA key: ask a storage node" +
                                 (storage.empty() ? std::string() : " (" + storage + ")"));
   }
+  const trust::RequestCheck check = trust::check_certificate_request(csr, name);
+  if (check.verdict == trust::RequestVerdict::kAccepted && issued_recently(name, started)) {
+    // A node renews once in months: a member asking again and again (root on a compute node)
+    // would cost a signature, an event and a log line each time; one a minute is plenty, and
+    // the answer records nothing.
+    return error_reply(
+        429, "node " + name + " was issued a certificate less than a minute ago; ask again later");
+  }
   Event event;
   event.time = std::chrono::system_clock::now();
   event.resource = "node-certificate";
   event.action = "issue a renewed certificate for node " + name + " (" + address + ")";
-  const trust::RequestCheck check = trust::check_certificate_request(csr, name);
   api::PeerReply reply;
   if (check.verdict != trust::RequestVerdict::kAccepted) {
     reply =
@@ -50,6 +64,8 @@ api::PeerReply CertificateIssuer::issue(const std::string& name, const std::stri
         error_reply(500, "sign the certificate of node " + name + ": " + cert.status().message());
   } else {
     reply = api::PeerReply{200, {{"nodeCert", *cert}, {"caCert", state_.trust().ca_cert()}}};
+    std::lock_guard<std::mutex> lock(issued_mutex_);
+    issued_[name] = started;
     if (auto info = trust::certificate_info(*cert))
       event.action +=
           ": serial " + info->serial + ", valid until " + iso8601_utc(info->not_after, false);

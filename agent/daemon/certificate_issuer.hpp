@@ -4,8 +4,12 @@
 // name and address only. The peer API has already admitted the caller (its current certificate,
 // a member of the desired state in force, from its own address); this checks the request
 // itself (trust/renewal.hpp) and records an event for every certificate it issues.
-// Thread-safe (no state of its own; NodeTrust and EventLog guard themselves).
+// Thread-safe (its one state, when it last issued per node, under issued_mutex_; NodeTrust and
+// EventLog guard themselves).
 
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "agent/api/peer_api.hpp"
@@ -26,13 +30,18 @@ class CertificateIssuer {
   CertificateIssuer(const NodeState& state, EventLog& events) : state_(state), events_(events) {}
 
   // 200 {"nodeCert","caCert"}; 400 a malformed request; 403 a request for another node's name;
-  // 421 on a node without the CA key (naming the storage nodes).
+  // 421 on a node without the CA key (naming the storage nodes); 429 when this node issued one
+  // for the same name less than kMinInterval ago.
   api::PeerReply issue(const std::string& name, const std::string& address,
                        const std::string& csr) const;
 
  private:
+  static constexpr std::chrono::seconds kMinInterval{60};
+  bool issued_recently(const std::string& name, std::chrono::steady_clock::time_point now) const;
   const NodeState& state_;
   EventLog& events_;
+  mutable std::mutex issued_mutex_;
+  mutable std::map<std::string, std::chrono::steady_clock::time_point> issued_;  // by node name
 };
 
 }  // namespace pydio::agent

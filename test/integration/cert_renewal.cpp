@@ -7,7 +7,8 @@
 // and gets a fresh certificate (new serial, a year long) from the storage node, and both still
 // talk to each other over mutual TLS. The storage node, which holds the CA key, renews its own
 // the same way. Root on web1 then asks the storage node for a certificate in the storage node's
-// name: refused (403), nothing issued. Last, a certificate that has already expired cannot be
+// name: refused (403), nothing issued; asking for its own again and again gets one a minute
+// at most (429). Last, a certificate that has already expired cannot be
 // renewed by a compute node (the peers refuse it): status says so, and joining again fixes it.
 #include <signal.h>
 #include <sys/stat.h>
@@ -254,6 +255,16 @@ TEST_CASE("agents renew their certificates before they end, each only for itself
       const auto [code, answer] = ask("node1", nlohmann::json::object(), false);
       INFO(answer);
       CHECK(code == "401");
+    }
+    {  // its own name, again and again: one certificate a minute at most, the rest 429
+      const auto first = ask("web1", nlohmann::json::object(), true);
+      INFO(first.second);
+      CHECK((first.first == "200" || first.first == "429"));  // 429: its renewal was recent
+      const auto [code, answer] = ask("web1", nlohmann::json::object(), true);
+      INFO(answer);
+      CHECK(code == "429");
+      CHECK_THAT(answer, Catch::Contains("less than a minute ago"));
+      CHECK_THAT(answer, !Catch::Contains("BEGIN CERTIFICATE"));
     }
     // The refusal the signer itself decided (the CSR's name) is an event on node1; nothing was
     // issued, node1's own certificate is untouched.
