@@ -107,7 +107,7 @@ std::vector<ProcessExit> ProcessWatch::rescan() {
     auto found = watched_.find(target.pid_file);
     if (found != watched_.end() && pid && found->second.pid == *pid) continue;
     if (found != watched_.end()) {
-      if (is_zombie_or_gone(found->second.pid)) {
+      if (has_exited(found->second)) {
         exits.push_back(take_exit(found));
       } else {  // the pid file names another process, the old one still runs: not an exit
         forget(found->second);
@@ -139,6 +139,13 @@ std::vector<ProcessExit> ProcessWatch::rescan() {
     it = watched_.erase(it);
   }
   return exits;
+}
+
+bool ProcessWatch::has_exited(const Watched& w) {
+  // The pidfd first: once it is readable the PID may already belong to another process. While
+  // it is not, the process is not reaped and its PID is still its own, so /proc tells the truth.
+  pollfd exited{w.pidfd, POLLIN, 0};
+  return ::poll(&exited, 1, 0) > 0 || is_zombie_or_gone(w.pid);
 }
 
 ProcessExit ProcessWatch::take_exit(std::map<std::string, Watched>::iterator entry) {

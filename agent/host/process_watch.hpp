@@ -78,6 +78,7 @@ class ProcessWatch {
   ProcessExit take_exit(std::map<std::string, Watched>::iterator entry);
   void report(const ProcessExit& exit);  // watch thread only: calls on_exit_, never throws
   void forget(Watched& w);               // watch thread only: closes the pidfd
+  static bool has_exited(const Watched& w);
 
   Targets targets_;
   OnExit on_exit_;
