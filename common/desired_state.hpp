@@ -102,7 +102,6 @@ struct DesiredState {
 
   const NodeSpec* find_node(const std::string& node_name) const;
   const VolumeSpec* find_volume(const std::string& volume_name) const;
-  const JoinTokenSpec* find_join_token(const std::string& id) const;
   std::vector<const NodeSpec*> nodes_with_role(Role role) const;
   // "<address>:<brick path>" for every storage node, in node order.
   std::vector<std::string> brick_endpoints(const VolumeSpec& volume) const;

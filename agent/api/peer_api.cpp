@@ -48,14 +48,6 @@ std::optional<json> object_body(const Request& request) {
 
 }  // namespace
 
-bool token_matches(const std::string& presented, const std::string& expected) {
-  if (expected.empty() || presented.size() != expected.size()) return false;
-  unsigned char difference = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    difference |= static_cast<unsigned char>(presented[i] ^ expected[i]);
-  return difference == 0;
-}
-
 std::optional<Response> refuse_before_body(const RequestHeader& header, const PeerIdentity& peer,
                                            const PeerBackend& backend) {
   Request answered;  // error_response and target_path take a request

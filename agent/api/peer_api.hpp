@@ -95,8 +95,6 @@ class PeerBackend {
                                       const std::string& csr) = 0;
 };
 
-// True when `presented` equals `expected` (non-empty), compared in constant time.
-bool token_matches(const std::string& presented, const std::string& expected);
 
 // The 401/403 answer for a request that `peer` may not make, decided from its header alone,
 // or nullopt. The daemon calls it as the server's check_header, so a caller it does not admit

@@ -36,13 +36,6 @@ const NodeSpec* DesiredState::find_node(const std::string& node_name) const {
   return nullptr;
 }
 
-const JoinTokenSpec* DesiredState::find_join_token(const std::string& id) const {
-  for (const auto& token : join_tokens) {
-    if (token.id == id) return &token;
-  }
-  return nullptr;
-}
-
 const VolumeSpec* DesiredState::find_volume(const std::string& volume_name) const {
   for (const auto& volume : volumes) {
     if (volume.name == volume_name) return &volume;
