@@ -167,16 +167,26 @@ Expected<std::string> make_csr(const std::string& key_pem, const std::string& no
   return bio_text(bio.get());
 }
 
-Expected<std::string> sign_node_certificate(const KeyPair& ca, const std::string& csr_pem,
-                                            const std::string& node_name,
-                                            const std::string& address, CertificateRole role,
-                                            int lifetime_days) {
+namespace {
+// The request in `csr_pem`, once its self-signature verifies (its key is the requester's).
+Expected<Req> verified_request(const std::string& csr_pem) {
   Bio bio = read_bio(csr_pem);
   Req req(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!req) return failed("certificate request");
   EVP_PKEY* requested = X509_REQ_get0_pubkey(req.get());
   if (requested == nullptr || X509_REQ_verify(req.get(), requested) != 1)
     return failed("certificate request: its signature does not verify");
+  return req;
+}
+}  // namespace
+
+Expected<std::string> sign_node_certificate(const KeyPair& ca, const std::string& csr_pem,
+                                            const std::string& node_name,
+                                            const std::string& address, CertificateRole role,
+                                            int lifetime_days) {
+  auto req = verified_request(csr_pem);
+  if (!req) return req.status();
+  EVP_PKEY* requested = X509_REQ_get0_pubkey(req->get());
   auto ca_key = parse_key(ca.key_pem);
   if (!ca_key) return ca_key.status().with_context("CA key");
   auto ca_cert = parse_cert(ca.cert_pem);
@@ -315,14 +325,10 @@ Status names_address(const std::string& cert_pem, const std::string& address) {
 }
 
 Expected<std::string> request_common_name(const std::string& csr_pem) {
-  Bio bio = read_bio(csr_pem);
-  Req req(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!req) return failed("certificate request");
-  EVP_PKEY* requested = X509_REQ_get0_pubkey(req.get());
-  if (requested == nullptr || X509_REQ_verify(req.get(), requested) != 1)
-    return failed("certificate request: its signature does not verify");
+  auto req = verified_request(csr_pem);
+  if (!req) return req.status();
   char name[256] = {};
-  if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req.get()), NID_commonName, name,
+  if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req->get()), NID_commonName, name,
                                 sizeof(name)) <= 0)
     return Status::error("certificate request: no CN");
   return std::string(name);
