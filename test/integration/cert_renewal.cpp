@@ -157,8 +157,7 @@ TEST_CASE("agents renew their certificates before they end, each only for itself
           "[integration]") {
   SimCluster cluster;
   SimNode& n1 = bring_up_healthy_single_node(cluster);
-  const std::string token =
-      nlohmann::json::parse(n1.read_file("/etc/pydio-agent/secrets.json"))["joinToken"];
+  const std::string token = create_join_token(n1, {"--description", "web1"});
   SimNode& web = add_started_node(cluster, "web1", 2);
   join_cluster(web, n1, token, {"--roles", "compute"});
   REQUIRE(wait_healthy(web));
