@@ -28,9 +28,9 @@ const std::vector<std::string> kUserDirs = {"/mnt/pydio-data/public/upgrade",
 // returns the directory that holds them.
 std::string previous_release() {
   pydio::common::SystemRunner runner;
-  auto built = runner.run(
+  auto built = runner.run(pydio::common::Command(
       {std::string(PYDIO_SOURCE_DIR) + "/test/upgrade-build-previous", PYDIO_PREVIOUS_RELEASE_DIR},
-      std::chrono::minutes(40));
+      std::chrono::minutes(40)));
   INFO("upgrade-build-previous: " << built.err);
   REQUIRE(built.succeeded());
   std::string dir = built.out.substr(0, built.out.find('\n'));
