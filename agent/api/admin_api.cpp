@@ -190,6 +190,10 @@ Response post_token_delete(const Request& request, AdminBackend& backend) {
   return answer(request, backend.delete_join_token((*body)["id"].get<std::string>()));
 }
 
+Response post_upgrade(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.upgrade_from_legacy());
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -203,6 +207,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/tokens", {http::verb::get, get_tokens}},
       {"/v1/tokens/create", {http::verb::post, post_token_create}},
       {"/v1/tokens/delete", {http::verb::post, post_token_delete}},
+      {"/v1/upgrade", {http::verb::post, post_upgrade}},
   };
   return kRoutes;
 }

@@ -28,6 +28,11 @@
 //                         404 no such token. Create and delete are changes of the desired state
 //                         (through the leader, storage nodes only: 403 elsewhere; 409 when other
 //                         changes kept winning)
+// POST /v1/upgrade       (agentctl upgrade) 200 {"cluster","generation","signingKey","caCertHash",
+//                         "token","expires","joinCommand"}: this storage node adopted its desired
+//                         state of the previous release, signed as generation + 1 with a first
+//                         join token (daemon/legacy_upgrade.hpp); 403 not a storage node, 409
+//                         nothing to upgrade (no state, or already signed): nothing changed
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -145,6 +150,8 @@ class AdminBackend {
   virtual AdminAnswer create_join_token(std::chrono::seconds ttl,
                                         const std::string& description) = 0;
   virtual AdminAnswer delete_join_token(const std::string& id) = 0;
+  // agentctl upgrade: this node's desired state of the previous release, signed (may block).
+  virtual AdminAnswer upgrade_from_legacy() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -199,6 +199,21 @@ int run_token_create(const GlobalOptions& global, const std::string& ttl,
   return kExitOk;
 }
 
+int run_upgrade(const GlobalOptions& global) {
+  const AdminReply reply = client(global).post("/v1/upgrade", "");
+  if (!reply.ok()) return report_failure(reply);
+  const auto text = [&](const char* key) { return reply.body.value(key, std::string("?")); };
+  std::cout << "upgraded: this node signs the desired state of cluster " << text("cluster")
+            << " (key " << text("signingKey") << "), generation "
+            << reply.body.value("generation", json(0)).dump() << " in force.\n"
+            << "Cluster CA " << text("caCertHash") << " (this node's certificate made).\n"
+            << "Join token, expires at " << text("expires") << "; it is shown only now:\n  "
+            << text("token") << "\n"
+            << "\nOn every other node, once its agent is the new release, run:\n  "
+            << text("joinCommand") << "\n";
+  return kExitOk;
+}
+
 int run_token_list(const GlobalOptions& global) {
   const AdminReply reply = client(global).get("/v1/tokens");
   if (!reply.ok()) return report_failure(reply);

@@ -36,6 +36,8 @@ int run_join(const GlobalOptions& global, const std::string& peer, const std::st
 int run_token_create(const GlobalOptions& global, const std::string& ttl,
                      const std::string& description);
 int run_token_list(const GlobalOptions& global);
+// agentctl upgrade: this storage node's desired state of the previous release, signed.
+int run_upgrade(const GlobalOptions& global);
 int run_token_delete(const GlobalOptions& global, const std::string& id);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);

@@ -142,6 +142,11 @@ int main(int argc, char** argv) {
   token_delete->add_option("ID", token_id, "the token's id (the part before the \".\")")
       ->required();
 
+  auto* upgrade = app.add_subcommand(
+      "upgrade",
+      "on ONE storage node of a cluster of the previous release, once its agent is replaced: "
+      "sign its desired state, create the cluster CA and a first join token");
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -177,6 +182,7 @@ int main(int argc, char** argv) {
     return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device);
   if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
   if (token_list->parsed()) return ctl::run_token_list(global);
+  if (upgrade->parsed()) return ctl::run_upgrade(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;

@@ -33,8 +33,8 @@ constexpr std::size_t kAdminMaxConnections = 64;
 // Admin and peer requests that may wait on commands, peers or the leader.
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
-  for (const char* path :
-       {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain", "/v1/tokens/"})
+  for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
+                           "/v1/tokens/", "/v1/upgrade"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
@@ -55,6 +55,9 @@ Daemon::Daemon(common::LocalConfig local)
       changes_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
       admission_(state_, leader_link_, changes_),
       tokens_(state_, changes_),
+      upgrade_(
+          state_, local_, [this](const std::string& token) { return changes_.join_command(token); },
+          [this] { on_desired_changed(); }),
       join_client_(state_, local_, [this] { on_desired_changed(); }),
       follower_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
       reachability_(local_.node_name, [this] { return state_.desired(); }),

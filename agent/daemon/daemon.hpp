@@ -31,6 +31,7 @@
 #include "agent/daemon/join_admission.hpp"
 #include "agent/daemon/join_client.hpp"
 #include "agent/daemon/leader_link.hpp"
+#include "agent/daemon/legacy_upgrade.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
 #include "agent/daemon/token_changes.hpp"
@@ -66,6 +67,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
     return tokens_.create(ttl, description);
   }
   api::AdminAnswer delete_join_token(const std::string& id) override { return tokens_.remove(id); }
+  api::AdminAnswer upgrade_from_legacy() override;
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -113,6 +115,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   ChangeCommitter changes_;
   JoinAdmission admission_;
   TokenChanges tokens_;
+  LegacyUpgrade upgrade_;
   JoinClient join_client_;
   Follower follower_;
   Reachability reachability_;

@@ -66,6 +66,13 @@ api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   return outcome;
 }
 
+api::AdminAnswer Daemon::upgrade_from_legacy() {
+  api::AdminAnswer answer = upgrade_.upgrade();
+  // The node has its certificate now: serve peers before the operator joins the others.
+  if (answer.status == 200 && peer_endpoint_) peer_endpoint_->ensure_listening();
+  return answer;
+}
+
 std::string Daemon::join_token_refusal(const std::string& token) const {
   // A node that does not decide joins (compute-only, db-only) answers 421 naming the storage
   // nodes (JoinAdmission::admit), without looking at the token.

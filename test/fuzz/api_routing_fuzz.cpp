@@ -119,6 +119,9 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer delete_join_token(const std::string& id) override {
     return {404, {{"error", "no join token " + id}}};
   }
+  api::AdminAnswer upgrade_from_legacy() override {
+    return {409, {{"error", "nothing to upgrade"}}};
+  }
 };
 
 void check_serializes(const api::Response& response) {

@@ -81,7 +81,7 @@ std::string SimNode::read_file(const std::string& path) {
   return result.succeeded() ? result.out : std::string();
 }
 
-int SimNode::start_agent(int pass_interval_seconds) {
+int SimNode::start_agent(int pass_interval_seconds, const std::string& agentd) {
   nlohmann::json config = {{"nodeName", name_},
                            {"address", address()},
                            {"healthListen", address() + ":8480"},
@@ -89,9 +89,10 @@ int SimNode::start_agent(int pass_interval_seconds) {
                            {"passIntervalSeconds", pass_interval_seconds}};
   must({"mkdir", "-p", "/etc/pydio-agent"});
   write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
+  const std::string binary = agentd.empty() ? agentd_path() : agentd;
   std::vector<std::string> argv = {
-      harness_path(), "exec",        run_dir_,   name_,
-      "--",           agentd_path(), "--config", "/etc/pydio-agent/agent.json",
+      harness_path(), "exec", run_dir_,   name_,
+      "--",           binary, "--config", "/etc/pydio-agent/agent.json",
       "--log-level",  "debug"};
   auto pid = runner_.spawn_detached(argv, run_dir_ + "/" + name_ + "-agent.log");
   REQUIRE(pid.has_value());

@@ -48,7 +48,9 @@ class SimNode {
   std::string read_file(const std::string& path);
 
   // Writes /etc/pydio-agent/agent.json and starts pydio-agentd in the node. Returns its PID.
-  int start_agent(int pass_interval_seconds = 10);
+  // `agentd`: another build's daemon (the upgrade scenario's previous release); the agent.json
+  // written has only fields every release reads (no pkiDir: the default is used).
+  int start_agent(int pass_interval_seconds = 10, const std::string& agentd = "");
   // Signals the agent by PID and waits for it to be gone.
   void stop_agent(int signal_number);
   int agent_pid() const { return agent_pid_; }

@@ -60,6 +60,11 @@ class FakeBackend : public AdminBackend {
     deleted = id;
     return AdminAnswer{404, json{{"error", "no join token " + id}}};
   }
+  AdminAnswer upgrade_from_legacy() override {
+    ++upgrades;
+    return AdminAnswer{409, json{{"error", "nothing to upgrade"}}};
+  }
+  int upgrades = 0;
 
   bool plan_error = false;
   int reconcile_requests = 0;
@@ -221,6 +226,16 @@ TEST_CASE("admin API routes the join token commands and checks their bodies", "[
     response = handle_admin_request(make_request(http::verb::post, "/v1/tokens"), backend);
     CHECK(response.result() == http::status::method_not_allowed);
   }
+}
+
+TEST_CASE("admin API: upgrade is a POST whose answer is the backend's", "[admin_api]") {
+  FakeBackend backend;
+  auto response = handle_admin_request(make_request(http::verb::post, "/v1/upgrade"), backend);
+  CHECK(response.result() == http::status::conflict);
+  CHECK(backend.upgrades == 1);
+  response = handle_admin_request(make_request(http::verb::get, "/v1/upgrade"), backend);
+  CHECK(response.result() == http::status::method_not_allowed);
+  CHECK(backend.upgrades == 1);
 }
 
 TEST_CASE("admin API refuses unknown paths and wrong methods", "[admin_api]") {
