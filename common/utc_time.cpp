@@ -1,9 +1,16 @@
 #include "common/utc_time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace pydio::common {
+
+std::int64_t utc_now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string format_utc(std::int64_t seconds) {
   const std::time_t value = static_cast<std::time_t>(seconds);

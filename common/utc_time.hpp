@@ -14,6 +14,8 @@ inline constexpr std::int64_t kMaxUtcSeconds = 253402300799;  // 9999-12-31T23:5
 
 // REQUIRES: kMinUtcSeconds <= seconds <= kMaxUtcSeconds.
 std::string format_utc(std::int64_t seconds);
+// Now, in whole seconds since the epoch (what token expiries are compared with).
+std::int64_t utc_now_seconds();
 // nullopt unless `text` is exactly "YYYY-MM-DDTHH:MM:SSZ" naming a real instant (no Feb 30,
 // no leap second) within the bounds above.
 std::optional<std::int64_t> parse_utc(const std::string& text);

@@ -8,15 +8,13 @@
 
 namespace pydio::agent {
 
-namespace {
-std::string storage_nodes(const common::DesiredState* desired) {
+std::string storage_node_list(const common::DesiredState* desired) {
   std::string out;
   if (desired == nullptr) return out;
   for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage))
     out += (out.empty() ? "" : ", ") + node->name + " " + node->address;
   return out;
 }
-}  // namespace
 
 trust::CertificateRole certificate_role(const common::DesiredState* desired,
                                         const std::string& name) {
@@ -37,7 +35,7 @@ api::PeerReply CertificateIssuer::issue(const std::string& name, const std::stri
                                         const std::string& csr) const {
   const auto started = std::chrono::steady_clock::now();
   if (!state_.trust().can_sign()) {
-    const std::string storage = storage_nodes(state_.desired().get());
+    const std::string storage = storage_node_list(state_.desired().get());
     return error_reply(421, "this node does not hold the CA key: ask a storage node" +
                                 (storage.empty() ? std::string() : " (" + storage + ")"));
   }

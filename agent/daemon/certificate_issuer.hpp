@@ -25,6 +25,9 @@ namespace pydio::agent {
 trust::CertificateRole certificate_role(const common::DesiredState* desired,
                                         const std::string& name);
 
+// "n1 10.0.1.11, n2 10.0.1.12": the storage nodes, named where a node sends a caller to one.
+std::string storage_node_list(const common::DesiredState* desired);
+
 class CertificateIssuer {
  public:
   CertificateIssuer(const NodeState& state, EventLog& events) : state_(state), events_(events) {}

@@ -7,6 +7,7 @@
 
 #include "agent/cluster/join_token.hpp"
 #include "common/text.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::agent {
 
@@ -67,9 +68,8 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     // the cluster's signing key first: every document in force is signed. The first join
     // token goes into that document; its secret only into the answer.
     if (common::Status keys = state_.ensure_signing_keys(); !keys) return keys;
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl init");
+    auto token = make_join_token({}, common::utc_now_seconds(), kDefaultTokenTtl,
+                                 "created by agentctl init");
     if (!token) return token.status().with_context("init");
     if (auto problems = join_tokens_problem(parsed.state->join_tokens, {}); !problems.empty()) {
       result.errors = problems;

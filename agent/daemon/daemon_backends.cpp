@@ -7,6 +7,7 @@
 #include "agent/cluster/join_token.hpp"
 #include "agent/daemon/daemon.hpp"
 #include "agent/daemon/status_report.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::agent {
 
@@ -78,9 +79,7 @@ std::string Daemon::join_token_refusal(const std::string& token) const {
   // nodes (JoinAdmission::admit), without looking at the token.
   if (!state_.admits_joins()) return token.empty() ? "a valid join token is required" : "";
   auto desired = state_.desired();
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return agent::join_token_refusal(desired->join_tokens, token, now.count());
+  return agent::join_token_refusal(desired->join_tokens, token, common::utc_now_seconds());
 }
 
 std::optional<api::PeerMember> Daemon::member(const std::string& name) const {

@@ -75,11 +75,7 @@ api::PeerReply JoinAdmission::admit(const json& body, bool forwarded) {
   // Daemon::join_token_refusal). Any other node (where PHP may run) never relays one: the
   // joiner's token and the answer (keys included, for a storage joiner) would pass through it.
   if (!state_.admits_joins()) {
-    std::string storage;
-    if (auto desired = state_.desired()) {
-      for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage))
-        storage += (storage.empty() ? "" : ", ") + node->name + " " + node->address;
-    }
+    const std::string storage = storage_node_list(state_.desired().get());
     return error_reply(421, "this node does not admit joins: join through a storage node" +
                                 (storage.empty() ? std::string() : " (" + storage + ")"));
   }

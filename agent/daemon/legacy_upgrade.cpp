@@ -52,9 +52,8 @@ api::AdminAnswer LegacyUpgrade::upgrade() {
   if (auto refused = refusal()) return *refused;
   const auto legacy = state_.desired();
   // The next document first, so that nothing is written when it cannot be made.
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  auto token = make_join_token({}, now.count(), kDefaultTokenTtl, "created by agentctl upgrade");
+  auto token = make_join_token({}, common::utc_now_seconds(), kDefaultTokenTtl,
+                               "created by agentctl upgrade");
   if (!token) return refuse(500, token.status().with_context("upgrade").message());
   auto next = std::make_shared<common::DesiredState>(*legacy);
   next->generation = legacy->generation + 1;

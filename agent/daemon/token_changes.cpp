@@ -24,12 +24,6 @@ constexpr int kAttempts = 3;
 // The leader announces a new generation to every node at once; this bounds the wait for it.
 constexpr auto kFollowWait = 15s;
 
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 api::AdminAnswer from_reply(const api::PeerReply& reply) {
   return api::AdminAnswer{reply.status, reply.body};
 }
@@ -75,7 +69,7 @@ api::AdminAnswer TokenChanges::create(std::chrono::seconds ttl, const std::strin
   common::JoinTokenSpec spec;
   api::PeerReply reply =
       change_tokens([&](common::DesiredState& next) -> std::optional<api::PeerReply> {
-        auto made = make_join_token(next.join_tokens, now_seconds(), ttl, description);
+        auto made = make_join_token(next.join_tokens, common::utc_now_seconds(), ttl, description);
         if (!made) return error_reply(500, made.status().message());
         secret_token = made->token;
         spec = made->spec;
@@ -99,7 +93,7 @@ api::AdminAnswer TokenChanges::list() const {
   auto desired = state_.desired();
   if (!desired)
     return from_reply(error_reply(409, "no desired state yet (run agentctl init --spec FILE)"));
-  const std::int64_t now = now_seconds();
+  const std::int64_t now = common::utc_now_seconds();
   json tokens = json::array();
   for (const auto& token : desired->join_tokens) {
     tokens.push_back({{"id", token.id},
