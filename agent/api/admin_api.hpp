@@ -33,6 +33,10 @@
 //                         state of the previous release, signed as generation + 1 with a first
 //                         join token (daemon/legacy_upgrade.hpp); 403 not a storage node, 409
 //                         nothing to upgrade (no state, or already signed): nothing changed
+// POST /v1/rotate/signing-key (agentctl rotate signing-key) 200 {"generation":N,"keyId":"<new>",
+//                         "previousKeyId":"<old>"}: the leader signed generation N with a new
+//                         key that the old one vouches for (cluster/signing.hpp); 403 not a
+//                         storage node, 503 no leader: nothing changed
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -152,6 +156,8 @@ class AdminBackend {
   virtual AdminAnswer delete_join_token(const std::string& id) = 0;
   // agentctl upgrade: this node's desired state of the previous release, signed (may block).
   virtual AdminAnswer upgrade_from_legacy() = 0;
+  // agentctl rotate signing-key: a new signing key, through the leader (may block).
+  virtual AdminAnswer rotate_signing_key() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -142,6 +142,17 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     return reply(request, backend.issue_certificate(peer.certificate_name, member->address,
                                                     csr.get<std::string>()));
   }
+  if (path == "/v1/peer/signing-key" || path == "/v1/peer/rotate-signing-key") {
+    const bool fetch = path == "/v1/peer/signing-key";
+    if (fetch && request.method() != http::verb::get) return method_not_allowed(request, "GET");
+    if (!fetch && request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    if (!member->may_lead) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not hold the signing key (only storage nodes may)");
+    }
+    return reply(request, fetch ? backend.signing_key() : backend.rotate_signing_key(forwarded));
+  }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

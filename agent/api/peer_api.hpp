@@ -33,6 +33,12 @@
 //                              of the caller's certificate and the address it connects from.
 //                              200 {"nodeCert":"<PEM>","caCert":"<PEM>"}; 421 on a node
 //                              without the CA key (it names the storage nodes)
+// GET  /v1/peer/signing-key   storage nodes only (403 otherwise): 200 {"publicKey","privateKey",
+//                              "succession"} of the key this node signs with; 503 when it
+//                              holds no private key. Only over mutual TLS, never via a volume
+// POST /v1/peer/rotate-signing-key  storage nodes only: agentctl rotate signing-key asked on
+//                              another storage node; done by the leader (others relay once)
+//                              200 {"generation":N,"keyId","previousKeyId"}
 // POST /v1/peer/nudge         body {"reason":"...","generation":N,"from":"<address>"}
 //                              (generation, from optional): something this node acts on changed
 //                              (the leader put generation N in force; a peer's brick died).
@@ -93,6 +99,10 @@ class PeerBackend {
   // certificate request `csr`, which the backend still checks names `name`.
   virtual PeerReply issue_certificate(const std::string& name, const std::string& address,
                                       const std::string& csr) = 0;
+  // The private signing key for a storage node that follows a rotated key and lacks it.
+  virtual PeerReply signing_key() = 0;
+  // A rotation of the signing key an operator asked for on another storage node (may block).
+  virtual PeerReply rotate_signing_key(bool forwarded) = 0;
 };
 
 

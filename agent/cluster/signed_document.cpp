@@ -16,18 +16,34 @@ SignedDocument signed_document_from_reply(const nlohmann::json& body) {
 
 DocumentCheck check_signed_document(const SignedDocument& document, const std::string& public_pem,
                                     const common::DesiredState* current,
-                                    const std::string& current_text) {
+                                    const std::string& current_text,
+                                    const std::string& retired_public_pem) {
   DocumentCheck check;
   if (document.text.size() > kMaxDocumentBytes) {
     check.reason = "document of " + std::to_string(document.text.size()) +
                    " bytes is larger than the limit of " + std::to_string(kMaxDocumentBytes);
     return check;
   }
-  if (common::Status signed_ok = verify_document(public_pem, document.text, document.signature);
-      !signed_ok) {
-    check.reason = signed_ok.message();
+  auto signer = verify_document_or_successor(public_pem, document.text, document.signature);
+  if (!signer) {
+    check.reason = signer.status().message();
+    if (!retired_public_pem.empty() && current != nullptr &&
+        verify_document(retired_public_pem, document.text, document.signature)) {
+      common::ValidationResult old = common::parse_desired_state(document.text);
+      if (old.state && old.state->generation <= current->generation) {
+        check.verdict = DocumentVerdict::kOlder;
+        check.reason = "signed with the key retired at the last rotation (key " +
+                       key_id(retired_public_pem) + "); generation " +
+                       std::to_string(old.state->generation) + " is not newer than the one in force";
+      } else {
+        check.reason = "signed with the key retired at the last rotation (key " +
+                       key_id(retired_public_pem) + "); this node trusts key " +
+                       key_id(public_pem) + " only";
+      }
+    }
     return check;
   }
+  check.successor = *signer;
   check.parsed = common::parse_desired_state(document.text);
   if (!check.parsed.state) {
     check.reason = "signed but invalid: " + common::join(check.parsed.errors, "; ");

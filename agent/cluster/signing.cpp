@@ -4,9 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -24,7 +26,10 @@ namespace {
 
 constexpr const char* kAlgorithm = "ed25519";
 constexpr std::size_t kSignatureBytes = 64;
-constexpr std::size_t kMaxSignatureText = 1024;
+// A signature with a succession is about 500 bytes; the published file's cap is 4 KiB.
+constexpr std::size_t kMaxSignatureText = 2048;
+// What a succession signs besides the successor's key: a document is JSON and never starts so.
+constexpr const char* kSuccessionContext = "pydio-agent signing key succession v1\n";
 
 struct PkeyFree {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -108,6 +113,44 @@ std::optional<std::string> unbase64(const std::string& text) {
   return out;
 }
 
+// The 64-byte Ed25519 signature over `text`, or nullopt.
+std::optional<std::string> sign_raw(EVP_PKEY* key, const std::string& text) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  std::string signature(kSignatureBytes, '\0');
+  std::size_t size = signature.size();
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1 ||
+      size != kSignatureBytes)
+    return std::nullopt;
+  return signature;
+}
+
+bool verify_raw(EVP_PKEY* key, const std::string& signature, const std::string& text) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                          text.size()) == 1;
+}
+
+// The signature text as a JSON object; a discarded value when it is none or too long.
+nlohmann::json parse_envelope(const std::string& signature) {
+  return signature.size() > kMaxSignatureText ? nlohmann::json()
+                                              : nlohmann::json::parse(signature, nullptr, false);
+}
+
+std::string string_member(const nlohmann::json& object, const char* name) {
+  if (!object.is_object()) return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The successor's public key named by a succession's JSON text; "" when it names none.
+std::string successor_public(const std::string& succession) {
+  return string_member(nlohmann::json::parse(succession, nullptr, false), "publicKey");
+}
+
 }  // namespace
 
 Expected<SigningKeys> generate_signing_keys() {
@@ -118,7 +161,7 @@ Expected<SigningKeys> generate_signing_keys() {
   if (!pub || !priv || PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1 ||
       PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return Status::error("generate the signing key: could not write it as PEM");
-  return SigningKeys{trust::bio_text(pub.get()), trust::bio_text(priv.get())};
+  return SigningKeys{trust::bio_text(pub.get()), trust::bio_text(priv.get()), ""};
 }
 
 std::string key_id(const std::string& public_pem) {
@@ -129,17 +172,33 @@ std::string key_id(const std::string& public_pem) {
 Expected<std::string> sign_document(const SigningKeys& keys, const std::string& text) {
   Pkey key = read_private(keys.private_pem);
   if (!key) return Status::error("sign the desired state: this node holds no Ed25519 signing key");
-  MdCtx ctx(EVP_MD_CTX_new());
-  std::string signature(kSignatureBytes, '\0');
-  std::size_t size = signature.size();
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1 ||
-      size != kSignatureBytes)
-    return Status::error("sign the desired state: OpenSSL refused to sign");
-  return nlohmann::json{
-      {"algorithm", kAlgorithm}, {"keyId", key_id_of(key.get())}, {"signature", base64(signature)}}
-      .dump();
+  const std::optional<std::string> signature = sign_raw(key.get(), text);
+  if (!signature) return Status::error("sign the desired state: OpenSSL refused to sign");
+  nlohmann::json envelope = {
+      {"algorithm", kAlgorithm}, {"keyId", key_id_of(key.get())}, {"signature", base64(*signature)}};
+  if (!keys.succession.empty()) {
+    nlohmann::json succession = nlohmann::json::parse(keys.succession, nullptr, false);
+    if (!succession.is_object())
+      return Status::error("sign the desired state: the key's succession is not a JSON object");
+    envelope["succession"] = std::move(succession);
+  }
+  return envelope.dump();
+}
+
+Expected<SigningKeys> make_successor(const SigningKeys& current) {
+  Pkey previous = read_private(current.private_pem);
+  if (!previous)
+    return Status::error("rotate the signing key: this node holds no private signing key");
+  auto next = generate_signing_keys();
+  if (!next) return next.status();
+  const std::optional<std::string> signature =
+      sign_raw(previous.get(), kSuccessionContext + next->public_pem);
+  if (!signature) return Status::error("rotate the signing key: OpenSSL refused to sign");
+  next->succession = nlohmann::json{{"publicKey", next->public_pem},
+                                    {"previousKeyId", key_id_of(previous.get())},
+                                    {"signature", base64(*signature)}}
+                         .dump();
+  return next;
 }
 
 Status verify_document(const std::string& public_pem, const std::string& text,
@@ -147,38 +206,54 @@ Status verify_document(const std::string& public_pem, const std::string& text,
   if (signature.empty()) return Status::error("unsigned: no signature came with the document");
   Pkey key = read_public(public_pem);
   if (!key) return Status::error("this node holds no signing public key to verify with");
-  const auto envelope = signature.size() > kMaxSignatureText
-                            ? nlohmann::json()
-                            : nlohmann::json::parse(signature, nullptr, false);
-  const auto field = [&](const char* name) -> std::string {
-    if (!envelope.is_object()) return "";
-    auto it = envelope.find(name);
-    return it != envelope.end() && it->is_string() ? it->get<std::string>() : "";
-  };
-  if (field("algorithm") != kAlgorithm)
+  const nlohmann::json envelope = parse_envelope(signature);
+  if (string_member(envelope, "algorithm") != kAlgorithm)
     return Status::error("not a signature: expected {\"algorithm\":\"ed25519\",...}");
-  const std::optional<std::string> raw = unbase64(field("signature"));
+  const std::optional<std::string> raw = unbase64(string_member(envelope, "signature"));
   if (!raw || raw->size() != kSignatureBytes)
     return Status::error("not a signature: \"signature\" is not 64 bytes in base64");
   const std::string expected_id = key_id_of(key.get());
-  if (field("keyId") != expected_id) {
+  if (string_member(envelope, "keyId") != expected_id) {
     // The key id is echoed only when it looks like one: it comes from whoever wrote the file
     // and ends up on an operator's terminal.
     static const std::regex kKeyIdForm("[0-9a-f]{16}");
-    const std::string presented = field("keyId");
+    const std::string presented = string_member(envelope, "keyId");
     const std::string shown = presented.empty()                              ? "no keyId"
                               : std::regex_match(presented, kKeyIdForm) ? "keyId " + presented
                                                                         : "a malformed keyId";
     return Status::error("signed by another key (" + shown + "; this cluster's key is " +
                          expected_id + ")");
   }
-  MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(raw->data()), raw->size(),
-                       reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1)
+  if (!verify_raw(key.get(), *raw, text))
     return Status::error("bad signature: it does not match the document's bytes (key " +
                          expected_id + ")");
   return Status::ok();
+}
+
+Expected<std::optional<SigningKeys>> verify_document_or_successor(
+    const std::string& trusted_public_pem, const std::string& text, const std::string& signature) {
+  const Status direct = verify_document(trusted_public_pem, text, signature);
+  if (direct) return std::optional<SigningKeys>();
+  const nlohmann::json envelope = parse_envelope(signature);
+  const auto succession = envelope.is_object() ? envelope.find("succession") : envelope.end();
+  Pkey trusted = read_public(trusted_public_pem);
+  if (!envelope.is_object() || succession == envelope.end() || !trusted) return direct;
+  const std::string trusted_id = key_id_of(trusted.get());
+  const std::string successor_pem = string_member(*succession, "publicKey");
+  Pkey successor = read_public(successor_pem);
+  const std::optional<std::string> raw = unbase64(string_member(*succession, "signature"));
+  if (!successor || !raw || raw->size() != kSignatureBytes)
+    return Status::error(direct.message() + "; its key succession is malformed");
+  if (string_member(*succession, "previousKeyId") != trusted_id)
+    return Status::error(direct.message() +
+                         "; its key succeeds another key than this node's: this node missed "
+                         "more than one rotation of the signing key (join it again)");
+  if (!verify_raw(trusted.get(), *raw, kSuccessionContext + successor_pem))
+    return Status::error(direct.message() + "; its key succession is not signed by key " +
+                         trusted_id);
+  if (Status by_successor = verify_document(successor_pem, text, signature); !by_successor)
+    return by_successor;
+  return std::optional<SigningKeys>(SigningKeys{successor_pem, "", succession->dump()});
 }
 
 Status check_key_pair(const SigningKeys& keys) {
@@ -193,24 +268,46 @@ Status check_key_pair(const SigningKeys& keys) {
 
 std::string signing_private_path(const std::string& pki_dir) { return pki_dir + "/signing.key"; }
 std::string signing_public_path(const std::string& pki_dir) { return pki_dir + "/signing.pub"; }
+std::string signing_succession_path(const std::string& pki_dir) {
+  return pki_dir + "/signing.succession";
+}
 
 Expected<std::optional<SigningKeys>> load_signing_keys(const std::string& pki_dir) {
   auto pub = common::read_optional_file(signing_public_path(pki_dir));
   if (!pub) return pub.status();
   if (!pub->has_value()) return std::optional<SigningKeys>();
-  SigningKeys keys{**pub, ""};
+  SigningKeys keys{**pub, "", ""};
   if (!read_public(keys.public_pem))
     return Status::error(signing_public_path(pki_dir) + ": not an Ed25519 public key in PEM");
   auto priv = common::read_optional_file(signing_private_path(pki_dir));
   if (!priv) return priv.status();
+  auto succession = common::read_optional_file(signing_succession_path(pki_dir));
+  if (!succession) return succession.status();
   if (priv->has_value()) {
     struct stat st {};
     if (::stat(signing_private_path(pki_dir).c_str(), &st) == 0 && (st.st_mode & 077) != 0)
       return Status::error(signing_private_path(pki_dir) +
                            ": readable or writable by group or others; expected mode 0600");
     keys.private_pem = **priv;
-    if (Status pair = check_key_pair(keys); !pair) return pair.with_context(pki_dir);
   }
+  if (succession->has_value()) {
+    const std::string successor = successor_public(**succession);
+    if (!successor.empty() && key_id(successor) == key_id(keys.public_pem)) {
+      keys.succession = **succession;
+    } else if (!successor.empty() && !keys.private_pem.empty() &&
+               check_key_pair(SigningKeys{successor, keys.private_pem, ""})) {
+      // A rotation on this node stopped between writing the successor's private key and its
+      // public key: finish it.
+      if (Status written =
+              common::write_file_atomically(signing_public_path(pki_dir), successor, 0644);
+          !written)
+        return written;
+      keys.public_pem = successor;
+      keys.succession = **succession;
+    }
+  }
+  if (!keys.private_pem.empty())
+    if (Status pair = check_key_pair(keys); !pair) return pair.with_context(pki_dir);
   return std::optional<SigningKeys>(keys);
 }
 
@@ -222,12 +319,24 @@ Status save_signing_keys(const std::string& pki_dir, const SigningKeys& keys) {
     return Status::error("create " + pki_dir + ": " + common::errno_text(errno));
   if (::chmod(pki_dir.c_str(), 0700) != 0)
     return Status::error("chmod " + pki_dir + ": " + common::errno_text(errno));
+  if (!keys.succession.empty()) {
+    Status written =
+        common::write_file_atomically(signing_succession_path(pki_dir), keys.succession, 0644);
+    if (!written) return written;
+  }
   if (!keys.private_pem.empty()) {
     Status written =
         common::write_file_atomically(signing_private_path(pki_dir), keys.private_pem, 0600);
     if (!written) return written;
   }
   return common::write_file_atomically(signing_public_path(pki_dir), keys.public_pem, 0644);
+}
+
+Status trust_successor_key(const std::string& pki_dir, const SigningKeys& successor) {
+  if (::unlink(signing_private_path(pki_dir).c_str()) != 0 && errno != ENOENT)
+    return Status::error("remove the previous signing key " + signing_private_path(pki_dir) +
+                         ": " + common::errno_text(errno));
+  return save_signing_keys(pki_dir, SigningKeys{successor.public_pem, "", successor.succession});
 }
 
 }  // namespace pydio::agent

@@ -108,8 +108,11 @@ std::string format_status(const json& status) {
     const json& signing = status["signing"];
     out << "signing:    ";
     if (signing.is_object()) {
-      out << "key " << text(signing, "keyId")
-          << (flag(signing, "canSign") ? " (signs: this node may lead)" : " (verifies only)");
+      out << "key " << text(signing, "keyId");
+      if (flag(signing, "missingPrivateKey"))
+        out << " (rotated; this storage node is fetching its private key from the leader)";
+      else
+        out << (flag(signing, "canSign") ? " (signs: this node may lead)" : " (verifies only)");
       if (!flag(signing, "inForceSigned")) out << "; the document in force is not signed";
     } else {
       out << "no key yet (run agentctl init or agentctl join)";

@@ -214,6 +214,20 @@ int run_upgrade(const GlobalOptions& global) {
   return kExitOk;
 }
 
+int run_rotate_signing_key(const GlobalOptions& global) {
+  const AdminReply reply = client(global).post("/v1/rotate/signing-key", "");
+  if (!reply.ok()) return report_failure(reply);
+  const auto text = [&](const char* key) { return reply.body.value(key, std::string("?")); };
+  std::cout << "signing key rotated: key " << text("keyId") << " succeeds key "
+            << text("previousKeyId") << "; generation "
+            << reply.body.value("generation", json(0)).dump()
+            << " in force, signed with it.\n"
+            << "Every node trusts the new key as it adopts that generation (agentctl status: "
+               "the \"signing:\" line of each node); storage nodes fetch its private key from "
+               "the leader. The old private key is removed.\n";
+  return kExitOk;
+}
+
 int run_token_list(const GlobalOptions& global) {
   const AdminReply reply = client(global).get("/v1/tokens");
   if (!reply.ok()) return report_failure(reply);

@@ -147,6 +147,13 @@ int main(int argc, char** argv) {
       "on ONE storage node of a cluster of the previous release, once its agent is replaced: "
       "sign its desired state, create the cluster CA and a first join token");
 
+  auto* rotate = app.add_subcommand("rotate", "replace one of the cluster's keys (on a storage node)");
+  rotate->require_subcommand(1);
+  auto* rotate_signing = rotate->add_subcommand(
+      "signing-key",
+      "a new desired-state signing key, vouched for by the old one: every node moves to it "
+      "as it adopts the next generation; the old private key is removed everywhere");
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -183,6 +190,7 @@ int main(int argc, char** argv) {
   if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
   if (token_list->parsed()) return ctl::run_token_list(global);
   if (upgrade->parsed()) return ctl::run_upgrade(global);
+  if (rotate_signing->parsed()) return ctl::run_rotate_signing_key(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;

@@ -15,6 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 constexpr auto kAnnounceTimeout = 1s;
+// The leader announces a new generation to every node at once; this bounds the wait for it.
+constexpr auto kFollowWait = 15s;
 
 // Join tokens come and go with agentctl token only. A spec may leave them out (or list none):
 // the tokens in force stay. A spec that lists tokens must list exactly those in force (an
@@ -185,6 +187,48 @@ api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& 
   on_commit_();
   if (outcome->changed) announce(*current);
   return api::PeerReply{200, json{{"generation", current->generation}}};
+}
+
+api::PeerReply ChangeCommitter::rotate_signing_key(bool forwarded) {
+  auto in_force = state_.desired();
+  if (!in_force) return error_reply(409, "no desired state yet (run agentctl init --spec FILE)");
+  const common::NodeSpec* self = in_force->find_node(local_.node_name);
+  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+    return error_reply(403, "only storage nodes hold the signing key; this node (" +
+                                local_.node_name + ") does not: run the command on one");
+  }
+  const bool alone =
+      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
+  if (!state_.is_leader_now() && !alone) {
+    if (forwarded) return error_reply(503, "this node is not the leader");
+    return leader_.forward("/v1/peer/rotate-signing-key", json::object());
+  }
+  std::lock_guard<std::mutex> lock(commit_mutex_);
+  auto keys = state_.signing_keys();
+  const std::string previous = keys ? key_id(keys->public_pem) : "";
+  in_force = state_.desired();
+  auto next = std::make_shared<common::DesiredState>(*in_force);
+  next->generation = in_force->generation + 1;
+  auto outcome = state_.commit_with_new_key(common::ValidationResult{next, {}});
+  if (!outcome) return error_reply(500, outcome.status().message());
+  if (!outcome->errors.empty()) return error_reply(409, common::join(outcome->errors, "; "));
+  auto current = state_.desired();
+  spdlog::info("leader term {}: generation {} in force, signed with the new key {}",
+               state_.live_term(), current->generation, key_id(state_.signing_keys()->public_pem));
+  on_commit_();
+  announce(*current);
+  return api::PeerReply{200, json{{"generation", current->generation},
+                                  {"keyId", key_id(state_.signing_keys()->public_pem)},
+                                  {"previousKeyId", previous}}};
+}
+
+void ChangeCommitter::await_generation(std::int64_t generation) const {
+  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto desired = state_.desired();
+    if (desired && desired->generation >= generation) return;
+    std::this_thread::sleep_for(100ms);
+  }
 }
 
 void ChangeCommitter::announce(const common::DesiredState& desired) const {

@@ -37,6 +37,12 @@ class ChangeCommitter {
   api::PeerReply change(const std::string& document, bool forwarded);
   // On the leader: puts `parsed` in force if it is exactly generation + 1, then pushes it.
   api::PeerReply commit(const common::ValidationResult& parsed);
+  // agentctl rotate signing-key (only storage nodes ask; 403 elsewhere): the leader commits the
+  // document in force again as generation + 1, signed by a new key the old one vouches for
+  // (NodeState::commit_with_new_key); another node relays to the leader once.
+  api::PeerReply rotate_signing_key(bool forwarded);
+  // Waits (bounded) until this node follows `generation`: an answer given after it holds here.
+  void await_generation(std::int64_t generation) const;
   // "agentctl join <this node> --token <token> --ca-cert-hash <CA pin>"; "" before init.
   std::string join_command(const std::string& token) const;
 

@@ -60,6 +60,7 @@ Daemon::Daemon(common::LocalConfig local)
           [this] { on_desired_changed(); }),
       join_client_(state_, local_, [this] { on_desired_changed(); }),
       follower_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
+      key_fetch_(state_, leader_link_, local_),
       reachability_(local_.node_name, [this] { return state_.desired(); }),
       health_([this] { return health_inputs(); },
               [this] { state_.request_pass("health changed"); }),
@@ -118,6 +119,7 @@ void Daemon::schedule_look(const std::string& announced_by) {
       hint.swap(look_hint_);
     }
     follower_.look(hint);
+    key_fetch_.fetch_if_missing();
   });
   if (!queued) look_queued_ = false;
 }

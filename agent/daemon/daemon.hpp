@@ -34,6 +34,7 @@
 #include "agent/daemon/legacy_upgrade.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
+#include "agent/daemon/signing_key_fetch.hpp"
 #include "agent/daemon/token_changes.hpp"
 #include "agent/health/health_monitor.hpp"
 #include "agent/host/process_watch.hpp"
@@ -68,6 +69,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   }
   api::AdminAnswer delete_join_token(const std::string& id) override { return tokens_.remove(id); }
   api::AdminAnswer upgrade_from_legacy() override;
+  api::AdminAnswer rotate_signing_key() override;
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -79,6 +81,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::PeerReply nudge(const api::Nudge& nudge) override;
   api::PeerReply issue_certificate(const std::string& name, const std::string& address,
                                    const std::string& csr) override;
+  api::PeerReply signing_key() override;
+  api::PeerReply rotate_signing_key(bool forwarded) override;
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -118,6 +122,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   LegacyUpgrade upgrade_;
   JoinClient join_client_;
   Follower follower_;
+  SigningKeyFetch key_fetch_;
   Reachability reachability_;
   HealthMonitor health_;
   ClusterReport cluster_;

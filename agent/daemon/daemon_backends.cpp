@@ -130,4 +130,23 @@ api::PeerReply Daemon::issue_certificate(const std::string& name, const std::str
   return issuer_.issue(name, address, csr);
 }
 
+api::PeerReply Daemon::signing_key() {
+  auto keys = state_.signing_keys();
+  if (!keys || keys->private_pem.empty())
+    return error_reply(503, "this node holds no private signing key");
+  return api::PeerReply{200, nlohmann::json{{"publicKey", keys->public_pem},
+                                            {"privateKey", keys->private_pem},
+                                            {"succession", keys->succession}}};
+}
+
+api::PeerReply Daemon::rotate_signing_key(bool forwarded) {
+  return changes_.rotate_signing_key(forwarded);
+}
+
+api::AdminAnswer Daemon::rotate_signing_key() {
+  api::PeerReply reply = changes_.rotate_signing_key(false);
+  if (reply.status == 200) changes_.await_generation(int_field(reply.body, "generation"));
+  return api::AdminAnswer{reply.status, reply.body};
+}
+
 }  // namespace pydio::agent

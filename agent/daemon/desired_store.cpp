@@ -75,6 +75,14 @@ common::Status DesiredStore::load(const std::string& public_pem) {
   return common::Status::ok();
 }
 
+void DesiredStore::drop_signature_unless(const std::string& public_pem) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!current_signed_ || current_signed_->signature.empty() ||
+      verify_document(public_pem, current_signed_->text, current_signed_->signature))
+    return;
+  current_signed_ = std::make_shared<const SignedDocument>(SignedDocument{current_signed_->text, ""});
+}
+
 common::Expected<SubmitOutcome> DesiredStore::submit(const std::string& document,
                                                      GenerationRule rule) {
   return submit(common::parse_desired_state(document), rule);

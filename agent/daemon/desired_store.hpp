@@ -56,6 +56,9 @@ class DesiredStore {
   common::Expected<SubmitOutcome> submit(const common::ValidationResult& parsed,
                                          GenerationRule rule = GenerationRule::kNewer,
                                          const SignedDocument& signed_text = {});
+  // Forgets the signature of the document in force unless it verifies with `public_pem` (a
+  // rotation whose commit failed): the node then signs its copy again with the new key.
+  void drop_signature_unless(const std::string& public_pem);
   // Records why a document was refused before it reached the store; the state in force stays.
   void record_refusal(const std::string& why);
 

@@ -17,9 +17,20 @@ DocumentVerdict Follower::adopt(const SignedDocument& document, const std::strin
   auto current_signed = state_.desired_signed();
   const DocumentCheck check =
       check_signed_document(document, keys ? keys->public_pem : "", current.get(),
-                            current_signed ? current_signed->text : "");
+                            current_signed ? current_signed->text : "",
+                            state_.retired_signing_key());
   const std::string seen = document.text + '\n' + document.signature;
   if (seen == last_seen_text_) return check.verdict;  // already acted upon
+  const bool in_force_or_next =
+      check.verdict == DocumentVerdict::kInForce || check.verdict == DocumentVerdict::kAdopt;
+  if (in_force_or_next && check.successor) {
+    // The signing key was rotated: trust its successor first, then take the document.
+    if (common::Status trusted = state_.trust_successor(*check.successor); !trusted) {
+      spdlog::error("{}", trusted.message());
+      return DocumentVerdict::kRefused;  // not remembered: tried again at the next look
+    }
+    current_signed = state_.desired_signed();
+  }
   switch (check.verdict) {
     case DocumentVerdict::kOlder:
       spdlog::debug("not adopting the desired state from {}: {}", source, check.reason);

@@ -48,6 +48,8 @@ api::PeerReply JoinAdmission::document_reply(const std::string& joiner) const {
         return error_reply(503,
                            "this node holds no private signing key for storage node " + joiner);
       body["signing"]["privateKey"] = keys->private_pem;
+      // A storage node signs with the succession, so nodes still on the previous key follow.
+      if (!keys->succession.empty()) body["signing"]["succession"] = keys->succession;
     }
   }
   return api::PeerReply{200, body};

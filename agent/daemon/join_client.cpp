@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <regex>
 
 #include "agent/cluster/join_request.hpp"
@@ -36,12 +37,13 @@ common::Expected<common::Secrets> secrets_from_json(const json& body) {
   return secrets;
 }
 
-// "signing": {"publicKey": PEM[, "privateKey": PEM]} of a join answer.
+// "signing": {"publicKey": PEM[, "privateKey": PEM, "succession": JSON text]} of a join answer.
 common::Expected<SigningKeys> signing_from_json(const json& body) {
   auto signing = body.find("signing");
   if (signing == body.end() || !signing->is_object())
     return common::Status::error("the peer's answer lacks the cluster's signing key");
-  SigningKeys keys{text_field(*signing, "publicKey"), text_field(*signing, "privateKey")};
+  SigningKeys keys{text_field(*signing, "publicKey"), text_field(*signing, "privateKey"),
+                   text_field(*signing, "succession")};
   if (key_id(keys.public_pem).empty())
     return common::Status::error("the peer's answer carries no Ed25519 signing.publicKey");
   if (!keys.private_pem.empty())
@@ -131,12 +133,20 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   if (!pki) return fail(502, "cannot join: " + pki.status().message());
   auto keys = signing_from_json(reply->body);
   if (!keys) return fail(502, "cannot join: " + keys.status().message());
-  if (auto held = state_.signing_keys();
-      held && key_id(held->public_pem) != key_id(keys->public_pem))
-    return fail(409, "cannot join: this node trusts signing key " + key_id(held->public_pem) +
-                         "; the peer's answer carries key " + key_id(keys->public_pem));
   // The document is verified with the cluster's key before it is parsed for use.
   const SignedDocument signed_text = signed_document_from_reply(reply->body);
+  // A node that trusts another key accepts the answer's only as the rotated successor of its
+  // own (it was away during a rotation); never another cluster's.
+  std::optional<SigningKeys> successor;
+  if (auto held = state_.signing_keys();
+      held && key_id(held->public_pem) != key_id(keys->public_pem)) {
+    auto signer =
+        verify_document_or_successor(held->public_pem, signed_text.text, signed_text.signature);
+    if (!signer || !*signer || key_id((*signer)->public_pem) != key_id(keys->public_pem))
+      return fail(409, "cannot join: this node trusts signing key " + key_id(held->public_pem) +
+                           "; the peer's answer carries key " + key_id(keys->public_pem));
+    successor = *signer;
+  }
   auto followed = state_.desired();
   const DocumentCheck check = check_signed_document(signed_text, keys->public_pem, nullptr, "");
   if (check.verdict == DocumentVerdict::kRefused)
@@ -154,6 +164,9 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   // desired state needs them).
   if (common::Status installed = state_.trust().install(*pki); !installed)
     return fail(500, installed.message());
+  if (successor)
+    if (common::Status trusted = state_.trust_successor(*successor); !trusted)
+      return fail(500, trusted.message());
   if (common::Status saved = state_.adopt_signing_keys(*keys); !saved)
     return fail(500, saved.message());
   if (common::Status saved = state_.adopt_secrets(*secrets); !saved)

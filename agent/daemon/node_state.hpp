@@ -96,6 +96,22 @@ class NodeState {
   void record_refusal(const std::vector<std::string>& errors);
   // Records why a document from `source` was not adopted (status, health) and an event.
   void refuse_document(const std::string& source, const std::string& reason);
+  // agentctl rotate signing-key, on the leader: makes the successor of the cluster's key, keeps
+  // it (the previous private key is gone from then on) and commits `parsed` signed with it. Its
+  // signature carries the succession, so every node moves to the new key as it adopts it.
+  common::Expected<SubmitOutcome> commit_with_new_key(const common::ValidationResult& parsed,
+                                                      GenerationRule rule = GenerationRule::kNext);
+  // A document signed by the successor of the key this node trusts was adopted or is in force:
+  // trust the successor from now on (the previous private key, if held, is removed). A storage
+  // node then holds no private key until it fetched the successor's (adopt_private_signing_key).
+  common::Status trust_successor(const SigningKeys& successor);
+  // The public key trusted before the last rotation this agent saw; "" when none.
+  std::string retired_signing_key() const;
+  // True when this node should sign but holds no private key: a storage node after a rotation.
+  bool lacks_private_signing_key() const;
+  // The successor's private key (and succession) fetched from a storage node that holds it; it
+  // must belong to the public key this node trusts.
+  common::Status adopt_private_signing_key(const SigningKeys& keys);
   // Creates the cluster's signing key pair if this node has none (init of the first node).
   common::Status ensure_signing_keys();
   // Stores the keys received in a join answer. A node that already holds a public key accepts
@@ -111,6 +127,10 @@ class NodeState {
 
  private:
   std::optional<PassContext> pass_context();
+  // Signs the document in force when its copy carries no signature that verifies (a copy from
+  // before an upgrade, or a crash in a rotation) and this node holds the private key.
+  common::Status sign_unsigned_copy();
+  void record_key_event(const std::string& action, const std::string& message);
   // Makes the reconciler's resources those of `desired` and starts the elector when this node
   // campaigns. REQUIRES: mutex_ held.
   void follow(const common::DesiredState& desired);
@@ -127,6 +147,7 @@ class NodeState {
   bool started_ = false;                            // guarded by mutex_
   std::shared_ptr<const common::Secrets> secrets_;  // guarded by mutex_
   std::shared_ptr<const SigningKeys> signing_;      // guarded by mutex_
+  std::string retired_public_pem_;                  // guarded by mutex_
   std::shared_ptr<Reconciler> reconciler_;          // guarded by mutex_
   std::shared_ptr<LeaderElector> elector_;          // guarded by mutex_
 };

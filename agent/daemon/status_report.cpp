@@ -26,7 +26,9 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
     auto signed_text = state.desired_signed();
     out["signing"] = {{"keyId", key_id(keys->public_pem)},
                       {"canSign", !keys->private_pem.empty()},
-                      {"inForceSigned", signed_text && !signed_text->signature.empty()}};
+                      {"inForceSigned", signed_text && !signed_text->signature.empty()},
+                      {"missingPrivateKey", state.lacks_private_signing_key()},
+                      {"rotated", !keys->succession.empty()}};
   } else {
     out["signing"] = nullptr;
   }

@@ -21,8 +21,6 @@ using nlohmann::json;
 // Joins commit changes too: a token change that loses the generation race tries again on the
 // new document (nothing in it was written by an operator, so nothing is lost by redoing it).
 constexpr int kAttempts = 3;
-// The leader announces a new generation to every node at once; this bounds the wait for it.
-constexpr auto kFollowWait = 15s;
 
 api::AdminAnswer from_reply(const api::PeerReply& reply) {
   return api::AdminAnswer{reply.status, reply.body};
@@ -43,18 +41,9 @@ api::PeerReply TokenChanges::change_tokens(Edit edit) {
     if (!errors.empty()) return error_reply(400, common::join(errors, "; "));
     reply = changes_.propose(next);
     if (reply.status != 409) return reply;
-    await_generation(int_field(reply.body, "generation", next.generation));
+    changes_.await_generation(int_field(reply.body, "generation", next.generation));
   }
   return reply;
-}
-
-void TokenChanges::await_generation(std::int64_t generation) const {
-  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto desired = state_.desired();
-    if (desired && desired->generation >= generation) return;
-    std::this_thread::sleep_for(100ms);
-  }
 }
 
 api::AdminAnswer TokenChanges::create(std::chrono::seconds ttl, const std::string& description) {
@@ -78,7 +67,7 @@ api::AdminAnswer TokenChanges::create(std::chrono::seconds ttl, const std::strin
       });
   if (reply.status != 200) return from_reply(reply);
   const std::int64_t generation = int_field(reply.body, "generation");
-  await_generation(generation);
+  changes_.await_generation(generation);
   spdlog::info("join token {} created (expires {}), generation {}", spec.id,
                common::format_utc(spec.expires), generation);
   return api::AdminAnswer{200, json{{"id", spec.id},
@@ -127,7 +116,7 @@ api::AdminAnswer TokenChanges::remove(const std::string& id) {
       });
   if (reply.status != 200) return from_reply(reply);
   const std::int64_t generation = int_field(reply.body, "generation");
-  await_generation(generation);
+  changes_.await_generation(generation);
   spdlog::info("join token {} deleted, generation {}", id, generation);
   return api::AdminAnswer{200, json{{"deleted", id}, {"generation", generation}}};
 }

@@ -33,8 +33,6 @@ class TokenChanges {
   // generation); `edit` returns an error reply to give up. The reply of the last attempt.
   template <typename Edit>
   api::PeerReply change_tokens(Edit edit);
-  // Waits (bounded) until this node follows `generation`.
-  void await_generation(std::int64_t generation) const;
 
   NodeState& state_;
   ChangeCommitter& changes_;

@@ -75,6 +75,8 @@ class StubPeerBackend : public api::PeerBackend {
                      "a certificate issued for a caller the API does not admit");
     return reply(200, {{"nodeCert", "-"}});
   }
+  api::PeerReply signing_key() override { return reply(503, {{"error", "no private key"}}); }
+  api::PeerReply rotate_signing_key(bool) override { return reply(503, {{"error", "no leader"}}); }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend
@@ -122,6 +124,7 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer upgrade_from_legacy() override {
     return {409, {{"error", "nothing to upgrade"}}};
   }
+  api::AdminAnswer rotate_signing_key() override { return {503, {{"error", "no leader"}}}; }
 };
 
 void check_serializes(const api::Response& response) {

@@ -64,7 +64,12 @@ class FakeBackend : public AdminBackend {
     ++upgrades;
     return AdminAnswer{409, json{{"error", "nothing to upgrade"}}};
   }
+  AdminAnswer rotate_signing_key() override {
+    ++rotations;
+    return AdminAnswer{200, json{{"generation", 8}, {"keyId", "new"}, {"previousKeyId", "old"}}};
+  }
   int upgrades = 0;
+  int rotations = 0;
 
   bool plan_error = false;
   int reconcile_requests = 0;
@@ -258,4 +263,16 @@ TEST_CASE("admin API refuses unknown paths and wrong methods", "[admin_api]") {
     response = handle_admin_request(make_request(http::verb::post, "/v1/status"), backend);
     CHECK(response[http::field::allow] == "GET");
   }
+}
+
+TEST_CASE("admin API: rotate signing-key is a POST whose answer is the backend's", "[admin_api]") {
+  FakeBackend backend;
+  auto response =
+      handle_admin_request(make_request(http::verb::get, "/v1/rotate/signing-key"), backend);
+  CHECK(response.result() == http::status::method_not_allowed);
+  CHECK(backend.rotations == 0);
+  response = handle_admin_request(make_request(http::verb::post, "/v1/rotate/signing-key"), backend);
+  CHECK(response.result() == http::status::ok);
+  CHECK(backend.rotations == 1);
+  CHECK(json::parse(response.body())["keyId"] == "new");
 }

@@ -55,6 +55,16 @@ class FakePeerBackend : public PeerBackend {
     issued.push_back({name, address, csr});
     return PeerReply{200, {{"nodeCert", "PEM"}}};
   }
+  PeerReply signing_key() override {
+    ++key_fetches;
+    return PeerReply{200, {{"privateKey", "PEM"}}};
+  }
+  PeerReply rotate_signing_key(bool forwarded) override {
+    rotations.push_back(forwarded);
+    return PeerReply{200, {{"generation", 5}}};
+  }
+  int key_fetches = 0;
+  std::vector<bool> rotations;  // `forwarded` of each rotation that reached the backend
 
   std::vector<pydio::agent::api::Nudge> nudges;
   std::vector<std::vector<std::string>> issued;  // name, address, csr of each certificate
@@ -445,5 +455,48 @@ TEST_CASE("a node asks for a renewed certificate only for itself", "[peer_api][r
                                          kCompute, backend);
     CHECK(get.result() == http::status::method_not_allowed);
     CHECK(backend.issued.empty());
+  }
+}
+
+TEST_CASE("only storage nodes fetch the signing key or ask for its rotation", "[peer_api][signing]") {
+  FakePeerBackend backend;
+  SECTION("a compute node: 403 on both, the backend is not asked") {
+    auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/signing-key"), kCompute, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "node web1 may not hold the signing key (only storage nodes may)");
+    response = handle_peer_request(make_request(http::verb::post, "/v1/peer/rotate-signing-key"),
+                                   kCompute, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(backend.key_fetches == 0);
+    CHECK(backend.rotations.empty());
+  }
+  SECTION("without a certificate: 401, the backend is not asked") {
+    const auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/signing-key"),
+                                              kNoCertificate, backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK(backend.key_fetches == 0);
+  }
+  SECTION("a storage node: the backend answers; a rotation keeps its forwarded mark") {
+    auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/signing-key"), kStorage, backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.key_fetches == 1);
+    auto forwarded = make_request(http::verb::post, "/v1/peer/rotate-signing-key");
+    forwarded.set(pydio::agent::api::kForwardedHeader, "1");
+    response = handle_peer_request(forwarded, kStorage, backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.rotations == std::vector<bool>{true});
+  }
+  SECTION("wrong methods: 405") {
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/signing-key"), kStorage,
+                              backend)
+              .result() == http::status::method_not_allowed);
+    CHECK(handle_peer_request(make_request(http::verb::get, "/v1/peer/rotate-signing-key"),
+                              kStorage, backend)
+              .result() == http::status::method_not_allowed);
+    CHECK(backend.key_fetches == 0);
+    CHECK(backend.rotations.empty());
   }
 }

@@ -3,6 +3,8 @@
 
 #include "agent/cluster/signing.hpp"
 
+#include "common/file_ops.hpp"
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -70,7 +72,7 @@ TEST_CASE("a signature verifies only over the exact bytes, with the key that mad
                                 text, *signature));
   }
   SECTION("a node with only the public key cannot sign") {
-    CHECK_FALSE(sign_document(SigningKeys{keys.public_pem, ""}, text));
+    CHECK_FALSE(sign_document(SigningKeys{keys.public_pem, "", ""}, text));
   }
 }
 
@@ -81,8 +83,8 @@ TEST_CASE("key ids and key pairs", "[signing]") {
   CHECK(key_id(keys.public_pem) != key_id(other.public_pem));
   CHECK(key_id("not a key").empty());
   CHECK(check_key_pair(keys));
-  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, other.private_pem}));
-  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, "garbage"}));
+  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, other.private_pem, ""}));
+  CHECK_FALSE(check_key_pair(SigningKeys{keys.public_pem, "garbage", ""}));
 }
 
 TEST_CASE("signing keys are stored root-only and read back", "[signing]") {
@@ -113,7 +115,7 @@ TEST_CASE("signing keys are stored root-only and read back", "[signing]") {
     CHECK_FALSE(exposed);
   }
   SECTION("a compute node keeps only the public key") {
-    REQUIRE(save_signing_keys(pki, SigningKeys{keys.public_pem, ""}));
+    REQUIRE(save_signing_keys(pki, SigningKeys{keys.public_pem, "", ""}));
     auto loaded = load_signing_keys(pki);
     REQUIRE(loaded);
     REQUIRE(loaded->has_value());
@@ -148,4 +150,123 @@ TEST_CASE("a hostile signature envelope is refused, never a crash or an escape o
     CHECK(verified.message().find('\x1b') == std::string::npos);
     CHECK_THAT(verified.message(), Catch::Contains("a malformed keyId"));
   }
+}
+
+TEST_CASE("a rotated key is trusted through the succession the old key signed", "[signing]") {
+  const SigningKeys old_keys = fresh_keys();
+  auto next = make_successor(old_keys);
+  REQUIRE(next);
+  const std::string text = R"({"generation":7})";
+  auto signature = sign_document(*next, text);
+  REQUIRE(signature);
+
+  SECTION("a node on the old key verifies the succession, then the document, and learns the key") {
+    CHECK_FALSE(verify_document(old_keys.public_pem, text, *signature));  // not the old key's
+    auto signer = verify_document_or_successor(old_keys.public_pem, text, *signature);
+    REQUIRE(signer);
+    REQUIRE(signer->has_value());
+    CHECK(key_id((*signer)->public_pem) == key_id(next->public_pem));
+    CHECK((*signer)->private_pem.empty());
+    CHECK_FALSE((*signer)->succession.empty());
+  }
+  SECTION("a node already on the new key verifies directly; the old key is refused there") {
+    auto signer = verify_document_or_successor(next->public_pem, text, *signature);
+    REQUIRE(signer);
+    CHECK_FALSE(signer->has_value());
+    auto by_old = sign_document(old_keys, text);
+    REQUIRE(by_old);
+    auto refused = verify_document_or_successor(next->public_pem, text, *by_old);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::StartsWith("signed by another key"));
+  }
+  SECTION("an attacker's key with a succession the cluster's key did not sign: refused") {
+    const SigningKeys attacker = fresh_keys();
+    auto forged = make_successor(attacker);  // vouched for by the attacker's own key
+    REQUIRE(forged);
+    nlohmann::json succession = nlohmann::json::parse(forged->succession);
+    succession["previousKeyId"] = key_id(old_keys.public_pem);  // claims the cluster's key
+    forged->succession = succession.dump();
+    auto forged_signature = sign_document(*forged, text);
+    REQUIRE(forged_signature);
+    auto refused = verify_document_or_successor(old_keys.public_pem, text, *forged_signature);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(),
+               Catch::Contains("its key succession is not signed by key " +
+                               key_id(old_keys.public_pem)));
+  }
+  SECTION("the succession's key swapped for another: refused") {
+    nlohmann::json envelope = nlohmann::json::parse(*signature);
+    const SigningKeys other = fresh_keys();
+    envelope["succession"]["publicKey"] = other.public_pem;
+    auto refused = verify_document_or_successor(old_keys.public_pem, text, envelope.dump());
+    CHECK_FALSE(refused);
+  }
+  SECTION("a node two rotations behind is told to join again") {
+    auto third = make_successor(*next);
+    REQUIRE(third);
+    auto third_signature = sign_document(*third, text);
+    REQUIRE(third_signature);
+    auto refused = verify_document_or_successor(old_keys.public_pem, text, *third_signature);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("more than one rotation"));
+  }
+  SECTION("the successor signs other bytes than the document: refused") {
+    auto refused = verify_document_or_successor(old_keys.public_pem, text + " ", *signature);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::StartsWith("bad signature"));
+  }
+  SECTION("a key without its private half cannot rotate") {
+    CHECK_FALSE(make_successor(SigningKeys{old_keys.public_pem, "", ""}));
+  }
+}
+
+TEST_CASE("rotated keys on disk: stored, finished after a crash, the old private key removed",
+          "[signing]") {
+  char pattern[] = "/tmp/signing-test-XXXXXX";
+  const std::string base = ::mkdtemp(pattern);
+  const std::string pki = base + "/pki";
+  const SigningKeys old_keys = fresh_keys();
+  auto next = make_successor(old_keys);
+  REQUIRE(next);
+  REQUIRE(save_signing_keys(pki, old_keys));
+
+  SECTION("the leader keeps the successor with its succession") {
+    REQUIRE(save_signing_keys(pki, *next));
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    REQUIRE(loaded->has_value());
+    CHECK((*loaded)->public_pem == next->public_pem);
+    CHECK((*loaded)->private_pem == next->private_pem);
+    CHECK((*loaded)->succession == next->succession);
+  }
+  SECTION("a crash between the private and the public key's write: finished at load") {
+    REQUIRE(pydio::common::write_file_atomically(signing_succession_path(pki), next->succession, 0644));
+    REQUIRE(pydio::common::write_file_atomically(signing_private_path(pki), next->private_pem, 0600));
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    REQUIRE(loaded->has_value());
+    CHECK((*loaded)->public_pem == next->public_pem);
+    CHECK((*loaded)->succession == next->succession);
+    auto again = load_signing_keys(pki);  // the public key file was repaired
+    REQUIRE(again);
+    CHECK((*again)->public_pem == next->public_pem);
+  }
+  SECTION("a crash after the succession's write only: the old key stays, the file is ignored") {
+    REQUIRE(pydio::common::write_file_atomically(signing_succession_path(pki), next->succession, 0644));
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    CHECK((*loaded)->public_pem == old_keys.public_pem);
+    CHECK((*loaded)->private_pem == old_keys.private_pem);
+    CHECK((*loaded)->succession.empty());
+  }
+  SECTION("a follower trusts the successor: the old private key is gone") {
+    REQUIRE(trust_successor_key(pki, SigningKeys{next->public_pem, "", next->succession}));
+    CHECK_FALSE(std::filesystem::exists(signing_private_path(pki)));
+    auto loaded = load_signing_keys(pki);
+    REQUIRE(loaded);
+    CHECK((*loaded)->public_pem == next->public_pem);
+    CHECK((*loaded)->private_pem.empty());
+    CHECK((*loaded)->succession == next->succession);
+  }
+  std::filesystem::remove_all(base);
 }

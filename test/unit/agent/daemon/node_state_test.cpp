@@ -202,11 +202,88 @@ TEST_CASE("the node state signs what it authors and keeps the signature across a
   }
   SECTION("a joining node keeps the key it trusts") {
     auto other = pydio::agent::generate_signing_keys();
-    REQUIRE(state.adopt_signing_keys({other->public_pem, ""}));
+    REQUIRE(state.adopt_signing_keys({other->public_pem, "", ""}));
     CHECK(state.signing_keys()->private_pem.empty());
     auto third = pydio::agent::generate_signing_keys();
     CHECK_FALSE(state.adopt_signing_keys(*third));
     CHECK(state.adopt_signing_keys(*other));  // the same key, now with its private half
     CHECK_FALSE(state.signing_keys()->private_pem.empty());
+  }
+}
+
+TEST_CASE("a rotation of the signing key: the leader signs with the successor, a follower moves",
+          "[node_state][signing]") {
+  TempStateDir leader_dir;
+  TempStateDir follower_dir;
+  follower_dir.local.node_name = "node2";
+  EventLog events(leader_dir.path + "/events.jsonl");
+  NodeState leader(leader_dir.local, events);
+  NodeState follower(follower_dir.local, events);
+  REQUIRE(leader.load());
+  REQUIRE(follower.load());
+  REQUIRE(leader.ensure_signing_keys());
+  REQUIRE(leader.commit(parse_desired_state(example(1)))->errors.empty());
+  const auto old_keys = *leader.signing_keys();
+  const auto first = *leader.desired_signed();
+  REQUIRE(follower.adopt_signing_keys({old_keys.public_pem, "", ""}));
+  REQUIRE(follower.submit(parse_desired_state(first.text), GenerationRule::kNewer, first)
+              ->errors.empty());
+
+  auto rotated = leader.commit_with_new_key(parse_desired_state(example(2)));
+  REQUIRE(rotated);
+  REQUIRE(rotated->errors.empty());
+  const auto new_keys = *leader.signing_keys();
+  const auto second = *leader.desired_signed();
+  CHECK(pydio::agent::key_id(new_keys.public_pem) != pydio::agent::key_id(old_keys.public_pem));
+  CHECK(pydio::agent::verify_document(new_keys.public_pem, second.text, second.signature));
+  CHECK(events.latest(1).at(0).resource == "signing-key");
+
+  SECTION("the leader restarts on the new key; the old private key is gone from its disk") {
+    NodeState restarted(leader_dir.local, events);
+    REQUIRE(restarted.load());
+    CHECK(restarted.signing_keys()->private_pem == new_keys.private_pem);
+    CHECK(restarted.desired_signed()->signature == second.signature);
+  }
+  SECTION("the follower verifies through the succession, trusts the new key, keeps it") {
+    auto check = pydio::agent::check_signed_document(
+        second, follower.signing_keys()->public_pem, follower.desired().get(),
+        follower.desired_signed()->text, follower.retired_signing_key());
+    REQUIRE(check.verdict == pydio::agent::DocumentVerdict::kAdopt);
+    REQUIRE(check.successor);
+    REQUIRE(follower.trust_successor(*check.successor));
+    REQUIRE(follower.submit(check.parsed, GenerationRule::kNewer, second)->errors.empty());
+    CHECK(follower.signing_keys()->public_pem == new_keys.public_pem);
+    CHECK(follower.retired_signing_key() == old_keys.public_pem);
+
+    // The old key's copy still lagging on pydio-config: older, no alarm.
+    auto lagging = pydio::agent::check_signed_document(first, new_keys.public_pem,
+                                                       follower.desired().get(), second.text,
+                                                       follower.retired_signing_key());
+    CHECK(lagging.verdict == pydio::agent::DocumentVerdict::kOlder);
+    // Something newer signed with the retired key (stolen before the rotation): refused.
+    auto stolen = old_keys;
+    const std::string newer_text = example(9);
+    const pydio::agent::SignedDocument newer{newer_text,
+                                             *pydio::agent::sign_document(stolen, newer_text)};
+    auto refused = pydio::agent::check_signed_document(newer, new_keys.public_pem,
+                                                       follower.desired().get(), second.text,
+                                                       follower.retired_signing_key());
+    CHECK(refused.verdict == pydio::agent::DocumentVerdict::kRefused);
+    CHECK_THAT(refused.reason, Catch::Contains("retired at the last rotation"));
+
+    NodeState restarted(follower_dir.local, events);
+    REQUIRE(restarted.load());
+    CHECK(restarted.signing_keys()->public_pem == new_keys.public_pem);
+    CHECK(restarted.desired()->generation == 2);
+    CHECK(restarted.desired_signed()->signature == second.signature);
+
+    SECTION("a storage follower takes the new private key, never another one") {
+      auto other = pydio::agent::generate_signing_keys();
+      CHECK_FALSE(follower.adopt_private_signing_key(*other));
+      CHECK(follower.signing_keys()->private_pem.empty());
+      REQUIRE(follower.adopt_private_signing_key(new_keys));
+      CHECK(follower.signing_keys()->private_pem == new_keys.private_pem);
+      CHECK(follower.signing_keys()->succession == new_keys.succession);
+    }
   }
 }
