@@ -218,7 +218,7 @@ common::Expected<SubmitOutcome> NodeState::commit_with_new_key(
   const std::string message = "key " + key_id(successor->public_pem) + " succeeds key " +
                               key_id(keys->public_pem) + "; the previous private key is removed";
   spdlog::info("rotated the desired-state signing key: {}", message);
-  record_key_event("rotate the desired-state signing key", message);
+  record_key_event("rotate the signing key to " + key_id(successor->public_pem), message);
   auto outcome = commit(parsed, rule);
   // The document in force must verify with the key this node now serves, committed or not.
   desired_.drop_signature_unless(successor->public_pem);
@@ -247,7 +247,7 @@ common::Status NodeState::trust_successor(const SigningKeys& successor) {
       (held ? ", which succeeds key " + key_id(held->public_pem) : std::string()) +
       (lacks_private_signing_key() ? "; fetching its private key from a storage node" : "");
   spdlog::info("the cluster's signing key was rotated: {}", message);
-  record_key_event("follow the rotation of the signing key", message);
+  record_key_event("trust the rotated signing key " + key_id(successor.public_pem), message);
   return common::Status::ok();
 }
 
@@ -275,7 +275,7 @@ common::Status NodeState::adopt_private_signing_key(const SigningKeys& keys) {
     std::lock_guard<std::mutex> lock(mutex_);
     signing_ = std::make_shared<const SigningKeys>(complete);
   }
-  record_key_event("fetch the private signing key",
+  record_key_event("fetch the private signing key " + key_id(complete.public_pem),
                    "this node holds the private key of key " + key_id(complete.public_pem) +
                        " and may sign again");
   return sign_unsigned_copy();

@@ -22,7 +22,8 @@ void SigningKeyFetch::fetch_if_missing() {
   auto desired = state_.desired();
   if (!desired || !state_.lacks_private_signing_key()) return;
   std::vector<std::string> holders;
-  if (auto leader = leader_.leader_address(*desired)) holders.push_back(*leader);
+  if (auto leader = leader_.leader_address(*desired); leader && *leader != local_.address)
+    holders.push_back(*leader);
   for (const auto& node : desired->nodes) {
     if (node.name == local_.node_name || !node.has_role(common::Role::kStorage)) continue;
     if (std::find(holders.begin(), holders.end(), node.address) == holders.end())
