@@ -153,6 +153,26 @@ int run_apply(const GlobalOptions& global, const std::string& spec_path) {
   return send_document(global, "apply", spec_path, false);
 }
 
+common::Expected<std::string> read_token_file(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    // A token is 23 characters; a few hundred bytes are more than any file holding one.
+    char buffer[512];
+    std::cin.read(buffer, sizeof buffer);
+    text.assign(buffer, static_cast<std::size_t>(std::cin.gcount()));
+  } else {
+    auto read = read_file(path);
+    if (!read) return read.status();
+    text = *read;
+  }
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return common::Status::error((path == "-" ? std::string("standard input") : path) +
+                                 " holds no token");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
              const std::string& ca_cert_hash, const std::string& roles, const std::string& device) {
   json body = {

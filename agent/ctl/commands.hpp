@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/status.hpp"
+
 namespace pydio::agent::ctl {
 
 enum class OutputFormat { kText, kJson };
@@ -32,6 +34,8 @@ int run_init(const GlobalOptions& global, const std::string& spec_path);
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
              const std::string& ca_cert_hash, const std::string& roles, const std::string& device);
+// The join token in `path` ("-": standard input), its surrounding white space removed.
+common::Expected<std::string> read_token_file(const std::string& path);
 // agentctl token create/list/delete (on a storage node). `ttl` is the --ttl text ("24h").
 int run_token_create(const GlobalOptions& global, const std::string& ttl,
                      const std::string& description);

@@ -102,16 +102,22 @@ int main(int argc, char** argv) {
 
   std::string join_peer;
   std::string join_token;
+  std::string join_token_file;
   std::string join_ca_hash;
   std::string join_roles;
   std::string join_device;
   auto* join = app.add_subcommand("join", "join this node to a cluster through one of its nodes");
   join->add_option("PEER", join_peer, "address of any node of the cluster (its agent's peer API)")
       ->required();
-  join->add_option(
-          "--token", join_token,
-          "a join token of the cluster (printed by agentctl init or agentctl token create)")
-      ->required();
+  auto* token_flag = join->add_option(
+      "--token", join_token,
+      "a join token of the cluster (printed by agentctl init or agentctl token create); other "
+      "local users can read it in the process list while the join runs: --token-file avoids that");
+  auto* token_file_flag = join->add_option(
+      "--token-file", join_token_file,
+      "read the join token from this file (\"-\": standard input) instead of the command line");
+  token_flag->excludes(token_file_flag);
+  token_file_flag->excludes(token_flag);
   join->add_option("--ca-cert-hash", join_ca_hash,
                    "sha256:<hex> of the cluster CA's public key (printed by agentctl init); the "
                    "token is sent only to an agent that presents this CA")
@@ -185,8 +191,21 @@ int main(int argc, char** argv) {
   if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
   if (init->parsed()) return ctl::run_init(global, spec_path);
   if (apply->parsed()) return ctl::run_apply(global, apply_path);
-  if (join->parsed())
+  if (join->parsed()) {
+    if (join_token.empty() && join_token_file.empty()) {
+      std::cerr << "join: give the join token with --token TOKEN or --token-file FILE\n";
+      return ctl::kExitFailed;
+    }
+    if (!join_token_file.empty()) {
+      auto read = ctl::read_token_file(join_token_file);
+      if (!read) {
+        std::cerr << "join: --token-file: " << read.status().message() << "\n";
+        return ctl::kExitFailed;
+      }
+      join_token = *read;
+    }
     return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device);
+  }
   if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
   if (token_list->parsed()) return ctl::run_token_list(global);
   if (upgrade->parsed()) return ctl::run_upgrade(global);

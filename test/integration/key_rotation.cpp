@@ -53,7 +53,7 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
   SimNode& web = add_started_node(cluster, "web1", 4);
   join_cluster(web, n1, tutorial.token, {"--roles", "compute"});
   REQUIRE(wait_healthy(web));
-  const std::vector<SimNode*> everyone = {&n1, &n2, &db, &web};
+  std::vector<SimNode*> everyone = {&n1, &n2, &db, &web};
   const std::vector<SimNode*> storage = {&n1, &n2};
 
   long long before = 0;
@@ -141,6 +141,22 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
         [&] {
           for (SimNode* node : everyone)
             if (generation_of(*node) != after + 1) return false;
+          return true;
+        },
+        120s));
+    // A new node joins with the new key, its token read from standard input (never in argv).
+    SimNode& web2 = add_started_node(cluster, "web2", 5);
+    auto joined = web2.exec({agentctl_path(), "join", asked.address(), "--token-file", "-",
+                             "--ca-cert-hash", ca_cert_hash(asked), "--roles", "compute"},
+                            90s, token + "\n");
+    INFO(joined.out << joined.err);
+    REQUIRE(joined.succeeded());
+    CHECK(eventually([&] { return signing_field(web2, "keyId") == new_key; }, 60s));
+    everyone.push_back(&web2);
+    CHECK(eventually(
+        [&] {
+          for (SimNode* node : everyone)
+            if (generation_of(*node) != generation_of(n1)) return false;
           return true;
         },
         120s));
