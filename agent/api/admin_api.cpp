@@ -123,6 +123,11 @@ Response post_join(const Request& request, AdminBackend& backend) {
   options.token = body["token"].get<std::string>();
   if (auto pin = body.find("caCertHash"); pin != body.end() && pin->is_string())
     options.ca_cert_hash = pin->get<std::string>();
+  if (auto replace = body.find("replaceSigningKey"); replace != body.end()) {
+    if (!replace->is_boolean())
+      return error_response(request, http::status::bad_request, "replaceSigningKey: must be a boolean");
+    options.replace_signing_key = replace->get<bool>();
+  }
   if (auto roles = body.find("roles"); roles != body.end() && roles->is_array()) {
     for (const auto& role : *roles) {
       if (!role.is_string()) {

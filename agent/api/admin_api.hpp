@@ -112,6 +112,9 @@ struct JoinOptions {
   std::string ca_cert_hash;        // "sha256:<hex>": the CA the peer must present (pinned)
   std::vector<std::string> roles;  // empty: as the desired state lists this node
   std::optional<std::string> device;
+  // Trust the answer's signing key although this node trusts another one and no succession
+  // links them (the node missed more than one rotation): the CA pin and the token authenticate.
+  bool replace_signing_key = false;
 };
 
 // What a join attempt ended with: an HTTP status for the admin answer and its JSON body.

@@ -27,8 +27,14 @@ DocumentCheck check_signed_document(const SignedDocument& document, const std::s
   auto signer = verify_document_or_successor(public_pem, document.text, document.signature);
   if (!signer) {
     check.reason = signer.status().message();
-    if (!retired_public_pem.empty() && current != nullptr &&
-        verify_document(retired_public_pem, document.text, document.signature)) {
+    if (!retired_public_pem.empty() &&
+        succession_claims_predecessor(document.signature, key_id(retired_public_pem))) {
+      check.reason = "signed by a key that claims to succeed the key retired at the last "
+                     "rotation (key " +
+                     key_id(retired_public_pem) + "); this node trusts key " +
+                     key_id(public_pem) + " only";
+    } else if (!retired_public_pem.empty() && current != nullptr &&
+               verify_document(retired_public_pem, document.text, document.signature)) {
       common::ValidationResult old = common::parse_desired_state(document.text);
       if (old.state && old.state->generation <= current->generation) {
         check.verdict = DocumentVerdict::kOlder;

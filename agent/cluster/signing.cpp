@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -134,6 +135,13 @@ bool verify_raw(EVP_PKEY* key, const std::string& signature, const std::string& 
                           text.size()) == 1;
 }
 
+// A key id from a signature, echoed only when it looks like one: it comes from whoever wrote
+// the file and ends up on an operator's terminal.
+std::string shown_key_id(const std::string& presented) {
+  static const std::regex kKeyIdForm("[0-9a-f]{16}");
+  return std::regex_match(presented, kKeyIdForm) ? presented : "(malformed)";
+}
+
 // The signature text as a JSON object; a discarded value when it is none or too long.
 nlohmann::json parse_envelope(const std::string& signature) {
   return signature.size() > kMaxSignatureText ? nlohmann::json()
@@ -144,11 +152,6 @@ std::string string_member(const nlohmann::json& object, const char* name) {
   if (!object.is_object()) return "";
   auto it = object.find(name);
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-// The successor's public key named by a succession's JSON text; "" when it names none.
-std::string successor_public(const std::string& succession) {
-  return string_member(nlohmann::json::parse(succession, nullptr, false), "publicKey");
 }
 
 }  // namespace
@@ -185,6 +188,13 @@ Expected<std::string> sign_document(const SigningKeys& keys, const std::string& 
   return envelope.dump();
 }
 
+bool succession_claims_predecessor(const std::string& signature, const std::string& key_id) {
+  const nlohmann::json envelope = parse_envelope(signature);
+  if (!envelope.is_object()) return false;
+  const auto succession = envelope.find("succession");
+  return succession != envelope.end() && string_member(*succession, "previousKeyId") == key_id;
+}
+
 Expected<SigningKeys> make_successor(const SigningKeys& current) {
   Pkey previous = read_private(current.private_pem);
   if (!previous)
@@ -214,13 +224,11 @@ Status verify_document(const std::string& public_pem, const std::string& text,
     return Status::error("not a signature: \"signature\" is not 64 bytes in base64");
   const std::string expected_id = key_id_of(key.get());
   if (string_member(envelope, "keyId") != expected_id) {
-    // The key id is echoed only when it looks like one: it comes from whoever wrote the file
-    // and ends up on an operator's terminal.
-    static const std::regex kKeyIdForm("[0-9a-f]{16}");
     const std::string presented = string_member(envelope, "keyId");
-    const std::string shown = presented.empty()                              ? "no keyId"
-                              : std::regex_match(presented, kKeyIdForm) ? "keyId " + presented
-                                                                        : "a malformed keyId";
+    const std::string id = shown_key_id(presented);
+    const std::string shown = presented.empty()     ? "no keyId"
+                              : id == "(malformed)" ? "a malformed keyId"
+                                                    : "keyId " + id;
     return Status::error("signed by another key (" + shown + "; this cluster's key is " +
                          expected_id + ")");
   }
@@ -245,9 +253,11 @@ Expected<std::optional<SigningKeys>> verify_document_or_successor(
   if (!successor || !raw || raw->size() != kSignatureBytes)
     return Status::error(direct.message() + "; its key succession is malformed");
   if (string_member(*succession, "previousKeyId") != trusted_id)
-    return Status::error(direct.message() +
-                         "; its key succeeds another key than this node's: this node missed "
-                         "more than one rotation of the signing key (join it again)");
+    return Status::error(direct.message() + "; its key claims to succeed key " +
+                         shown_key_id(string_member(*succession, "previousKeyId")) +
+                         ", not this node's key " + trusted_id +
+                         " (forged, or this node missed more than one rotation of the "
+                         "cluster's key: then agentctl join --replace-signing-key)");
   if (!verify_raw(trusted.get(), *raw, kSuccessionContext + successor_pem))
     return Status::error(direct.message() + "; its key succession is not signed by key " +
                          trusted_id);
@@ -264,79 +274,6 @@ Status check_key_pair(const SigningKeys& keys) {
   if (raw_public(pub.get()) != raw_public(priv.get()))
     return Status::error("the signing private key does not belong to the public key");
   return Status::ok();
-}
-
-std::string signing_private_path(const std::string& pki_dir) { return pki_dir + "/signing.key"; }
-std::string signing_public_path(const std::string& pki_dir) { return pki_dir + "/signing.pub"; }
-std::string signing_succession_path(const std::string& pki_dir) {
-  return pki_dir + "/signing.succession";
-}
-
-Expected<std::optional<SigningKeys>> load_signing_keys(const std::string& pki_dir) {
-  auto pub = common::read_optional_file(signing_public_path(pki_dir));
-  if (!pub) return pub.status();
-  if (!pub->has_value()) return std::optional<SigningKeys>();
-  SigningKeys keys{**pub, "", ""};
-  if (!read_public(keys.public_pem))
-    return Status::error(signing_public_path(pki_dir) + ": not an Ed25519 public key in PEM");
-  auto priv = common::read_optional_file(signing_private_path(pki_dir));
-  if (!priv) return priv.status();
-  auto succession = common::read_optional_file(signing_succession_path(pki_dir));
-  if (!succession) return succession.status();
-  if (priv->has_value()) {
-    struct stat st {};
-    if (::stat(signing_private_path(pki_dir).c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-      return Status::error(signing_private_path(pki_dir) +
-                           ": readable or writable by group or others; expected mode 0600");
-    keys.private_pem = **priv;
-  }
-  if (succession->has_value()) {
-    const std::string successor = successor_public(**succession);
-    if (!successor.empty() && key_id(successor) == key_id(keys.public_pem)) {
-      keys.succession = **succession;
-    } else if (!successor.empty() && !keys.private_pem.empty() &&
-               check_key_pair(SigningKeys{successor, keys.private_pem, ""})) {
-      // A rotation on this node stopped between writing the successor's private key and its
-      // public key: finish it.
-      if (Status written =
-              common::write_file_atomically(signing_public_path(pki_dir), successor, 0644);
-          !written)
-        return written;
-      keys.public_pem = successor;
-      keys.succession = **succession;
-    }
-  }
-  if (!keys.private_pem.empty())
-    if (Status pair = check_key_pair(keys); !pair) return pair.with_context(pki_dir);
-  return std::optional<SigningKeys>(keys);
-}
-
-Status save_signing_keys(const std::string& pki_dir, const SigningKeys& keys) {
-  // The parent (/etc/pydio-agent) exists on an installed node; a test's pki dir may not.
-  const std::string parent = pki_dir.substr(0, pki_dir.rfind('/'));
-  if (!parent.empty()) ::mkdir(parent.c_str(), 0755);
-  if (::mkdir(pki_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return Status::error("create " + pki_dir + ": " + common::errno_text(errno));
-  if (::chmod(pki_dir.c_str(), 0700) != 0)
-    return Status::error("chmod " + pki_dir + ": " + common::errno_text(errno));
-  if (!keys.succession.empty()) {
-    Status written =
-        common::write_file_atomically(signing_succession_path(pki_dir), keys.succession, 0644);
-    if (!written) return written;
-  }
-  if (!keys.private_pem.empty()) {
-    Status written =
-        common::write_file_atomically(signing_private_path(pki_dir), keys.private_pem, 0600);
-    if (!written) return written;
-  }
-  return common::write_file_atomically(signing_public_path(pki_dir), keys.public_pem, 0644);
-}
-
-Status trust_successor_key(const std::string& pki_dir, const SigningKeys& successor) {
-  if (::unlink(signing_private_path(pki_dir).c_str()) != 0 && errno != ENOENT)
-    return Status::error("remove the previous signing key " + signing_private_path(pki_dir) +
-                         ": " + common::errno_text(errno));
-  return save_signing_keys(pki_dir, SigningKeys{successor.public_pem, "", successor.succession});
 }
 
 }  // namespace pydio::agent

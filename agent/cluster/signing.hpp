@@ -51,29 +51,14 @@ common::Status verify_document(const std::string& public_pem, const std::string&
 common::Expected<std::optional<SigningKeys>> verify_document_or_successor(
     const std::string& trusted_public_pem, const std::string& text, const std::string& signature);
 
+// True when `signature` carries a succession naming `key_id` as the key it succeeds.
+bool succession_claims_predecessor(const std::string& signature, const std::string& key_id);
+
 // A new key pair that succeeds `current` (which must hold its private key), with the succession
 // `current` signed for it.
 common::Expected<SigningKeys> make_successor(const SigningKeys& current);
 
 // Ok when `keys.private_pem` belongs to `keys.public_pem` (a join answer, keys read from disk).
 common::Status check_key_pair(const SigningKeys& keys);
-
-// <pki_dir>/signing.key (0600), <pki_dir>/signing.pub (0644) and, once the key was rotated,
-// <pki_dir>/signing.succession (0644), in a root 0700 directory.
-std::string signing_private_path(const std::string& pki_dir);
-std::string signing_public_path(const std::string& pki_dir);
-std::string signing_succession_path(const std::string& pki_dir);
-
-// nullopt when no public key is stored yet; private_pem "" when only the public key is. A
-// succession file that does not name the stored public key is ignored. A rotation that a crash
-// interrupted between its writes (signing.key already the successor's, signing.pub still the
-// previous key, signing.succession naming the successor) is finished here.
-common::Expected<std::optional<SigningKeys>> load_signing_keys(const std::string& pki_dir);
-// Writes the succession, the private key when given (never removes one already there), then
-// the public key: load_signing_keys can finish a rotation cut short after any of these writes.
-common::Status save_signing_keys(const std::string& pki_dir, const SigningKeys& keys);
-// Trusts `successor` (public key and succession) from now on: the private key of the key it
-// replaces is removed first, so a crash never leaves a private key beside another public key.
-common::Status trust_successor_key(const std::string& pki_dir, const SigningKeys& successor);
 
 }  // namespace pydio::agent

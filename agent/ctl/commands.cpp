@@ -174,13 +174,15 @@ common::Expected<std::string> read_token_file(const std::string& path) {
 }
 
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
-             const std::string& ca_cert_hash, const std::string& roles, const std::string& device) {
+             const std::string& ca_cert_hash, const std::string& roles, const std::string& device,
+             bool replace_signing_key) {
   json body = {
       {"peer", peer}, {"token", token}, {"caCertHash", ca_cert_hash}, {"roles", json::array()}};
   std::stringstream list(roles);
   for (std::string role; std::getline(list, role, ',');)
     if (!role.empty()) body["roles"].push_back(role);
   if (!device.empty()) body["device"] = device;
+  if (replace_signing_key) body["replaceSigningKey"] = true;
   const AdminReply reply = client(global).post("/v1/join", body.dump());
   if (!reply.ok()) return report_failure(reply);
   std::cout << "joined cluster " << reply.body.value("cluster", std::string("?")) << " (generation "
@@ -245,6 +247,17 @@ int run_rotate_signing_key(const GlobalOptions& global) {
             << "Every node trusts the new key as it adopts that generation (agentctl status: "
                "the \"signing:\" line of each node); storage nodes fetch its private key from "
                "the leader. The old private key is removed.\n";
+  bool all = true;
+  for (const auto& node : reply.body.value("storageNodes", json::array())) {
+    const bool holds = node.value("holdsKey", false);
+    all = all && holds;
+    std::cout << "  " << node.value("name", std::string("?"))
+              << (holds ? ": holds the new private key\n"
+                        : ": has not fetched the new private key yet\n");
+  }
+  if (!all)
+    std::cout << "Until every storage node holds it, only the nodes above that do can sign: "
+                 "keep them up (agentctl status shows when the others have it).\n";
   return kExitOk;
 }
 

@@ -33,7 +33,8 @@ int run_init(const GlobalOptions& global, const std::string& spec_path);
 // A change of the desired state: the document must carry the generation in force + 1.
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
-             const std::string& ca_cert_hash, const std::string& roles, const std::string& device);
+             const std::string& ca_cert_hash, const std::string& roles, const std::string& device,
+             bool replace_signing_key);
 // The join token in `path` ("-": standard input), its surrounding white space removed.
 common::Expected<std::string> read_token_file(const std::string& path);
 // agentctl token create/list/delete (on a storage node). `ttl` is the --ttl text ("24h").

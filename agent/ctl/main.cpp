@@ -126,6 +126,10 @@ int main(int argc, char** argv) {
                    "comma-separated roles of a node the desired state does not list yet "
                    "(storage, compute, db, lb)");
   join->add_option("--device", join_device, "data brick device of a new storage node");
+  bool join_replace_key = false;
+  join->add_flag("--replace-signing-key", join_replace_key,
+                 "this node missed more than one rotation of the cluster's signing key: trust "
+                 "the key the (pinned) answer carries instead of the one it holds");
 
   auto* token = app.add_subcommand(
       "token", "join tokens: short-lived, revocable, printed once (run on a storage node)");
@@ -204,7 +208,8 @@ int main(int argc, char** argv) {
       }
       join_token = *read;
     }
-    return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device);
+    return ctl::run_join(global, join_peer, join_token, join_ca_hash, join_roles, join_device,
+                         join_replace_key);
   }
   if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
   if (token_list->parsed()) return ctl::run_token_list(global);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "agent/cluster/join_token.hpp"
+#include "agent/cluster/signing.hpp"
 #include "common/text.hpp"
 #include "common/utc_time.hpp"
 
@@ -204,6 +205,8 @@ api::PeerReply ChangeCommitter::rotate_signing_key(bool forwarded) {
     return leader_.forward("/v1/peer/rotate-signing-key", json::object());
   }
   std::lock_guard<std::mutex> lock(commit_mutex_);
+  // Again under the lock: a node that lost the lease meanwhile must not put a new key in force.
+  if (!alone && !state_.is_leader_now()) return error_reply(503, "this node no longer leads; try again");
   auto keys = state_.signing_keys();
   const std::string previous = keys ? key_id(keys->public_pem) : "";
   in_force = state_.desired();
@@ -220,6 +223,43 @@ api::PeerReply ChangeCommitter::rotate_signing_key(bool forwarded) {
   return api::PeerReply{200, json{{"generation", current->generation},
                                   {"keyId", key_id(state_.signing_keys()->public_pem)},
                                   {"previousKeyId", previous}}};
+}
+
+json ChangeCommitter::await_key_holders(const std::string& key_id) const {
+  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
+  json holders = json::array();
+  for (;;) {
+    holders = json::array();
+    bool all = true;
+    auto desired = state_.desired();
+    std::vector<std::string> names;
+    std::vector<std::string> addresses;
+    for (const auto& node : desired ? desired->nodes : std::vector<common::NodeSpec>{}) {
+      if (!node.has_role(common::Role::kStorage)) continue;
+      if (node.name == local_.node_name) {
+        auto keys = state_.signing_keys();
+        const bool holds = keys && !keys->private_pem.empty() && agent::key_id(keys->public_pem) == key_id;
+        holders.push_back({{"name", node.name}, {"holdsKey", holds}});
+        all = all && holds;
+        continue;
+      }
+      names.push_back(node.name);
+      addresses.push_back(node.address);
+    }
+    const auto replies = leader_.peer_client(kAnnounceTimeout).get_each(addresses, "/v1/peer/node");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      bool holds = false;
+      if (i < replies.size() && replies[i] && replies[i]->status == 200) {
+        const json signing = replies[i]->body.value("signing", json());
+        holds = signing.is_object() && signing.value("keyId", "") == key_id &&
+                signing.value("canSign", false);
+      }
+      holders.push_back({{"name", names[i]}, {"holdsKey", holds}});
+      all = all && holds;
+    }
+    if (all || std::chrono::steady_clock::now() >= deadline) return holders;
+    std::this_thread::sleep_for(500ms);
+  }
 }
 
 void ChangeCommitter::await_generation(std::int64_t generation) const {

@@ -41,6 +41,10 @@ class ChangeCommitter {
   // document in force again as generation + 1, signed by a new key the old one vouches for
   // (NodeState::commit_with_new_key); another node relays to the leader once.
   api::PeerReply rotate_signing_key(bool forwarded);
+  // After a rotation: until every storage node holds the private key `key_id`, only the leader
+  // can sign (were it lost, no node could). Waits (bounded) for them; [{"name","holdsKey"}] per
+  // storage node of the desired state in force.
+  nlohmann::json await_key_holders(const std::string& key_id) const;
   // Waits (bounded) until this node follows `generation`: an answer given after it holds here.
   void await_generation(std::int64_t generation) const;
   // "agentctl join <this node> --token <token> --ca-cert-hash <CA pin>"; "" before init.

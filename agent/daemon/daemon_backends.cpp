@@ -145,7 +145,10 @@ api::PeerReply Daemon::rotate_signing_key(bool forwarded) {
 
 api::AdminAnswer Daemon::rotate_signing_key() {
   api::PeerReply reply = changes_.rotate_signing_key(false);
-  if (reply.status == 200) changes_.await_generation(int_field(reply.body, "generation"));
+  if (reply.status == 200) {
+    changes_.await_generation(int_field(reply.body, "generation"));
+    reply.body["storageNodes"] = changes_.await_key_holders(text_field(reply.body, "keyId"));
+  }
   return api::AdminAnswer{reply.status, reply.body};
 }
 

@@ -96,9 +96,10 @@ void Follower::look(const std::string& announced_by) {
     }
     // Refused or unreadable: the leader (below) still gives this node the document in force.
   }
-  if (state_.is_leader_now()) return;  // the leader's own copy is the newest
   // No published copy here (no pydio-config yet, or no mount on this node): ask the leader,
-  // else any peer.
+  // else any peer. The leader asks its peers too: a storage node that was off (through a
+  // rotation of the signing key, or a change) and wins the lease must take the newest document
+  // before it signs anything (a peer with the same document ends the look at once).
   if (auto leader = leader_.leader_address(*desired); leader && adopt_from_peer(*leader)) return;
   for (const auto& node : desired->nodes)
     if (node.name != local_.node_name && adopt_from_peer(node.address)) return;

@@ -138,14 +138,21 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   // A node that trusts another key accepts the answer's only as the rotated successor of its
   // own (it was away during a rotation); never another cluster's.
   std::optional<SigningKeys> successor;
+  bool replace_key = false;
   if (auto held = state_.signing_keys();
       held && key_id(held->public_pem) != key_id(keys->public_pem)) {
     auto signer =
         verify_document_or_successor(held->public_pem, signed_text.text, signed_text.signature);
-    if (!signer || !*signer || key_id((*signer)->public_pem) != key_id(keys->public_pem))
+    if (signer && *signer && key_id((*signer)->public_pem) == key_id(keys->public_pem)) {
+      successor = *signer;
+    } else if (options.replace_signing_key) {
+      replace_key = true;
+    } else {
       return fail(409, "cannot join: this node trusts signing key " + key_id(held->public_pem) +
-                           "; the peer's answer carries key " + key_id(keys->public_pem));
-    successor = *signer;
+                           "; the peer's answer carries key " + key_id(keys->public_pem) +
+                           " (a node that missed more than one rotation of the cluster's key: "
+                           "join with --replace-signing-key; a node of another cluster: do not)");
+    }
   }
   auto followed = state_.desired();
   const DocumentCheck check = check_signed_document(signed_text, keys->public_pem, nullptr, "");
@@ -167,6 +174,9 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
   if (successor)
     if (common::Status trusted = state_.trust_successor(*successor); !trusted)
       return fail(500, trusted.message());
+  if (replace_key)
+    if (common::Status replaced = state_.replace_signing_keys_for_rejoin(*keys); !replaced)
+      return fail(500, replaced.message());
   if (common::Status saved = state_.adopt_signing_keys(*keys); !saved)
     return fail(500, saved.message());
   if (common::Status saved = state_.adopt_secrets(*secrets); !saved)

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "agent/cluster/join_token.hpp"
+#include "agent/cluster/signing_files.hpp"
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/reconcile/resource_set.hpp"
 #include "common/file_ops.hpp"
@@ -55,26 +56,13 @@ common::Status NodeState::load() {
     signing_ = std::make_shared<const SigningKeys>(**keys);
   }
   if (common::Status loaded = trust_.load(); !loaded) return loaded;
-  // A bad persisted document or drain file is reported, not fatal: status says why.
-  const std::string public_pem = keys->has_value() ? (*keys)->public_pem : "";
-  if (common::Status loaded = desired_.load(public_pem); !loaded)
-    spdlog::error("{}", loaded.message());
+  if (common::Status loaded = load_desired_and_staged_key(keys->has_value() ? (*keys)->public_pem : "");
+      !loaded)
+    return loaded;
   // A copy persisted unsigned (before an upgrade) is signed here when this node holds the key.
   if (common::Status signed_copy = sign_unsigned_copy(); !signed_copy) return signed_copy;
   if (common::Status loaded = drain_.load(); !loaded) spdlog::error("{}", loaded.message());
   return common::Status::ok();
-}
-
-common::Status NodeState::sign_unsigned_copy() {
-  auto keys = signing_keys();
-  auto in_force = desired_.current_signed();
-  if (!in_force || !in_force->signature.empty() || !keys || keys->private_pem.empty())
-    return common::Status::ok();
-  auto signature = sign_document(*keys, in_force->text);
-  if (!signature) return signature.status();
-  auto stored = desired_.submit(common::parse_desired_state(in_force->text), GenerationRule::kNewer,
-                                SignedDocument{in_force->text, *signature});
-  return stored ? common::Status::ok() : stored.status();
 }
 
 void NodeState::start(PassEnvironment environment) {
@@ -161,13 +149,19 @@ std::shared_ptr<const SigningKeys> NodeState::signing_keys() const {
 
 common::Expected<SubmitOutcome> NodeState::commit(const common::ValidationResult& parsed,
                                                   GenerationRule rule) {
-  if (!parsed.state) return submit(parsed, rule);  // refused with its errors, nothing to sign
   auto keys = signing_keys();
   if (!keys || keys->private_pem.empty())
     return common::Status::error(
         "this node holds no private signing key (only storage nodes sign the desired state)");
+  return commit_signed(parsed, rule, *keys);
+}
+
+common::Expected<SubmitOutcome> NodeState::commit_signed(const common::ValidationResult& parsed,
+                                                         GenerationRule rule,
+                                                         const SigningKeys& keys) {
+  if (!parsed.state) return submit(parsed, rule);  // refused with its errors, nothing to sign
   SignedDocument signed_text{common::serialize_desired_state(*parsed.state), ""};
-  auto signature = sign_document(*keys, signed_text.text);
+  auto signature = sign_document(keys, signed_text.text);
   if (!signature) return signature.status();
   signed_text.signature = *signature;
   return submit(parsed, rule, signed_text);
@@ -196,128 +190,6 @@ void NodeState::refuse_document(const std::string& source, const std::string& re
   event.outcome = "error";
   event.message = reason;
   events_.record(std::move(event));
-}
-
-common::Expected<SubmitOutcome> NodeState::commit_with_new_key(
-    const common::ValidationResult& parsed, GenerationRule rule) {
-  auto keys = signing_keys();
-  if (!keys || keys->private_pem.empty())
-    return common::Status::error(
-        "this node holds no private signing key (only storage nodes sign the desired state)");
-  auto successor = make_successor(*keys);
-  if (!successor) return successor.status();
-  // Kept before anything is signed with it: a crash from here on leaves this node with the new
-  // key (load_signing_keys finishes a cut-short write), and its copy is signed again at start.
-  if (common::Status saved = save_signing_keys(local_.pki_dir, *successor); !saved)
-    return saved.with_context("rotate the signing key");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    signing_ = std::make_shared<const SigningKeys>(*successor);
-    retired_public_pem_ = keys->public_pem;
-  }
-  const std::string message = "key " + key_id(successor->public_pem) + " succeeds key " +
-                              key_id(keys->public_pem) + "; the previous private key is removed";
-  spdlog::info("rotated the desired-state signing key: {}", message);
-  record_key_event("rotate the signing key to " + key_id(successor->public_pem), message);
-  auto outcome = commit(parsed, rule);
-  // The document in force must verify with the key this node now serves, committed or not.
-  desired_.drop_signature_unless(successor->public_pem);
-  if (common::Status resigned = sign_unsigned_copy(); !resigned)
-    spdlog::error("sign the desired state in force with the new key: {}", resigned.message());
-  return outcome;
-}
-
-common::Status NodeState::trust_successor(const SigningKeys& successor) {
-  auto held = signing_keys();
-  if (held && key_id(held->public_pem) == key_id(successor.public_pem))
-    return common::Status::ok();
-  if (common::Status saved = trust_successor_key(local_.pki_dir, successor); !saved)
-    return saved.with_context("trust the cluster's new signing key");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    signing_ = std::make_shared<const SigningKeys>(
-        SigningKeys{successor.public_pem, "", successor.succession});
-    if (held) retired_public_pem_ = held->public_pem;
-  }
-  // The copy in force keeps a signature only if the new key made it: peers that moved on
-  // refuse the old one, so it is stored again with the successor's signature when seen.
-  desired_.drop_signature_unless(successor.public_pem);
-  const std::string message =
-      "now trusting key " + key_id(successor.public_pem) +
-      (held ? ", which succeeds key " + key_id(held->public_pem) : std::string()) +
-      (lacks_private_signing_key() ? "; fetching its private key from a storage node" : "");
-  spdlog::info("the cluster's signing key was rotated: {}", message);
-  record_key_event("trust the rotated signing key " + key_id(successor.public_pem), message);
-  return common::Status::ok();
-}
-
-std::string NodeState::retired_signing_key() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return retired_public_pem_;
-}
-
-bool NodeState::lacks_private_signing_key() const {
-  auto keys = signing_keys();
-  return keys && keys->private_pem.empty() && admits_joins();
-}
-
-common::Status NodeState::adopt_private_signing_key(const SigningKeys& keys) {
-  auto held = signing_keys();
-  if (!held || key_id(held->public_pem) != key_id(keys.public_pem))
-    return common::Status::error("the private key offered is for key " +
-                                 key_id(keys.public_pem) + ", not for the key this node trusts (" +
-                                 (held ? key_id(held->public_pem) : std::string("none")) + ")");
-  if (common::Status pair = check_key_pair(keys); !pair) return pair;
-  const SigningKeys complete{held->public_pem, keys.private_pem,
-                             keys.succession.empty() ? held->succession : keys.succession};
-  if (common::Status saved = save_signing_keys(local_.pki_dir, complete); !saved) return saved;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    signing_ = std::make_shared<const SigningKeys>(complete);
-  }
-  record_key_event("fetch the private signing key " + key_id(complete.public_pem),
-                   "this node holds the private key of key " + key_id(complete.public_pem) +
-                       " and may sign again");
-  return sign_unsigned_copy();
-}
-
-void NodeState::record_key_event(const std::string& action, const std::string& message) {
-  Event event;
-  event.time = std::chrono::system_clock::now();
-  event.resource = "signing-key";
-  event.action = action;
-  event.outcome = "ok";
-  event.message = message;
-  events_.record(std::move(event));
-}
-
-common::Status NodeState::ensure_signing_keys() {
-  if (auto keys = signing_keys(); keys && !keys->private_pem.empty()) return common::Status::ok();
-  if (signing_keys())
-    return common::Status::error(
-        "this node holds only the public signing key; it cannot be a "
-        "cluster's first node");
-  auto keys = generate_signing_keys();
-  if (!keys) return keys.status();
-  if (common::Status saved = save_signing_keys(local_.pki_dir, *keys); !saved) return saved;
-  spdlog::info("generated the cluster's desired-state signing key {} in {}",
-               key_id(keys->public_pem), local_.pki_dir);
-  std::lock_guard<std::mutex> lock(mutex_);
-  signing_ = std::make_shared<const SigningKeys>(*keys);
-  return common::Status::ok();
-}
-
-common::Status NodeState::adopt_signing_keys(const SigningKeys& keys) {
-  if (auto held = signing_keys(); held && key_id(held->public_pem) != key_id(keys.public_pem))
-    return common::Status::error("this node trusts signing key " + key_id(held->public_pem) +
-                                 "; the answer carries key " + key_id(keys.public_pem));
-  if (!keys.private_pem.empty())
-    if (common::Status pair = check_key_pair(keys); !pair) return pair;
-  if (common::Status saved = save_signing_keys(local_.pki_dir, keys); !saved) return saved;
-  std::lock_guard<std::mutex> lock(mutex_);
-  // A node that holds the private key keeps it even when an answer carries only the public one.
-  if (!signing_ || !keys.private_pem.empty()) signing_ = std::make_shared<const SigningKeys>(keys);
-  return common::Status::ok();
 }
 
 common::Status NodeState::ensure_secrets() {

@@ -114,6 +114,9 @@ class NodeState {
   common::Status adopt_private_signing_key(const SigningKeys& keys);
   // Creates the cluster's signing key pair if this node has none (init of the first node).
   common::Status ensure_signing_keys();
+  // agentctl join --replace-signing-key: a node that missed more than one rotation gives up the
+  // key it trusts for the one the (pinned, token-admitted) join answer carries.
+  common::Status replace_signing_keys_for_rejoin(const SigningKeys& keys);
   // Stores the keys received in a join answer. A node that already holds a public key accepts
   // only the same one (a node never silently changes the key it trusts).
   common::Status adopt_signing_keys(const SigningKeys& keys);
@@ -127,6 +130,12 @@ class NodeState {
 
  private:
   std::optional<PassContext> pass_context();
+  // Signs `parsed` with `keys` and submits it.
+  common::Expected<SubmitOutcome> commit_signed(const common::ValidationResult& parsed,
+                                                GenerationRule rule, const SigningKeys& keys);
+  // The persisted document, and a staged signing key a stopped rotation left (kept when the
+  // document verifies with it, discarded otherwise).
+  common::Status load_desired_and_staged_key(const std::string& public_pem);
   // Signs the document in force when its copy carries no signature that verifies (a copy from
   // before an upgrade, or a crash in a rotation) and this node holds the private key.
   common::Status sign_unsigned_copy();

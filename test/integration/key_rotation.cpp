@@ -92,6 +92,10 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
   REQUIRE(rotated.exit_code == 0);
   CHECK_THAT(rotated.out, Catch::Contains("signing key rotated") &&
                               Catch::Contains("succeeds key " + old_key));
+  // The command waits until both storage nodes can sign with the new key (only then can the
+  // leader's loss not leave the cluster without a signer).
+  CHECK_THAT(rotated.out, Catch::Contains("n1: holds the new private key") &&
+                              Catch::Contains("n2: holds the new private key"));
   const long long after = generation_of(asked);
   CHECK(after == before + 1);
   const std::string new_key = signing_field(asked, "keyId");

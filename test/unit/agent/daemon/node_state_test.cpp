@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
+
+#include "agent/cluster/signing_files.hpp"
 
 using pydio::agent::EventLog;
 using pydio::agent::GenerationRule;
@@ -285,5 +288,51 @@ TEST_CASE("a rotation of the signing key: the leader signs with the successor, a
       CHECK(follower.signing_keys()->private_pem == new_keys.private_pem);
       CHECK(follower.signing_keys()->succession == new_keys.succession);
     }
+  }
+}
+
+TEST_CASE("a rotation stopped before its document was stored is undone at start; after, finished",
+          "[node_state][signing]") {
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  auto leader = std::make_unique<NodeState>(dir.local, events);
+  REQUIRE(leader->load());
+  REQUIRE(leader->ensure_signing_keys());
+  REQUIRE(leader->commit(parse_desired_state(example(1)))->errors.empty());
+  const auto old_keys = *leader->signing_keys();
+  auto next = pydio::agent::make_successor(old_keys);
+  REQUIRE(next);
+
+  SECTION("staged only (the stop came before the commit): the old key stays in force") {
+    REQUIRE(pydio::agent::stage_successor_key(dir.local.pki_dir, *next));
+    leader = std::make_unique<NodeState>(dir.local, events);
+    REQUIRE(leader->load());
+    CHECK(leader->signing_keys()->private_pem == old_keys.private_pem);
+    CHECK(pydio::agent::verify_document(old_keys.public_pem, leader->desired_signed()->text,
+                                        leader->desired_signed()->signature));
+    CHECK_FALSE(std::filesystem::exists(dir.local.pki_dir + "/signing.next.pub"));
+  }
+  SECTION("staged and its document stored (the stop came before the promotion): finished") {
+    REQUIRE(pydio::agent::stage_successor_key(dir.local.pki_dir, *next));
+    const std::string text = example(2);
+    const pydio::agent::SignedDocument signed_text{text, *pydio::agent::sign_document(*next, text)};
+    REQUIRE(leader->submit(parse_desired_state(text), GenerationRule::kNext, signed_text)
+                ->errors.empty());
+    leader = std::make_unique<NodeState>(dir.local, events);
+    REQUIRE(leader->load());
+    CHECK(leader->signing_keys()->private_pem == next->private_pem);
+    CHECK(leader->signing_keys()->succession == next->succession);
+    CHECK(leader->desired_signed()->signature == signed_text.signature);
+    auto loaded = pydio::agent::load_signing_keys(dir.local.pki_dir);
+    REQUIRE(loaded);
+    CHECK((*loaded)->public_pem == next->public_pem);
+  }
+  SECTION("a rejoin through a pinned answer replaces the key; the copy in force is unsigned") {
+    auto other = pydio::agent::generate_signing_keys();
+    REQUIRE(leader->replace_signing_keys_for_rejoin({other->public_pem, "", ""}));
+    CHECK(leader->signing_keys()->public_pem == other->public_pem);
+    CHECK(leader->signing_keys()->private_pem.empty());
+    CHECK(leader->desired_signed()->signature.empty());
+    CHECK(leader->retired_signing_key().empty());
   }
 }
