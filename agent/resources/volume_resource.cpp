@@ -179,6 +179,13 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   for (const auto& brick : target.bricks) brick_hosts.push_back(host_of(brick));
   // Peers without which the existing volume is not changed (options, access, bricks).
   const PoolHold hold = pool_hold(observed.peers, brick_hosts, target.self_address);
+  // A join is under way: a peer is joining, or a brick host outside the pool is up (its agent
+  // reports its brick ready) and being probed. A change it holds back is then looked at again
+  // within seconds (Plan::recheck_soon): nothing announces the end of a join.
+  const bool join_under_way =
+      !hold.joining.empty() ||
+      std::any_of(hold.absent.begin(), hold.absent.end(),
+                  [&](const std::string& host) { return observed.ready_hosts.count(host) > 0; });
   const std::size_t replica = static_cast<std::size_t>(std::max(1, target.replica));
 
   if (!observed.volume) {
@@ -238,6 +245,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     }
     const auto* step = action_step<VolumeAction, SetVolumeOption>(access);
     if (step == nullptr) continue;
+    plan.recheck_soon = join_under_way;
     notes.push_back(step->key + " of volume " + target.name + " stays " +
                     option_or_unset(volume, step->key) + " until " + hold.until_text() +
                     " (desired " + step->value + ")");
@@ -279,6 +287,7 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
     if (wait.empty() && !members.empty()) wait = members.waiting_text();
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
+      if (join_under_way) plan.recheck_soon = true;
     } else {
       plan.actions.push_back(
           make_action<VolumeAction>("add " + std::to_string(addable / replica) + " replica set" +
