@@ -205,6 +205,12 @@ Expected<std::vector<GlusterPeer>> parse_pool_list(const std::string& xml) {
     peer.hostname = trim(node.child("hostname").child_value());
     peer.connected = optional_int(node, "connected") == 1;
     if (peer.hostname.empty()) return Status::error("pool list: peer without <hostname>");
+    if (node.child("state")) {
+      auto state = required_int(node, "state");
+      if (!state) return state.status().with_context("pool list: peer " + peer.hostname);
+      peer.state = *state;
+      peer.state_name = trim(node.child("stateStr").child_value());
+    }
     peer.names.push_back(peer.hostname);
     for (pugi::xml_node name : node.child("hostnames").children("hostname")) {
       std::string text = trim(name.child_value());
@@ -213,6 +219,10 @@ Expected<std::vector<GlusterPeer>> parse_pool_list(const std::string& xml) {
     peers.push_back(std::move(peer));
   }
   return peers;
+}
+
+bool GlusterPeer::in_cluster() const {
+  return connected && (!state || *state == kGlusterPeerInCluster);
 }
 
 bool GlusterPeer::known_as(const std::string& name) const {

@@ -31,6 +31,9 @@ struct GlusterEnvelope {
   std::string failure_message() const;
 };
 
+// glusterd's friend state of a peer that has fully joined the trusted pool ("Peer in Cluster").
+inline constexpr int kGlusterPeerInCluster = 3;
+
 struct GlusterPeer {
   std::string uuid;
   std::string hostname;  // "localhost" for the node answering
@@ -38,8 +41,16 @@ struct GlusterPeer {
   // Every name glusterd knows the peer by (<hostname> and <hostnames>): a peer probed by
   // address may also be recorded under the name /etc/hosts gives it (FIELD-NOTES).
   std::vector<std::string> names;
+  // glusterd's friend state (<state>, <stateStr>), which `pool list` and `peer status` give for
+  // every peer but "localhost". Recorded (test/data/gluster/recorded-probe.txt): a peer just
+  // probed is connected in state 4 "Accepted peer request" for 1-2 s before state 3; glusterd
+  // refuses an add-brick with a brick there, and a `volume set` meanwhile may miss it.
+  std::optional<int> state;
+  std::string state_name;
 
   bool known_as(const std::string& name) const;
+  // Connected and "Peer in Cluster" (no state given counts as in cluster: "localhost").
+  bool in_cluster() const;
 };
 
 // One brick of `volume heal NAME info summary`.

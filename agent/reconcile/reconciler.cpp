@@ -308,7 +308,7 @@ void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& reso
     if (!planned->waiting_for.empty())
       finish(id, Outcome::kWaiting, planned->waiting_for);
     else
-      finish(id, Outcome::kInSync, planned->note);
+      finish(id, planned->recheck_soon ? Outcome::kInSyncRecheck : Outcome::kInSync, planned->note);
     return;
   }
   for (const Action& action : planned->actions) {
@@ -349,8 +349,10 @@ void Reconciler::finish(std::uint64_t id, Outcome outcome, const std::string& de
       recheck_later(*entry);
       break;
     case Outcome::kInSync:
+    case Outcome::kInSyncRecheck:
       set_state(*entry, ResourceState::kInSync, detail);
       entry->backoff.reset();
+      if (outcome == Outcome::kInSyncRecheck) recheck_later(*entry);
       break;
     case Outcome::kChanged:
       set_state(*entry, ResourceState::kChanging, "");

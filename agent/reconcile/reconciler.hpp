@@ -11,7 +11,8 @@
 // waiting_for, or it is leader-only on a node that does not lead) is planned again every
 // waiting_recheck (kWaitingRecheck), and at once on request_pass(), which is how the daemon
 // announces what waiting resources wait for (a brick ready, a peer connected, the lease won).
-// Only failures back off (backoff.hpp).
+// An in-sync plan with recheck_soon (its note names something expected within seconds) is
+// planned again at the same interval. Only failures back off (backoff.hpp).
 //
 // Nothing a resource does ends the daemon: an exception from a resource, a task or the
 // scheduler becomes an error state and an event "internal error: <what>".
@@ -113,7 +114,7 @@ class Reconciler {
     std::chrono::steady_clock::time_point retry_at{};
   };
   // How an operation ended, as the entry's state needs it.
-  enum class Outcome { kInSync, kWaiting, kChanged, kFailed };
+  enum class Outcome { kInSync, kInSyncRecheck, kWaiting, kChanged, kFailed };
 
   Entry make_entry(std::shared_ptr<Resource> resource);  // REQUIRES: mutex_ held
   Entry* find(std::uint64_t id);                         // REQUIRES: mutex_ held

@@ -63,6 +63,9 @@ struct Plan {
   // In sync as far as dependents care, but worth telling (e.g. what the next scale-out step
   // waits for). Dependents go on; status shows it.
   std::string note;
+  // The note names something expected within seconds that no event announces (e.g. a gluster
+  // peer finishing its join): plan again after the waiting interval, still in sync meanwhile.
+  bool recheck_soon = false;
   // What the resource keeps from this observation for its next passes (e.g. the peers it saw
   // disconnected). Run by the reconciler on a real pass, before the actions; never by a dry
   // run. Empty for resources that remember nothing.

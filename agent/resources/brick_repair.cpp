@@ -53,7 +53,8 @@ BrickRepair plan_brick_repair(const BrickRepairInput& input) {
     const bool connected =
         host == input.self_address ||
         std::any_of(input.peers.begin(), input.peers.end(), [&](const common::GlusterPeer& peer) {
-          return peer.connected && peer.known_as(host);
+          // A peer still joining is left out of `volume start force` by glusterd.
+          return peer.in_cluster() && peer.known_as(host);
         });
     (connected ? restartable : unreachable).push_back(brick);
   }

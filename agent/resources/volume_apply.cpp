@@ -2,6 +2,8 @@
 // in volume_resource.cpp. Each step checks first that this node still leads under the term the
 // step was planned under, and re-reads what it needs, so a stale or duplicate step does nothing.
 
+#include <algorithm>
+
 #include "agent/resources/brick_repair.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "agent/resources/volume_resource.hpp"
@@ -72,7 +74,26 @@ Status VolumeResource::apply_step(const PassContext& ctx, const AddBricks& step,
     return Status::error(context +
                          ": only part of the replica set is missing; not adding a partial set");
   Status added = cli.volume_add_brick(volume_name_, step.replica, step.arbiter, bricks, step.force);
-  if (added) rebalance_due_->set(true);
+  if (added) {
+    rebalance_due_->set(true);
+    return added;
+  }
+  // glusterd commits here first, then on the peers: "Commit failed on <peer>" leaves the bricks
+  // in this node's volume (and not on that peer). They are not added again (the next pass
+  // sees them); the rebalance is still due, and the brick repair handles the offline bricks.
+  auto after = cli.volume_info(volume_name_);
+  if (after && after->has_value()) {
+    const std::vector<std::string> now = (*after)->brick_endpoints();
+    const bool committed_here = std::all_of(bricks.begin(), bricks.end(), [&](const auto& brick) {
+      return std::find(now.begin(), now.end(), brick) != now.end();
+    });
+    if (committed_here) {
+      rebalance_due_->set(true);
+      return Status::error(added.message() +
+                           " (the bricks are in the volume on this node: not adding them again; "
+                           "offline bricks are started by the next passes, then the rebalance)");
+    }
+  }
   return added;
 }
 
@@ -86,6 +107,5 @@ Status VolumeResource::apply_step(const PassContext& ctx, const RebalanceVolume&
   if (started) rebalance_due_->set(false);
   return started;
 }
-
 
 }  // namespace pydio::agent

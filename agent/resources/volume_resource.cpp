@@ -6,6 +6,7 @@
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/resources/brick_repair.hpp"
 #include "agent/resources/leader_check.hpp"
+#include "agent/resources/pool_hold.hpp"
 #include "common/gluster_cli.hpp"
 #include "common/text.hpp"
 
@@ -53,14 +54,6 @@ std::vector<std::string> unreachable_hosts(const VolumeTarget& target,
 std::string option_or_unset(const GlusterVolume& volume, const std::string& key) {
   auto found = volume.options.find(key);
   return found == volume.options.end() ? "unset" : found->second;
-}
-
-std::vector<std::string> disconnected_peers(const std::vector<common::GlusterPeer>& peers) {
-  std::vector<std::string> down;
-  for (const auto& peer : peers) {
-    if (!peer.connected) down.push_back(peer.hostname);
-  }
-  return down;
 }
 
 Action create_action(const VolumeTarget& target, std::int64_t term) {
@@ -148,8 +141,9 @@ std::vector<std::string> hosts_not_ready(const std::vector<std::string>& bricks,
   return missing;
 }
 
-// Empty when every brick host is a connected peer and reported its brick ready; else what the
-// volume waits for.
+// Empty when every brick host is a connected peer, no peer is still joining the pool (glusterd
+// would leave it out of the transaction: pool_hold.hpp) and every brick host reported its brick
+// ready; else what the volume waits for.
 std::string bricks_wait(const VolumeTarget& target, const std::vector<std::string>& bricks,
                         const VolumeObservation& observed) {
   VolumeTarget subset = target;
@@ -157,6 +151,9 @@ std::string bricks_wait(const VolumeTarget& target, const std::vector<std::strin
   auto unreachable = unreachable_hosts(subset, observed.peers);
   if (!unreachable.empty())
     return "peers " + common::join(unreachable, ", ") + " in the gluster pool, connected";
+  PoolHold joining;
+  joining.joining = pool_hold(observed.peers, {}, target.self_address).joining;
+  if (!joining.empty()) return joining.waiting_text();
   auto not_ready = hosts_not_ready(bricks, observed.ready_hosts);
   if (!not_ready.empty())
     return "bricks of " + common::join(not_ready, ", ") + " reported ready by their agents";
@@ -178,7 +175,17 @@ bool a_replica_set_is_missing(const VolumeTarget& target, const VolumeObservatio
 Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
                            std::int64_t leader_term) {
   Plan plan;
-  const std::vector<std::string> down = disconnected_peers(observed.peers);
+  std::vector<std::string> brick_hosts;
+  for (const auto& brick : target.bricks) brick_hosts.push_back(host_of(brick));
+  // Peers without which the existing volume is not changed (options, access, bricks).
+  const PoolHold hold = pool_hold(observed.peers, brick_hosts, target.self_address);
+  // A join is under way: a peer is joining, or a brick host outside the pool is up (its agent
+  // reports its brick ready) and being probed. A change it holds back is then looked at again
+  // within seconds (Plan::recheck_soon): nothing announces the end of a join.
+  const bool join_under_way =
+      !hold.joining.empty() ||
+      std::any_of(hold.absent.begin(), hold.absent.end(),
+                  [&](const std::string& host) { return observed.ready_hosts.count(host) > 0; });
   const std::size_t replica = static_cast<std::size_t>(std::max(1, target.replica));
 
   if (!observed.volume) {
@@ -222,10 +229,9 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   }
 
   std::vector<Action> options = option_actions(target, &volume, leader_term);
-  if (!options.empty() && !down.empty()) {
+  if (!options.empty() && !hold.empty()) {
     // Waiting also holds back the start: it comes after the options, once the peers are back.
-    plan.waiting_for = "peers " + common::join(down, ", ") +
-                       " to reconnect before changing options of volume " + target.name;
+    plan.waiting_for = hold.waiting_text() + " before changing options of volume " + target.name;
     return plan;
   }
   plan.actions = std::move(options);
@@ -233,15 +239,16 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   std::vector<std::string> notes;
   for (auto& access :
        access_actions(target.name, {target.auth_allow, target.ssl_allow}, &volume, leader_term)) {
-    if (down.empty()) {
+    if (hold.empty()) {
       plan.actions.push_back(std::move(access));
       continue;
     }
     const auto* step = action_step<VolumeAction, SetVolumeOption>(access);
     if (step == nullptr) continue;
+    plan.recheck_soon = join_under_way;
     notes.push_back(step->key + " of volume " + target.name + " stays " +
-                    option_or_unset(volume, step->key) + " until peers " +
-                    common::join(down, ", ") + " reconnect (desired " + step->value + ")");
+                    option_or_unset(volume, step->key) + " until " + hold.until_text() +
+                    " (desired " + step->value + ")");
     plan.note = common::join(notes, "; ");
   }
   if (!volume.started()) plan.actions.push_back(start_action(target.name, leader_term));
@@ -274,9 +281,13 @@ Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& 
   if (addable > 0) {
     const std::vector<std::string> bricks(to_add.begin(), to_add.begin() + addable);
     std::string wait = bricks_wait(target, bricks, observed);
-    if (wait.empty() && !down.empty()) wait = "peers " + common::join(down, ", ") + " to reconnect";
+    // A brick host not in the pool does not hold the others' sets back (it may never come).
+    PoolHold members = hold;
+    members.absent.clear();
+    if (wait.empty() && !members.empty()) wait = members.waiting_text();
     if (!wait.empty()) {
       notes.push_back(wait + " before adding bricks to " + target.name);
+      if (join_under_way) plan.recheck_soon = true;
     } else {
       plan.actions.push_back(
           make_action<VolumeAction>("add " + std::to_string(addable / replica) + " replica set" +

@@ -6,17 +6,23 @@
 // Bricks are used in whole replica sets only: at creation the first complete sets, later
 // (scale-out) each newly complete set is added with `add-brick`, followed by a rebalance;
 // until a set is complete the plan says how many storage nodes it waits for. A brick is used
-// only once its host is a connected peer and its own agent reports it ready.
+// only once its host is a connected peer, no peer is still joining the pool ("Peer in Cluster"
+// not reached: pool_hold.hpp) and the brick's own agent reports it ready.
+// An add-brick that fails on a peer ("Commit failed on <peer>") has been committed on this node
+// already: the next pass finds the bricks in `volume info` and does not add them again; apply()
+// then marks the rebalance due, and the bricks, offline where the commit failed, go to the
+// brick repair below.
 // A brick process that died is started again with `volume start VOL force` (brick_repair.hpp).
 // What it never does: recreate, delete or re-layout an existing volume, or remove a brick;
 // such differences are reported, not acted on.
-// Options are not changed while a peer of the pool is disconnected: FIELD-NOTES saw a
-// `volume set` during a peer outage leave that peer's volfiles inconsistent.
+// Options are not changed while a peer of the pool is disconnected or still joining, or a brick
+// host is not in the pool yet (pool_hold.hpp): FIELD-NOTES saw a `volume set` during a peer
+// outage leave that peer's volfiles inconsistent, and a joining peer misses it the same way.
 //
 // Access: `auth.allow` (and with security.glusterTls `auth.ssl-allow`, client.ssl and
 // server.ssl) is managed, not an operator option (validation refuses it): volume_access.hpp.
 // A change of the access lists on an existing volume is deferred (a note, not a wait: the
-// volume keeps serving and its dependents go on) while a peer is disconnected.
+// volume keeps serving and its dependents go on) on the same condition.
 //
 // Plan order for a missing volume: create, set each desired option, start (options set
 // before the first start need no graph switch in running bricks).
@@ -63,7 +69,8 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
 
 struct VolumeObservation {
   std::optional<common::GlusterVolume> volume;  // nullopt: gluster says it does not exist
-  std::vector<common::GlusterPeer> peers;       // `pool list`, including "localhost"
+  // `pool list`, including "localhost"; empty when it was not read.
+  std::vector<common::GlusterPeer> peers;
   // Brick hosts whose own agent reports the brick resource in sync (asked over the peer API).
   std::set<std::string> ready_hosts;
   // Bricks were added and the rebalance has not been started successfully yet (the resource's
@@ -80,8 +87,8 @@ struct VolumeObservation {
 // Pure. Actions (volume_actions.hpp): CreateVolume, SetVolumeOption, StartVolume,
 // StartOfflineBricks (offline bricks of a started volume), AddBricks, RebalanceVolume, each
 // with the leader term it was planned under. An existing volume with another
-// layout is an error; bricks on hosts that are not connected peers, or not reported ready, make
-// it wait.
+// layout is an error; bricks on hosts that are not connected peers, or not reported ready, or a
+// peer still joining the pool make it wait.
 common::Expected<Plan> plan_volume(const VolumeTarget& target, const VolumeObservation& observed,
                                    std::int64_t leader_term);
 

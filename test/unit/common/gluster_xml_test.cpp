@@ -69,6 +69,68 @@ TEST_CASE("pool list gives every name glusterd knows a peer by", "[gluster][xml]
   CHECK(peers->at(1).names == std::vector<std::string>{"localhost"});
 }
 
+TEST_CASE("pool list gives a peer's join state: connected is not yet in the cluster",
+          "[gluster][xml]") {
+  // Recorded by test/data/gluster/record-probe.sh on simulated nodes (recorded-probe.txt):
+  // the leader's view of a peer 0.1 s and 1.6 s after `peer probe`.
+  SECTION("just probed: connected, Accepted peer request") {
+    auto peers = parse_pool_list(recorded("pool_list_state4.xml"));
+    REQUIRE(peers);
+    REQUIRE(peers->size() == 2);
+    const GlusterPeer& joining = peers->at(0);
+    CHECK(joining.hostname == "198.18.0.2");
+    CHECK(joining.connected);
+    CHECK(joining.state == 4);
+    CHECK(joining.state_name == "Accepted peer request");
+    CHECK_FALSE(joining.in_cluster());
+    const GlusterPeer& self = peers->at(1);
+    CHECK(self.hostname == "localhost");
+    CHECK_FALSE(self.state.has_value());  // glusterd gives no state for itself
+    CHECK(self.in_cluster());
+  }
+  SECTION("joined: Peer in Cluster") {
+    auto peers = parse_pool_list(recorded("pool_list_state3.xml"));
+    REQUIRE(peers);
+    REQUIRE(peers->size() == 2);
+    CHECK(peers->at(0).state == kGlusterPeerInCluster);
+    CHECK(peers->at(0).state_name == "Peer in Cluster");
+    CHECK(peers->at(0).in_cluster());
+  }
+  SECTION("peer status has the same shape, without localhost") {
+    auto peers = parse_pool_list(recorded("peer_status_state4.xml"));
+    REQUIRE(peers);
+    REQUIRE(peers->size() == 1);
+    CHECK(peers->at(0).state_name == "Accepted peer request");
+    CHECK_FALSE(peers->at(0).in_cluster());
+  }
+  SECTION("a disconnected peer in state 3 is not in the cluster either") {
+    std::string xml = recorded("pool_list_state3.xml");
+    xml.replace(xml.find("<connected>1</connected>"), 24, "<connected>0</connected>");
+    auto peers = parse_pool_list(xml);
+    REQUIRE(peers);
+    CHECK_FALSE(peers->at(0).connected);
+    CHECK_FALSE(peers->at(0).in_cluster());
+  }
+  SECTION("a state that is not a number is an error naming the peer") {
+    std::string xml = recorded("pool_list_state4.xml");
+    xml.replace(xml.find("<state>4</state>"), 16, "<state>x</state>");
+    auto peers = parse_pool_list(xml);
+    REQUIRE_FALSE(peers);
+    CHECK_THAT(peers.status().message(),
+               Catch::Contains("198.18.0.2") && Catch::Contains("<state> is not a number"));
+  }
+}
+
+TEST_CASE("an add-brick with a brick on a peer that is still joining is refused at staging",
+          "[gluster][xml]") {
+  // Recorded (record-probe.sh): glusterd itself checks the state, so this is not the
+  // "Commit failed on <peer>" of a half-done add-brick; nothing was added.
+  auto envelope = parse_gluster_envelope(recorded("volume_add_brick_joining.xml"));
+  REQUIRE(envelope);
+  CHECK_FALSE(envelope->ok());
+  CHECK(envelope->failure_message() == "Host 198.18.0.3 is not in 'Peer in Cluster' state");
+}
+
 TEST_CASE("heal info summary gives each brick's backlog; a brick that is down counts nothing",
           "[gluster][xml]") {
   // Handwritten fixture (not recorded): see the comment at the top of the file.

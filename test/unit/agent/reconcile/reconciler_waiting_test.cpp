@@ -92,3 +92,31 @@ TEST_CASE("a failure still backs off, and request_pass does not cancel that",
     CHECK(ptr->observations > observed);
   }
 }
+
+TEST_CASE("an in-sync plan whose note is expected soon is planned again, dependents go on",
+          "[reconciler][waiting]") {
+  auto noting = std::make_unique<CounterResource>("volume", std::vector<std::string>{}, 0);
+  noting->noting = true;
+  auto* ptr = noting.get();
+  auto dependent =
+      std::make_unique<CounterResource>("mount", std::vector<std::string>{"volume"}, 1);
+  EventLog events("");
+  Reconciler reconciler(
+      resource_list(std::move(noting), std::move(dependent)), [] { return empty_context(); },
+      events, 1, 50ms);
+  reconciler.start();
+  REQUIRE(wait_until([&] { return ptr->observations >= 12; }));
+  const ResourceStatus status = status_of(reconciler, "volume");
+  CHECK(status.state == ResourceState::kInSync);
+  CHECK(status.detail == "something expected soon");
+  CHECK(status.failures == 0);
+  REQUIRE(wait_until([&] { return state_of(reconciler, "mount") == ResourceState::kInSync; }));
+
+  SECTION("once the note is gone, it is not planned again until a pass") {
+    ptr->noting = false;
+    std::this_thread::sleep_for(200ms);  // let a recheck already scheduled run
+    const int observed = ptr->observations;
+    std::this_thread::sleep_for(300ms);
+    CHECK(ptr->observations == observed);
+  }
+}

@@ -37,6 +37,10 @@ class CounterResource : public Resource {
       return plan;
     }
     if (value < target_) plan.actions.push_back({"increment", "increment " + name_, {}});
+    if (noting) {
+      plan.note = "something expected soon";
+      plan.recheck_soon = true;
+    }
     return plan;
   }
   common::Status apply(const PassContext&, const Action&) override {
@@ -54,6 +58,7 @@ class CounterResource : public Resource {
   std::atomic<bool> throw_observe{false};
   std::atomic<bool> throw_apply{false};
   std::atomic<bool> waiting{false};
+  std::atomic<bool> noting{false};      // in sync with a note to look at again soon
   std::atomic<bool> hold_apply{false};  // apply() does not return while set
 
  private:

@@ -517,6 +517,152 @@ TEST_CASE("scale-out: new bricks join an existing volume in whole replica sets",
 
 // auth.allow is the agent's, computed from the whole desired state: a host outside the cluster
 // cannot mount the volumes (docs/security.md, "Gluster locked down").
+// glusterd runs a volume transaction only on peers that are connected and "Peer in Cluster";
+// a peer just probed is connected in "Accepted peer request" for 1-2 s (recorded by
+// test/data/gluster/record-probe.sh) and would miss it: the leader waits instead of failing.
+TEST_CASE("a peer still joining the trusted pool holds back volume transactions",
+          "[volume][plan][pool-hold]") {
+  VolumeTarget target;
+  target.name = "pydio-data";
+  target.replica = 2;
+  target.self_address = "198.18.0.1";
+  target.bricks = data_bricks(1, 2);
+  VolumeObservation observed;
+  observed.ready_hosts = {"198.18.0.1", "198.18.0.2", "198.18.0.3", "198.18.0.4"};
+  // A pool member as glusterd 10.3 reports it while it joins.
+  auto joining = [](const std::string& uuid, const std::string& address) {
+    common::GlusterPeer member = peer(uuid, address, true);
+    member.state = 4;
+    member.state_name = "Accepted peer request";
+    return member;
+  };
+
+  SECTION("creation waits for a brick host that is connected but still joining (recorded)") {
+    auto pool = common::parse_pool_list(recorded("pool_list_state4.xml"));
+    REQUIRE(pool);
+    observed.peers = *pool;
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peer 198.18.0.2 to finish joining the trusted pool (state: Accepted peer request)");
+  }
+  SECTION("paired: once it is Peer in Cluster (recorded), the volume is created") {
+    auto pool = common::parse_pool_list(recorded("pool_list_state3.xml"));
+    REQUIRE(pool);
+    observed.peers = *pool;
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->waiting_for.empty());
+    REQUIRE_FALSE(plan->actions.empty());
+    CHECK(plan->actions[0].kind == "create-volume");
+  }
+  SECTION("creation waits for a joining peer that holds none of its bricks too") {
+    observed.peers = lone_pool();
+    observed.peers.push_back(peer("u2", "198.18.0.2", true));
+    observed.peers.push_back(joining("u5", "198.18.0.5"));
+    auto plan = agent::plan_volume(target, observed, 1);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peer 198.18.0.5 to finish joining the trusted pool (state: Accepted peer request)");
+  }
+
+  observed.volume = started_replica2(data_bricks(1, 2));
+  observed.peers = lone_pool();
+  observed.peers.push_back(peer("u2", "198.18.0.2", true));
+  observed.peers.push_back(peer("u3", "198.18.0.3", true));
+
+  SECTION("scale-out: the new set waits (a note, not a failure) while its host joins") {
+    target.bricks = data_bricks(1, 4);
+    observed.peers.push_back(joining("u4", "198.18.0.4"));
+    auto plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());  // the volume serves on
+    CHECK(plan->note ==
+          "peer 198.18.0.4 to finish joining the trusted pool (state: Accepted peer request) "
+          "before adding bricks to pydio-data");
+    CHECK(plan->recheck_soon);  // nothing announces the end of the join
+    observed.peers.back().state = common::kGlusterPeerInCluster;  // paired: it joined
+    observed.peers.back().state_name = "Peer in Cluster";
+    auto after = agent::plan_volume(target, observed, 5);
+    REQUIRE(after);
+    CHECK(descriptions(*after) ==
+          std::vector<std::string>{"add 1 replica set to volume pydio-data: "
+                                   "198.18.0.3:/data/pydio-data 198.18.0.4:/data/pydio-data",
+                                   "start a rebalance of volume pydio-data"});
+  }
+  SECTION("scale-out: several joining peers are named with their states") {
+    target.bricks = data_bricks(1, 4);
+    observed.peers.push_back(joining("u4", "198.18.0.4"));
+    observed.peers.push_back(joining("u5", "198.18.0.5"));
+    observed.peers.back().state = 5;
+    observed.peers.back().state_name = "Sent and Received peer request";
+    auto plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->note ==
+          "peers 198.18.0.4 (state: Accepted peer request), 198.18.0.5 (state: Sent and "
+          "Received peer request) to finish joining the trusted pool before adding bricks to "
+          "pydio-data");
+  }
+  SECTION("scale-out: a brick host never probed does not hold the complete sets back") {
+    target.bricks = data_bricks(1, 5);  // 198.18.0.5 is not in the pool
+    observed.peers.push_back(peer("u4", "198.18.0.4", true));
+    auto plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(plan);
+    REQUIRE_FALSE(plan->actions.empty());
+    CHECK(plan->actions[0].kind == "add-bricks");
+  }
+  SECTION("an option change waits while a peer joins") {
+    target.options["network.ping-timeout"] = "5";
+    observed.peers.push_back(joining("u4", "198.18.0.4"));
+    auto plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "peer 198.18.0.4 to finish joining the trusted pool (state: Accepted peer request) "
+          "before changing options of volume pydio-data");
+  }
+  SECTION("the access list for a node that just joined the document waits for its join") {
+    // The join and the probe come in the same pass: the pool this pass read may not list it yet.
+    observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2,198.18.0.3";
+    target.bricks = data_bricks(1, 4);
+    target.auth_allow = "198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.4";
+    auto plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+    CHECK(plan->note ==
+          "auth.allow of volume pydio-data stays 198.18.0.1,198.18.0.2,198.18.0.3 until peer "
+          "198.18.0.4 joins the trusted pool (desired "
+          "198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.4); peers 198.18.0.4 in the gluster pool, "
+          "connected before adding bricks to pydio-data");
+    CHECK(plan->recheck_soon);  // its agent reports its brick ready: it is being probed
+    observed.ready_hosts.erase("198.18.0.4");
+    auto silent = agent::plan_volume(target, observed, 5);
+    REQUIRE(silent);
+    CHECK_FALSE(silent->recheck_soon);  // a host that is not up: the timer pass will do
+    observed.ready_hosts.insert("198.18.0.4");
+    observed.peers.push_back(joining("u4", "198.18.0.4"));
+    auto joining_plan = agent::plan_volume(target, observed, 5);
+    REQUIRE(joining_plan);
+    CHECK(joining_plan->actions.empty());
+    CHECK(joining_plan->note.find("until peer 198.18.0.4 finishes joining the trusted pool "
+                                  "(state: Accepted peer request) (desired") != std::string::npos);
+    observed.peers.back().state = common::kGlusterPeerInCluster;  // paired: it joined
+    auto joined = agent::plan_volume(target, observed, 5);
+    REQUIRE(joined);
+    REQUIRE_FALSE(joined->actions.empty());
+    const auto* set =
+        agent::action_step<agent::VolumeAction, agent::SetVolumeOption>(joined->actions[0]);
+    REQUIRE(set);
+    CHECK(set->key == "auth.allow");
+    CHECK(set->value == "198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.4");
+  }
+}
+
 TEST_CASE("auth.allow admits exactly the storage and compute nodes", "[volume][plan][auth]") {
   common::DesiredState desired;
   desired.nodes = {storage_node("n1", "198.18.0.1"), storage_node("n2", "198.18.0.2")};
@@ -615,11 +761,14 @@ TEST_CASE("auth.allow admits exactly the storage and compute nodes", "[volume][p
     CHECK(plan->note ==
           "auth.allow of volume pydio-data stays 198.18.0.1,198.18.0.2 until peers 198.18.0.2 "
           "reconnect (desired 198.18.0.1,198.18.0.2,198.18.0.9)");
+    CHECK_FALSE(plan->recheck_soon);  // an outage may last: the timer passes look again
   }
   SECTION("a storage node that left the document but still holds bricks stays admitted") {
     observed.volume = started_replica2(data_bricks(1, 4));
     observed.volume->options["auth.allow"] = "198.18.0.1,198.18.0.2";
     target.bricks = data_bricks(1, 4);
+    observed.peers.push_back(peer("u3", "198.18.0.3", true));  // brick hosts are pool members
+    observed.peers.push_back(peer("u4", "198.18.0.4", true));
     auto plan = agent::plan_volume(target, observed, 3);
     REQUIRE(plan);
     REQUIRE(plan->actions.size() == 1);
