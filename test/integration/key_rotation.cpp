@@ -138,6 +138,7 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
     CHECK(has_event(web, "signing-key", "trust the rotated signing key " + new_key));
   }
 
+  SimNode* web2 = nullptr;
   {  // changes go on: a token made on the storage node that does not lead, followed everywhere
     const std::string token = create_join_token(asked);
     CHECK_FALSE(token.empty());
@@ -149,14 +150,14 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
         },
         120s));
     // A new node joins with the new key, its token read from standard input (never in argv).
-    SimNode& web2 = add_started_node(cluster, "web2", 5);
-    auto joined = web2.exec({agentctl_path(), "join", asked.address(), "--token-file", "-",
+    web2 = &add_started_node(cluster, "web2", 5);
+    auto joined = web2->exec({agentctl_path(), "join", asked.address(), "--token-file", "-",
                              "--ca-cert-hash", ca_cert_hash(asked), "--roles", "compute"},
                             90s, token + "\n");
     INFO(joined.out << joined.err);
     REQUIRE(joined.succeeded());
-    CHECK(eventually([&] { return signing_field(web2, "keyId") == new_key; }, 60s));
-    everyone.push_back(&web2);
+    CHECK(eventually([&] { return signing_field(*web2, "keyId") == new_key; }, 60s));
+    everyone.push_back(web2);
     CHECK(eventually(
         [&] {
           for (SimNode* node : everyone)
@@ -203,4 +204,44 @@ TEST_CASE("agentctl rotate signing-key: every node moves to the new key; the old
           std::string::npos);
     CHECK(health_of(web).first == 200);
   }
+
+  // web2 is off through two more rotations: it refuses the newest document (its key is two
+  // steps behind) until it joins again with --replace-signing-key.
+  REQUIRE(web2 != nullptr);
+  web2->stop_agent(SIGTERM);
+  for (int rotation = 0; rotation < 2; ++rotation) {
+    auto again = asked.agentctl({"rotate", "signing-key"});
+    INFO(again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+  }
+  const std::string third_key = signing_field(asked, "keyId");
+  CHECK(third_key != new_key);
+  web2->start_agent();
+  REQUIRE(web2->wait_agent_ready());
+  CHECK(eventually(
+      [&] {
+        const nlohmann::json status = web2->status();
+        return status.is_object() && status["desiredError"].is_string() &&
+               status["desiredError"].get<std::string>().find("--replace-signing-key") !=
+                   std::string::npos;
+      },
+      60s));
+  CHECK(signing_field(*web2, "keyId") == new_key);  // it moved nowhere on its own
+  const std::string token = create_join_token(asked);
+  const std::vector<std::string> rejoin = {"join", asked.address(), "--token", token,
+                                           "--ca-cert-hash", ca_cert_hash(asked)};
+  auto refused = web2->agentctl(rejoin, 90s);
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("--replace-signing-key"));
+  std::vector<std::string> replacing = rejoin;
+  replacing.push_back("--replace-signing-key");
+  auto rejoined = web2->agentctl(replacing, 90s);
+  INFO(rejoined.out << rejoined.err);
+  CHECK(rejoined.succeeded());
+  CHECK(eventually(
+      [&] {
+        return signing_field(*web2, "keyId") == third_key &&
+               generation_of(*web2) == generation_of(asked);
+      },
+      120s));
 }

@@ -148,17 +148,21 @@ TEST_CASE("www-data, and root on a compute node, cannot steer the desired state"
     auto signature = pydio::agent::sign_document(*attacker, forged_text);
     REQUIRE(signature);
     CHECK(plant_until_refused(forged_text, *signature, "signed by another key"));
-    for (SimNode* node : readers) {  // each one's status line names the source and reason
+    // Each one's status line names the source and the last refusal: "signed by another key",
+    // or "bad signature" when the leader put the genuine signature back between the two writes
+    // of a plant (the events checked above show "signed by another key" on every reader).
+    for (SimNode* node : readers) {
       const nlohmann::json status = node->status();
       INFO(node->name() << ": " << status.dump());
       REQUIRE(status.is_object());
       REQUIRE(status["desiredError"].is_string());
       CHECK_THAT(status["desiredError"].get<std::string>(),
-                 Catch::Contains("from pydio-config: signed by another key"));
+                 Catch::Contains("from pydio-config: signed by another key") ||
+                     Catch::Contains("from pydio-config: bad signature"));
     }
     CHECK_THAT(web.agentctl({"status"}).out,
-               Catch::Contains("last document rejected: from "
-                               "pydio-config: signed by another key"));
+               Catch::Contains("last document rejected: from pydio-config: signed by another key") ||
+                   Catch::Contains("last document rejected: from pydio-config: bad signature"));
   }
 
   {  // a newer document without a signature
