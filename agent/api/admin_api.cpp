@@ -194,6 +194,10 @@ Response post_upgrade(const Request& request, AdminBackend& backend) {
   return answer(request, backend.upgrade_from_legacy());
 }
 
+Response post_rotate_ca(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.rotate_ca());
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -208,6 +212,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/tokens/create", {http::verb::post, post_token_create}},
       {"/v1/tokens/delete", {http::verb::post, post_token_delete}},
       {"/v1/upgrade", {http::verb::post, post_upgrade}},
+      {"/v1/ca/rotate", {http::verb::post, post_rotate_ca}},
   };
   return kRoutes;
 }

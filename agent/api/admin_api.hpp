@@ -33,6 +33,9 @@
 //                         state of the previous release, signed as generation + 1 with a first
 //                         join token (daemon/legacy_upgrade.hpp); 403 not a storage node, 409
 //                         nothing to upgrade (no state, or already signed): nothing changed
+// POST /v1/ca/rotate      (agentctl rotate ca) 200 {"generation","newCa","oldCa"}: the leader
+//                         began a CA rotation (daemon/ca_rotation.hpp); 403 not a storage node,
+//                         409 one is under way or gluster TLS is on, 503 no leader: nothing changed
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -152,6 +155,8 @@ class AdminBackend {
   virtual AdminAnswer delete_join_token(const std::string& id) = 0;
   // agentctl upgrade: this node's desired state of the previous release, signed (may block).
   virtual AdminAnswer upgrade_from_legacy() = 0;
+  // agentctl rotate ca: begins a CA rotation through the leader (may block).
+  virtual AdminAnswer rotate_ca() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

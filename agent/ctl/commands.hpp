@@ -38,6 +38,8 @@ int run_token_create(const GlobalOptions& global, const std::string& ttl,
 int run_token_list(const GlobalOptions& global);
 // agentctl upgrade: this storage node's desired state of the previous release, signed.
 int run_upgrade(const GlobalOptions& global);
+// agentctl rotate ca (on a storage node): a new cluster CA, rolled out by the agents.
+int run_rotate_ca(const GlobalOptions& global);
 int run_token_delete(const GlobalOptions& global, const std::string& id);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);

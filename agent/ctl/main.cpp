@@ -147,6 +147,13 @@ int main(int argc, char** argv) {
       "on ONE storage node of a cluster of the previous release, once its agent is replaced: "
       "sign its desired state, create the cluster CA and a first join token");
 
+  auto* rotate = app.add_subcommand("rotate", "rotate the cluster's keys (run on a storage node)");
+  rotate->require_subcommand(1);
+  auto* rotate_ca = rotate->add_subcommand(
+      "ca",
+      "a new cluster CA: every node trusts it, renews its certificate under it, then the old CA "
+      "is retired, without a gap in peer traffic");
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -183,6 +190,7 @@ int main(int argc, char** argv) {
   if (token_create->parsed()) return ctl::run_token_create(global, token_ttl, token_description);
   if (token_list->parsed()) return ctl::run_token_list(global);
   if (upgrade->parsed()) return ctl::run_upgrade(global);
+  if (rotate_ca->parsed()) return ctl::run_rotate_ca(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;

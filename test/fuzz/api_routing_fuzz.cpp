@@ -70,10 +70,15 @@ class StubPeerBackend : public api::PeerBackend {
     return reply(202, {{"accepted", true}});
   }
   api::PeerReply issue_certificate(const std::string& name, const std::string& address,
-                                   const std::string&) override {
+                                   const std::string&, const std::string&) override {
     PYDIO_FUZZ_CHECK(admitted(api::PeerIdentity{address, name}),
                      "a certificate issued for a caller the API does not admit");
     return reply(200, {{"nodeCert", "-"}});
+  }
+  api::PeerReply begin_ca_rotation(bool) override { return reply(409, {{"error", "under way"}}); }
+  api::PeerReply hand_ca_key(const std::string& name, const std::string&) override {
+    PYDIO_FUZZ_CHECK(name == "n1", "a CA key handed to a node that may not lead");
+    return reply(404, {{"error", "not held"}});
   }
   int calls = 0;  // every backend call but join
   int joins = 0;
@@ -122,6 +127,7 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer upgrade_from_legacy() override {
     return {409, {{"error", "nothing to upgrade"}}};
   }
+  api::AdminAnswer rotate_ca() override { return {409, {{"error", "under way"}}}; }
 };
 
 void check_serializes(const api::Response& response) {

@@ -65,6 +65,11 @@ class FakeBackend : public AdminBackend {
     return AdminAnswer{409, json{{"error", "nothing to upgrade"}}};
   }
   int upgrades = 0;
+  AdminAnswer rotate_ca() override {
+    ++rotations;
+    return AdminAnswer{403, json{{"error", "not a storage node"}}};
+  }
+  int rotations = 0;
 
   bool plan_error = false;
   int reconcile_requests = 0;
