@@ -136,6 +136,7 @@ TEST_CASE("agentctl rotate ca replaces the cluster CA without a gap in peer traf
     }
     CHECK(web.file_absent(kPki + "ca.key"));
     CHECK(ca_pin_of_status(web) == new_pin);
+    CHECK_THAT(n2.agentctl({"status"}, 60s).out, Catch::Contains("cluster CA: " + new_pin));
   }
   {  // every step is an event: begun, the new CA issues, the old one retired, renewals
     const std::string leader = current_leader({&n1, &n2});
@@ -144,7 +145,12 @@ TEST_CASE("agentctl rotate ca replaces the cluster CA without a gap in peer traf
     CHECK(eventually([&] { return has_event(lead, "cluster-ca", "it issues now"); }));
     CHECK(eventually([&] { return has_event(lead, "cluster-ca", "the old CA is retired"); }));
     CHECK(has_event(web, "node-certificate", "the cluster CA changed"));
-    CHECK(has_event(n2, "cluster-ca", "the old CA key is deleted"));
+    // the other storage node fetched the new key from the leader, and deleted the old one
+    SimNode& other = leader == "n2" ? n1 : n2;
+    CHECK(has_event(other, "cluster-ca", "fetched the key of CA " + new_pin));
+    CHECK(has_event(lead, "cluster-ca",
+                    "hand the key of CA " + new_pin + " to storage node " + other.name()));
+    CHECK(has_event(other, "cluster-ca", "the old CA key is deleted"));
   }
 
   {  // the cluster still talks: every node reachable, a change reaches every node
