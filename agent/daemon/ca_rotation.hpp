@@ -10,8 +10,8 @@
 //                  new CA issues (the join pin changes); every node renews its certificate at
 //                  once; storage nodes delete the old CA key.
 //   3. [new]       once every node presents a certificate of the new CA: the old CA is dropped.
-// The leader checks the nodes' reports ("ca" in GET /v1/peer/node) every kLeadPeriod while a
-// rotation is under way; each node follows the list in force every kFollowPeriod. Every step is
+// Every kPeriod each node follows the list in force, and the leader, while a rotation is under
+// way, checks the nodes' reports ("ca" in GET /v1/peer/node) for the next step. Every step is
 // an event; status shows the progress. A node down for the whole rotation is refused afterwards
 // and joins again (docs/operations.md).
 // Thread-safe: begin(), follow() and lead() are serialized by mutex_ (begin writes a key that
@@ -36,8 +36,7 @@ namespace pydio::agent {
 
 class CaRotation {
  public:
-  static constexpr std::chrono::seconds kFollowPeriod{2};
-  static constexpr std::chrono::seconds kLeadPeriod{3};
+  static constexpr std::chrono::seconds kPeriod{2};
 
   CaRotation(NodeState& state, ChangeCommitter& changes, const LeaderLink& leader,
              const ClusterReport& cluster, CertificateRenewal& renewal,
@@ -60,10 +59,10 @@ class CaRotation {
   // node holds it (404 otherwise). The peer API admitted only a storage node's certificate.
   api::PeerReply hand_key(const std::string& caller, const std::string& pin);
 
-  // Every node, every kFollowPeriod: trusts what the document in force lists, fetches the keys
+  // Every node, every kPeriod: trusts what the document in force lists, fetches the keys
   // it lacks (storage nodes), and renews the node certificate when the issuing CA is another.
   void follow();
-  // The leader, every kLeadPeriod: the next step when every node is ready for it.
+  // The leader, every kPeriod: the next step when every node is ready for it.
   void lead();
 
   // "ca" of this node's report: {"trusted","issuer","keys","pin","phase","progress"}.

@@ -3,10 +3,11 @@
 //
 // One event loop (one io_context, two threads) serves the health endpoint, the admin socket and
 // the peer API, and runs the timers: leadership tick and timer passes, the follower's poll, the
-// mount-table watch and the systemd watchdog. Requests that block (plan, join, changes, the
-// cluster table) and the follower's looks run on a bounded pool and write their answer back on
-// the loop, so /health and node reports always answer. The reconciler (scheduler + workers),
-// the health monitor, the reachability round and the elector run their own threads.
+// mount-table watch, the systemd watchdog and the CA rotation round. Requests that block (plan,
+// join, changes, the cluster table), the follower's looks and the CA rotation round run on a
+// bounded pool and write their answer back on the loop, so /health and node reports always
+// answer. The reconciler (scheduler + workers), the health monitor, the reachability round and
+// the elector run their own threads.
 // Stopping leaves every mount, brick and service running: the agent manages them, it does not
 // own them. SIGTERM exits within about a second whatever is running: work still in flight
 // after the bound is abandoned (every step is idempotent and re-read at the next start).
@@ -113,7 +114,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void start_watchdog();
   // Looks at the node certificate after `delay` (on the pool) and renews it when due.
   void start_certificate_timer(std::chrono::seconds delay);
-  // Every CaRotation::kFollowPeriod: this node follows the CAs in force; the leader leads.
+  // Every CaRotation::kPeriod: this node follows the CAs in force; the leader leads.
   void start_ca_timer();
 
   const common::LocalConfig local_;

@@ -116,7 +116,7 @@ void Daemon::start_certificate_timer(std::chrono::seconds delay) {
 }
 
 void Daemon::start_ca_timer() {
-  ca_timer_.expires_after(CaRotation::kFollowPeriod);
+  ca_timer_.expires_after(CaRotation::kPeriod);
   ca_timer_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     // One round at a time: a round that waits on peers is not stacked up behind.
