@@ -77,6 +77,10 @@ struct SecuritySpec {
   // volumes then admit only clients whose certificate names a storage or compute node
   // (auth.ssl-allow). Chosen at init: a running cluster cannot switch it (check_transition).
   bool gluster_tls = false;
+  // The cluster CAs every node trusts for peer TLS ("caCertificates", PEM), first the one that
+  // issues node certificates now; empty: only the CA each node got at init or join. Managed by
+  // `agentctl rotate ca` (agent/daemon/ca_rotation.hpp), never by a spec file.
+  std::vector<std::string> ca_certificates;
 };
 
 // A join token as the signed desired state holds it ("joinTokens"), so that every storage node

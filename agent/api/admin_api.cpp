@@ -203,6 +203,10 @@ Response post_rotate_signing_key(const Request& request, AdminBackend& backend) 
   return answer(request, backend.rotate_signing_key());
 }
 
+Response post_rotate_ca(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.rotate_ca());
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -218,6 +222,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/tokens/delete", {http::verb::post, post_token_delete}},
       {"/v1/upgrade", {http::verb::post, post_upgrade}},
       {"/v1/rotate/signing-key", {http::verb::post, post_rotate_signing_key}},
+      {"/v1/rotate/ca", {http::verb::post, post_rotate_ca}},
   };
   return kRoutes;
 }

@@ -37,6 +37,9 @@
 //                         "previousKeyId":"<old>"}: the leader signed generation N with a new
 //                         key that the old one vouches for (cluster/signing.hpp); 403 not a
 //                         storage node, 503 no leader: nothing changed
+// POST /v1/rotate/ca      (agentctl rotate ca) 200 {"generation","newCa","oldCa"}: the leader
+//                         began a CA rotation (daemon/ca_rotation.hpp); 403 not a storage node,
+//                         409 one is under way or gluster TLS is on, 503 no leader: nothing changed
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -161,6 +164,8 @@ class AdminBackend {
   virtual AdminAnswer upgrade_from_legacy() = 0;
   // agentctl rotate signing-key: a new signing key, through the leader (may block).
   virtual AdminAnswer rotate_signing_key() = 0;
+  // agentctl rotate ca: begins a CA rotation through the leader (may block).
+  virtual AdminAnswer rotate_ca() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -139,8 +139,39 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
                             "a node speaks only for itself: node " + peer.certificate_name +
                                 " asked for a certificate of node " + node.get<std::string>());
     }
-    return reply(request, backend.issue_certificate(peer.certificate_name, member->address,
-                                                    csr.get<std::string>()));
+    const json ca_pin = body ? body->value("caPin", json("")) : json("");
+    if (!ca_pin.is_string())
+      return error_response(request, http::status::bad_request, "body: caPin: expected a string");
+    return reply(request,
+                 backend.issue_certificate(peer.certificate_name, member->address,
+                                           csr.get<std::string>(), ca_pin.get<std::string>()));
+  }
+  if (path == "/v1/peer/ca-rotation") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    if (!member->may_lead) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not rotate the cluster CA (only storage nodes may)");
+    }
+    return reply(request, backend.begin_ca_rotation(forwarded));
+  }
+  if (path == "/v1/peer/ca-key") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    // A CA key goes only to a node that both is a storage node now and holds a certificate that
+    // says so: a compute node's certificate never gets one, whatever the document says.
+    if (!member->may_lead || !peer.storage_certificate) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not hold a CA key (only storage nodes with a storage "
+                                "certificate may)");
+    }
+    auto body = object_body(request);
+    const json pin = body ? body->value("pin", json()) : json();
+    if (!pin.is_string()) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"pin\": \"sha256:<hex>\"}");
+    }
+    return reply(request, backend.hand_ca_key(peer.certificate_name, pin.get<std::string>()));
   }
   if (path == "/v1/peer/signing-key" || path == "/v1/peer/rotate-signing-key") {
     const bool fetch = path == "/v1/peer/signing-key";

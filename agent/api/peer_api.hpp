@@ -31,14 +31,25 @@
 //                              "node" when given) must be the caller's own name (403
 //                              otherwise: a node speaks only for itself). Signed for the name
 //                              of the caller's certificate and the address it connects from.
+//                              "caPin" (optional): the issuing CA the caller expects.
 //                              200 {"nodeCert":"<PEM>","caCert":"<PEM>"}; 421 on a node
-//                              without the CA key (it names the storage nodes)
+//                              without the CA key (it names the storage nodes); 503 from a
+//                              storage node without the issuing CA's key (CA rotation)
 // GET  /v1/peer/signing-key   storage nodes only (403 otherwise): 200 {"publicKey","privateKey",
 //                              "succession"} of the key this node signs with; 503 when it
 //                              holds no private key. Only over mutual TLS, never via a volume
 // POST /v1/peer/rotate-signing-key  storage nodes only: agentctl rotate signing-key asked on
 //                              another storage node; done by the leader (others relay once)
 //                              200 {"generation":N,"keyId","previousKeyId"}
+// POST /v1/peer/ca-rotation   body {} (storage nodes only, 403 otherwise): agentctl rotate ca
+//                              relayed to the leader, which begins a CA rotation
+//                              (daemon/ca_rotation.hpp); 200 {"generation":N,"newCa","oldCa"};
+//                              409 one is under way or gluster TLS is on
+// POST /v1/peer/ca-key         body {"pin":"sha256:<hex>"}: the private key of a CA the desired
+//                              state in force lists, for a storage node fetching it during a
+//                              rotation: only a caller whose certificate says OU=storage AND
+//                              that is a storage node of the desired state in force (403
+//                              otherwise); 200 {"caKey":"<PEM>"}, 404 not listed or not held
 // POST /v1/peer/nudge         body {"reason":"...","generation":N,"from":"<address>"}
 //                              (generation, from optional): something this node acts on changed
 //                              (the leader put generation N in force; a peer's brick died).
@@ -98,11 +109,15 @@ class PeerBackend {
   // A renewed certificate for node `name` at `address` (the admitted caller itself) from the
   // certificate request `csr`, which the backend still checks names `name`.
   virtual PeerReply issue_certificate(const std::string& name, const std::string& address,
-                                      const std::string& csr) = 0;
+                                      const std::string& csr, const std::string& ca_pin) = 0;
   // The private signing key for a storage node that follows a rotated key and lacks it.
   virtual PeerReply signing_key() = 0;
   // A rotation of the signing key an operator asked for on another storage node (may block).
   virtual PeerReply rotate_signing_key(bool forwarded) = 0;
+  // A CA rotation asked by an admitted storage node (may block: forwarded to the leader).
+  virtual PeerReply begin_ca_rotation(bool forwarded) = 0;
+  // The key of the CA `pin` for storage node `name` (admitted, certificate OU=storage).
+  virtual PeerReply hand_ca_key(const std::string& name, const std::string& pin) = 0;
 };
 
 

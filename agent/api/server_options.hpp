@@ -20,6 +20,7 @@ namespace pydio::agent::api {
 struct PeerIdentity {
   std::string address;           // the connection's source address, e.g. "198.18.0.2"
   std::string certificate_name;  // CN of a client certificate the cluster CA signed; "" if none
+  bool storage_certificate = false;  // that certificate says OU=storage (trust/pki.hpp)
 };
 
 // A handler that also learns who asked (TLS endpoints only).

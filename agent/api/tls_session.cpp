@@ -30,6 +30,16 @@ std::string verified_client_name(TlsStream& stream) {
   return name;
 }
 
+// True when the client's (verified) certificate says OU=storage: it may lead.
+bool verified_storage_unit(TlsStream& stream) {
+  X509* cert = SSL_get0_peer_certificate(stream.native_handle());
+  char unit[64] = {};
+  return cert != nullptr &&
+         X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationalUnitName, unit,
+                                   sizeof(unit)) > 0 &&
+         std::string(unit) == "storage";  // trust::kStorageUnit (api/ does not use trust/)
+}
+
 }  // namespace
 
 void start_tls_session(boost::asio::ip::tcp::socket socket,
@@ -83,6 +93,7 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
     // the meantime, the session closes at once.
     *handed_off = true;
     PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
+    peer.storage_certificate = !peer.certificate_name.empty() && verified_storage_unit(*stream);
     std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(std::move(*stream), options,
                                                                connections, std::move(peer), id)
         ->run();

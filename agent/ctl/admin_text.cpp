@@ -138,6 +138,21 @@ std::string format_status(const json& status) {
     out << "\n";
   }
 
+  if (status.is_object() && status.contains("ca") && status["ca"].is_object()) {
+    const json& ca = status["ca"];
+    out << "cluster CA: " << text(ca, "pin") << " (agentctl join --ca-cert-hash)";
+    // The leader knows how far a rotation got; the cluster table carries its report.
+    std::string progress = text(ca, "progress");
+    if (progress.empty() && status.contains("cluster") && status["cluster"].is_object())
+      progress = text(status["cluster"], "caRotation");
+    if (!progress.empty()) {
+      out << "\n" << progress;
+    } else if (text(ca, "phase") == "introducing" || text(ca, "phase") == "retiring") {
+      out << "\nCA rotation under way (" << text(ca, "phase") << " the new CA)";
+    }
+    out << "\n";
+  }
+
   out << "draining:   ";
   if (flag(status, "draining")) {
     out << "yes";

@@ -261,6 +261,18 @@ int run_rotate_signing_key(const GlobalOptions& global) {
   return kExitOk;
 }
 
+int run_rotate_ca(const GlobalOptions& global) {
+  const AdminReply reply = client(global).post("/v1/rotate/ca", "");
+  if (!reply.ok()) return report_failure(reply);
+  const auto text = [&](const char* key) { return reply.body.value(key, std::string("?")); };
+  std::cout << "CA rotation begun (generation " << reply.body.value("generation", json(0)).dump()
+            << "): the new CA " << text("newCa") << " is trusted next to " << text("oldCa")
+            << ".\nOnce every node trusts it, it issues: every node renews its certificate and "
+               "the join pin becomes the new CA's (agentctl token create prints it); once every "
+               "node is on it, the old CA is retired.\nagentctl status shows the progress.\n";
+  return kExitOk;
+}
+
 int run_token_list(const GlobalOptions& global) {
   const AdminReply reply = client(global).get("/v1/tokens");
   if (!reply.ok()) return report_failure(reply);

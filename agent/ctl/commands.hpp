@@ -45,6 +45,8 @@ int run_token_list(const GlobalOptions& global);
 int run_upgrade(const GlobalOptions& global);
 // agentctl rotate signing-key (on a storage node; the leader does it).
 int run_rotate_signing_key(const GlobalOptions& global);
+// agentctl rotate ca (on a storage node): a new cluster CA, rolled out by the agents.
+int run_rotate_ca(const GlobalOptions& global);
 int run_token_delete(const GlobalOptions& global, const std::string& id);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);

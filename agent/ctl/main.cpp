@@ -163,6 +163,10 @@ int main(int argc, char** argv) {
       "signing-key",
       "a new desired-state signing key, vouched for by the old one: every node moves to it "
       "as it adopts the next generation; the old private key is removed everywhere");
+  auto* rotate_ca = rotate->add_subcommand(
+      "ca",
+      "a new cluster CA: every node trusts it, renews its certificate under it, then the old CA "
+      "is retired, without a gap in peer traffic");
 
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
@@ -215,6 +219,7 @@ int main(int argc, char** argv) {
   if (token_list->parsed()) return ctl::run_token_list(global);
   if (upgrade->parsed()) return ctl::run_upgrade(global);
   if (rotate_signing->parsed()) return ctl::run_rotate_signing_key(global);
+  if (rotate_ca->parsed()) return ctl::run_rotate_ca(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;

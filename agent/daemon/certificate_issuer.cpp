@@ -32,8 +32,19 @@ bool CertificateIssuer::issued_recently(const std::string& name,
 }
 
 api::PeerReply CertificateIssuer::issue(const std::string& name, const std::string& address,
-                                        const std::string& csr) const {
+                                        const std::string& csr, const std::string& ca_pin) const {
   const auto started = std::chrono::steady_clock::now();
+  if (!state_.trust().can_sign() && state_.admits_joins()) {
+    return error_reply(503,
+                       "this storage node does not hold the key of the issuing CA (during "
+                       "a CA rotation it fetches it soon); ask another storage node");
+  }
+  if (!ca_pin.empty() && state_.trust().can_sign() && ca_pin != state_.trust().ca_pin()) {
+    return error_reply(503, "this node issues under CA " + state_.trust().ca_pin() + ", not " +
+                                ca_pin +
+                                " yet (a CA rotation is under way); ask another storage "
+                                "node");
+  }
   if (!state_.trust().can_sign()) {
     const std::string storage = storage_node_list(state_.desired().get());
     return error_reply(421, "this node does not hold the CA key: ask a storage node" +

@@ -34,9 +34,11 @@ class CertificateIssuer {
 
   // 200 {"nodeCert","caCert"}; 400 a malformed request; 403 a request for another node's name;
   // 421 on a node without the CA key (naming the storage nodes); 429 when this node issued one
-  // for the same name less than kMinInterval ago.
-  api::PeerReply issue(const std::string& name, const std::string& address,
-                       const std::string& csr) const;
+  // for the same name less than kMinInterval ago. During a CA rotation: 503 from a storage node
+  // that does not hold the issuing CA's key yet, or whose issuing CA is not `ca_pin` (the
+  // requester's, when given): it has not followed the rotation yet, the requester asks another.
+  api::PeerReply issue(const std::string& name, const std::string& address, const std::string& csr,
+                       const std::string& ca_pin = "") const;
 
  private:
   static constexpr std::chrono::seconds kMinInterval{60};

@@ -4,6 +4,7 @@
 
 #include "agent/cluster/peer_client.hpp"
 #include "agent/daemon/certificate_issuer.hpp"
+#include "agent/trust/ca_set.hpp"
 #include "agent/trust/pki.hpp"
 #include "agent/trust/renewal.hpp"
 
@@ -32,7 +33,11 @@ std::chrono::seconds CertificateRenewal::check() {
       desired && desired->find_node(local_.node_name) != nullptr &&
       trust::certifies_storage(current->node_cert_pem) !=
           (certificate_role(desired.get(), local_.node_name) == trust::CertificateRole::kStorage);
-  if (need == trust::RenewalNeed::kNotYet && !role_changed) {
+  // A CA rotation made another CA the issuing one (trust/ca_set.hpp): renew under it now.
+  const auto issuer =
+      trust::issuer_index(current->node_cert_pem, trust::split_certificates(current->ca_cert_pem));
+  const bool issuer_changed = issuer && *issuer != 0;
+  if (need == trust::RenewalNeed::kNotYet && !role_changed && !issuer_changed) {
     std::lock_guard<std::mutex> lock(mutex_);
     last_error_.clear();
     return kCheckPeriod;
@@ -50,7 +55,8 @@ std::chrono::seconds CertificateRenewal::check() {
   Status renewed = renew(*current, how);
   std::string action = "renew the node certificate (serial " + info->serial + ", valid until " +
                        iso8601_utc(info->not_after, false) +
-                       (role_changed ? "; the node's storage role changed" : "") + ")";
+                       (role_changed ? "; the node's storage role changed" : "") +
+                       (issuer_changed ? "; the cluster CA changed" : "") + ")";
   if (renewed) {
     if (auto next = trust::certificate_info(state_.trust().pki()->node_cert_pem)) {
       action += " " + how + ": new serial " + next->serial + ", valid until " +
@@ -100,8 +106,9 @@ Expected<std::string> CertificateRenewal::ask_storage_nodes(const trust::NodePki
   std::string errors;
   for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage)) {
     if (node->name == local_.node_name) continue;
-    auto reply = client.post(node->address, "/v1/peer/certificate",
-                             json{{"csr", csr}, {"node", local_.node_name}}, false);
+    auto reply = client.post(
+        node->address, "/v1/peer/certificate",
+        json{{"csr", csr}, {"node", local_.node_name}, {"caPin", state_.trust().ca_pin()}}, false);
     Status outcome = Status::ok();
     if (!reply) {
       outcome = reply.status();
@@ -126,7 +133,10 @@ Expected<std::string> CertificateRenewal::ask_storage_nodes(const trust::NodePki
 Status CertificateRenewal::check_issued(const trust::NodePki& current, const std::string& cert_pem,
                                         const std::string& ca_pem) const {
   if (cert_pem.empty()) return Status::error("the answer lacks nodeCert");
-  if (ca_pem != current.ca_cert_pem)
+  // The signer's issuing CA must be ours (the first of a bundle during a CA rotation).
+  auto theirs = trust::spki_pin(ca_pem);
+  auto ours = trust::spki_pin(current.ca_cert_pem);
+  if (!theirs || !ours || *theirs != *ours)
     return Status::error("the answer names another CA than this node's");
   if (Status ok = trust::verify_signed_by(cert_pem, current.ca_cert_pem); !ok) return ok;
   auto name = trust::common_name(cert_pem);

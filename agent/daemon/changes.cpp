@@ -46,6 +46,17 @@ std::vector<std::string> join_tokens_problem(const std::vector<common::JoinToken
           "; remove the joinTokens member"};
 }
 
+// security.caCertificates belongs to agentctl rotate ca (ca_rotation.hpp): a spec may leave it
+// out (the CAs in force stay) or list exactly those in force (an edited copy of the stored
+// document); anything else is refused, as it would be ignored.
+std::vector<std::string> ca_certificates_problem(const std::vector<std::string>& listed,
+                                                 const std::vector<std::string>& in_force) {
+  if (listed.empty() || listed == in_force) return {};
+  return {
+      "security.caCertificates: managed by agentctl rotate ca, not by a spec; this spec's "
+      "list differs from the CAs in force; remove the caCertificates member"};
+}
+
 }  // namespace
 
 std::string ChangeCommitter::join_command(const std::string& token) const {
@@ -74,7 +85,10 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     auto token = make_join_token({}, common::utc_now_seconds(), kDefaultTokenTtl,
                                  "created by agentctl init");
     if (!token) return token.status().with_context("init");
-    if (auto problems = join_tokens_problem(parsed.state->join_tokens, {}); !problems.empty()) {
+    auto problems = join_tokens_problem(parsed.state->join_tokens, {});
+    for (auto& problem : ca_certificates_problem(parsed.state->security.ca_certificates, {}))
+      problems.push_back(std::move(problem));
+    if (!problems.empty()) {
       result.errors = problems;
       return result;
     }
@@ -99,14 +113,18 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   // A node that already follows a cluster: the document is a change, and only the leader puts
   // changes in force (so two concurrent changes cannot both win). The tokens in force are kept
   // (join_tokens_problem): no apply brings a deleted token back or drops a new one.
-  if (auto problems = join_tokens_problem(parsed.state->join_tokens, in_force->join_tokens);
-      !problems.empty()) {
+  auto problems = join_tokens_problem(parsed.state->join_tokens, in_force->join_tokens);
+  for (auto& problem : ca_certificates_problem(parsed.state->security.ca_certificates,
+                                               in_force->security.ca_certificates))
+    problems.push_back(std::move(problem));
+  if (!problems.empty()) {
     result.errors = problems;
     result.generation = in_force->generation;
     return result;
   }
   common::DesiredState next = *parsed.state;
   next.join_tokens = in_force->join_tokens;
+  next.security.ca_certificates = in_force->security.ca_certificates;
   api::PeerReply reply = propose(next);
   result.generation = int_field(reply.body, "generation", state_.desired()->generation);
   if (reply.status == 200) return result;

@@ -99,6 +99,10 @@ void read_report(const json& report, const std::string& node_name, json& row, js
   row["healthy"] = report.value("/health/healthy"_json_pointer, false);
   row["reasons"] = report.value("/health/reasons"_json_pointer, json::array());
   row["generation"] = int_field(report, "generation");
+  // The leader reports how far a CA rotation got (ca_rotation.hpp).
+  if (report.contains("ca") && report["ca"].is_object() && report["ca"].contains("progress") &&
+      report["ca"]["progress"].is_string())
+    out["caRotation"] = report["ca"]["progress"];
   const json leader = report.value("leader", json::object());
   if (leader.is_object() && leader.value("isLeader", false) == true)
     out["leader"] = {{"holder", node_name}, {"term", int_field(leader, "term")}};

@@ -37,15 +37,16 @@ class ClusterReport : public ClusterView {
 
   // Every node's row, the leader, pool, volumes, heal backlog, what waits and warnings.
   nlohmann::json report() const;
+  // Each address's report (GET /v1/peer/node), asked in parallel; known-unreachable ones are
+  // asked in the background only and answered with their last error.
+  std::vector<common::Expected<nlohmann::json>> reports(
+      const std::vector<std::string>& addresses) const;
 
  private:
   struct Unreachable {
     std::chrono::steady_clock::time_point since;
     std::string error;
   };
-  // Each address's report, asked in parallel; known-unreachable ones are asked in the
-  // background only and answered with their last error.
-  std::vector<common::Expected<nlohmann::json>> reports(const std::vector<std::string>& addresses) const;
 
   const NodeState& state_;
   const LeaderLink& leader_;

@@ -34,7 +34,7 @@ constexpr std::size_t kAdminMaxConnections = 64;
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
   for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
-                           "/v1/tokens/", "/v1/upgrade"})
+                           "/v1/tokens/", "/v1/upgrade", "/v1/ca/"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
@@ -66,7 +66,8 @@ Daemon::Daemon(common::LocalConfig local)
               [this] { state_.request_pass("health changed"); }),
       cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }),
       issuer_(state_, events_),
-      renewal_(state_, local_, events_) {}
+      renewal_(state_, local_, events_),
+      ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_) {}
 
 Daemon::~Daemon() = default;
 
@@ -200,6 +201,7 @@ int Daemon::run() {
   start_watchdog();
   start_brick_follow_up();
   start_certificate_timer(std::chrono::seconds(0));
+  start_ca_timer();
 
   sd_notify(0, "READY=1\nSTATUS=reconciling");
   spdlog::info("ready: health on {}, admin on {}", local_.health_listen, local_.admin_socket);

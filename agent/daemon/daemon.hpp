@@ -3,10 +3,11 @@
 //
 // One event loop (one io_context, two threads) serves the health endpoint, the admin socket and
 // the peer API, and runs the timers: leadership tick and timer passes, the follower's poll, the
-// mount-table watch and the systemd watchdog. Requests that block (plan, join, changes, the
-// cluster table) and the follower's looks run on a bounded pool and write their answer back on
-// the loop, so /health and node reports always answer. The reconciler (scheduler + workers),
-// the health monitor, the reachability round and the elector run their own threads.
+// mount-table watch, the systemd watchdog and the CA rotation round. Requests that block (plan,
+// join, changes, the cluster table), the follower's looks and the CA rotation round run on a
+// bounded pool and write their answer back on the loop, so /health and node reports always
+// answer. The reconciler (scheduler + workers), the health monitor, the reachability round and
+// the elector run their own threads.
 // Stopping leaves every mount, brick and service running: the agent manages them, it does not
 // own them. SIGTERM exits within about a second whatever is running: work still in flight
 // after the bound is abandoned (every step is idempotent and re-read at the next start).
@@ -23,6 +24,7 @@
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/reachability.hpp"
+#include "agent/daemon/ca_rotation.hpp"
 #include "agent/daemon/certificate_issuer.hpp"
 #include "agent/daemon/certificate_renewal.hpp"
 #include "agent/daemon/changes.hpp"
@@ -70,6 +72,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::AdminAnswer delete_join_token(const std::string& id) override { return tokens_.remove(id); }
   api::AdminAnswer upgrade_from_legacy() override;
   api::AdminAnswer rotate_signing_key() override;
+  api::AdminAnswer rotate_ca() override { return ca_rotation_.start(); }
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -80,9 +83,15 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::PeerReply change_desired_state(const std::string& document, bool forwarded) override;
   api::PeerReply nudge(const api::Nudge& nudge) override;
   api::PeerReply issue_certificate(const std::string& name, const std::string& address,
-                                   const std::string& csr) override;
+                                   const std::string& csr, const std::string& ca_pin) override;
   api::PeerReply signing_key() override;
   api::PeerReply rotate_signing_key(bool forwarded) override;
+  api::PeerReply begin_ca_rotation(bool forwarded) override {
+    return ca_rotation_.begin_from_peer(forwarded);
+  }
+  api::PeerReply hand_ca_key(const std::string& name, const std::string& pin) override {
+    return ca_rotation_.hand_key(name, pin);
+  }
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -109,6 +118,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void start_watchdog();
   // Looks at the node certificate after `delay` (on the pool) and renews it when due.
   void start_certificate_timer(std::chrono::seconds delay);
+  // Every CaRotation::kPeriod: this node follows the CAs in force; the leader leads.
+  void start_ca_timer();
 
   const common::LocalConfig local_;
   common::SystemRunner runner_;
@@ -128,6 +139,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   ClusterReport cluster_;
   CertificateIssuer issuer_;
   CertificateRenewal renewal_;
+  CaRotation ca_rotation_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};
@@ -143,6 +155,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::posix::stream_descriptor mountinfo_{ioc_};
   boost::asio::steady_timer brick_timer_{ioc_};
   boost::asio::steady_timer certificate_timer_{ioc_};
+  boost::asio::steady_timer ca_timer_{ioc_};
+  std::atomic<bool> ca_queued_{false};           // a follow/lead round is queued or running
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   struct DeadBrick {
     ProcessExit exit;

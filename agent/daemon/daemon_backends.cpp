@@ -14,6 +14,7 @@ namespace pydio::agent {
 nlohmann::json Daemon::status(bool include_cluster) {
   nlohmann::json out = node_status(state_, local_, health_.verdict());
   out["certificate"] = renewal_.report();
+  out["ca"] = ca_rotation_.report();
   if (include_cluster) out["cluster"] = cluster_.report();
   return out;
 }
@@ -92,6 +93,7 @@ std::optional<api::PeerMember> Daemon::member(const std::string& name) const {
 nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;
+  report["ca"] = ca_rotation_.report();  // what the leader's CA rotation looks at
   // glusterd's UUID never changes once written: read the file until it exists, then remember it
   // (node reports are asked by every cluster table and brick-readiness question).
   std::lock_guard<std::mutex> lock(glusterd_uuid_mutex_);
@@ -126,8 +128,8 @@ api::PeerReply Daemon::nudge(const api::Nudge& nudge) {
 }
 
 api::PeerReply Daemon::issue_certificate(const std::string& name, const std::string& address,
-                                         const std::string& csr) {
-  return issuer_.issue(name, address, csr);
+                                         const std::string& csr, const std::string& ca_pin) {
+  return issuer_.issue(name, address, csr, ca_pin);
 }
 
 api::PeerReply Daemon::signing_key() {

@@ -115,4 +115,25 @@ void Daemon::start_certificate_timer(std::chrono::seconds delay) {
   });
 }
 
+void Daemon::start_ca_timer() {
+  ca_timer_.expires_after(CaRotation::kPeriod);
+  ca_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    // One round at a time: a round that waits on peers is not stacked up behind.
+    if (!ca_queued_.exchange(true)) {
+      const bool queued = offload([this] {
+        try {
+          ca_rotation_.follow();
+          ca_rotation_.lead();
+        } catch (const std::exception& error) {
+          spdlog::error("CA rotation round failed: {}", error.what());
+        }
+        ca_queued_ = false;
+      });
+      if (!queued) ca_queued_ = false;
+    }
+    start_ca_timer();
+  });
+}
+
 }  // namespace pydio::agent

@@ -68,6 +68,26 @@ Status NodeTrust::renew(const std::string& replaced, const std::string& cert_pem
   return Status::ok();
 }
 
+Status NodeTrust::replace_cas(const std::string& ca_bundle, const std::string& ca_key,
+                              const std::string& next_key) {
+  std::lock_guard<std::mutex> writing(write_mutex_);
+  auto current = loaded();
+  if (!current) return Status::error("this node has no certificate yet");
+  NodePki next = current->pki;
+  next.ca_cert_pem = ca_bundle;
+  next.ca_key_pem = ca_key;
+  next.next_ca_key_pem = next_key;
+  if (!ca_key.empty()) {
+    if (Status ok = key_matches(ca_key, ca_bundle); !ok) return ok.with_context("CA key");
+  }
+  auto prepared = prepare(next);
+  if (!prepared) return prepared.status();
+  if (Status saved = save_cas(dir_, ca_bundle, ca_key, next_key); !saved) return saved;
+  std::lock_guard<std::mutex> lock(mutex_);
+  loaded_ = *prepared;
+  return Status::ok();
+}
+
 Status NodeTrust::ensure_first_node(const std::string& cluster_name, const std::string& node_name,
                                     const std::string& address) {
   if (ready()) return Status::ok();
@@ -105,6 +125,11 @@ std::string NodeTrust::ca_cert() const {
 std::string NodeTrust::ca_key() const {
   auto current = loaded();
   return current ? current->pki.ca_key_pem : "";
+}
+
+std::string NodeTrust::next_ca_key() const {
+  auto current = loaded();
+  return current ? current->pki.next_ca_key_pem : "";
 }
 
 std::shared_ptr<TlsContext> NodeTrust::server_context() const {

@@ -31,6 +31,12 @@ class NodeTrust {
   // join installed another PKI meanwhile) or when the pair does not fit the CA.
   common::Status renew(const std::string& replaced, const std::string& cert_pem,
                        const std::string& key_pem);
+  // A CA rotation (agent/daemon/ca_rotation.hpp): trusts the CAs of `ca_bundle` (first the one
+  // that issues) from the next connection on, and holds `ca_key` (the first CA's key) and
+  // `next_key` (a new CA's, before it issues); "" for a key not held. An error (nothing changed)
+  // when `ca_key` is not the first CA's.
+  common::Status replace_cas(const std::string& ca_bundle, const std::string& ca_key,
+                             const std::string& next_key);
   // init: a new CA and node certificate unless this node already has a PKI.
   common::Status ensure_first_node(const std::string& cluster_name, const std::string& node_name,
                                    const std::string& address);
@@ -44,6 +50,8 @@ class NodeTrust {
   // The CA key, "" on nodes that may not sign.
   std::string ca_key() const;
   bool can_sign() const { return !ca_key().empty(); }
+  // ca-next.key: "" unless a CA rotation introduces a new CA and this node holds its key.
+  std::string next_ca_key() const;
   // null when not ready.
   std::shared_ptr<TlsContext> server_context() const;
   std::shared_ptr<TlsContext> client_context() const;

@@ -131,9 +131,13 @@ Expected<std::string> generate_key() {
 }
 
 Expected<KeyPair> make_ca(const std::string& cluster_name, int lifetime_days) {
+  return make_named_ca(cluster_name + " CA", lifetime_days);
+}
+
+Expected<KeyPair> make_named_ca(const std::string& common_name, int lifetime_days) {
   auto key = new_key();
   if (!key) return key.status();
-  auto cert = new_cert(key->get(), cluster_name + " CA", lifetime_days);
+  auto cert = new_cert(key->get(), common_name, lifetime_days);
   if (!cert) return cert.status();
   if (X509_set_issuer_name(cert->get(), X509_get_subject_name(cert->get())) != 1)
     return failed("CA issuer");

@@ -35,6 +35,10 @@ common::Expected<std::string> generate_key();
 // A new self-signed CA ("<cluster> CA") with its key.
 common::Expected<KeyPair> make_ca(const std::string& cluster_name,
                                   int lifetime_days = kCaLifetimeDays);
+// The same with the CN `common_name` (a rotated CA: "<cluster> CA <date>", so that the two CAs
+// of a rotation are told apart by name too).
+common::Expected<KeyPair> make_named_ca(const std::string& common_name,
+                                        int lifetime_days = kCaLifetimeDays);
 // A certificate request for `key_pem` with CN = node_name.
 common::Expected<std::string> make_csr(const std::string& key_pem, const std::string& node_name);
 // Signs the public key of `csr_pem` (whose self-signature must verify) as the certificate of

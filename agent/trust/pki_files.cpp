@@ -82,6 +82,7 @@ Expected<std::optional<NodePki>> read_pki(const std::string& dir) {
   };
   for (const Part& part :
        {Part{"ca.crt", &pki.ca_cert_pem, false}, Part{"ca.key", &pki.ca_key_pem, true},
+        Part{"ca-next.key", &pki.next_ca_key_pem, true},
         Part{"node.crt", &pki.node_cert_pem, false}, Part{"node.key", &pki.node_key_pem, true}}) {
     auto text = read_part(dir + "/" + part.file, part.secret);
     if (!text) return text.status();
@@ -114,6 +115,7 @@ Status save_pki(const std::string& dir, const NodePki& pki) {
   };
   for (const Part& part :
        {Part{"node.key", &pki.node_key_pem, kKeyMode}, Part{"ca.key", &pki.ca_key_pem, kKeyMode},
+        Part{"ca-next.key", &pki.next_ca_key_pem, kKeyMode},
         Part{"ca.crt", &pki.ca_cert_pem, kCertMode},
         Part{"node.crt", &pki.node_cert_pem, kCertMode}}) {
     const std::string path = dir + "/" + part.file;
@@ -125,6 +127,31 @@ Status save_pki(const std::string& dir, const NodePki& pki) {
     if (Status written = common::write_file_atomically(path, *part.text, part.mode); !written)
       return written;
   }
+  return Status::ok();
+}
+
+Status save_cas(const std::string& dir, const std::string& ca_bundle, const std::string& ca_key,
+                const std::string& next_key) {
+  const auto remove = [&dir](const char* file) {
+    const std::string path = dir + "/" + file;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return Status::error("remove " + path + ": " + common::errno_text(errno));
+    return Status::ok();
+  };
+  if (!next_key.empty()) {
+    if (Status written = common::write_file_atomically(dir + "/ca-next.key", next_key, kKeyMode);
+        !written)
+      return written;
+  }
+  if (Status removed = remove("ca.key"); !removed) return removed;
+  if (Status written = common::write_file_atomically(dir + "/ca.crt", ca_bundle, kCertMode);
+      !written)
+    return written;
+  if (!ca_key.empty()) {
+    if (Status written = common::write_file_atomically(dir + "/ca.key", ca_key, kKeyMode); !written)
+      return written;
+  }
+  if (next_key.empty()) return remove("ca-next.key");
   return Status::ok();
 }
 

@@ -8,6 +8,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "agent/trust/bio_text.hpp"
+#include "agent/trust/ca_set.hpp"
 #include "agent/trust/pki.hpp"
 
 namespace pydio::agent::trust {
@@ -44,7 +45,12 @@ Expected<std::shared_ptr<TlsContext>> make_server_context(const std::string& ca_
                                                           const std::string& cert_pem,
                                                           const std::string& key_pem) {
   auto ctx = new_context(ssl::context::tls_server);
-  if (Status loaded = load(*ctx, ca_pem, cert_pem + ca_pem, key_pem); !loaded)
+  // The chain is the node certificate and the CA that issued it (of several during a CA
+  // rotation): what a joining node compares with its pin.
+  const std::vector<std::string> cas = split_certificates(ca_pem);
+  const auto issuer = issuer_index(cert_pem, cas);
+  const std::string chain = cert_pem + (issuer ? cas[*issuer] : ca_pem);
+  if (Status loaded = load(*ctx, ca_pem, chain, key_pem); !loaded)
     return loaded.with_context("peer API TLS");
   // verify_peer without fail_if_no_peer_cert: a certificate is checked when one is sent.
   ctx->set_verify_mode(ssl::verify_peer);

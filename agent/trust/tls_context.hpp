@@ -1,8 +1,9 @@
 #pragma once
 // TLS contexts of the peer API (TLS 1.3 only), made from PEM text.
 //
-// Server: presents node.crt followed by ca.crt (so a joining node can pin the CA by hash),
-// asks for a client certificate and verifies one against the cluster CA when given. A client
+// Server: presents node.crt followed by the CA of ca.crt that issued it (so a joining node can
+// pin the CA by hash), asks for a client certificate and verifies one against the cluster CAs
+// when given (ca.crt may hold several during a CA rotation: each is a trust anchor). A client
 // without a certificate gets through the handshake: the peer API then admits it to the join
 // route only. A certificate of another CA fails the handshake.
 // Client: verifies the server's chain against the cluster CA (the caller also checks the

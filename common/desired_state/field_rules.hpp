@@ -107,4 +107,12 @@ std::optional<std::string> token_description_problem(const std::string& value);
 // Every rule for "joinTokens" on a list built in code, in the order the reader reports them.
 void check_join_tokens(const std::vector<JoinTokenSpec>& tokens, ErrorLines& errors);
 
+// security.caCertificates (ca_certificates.cpp): during a CA rotation the old and the new CA.
+inline constexpr std::size_t kMaxCaCertificates = 3;
+inline constexpr std::size_t kMaxCaCertificateLength = 8 * 1024;
+// nullopt when `pem` is one self-signed CA certificate in PEM and nothing else.
+std::optional<std::string> ca_certificate_problem(const std::string& pem);
+// Every rule for "security.caCertificates" on a list built in code, as the reader reports them.
+void check_ca_certificates(const std::vector<std::string>& certificates, ErrorLines& errors);
+
 }  // namespace pydio::common::desired_state

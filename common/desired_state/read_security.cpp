@@ -15,6 +15,8 @@ SecuritySpec read_security(const json& value, ErrorLines& errors) {
   if (auto gluster_tls = reader.boolean("glusterTls", Presence::kOptional)) {
     security.gluster_tls = *gluster_tls;
   }
+  if (const json* cas = reader.array("caCertificates", Presence::kOptional))
+    security.ca_certificates = read_ca_certificates(*cas, errors);
   reader.finish(kSecretHint);
   return security;
 }

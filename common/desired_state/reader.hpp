@@ -32,6 +32,9 @@ WebSpec read_web(const nlohmann::json& value, ErrorLines& errors);
 // The "security" object.
 SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
 
+// security.caCertificates (each a self-signed CA certificate, PEM; ca_certificates.cpp).
+std::vector<std::string> read_ca_certificates(const nlohmann::json& value, ErrorLines& errors);
+
 // The "database" object, nullptr when absent. Its defaults come from `state`'s nodes.
 DatabaseSpec read_database(const nlohmann::json* value, const DesiredState& state,
                            ErrorLines& errors);

@@ -78,6 +78,9 @@ std::string serialize_desired_state(const DesiredState& state) {
   // Only when on: a document without TLS reads the same as before the field existed, so agents
   // of the previous version still accept it during a rolling upgrade.
   if (state.security.gluster_tls) out["security"]["glusterTls"] = true;
+  // Likewise left out when empty (no CA rotation ever ran).
+  if (!state.security.ca_certificates.empty())
+    out["security"]["caCertificates"] = state.security.ca_certificates;
   // Left out when empty, so a document without tokens reads as it always did.
   if (!state.join_tokens.empty()) {
     auto& tokens = out["joinTokens"] = OrderedJson::array();

@@ -152,6 +152,7 @@ ErrorLines validate(const DesiredState& state) {
     check_volume(checked.volumes[i], json_element_path("volumes", i), errors);
   }
   check_web(checked.web, errors);
+  check_ca_certificates(checked.security.ca_certificates, errors);
   check_nodes(checked, errors);
   check_volumes(checked, errors);
   check_database(checked, errors);

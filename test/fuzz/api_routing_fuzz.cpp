@@ -70,13 +70,19 @@ class StubPeerBackend : public api::PeerBackend {
     return reply(202, {{"accepted", true}});
   }
   api::PeerReply issue_certificate(const std::string& name, const std::string& address,
-                                   const std::string&) override {
+                                   const std::string&, const std::string&) override {
     PYDIO_FUZZ_CHECK(admitted(api::PeerIdentity{address, name}),
                      "a certificate issued for a caller the API does not admit");
     return reply(200, {{"nodeCert", "-"}});
   }
   api::PeerReply signing_key() override { return reply(503, {{"error", "no private key"}}); }
   api::PeerReply rotate_signing_key(bool) override { return reply(503, {{"error", "no leader"}}); }
+
+  api::PeerReply begin_ca_rotation(bool) override { return reply(409, {{"error", "under way"}}); }
+  api::PeerReply hand_ca_key(const std::string& name, const std::string&) override {
+    PYDIO_FUZZ_CHECK(name == "n1", "a CA key handed to a node that may not lead");
+    return reply(404, {{"error", "not held"}});
+  }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend
@@ -125,6 +131,8 @@ class StubAdminBackend : public api::AdminBackend {
     return {409, {{"error", "nothing to upgrade"}}};
   }
   api::AdminAnswer rotate_signing_key() override { return {503, {{"error", "no leader"}}}; }
+
+  api::AdminAnswer rotate_ca() override { return {409, {{"error", "under way"}}}; }
 };
 
 void check_serializes(const api::Response& response) {

@@ -5,8 +5,9 @@
 // the traffic is TLS. Then a host of the VPC tries to mount pydio-config, first with no
 // certificate, then with a self-signed one that claims to be n1: refused at the TLS handshake
 // of the management port, nothing mounted, nothing written. Finally the operator tries to turn
-// TLS off on the running cluster: refused with the reason, nothing changes. Last, a glusterd
-// that ran before its secure-access file was written is reported until it is restarted.
+// TLS off on the running cluster, or to rotate the cluster CA under it: refused with the
+// reason, nothing changes. Last, a glusterd that ran before its secure-access file was written
+// is reported until it is restarted.
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -182,6 +183,17 @@ TEST_CASE(
                Catch::Contains("security.glusterTls: cannot change from true to false"));
     CHECK(generation_of(n1) == generation);
     CHECK(tls_options_everywhere(n1, "n1,n2"));
+
+    // agentctl rotate ca would change the CA under gluster's TLS: refused, nothing changes
+    const std::string ca = n1.read_file("/etc/pydio-agent/pki/ca.crt");
+    const auto rotated = n1.agentctl({"rotate", "ca"}, 60s);
+    INFO(rotated.out << rotated.err);
+    CHECK(rotated.exit_code == 1);
+    CHECK_THAT(rotated.err, Catch::Contains("security.glusterTls is on"));
+    CHECK_THAT(rotated.err, Catch::Contains("nothing changed"));
+    CHECK(generation_of(n1) == generation);
+    CHECK(n1.read_file("/etc/pydio-agent/pki/ca.crt") == ca);
+    CHECK(n1.file_absent("/etc/pydio-agent/pki/ca-next.key"));
   }
 
   {  // a glusterd that runs since before secure-access (as Debian's package starts it) is

@@ -68,8 +68,13 @@ class FakeBackend : public AdminBackend {
     ++rotations;
     return AdminAnswer{200, json{{"generation", 8}, {"keyId", "new"}, {"previousKeyId", "old"}}};
   }
+  AdminAnswer rotate_ca() override {
+    ++ca_rotations;
+    return AdminAnswer{403, json{{"error", "not a storage node"}}};
+  }
   int upgrades = 0;
   int rotations = 0;
+  int ca_rotations = 0;
 
   bool plan_error = false;
   int reconcile_requests = 0;

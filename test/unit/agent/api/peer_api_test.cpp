@@ -51,8 +51,8 @@ class FakePeerBackend : public PeerBackend {
     return PeerReply{202, {{"accepted", true}}};
   }
   PeerReply issue_certificate(const std::string& name, const std::string& address,
-                              const std::string& csr) override {
-    issued.push_back({name, address, csr});
+                              const std::string& csr, const std::string& ca_pin) override {
+    issued.push_back({name, address, csr, ca_pin});
     return PeerReply{200, {{"nodeCert", "PEM"}}};
   }
   PeerReply signing_key() override {
@@ -66,8 +66,13 @@ class FakePeerBackend : public PeerBackend {
   int key_fetches = 0;
   std::vector<bool> rotations;  // `forwarded` of each rotation that reached the backend
 
+  PeerReply begin_ca_rotation(bool) override { return PeerReply{409, {{"error", "fake"}}}; }
+  PeerReply hand_ca_key(const std::string&, const std::string&) override {
+    return PeerReply{404, {{"error", "fake"}}};
+  }
+
   std::vector<pydio::agent::api::Nudge> nudges;
-  std::vector<std::vector<std::string>> issued;  // name, address, csr of each certificate
+  std::vector<std::vector<std::string>> issued;  // name, address, csr, caPin of each one
   std::string token = kToken;
   int reports = 0;
   PeerReply document_reply{404, {{"error", "no desired state yet"}}};
@@ -422,8 +427,9 @@ TEST_CASE("a node asks for a renewed certificate only for itself", "[peer_api][r
         kCompute, backend);
     CHECK(response.result() == http::status::ok);
     REQUIRE(backend.issued.size() == 1);
-    CHECK(backend.issued[0] == std::vector<std::string>{"web1", "198.18.0.4", "PEM"});
+    CHECK(backend.issued[0] == std::vector<std::string>{"web1", "198.18.0.4", "PEM", ""});
   }
+
   SECTION("\"node\" naming another node: 403, the backend is not asked") {
     const auto response = handle_peer_request(
         make_request(http::verb::post, "/v1/peer/certificate", R"({"csr":"PEM","node":"n1"})"),
