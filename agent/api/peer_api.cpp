@@ -16,10 +16,16 @@ Response reply(const Request& request, const PeerReply& answer) {
 
 // Why `peer` may not use the routes that need a node certificate; nullopt when it may.
 std::optional<Response> refuse_node(const Request& request, const PeerIdentity& peer,
-                                    const std::optional<PeerMember>& member) {
+                                    const std::optional<PeerMember>& member,
+                                    const PeerBackend& backend) {
   if (peer.certificate_name.empty()) {
     return error_response(request, http::status::unauthorized,
                           "a node certificate of this cluster is required");
+  }
+  if (!backend.handshake_current(peer)) {
+    return error_response(request, http::status::unauthorized,
+                          "this connection's TLS handshake predates a change of the cluster's "
+                          "certificates; connect again");
   }
   if (!member) {
     return error_response(
@@ -72,7 +78,7 @@ std::optional<Response> refuse_before_body(const RequestHeader& header, const Pe
   }
   const std::optional<PeerMember> member =
       peer.certificate_name.empty() ? std::nullopt : backend.member(peer.certificate_name);
-  return refuse_node(answered, peer, member);
+  return refuse_node(answered, peer, member, backend);
 }
 
 Response handle_peer_request(const Request& request, const PeerIdentity& peer,
@@ -80,7 +86,7 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
   const std::string path = target_path(request);
   const std::optional<PeerMember> member =
       peer.certificate_name.empty() ? std::nullopt : backend.member(peer.certificate_name);
-  std::optional<Response> refusal = refuse_node(request, peer, member);
+  std::optional<Response> refusal = refuse_node(request, peer, member, backend);
   const bool forwarded = !refusal && forwarded_header(request);
   if (path == "/v1/peer/join") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
@@ -177,7 +183,8 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     const bool fetch = path == "/v1/peer/signing-key";
     if (fetch && request.method() != http::verb::get) return method_not_allowed(request, "GET");
     if (!fetch && request.method() != http::verb::post) return method_not_allowed(request, "POST");
-    if (!member->may_lead) {
+    // Both the document in force and the certificate must say storage node (as for CA keys).
+    if (!member->may_lead || !peer.storage_certificate) {
       return error_response(request, http::status::forbidden,
                             "node " + peer.certificate_name +
                                 " may not hold the signing key (only storage nodes may)");

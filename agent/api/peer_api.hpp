@@ -35,7 +35,8 @@
 //                              200 {"nodeCert":"<PEM>","caCert":"<PEM>"}; 421 on a node
 //                              without the CA key (it names the storage nodes); 503 from a
 //                              storage node without the issuing CA's key (CA rotation)
-// GET  /v1/peer/signing-key   storage nodes only (403 otherwise): 200 {"publicKey","privateKey",
+// GET  /v1/peer/signing-key   storage nodes only: the document in force and the caller's
+//                              certificate (OU=storage) must both say so (403 otherwise): 200 {"publicKey","privateKey",
 //                              "succession"} of the key this node signs with; 503 when it
 //                              holds no private key. Only over mutual TLS, never via a volume
 // POST /v1/peer/rotate-signing-key  storage nodes only: agentctl rotate signing-key asked on
@@ -97,6 +98,12 @@ class PeerBackend {
   // "" when `token` admits a new node (POST /v1/peer/join), else why not (the 401's error,
   // read by the joiner: it must not say more than that its token does not admit it).
   virtual std::string join_token_refusal(const std::string& token) const = 0;
+  // False when the server TLS context of `peer`'s handshake is no longer the one in force (the
+  // node's certificate or trusted CAs changed since): its connection must be made again.
+  virtual bool handshake_current(const PeerIdentity& peer) const {
+    (void)peer;
+    return true;
+  }
   // The node named `name` in the desired state in force; nullopt when none (or no state yet).
   virtual std::optional<PeerMember> member(const std::string& name) const = 0;
   virtual nlohmann::json node_report() = 0;

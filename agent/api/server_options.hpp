@@ -21,6 +21,10 @@ struct PeerIdentity {
   std::string address;           // the connection's source address, e.g. "198.18.0.2"
   std::string certificate_name;  // CN of a client certificate the cluster CA signed; "" if none
   bool storage_certificate = false;  // that certificate says OU=storage (trust/pki.hpp)
+  // The server TLS context the handshake used (held for its identity only): a request on a
+  // connection whose handshake predates a change of the node's certificates or trusted CAs
+  // is refused, so a connection made under a CA retired since cannot outlive the retirement.
+  std::shared_ptr<const void> tls_context = nullptr;
 };
 
 // A handler that also learns who asked (TLS endpoints only).

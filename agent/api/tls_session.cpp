@@ -94,6 +94,7 @@ void start_tls_session(boost::asio::ip::tcp::socket socket,
     *handed_off = true;
     PeerIdentity peer{remote.address().to_string(), verified_client_name(*stream)};
     peer.storage_certificate = !peer.certificate_name.empty() && verified_storage_unit(*stream);
+    peer.tls_context = tls;
     std::make_shared<Session<boost::asio::ip::tcp, TlsStream>>(std::move(*stream), options,
                                                                connections, std::move(peer), id)
         ->run();

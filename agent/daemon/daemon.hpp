@@ -77,6 +77,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
   std::optional<api::PeerMember> member(const std::string& name) const override;
+  bool handshake_current(const api::PeerIdentity& peer) const override;
   nlohmann::json node_report() override;
   api::PeerReply desired_document() override;
   api::PeerReply join(const nlohmann::json& request, bool forwarded) override;

@@ -90,6 +90,13 @@ std::optional<api::PeerMember> Daemon::member(const std::string& name) const {
   return api::PeerMember{node->address, node->has_role(common::Role::kStorage)};
 }
 
+bool Daemon::handshake_current(const api::PeerIdentity& peer) const {
+  // Identity only: the session holds the context it was made with, so its address is not
+  // reused while the connection lives.
+  auto current = state_.trust().server_context();
+  return !peer.tls_context || !current || peer.tls_context.get() == current.get();
+}
+
 nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;

@@ -63,6 +63,10 @@ class FakePeerBackend : public PeerBackend {
     rotations.push_back(forwarded);
     return PeerReply{200, {{"generation", 5}}};
   }
+  bool handshake_current(const pydio::agent::api::PeerIdentity&) const override {
+    return current_handshake;
+  }
+  bool current_handshake = true;
   int key_fetches = 0;
   std::vector<bool> rotations;  // `forwarded` of each rotation that reached the backend
 
@@ -484,19 +488,29 @@ TEST_CASE("only storage nodes fetch the signing key or ask for its rotation", "[
     CHECK(response.result() == http::status::unauthorized);
     CHECK(backend.key_fetches == 0);
   }
-  SECTION("a storage node: the backend answers; a rotation keeps its forwarded mark") {
-    auto response =
+  SECTION("a storage node of the document without OU=storage in its certificate: 403") {
+    const auto response =
         handle_peer_request(make_request(http::verb::get, "/v1/peer/signing-key"), kStorage, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(backend.key_fetches == 0);
+  }
+  SECTION("a storage node: the backend answers; a rotation keeps its forwarded mark") {
+    PeerIdentity certified = kStorage;
+    certified.storage_certificate = true;
+    auto response = handle_peer_request(make_request(http::verb::get, "/v1/peer/signing-key"),
+                                        certified, backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.key_fetches == 1);
     auto forwarded = make_request(http::verb::post, "/v1/peer/rotate-signing-key");
     forwarded.set(pydio::agent::api::kForwardedHeader, "1");
-    response = handle_peer_request(forwarded, kStorage, backend);
+    response = handle_peer_request(forwarded, certified, backend);
     CHECK(response.result() == http::status::ok);
     CHECK(backend.rotations == std::vector<bool>{true});
   }
   SECTION("wrong methods: 405") {
-    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/signing-key"), kStorage,
+    PeerIdentity certified = kStorage;
+    certified.storage_certificate = true;
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/signing-key"), certified,
                               backend)
               .result() == http::status::method_not_allowed);
     CHECK(handle_peer_request(make_request(http::verb::get, "/v1/peer/rotate-signing-key"),
@@ -505,4 +519,24 @@ TEST_CASE("only storage nodes fetch the signing key or ask for its rotation", "[
     CHECK(backend.key_fetches == 0);
     CHECK(backend.rotations.empty());
   }
+}
+
+TEST_CASE("a connection made before the node's certificates or CAs changed must connect again",
+          "[peer_api][ca_rotation]") {
+  FakePeerBackend backend;
+  backend.current_handshake = false;
+  for (const PeerIdentity& peer : {kStorage, kCompute}) {
+    const auto response =
+        handle_peer_request(make_request(http::verb::get, "/v1/peer/node"), peer, backend);
+    CHECK(response.result() == http::status::unauthorized);
+    CHECK_THAT(body_of(response)["error"].get<std::string>(),
+               Catch::Contains("predates a change of the cluster's certificates"));
+  }
+  CHECK(backend.reports == 0);
+  pydio::agent::api::RequestHeader header;
+  header.method(http::verb::get);
+  header.target("/v1/peer/node");
+  const auto early = pydio::agent::api::refuse_before_body(header, kStorage, backend);
+  REQUIRE(early.has_value());
+  CHECK(early->result() == http::status::unauthorized);
 }
