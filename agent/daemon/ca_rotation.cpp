@@ -83,15 +83,24 @@ api::PeerReply CaRotation::begin() {
   auto made = trust::make_named_ca(desired->cluster_name + " CA " +
                                    common::format_utc(common::utc_now_seconds()));
   if (!made) return error_reply(500, "make the new CA: " + made.status().message());
+  // [current, new] reads as introducing only when the new CA is the younger (trust/ca_set.hpp):
+  // otherwise the rotation would "retire" the new CA at once and lose its key.
+  if (const std::string refusal = trust::new_ca_age_refusal(current, made->cert_pem);
+      !refusal.empty())
+    return error_reply(409, refusal + "; nothing changed");
   // The new key is on disk (ca-next.key) before any document names its CA: a leader that stops
   // right after the commit still hands it out when it comes back.
   if (common::Status kept =
           state_.trust().replace_cas(pki->ca_cert_pem, pki->ca_key_pem, made->key_pem);
       !kept)
     return error_reply(500, "keep the new CA key: " + kept.message());
-  api::PeerReply reply = propose_cas({current, made->cert_pem});
+  std::int64_t proposed = desired->generation;
+  api::PeerReply reply = propose_cas({current, made->cert_pem}, std::nullopt, &proposed);
+  // Kept even when refused: a commit that went through but whose answer was lost (a forward
+  // that timed out) names this CA, and only this node holds its key. follow() drops it once a
+  // generation after the last one proposed is in force without it.
+  next_key_proposed_ = proposed;
   if (reply.status != 200) {
-    (void)state_.trust().replace_cas(pki->ca_cert_pem, pki->ca_key_pem, "");
     record("begin a CA rotation", text_field(reply.body, "error", "refused"));
     return reply;
   }
@@ -105,18 +114,27 @@ api::PeerReply CaRotation::begin() {
   return reply;
 }
 
-api::PeerReply CaRotation::propose_cas(const std::vector<std::string>& cas) {
+api::PeerReply CaRotation::propose_cas(const std::vector<std::string>& cas,
+                                       std::optional<std::int64_t> checked,
+                                       std::int64_t* proposed) {
   api::PeerReply reply = error_reply(409, "no attempt made");
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto in_force = state_.desired();
     if (!in_force) return error_reply(409, "no desired state yet");
+    // The nodes were checked under `checked`: a node that joined since holds a certificate of
+    // a CA the step may drop. The committer takes only generation + 1, so no retry either.
+    if (checked && in_force->generation != *checked)
+      return error_reply(409, "the desired state changed (generation " + std::to_string(*checked) +
+                                  " -> " + std::to_string(in_force->generation) +
+                                  ") since the nodes were checked; they are checked again");
     common::DesiredState next = *in_force;
     next.generation = in_force->generation + 1;
     next.security.ca_certificates = cas;
     const std::vector<std::string> errors = common::validate_desired_state(next);
     if (!errors.empty()) return error_reply(400, common::join(errors, "; "));
+    if (proposed != nullptr) *proposed = next.generation;
     reply = changes_.propose(next);
-    if (reply.status != 409) return reply;
+    if (reply.status != 409 || checked) return reply;
     std::this_thread::sleep_for(200ms);
   }
   return reply;
@@ -154,7 +172,7 @@ void CaRotation::lead() {
   }
   if (step.kind != RotationStep::Kind::kIssueNew && step.kind != RotationStep::Kind::kRetire)
     return;
-  const api::PeerReply reply = propose_cas(step.next);
+  const api::PeerReply reply = propose_cas(step.next, desired->generation);
   const std::string what = step.kind == RotationStep::Kind::kIssueNew
                                ? "CA rotation: every node trusts the new CA " +
                                      pin_of(step.next.front()) + "; it issues now"

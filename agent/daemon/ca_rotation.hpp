@@ -21,6 +21,7 @@
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/api/admin_api.hpp"
@@ -71,8 +72,11 @@ class CaRotation {
  private:
   api::PeerReply begin();
   // Proposes the document in force with `cas` listed, as generation + 1 (a few attempts when
-  // another change wins the generation).
-  api::PeerReply propose_cas(const std::vector<std::string>& cas);
+  // another change wins the generation). With `checked`: only while generation `checked` is in
+  // force, once. `proposed` (when given) is set to the last generation proposed.
+  api::PeerReply propose_cas(const std::vector<std::string>& cas,
+                             std::optional<std::int64_t> checked = std::nullopt,
+                             std::int64_t* proposed = nullptr);
   // The key of CA `cert` from the storage nodes (leader first); "" when none gave it.
   std::string fetch_key(const common::DesiredState& desired, const std::string& cert);
   void record(const std::string& action, const std::string& error = "") const;
@@ -87,6 +91,9 @@ class CaRotation {
   std::mutex mutex_;
   std::string last_follow_error_;  // guarded by mutex_: logged once per distinct error
   std::chrono::steady_clock::time_point last_renewal_;  // guarded by mutex_
+  // guarded by mutex_: the last generation begin() proposed with the key in ca-next.key; unset
+  // when this process began none (the key is then kept: next_key_dropped, ca_rotation_step.hpp)
+  std::optional<std::int64_t> next_key_proposed_;
   mutable std::mutex progress_mutex_;
   std::string progress_;  // guarded by progress_mutex_; the leader's last look, "" otherwise
 };

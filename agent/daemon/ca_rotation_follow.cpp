@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/daemon/ca_rotation.hpp"
+#include "agent/daemon/ca_rotation_step.hpp"
 #include "agent/trust/ca_set.hpp"
 #include "agent/trust/pki.hpp"
 #include "common/text.hpp"
@@ -41,10 +42,11 @@ void CaRotation::follow() {
   const common::NodeSpec* self = desired->find_node(local_.node_name);
   if (self == nullptr) return;
   const std::vector<std::string>& listed = desired->security.ca_certificates;
+  const bool drop_unlisted = next_key_dropped(desired->generation, next_key_proposed_);
   if (listed.empty()) {
     // No rotation ever ran: ca.crt is the CA of init or join. A new key here is one begin()
-    // made for a document that never went in force.
-    if (!pki->next_ca_key_pem.empty()) {
+    // made for a document not (yet) in force here.
+    if (!pki->next_ca_key_pem.empty() && drop_unlisted) {
       if (common::Status dropped =
               state_.trust().replace_cas(pki->ca_cert_pem, pki->ca_key_pem, "");
           dropped)
@@ -64,6 +66,13 @@ void CaRotation::follow() {
       if (key.empty()) missing.push_back(pin_of(wanted[i]));
       (i == 0 ? ca_key : next_key) = key;
     }
+  }
+  // A new key no listed CA belongs to (begin() made it) stays until next_key_dropped says so.
+  if (next_key.empty() && !pki->next_ca_key_pem.empty() && !drop_unlisted) {
+    bool listed_ca = false;
+    for (const auto& ca : listed)
+      listed_ca = listed_ca || trust::key_matches(pki->next_ca_key_pem, ca);
+    if (!listed_ca) next_key = pki->next_ca_key_pem;
   }
   const std::string bundle = trust::join_certificates(listed);
   if (bundle != pki->ca_cert_pem || ca_key != pki->ca_key_pem || next_key != pki->next_ca_key_pem) {

@@ -46,6 +46,10 @@ NodeCaState node_ca_state(const std::string& name, bool storage, const json& rep
   return state;
 }
 
+bool next_key_dropped(std::int64_t in_force, std::optional<std::int64_t> proposed) {
+  return proposed && in_force > *proposed;
+}
+
 RotationStep next_rotation_step(const std::vector<std::string>& listed,
                                 const std::vector<NodeCaState>& nodes) {
   RotationStep step;

@@ -8,7 +8,9 @@
 // A node that does not answer is waited for: the rotation never leaves a node of the desired
 // state behind while it is merely down (one that never comes back is removed by the operator).
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,14 @@ struct RotationStep {
   // "CA rotation: 2 of 3 nodes on the new CA; waiting for web1" ("" when none under way).
   std::string progress;
 };
+
+// Whether a storage node drops the key in ca-next.key when no CA of the document in force
+// (generation `in_force`) is that key's. Such a key is one begin() made; the document naming its
+// CA may still be on its way (a commit whose answer was lost), and then this node alone holds
+// it. So it goes only once a generation later than the last one begin() proposed with it
+// (`proposed`) is in force; never when that is unknown (begun by an earlier process: the key
+// stays until the next rotation's begin() replaces it).
+bool next_key_dropped(std::int64_t in_force, std::optional<std::int64_t> proposed);
 
 // `listed`: security.caCertificates in force (PEM).
 RotationStep next_rotation_step(const std::vector<std::string>& listed,

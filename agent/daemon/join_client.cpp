@@ -11,6 +11,7 @@
 #include "agent/cluster/signed_document.hpp"
 #include "agent/cluster/signing.hpp"
 #include "agent/cluster/tls_client.hpp"
+#include "agent/trust/ca_set.hpp"
 #include "agent/trust/pki.hpp"
 
 namespace pydio::agent {
@@ -160,6 +161,12 @@ api::JoinOutcome JoinClient::join(const api::JoinOptions& options) {
     return fail(502,
                 "cannot join: the desired state in the peer's answer is refused: " + check.reason);
   const common::ValidationResult& parsed = check.parsed;
+  // pki_from_json checked only the first CA of the bundle against the pin: every other CA it
+  // carries would be trusted too, so the bundle must be what the signed document lists.
+  if (const std::string refusal = trust::join_bundle_refusal(
+          pki->ca_cert_pem, parsed.state->security.ca_certificates, options.ca_cert_hash);
+      !refusal.empty())
+    return fail(502, "cannot join: " + refusal);
   if (followed && followed->cluster_name != parsed.state->cluster_name) {
     return fail(409, "this node already follows cluster " + followed->cluster_name +
                          "; it cannot join cluster " + parsed.state->cluster_name);

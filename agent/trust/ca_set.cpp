@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "agent/trust/pki.hpp"
@@ -64,6 +65,45 @@ bool made_after(const std::string& a, const std::string& b) {
   Cert second = parse(b);
   if (!first || !second) return false;
   return ASN1_TIME_compare(X509_get0_notBefore(first.get()), X509_get0_notBefore(second.get())) > 0;
+}
+
+std::string new_ca_age_refusal(const std::string& current, const std::string& next) {
+  if (made_after(next, current)) return "";
+  const auto not_before = [](const std::string& pem) {
+    Cert cert = parse(pem);
+    const ASN1_TIME* time = cert ? X509_get0_notBefore(cert.get()) : nullptr;
+    if (time == nullptr) return std::string("(unreadable)");
+    std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+    if (!out || ASN1_TIME_print(out.get(), time) != 1) return std::string("(unreadable)");
+    char* text = nullptr;
+    const long size = BIO_get_mem_data(out.get(), &text);
+    return std::string(text, static_cast<std::size_t>(size));
+  };
+  return "the new CA (notBefore " + not_before(next) +
+         ") would not be newer than the issuing CA (notBefore " + not_before(current) +
+         "): the rotation's phases are told apart by the CAs' ages, so the new one must be made "
+         "strictly later. This leader's clock is behind the clock of the node that made the "
+         "issuing CA (or that CA is less than a second old): set the clocks right (NTP) and run "
+         "agentctl rotate ca again";
+}
+
+std::string join_bundle_refusal(const std::string& bundle, const std::vector<std::string>& listed,
+                                const std::string& pinned_pin) {
+  const std::vector<std::string> sent = ca_pins(split_certificates(bundle));
+  if (listed.empty()) {
+    if (sent.size() == 1 && !sent.front().empty() && sent.front() == pinned_pin) return "";
+    return "pki.caCert holds " + std::to_string(sent.size()) +
+           " certificate(s); the desired state lists no CAs, so it must be exactly the pinned CA " +
+           pinned_pin;
+  }
+  const std::vector<std::string> expected = ca_pins(listed);
+  if (sent == expected && std::find(sent.begin(), sent.end(), "") == sent.end()) return "";
+  std::string have;
+  for (const auto& pin : sent) have += (have.empty() ? "" : ", ") + (pin.empty() ? "?" : pin);
+  std::string want;
+  for (const auto& pin : expected) want += (want.empty() ? "" : ", ") + pin;
+  return "pki.caCert holds [" + have + "], not the CAs the signed desired state lists [" + want +
+         "] (an answering node that has not followed that document yet: join again)";
 }
 
 CaPhase ca_phase(const std::vector<std::string>& listed) {

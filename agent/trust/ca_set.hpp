@@ -26,6 +26,18 @@ std::optional<std::size_t> issuer_index(const std::string& cert_pem,
 // True when `a` was made after `b` (notBefore strictly later).
 bool made_after(const std::string& a, const std::string& b);
 
+// "" when `next` may start a rotation away from `current`: the phase of a list is read from the
+// CAs' ages (below), so [current, next] reads as introducing only when `next` was made strictly
+// later. Otherwise why not, naming both notBefore times (a leader whose clock is behind the
+// node that made `current`, or a rotation begun within the same second).
+std::string new_ca_age_refusal(const std::string& current, const std::string& next);
+
+// "" when `bundle` (a join answer's pki.caCert) is what a joiner may install: exactly the CAs
+// `listed` by the signed document it came with (security.caCertificates, same order), or, when
+// that lists none, exactly one CA whose pin is `pinned_pin`. Otherwise what is wrong.
+std::string join_bundle_refusal(const std::string& bundle, const std::vector<std::string>& listed,
+                                const std::string& pinned_pin);
+
 enum class CaPhase {
   kSteady,       // one CA (or none listed)
   kIntroducing,  // the first (issuing) CA is older than another listed: a new one is coming

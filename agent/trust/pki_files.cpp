@@ -66,10 +66,33 @@ Status finish_replacement(const std::string& dir) {
   return Status::ok();
 }
 
+// A change of the issuing CA that a crash interrupted (save_cas): once ca.crt names the CA of
+// ca.key.next and ca.key is gone, the staged key is renamed into place; otherwise ca.crt did not
+// change yet and the staged key goes (it is still in ca-next.key, or fetched again).
+Status finish_ca_key(const std::string& dir) {
+  const std::string staged = dir + "/ca.key.next";
+  auto key = read_part(staged, true);
+  if (!key) return key.status();
+  if (key->empty()) return Status::ok();
+  auto held = common::read_optional_file(dir + "/ca.key");
+  if (!held) return held.status();
+  auto bundle = common::read_optional_file(dir + "/ca.crt");
+  if (!bundle) return bundle.status();
+  if (!*held && *bundle && key_matches(*key, **bundle)) {
+    if (::rename(staged.c_str(), (dir + "/ca.key").c_str()) != 0)
+      return Status::error("rename " + staged + ": " + common::errno_text(errno));
+    return Status::ok();
+  }
+  if (::unlink(staged.c_str()) != 0 && errno != ENOENT)
+    return Status::error("remove " + staged + ": " + common::errno_text(errno));
+  return Status::ok();
+}
+
 }  // namespace
 
 Expected<std::optional<NodePki>> load_pki(const std::string& dir) {
   if (Status finished = finish_replacement(dir); !finished) return finished;
+  if (Status finished = finish_ca_key(dir); !finished) return finished;
   return read_pki(dir);
 }
 
@@ -132,26 +155,42 @@ Status save_pki(const std::string& dir, const NodePki& pki) {
 
 Status save_cas(const std::string& dir, const std::string& ca_bundle, const std::string& ca_key,
                 const std::string& next_key) {
-  const auto remove = [&dir](const char* file) {
-    const std::string path = dir + "/" + file;
+  const std::string key_path = dir + "/ca.key";
+  const std::string staged = dir + "/ca.key.next";
+  const auto remove = [](const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return Status::error("remove " + path + ": " + common::errno_text(errno));
     return Status::ok();
   };
+  auto held = read_part(key_path, true);
+  if (!held) return held.status();
   if (!next_key.empty()) {
     if (Status written = common::write_file_atomically(dir + "/ca-next.key", next_key, kKeyMode);
         !written)
       return written;
   }
-  if (Status removed = remove("ca.key"); !removed) return removed;
-  if (Status written = common::write_file_atomically(dir + "/ca.crt", ca_bundle, kCertMode);
-      !written)
-    return written;
-  if (!ca_key.empty()) {
-    if (Status written = common::write_file_atomically(dir + "/ca.key", ca_key, kKeyMode); !written)
+  if (*held == ca_key) {
+    // The same issuing CA before and after: ca.key is left alone (a crash can lose nothing).
+    if (Status written = common::write_file_atomically(dir + "/ca.crt", ca_bundle, kCertMode);
+        !written)
       return written;
+  } else {
+    // Another issuing CA: the incoming key is written complete first (ca.key.next, which
+    // finish_ca_key completes after a crash), then only the outgoing key is removed, so that
+    // ca.key never names another CA than the first of ca.crt.
+    if (!ca_key.empty()) {
+      if (Status written = common::write_file_atomically(staged, ca_key, kKeyMode); !written)
+        return written;
+    }
+    if (Status removed = remove(key_path); !removed) return removed;
+    if (Status written = common::write_file_atomically(dir + "/ca.crt", ca_bundle, kCertMode);
+        !written)
+      return written;
+    if (!ca_key.empty() && ::rename(staged.c_str(), key_path.c_str()) != 0)
+      return Status::error("rename " + staged + ": " + common::errno_text(errno) +
+                           " (the agent completes it at its next start)");
   }
-  if (next_key.empty()) return remove("ca-next.key");
+  if (next_key.empty()) return remove(dir + "/ca-next.key");
   return Status::ok();
 }
 

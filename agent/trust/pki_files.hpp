@@ -44,8 +44,10 @@ common::Status replace_node_certificate(const std::string& dir, const std::strin
                                         const std::string& key_pem);
 // Replaces the CA files of a CA rotation: ca.crt = `ca_bundle`, ca.key = `ca_key` (removed when
 // ""), ca-next.key = `next_key` (removed when ""). Ordered so that a crash at any point leaves a
-// set load_pki accepts: ca.key goes before ca.crt changes and comes back after it, and a key
-// that moves from ca-next.key to ca.key is in one of them at every moment.
+// set load_pki accepts and loses no key that stays: ca.key is not touched when it does not
+// change; when it does, the incoming key is written complete (ca.key.next) before the outgoing
+// one is removed and ca.crt changes, then renamed into place (load_pki completes that after a
+// crash), and a key that moves from ca-next.key to ca.key is in one of them at every moment.
 common::Status save_cas(const std::string& dir, const std::string& ca_bundle,
                         const std::string& ca_key, const std::string& next_key);
 // The PKI of a cluster's first node (agentctl init): a new CA and this node's certificate.

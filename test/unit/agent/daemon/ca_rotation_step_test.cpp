@@ -83,3 +83,14 @@ TEST_CASE("the leader moves a CA rotation on only when every node is ready", "[c
     CHECK(step.kind == RotationStep::Kind::kWait);
   }
 }
+
+TEST_CASE("a new CA key no listed CA owns is dropped only after a later generation",
+          "[ca_rotation]") {
+  // unknown (made by an earlier process): kept whatever is in force
+  CHECK_FALSE(next_key_dropped(7, std::nullopt));
+  CHECK_FALSE(next_key_dropped(1000, std::nullopt));
+  // begin() proposed up to generation 8: that generation may still be the one naming it
+  CHECK_FALSE(next_key_dropped(7, 8));
+  CHECK_FALSE(next_key_dropped(8, 8));
+  CHECK(next_key_dropped(9, 8));
+}

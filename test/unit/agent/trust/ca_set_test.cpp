@@ -4,11 +4,13 @@
 
 #include "agent/trust/ca_set.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "agent/trust/node_trust.hpp"
@@ -124,5 +126,98 @@ TEST_CASE("the CAs of a rotation: issuer, phase and keys kept", "[pki][ca_rotati
     // retired: only the new CA
     REQUIRE(node.replace_cas(new_cert, cas.new_ca.key_pem, ""));
     CHECK(load_pki(dir.path).value()->ca_cert_pem == new_cert);
+  }
+}
+
+TEST_CASE("a rotation starts only with a younger CA, and a joiner takes only the listed CAs",
+          "[pki][ca_rotation]") {
+  const TwoCas cas;
+  const std::string& old_cert = cas.old_ca.cert_pem;
+  const std::string& new_cert = cas.new_ca.cert_pem;
+  const std::string old_pin = spki_pin(old_cert).value();
+  const std::string new_pin = spki_pin(new_cert).value();
+
+  SECTION("the new CA must be made strictly after the issuing one") {
+    CHECK(new_ca_age_refusal(old_cert, new_cert).empty());
+    // a leader whose clock is behind the node that made the issuing CA
+    const std::string refusal = new_ca_age_refusal(new_cert, old_cert);
+    CHECK_THAT(refusal, Catch::Contains("clock"));
+    CHECK_THAT(refusal, Catch::Contains("notBefore"));
+    // the same second: [current, next] would read as retiring
+    CHECK_FALSE(new_ca_age_refusal(old_cert, old_cert).empty());
+  }
+  SECTION("the join answer's bundle is exactly what the signed document lists") {
+    const std::string other = make_ca("other").value().cert_pem;
+    // nothing listed: only the pinned CA, alone
+    CHECK(join_bundle_refusal(old_cert, {}, old_pin).empty());
+    CHECK_FALSE(join_bundle_refusal(old_cert, {}, new_pin).empty());
+    CHECK_FALSE(join_bundle_refusal(join_certificates({old_cert, other}), {}, old_pin).empty());
+    CHECK_FALSE(join_bundle_refusal("", {}, old_pin).empty());
+    // listed: the same CAs in the same order, nothing more, nothing less
+    CHECK(
+        join_bundle_refusal(join_certificates({old_cert, new_cert}), {old_cert, new_cert}, old_pin)
+            .empty());
+    CHECK_FALSE(
+        join_bundle_refusal(join_certificates({old_cert, other}), {old_cert, new_cert}, old_pin)
+            .empty());
+    CHECK_FALSE(join_bundle_refusal(join_certificates({old_cert, new_cert, other}),
+                                    {old_cert, new_cert}, old_pin)
+                    .empty());
+    CHECK_FALSE(join_bundle_refusal(old_cert, {old_cert, new_cert}, old_pin).empty());
+  }
+}
+
+TEST_CASE("ca.key is touched only when the issuing CA changes, and never lost on the way",
+          "[pki][ca_rotation]") {
+  const TwoCas cas;
+  const std::string& old_cert = cas.old_ca.cert_pem;
+  const std::string& new_cert = cas.new_ca.cert_pem;
+  TempDir dir;
+  const std::string key = generate_key().value();
+  REQUIRE(
+      save_pki(dir.path, NodePki{old_cert, cas.old_ca.key_pem, node_cert(cas.old_ca, key), key}));
+  // A second name for ca.key: it still names the same file only if ca.key was never replaced.
+  std::filesystem::create_hard_link(dir.path + "/ca.key", dir.path + "/ca.key.link");
+  const auto links = [&dir] {
+    struct stat st {};
+    REQUIRE(::stat((dir.path + "/ca.key").c_str(), &st) == 0);
+    return st.st_nlink;
+  };
+
+  SECTION("the same issuing CA: ca.key stays the very same file") {
+    REQUIRE(links() == 2);
+    REQUIRE(save_cas(dir.path, join_certificates({old_cert, new_cert}), cas.old_ca.key_pem,
+                     cas.new_ca.key_pem));
+    CHECK(links() == 2);
+    REQUIRE(save_cas(dir.path, old_cert, cas.old_ca.key_pem, ""));
+    CHECK(links() == 2);
+    CHECK(load_pki(dir.path).value()->ca_key_pem == cas.old_ca.key_pem);
+  }
+  SECTION("another issuing CA: its key in place, nothing staged left") {
+    REQUIRE(save_cas(dir.path, join_certificates({new_cert, old_cert}), cas.new_ca.key_pem, ""));
+    auto loaded = load_pki(dir.path).value();
+    CHECK(loaded->ca_key_pem == cas.new_ca.key_pem);
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/ca.key.next"));
+  }
+  SECTION("a crash after ca.crt changed but before the staged key was renamed: completed") {
+    REQUIRE(save_cas(dir.path, join_certificates({new_cert, old_cert}), cas.new_ca.key_pem, ""));
+    std::filesystem::rename(dir.path + "/ca.key", dir.path + "/ca.key.next");
+    auto loaded = load_pki(dir.path).value();
+    REQUIRE(loaded);
+    CHECK(loaded->ca_key_pem == cas.new_ca.key_pem);
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/ca.key.next"));
+  }
+  SECTION("a crash before ca.crt changed: the staged key goes, the set stays whole") {
+    {
+      std::ofstream staged(dir.path + "/ca.key.next");
+      staged << cas.new_ca.key_pem;
+    }
+    std::filesystem::permissions(
+        dir.path + "/ca.key.next",
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    auto loaded = load_pki(dir.path).value();
+    REQUIRE(loaded);
+    CHECK(loaded->ca_key_pem == cas.old_ca.key_pem);
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/ca.key.next"));
   }
 }
