@@ -191,6 +191,16 @@ json CaRotation::report() const {
   auto desired = state_.desired();
   const std::vector<std::string> listed =
       desired ? desired->security.ca_certificates : std::vector<std::string>{};
+  const std::string inputs = pki->ca_cert_pem + pki->ca_key_pem + pki->next_ca_key_pem +
+                             pki->node_cert_pem + '\n' + common::join(listed, "");
+  {
+    std::lock_guard<std::mutex> progress(progress_mutex_);
+    if (inputs == report_inputs_) {
+      json out = report_base_;
+      out["progress"] = progress_.empty() ? json(nullptr) : json(progress_);
+      return out;
+    }
+  }
   const std::vector<std::string> cas = trust::split_certificates(pki->ca_cert_pem);
   const std::vector<std::string> trusted = trust::ca_pins(cas);
   const auto issuer = trust::issuer_index(pki->node_cert_pem, cas);
@@ -210,6 +220,8 @@ json CaRotation::report() const {
   out["pin"] = state_.trust().ca_pin();
   out["phase"] = trust::ca_phase_name(trust::ca_phase(listed));
   std::lock_guard<std::mutex> progress(progress_mutex_);
+  report_inputs_ = inputs;
+  report_base_ = out;
   out["progress"] = progress_.empty() ? json(nullptr) : json(progress_);
   return out;
 }

@@ -91,11 +91,16 @@ class CaRotation {
   std::mutex mutex_;
   std::string last_follow_error_;  // guarded by mutex_: logged once per distinct error
   std::chrono::steady_clock::time_point last_renewal_;  // guarded by mutex_
+  std::string settled_inputs_;  // guarded by mutex_: what follow() last found nothing to do for
   // guarded by mutex_: the last generation begin() proposed with the key in ca-next.key; unset
   // when this process began none (the key is then kept: next_key_dropped, ca_rotation_step.hpp)
   std::optional<std::int64_t> next_key_proposed_;
   mutable std::mutex progress_mutex_;
   std::string progress_;  // guarded by progress_mutex_; the leader's last look, "" otherwise
+  // guarded by progress_mutex_: report() without "progress", and the files and list it was
+  // made from (every node report asks for it; the certificates are parsed only when they change)
+  mutable std::string report_inputs_;
+  mutable nlohmann::json report_base_;
 };
 
 }  // namespace pydio::agent

@@ -41,6 +41,13 @@ void CaRotation::follow() {
   if (!desired || !pki) return;
   const common::NodeSpec* self = desired->find_node(local_.node_name);
   if (self == nullptr) return;
+  // Once this node follows the list in force with nothing left to do, nothing is parsed again
+  // until the document, the files or begin()'s key change (this runs every kPeriod, forever).
+  const std::string inputs =
+      std::to_string(desired->generation) + '/' + std::to_string(next_key_proposed_.value_or(-1)) +
+      '/' + (self->has_role(common::Role::kStorage) ? "storage" : "") + '\n' + pki->ca_cert_pem +
+      pki->ca_key_pem + pki->next_ca_key_pem + pki->node_cert_pem;
+  if (inputs == settled_inputs_) return;
   const std::vector<std::string>& listed = desired->security.ca_certificates;
   const bool drop_unlisted = next_key_dropped(desired->generation, next_key_proposed_);
   if (listed.empty()) {
@@ -51,7 +58,9 @@ void CaRotation::follow() {
               state_.trust().replace_cas(pki->ca_cert_pem, pki->ca_key_pem, "");
           dropped)
         record("drop the key of a new CA that no desired state lists");
+      return;
     }
+    settled_inputs_ = inputs;
     return;
   }
   const std::vector<std::string> held = {pki->ca_key_pem, pki->next_ca_key_pem};
@@ -75,7 +84,9 @@ void CaRotation::follow() {
     if (!listed_ca) next_key = pki->next_ca_key_pem;
   }
   const std::string bundle = trust::join_certificates(listed);
-  if (bundle != pki->ca_cert_pem || ca_key != pki->ca_key_pem || next_key != pki->next_ca_key_pem) {
+  const bool files_change =
+      bundle != pki->ca_cert_pem || ca_key != pki->ca_key_pem || next_key != pki->next_ca_key_pem;
+  if (files_change) {
     std::string action = "trust the cluster CAs " + common::join(trust::ca_pins(listed), ", ") +
                          " (" + trust::ca_phase_name(trust::ca_phase(listed)) + "; issuing " +
                          pin_of(listed.front()) + ")";
@@ -97,7 +108,10 @@ void CaRotation::follow() {
   const auto now = std::chrono::steady_clock::now();
   // None: a certificate of a CA no longer listed (the node missed a whole rotation); the
   // peers refuse it and only joining again helps (the renewal's status line says so).
-  if (!issuer || *issuer == 0) return;
+  if (!issuer || *issuer == 0) {
+    if (!files_change && missing.empty()) settled_inputs_ = inputs;
+    return;
+  }
   if (now - last_renewal_ < kRenewalInterval) return;
   last_renewal_ = now;
   lock.unlock();  // the renewal asks storage nodes, which may ask this node for a key
@@ -106,14 +120,8 @@ void CaRotation::follow() {
 
 std::string CaRotation::fetch_key(const common::DesiredState& desired, const std::string& cert) {
   const std::string pin = pin_of(cert);
-  std::vector<std::string> addresses;
-  if (auto leader = leader_.leader_address(desired); leader && *leader != local_.address)
-    addresses.push_back(*leader);
-  for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage))
-    if (node->address != local_.address && (addresses.empty() || node->address != addresses[0]))
-      addresses.push_back(node->address);
   const PeerClient client = leader_.peer_client(kKeyRequestTimeout);
-  for (const auto& address : addresses) {
+  for (const auto& address : leader_.storage_peers_leader_first(desired)) {
     auto reply = client.post(address, "/v1/peer/ca-key", json{{"pin", pin}}, false);
     if (!reply || reply->status != 200) continue;
     const std::string key = text_field(reply->body, "caKey");

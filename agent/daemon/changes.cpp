@@ -19,6 +19,13 @@ constexpr auto kAnnounceTimeout = 1s;
 // The leader announces a new generation to every node at once; this bounds the wait for it.
 constexpr auto kFollowWait = 15s;
 
+// Asks `done` every `period` until it is true or kFollowWait has passed.
+template <typename Done>
+void poll_until(Done done, std::chrono::milliseconds period) {
+  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(period);
+}
+
 // Join tokens come and go with agentctl token only. A spec may leave them out (or list none):
 // the tokens in force stay. A spec that lists tokens must list exactly those in force (an
 // edited copy of the stored document): anything else would be ignored, so it is refused.
@@ -142,21 +149,22 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   return common::Status::error(error);
 }
 
+bool ChangeCommitter::alone(const common::DesiredState& desired) const {
+  return desired.nodes.size() == 1 && desired.nodes.front().name == local_.node_name;
+}
+
 api::PeerReply ChangeCommitter::propose(const common::DesiredState& next) {
   auto in_force = state_.desired();
   if (!in_force) return error_reply(409, "no desired state yet (run agentctl init --spec FILE)");
   // Only nodes that may lead may ask for a change: the leader refuses any other node's
   // certificate (peer_api.hpp), so say it here.
-  const common::NodeSpec* self = in_force->find_node(local_.node_name);
-  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+  if (!state_.admits_joins()) {
     return error_reply(403, "only storage nodes may change the desired state; this node (" +
                                 local_.node_name + ") may not: run the command on one");
   }
-  const bool alone =
-      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
   const common::ValidationResult parsed{std::make_shared<const common::DesiredState>(next), {}};
   if (state_.is_leader_now()) return commit(parsed);
-  if (alone) return commit_unleased(parsed);
+  if (alone(*in_force)) return commit_unleased(parsed);
   return leader_.forward("/v1/peer/desired-state",
                          json{{"document", common::serialize_desired_state(next)}});
 }
@@ -211,20 +219,19 @@ api::PeerReply ChangeCommitter::commit_unleased(const common::ValidationResult& 
 api::PeerReply ChangeCommitter::rotate_signing_key(bool forwarded) {
   auto in_force = state_.desired();
   if (!in_force) return error_reply(409, "no desired state yet (run agentctl init --spec FILE)");
-  const common::NodeSpec* self = in_force->find_node(local_.node_name);
-  if (self == nullptr || !self->has_role(common::Role::kStorage)) {
+  if (!state_.admits_joins()) {
     return error_reply(403, "only storage nodes hold the signing key; this node (" +
                                 local_.node_name + ") does not: run the command on one");
   }
-  const bool alone =
-      in_force->nodes.size() == 1 && in_force->nodes.front().name == local_.node_name;
-  if (!state_.is_leader_now() && !alone) {
+  const bool single = alone(*in_force);
+  if (!state_.is_leader_now() && !single) {
     if (forwarded) return error_reply(503, "this node is not the leader");
     return leader_.forward("/v1/peer/rotate-signing-key", json::object());
   }
   std::lock_guard<std::mutex> lock(commit_mutex_);
   // Again under the lock: a node that lost the lease meanwhile must not put a new key in force.
-  if (!alone && !state_.is_leader_now()) return error_reply(503, "this node no longer leads; try again");
+  if (!single && !state_.is_leader_now())
+    return error_reply(503, "this node no longer leads; try again");
   auto keys = state_.signing_keys();
   const std::string previous = keys ? key_id(keys->public_pem) : "";
   in_force = state_.desired();
@@ -243,50 +250,55 @@ api::PeerReply ChangeCommitter::rotate_signing_key(bool forwarded) {
                                   {"previousKeyId", previous}}};
 }
 
-json ChangeCommitter::await_key_holders(const std::string& key_id) const {
-  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
+json ChangeCommitter::key_holders(const std::string& key_id) const {
   json holders = json::array();
-  for (;;) {
-    holders = json::array();
-    bool all = true;
-    auto desired = state_.desired();
-    std::vector<std::string> names;
-    std::vector<std::string> addresses;
-    for (const auto& node : desired ? desired->nodes : std::vector<common::NodeSpec>{}) {
-      if (!node.has_role(common::Role::kStorage)) continue;
-      if (node.name == local_.node_name) {
-        auto keys = state_.signing_keys();
-        const bool holds = keys && !keys->private_pem.empty() && agent::key_id(keys->public_pem) == key_id;
-        holders.push_back({{"name", node.name}, {"holdsKey", holds}});
-        all = all && holds;
-        continue;
-      }
-      names.push_back(node.name);
-      addresses.push_back(node.address);
+  auto desired = state_.desired();
+  if (!desired) return holders;
+  std::vector<const common::NodeSpec*> others;
+  std::vector<std::string> addresses;
+  for (const common::NodeSpec* node : desired->nodes_with_role(common::Role::kStorage)) {
+    if (node->name == local_.node_name) {
+      auto keys = state_.signing_keys();
+      const bool holds = keys && !keys->private_pem.empty() &&
+                         agent::key_id(keys->public_pem) == key_id;
+      holders.push_back({{"name", node->name}, {"holdsKey", holds}});
+      continue;
     }
-    const auto replies = leader_.peer_client(kAnnounceTimeout).get_each(addresses, "/v1/peer/node");
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      bool holds = false;
-      if (i < replies.size() && replies[i] && replies[i]->status == 200) {
-        const json signing = replies[i]->body.value("signing", json());
-        holds = signing.is_object() && signing.value("keyId", "") == key_id &&
-                signing.value("canSign", false);
-      }
-      holders.push_back({{"name", names[i]}, {"holdsKey", holds}});
-      all = all && holds;
-    }
-    if (all || std::chrono::steady_clock::now() >= deadline) return holders;
-    std::this_thread::sleep_for(500ms);
+    others.push_back(node);
+    addresses.push_back(node->address);
   }
+  const auto replies = leader_.peer_client(kAnnounceTimeout).get_each(addresses, "/v1/peer/node");
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    bool holds = false;
+    if (i < replies.size() && replies[i] && replies[i]->status == 200) {
+      const json signing = replies[i]->body.value("signing", json());
+      holds = signing.is_object() && signing.value("keyId", "") == key_id &&
+              signing.value("canSign", false);
+    }
+    holders.push_back({{"name", others[i]->name}, {"holdsKey", holds}});
+  }
+  return holders;
+}
+
+json ChangeCommitter::await_key_holders(const std::string& key_id) const {
+  json holders;
+  poll_until(
+      [&] {
+        holders = key_holders(key_id);
+        return std::all_of(holders.begin(), holders.end(),
+                           [](const json& holder) { return holder.value("holdsKey", false); });
+      },
+      500ms);
+  return holders;
 }
 
 void ChangeCommitter::await_generation(std::int64_t generation) const {
-  const auto deadline = std::chrono::steady_clock::now() + kFollowWait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto desired = state_.desired();
-    if (desired && desired->generation >= generation) return;
-    std::this_thread::sleep_for(100ms);
-  }
+  poll_until(
+      [&] {
+        auto desired = state_.desired();
+        return desired && desired->generation >= generation;
+      },
+      100ms);
 }
 
 void ChangeCommitter::announce(const common::DesiredState& desired) const {

@@ -51,6 +51,10 @@ class ChangeCommitter {
   std::string join_command(const std::string& token) const;
 
  private:
+  // True when this node is the cluster's only node (nobody else can change its desired state).
+  bool alone(const common::DesiredState& desired) const;
+  // [{"name","holdsKey"}] per storage node: does it hold the private key `key_id` now.
+  nlohmann::json key_holders(const std::string& key_id) const;
   // The same without a lease, for a one-node cluster whose database is not up yet: nobody else
   // can change its desired state.
   api::PeerReply commit_unleased(const common::ValidationResult& parsed);

@@ -60,7 +60,7 @@ Daemon::Daemon(common::LocalConfig local)
           [this] { on_desired_changed(); }),
       join_client_(state_, local_, [this] { on_desired_changed(); }),
       follower_(state_, leader_link_, local_, [this] { on_desired_changed(); }),
-      key_fetch_(state_, leader_link_, local_),
+      key_fetch_(state_, leader_link_),
       reachability_(local_.node_name, [this] { return state_.desired(); }),
       health_([this] { return health_inputs(); },
               [this] { state_.request_pass("health changed"); }),

@@ -1,5 +1,7 @@
 #include "agent/daemon/leader_link.hpp"
 
+#include <algorithm>
+
 namespace pydio::agent {
 
 namespace {
@@ -39,6 +41,18 @@ std::optional<std::string> LeaderLink::leader_address(const common::DesiredState
   const common::NodeSpec* node = desired.find_node(holder);
   if (node == nullptr) return std::nullopt;
   return node->address;
+}
+
+std::vector<std::string> LeaderLink::storage_peers_leader_first(
+    const common::DesiredState& desired) const {
+  std::vector<std::string> addresses;
+  if (auto leader = leader_address(desired); leader && *leader != local_.address)
+    addresses.push_back(*leader);
+  for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage))
+    if (node->address != local_.address &&
+        std::find(addresses.begin(), addresses.end(), node->address) == addresses.end())
+      addresses.push_back(node->address);
+  return addresses;
 }
 
 api::PeerReply LeaderLink::forward(const std::string& path, const nlohmann::json& body) const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/peer_client.hpp"
@@ -22,6 +23,9 @@ class LeaderLink {
   PeerClient peer_client(std::chrono::milliseconds timeout) const;
   // The address of the node holding the lease; nullopt when nobody is known to lead.
   std::optional<std::string> leader_address(const common::DesiredState& desired) const;
+  // The other storage nodes' addresses, the leader's first: whom to ask for what only storage
+  // nodes hold (a rotated signing key, a new CA's key).
+  std::vector<std::string> storage_peers_leader_first(const common::DesiredState& desired) const;
   // Sends a join or change to the leader once (marked forwarded); 503 when there is none.
   api::PeerReply forward(const std::string& path, const nlohmann::json& body) const;
 

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "agent/cluster/signing.hpp"
@@ -21,16 +20,8 @@ void SigningKeyFetch::fetch_if_missing() {
   std::lock_guard<std::mutex> lock(mutex_);
   auto desired = state_.desired();
   if (!desired || !state_.lacks_private_signing_key()) return;
-  std::vector<std::string> holders;
-  if (auto leader = leader_.leader_address(*desired); leader && *leader != local_.address)
-    holders.push_back(*leader);
-  for (const auto& node : desired->nodes) {
-    if (node.name == local_.node_name || !node.has_role(common::Role::kStorage)) continue;
-    if (std::find(holders.begin(), holders.end(), node.address) == holders.end())
-      holders.push_back(node.address);
-  }
   std::vector<std::string> failures;
-  for (const auto& address : holders) {
+  for (const auto& address : leader_.storage_peers_leader_first(*desired)) {
     auto reply = leader_.peer_client(kFetchTimeout).get(address, "/v1/peer/signing-key");
     if (!reply) {
       failures.push_back(address + ": " + reply.status().message());

@@ -18,8 +18,7 @@ namespace pydio::agent {
 
 class SigningKeyFetch {
  public:
-  SigningKeyFetch(NodeState& state, const LeaderLink& leader, const common::LocalConfig& local)
-      : state_(state), leader_(leader), local_(local) {}
+  SigningKeyFetch(NodeState& state, const LeaderLink& leader) : state_(state), leader_(leader) {}
 
   // Fetches the private key when this node lacks it; nothing otherwise.
   void fetch_if_missing();
@@ -27,7 +26,6 @@ class SigningKeyFetch {
  private:
   NodeState& state_;
   const LeaderLink& leader_;
-  const common::LocalConfig& local_;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_warning_;  // guarded by mutex_
 };
