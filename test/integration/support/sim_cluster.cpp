@@ -194,6 +194,7 @@ SimCluster::~SimCluster() {
   // After a failed REQUIRE (an exception is unwinding) or on request, keep the agents' logs.
   const bool keep_logs = std::uncaught_exceptions() > 0 || std::getenv("PYDIO_KEEP_TEST_LOGS");
   for (auto& node : nodes_) node->stop_agent(SIGTERM);
+  if (keep_logs) keep_gluster_logs();
   common::SystemRunner runner;
   common::RunResult destroyed =
       runner.run(common::Command({harness_path(), "destroy", run_dir_}, 300s));
@@ -208,6 +209,18 @@ SimCluster::~SimCluster() {
   }
   std::error_code ignored;
   std::filesystem::remove_all(run_dir_, ignored);
+}
+
+// GlusterFS's own logs (glusterd, bricks, FUSE clients) live in each node's private
+// /var/log/glusterfs, which destroy removes; a failure is often explained only there.
+void SimCluster::keep_gluster_logs() const {
+  for (const auto& node : nodes_) {
+    const std::string from = run_dir_ + "/nodes/" + node->name() + "/fs/var/log/glusterfs";
+    const std::string to = run_dir_ + "/" + node->name() + "-glusterfs";
+    std::error_code failed;
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, failed);
+    if (failed) std::fprintf(stderr, "keeping %s: %s\n", from.c_str(), failed.message().c_str());
+  }
 }
 
 SimNode& SimCluster::add_node(const std::string& name, int index) {

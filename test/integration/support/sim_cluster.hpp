@@ -86,6 +86,7 @@ class SimCluster {
   const std::string& run_dir() const { return run_dir_; }
 
  private:
+  void keep_gluster_logs() const;
   std::string run_dir_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
 };
