@@ -60,6 +60,10 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
   }
 
   {  // check.txt is deleted
+    // From a healthy node: the Apache restart above may have made the health verdict flap, and
+    // check-file removes check.txt by itself while the node is unhealthy.
+    REQUIRE(wait_healthy(node));
+    REQUIRE(eventually([&] { return node.file_exists("/var/www/pydio/check.txt"); }));
     auto recreated = new_event("check-file", "check.txt");
     node.must({"rm", "/var/www/pydio/check.txt"});
     CHECK(eventually([&] { return node.file_exists("/var/www/pydio/check.txt"); }));
