@@ -138,9 +138,14 @@ MountProbe HealthMonitor::probe_mount(
     result.health = MountHealth::kNotMounted;
     return result;
   }
-  auto& prober = probers_[mountpoint];
-  if (!prober) prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
-  return prober->probe(kProbeBound);
+  ProbedMount& probed = probers_[mountpoint];
+  if (!probed.prober || probed.mount_id != entry->id) {
+    // A new mount there (a remount of a hung one): the old prober's thread is left to its stuck
+    // stat, which returns when that mount's client does or never.
+    probed.mount_id = entry->id;
+    probed.prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
+  }
+  return probed.prober->probe(kProbeBound);
 }
 
 std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {

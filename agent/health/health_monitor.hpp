@@ -74,7 +74,13 @@ class HealthMonitor : public HealthView {
   // check_now() runs on the monitor thread and, on demand, on others (drain, mount-table
   // change): rounds are serialized so probers_ has one user at a time.
   std::mutex round_mutex_;
-  std::map<std::string, std::unique_ptr<MountProber>> probers_;  // guarded by round_mutex_
+  // One prober per mount, not per mountpoint: a stat stuck on a mount the agent has since
+  // detached (umount -l) may never return, and the mount that replaced it must still be probed.
+  struct ProbedMount {
+    int mount_id = 0;  // MountEntry::id of the mount this prober stats
+    std::unique_ptr<MountProber> prober;
+  };
+  std::map<std::string, ProbedMount> probers_;  // by mountpoint; guarded by round_mutex_
   std::string
       write_probe_name_;  // guarded by round_mutex_: file each prober writes (see MountProber)
 

@@ -1,12 +1,55 @@
 // Story: the node is healthy. Then people and accidents undo parts of it: someone unmounts the
 // data volume, deletes the vhost, stops Apache, chowns a Pydio directory to root, deletes
-// check.txt. Without anyone running a command, the agent's next passes put each back and log
-// one event per action.
+// check.txt, freezes the FUSE client of the config volume. Without anyone running a command,
+// the agent's next passes put each back and log one event per action.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "support/sim_cluster.hpp"
 
 using namespace pydio::test;
+
+namespace {
+
+// The glusterfs FUSE client serving `mountpoint` in the node whose agent is `agent_pid` (same
+// mount namespace; the nodes share the host's PID namespace), else 0.
+int fuse_client_pid(int agent_pid, const std::string& mountpoint) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  const fs::path node_ns = fs::read_symlink("/proc/" + std::to_string(agent_pid) + "/ns/mnt", ignored);
+  for (const auto& entry : fs::directory_iterator("/proc", ignored)) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::vector<std::string> argv;
+    for (size_t at = 0, end; at < cmdline.size(); at = end + 1) {
+      end = cmdline.find('\0', at);
+      if (end == std::string::npos) end = cmdline.size();
+      argv.push_back(cmdline.substr(at, end - at));
+    }
+    if (argv.size() < 2 || fs::path(argv.front()).filename() != "glusterfs" ||
+        argv.back() != mountpoint)
+      continue;
+    if (fs::read_symlink(entry.path() / "ns" / "mnt", ignored) == node_ns) return std::stoi(pid);
+  }
+  return 0;
+}
+
+// 'T' while the process is stopped by a signal.
+char process_state(int pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const size_t after_name = stat.rfind(')');
+  return after_name == std::string::npos || after_name + 2 >= stat.size() ? '?'
+                                                                           : stat[after_name + 2];
+}
+
+}  // namespace
 
 TEST_CASE("drift is repaired by the next passes, each repair with its event", "[integration]") {
   SimCluster cluster;
@@ -68,6 +111,22 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
     node.must({"rm", "/var/www/pydio/check.txt"});
     CHECK(eventually([&] { return node.file_exists("/var/www/pydio/check.txt"); }));
     CHECK(recreated());
+  }
+
+  {  // the FUSE client of pydio-config freezes (SIGSTOP): a stat there never returns
+    const int client = fuse_client_pid(node.agent_pid(), "/mnt/pydio-config");
+    REQUIRE(client > 0);
+    auto remounted = new_event("fuse-mount/pydio-config", "remount");
+    REQUIRE(::kill(client, SIGSTOP) == 0);
+    // The agent finds it hung, detaches it (umount -l) and mounts the volume again; the new
+    // mount is probed on its own, so the node is healthy while the old client is still frozen.
+    CHECK(eventually([&] { return count_events(node, "fuse-mount/pydio-config", "remount") > 0; },
+                     180s));
+    CHECK(remounted());
+    CHECK(eventually([&] { return health_of(node).first == 200; }, 180s));
+    CHECK(node.exec({"stat", "/mnt/pydio-config/appdata"}, 10s).succeeded());
+    CHECK(process_state(client) == 'T');
+    ::kill(client, SIGCONT);  // the detached client may now finish and exit
   }
 
   CHECK(eventually([&] { return health_of(node).first == 200; }));
