@@ -108,12 +108,19 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     broken["generation"] = in_force + 5;
     broken["volumes"][0]["replica"] = "two";
     n2.write_file("/mnt/pydio-config/pydio-agent/desired-state.json", broken.dump());
+    // The refusal is an error event (durable) and, until the leader has put the valid document
+    // back and read it again (a few seconds at most), the status's desiredError.
     CHECK(eventually(
         [&] {
-          auto status = n1.status();
-          return status.is_object() && status["desiredError"].is_string() &&
-                 status["desiredError"].get<std::string>().find("bad signature") !=
-                     std::string::npos;
+          const auto events = nlohmann::json::parse(
+              n1.agentctl({"events", "-n", "1000", "-o", "json"}).out, nullptr, false);
+          if (!events.is_array()) return false;
+          for (const auto& event : events)
+            if (event.value("resource", "") == "desired-state" &&
+                event.value("outcome", "") == "error" &&
+                event.value("message", "").find("bad signature") != std::string::npos)
+              return true;
+          return false;
         },
         60s));
     CHECK(eventually(
