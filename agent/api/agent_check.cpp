@@ -71,11 +71,11 @@ void AgentCheckListener::stop() {
 }
 
 void AgentCheckListener::accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         [self = shared_from_this()](boost::system::error_code ec,
-                                                     tcp::socket socket) {
-                           self->on_accept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(
+      net::make_strand(ioc_),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
 }
 
 void AgentCheckListener::on_accept(boost::system::error_code ec, tcp::socket socket) {
@@ -98,14 +98,14 @@ void AgentCheckListener::on_accept(boost::system::error_code ec, tcp::socket soc
   });
   if (id) {
     auto line = std::make_shared<std::string>(reply_());
-    net::async_write(*shared, net::buffer(*line),
-                     [shared, line, id, connections = connections_](boost::system::error_code,
-                                                                    std::size_t) {
-                       boost::system::error_code ignored;
-                       shared->shutdown(tcp::socket::shutdown_both, ignored);
-                       shared->close(ignored);
-                       connections->remove(*id);
-                     });
+    net::async_write(
+        *shared, net::buffer(*line),
+        [shared, line, id, connections = connections_](boost::system::error_code, std::size_t) {
+          boost::system::error_code ignored;
+          shared->shutdown(tcp::socket::shutdown_both, ignored);
+          shared->close(ignored);
+          connections->remove(*id);
+        });
   } else {
     boost::system::error_code ignored;
     shared->close(ignored);

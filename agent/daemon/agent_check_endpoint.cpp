@@ -19,8 +19,7 @@ std::optional<std::string> agent_check_address(const common::DesiredState& desir
 }
 
 AgentCheckEndpoint::AgentCheckEndpoint(boost::asio::io_context& ioc, Desired desired,
-                                       std::string node_name,
-                                       api::AgentCheckListener::Reply reply)
+                                       std::string node_name, api::AgentCheckListener::Reply reply)
     : ioc_(ioc),
       desired_(std::move(desired)),
       node_name_(std::move(node_name)),

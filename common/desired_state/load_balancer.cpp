@@ -48,7 +48,8 @@ std::optional<std::string> cookie_problem(const std::string& name) {
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '_' || c == '-' || c == '.';
-    if (!ok) return "must be a cookie name (letters, digits, '_', '-', '.'), got " + quote_value(name);
+    if (!ok)
+      return "must be a cookie name (letters, digits, '_', '-', '.'), got " + quote_value(name);
   }
   return std::nullopt;
 }
@@ -62,7 +63,8 @@ template <typename T>
 void read_int(ObjectReader& reader, const char* key, T& target) {
   if (auto value = reader.integer(key, Presence::kOptional)) {
     // Out-of-range values are reported by check_load_balancer; clamp only what int cannot hold.
-    target = static_cast<T>(std::max<std::int64_t>(-(1 << 30), std::min<std::int64_t>(*value, 1 << 30)));
+    target =
+        static_cast<T>(std::max<std::int64_t>(-(1 << 30), std::min<std::int64_t>(*value, 1 << 30)));
   }
 }
 

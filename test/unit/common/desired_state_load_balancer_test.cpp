@@ -69,7 +69,7 @@ TEST_CASE("loadBalancer fields are read, round-trip, and only changed ones are w
                               {"agentPort", 9482}};
   document["web"] = {{"trustedProxies", {"10.0.0.0/16", "198.18.0.3"}}};
   auto parsed = parse_desired_state(document.dump());
-  INFO(parsed.errors.empty() ? "" : parsed.errors.front());
+  INFO((parsed.errors.empty() ? std::string() : parsed.errors.front()));
   REQUIRE(parsed.state);
   CHECK(parsed.state->load_balancer.session_cookie == "PHPSESSID");
   CHECK(parsed.state->load_balancer.agent_port == 9482);
