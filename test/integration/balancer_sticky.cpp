@@ -59,10 +59,10 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
 
   // The stats page answers on n4's private address, and nowhere else (not on loopback).
   {
-    common::SystemRunner runner;
+    pydio::common::SystemRunner runner;
     CHECK(
         runner
-            .run(common::Command(
+            .run(pydio::common::Command(
                 {"curl", "-s", "-f", "--noproxy", "*", "-m", "10", "http://198.18.0.4:8404/"}, 20s))
             .succeeded());
     auto loopback = web.lb->exec({"curl", "-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:8404/"});

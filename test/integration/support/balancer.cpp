@@ -1,4 +1,4 @@
-#include "support/balancer.hpp"
+#include "balancer.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -76,8 +77,11 @@ PageAnswer get_page(const std::string& url, const std::string& cookie,
   std::istringstream status_line(head);
   std::string version;
   status_line >> version >> answer.code;
-  const std::string marker = "\r\nSet-Cookie: AjaXplorer=";
-  const auto at = head.find(marker);
+  // HAProxy 2.x writes HTTP/1 header names in lower case: compare without case.
+  std::string lower = head;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string marker = "\r\nset-cookie: ajaxplorer=";
+  const auto at = lower.find(marker);
   if (at != std::string::npos) {
     const auto start = at + marker.size();
     answer.set_cookie = head.substr(start, head.find_first_of(";\r", start) - start);

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "support/sim_cluster.hpp"
+#include "sim_cluster.hpp"
 
 namespace pydio::test {
 
