@@ -48,21 +48,23 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
     new_reached_stuck = get_page(url).node == stuck.name();
   CHECK(new_reached_stuck);
 
-  // Apache on that node dies (killed by PID, again whenever the agent has restarted it, until
-  // HAProxy has noticed: the agent restarts it within a second or so).
+  // Apache on that node dies: its main process and workers, killed by the main PID's process
+  // group (killing the main process alone leaves prefork workers that go on serving port 80),
+  // again whenever the agent has restarted it, until HAProxy has noticed (the agent restarts
+  // it within a second or so; its restart backoff then holds it down longer each time).
   bool marked_down = eventually(
       [&] {
-        if (int pid = apache_pid(stuck); pid > 0) ::kill(pid, SIGKILL);
+        if (int pid = apache_pid(stuck); pid > 0) ::kill(-pid, SIGKILL);
         return server_states(web)[stuck.name()].rfind("DOWN", 0) == 0;
       },
       180s);
   INFO("stats: " << nlohmann::json(server_states(web)).dump());
   CHECK(marked_down);
-  // A's requests now go to the other node (its session there is new: PHP sessions are local).
+  // A's requests now go to the other node. (PHP there accepts A's session id as a new, empty
+  // session without a new Set-Cookie, unless session.use_strict_mode is on.)
   const PageAnswer moved = get_page(url, a.set_cookie);
   CHECK(moved.code == 200);
   CHECK(moved.node == other);
-  CHECK(moved.set_cookie.rfind(other + "~", 0) == 0);
 
   // The agent restarts Apache (the restart backoff may make it wait): the node is UP again.
   CHECK(eventually([&] { return apache_pid(stuck) > 0; }, 240s));

@@ -47,8 +47,8 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
   // says http; the balancer's own address saying https gives HTTPS=on; anyone else is ignored.
   CHECK(first.https == "-");
   {
-    auto via_lb = web.lb->exec({"curl", "-s", "--noproxy", "*", "-m", "10", "-H", "X-Forwarded-Proto: https",
-                                "http://198.18.0.1/pydio/session.php"});
+    auto via_lb = web.lb->exec({"curl", "-s", "--noproxy", "*", "-m", "10", "-H",
+                                "X-Forwarded-Proto: https", "http://198.18.0.1/pydio/session.php"});
     CHECK(via_lb.out.find(" on") != std::string::npos);
     const PageAnswer forged = get_page("http://198.18.0.1/pydio/session.php", "",
                                        {"X-Forwarded-Proto: https", "X-Forwarded-For: 10.9.9.9"});
@@ -65,7 +65,8 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
             .run(pydio::common::Command(
                 {"curl", "-s", "-f", "--noproxy", "*", "-m", "10", "http://198.18.0.4:8404/"}, 20s))
             .succeeded());
-    auto loopback = web.lb->exec({"curl", "-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:8404/"});
+    auto loopback =
+        web.lb->exec({"curl", "-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:8404/"});
     CHECK(loopback.exit_code == 7);  // connection refused
   }
 

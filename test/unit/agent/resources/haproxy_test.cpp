@@ -1,7 +1,10 @@
 // The haproxy resource's pure parts: the configuration rendered from the desired state, the
 // plan, and the `show stat` parser on HAProxy 2.6's recorded output.
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 
 #include "agent/resources/haproxy_config.hpp"
@@ -149,4 +152,14 @@ TEST_CASE("show stat is parsed from HAProxy 2.6's real CSV", "[haproxy][lb]") {
     CHECK_FALSE(parse_show_stat("Unknown command\n").has_value());
     CHECK_FALSE(parse_show_stat("# pxname,svname\npydio,n1\n").has_value());
   }
+}
+
+TEST_CASE("a missing haproxy binary is an error naming the package", "[haproxy][lb]") {
+  const char* saved = std::getenv("PATH");
+  const std::string path = saved != nullptr ? saved : "";
+  ::setenv("PATH", "/nonexistent-pydio-test-dir", 1);
+  const std::string missing = HaproxyControl::missing_binary();
+  ::setenv("PATH", path.c_str(), 1);
+  CHECK(missing ==
+        "haproxy is not installed (no haproxy on PATH): install the Debian package haproxy");
 }
