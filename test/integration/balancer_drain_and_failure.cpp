@@ -28,6 +28,9 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
   REQUIRE(stuck.agentctl({"drain", "--reason", "maintenance"}).succeeded());
   CHECK(eventually([&] { return agent_check_line(stuck.address()) == "drain\n"; }));
   CHECK(eventually([&] { return server_states(web)[stuck.name()] == "DRAIN (agent)"; }));
+  CHECK(eventually([&] {
+    return haproxy_status(web).find(stuck.name() + " UP DRAIN scur ") != std::string::npos;
+  }));
   // Drain is not a failed check: /health/serving still answers 200 (so not DOWN).
   CHECK(stuck.http_get("http://" + stuck.address() + ":8480/health/serving").first == 200);
   CHECK(stuck.http_get("http://" + stuck.address() + ":8480/health").first == 503);

@@ -127,4 +127,9 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
   auto states = server_states(web);
   CHECK(states["n1"] == "UP");
   CHECK(states["n2"] == "UP");
+  // agentctl status on n4 shows each server as HAProxy sees it.
+  CHECK(eventually([&] {
+    return haproxy_status(web).find("n1 UP ready scur ") != std::string::npos &&
+           haproxy_status(web).find("n2 UP ready scur ") != std::string::npos;
+  }));
 }

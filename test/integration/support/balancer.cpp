@@ -113,6 +113,15 @@ std::map<std::string, std::string> server_states(const BalancedCluster& web) {
   return states;
 }
 
+std::string haproxy_status(const BalancedCluster& web) {
+  nlohmann::json status = web.lb->status();
+  if (!status.is_object() || !status.contains("resources")) return "";
+  for (const auto& resource : status["resources"])
+    if (resource.value("name", "") == "haproxy" && resource.value("state", "") == "in-sync")
+      return resource.value("waitingFor", "");
+  return "";
+}
+
 std::string agent_check_line(const std::string& address, int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "";

@@ -42,6 +42,10 @@ PageAnswer get_page(const std::string& url, const std::string& cookie = "",
 // {"n1": "UP", "n2": "DRAIN (agent)"}; empty when the page did not answer.
 std::map<std::string, std::string> server_states(const BalancedCluster& web);
 
+// What `agentctl status` on the lb node says of the haproxy resource when in sync (each
+// server's state, e.g. "n1 UP ready scur 0; n2 UP DRAIN scur 0"); "" otherwise.
+std::string haproxy_status(const BalancedCluster& web);
+
 // The line the agent-check port at address:port answers ("" when it did not).
 std::string agent_check_line(const std::string& address, int port = 8482);
 
