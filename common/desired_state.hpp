@@ -61,6 +61,28 @@ struct WebSpec {
   std::string group = "www-data";
   std::string public_url;   // e.g. https://files.example.com
   std::string server_name;  // derived from public_url when empty
+  // Addresses (IPv4 or CIDR) whose X-Forwarded-For / X-Forwarded-Proto Apache believes
+  // (RemoteIPInternalProxy); empty: the addresses of the lb nodes (effective_trusted_proxies).
+  std::vector<std::string> trusted_proxies;
+};
+
+// The HAProxy of the nodes with role lb ("loadBalancer"; docs/desired-state.md). Defaults apply
+// when an lb node exists and the section is absent.
+struct LoadBalancerSpec {
+  std::string bind = "0.0.0.0:80";    // frontend address:port
+  std::string tls_certificate;        // PEM (certificate + key) for TLS termination; "" none
+  std::string tls_bind = "0.0.0.0:443";
+  int stats_port = 8404;              // stats page, on the lb node's private address only
+  int check_interval_ms = 2000;       // HTTP check of GET /health/serving (inter)
+  int fall = 2;
+  int rise = 2;
+  int agent_port = 8482;              // agent-check port the compute agents listen on
+  int agent_interval_ms = 2000;
+  std::string session_cookie = "AjaXplorer";  // Pydio 8's session cookie (SessionService.php)
+  int timeout_seconds = 300;          // timeout client/server (uploads)
+
+  bool operator==(const LoadBalancerSpec& other) const;
+  bool operator!=(const LoadBalancerSpec& other) const { return !(*this == other); }
 };
 
 struct DatabaseSpec {
@@ -102,6 +124,7 @@ struct DesiredState {
   WebSpec web;
   DatabaseSpec database;
   SecuritySpec security;
+  LoadBalancerSpec load_balancer;  // used only when a node has role lb
   std::vector<JoinTokenSpec> join_tokens;  // managed by agentctl token, never by a spec file
 
   const NodeSpec* find_node(const std::string& node_name) const;
@@ -116,6 +139,9 @@ struct DesiredState {
 // write to the root filesystem), the directory itself for a directory brick.
 // REQUIRES: the node has the volume's brick (guaranteed for validated documents).
 std::string brick_path(const NodeSpec& node, const VolumeSpec& volume);
+
+// web.trustedProxies, or the addresses of the lb nodes when it is empty.
+std::vector<std::string> effective_trusted_proxies(const DesiredState& state);
 
 std::string role_name(Role role);
 // nullopt for a name that is not a role ("storage", "compute", "db", "lb").

@@ -10,7 +10,8 @@ namespace http = boost::beast::http;
 
 Response handle_health_request(const Request& request, const HealthVerdict& verdict, bool draining,
                                const std::string& node_name) {
-  if (target_path(request) != kHealthPath) {
+  const bool serving = target_path(request) == kServingPath;
+  if (target_path(request) != kHealthPath && !serving) {
     return error_response(request, http::status::not_found,
                           "no such endpoint: " + target_path(request));
   }
@@ -18,6 +19,16 @@ Response handle_health_request(const Request& request, const HealthVerdict& verd
     return method_not_allowed(request, "GET, HEAD");
   }
 
+  if (serving) {
+    // A default verdict (never computed) is neither healthy nor has a reason: not serving.
+    if (verdict.serving_reasons.empty() && (verdict.healthy || !verdict.reasons.empty())) {
+      return json_response(request, http::status::ok, {{"status", "ok"}, {"node", node_name}});
+    }
+    std::vector<std::string> reasons = verdict.serving_reasons;
+    if (reasons.empty()) reasons.emplace_back("health not checked yet");
+    return json_response(request, http::status::service_unavailable,
+                         {{"status", "unhealthy"}, {"node", node_name}, {"reasons", reasons}});
+  }
   if (verdict.healthy && !draining) {
     nlohmann::json body = {{"status", "ok"}, {"node", node_name}};
     if (!verdict.warnings.empty()) body["warnings"] = verdict.warnings;

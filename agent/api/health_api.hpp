@@ -3,6 +3,10 @@
 // monitor computed in the background, so it never waits on a mount, a process or the database.
 //   200 {"status":"ok","node":"n1"}
 //   503 {"status":"unhealthy","node":"n1","reasons":["draining","mount /mnt/pydio-data: hung"]}
+// GET /health/serving answers the same verdict without the drain, for HAProxy's HTTP check:
+// drain reaches HAProxy through agent-check alone (agent_check.hpp), so sticky sessions stay
+// while no new ones arrive; a check that failed on drain would mark the server DOWN and move
+// every session at once. ELBs keep /health, which is 503 while draining.
 // HEAD is answered like GET without a body. Other paths: 404; other methods: 405.
 
 #include <string>
@@ -13,6 +17,7 @@
 namespace pydio::agent::api {
 
 inline constexpr const char* kHealthPath = "/health";
+inline constexpr const char* kServingPath = "/health/serving";
 
 // Pure. `draining` makes the node unhealthy with reason "draining" even when the verdict
 // (computed before the drain, perhaps) does not say so yet.

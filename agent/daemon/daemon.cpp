@@ -86,7 +86,10 @@ HealthInputs Daemon::health_inputs() {
   return inputs;
 }
 
-void Daemon::on_desired_changed() { health_.check_now(); }
+void Daemon::on_desired_changed() {
+  health_.check_now();
+  if (agent_check_) agent_check_->update();
+}
 
 bool Daemon::offload(std::function<void()> task) {
   if (blocking_queued_.fetch_add(1) >= kMaxBlockingQueued) {
@@ -180,6 +183,13 @@ int Daemon::run() {
   reachability_.start();
   health_.check_now();
   health_.start();
+  // HAProxy's agent-check: drain goes to HAProxy this way alone (its HTTP check asks
+  // /health/serving, which ignores drain), so sticky sessions stay on a drained node.
+  agent_check_ = std::make_unique<AgentCheckEndpoint>(
+      ioc_, [this] { return state_.desired(); }, local_.node_name, [this] {
+        return api::agent_check_reply(health_.verdict().serving_reasons, state_.draining());
+      });
+  agent_check_->start();
   PassEnvironment environment;
   environment.runner = &runner_;
   environment.services = &services_;
@@ -214,6 +224,7 @@ int Daemon::run() {
   admin_server.stop();
   health_server.stop();
   if (peer_endpoint_) peer_endpoint_->stop();
+  agent_check_->stop();
   process_watch_.stop();
   const bool stopped = state_.stop(kStopBound);
   health_.stop();

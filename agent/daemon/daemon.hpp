@@ -24,6 +24,7 @@
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/reachability.hpp"
+#include "agent/daemon/agent_check_endpoint.hpp"
 #include "agent/daemon/ca_rotation.hpp"
 #include "agent/daemon/certificate_issuer.hpp"
 #include "agent/daemon/certificate_renewal.hpp"
@@ -159,6 +160,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer ca_timer_{ioc_};
   std::atomic<bool> ca_queued_{false};           // a follow/lead round is queued or running
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
+  std::unique_ptr<AgentCheckEndpoint> agent_check_;  // set by run() before the loop starts
   struct DeadBrick {
     ProcessExit exit;
     std::chrono::steady_clock::time_point since;

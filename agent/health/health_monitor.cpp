@@ -66,6 +66,7 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
   }
   if (!inputs.partition_problem.empty()) verdict.reasons.push_back(inputs.partition_problem);
   if (!inputs.certificate_problem.empty()) verdict.warnings.push_back(inputs.certificate_problem);
+  const std::size_t drain_index = verdict.reasons.size();
   if (inputs.draining)
     verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
                                                           : "draining: " + inputs.drain_reason);
@@ -81,6 +82,10 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
     if (!apache_problem.empty()) verdict.reasons.push_back("apache: " + apache_problem);
   }
   verdict.healthy = verdict.reasons.empty();
+  verdict.serving_reasons = verdict.reasons;
+  if (inputs.draining)
+    verdict.serving_reasons.erase(verdict.serving_reasons.begin() +
+                                  static_cast<std::ptrdiff_t>(drain_index));
   return verdict;
 }
 
@@ -88,6 +93,7 @@ HealthMonitor::HealthMonitor(std::function<HealthInputs()> inputs, std::function
                              std::chrono::milliseconds period)
     : inputs_(std::move(inputs)), on_change_(std::move(on_change)), period_(period) {
   verdict_.reasons.push_back("starting");
+  verdict_.serving_reasons = verdict_.reasons;
 }
 
 HealthMonitor::~HealthMonitor() { stop(); }
@@ -212,6 +218,7 @@ void HealthMonitor::check_now() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     changed = next.healthy != verdict_.healthy || next.reasons != verdict_.reasons ||
+              next.serving_reasons != verdict_.serving_reasons ||
               next.warnings != verdict_.warnings;
     for (const auto& probe : mounts) {
       auto& previous = probes_[probe.mountpoint];

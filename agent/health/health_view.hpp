@@ -32,6 +32,9 @@ struct MountProbe {
 struct HealthVerdict {
   bool healthy = false;
   std::vector<std::string> reasons;  // empty when healthy, e.g. "draining", "mount /mnt/x: hung"
+  // `reasons` without the drain: empty when the node could serve were it not drained. HAProxy's
+  // HTTP check and agent-check follow this (drain goes to HAProxy as the agent's "drain").
+  std::vector<std::string> serving_reasons;
   // Problems that do not stop this node serving, e.g. a rejected desired-state document (the
   // previous one stays in force; failing every node over a bad push would take the site down).
   std::vector<std::string> warnings;

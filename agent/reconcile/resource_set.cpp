@@ -10,6 +10,7 @@
 #include "agent/resources/gluster_pool_resource.hpp"
 #include "agent/resources/gluster_tls_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
+#include "agent/resources/haproxy_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
@@ -58,6 +59,7 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   resources.push_back(std::make_unique<LayoutResource>());
   resources.push_back(std::make_unique<PublicationResource>());
   resources.push_back(std::make_unique<CheckFileResource>());
+  resources.push_back(std::make_unique<HaproxyResource>());
   return resources;
 }
 

@@ -8,6 +8,7 @@
 
 #include "agent/host/nofollow_dir.hpp"
 #include "agent/host/services.hpp"
+#include "agent/resources/vhost_client_address.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -119,7 +120,7 @@ Expected<std::string> vhost_text(const common::WebSpec& web) {
   const std::string alias = trim_trailing_slashes(web.alias);
   std::ostringstream out;
   out << "# Managed by pydio-agent, rendered from the desired state (web). Edits are replaced.\n"
-      << "<VirtualHost *:80>\n";
+      << remoteip_module_lines(web.trusted_proxies) << "<VirtualHost *:80>\n";
   if (!server_name.empty()) out << "    ServerName " << server_name << "\n";
   out << "    Alias \"" << alias << "\" \"" << docroot << "\"\n"
       << "    <Directory \"" << docroot << "\">\n"
@@ -129,10 +130,18 @@ Expected<std::string> vhost_text(const common::WebSpec& web) {
       << "    </Directory>\n"
       << "    # The balancer probes the health file every few seconds: keep it out of the log.\n"
       << "    SetEnvIf Request_URI \"" << health_uri_regex(web) << "\" dontlog\n"
+      << client_address_lines(web.trusted_proxies)
       << "    ErrorLog ${APACHE_LOG_DIR}/pydio-error.log\n"
-      << "    CustomLog ${APACHE_LOG_DIR}/pydio-access.log combined env=!dontlog\n"
+      << "    CustomLog ${APACHE_LOG_DIR}/pydio-access.log "
+      << access_log_format(web.trusted_proxies) << " env=!dontlog\n"
       << "</VirtualHost>\n";
   return out.str();
+}
+
+common::WebSpec vhost_web(const common::DesiredState& desired) {
+  common::WebSpec web = desired.web;
+  web.trusted_proxies = common::effective_trusted_proxies(desired);
+  return web;
 }
 
 Plan plan_vhost(const VhostWant& want, const VhostObservation& observed) {
@@ -185,7 +194,7 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
   if (ctx.services == nullptr || ctx.local == nullptr) {
     return Status::error("apache-vhost: pass context lacks services or local config");
   }
-  auto text = render_(ctx.desired->web);
+  auto text = render_(vhost_web(*ctx.desired));
   if (!text) return text.status().with_context("render vhost");
   VhostWant want{*text, vhost_paths(ctx.local->apache_config_dir),
                  trim_trailing_slashes(ctx.desired->web.docroot)};
@@ -228,7 +237,7 @@ Status ApacheVhostResource::apply_step(const PassContext&, const EnsureDocroot& 
 }
 
 Status ApacheVhostResource::apply_step(const PassContext& ctx, const WriteVhost& step) {
-  auto text = render_(ctx.desired->web);
+  auto text = render_(vhost_web(*ctx.desired));
   if (!text) return text.status().with_context("render vhost");
   return apply_validated_change(ctx, vhost_paths(ctx.local->apache_config_dir), *text)
       .with_context("write " + step.path);

@@ -71,6 +71,9 @@ std::string vhost_server_name(const common::WebSpec& web);
 // The anchored Request_URI regex of the health file, e.g. ^/pydio/check\.txt$.
 std::string health_uri_regex(const common::WebSpec& web);
 
+// web with trustedProxies resolved (the lb nodes' addresses when not given): what is rendered.
+common::WebSpec vhost_web(const common::DesiredState& desired);
+
 // The complete vhost file. Fails, naming the field, when a value cannot be written into an
 // Apache configuration safely (quotes, backslashes, '$', control characters).
 common::Expected<std::string> vhost_text(const common::WebSpec& web);

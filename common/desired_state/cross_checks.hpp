@@ -23,4 +23,9 @@ void check_volumes(const DesiredState& state, ErrorLines& errors);
 // database.host `host` must not be the address of a node that lacks role "db".
 void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors);
 
+// The loadBalancer values (each naming its field) and their relation to the nodes: refused
+// when no node has role lb and `given` (the section is in the document, or differs from the
+// defaults in a state built in code); port 80 is Apache's on an lb node that is also compute.
+void check_load_balancer(const DesiredState& state, bool given, ErrorLines& errors);
+
 }  // namespace pydio::common::desired_state

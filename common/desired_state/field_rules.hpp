@@ -83,6 +83,12 @@ struct UrlHost {
 };
 UrlHost url_host(const std::string& url);
 
+// "<IPv4>:<port>" (loadBalancer.bind, tlsBind).
+std::optional<std::string> host_port_problem(const std::string& value);
+// web.trustedProxies: an IPv4 address or CIDR block, not /0.
+std::optional<std::string> proxy_address_problem(const std::string& value);
+void check_trusted_proxies(const std::vector<std::string>& proxies, ErrorLines& errors);
+
 // Database.
 std::optional<std::string> port_problem(std::int64_t value);
 // database.name: a name, not a reserved schema (common/reserved_names.hpp).

@@ -67,6 +67,21 @@ std::string brick_path(const NodeSpec& node, const VolumeSpec& volume) {
   return brick->directory.value_or("");
 }
 
+bool LoadBalancerSpec::operator==(const LoadBalancerSpec& o) const {
+  return bind == o.bind && tls_certificate == o.tls_certificate && tls_bind == o.tls_bind &&
+         stats_port == o.stats_port && check_interval_ms == o.check_interval_ms &&
+         fall == o.fall && rise == o.rise && agent_port == o.agent_port &&
+         agent_interval_ms == o.agent_interval_ms && session_cookie == o.session_cookie &&
+         timeout_seconds == o.timeout_seconds;
+}
+
+std::vector<std::string> effective_trusted_proxies(const DesiredState& state) {
+  if (!state.web.trusted_proxies.empty()) return state.web.trusted_proxies;
+  std::vector<std::string> addresses;
+  for (const NodeSpec* node : state.nodes_with_role(Role::kLb)) addresses.push_back(node->address);
+  return addresses;
+}
+
 std::string role_name(Role role) {
   for (const auto& entry : kRoleNames) {
     if (entry.role == role) return entry.name;

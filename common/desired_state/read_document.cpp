@@ -56,12 +56,16 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
   if (const json* security = root.object("security", Presence::kOptional)) {
     state.security = read_security(*security, errors);
   }
+  const json* load_balancer = root.object("loadBalancer", Presence::kOptional);
+  if (load_balancer != nullptr) state.load_balancer = read_load_balancer(*load_balancer, errors);
   const bool database_ok = !root.has("database") || database != nullptr;
   const json* join_tokens = root.array("joinTokens", Presence::kOptional);
   root.finish(kSecretHint);
 
   check_nodes(state, errors);
   check_volumes(state, errors);
+  if (!root.has("loadBalancer") || load_balancer != nullptr)
+    check_load_balancer(state, load_balancer != nullptr, errors);
   if (database_ok) state.database = read_database(database, state, errors);
   if (join_tokens != nullptr) state.join_tokens = read_join_tokens(*join_tokens, errors);
   return state;

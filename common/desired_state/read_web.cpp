@@ -50,6 +50,8 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
       web.server_name.clear();
     }
   }
+  if (const json* proxies = reader.array("trustedProxies", Presence::kOptional))
+    web.trusted_proxies = read_trusted_proxies(*proxies, errors);
   reader.finish(kSecretHint);
   return web;
 }

@@ -29,6 +29,12 @@ VolumeSpec read_volume(const nlohmann::json& value, const std::string& path, Err
 // The "web" object.
 WebSpec read_web(const nlohmann::json& value, ErrorLines& errors);
 
+// The "loadBalancer" object: types only; check_load_balancer() checks the values.
+LoadBalancerSpec read_load_balancer(const nlohmann::json& value, ErrorLines& errors);
+
+// web.trustedProxies (an array given in the document: it must not be empty).
+std::vector<std::string> read_trusted_proxies(const nlohmann::json& value, ErrorLines& errors);
+
 // The "security" object.
 SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
 

@@ -50,6 +50,26 @@ OrderedJson volume_to_json(const VolumeSpec& volume) {
   return out;
 }
 
+// Only the fields that differ from the defaults.
+OrderedJson load_balancer_to_json(const LoadBalancerSpec& lb) {
+  const LoadBalancerSpec defaults;
+  OrderedJson out = OrderedJson::object();
+  if (lb.bind != defaults.bind) out["bind"] = lb.bind;
+  if (lb.tls_certificate != defaults.tls_certificate) out["tlsCertificate"] = lb.tls_certificate;
+  if (lb.tls_bind != defaults.tls_bind) out["tlsBind"] = lb.tls_bind;
+  if (lb.stats_port != defaults.stats_port) out["statsPort"] = lb.stats_port;
+  if (lb.check_interval_ms != defaults.check_interval_ms)
+    out["checkIntervalMs"] = lb.check_interval_ms;
+  if (lb.fall != defaults.fall) out["fall"] = lb.fall;
+  if (lb.rise != defaults.rise) out["rise"] = lb.rise;
+  if (lb.agent_port != defaults.agent_port) out["agentPort"] = lb.agent_port;
+  if (lb.agent_interval_ms != defaults.agent_interval_ms)
+    out["agentIntervalMs"] = lb.agent_interval_ms;
+  if (lb.session_cookie != defaults.session_cookie) out["sessionCookie"] = lb.session_cookie;
+  if (lb.timeout_seconds != defaults.timeout_seconds) out["timeoutSeconds"] = lb.timeout_seconds;
+  return out;
+}
+
 }  // namespace
 
 std::string serialize_desired_state(const DesiredState& state) {
@@ -69,6 +89,9 @@ std::string serialize_desired_state(const DesiredState& state) {
   web["group"] = state.web.group;
   if (!state.web.public_url.empty()) web["publicUrl"] = state.web.public_url;
   if (!state.web.server_name.empty()) web["serverName"] = state.web.server_name;
+  // Left out when empty (the lb nodes' addresses), as loadBalancer when it holds the defaults:
+  // agents of the previous version refuse fields they do not know.
+  if (!state.web.trusted_proxies.empty()) web["trustedProxies"] = state.web.trusted_proxies;
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;
@@ -81,6 +104,7 @@ std::string serialize_desired_state(const DesiredState& state) {
   // Likewise left out when empty (no CA rotation ever ran).
   if (!state.security.ca_certificates.empty())
     out["security"]["caCertificates"] = state.security.ca_certificates;
+  if (state.load_balancer != LoadBalancerSpec{}) out["loadBalancer"] = load_balancer_to_json(state.load_balancer);
   // Left out when empty, so a document without tokens reads as it always did.
   if (!state.join_tokens.empty()) {
     auto& tokens = out["joinTokens"] = OrderedJson::array();

@@ -113,6 +113,7 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
     }
   }
   if (!web.server_name.empty()) accept(errors, "web.serverName", web.server_name, check_host);
+  check_trusted_proxies(web.trusted_proxies, errors);
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
@@ -155,6 +156,8 @@ ErrorLines validate(const DesiredState& state) {
   check_ca_certificates(checked.security.ca_certificates, errors);
   check_nodes(checked, errors);
   check_volumes(checked, errors);
+  // Serialized only when it differs from the defaults: then it counts as given.
+  check_load_balancer(checked, checked.load_balancer != LoadBalancerSpec{}, errors);
   check_database(checked, errors);
   check_join_tokens(checked.join_tokens, errors);
   return errors;

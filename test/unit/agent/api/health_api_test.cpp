@@ -111,3 +111,41 @@ TEST_CASE("the health endpoint refuses other paths and methods", "[health_api]")
     }
   }
 }
+
+TEST_CASE("GET /health/serving ignores drain, for HAProxy's HTTP check", "[health_api][lb]") {
+  const auto serving = [](const HealthVerdict& verdict, bool draining) {
+    return handle_health_request(make_request(http::verb::get, "/health/serving"), verdict,
+                                 draining, "n1");
+  };
+  SECTION("a drained node that could serve answers 200 there, 503 on /health") {
+    HealthVerdict verdict;
+    verdict.reasons = {"draining: maintenance"};
+    auto response = serving(verdict, true);
+    CHECK(response.result() == http::status::ok);
+    CHECK(nlohmann::json::parse(response.body()) ==
+          nlohmann::json{{"status", "ok"}, {"node", "n1"}});
+    response = handle_health_request(make_request(http::verb::get, "/health"), verdict, true, "n1");
+    CHECK(response.result() == http::status::service_unavailable);
+  }
+  SECTION("a drained node that also cannot serve is 503 with the other reasons only") {
+    HealthVerdict verdict;
+    verdict.reasons = {"draining", "apache: connection refused"};
+    verdict.serving_reasons = {"apache: connection refused"};
+    auto response = serving(verdict, true);
+    CHECK(response.result() == http::status::service_unavailable);
+    CHECK(nlohmann::json::parse(response.body())["reasons"] ==
+          nlohmann::json{"apache: connection refused"});
+  }
+  SECTION("a verdict never computed is 503") {
+    auto response = serving(HealthVerdict{}, false);
+    CHECK(response.result() == http::status::service_unavailable);
+    CHECK(nlohmann::json::parse(response.body())["reasons"] ==
+          nlohmann::json{"health not checked yet"});
+  }
+  SECTION("healthy is 200, HEAD too") {
+    CHECK(serving(healthy_verdict(), false).result() == http::status::ok);
+    auto head = handle_health_request(make_request(http::verb::head, "/health/serving"),
+                                      healthy_verdict(), false, "n1");
+    CHECK(head.result() == http::status::ok);
+  }
+}

@@ -44,6 +44,15 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
     CHECK(v.reasons == std::vector<std::string>{"draining: kernel update",
                                                 "mount /mnt/pydio-data: hung (no answer)",
                                                 "apache: connection refused"});
+    CHECK(v.serving_reasons == std::vector<std::string>{"mount /mnt/pydio-data: hung (no answer)",
+                                                        "apache: connection refused"});
+  }
+  SECTION("draining alone: unhealthy, but serving (what HAProxy's HTTP check follows)") {
+    inputs.draining = true;
+    HealthVerdict v = decide_health(inputs, mounts, true, "");
+    CHECK_FALSE(v.healthy);
+    CHECK(v.reasons == std::vector<std::string>{"draining"});
+    CHECK(v.serving_reasons.empty());
   }
   SECTION("no valid desired state is unhealthy and says why") {
     inputs.desired = nullptr;

@@ -1,0 +1,56 @@
+#pragma once
+// HAProxy's agent-check on compute nodes (role lb exists): HAProxy connects to
+// <node address>:<loadBalancer.agentPort> every agentIntervalMs and reads one line, which this
+// agent writes at once and then closes (HAProxy 2.6 configuration.txt, "agent-check"):
+//   "drain\n"               the operator drained the node: no new sessions, sticky ones stay
+//   "ready up\n"            serving (cancels a drain this agent set)
+//   "ready down#<reason>\n" cannot serve: marked DOWN, the first reason shown in HAProxy's stats
+// Connections are capped (ConnectionLimit, the oldest idle one closed at the cap); nothing is
+// read from the caller, so it cannot make the agent do any work but write one line.
+// Thread safety: start()/stop() from one thread; the reply function is called on the
+// io_context's threads and must not block.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/api/connection_limit.hpp"
+#include "common/status.hpp"
+
+namespace pydio::agent::api {
+
+inline constexpr int kAgentCheckPort = 8482;
+
+// Pure. `serving_reasons`: the verdict's reasons without the drain (HealthVerdict); empty when
+// the node serves. `draining`: the operator's drain. The reason is cut to one short line.
+std::string agent_check_reply(const std::vector<std::string>& serving_reasons, bool draining);
+
+class AgentCheckListener : public std::enable_shared_from_this<AgentCheckListener> {
+ public:
+  static constexpr std::size_t kMaxConnections = 64;
+  using Reply = std::function<std::string()>;
+
+  AgentCheckListener(boost::asio::io_context& ioc, Reply reply);
+  // Binds "host:port" and starts accepting. Errors name the address.
+  common::Status listen(const std::string& host_port);
+  // Stops accepting (connections in flight end after their one line).
+  void stop();
+
+ private:
+  void accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  Reply reply_;
+  std::shared_ptr<ConnectionLimit> connections_;
+  std::string description_;
+};
+
+}  // namespace pydio::agent::api

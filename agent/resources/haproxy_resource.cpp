@@ -1,0 +1,126 @@
+#include "agent/resources/haproxy_resource.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "agent/host/services.hpp"
+#include "agent/resources/haproxy_config.hpp"
+#include "agent/resources/haproxy_stat.hpp"
+#include "common/file_ops.hpp"
+
+namespace pydio::agent {
+
+using common::Expected;
+using common::Status;
+
+namespace {
+
+HaproxyControl control(const PassContext& ctx, const HaproxyPaths& paths) {
+  return HaproxyControl(*ctx.runner, ctx.services->uses_systemd(), paths);
+}
+
+Expected<std::string> render(const PassContext& ctx, const HaproxyPaths& paths) {
+  if (ctx.self == nullptr) return Status::error("haproxy: this node is not in the desired state");
+  return haproxy_config_text(*ctx.desired, *ctx.self, paths);
+}
+
+}  // namespace
+
+Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
+                  const HaproxyObservation& observed) {
+  Plan plan;
+  const bool write = observed.current_text != want_text;
+  if (write) {
+    plan.actions.push_back(make_action<HaproxyAction>(
+        "write " + config_path + " (" + (observed.current_text ? "changed" : "new") +
+            "), validated by haproxy -c",
+        WriteHaproxyConfig{config_path}));
+  }
+  if (!observed.running) {
+    plan.actions.push_back(make_action<HaproxyAction>("start HAProxy", StartHaproxy{}));
+  } else if (write || observed.reload_pending) {
+    plan.actions.push_back(make_action<HaproxyAction>(
+        "reload HAProxy (its configuration changed; connections are kept)", ReloadHaproxy{}));
+  }
+  if (plan.actions.empty()) plan.note = observed.servers;
+  return plan;
+}
+
+bool HaproxyResource::applies_to(const PassContext& ctx) const {
+  return ctx.self != nullptr && ctx.self->has_role(common::Role::kLb);
+}
+
+Expected<Plan> HaproxyResource::observe_and_plan(const PassContext& ctx) const {
+  if (ctx.services == nullptr || ctx.runner == nullptr)
+    return Status::error("haproxy: pass context lacks services or runner");
+  // The packages resource installs it (installPackages); here its absence is a clear error.
+  if (std::string missing = HaproxyControl::missing_binary(); !missing.empty())
+    return Status::error(missing);
+  auto text = render(ctx, paths_);
+  if (!text) return text.status();
+  HaproxyObservation observed;
+  auto current = common::read_optional_file(paths_.config);
+  if (!current) return current.status();
+  observed.current_text = *current;
+  HaproxyControl haproxy = control(ctx, paths_);
+  observed.running = haproxy.is_running();
+  observed.reload_pending = reload_pending_->load();
+  if (observed.running) {
+    auto csv = haproxy.admin_command("show stat");
+    auto servers = csv ? parse_show_stat(*csv) : Expected<std::vector<ServerStat>>(csv.status());
+    observed.servers = servers ? describe_servers(*servers)
+                               : "server states unknown: " + servers.status().message();
+  }
+  return plan_haproxy(*text, paths_.config, observed);
+}
+
+Status HaproxyResource::apply(const PassContext& ctx, const Action& action) {
+  return visit_action<HaproxyAction>(name(), action,
+                                     [&](const auto& step) { return apply_step(ctx, step); });
+}
+
+void HaproxyResource::carry_over(const Resource& previous) {
+  if (auto* old = dynamic_cast<const HaproxyResource*>(&previous))
+    reload_pending_ = old->reload_pending_;
+}
+
+Status HaproxyResource::apply_step(const PassContext& ctx, const WriteHaproxyConfig& step) {
+  auto text = render(ctx, paths_);
+  if (!text) return text.status();
+  const std::string directory = step.path.substr(0, step.path.rfind('/'));
+  if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
+  // Checked under another name first: the configuration HAProxy would load on its next start
+  // or reload stays the previous, working one until HAProxy accepts the new one.
+  const std::string candidate = step.path + ".new";
+  Status written = common::write_file_atomically(candidate, *text, 0644);
+  if (!written) return written.with_context("write " + candidate);
+  Status accepted = control(ctx, paths_).check_config(candidate);
+  if (!accepted) {
+    ::unlink(candidate.c_str());
+    return Status::error(accepted.message() + "; previous configuration kept");
+  }
+  if (::rename(candidate.c_str(), step.path.c_str()) != 0)
+    return Status::error("rename " + candidate + " to " + step.path + ": " +
+                         common::errno_text(errno));
+  *reload_pending_ = true;
+  return Status::ok();
+}
+
+Status HaproxyResource::apply_step(const PassContext& ctx, const StartHaproxy&) {
+  Status started = control(ctx, paths_).start();
+  // A fresh start reads the configuration as it is now: nothing left to reload.
+  if (started) *reload_pending_ = false;
+  return started;
+}
+
+Status HaproxyResource::apply_step(const PassContext& ctx, const ReloadHaproxy&) {
+  if (!*reload_pending_) return Status::ok();
+  Status reloaded = control(ctx, paths_).reload();
+  if (reloaded) *reload_pending_ = false;
+  return reloaded;
+}
+
+}  // namespace pydio::agent

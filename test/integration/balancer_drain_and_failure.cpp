@@ -1,0 +1,76 @@
+// Story: the operator drains a node behind HAProxy. HAProxy hears it from the node agent's
+// agent-check ("drain"), not from its HTTP check (which ignores drain): users already on the
+// node stay there while every new user goes to the other node. Undrain brings new users back.
+// Then Apache on the node dies: HAProxy marks the node DOWN, its users move to the other node,
+// and once the agent has restarted Apache the node is UP again.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <iostream>
+
+#include "support/balancer.hpp"
+
+using namespace pydio::test;
+
+TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[integration]") {
+  SimCluster cluster;
+  BalancedCluster web = bring_up_balanced_cluster(cluster);
+  const std::string url = session_url(web);
+
+  // Client A, stuck to whichever node answered first; the drain is on that node.
+  const PageAnswer a = get_page(url);
+  REQUIRE(a.code == 200);
+  REQUIRE((a.node == "n1" || a.node == "n2"));
+  SimNode& stuck = a.node == "n1" ? *web.n1 : *web.n2;
+  const std::string other = a.node == "n1" ? "n2" : "n1";
+  CHECK(agent_check_line(stuck.address()) == "ready up\n");
+
+  REQUIRE(stuck.agentctl({"drain", "--reason", "maintenance"}).succeeded());
+  CHECK(eventually([&] { return agent_check_line(stuck.address()) == "drain\n"; }));
+  CHECK(eventually([&] { return server_states(web)[stuck.name()] == "DRAIN (agent)"; }));
+  CHECK(eventually([&] {
+    return haproxy_status(web).find(stuck.name() + " UP DRAIN scur ") != std::string::npos;
+  }));
+  // Drain is not a failed check: /health/serving still answers 200 (so not DOWN).
+  CHECK(stuck.http_get("http://" + stuck.address() + ":8480/health/serving").first == 200);
+  CHECK(stuck.http_get("http://" + stuck.address() + ":8480/health").first == 503);
+
+  // A stays (persistence), every new client goes to the other node.
+  int a_stayed = 0;
+  for (int i = 0; i < 10; ++i) a_stayed += get_page(url, a.set_cookie).node == stuck.name();
+  CHECK(a_stayed == 10);
+  int new_on_other = 0;
+  for (int i = 0; i < 10; ++i) new_on_other += get_page(url).node == other;
+  CHECK(new_on_other == 10);
+
+  REQUIRE(stuck.agentctl({"undrain"}).succeeded());
+  CHECK(eventually([&] { return agent_check_line(stuck.address()) == "ready up\n"; }));
+  CHECK(eventually([&] { return server_states(web)[stuck.name()] == "UP"; }));
+  bool new_reached_stuck = false;
+  for (int i = 0; i < 20 && !new_reached_stuck; ++i)
+    new_reached_stuck = get_page(url).node == stuck.name();
+  CHECK(new_reached_stuck);
+
+  // Apache on that node dies: its main process and workers, killed by the main PID's process
+  // group (killing the main process alone leaves prefork workers that go on serving port 80),
+  // again whenever the agent has restarted it, until HAProxy has noticed (the agent restarts
+  // it within a second or so; its restart backoff then holds it down longer each time).
+  bool marked_down = eventually(
+      [&] {
+        if (int pid = apache_pid(stuck); pid > 0) ::kill(-pid, SIGKILL);
+        return server_states(web)[stuck.name()].rfind("DOWN", 0) == 0;
+      },
+      180s);
+  INFO("stats: " << nlohmann::json(server_states(web)).dump());
+  CHECK(marked_down);
+  // A's requests now go to the other node. (PHP there accepts A's session id as a new, empty
+  // session without a new Set-Cookie, unless session.use_strict_mode is on.)
+  const PageAnswer moved = get_page(url, a.set_cookie);
+  CHECK(moved.code == 200);
+  CHECK(moved.node == other);
+
+  // The agent restarts Apache (the restart backoff may make it wait): the node is UP again.
+  CHECK(eventually([&] { return apache_pid(stuck) > 0; }, 240s));
+  CHECK(eventually([&] { return server_states(web)[stuck.name()] == "UP"; }, 240s));
+  CHECK(eventually([&] { return agent_check_line(stuck.address()) == "ready up\n"; }));
+}

@@ -1,0 +1,54 @@
+// HAProxy agent-check: the one line the agent answers, and where it listens.
+
+#include "agent/api/agent_check.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "agent/daemon/agent_check_endpoint.hpp"
+
+using pydio::agent::agent_check_address;
+using pydio::agent::api::agent_check_reply;
+
+TEST_CASE("agent-check answers drain, ready up or ready down with the first reason",
+          "[agent_check][lb]") {
+  CHECK(agent_check_reply({}, false) == "ready up\n");
+  CHECK(agent_check_reply({}, true) == "drain\n");
+  CHECK(agent_check_reply({"mount /mnt/pydio-data: hung", "apache: refused"}, false) ==
+        "ready down#mount /mnt/pydio-data: hung\n");
+  SECTION("drain wins: the HTTP check on /health/serving still marks a broken node DOWN") {
+    CHECK(agent_check_reply({"apache: refused"}, true) == "drain\n");
+  }
+  SECTION("a reason is one short line whatever it holds") {
+    const std::string reply = agent_check_reply({"a\nb\r" + std::string(500, 'x')}, false);
+    CHECK(reply.rfind("ready down#a b x", 0) == 0);
+    CHECK(reply.size() < 140);
+    CHECK(reply.find('\n') == reply.size() - 1);
+  }
+}
+
+TEST_CASE("agent-check listens on compute nodes only when a node has role lb",
+          "[agent_check][lb]") {
+  pydio::common::DesiredState desired;
+  pydio::common::NodeSpec web;
+  web.name = "n1";
+  web.address = "198.18.0.1";
+  web.roles = {pydio::common::Role::kStorage, pydio::common::Role::kCompute};
+  pydio::common::NodeSpec storage = web;
+  storage.name = "n2";
+  storage.address = "198.18.0.2";
+  storage.roles = {pydio::common::Role::kStorage};
+  desired.nodes = {web, storage};
+  CHECK_FALSE(agent_check_address(desired, "n1"));
+
+  pydio::common::NodeSpec lb;
+  lb.name = "n4";
+  lb.address = "198.18.0.4";
+  lb.roles = {pydio::common::Role::kLb};
+  desired.nodes.push_back(lb);
+  CHECK(agent_check_address(desired, "n1") == std::optional<std::string>("198.18.0.1:8482"));
+  CHECK_FALSE(agent_check_address(desired, "n2"));
+  CHECK_FALSE(agent_check_address(desired, "n4"));
+  CHECK_FALSE(agent_check_address(desired, "nobody"));
+  desired.load_balancer.agent_port = 9000;
+  CHECK(agent_check_address(desired, "n1") == std::optional<std::string>("198.18.0.1:9000"));
+}
