@@ -69,17 +69,17 @@ struct WebSpec {
 // The HAProxy of the nodes with role lb ("loadBalancer"; docs/desired-state.md). Defaults apply
 // when an lb node exists and the section is absent.
 struct LoadBalancerSpec {
-  std::string bind = "0.0.0.0:80";    // frontend address:port
-  std::string tls_certificate;        // PEM (certificate + key) for TLS termination; "" none
+  std::string bind = "0.0.0.0:80";  // frontend address:port
+  std::string tls_certificate;      // PEM (certificate + key) for TLS termination; "" none
   std::string tls_bind = "0.0.0.0:443";
-  int stats_port = 8404;              // stats page, on the lb node's private address only
-  int check_interval_ms = 2000;       // HTTP check of GET /health/serving (inter)
+  int stats_port = 8404;         // stats page, on the lb node's private address only
+  int check_interval_ms = 2000;  // HTTP check of GET /health/serving (inter)
   int fall = 2;
   int rise = 2;
-  int agent_port = 8482;              // agent-check port the compute agents listen on
+  int agent_port = 8482;  // agent-check port the compute agents listen on
   int agent_interval_ms = 2000;
   std::string session_cookie = "AjaXplorer";  // Pydio 8's session cookie (SessionService.php)
-  int timeout_seconds = 300;          // timeout client/server (uploads)
+  int timeout_seconds = 300;                  // timeout client/server (uploads)
 
   bool operator==(const LoadBalancerSpec& other) const;
   bool operator!=(const LoadBalancerSpec& other) const { return !(*this == other); }
@@ -124,7 +124,7 @@ struct DesiredState {
   WebSpec web;
   DatabaseSpec database;
   SecuritySpec security;
-  LoadBalancerSpec load_balancer;  // used only when a node has role lb
+  LoadBalancerSpec load_balancer;          // used only when a node has role lb
   std::vector<JoinTokenSpec> join_tokens;  // managed by agentctl token, never by a spec file
 
   const NodeSpec* find_node(const std::string& node_name) const;

@@ -70,6 +70,12 @@ void AgentCheckListener::stop() {
   });
 }
 
+std::uint16_t AgentCheckListener::port() const {
+  boost::system::error_code ec;
+  const auto endpoint = acceptor_.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
 void AgentCheckListener::accept() {
   acceptor_.async_accept(
       net::make_strand(ioc_),

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,8 @@ class AgentCheckListener : public std::enable_shared_from_this<AgentCheckListene
   common::Status listen(const std::string& host_port);
   // Stops accepting (connections in flight end after their one line).
   void stop();
+  // The bound port (for "host:0" in tests); 0 before listen().
+  std::uint16_t port() const;
 
  private:
   void accept();

@@ -186,7 +186,8 @@ int Daemon::run() {
   // HAProxy's agent-check: drain goes to HAProxy this way alone (its HTTP check asks
   // /health/serving, which ignores drain), so sticky sessions stay on a drained node.
   agent_check_ = std::make_unique<AgentCheckEndpoint>(
-      ioc_, [this] { return state_.desired(); }, local_.node_name, [this] {
+      ioc_, [this] { return state_.desired(); }, local_.node_name,
+      [this] {
         return api::agent_check_reply(health_.verdict().serving_reasons, state_.draining());
       });
   agent_check_->start();

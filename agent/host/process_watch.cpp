@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <set>
 
+#include "agent/host/haproxy_control.hpp"
 #include "agent/host/pid_file.hpp"
 #include "agent/host/service_paths.hpp"
 #include "common/file_ops.hpp"
@@ -54,6 +55,8 @@ std::vector<WatchTarget> service_and_brick_targets(const common::LocalConfig& lo
       {"glusterd", kGlusterdPidFile, {"glusterd"}, ""},
       {"apache2", apache_pid_file(local.apache_config_dir), {"apache2"}, ""},
       {"mariadbd", mariadb_pid_file(local), {"mariadbd", "mysqld"}, ""},
+      // The master process of HAProxy on an lb node (its workers exit with it).
+      {"haproxy", HaproxyPaths{}.pid_file, {"haproxy"}, ""},
   };
   for (const auto& volume : entries_of(brick_pid_root)) {
     const std::string directory = brick_pid_root + "/" + volume;

@@ -1,7 +1,8 @@
 #pragma once
 // Notices at once when a service process of this node exits, instead of at the next timer pass.
-// glusterd, Apache, MariaDB and every brick process (glusterfsd) write a pid file; the watch
-// reads those files, opens a pidfd for each live process whose name matches, and polls them.
+// glusterd, Apache, MariaDB, HAProxy and every brick process (glusterfsd) write a pid file; the
+// watch reads those files, opens a pidfd for each live process whose name matches, and polls
+// them.
 // A pidfd becomes readable when its process exits (SIGKILL included), and a rescan finds a
 // process gone whose pidfd is not readable yet (see rescan()); either way the watch calls
 // `on_exit` once for that process. Whatever it started or found running is picked up again

@@ -104,7 +104,8 @@ std::string serialize_desired_state(const DesiredState& state) {
   // Likewise left out when empty (no CA rotation ever ran).
   if (!state.security.ca_certificates.empty())
     out["security"]["caCertificates"] = state.security.ca_certificates;
-  if (state.load_balancer != LoadBalancerSpec{}) out["loadBalancer"] = load_balancer_to_json(state.load_balancer);
+  if (state.load_balancer != LoadBalancerSpec{})
+    out["loadBalancer"] = load_balancer_to_json(state.load_balancer);
   // Left out when empty, so a document without tokens reads as it always did.
   if (!state.join_tokens.empty()) {
     auto& tokens = out["joinTokens"] = OrderedJson::array();

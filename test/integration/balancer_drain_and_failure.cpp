@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "support/balancer.hpp"
@@ -73,4 +74,19 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
   CHECK(eventually([&] { return apache_pid(stuck) > 0; }, 240s));
   CHECK(eventually([&] { return server_states(web)[stuck.name()] == "UP"; }, 240s));
   CHECK(eventually([&] { return agent_check_line(stuck.address()) == "ready up\n"; }));
+
+  // HAProxy itself dies (its master killed by PID): the agent starts it again at once (the
+  // process watch) and both servers are UP behind it.
+  const int master = std::atoi(web.lb->read_file("/run/haproxy.pid").c_str());
+  REQUIRE(master > 0);
+  REQUIRE(::kill(master, SIGKILL) == 0);
+  CHECK(eventually([&] {
+    const int now = std::atoi(web.lb->read_file("/run/haproxy.pid").c_str());
+    return now > 0 && now != master;
+  }));
+  CHECK(eventually([&] {
+    auto states = server_states(web);
+    return states["n1"] == "UP" && states["n2"] == "UP";
+  }));
+  CHECK(get_page(url).code == 200);
 }

@@ -132,4 +132,26 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
     return haproxy_status(web).find("n1 UP ready scur ") != std::string::npos &&
            haproxy_status(web).find("n2 UP ready scur ") != std::string::npos;
   }));
+
+  // TLS ends at the balancer (loadBalancer.tlsCertificate): HTTPS answers, PHP sees HTTPS=on
+  // (X-Forwarded-Proto from a trusted proxy) and the user's address; plain HTTP is redirected.
+  web.lb->must({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                "/CN=files.example.test", "-keyout", "/etc/haproxy/test.key", "-out",
+                "/etc/haproxy/test.crt"});
+  web.lb->write_file("/etc/haproxy/test.pem", web.lb->read_file("/etc/haproxy/test.crt") +
+                                                  web.lb->read_file("/etc/haproxy/test.key"));
+  {
+    nlohmann::json spec = web.spec;
+    spec["loadBalancer"] = {{"checkIntervalMs", 1000}, {"tlsCertificate", "/etc/haproxy/test.pem"}};
+    auto applied = apply_spec(cluster, *web.n1, spec);
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+    const std::string https_url = "https://" + web.lb->address() + "/pydio/session.php";
+    CHECK(eventually([&] { return get_page(https_url).code == 200; }));
+    const PageAnswer secure = get_page(https_url);
+    CHECK(secure.https == "on");
+    CHECK(secure.client == "198.18.0.254");
+    CHECK(secure.set_cookie.rfind(secure.node + "~", 0) == 0);
+    CHECK(get_page(url).code == 302);
+  }
 }

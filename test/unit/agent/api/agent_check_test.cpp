@@ -2,7 +2,11 @@
 
 #include "agent/api/agent_check.hpp"
 
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "agent/daemon/agent_check_endpoint.hpp"
 
@@ -51,4 +55,40 @@ TEST_CASE("agent-check listens on compute nodes only when a node has role lb",
   CHECK_FALSE(agent_check_address(desired, "nobody"));
   desired.load_balancer.agent_port = 9000;
   CHECK(agent_check_address(desired, "n1") == std::optional<std::string>("198.18.0.1:9000"));
+}
+
+TEST_CASE("the agent-check listener writes one line and closes", "[agent_check][lb]") {
+  boost::asio::io_context ioc;
+  std::atomic<bool> draining{false};
+  auto listener = std::make_shared<pydio::agent::api::AgentCheckListener>(
+      ioc, [&] { return agent_check_reply({}, draining); });
+  REQUIRE(listener->listen("127.0.0.1:0"));
+  REQUIRE(listener->port() != 0);
+  auto guard = boost::asio::make_work_guard(ioc);
+  std::thread loop([&] { ioc.run(); });
+  const auto read_line = [&] {
+    boost::asio::io_context client;
+    boost::asio::ip::tcp::socket socket(client);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), listener->port()});
+    std::string line;
+    boost::system::error_code ec;
+    boost::asio::read(socket, boost::asio::dynamic_buffer(line), ec);  // until the agent closes
+    CHECK(ec == boost::asio::error::eof);
+    return line;
+  };
+  CHECK(read_line() == "ready up\n");
+  draining = true;
+  CHECK(read_line() == "drain\n");
+  SECTION("a port in use is an error naming the address") {
+    auto second = std::make_shared<pydio::agent::api::AgentCheckListener>(
+        ioc, [] { return std::string("x\n"); });
+    const auto taken = "127.0.0.1:" + std::to_string(listener->port());
+    auto status = second->listen(taken);
+    REQUIRE_FALSE(status);
+    CHECK_THAT(status.message(), Catch::StartsWith("agent-check " + taken + ": "));
+  }
+  listener->stop();
+  guard.reset();
+  ioc.stop();
+  loop.join();
 }
