@@ -61,7 +61,17 @@ struct WebSpec {
   std::string group = "www-data";
   std::string public_url;   // e.g. https://files.example.com
   std::string server_name;  // derived from public_url when empty
+  // Operator-installed Pydio (docs/plans/web-tier.md §2). Empty: the default, which the
+  // functions below give (and which is never written into saved documents).
+  std::string install_dir;      // where Pydio is; default docroot
+  std::string conf_dir;         // Pydio's conf/; default <install dir>/conf
+  std::string local_cache_dir;  // AJXP_CACHE_DIR, node-local; default /var/cache/pydio
 };
+
+inline constexpr const char* kDefaultLocalCacheDir = "/var/cache/pydio";
+std::string web_install_dir(const WebSpec& web);
+std::string web_conf_dir(const WebSpec& web);
+std::string web_local_cache_dir(const WebSpec& web);
 
 struct DatabaseSpec {
   std::string host;  // address of the db node

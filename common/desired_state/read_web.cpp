@@ -50,6 +50,17 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
       web.server_name.clear();
     }
   }
+  // Operator-installed Pydio: where it is and where its node-local cache goes.
+  for (const auto& [key, field] :
+       {std::pair<const char*, std::string WebSpec::*>{"installDir", &WebSpec::install_dir},
+        {"confDir", &WebSpec::conf_dir},
+        {"localCacheDir", &WebSpec::local_cache_dir}}) {
+    if (auto value = reader.string(key, Presence::kOptional)) {
+      if (accept(errors, std::string("web.") + key, *value, pydio_path_problem)) {
+        web.*field = *value;
+      }
+    }
+  }
   reader.finish(kSecretHint);
   return web;
 }

@@ -69,6 +69,10 @@ std::string serialize_desired_state(const DesiredState& state) {
   web["group"] = state.web.group;
   if (!state.web.public_url.empty()) web["publicUrl"] = state.web.public_url;
   if (!state.web.server_name.empty()) web["serverName"] = state.web.server_name;
+  // New fields only when set: older agents refuse unknown fields (the upgrade scenario).
+  if (!state.web.install_dir.empty()) web["installDir"] = state.web.install_dir;
+  if (!state.web.conf_dir.empty()) web["confDir"] = state.web.conf_dir;
+  if (!state.web.local_cache_dir.empty()) web["localCacheDir"] = state.web.local_cache_dir;
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;

@@ -113,6 +113,25 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
     }
   }
   if (!web.server_name.empty()) accept(errors, "web.serverName", web.server_name, check_host);
+  accept(errors, "web.publicUrl", web.public_url, php_literal_problem);
+  if (!web.install_dir.empty()) accept(errors, "web.installDir", web.install_dir, pydio_path_problem);
+  if (!web.conf_dir.empty()) accept(errors, "web.confDir", web.conf_dir, pydio_path_problem);
+  if (!web.local_cache_dir.empty())
+    accept(errors, "web.localCacheDir", web.local_cache_dir, pydio_path_problem);
+}
+
+// Pydio's local cache is the node's own: on a shared volume every node would share (and
+// overwrite) the generated plugins_bootstrap.php with its own absolute paths.
+void check_local_cache_dir(const DesiredState& state, ErrorLines& errors) {
+  const std::string cache = web_local_cache_dir(state.web);
+  for (const auto& volume : state.volumes) {
+    if (volume.mountpoint.empty()) continue;
+    if (path_is_within(cache, volume.mountpoint) || path_is_within(volume.mountpoint, cache)) {
+      add_error(errors, "web.localCacheDir",
+                "must be on the node, not on volume " + volume.name + " (" + volume.mountpoint +
+                    "), got " + quote_value(cache));
+    }
+  }
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
@@ -152,6 +171,7 @@ ErrorLines validate(const DesiredState& state) {
     check_volume(checked.volumes[i], json_element_path("volumes", i), errors);
   }
   check_web(checked.web, errors);
+  check_local_cache_dir(checked, errors);
   check_ca_certificates(checked.security.ca_certificates, errors);
   check_nodes(checked, errors);
   check_volumes(checked, errors);
