@@ -51,56 +51,81 @@ bool exists_nofollow(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-// Copies the local tree `source` into `target_fd` (a directory opened without following
-// links): directories made as needed, files created O_EXCL (an existing one is never
-// overwritten), all owned by the web user. Links and special files in the source are skipped.
-Status seed_tree(const std::string& source, int target_fd, const std::string& target, uid_t uid,
-                 gid_t gid) {
-  DIR* dir = ::opendir(source.c_str());
-  if (dir == nullptr) return Status::error("open " + source + ": " + common::errno_text(errno));
+// The regular file `name` in `dir_fd`, never through a link and never blocking on a FIFO;
+// nullopt for anything else (skipped). At most 64 MiB.
+Expected<std::optional<std::string>> read_regular_at(int dir_fd, const std::string& name,
+                                                     const std::string& path) {
+  common::OwnedFd fd(
+      ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return std::optional<std::string>();
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::string>();
+  if (st.st_size > (64 << 20)) return Status::error(path + ": larger than 64 MiB; not seeding it");
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error("read " + path + ": " + common::errno_text(errno));
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
+// Copies the tree open at `source_fd` into `target_fd`, both directories opened without
+// following links (the web user may own either: Pydio's data/ is writable by it, so a link
+// planted there must not make root copy /etc/shadow onto the volume). Directories are made as
+// needed, files created O_EXCL (an existing one is never overwritten), all owned by the web
+// user. Links and special files in the source are skipped.
+Status seed_tree(int source_fd, const std::string& source, int target_fd, const std::string& target,
+                 uid_t uid, gid_t gid) {
+  const int list_fd = ::dup(source_fd);
+  DIR* dir = list_fd < 0 ? nullptr : ::fdopendir(list_fd);
+  if (dir == nullptr) {
+    if (list_fd >= 0) ::close(list_fd);
+    return Status::error("list " + source + ": " + common::errno_text(errno));
+  }
   Status result = Status::ok();
   while (struct dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
     const std::string from = source + "/" + name;
     const std::string to = target + "/" + name;
-    struct stat st {};
-    if (::lstat(from.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (::mkdirat(target_fd, name.c_str(), 0750) == 0) {
-        common::OwnedFd made(
-            ::openat(target_fd, name.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (made.get() >= 0 && ::fchown(made.get(), uid, gid) != 0) {
-          result = Status::error("chown " + to + ": " + common::errno_text(errno));
-          break;
-        }
-      } else if (errno != EEXIST) {
+    common::OwnedFd sub_source(
+        ::openat(source_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub_source.get() >= 0) {
+      if (::mkdirat(target_fd, name.c_str(), 0750) != 0 && errno != EEXIST) {
         result = Status::error("mkdir " + to + ": " + common::errno_text(errno));
         break;
       }
       common::OwnedFd sub(::openat(target_fd, name.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (sub.get() < 0) {
+      if (sub.get() < 0 || ::fchown(sub.get(), uid, gid) != 0) {
         result = Status::error("open " + to + ": " + common::errno_text(errno));
         break;
       }
-      result = seed_tree(from, sub.get(), to, uid, gid);
+      result = seed_tree(sub_source.get(), from, sub.get(), to, uid, gid);
       if (!result) break;
-    } else if (S_ISREG(st.st_mode)) {
-      auto file = common::read_optional_file(from);
-      if (!file || !file->has_value()) continue;
-      common::OwnedFd out(::openat(target_fd, name.c_str(),
-                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
-      if (out.get() < 0) {
-        if (errno == EEXIST) continue;  // never overwritten: Pydio may have changed it
-        result = Status::error("create " + to + ": " + common::errno_text(errno));
-        break;
-      }
-      const std::string& text = **file;
-      if (::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-          ::fchown(out.get(), uid, gid) != 0) {
-        result = Status::error("write " + to + ": " + common::errno_text(errno));
-        break;
-      }
+      continue;
+    }
+    auto file = read_regular_at(source_fd, name, from);
+    if (!file) {
+      result = file.status();
+      break;
+    }
+    if (!file->has_value()) continue;  // a link, a FIFO, gone: skipped
+    common::OwnedFd out(::openat(target_fd, name.c_str(),
+                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+    if (out.get() < 0) {
+      if (errno == EEXIST) continue;  // never overwritten: Pydio may have changed it
+      result = Status::error("create " + to + ": " + common::errno_text(errno));
+      break;
+    }
+    const std::string& text = **file;
+    if (::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::fchown(out.get(), uid, gid) != 0) {
+      result = Status::error("write " + to + ": " + common::errno_text(errno));
+      break;
     }
   }
   ::closedir(dir);
@@ -274,8 +299,11 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                    auto target = open_directory_nofollow(copy.target);
                    if (!target) return target.status();
                    if (!target->has_value()) return Status::error(copy.target + ": missing");
-                   Status seeded =
-                       seed_tree(copy.source, (*target)->get(), copy.target, copy.uid, copy.gid);
+                   auto source = open_directory_nofollow(copy.source);
+                   if (!source) return source.status();
+                   if (!source->has_value()) return Status::error(copy.source + ": missing");
+                   Status seeded = seed_tree((*source)->get(), copy.source, (*target)->get(),
+                                             copy.target, copy.uid, copy.gid);
                    if (!seeded) return seeded;
                    auto folder = open_directory_nofollow(dir_of(copy.marker));
                    if (!folder) return folder.status();

@@ -38,6 +38,8 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
     const UrlHost parsed = url_host(*public_url);
     if (parsed.problem) {
       add_error(errors, "web.publicUrl", *parsed.problem);
+    } else if (auto php = php_literal_problem(*public_url)) {
+      add_error(errors, "web.publicUrl", *php);
     } else {
       web.public_url = *public_url;
       web.server_name = parsed.host;  // default; an explicit serverName replaces it

@@ -120,20 +120,6 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
     accept(errors, "web.localCacheDir", web.local_cache_dir, pydio_path_problem);
 }
 
-// Pydio's local cache is the node's own: on a shared volume every node would share (and
-// overwrite) the generated plugins_bootstrap.php with its own absolute paths.
-void check_local_cache_dir(const DesiredState& state, ErrorLines& errors) {
-  const std::string cache = web_local_cache_dir(state.web);
-  for (const auto& volume : state.volumes) {
-    if (volume.mountpoint.empty()) continue;
-    if (path_is_within(cache, volume.mountpoint) || path_is_within(volume.mountpoint, cache)) {
-      add_error(errors, "web.localCacheDir",
-                "must be on the node, not on volume " + volume.name + " (" + volume.mountpoint +
-                    "), got " + quote_value(cache));
-    }
-  }
-}
-
 void check_database(const DesiredState& state, ErrorLines& errors) {
   const DatabaseSpec& database = state.database;
   if (accept(errors, "database.host", database.host, check_host)) {
@@ -171,7 +157,6 @@ ErrorLines validate(const DesiredState& state) {
     check_volume(checked.volumes[i], json_element_path("volumes", i), errors);
   }
   check_web(checked.web, errors);
-  check_local_cache_dir(checked, errors);
   check_ca_certificates(checked.security.ca_certificates, errors);
   check_nodes(checked, errors);
   check_volumes(checked, errors);
