@@ -63,8 +63,10 @@ Expected<Plan> plan_pydio_wiring(const PydioWiringObservation& observed) {
   if (!observed.missing.empty()) {
     std::string missing;
     for (const auto& name : observed.missing) missing += (missing.empty() ? "" : ", ") + name;
-    plan.waiting_for = "no Pydio at " + observed.install_dir + ": install Pydio there " +
-                       "(operator-installed mode; missing " + missing + ")";
+    // The operator's step, not the agent's: a note (in sync), so a node without Pydio yet is
+    // neither an error nor a resource waiting forever in every status.
+    plan.note = "no Pydio at " + observed.install_dir + ": install Pydio there " +
+                "(operator-installed mode; missing " + missing + ")";
     return plan;
   }
   const LocalCacheState& cache = observed.local_cache;

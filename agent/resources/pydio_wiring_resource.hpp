@@ -57,7 +57,7 @@ struct PydioWiringObservation {
 };
 
 // Pure: edits for the files whose text differs, the local cache made or repaired, and the
-// mode in force as the note.
+// mode in force as the note (also "no Pydio at <dir>: install Pydio there", with no action).
 common::Expected<Plan> plan_pydio_wiring(const PydioWiringObservation& observed);
 
 class PydioWiringResource : public Resource {

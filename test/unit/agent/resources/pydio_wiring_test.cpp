@@ -28,15 +28,15 @@ PydioWiringObservation wired_node() {
 
 TEST_CASE("pydio-wiring plans edits, the local cache, and says which mode is in force",
           "[pydio_wiring]") {
-  SECTION("no Pydio installed: waiting, not an error") {
+  SECTION("no Pydio installed: said in status, not an error") {
     PydioWiringObservation observed;
     observed.install_dir = "/var/www/pydio";
     observed.missing = {"index.php", "base.conf.php", "conf/VERSION"};
     auto plan = plan_pydio_wiring(observed);
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->waiting_for.find("no Pydio at /var/www/pydio: install Pydio there "
-                                 "(operator-installed mode") == 0);
+    CHECK(plan->note.find("no Pydio at /var/www/pydio: install Pydio there "
+                          "(operator-installed mode") == 0);
   }
   SECTION("wired: empty plan (paired execution) and the mode in the note") {
     auto plan = plan_pydio_wiring(wired_node());
