@@ -103,10 +103,11 @@ std::string health_uri_regex(const common::WebSpec& web) {
 }
 
 Expected<std::string> vhost_text(const common::WebSpec& web) {
-  for (const auto& [field, value] : {std::pair<std::string, std::string>{"web.docroot", web.docroot},
-                                     {"web.installDir", common::web_install_dir(web)},
-                                     {"web.alias", web.alias},
-                                     {"web.healthFile", web.health_file}}) {
+  for (const auto& [field, value] :
+       {std::pair<std::string, std::string>{"web.docroot", web.docroot},
+        {"web.installDir", common::web_install_dir(web)},
+        {"web.alias", web.alias},
+        {"web.healthFile", web.health_file}}) {
     Status safe = check_config_safe(field, value);
     if (!safe) return safe;
     if (value.empty()) return Status::error(field + ": must not be empty");
