@@ -134,4 +134,20 @@ Status replace_file_at(int dir_fd, const std::string& name, const std::string& p
   return Status::ok();
 }
 
+Status create_new_file_at(int dir_fd, const std::string& name, const std::string& path,
+                          const std::string& text, mode_t mode, uid_t uid, gid_t gid) {
+  const std::string temporary = "." + name + ".pydio-agent-new";
+  ::unlinkat(dir_fd, temporary.c_str(), 0);
+  Status written = create_file_at(dir_fd, temporary, path + " (temporary)", text, mode, uid, gid);
+  if (!written) return written;
+  const int linked = ::linkat(dir_fd, temporary.c_str(), dir_fd, name.c_str(), 0);
+  const int error = errno;
+  ::unlinkat(dir_fd, temporary.c_str(), 0);
+  if (linked != 0) {
+    if (error == EEXIST) return Status::error(path + ": appeared meanwhile; planning again");
+    return Status::error("link " + path + ": " + common::errno_text(error));
+  }
+  return Status::ok();
+}
+
 }  // namespace pydio::agent

@@ -28,6 +28,11 @@ common::Expected<std::optional<PydioFile>> read_pydio_file(const std::string& pa
 common::Status replace_file_at(int dir_fd, const std::string& name, const std::string& path,
                                const std::string& text, mode_t mode, uid_t uid, gid_t gid);
 
+// Like replace_file_at, but `name` must not exist: the complete temporary file is hard-linked
+// to it (EEXIST: an error, nothing replaced), so a file someone else made meanwhile is kept.
+common::Status create_new_file_at(int dir_fd, const std::string& name, const std::string& path,
+                                  const std::string& text, mode_t mode, uid_t uid, gid_t gid);
+
 // The suffix of the copy of a file as it was before the agent's first edit.
 inline constexpr const char* kOriginalSuffix = ".pydio-agent-orig";
 

@@ -167,10 +167,12 @@ Expected<Plan> plan_pydio_shared(const PydioSharedObservation& observed) {
     WriteBootstrap write{
         observed.bootstrap_path,
         observed.bootstrap_text ? *observed.bootstrap_text : observed.bootstrap->text,
+        std::nullopt,
         kBootstrapMode,
         0,
         observed.gid,
         observed.term};
+    if (observed.bootstrap) write.before = observed.bootstrap->text;
     if (pydio_owned) {
       write.mode = observed.bootstrap->mode;
       write.uid = observed.bootstrap->uid;
@@ -292,6 +294,16 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                    auto dir = open_directory_nofollow(dir_of(copy.path));
                    if (!dir) return dir.status();
                    if (!dir->has_value()) return Status::error(dir_of(copy.path) + ": missing");
+                   if (!copy.before) {
+                     Status made = create_new_file_at((*dir)->get(), base_of(copy.path), copy.path,
+                                                      copy.text, copy.mode, copy.uid, copy.gid);
+                     if (!made) return made;
+                     return true;
+                   }
+                   auto now = read_pydio_file(copy.path);
+                   if (!now) return now.status();
+                   if (!now->has_value() || (*now)->text != *copy.before)
+                     return Status::error(copy.path + ": changed since planned; planning again");
                    Status written = replace_file_at((*dir)->get(), base_of(copy.path), copy.path,
                                                     copy.text, copy.mode, copy.uid, copy.gid);
                    if (!written) return written;

@@ -33,6 +33,9 @@ struct WriteBootstrap {
   static constexpr const char* kKind = "write-bootstrap-json";
   std::string path;
   std::string text;
+  // What the file held when planned (nullopt: absent). Pydio's installer may replace it at any
+  // time: a file that changed meanwhile is left alone and the next pass plans again.
+  std::optional<std::string> before;
   mode_t mode = kBootstrapMode;
   uid_t uid = 0;
   gid_t gid = 0;

@@ -151,4 +151,38 @@ TEST_CASE("an operator-installed Pydio is wired into the volumes on every comput
   CHECK(eventually([&] {
     return text_of(resource_of(lead, "pydio-shared"), "waitingFor") == "first run done";
   }));
+
+  // Pydio's installer replaces bootstrap.json as the web user (it owns boot.conf), here with a
+  // stale password and a key of its own: the leader keeps Pydio's file and owner and repairs
+  // only the database settings.
+  json rewritten = boot;
+  rewritten["core.conf"]["DIBI_PRECONFIGURATION"]["mysql_password"] = "stale";
+  rewritten["core.conf"]["UNIQUE_INSTANCE_CONFIG"]["fromInstaller"] = "kept";
+  n1.must({"runuser", "-u", "www-data", "--", "rm", "-f", bootstrap});
+  REQUIRE(n1.exec({"runuser", "-u", "www-data", "--", "tee", bootstrap}, 30s, rewritten.dump())
+              .succeeded());
+  lead.agentctl({"reconcile"});
+  // Read where it was written (another node's FUSE client may serve the old entry for a moment).
+  json repaired;
+  CHECK(eventually([&] {
+    repaired = json::parse(n1.read_file(bootstrap), nullptr, false);
+    return !repaired.is_discarded() &&
+           repaired["core.conf"]["DIBI_PRECONFIGURATION"]["mysql_password"] ==
+               secrets["dbPassword"];
+  }));
+  INFO(repaired.dump());
+  CHECK(repaired["core.conf"]["UNIQUE_INSTANCE_CONFIG"]["fromInstaller"] == "kept");
+  CHECK(n1.must({"stat", "-c", "%U", bootstrap}) == "www-data\n");
+
+  // Pydio's configuration put back as shipped (as an upgrade of Pydio by hand would): the next
+  // passes wire it again.
+  n1.must({"cp", "/var/www/pydio/conf/bootstrap_context.php.pydio-agent-orig",
+           "/var/www/pydio/conf/bootstrap_context.php"});
+  CHECK(n1.read_file("/var/www/pydio/conf/bootstrap_context.php").find("// pydio-agent:") ==
+        std::string::npos);
+  n1.agentctl({"reconcile"});
+  CHECK(eventually([&] {
+    json index = page(n1, "index.php");
+    return index.is_object() && index["AJXP_DATA_PATH"] == "/mnt/pydio-config/appdata";
+  }));
 }
