@@ -64,6 +64,11 @@ struct WebSpec {
   // Addresses (IPv4 or CIDR) whose X-Forwarded-For / X-Forwarded-Proto Apache believes
   // (RemoteIPInternalProxy); empty: the addresses of the lb nodes (effective_trusted_proxies).
   std::vector<std::string> trusted_proxies;
+  // Operator-installed Pydio (docs/plans/web-tier.md §2). Empty: the default, which the
+  // functions below give (and which is never written into saved documents).
+  std::string install_dir;      // where Pydio is; default docroot
+  std::string conf_dir;         // Pydio's conf/; default <install dir>/conf
+  std::string local_cache_dir;  // AJXP_CACHE_DIR, node-local; default /var/cache/pydio
 };
 
 // The HAProxy of the nodes with role lb ("loadBalancer"; docs/desired-state.md). Defaults apply
@@ -84,6 +89,11 @@ struct LoadBalancerSpec {
   bool operator==(const LoadBalancerSpec& other) const;
   bool operator!=(const LoadBalancerSpec& other) const { return !(*this == other); }
 };
+
+inline constexpr const char* kDefaultLocalCacheDir = "/var/cache/pydio";
+std::string web_install_dir(const WebSpec& web);
+std::string web_conf_dir(const WebSpec& web);
+std::string web_local_cache_dir(const WebSpec& web);
 
 struct DatabaseSpec {
   std::string host;  // address of the db node

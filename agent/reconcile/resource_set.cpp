@@ -13,6 +13,8 @@
 #include "agent/resources/haproxy_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
+#include "agent/resources/pydio_shared.hpp"
+#include "agent/resources/pydio_wiring_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
 #include "agent/resources/volume_resource.hpp"
 
@@ -57,6 +59,8 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
   resources.push_back(std::make_unique<ApacheVhostResource>());
   resources.push_back(std::make_unique<LayoutResource>());
+  resources.push_back(std::make_unique<PydioWiringResource>());
+  resources.push_back(std::make_unique<PydioSharedResource>());
   resources.push_back(std::make_unique<PublicationResource>());
   resources.push_back(std::make_unique<CheckFileResource>());
   resources.push_back(std::make_unique<HaproxyResource>());

@@ -104,9 +104,11 @@ std::string health_uri_regex(const common::WebSpec& web) {
 }
 
 Expected<std::string> vhost_text(const common::WebSpec& web) {
-  for (const auto& [field, value] : {std::pair<std::string, std::string>{"web.docroot", web.docroot},
-                                     {"web.alias", web.alias},
-                                     {"web.healthFile", web.health_file}}) {
+  for (const auto& [field, value] :
+       {std::pair<std::string, std::string>{"web.docroot", web.docroot},
+        {"web.installDir", common::web_install_dir(web)},
+        {"web.alias", web.alias},
+        {"web.healthFile", web.health_file}}) {
     Status safe = check_config_safe(field, value);
     if (!safe) return safe;
     if (value.empty()) return Status::error(field + ": must not be empty");
@@ -122,13 +124,24 @@ Expected<std::string> vhost_text(const common::WebSpec& web) {
   out << "# Managed by pydio-agent, rendered from the desired state (web). Edits are replaced.\n"
       << remoteip_module_lines(web.trusted_proxies) << "<VirtualHost *:80>\n";
   if (!server_name.empty()) out << "    ServerName " << server_name << "\n";
-  out << "    Alias \"" << alias << "\" \"" << docroot << "\"\n"
-      << "    <Directory \"" << docroot << "\">\n"
-      << "        Options FollowSymLinks\n"
-      << "        AllowOverride All\n"
-      << "        Require all granted\n"
-      << "    </Directory>\n"
-      << "    # The balancer probes the health file every few seconds: keep it out of the log.\n"
+  const auto directory = [&out](const std::string& dir) {
+    out << "    <Directory \"" << dir << "\">\n"
+        << "        Options FollowSymLinks\n"
+        << "        AllowOverride All\n"
+        << "        Require all granted\n"
+        << "    </Directory>\n";
+  };
+  // An operator-installed Pydio outside the docroot (web.installDir) is served under the alias;
+  // the health file stays the agent's, in the docroot.
+  const std::string install_dir = trim_trailing_slashes(common::web_install_dir(web));
+  if (install_dir != docroot) {
+    out << "    Alias \"" << (alias == "/" ? "" : alias) << "/" << web.health_file << "\" \""
+        << docroot << "/" << web.health_file << "\"\n";
+  }
+  out << "    Alias \"" << alias << "\" \"" << install_dir << "\"\n";
+  directory(install_dir);
+  if (install_dir != docroot) directory(docroot);
+  out << "    # The balancer probes the health file every few seconds: keep it out of the log.\n"
       << "    SetEnvIf Request_URI \"" << health_uri_regex(web) << "\" dontlog\n"
       << client_address_lines(web.trusted_proxies)
       << "    ErrorLog ${APACHE_LOG_DIR}/pydio-error.log\n"

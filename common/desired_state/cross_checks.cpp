@@ -145,6 +145,20 @@ void check_replica_set(const DesiredState& state, const VolumeSpec& volume, cons
   }
 }
 
+// Pydio's local cache is the node's own: on a shared volume every node would share (and
+// overwrite) the generated plugins_bootstrap.php with its own absolute paths.
+void check_local_cache_dir(const DesiredState& state, ErrorLines& errors) {
+  const std::string cache = web_local_cache_dir(state.web);
+  for (const auto& volume : state.volumes) {
+    if (volume.mountpoint.empty()) continue;
+    if (path_is_within(cache, volume.mountpoint) || path_is_within(volume.mountpoint, cache)) {
+      add_error(errors, "web.localCacheDir",
+                "must be on the node, not on volume " + volume.name + " (" + volume.mountpoint +
+                    "), got " + quote_value(cache));
+    }
+  }
+}
+
 }  // namespace
 
 void check_nodes(const DesiredState& state, ErrorLines& errors) {
@@ -171,6 +185,7 @@ void check_nodes(const DesiredState& state, ErrorLines& errors) {
 }
 
 void check_volumes(const DesiredState& state, ErrorLines& errors) {
+  check_local_cache_dir(state, errors);
   ReportedPairs reported_overlaps;
   for (std::size_t v = 0; v < state.volumes.size(); ++v) {
     const VolumeSpec& volume = state.volumes[v];

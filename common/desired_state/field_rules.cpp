@@ -52,6 +52,21 @@ bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& 
   return accept(errors, path, value, check_confined_path);
 }
 
+std::optional<std::string> php_literal_problem(const std::string& value) {
+  for (const char c : value) {
+    if (c == '"' || c == '\\' || c == '$' || static_cast<unsigned char>(c) < 0x20) {
+      return "is written into Pydio's PHP files: no \", \\, $ or control characters, got " +
+             quote_value(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> pydio_path_problem(const std::string& value) {
+  if (auto problem = check_confined_path(value)) return problem;
+  return php_literal_problem(value);
+}
+
 std::optional<std::string> api_version_problem(const std::string& value) {
   if (value == kApiVersion) return std::nullopt;
   return std::string("must be \"") + kApiVersion + "\", got " + quote_value(value);

@@ -53,6 +53,10 @@ bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& 
                 std::size_t max_length = kMaxNameLength);
 // A path field: check_confined_path() (absolute, normalized, outside the protected dirs).
 bool is_path_ok(ErrorLines& errors, const std::string& path, const std::string& value);
+// A value written into a PHP string of Pydio's files: no ", \, $ or control character.
+std::optional<std::string> php_literal_problem(const std::string& value);
+// web.installDir, web.confDir, web.localCacheDir: the path rules, and writable into PHP.
+std::optional<std::string> pydio_path_problem(const std::string& value);
 
 std::optional<std::string> api_version_problem(const std::string& value);
 std::optional<std::string> generation_problem(std::int64_t value);

@@ -29,6 +29,21 @@ const BrickSpec* NodeSpec::find_brick(const std::string& brick_name) const {
   return nullptr;
 }
 
+std::string web_install_dir(const WebSpec& web) {
+  return web.install_dir.empty() ? web.docroot : web.install_dir;
+}
+
+std::string web_conf_dir(const WebSpec& web) {
+  if (!web.conf_dir.empty()) return web.conf_dir;
+  std::string dir = web_install_dir(web);
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/conf";
+}
+
+std::string web_local_cache_dir(const WebSpec& web) {
+  return web.local_cache_dir.empty() ? kDefaultLocalCacheDir : web.local_cache_dir;
+}
+
 const NodeSpec* DesiredState::find_node(const std::string& node_name) const {
   for (const auto& node : nodes) {
     if (node.name == node_name) return &node;

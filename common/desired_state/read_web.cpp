@@ -38,6 +38,8 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
     const UrlHost parsed = url_host(*public_url);
     if (parsed.problem) {
       add_error(errors, "web.publicUrl", *parsed.problem);
+    } else if (auto php = php_literal_problem(*public_url)) {
+      add_error(errors, "web.publicUrl", *php);
     } else {
       web.public_url = *public_url;
       web.server_name = parsed.host;  // default; an explicit serverName replaces it
@@ -52,6 +54,17 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
   }
   if (const json* proxies = reader.array("trustedProxies", Presence::kOptional))
     web.trusted_proxies = read_trusted_proxies(*proxies, errors);
+  // Operator-installed Pydio: where it is and where its node-local cache goes.
+  for (const auto& [key, field] :
+       {std::pair<const char*, std::string WebSpec::*>{"installDir", &WebSpec::install_dir},
+        {"confDir", &WebSpec::conf_dir},
+        {"localCacheDir", &WebSpec::local_cache_dir}}) {
+    if (auto value = reader.string(key, Presence::kOptional)) {
+      if (accept(errors, std::string("web.") + key, *value, pydio_path_problem)) {
+        web.*field = *value;
+      }
+    }
+  }
   reader.finish(kSecretHint);
   return web;
 }

@@ -92,6 +92,10 @@ std::string serialize_desired_state(const DesiredState& state) {
   // Left out when empty (the lb nodes' addresses), as loadBalancer when it holds the defaults:
   // agents of the previous version refuse fields they do not know.
   if (!state.web.trusted_proxies.empty()) web["trustedProxies"] = state.web.trusted_proxies;
+  // New fields only when set: older agents refuse unknown fields (the upgrade scenario).
+  if (!state.web.install_dir.empty()) web["installDir"] = state.web.install_dir;
+  if (!state.web.conf_dir.empty()) web["confDir"] = state.web.conf_dir;
+  if (!state.web.local_cache_dir.empty()) web["localCacheDir"] = state.web.local_cache_dir;
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;

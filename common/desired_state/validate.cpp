@@ -114,6 +114,12 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
   }
   if (!web.server_name.empty()) accept(errors, "web.serverName", web.server_name, check_host);
   check_trusted_proxies(web.trusted_proxies, errors);
+  accept(errors, "web.publicUrl", web.public_url, php_literal_problem);
+  if (!web.install_dir.empty())
+    accept(errors, "web.installDir", web.install_dir, pydio_path_problem);
+  if (!web.conf_dir.empty()) accept(errors, "web.confDir", web.conf_dir, pydio_path_problem);
+  if (!web.local_cache_dir.empty())
+    accept(errors, "web.localCacheDir", web.local_cache_dir, pydio_path_problem);
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {

@@ -81,6 +81,20 @@ TEST_CASE("the vhost is rendered from the web section", "[apache_vhost]") {
         "</VirtualHost>\n");
 }
 
+TEST_CASE("Pydio installed outside the docroot is served, the health file stays in it",
+          "[apache_vhost]") {
+  WebSpec web = tutorial_web();
+  web.install_dir = "/opt/pydio";
+  auto text = vhost_text(web);
+  REQUIRE(text.has_value());
+  const std::string health = "    Alias \"/pydio/check.txt\" \"/var/www/pydio/check.txt\"\n";
+  const std::string pydio = "    Alias \"/pydio\" \"/opt/pydio\"\n";
+  REQUIRE(text->find(health) != std::string::npos);
+  CHECK(text->find(health) < text->find(pydio));  // mod_alias: the first match wins
+  CHECK(text->find("<Directory \"/opt/pydio\">") != std::string::npos);
+  CHECK(text->find("<Directory \"/var/www/pydio\">") != std::string::npos);
+}
+
 TEST_CASE("the render is the file real Apache accepted and logged as intended", "[apache_vhost]") {
   // test/data/apache/record.sh ran `apache2ctl configtest` (configtest-ok.out) and served
   // requests (pydio-access.log: check.txt not logged) with exactly this file.
