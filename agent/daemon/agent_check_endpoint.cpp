@@ -52,7 +52,10 @@ void AgentCheckEndpoint::update() {
     spdlog::info("agent-check: stopped listening on {}", bound_);
     bound_.clear();
   }
-  if (wanted.empty()) return;
+  if (wanted.empty()) {
+    last_error_.clear();
+    return;
+  }
   auto listener = std::make_shared<api::AgentCheckListener>(ioc_, reply_);
   common::Status listening = listener->listen(wanted);
   if (!listening) {
@@ -66,6 +69,12 @@ void AgentCheckEndpoint::update() {
   listener_ = std::move(listener);
   bound_ = wanted;
   spdlog::info("agent-check for HAProxy on {}", bound_);
+}
+
+std::string AgentCheckEndpoint::problem() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (last_error_.empty()) return "";
+  return last_error_ + " (HAProxy's agent-check would reach whoever holds that port)";
 }
 
 void AgentCheckEndpoint::stop() {

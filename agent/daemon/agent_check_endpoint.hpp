@@ -30,6 +30,10 @@ class AgentCheckEndpoint {
   void start();
   // Binds, moves or closes the listener to match the desired state now.
   void update();
+  // "" while listening or not asked to; else why the port could not be bound. A serving reason
+  // (the node fails HAProxy's HTTP check): whoever holds the port instead would answer
+  // HAProxy's agent-check for this node, e.g. `ready up` during a drain.
+  std::string problem() const;
   void stop();
 
  private:
@@ -40,7 +44,7 @@ class AgentCheckEndpoint {
   const std::string node_name_;
   api::AgentCheckListener::Reply reply_;
   boost::asio::steady_timer timer_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::shared_ptr<api::AgentCheckListener> listener_;  // guarded by mutex_
   std::string bound_;                                  // guarded by mutex_; "" when none
   std::string last_error_;                             // guarded by mutex_

@@ -83,6 +83,7 @@ HealthInputs Daemon::health_inputs() {
       inputs.partition_problem = minority_problem(*inputs.desired, local_.node_name, *reached);
   }
   inputs.certificate_problem = renewal_.problem();
+  if (agent_check_) inputs.agent_check_problem = agent_check_->problem();
   return inputs;
 }
 
@@ -180,17 +181,18 @@ int Daemon::run() {
     peer_endpoint_->start();
   }
 
-  reachability_.start();
-  health_.check_now();
-  health_.start();
   // HAProxy's agent-check: drain goes to HAProxy this way alone (its HTTP check asks
-  // /health/serving, which ignores drain), so sticky sessions stay on a drained node.
+  // /health/serving, which ignores drain), so sticky sessions stay on a drained node. Made
+  // before the health monitor starts: its inputs read agent_check_.
   agent_check_ = std::make_unique<AgentCheckEndpoint>(
       ioc_, [this] { return state_.desired(); }, local_.node_name,
       [this] {
         return api::agent_check_reply(health_.verdict().serving_reasons, state_.draining());
       });
   agent_check_->start();
+  reachability_.start();
+  health_.check_now();
+  health_.start();
   PassEnvironment environment;
   environment.runner = &runner_;
   environment.services = &services_;

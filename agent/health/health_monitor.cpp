@@ -65,6 +65,7 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
                                  " stays in force: " + inputs.desired_error);
   }
   if (!inputs.partition_problem.empty()) verdict.reasons.push_back(inputs.partition_problem);
+  if (!inputs.agent_check_problem.empty()) verdict.reasons.push_back(inputs.agent_check_problem);
   if (!inputs.certificate_problem.empty()) verdict.warnings.push_back(inputs.certificate_problem);
   const std::size_t drain_index = verdict.reasons.size();
   if (inputs.draining)

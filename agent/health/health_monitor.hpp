@@ -33,6 +33,8 @@ struct HealthInputs {
   // "" or why this node's certificate is a concern (expired, or due and renewal failed): a
   // warning, the node still serves users (daemon/certificate_renewal.hpp).
   std::string certificate_problem;
+  // "" or why HAProxy's agent-check port could not be bound (daemon/agent_check_endpoint.hpp).
+  std::string agent_check_problem;
 };
 
 // Pure: the verdict from what was observed. Tested without any host.

@@ -2,12 +2,16 @@
 // agent-check ("drain"), not from its HTTP check (which ignores drain): users already on the
 // node stay there while every new user goes to the other node. Undrain brings new users back.
 // Then Apache on the node dies: HAProxy marks the node DOWN, its users move to the other node,
-// and once the agent has restarted Apache the node is UP again.
+// and once the agent has restarted Apache the node is UP again. Last, PHP's user squats the
+// agent-check port while the agent restarts: the node fails HAProxy's HTTP check instead of
+// letting the squatter speak for it.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <thread>
 
 #include "support/balancer.hpp"
 
@@ -89,4 +93,48 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
     return states["n1"] == "UP" && states["n2"] == "UP";
   }));
   CHECK(get_page(url).code == 200);
+
+  {  // www-data holds n2's agent-check port while n2's agent is down, answering "ready up"
+    SimNode& n2 = *web.n2;
+    n2.stop_agent(SIGTERM);
+    const std::string stop_file = "/var/www/squatter-stop";
+    std::thread squatter([&] {
+      n2.exec({"runuser", "-u", "www-data", "--", "python3", "-c",
+               "import os, socket, sys\n"
+               "s = socket.socket(); s.bind(('198.18.0.2', 8482)); s.listen(8); s.settimeout(0.5)\n"
+               "while not os.path.exists(sys.argv[1]):\n"
+               "    try:\n"
+               "        c, _ = s.accept(); c.sendall(b'ready up\\n'); c.close()\n"
+               "    except socket.timeout:\n"
+               "        pass\n",
+               stop_file},
+              300s);
+    });
+    // Stops and joins the squatter however this block is left (a REQUIRE throws).
+    struct StopSquatter {
+      std::function<void()> stop;
+      ~StopSquatter() { stop(); }
+    } stop_squatter{[&] {
+      if (!squatter.joinable()) return;
+      n2.write_file(stop_file, "");
+      squatter.join();
+    }};
+    const bool squatting = eventually([&] { return agent_check_line(n2.address()) == "ready up\n"; });
+    n2.start_agent();
+    CHECK(n2.wait_agent_ready());
+    // The agent cannot bind the port: its HTTP check fails, so HAProxy takes n2 out whatever
+    // the squatter says.
+    CHECK(eventually([&] {
+      auto serving = n2.http_get("http://198.18.0.2:8480/health/serving");
+      return serving.first == 503 && serving.second.find("agent-check") != std::string::npos;
+    }));
+    CHECK(eventually([&] { return server_states(web)["n2"].rfind("DOWN", 0) == 0; }));
+    stop_squatter.stop();
+    REQUIRE(squatting);
+    // The squatter gone, the agent binds the port and n2 is back.
+    CHECK(eventually([&] {
+      return n2.http_get("http://198.18.0.2:8480/health/serving").first == 200;
+    }));
+    CHECK(eventually([&] { return server_states(web)["n2"] == "UP"; }));
+  }
 }

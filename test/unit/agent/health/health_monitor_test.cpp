@@ -76,6 +76,12 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
                             "mount /mnt/pydio-config: write probe /mnt/pydio-config/.p: not a "
                             "regular file (fifo)"});
   }
+  SECTION("an agent-check port held by another process takes the node out of HAProxy") {
+    inputs.agent_check_problem = "agent-check 198.18.0.1:8482: Address already in use";
+    HealthVerdict v = decide_health(inputs, mounts, true, "");
+    CHECK_FALSE(v.healthy);
+    CHECK(v.serving_reasons == std::vector<std::string>{inputs.agent_check_problem});
+  }
   SECTION("a storage-only node does not need mounts or Apache") {
     mounts[0].health = MountHealth::kNotMounted;
     CHECK(decide_health(inputs, mounts, false, "refused").healthy);
