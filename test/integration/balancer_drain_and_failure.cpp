@@ -98,10 +98,12 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
     SimNode& n2 = *web.n2;
     n2.stop_agent(SIGTERM);
     const std::string stop_file = "/var/www/squatter-stop";
+    pydio::common::RunResult squatted;
     std::thread squatter([&] {
-      n2.exec({"runuser", "-u", "www-data", "--", "python3", "-c",
+      squatted = n2.exec({"runuser", "-u", "www-data", "--", "python3", "-c",
                "import os, socket, sys\n"
-               "s = socket.socket(); s.bind(('198.18.0.2', 8482)); s.listen(8); s.settimeout(0.5)\n"
+               "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+               "s.bind(('198.18.0.2', 8482)); s.listen(8); s.settimeout(0.5)\n"
                "while not os.path.exists(sys.argv[1]):\n"
                "    try:\n"
                "        c, _ = s.accept(); c.sendall(b'ready up\\n'); c.close()\n"
@@ -130,6 +132,7 @@ TEST_CASE("drain goes through agent-check; a dead Apache takes the node out", "[
     }));
     CHECK(eventually([&] { return server_states(web)["n2"].rfind("DOWN", 0) == 0; }));
     stop_squatter.stop();
+    INFO("squatter: " << squatted.describe_failure({"python3"}));
     REQUIRE(squatting);
     // The squatter gone, the agent binds the port and n2 is back.
     CHECK(eventually([&] {
