@@ -83,6 +83,16 @@ struct UrlHost {
 };
 UrlHost url_host(const std::string& url);
 
+// web.php (read_php.cpp).
+// Bytes of a PHP size ("200M"): digits with an optional K, M or G; nullopt when it is not one.
+std::optional<std::uint64_t> php_size_bytes(const std::string& value);
+std::optional<std::string> php_version_problem(const std::string& value);
+std::optional<std::string> php_size_problem(const std::string& value);
+std::optional<std::string> php_temp_dir_problem(const std::string& value);
+// Every single-field rule of web.php and postMaxSize >= uploadMaxFilesize, as the reader
+// reports them.
+void check_php(const PhpSpec& php, ErrorLines& errors);
+
 // Database.
 std::optional<std::string> port_problem(std::int64_t value);
 // database.name: a name, not a reserved schema (common/reserved_names.hpp).

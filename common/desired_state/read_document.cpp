@@ -62,6 +62,7 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
 
   check_nodes(state, errors);
   check_volumes(state, errors);
+  check_php_placement(state, errors);
   if (database_ok) state.database = read_database(database, state, errors);
   if (join_tokens != nullptr) state.join_tokens = read_join_tokens(*join_tokens, errors);
   return state;

@@ -50,6 +50,7 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
       web.server_name.clear();
     }
   }
+  if (const json* php = reader.object("php", Presence::kOptional)) web.php = read_php(*php, errors);
   reader.finish(kSecretHint);
   return web;
 }

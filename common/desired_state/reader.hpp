@@ -29,6 +29,9 @@ VolumeSpec read_volume(const nlohmann::json& value, const std::string& path, Err
 // The "web" object.
 WebSpec read_web(const nlohmann::json& value, ErrorLines& errors);
 
+// The "web.php" object (read_php.cpp).
+PhpSpec read_php(const nlohmann::json& value, ErrorLines& errors);
+
 // The "security" object.
 SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
 

@@ -50,6 +50,25 @@ OrderedJson volume_to_json(const VolumeSpec& volume) {
   return out;
 }
 
+// Only the fields that differ from their defaults: a document that sets none reads as before
+// web.php existed, so agents of the previous version still accept it during a rolling upgrade.
+OrderedJson php_to_json(const PhpSpec& php) {
+  const PhpSpec defaults;
+  OrderedJson out = OrderedJson::object();
+  if (php.version != defaults.version) out["version"] = php.version;
+  if (php.upload_max_filesize != defaults.upload_max_filesize)
+    out["uploadMaxFilesize"] = php.upload_max_filesize;
+  if (php.post_max_size != defaults.post_max_size) out["postMaxSize"] = php.post_max_size;
+  if (php.memory_limit != defaults.memory_limit) out["memoryLimit"] = php.memory_limit;
+  if (php.max_execution_time != defaults.max_execution_time)
+    out["maxExecutionTime"] = php.max_execution_time;
+  if (php.max_input_time != defaults.max_input_time) out["maxInputTime"] = php.max_input_time;
+  if (php.output_buffering != defaults.output_buffering)
+    out["outputBuffering"] = php.output_buffering;
+  if (php.temp_dir != defaults.temp_dir) out["tempDir"] = php.temp_dir;
+  return out;
+}
+
 }  // namespace
 
 std::string serialize_desired_state(const DesiredState& state) {
@@ -69,6 +88,7 @@ std::string serialize_desired_state(const DesiredState& state) {
   web["group"] = state.web.group;
   if (!state.web.public_url.empty()) web["publicUrl"] = state.web.public_url;
   if (!state.web.server_name.empty()) web["serverName"] = state.web.server_name;
+  if (state.web.php != PhpSpec{}) web["php"] = php_to_json(state.web.php);
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;

@@ -113,6 +113,7 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
     }
   }
   if (!web.server_name.empty()) accept(errors, "web.serverName", web.server_name, check_host);
+  check_php(web.php, errors);
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
@@ -155,6 +156,7 @@ ErrorLines validate(const DesiredState& state) {
   check_ca_certificates(checked.security.ca_certificates, errors);
   check_nodes(checked, errors);
   check_volumes(checked, errors);
+  check_php_placement(checked, errors);
   check_database(checked, errors);
   check_join_tokens(checked.join_tokens, errors);
   return errors;
