@@ -11,6 +11,8 @@
 #include "agent/resources/gluster_tls_resource.hpp"
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
+#include "agent/resources/packages_resource.hpp"
+#include "agent/resources/php_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
 #include "agent/resources/volume_resource.hpp"
@@ -54,6 +56,8 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   resources.push_back(std::make_unique<DatabaseResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
+  resources.push_back(std::make_unique<PackagesResource>());
+  resources.push_back(std::make_unique<PhpResource>());
   resources.push_back(std::make_unique<ApacheVhostResource>());
   resources.push_back(std::make_unique<LayoutResource>());
   resources.push_back(std::make_unique<PublicationResource>());
