@@ -53,6 +53,22 @@ struct VolumeSpec {
   std::string mountpoint;                      // FUSE mountpoint on compute nodes
 };
 
+// PHP for Apache on compute nodes ("web.php"): the settings go into the agent's conf.d drop-in
+// (/etc/php/<version>/apache2/conf.d/99-pydio-agent.ini). Defaults are the tutorial's values.
+struct PhpSpec {
+  std::string version = "8.2";                // packages php<v>-*, Apache module php<v>
+  std::string upload_max_filesize = "200M";   // PHP size: digits and an optional K, M or G
+  std::string post_max_size = "200M";         // at least upload_max_filesize
+  std::string memory_limit = "128M";          // PHP size or "-1" (no limit)
+  int max_execution_time = 30;                // seconds, 0 = no limit
+  int max_input_time = 60;                    // seconds, -1 = max_execution_time
+  bool output_buffering = false;              // false: Off, true: 4096
+  std::string temp_dir = "/var/cache/pydio/tmp";  // upload_tmp_dir and sys_temp_dir, node-local
+
+  bool operator==(const PhpSpec& other) const;
+  bool operator!=(const PhpSpec& other) const { return !(*this == other); }
+};
+
 struct WebSpec {
   std::string docroot = "/var/www/pydio";
   std::string alias = "/pydio";
@@ -69,6 +85,7 @@ struct WebSpec {
   std::string install_dir;      // where Pydio is; default docroot
   std::string conf_dir;         // Pydio's conf/; default <install dir>/conf
   std::string local_cache_dir;  // AJXP_CACHE_DIR, node-local; default /var/cache/pydio
+  PhpSpec php;
 };
 
 // The HAProxy of the nodes with role lb ("loadBalancer"; docs/desired-state.md). Defaults apply

@@ -150,6 +150,9 @@ LocalConfig read_local_config(const json& document, ErrorLines& errors) {
   read_path(reader, "apacheConfigDir", config.apache_config_dir, errors);
   read_path(reader, "mysqlDatadir", config.mysql_datadir, errors);
   read_path(reader, "mysqlSocket", config.mysql_socket, errors);
+  if (auto install = reader.boolean("installPackages", Presence::kOptional))
+    config.install_packages = *install;
+  read_path(reader, "phpProbeDir", config.php_probe_dir, errors);
   reader.finish("secrets belong in the secrets file (secretsPath), not in agent.json");
   return config;
 }

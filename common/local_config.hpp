@@ -34,6 +34,13 @@ struct LocalConfig {
   std::string apache_config_dir = "/etc/apache2";
   std::string mysql_datadir = "/var/lib/mysql";
   std::string mysql_socket = "/run/mysqld/mysqld.sock";
+  // Missing distribution packages of this node's roles (PHP for compute, haproxy for lb) are
+  // installed with apt-get when true; when false they are reported by name and never installed
+  // (simulated test nodes, whose /usr and dpkg database are the host's).
+  bool install_packages = true;
+  // Where the agent writes the PHP probe page (root-owned, outside Pydio's tree); the vhost
+  // serves it as /.pydio-agent/ to local requests only.
+  std::string php_probe_dir = "/var/www/pydio-agent";
 };
 
 // Join tokens are not secrets of a node: the signed desired state holds their hashes

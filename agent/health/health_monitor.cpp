@@ -49,7 +49,8 @@ std::string mount_health_name(MountHealth health) {
 }
 
 HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountProbe>& mounts,
-                            bool is_compute, const std::string& apache_problem) {
+                            bool is_compute, const std::string& apache_problem,
+                            const std::string& php_problem) {
   HealthVerdict verdict;
   verdict.computed_at = std::chrono::system_clock::now();
   if (!inputs.desired) {
@@ -81,6 +82,7 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
       verdict.reasons.push_back(reason);
     }
     if (!apache_problem.empty()) verdict.reasons.push_back("apache: " + apache_problem);
+    if (!php_problem.empty()) verdict.reasons.push_back("php: " + php_problem);
   }
   verdict.healthy = verdict.reasons.empty();
   verdict.serving_reasons = verdict.reasons;
@@ -203,6 +205,8 @@ void HealthMonitor::check_now() {
   std::vector<MountProbe> mounts;
   bool is_compute = false;
   std::string apache_problem;
+  std::string php_problem;
+  PhpProbeResult php;
   if (inputs.desired) {
     const common::NodeSpec* self = inputs.desired->find_node(inputs.node_name);
     is_compute = self != nullptr && self->has_role(common::Role::kCompute);
@@ -212,9 +216,16 @@ void HealthMonitor::check_now() {
       for (const auto& volume : inputs.desired->volumes)
         mounts.push_back(probe_mount(table, volume.mountpoint));
       apache_problem = probe_apache(*inputs.desired);
+      // Without Apache the page cannot answer: one reason, not two.
+      if (apache_problem.empty()) {
+        if (!php_prober_) php_prober_ = std::make_unique<PhpProber>();
+        php = php_prober_->probe(kPhpBound);
+        if (php.state == PhpProbeState::kBroken || php.state == PhpProbeState::kHung)
+          php_problem = php.problem;
+      }
     }
   }
-  HealthVerdict next = decide_health(inputs, mounts, is_compute, apache_problem);
+  HealthVerdict next = decide_health(inputs, mounts, is_compute, apache_problem, php_problem);
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -227,6 +238,10 @@ void HealthMonitor::check_now() {
       previous = probe;
     }
     verdict_ = next;
+    // The php resource acts on what the probe reports (extensions, ini values): a change
+    // there is worth a pass even when the verdict stays the same.
+    changed = changed || php.extensions != php_.extensions || php.ini != php_.ini;
+    php_ = php;
   }
   if (changed && on_change_) on_change_();
 }
@@ -238,6 +253,11 @@ MountProbe HealthMonitor::mount_probe(const std::string& mountpoint) const {
   MountProbe unknown;
   unknown.mountpoint = mountpoint;
   return unknown;
+}
+
+PhpProbeResult HealthMonitor::php_probe() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return php_;
 }
 
 HealthVerdict HealthMonitor::verdict() const {

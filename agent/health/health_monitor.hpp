@@ -2,7 +2,8 @@
 // Computes the node's health verdict in the background, once per period, so that the health
 // endpoint and the check.txt resource only ever read a finished verdict. Healthy means this
 // node can serve users: a valid desired state lists it, it is not draining, and on a compute
-// node every volume is a live glusterfs mount that answers and Apache answers locally.
+// node every volume is a live glusterfs mount that answers, Apache answers locally and PHP
+// runs the probe page (php_prober.hpp).
 // The database is not part of the verdict (it would fail every node at once).
 // Thread-safe: verdict_ and probes_ are guarded by mutex_.
 
@@ -17,6 +18,7 @@
 
 #include "agent/health/health_view.hpp"
 #include "agent/health/mount_prober.hpp"
+#include "agent/health/php_prober.hpp"
 #include "common/desired_state.hpp"
 #include "common/mount_table.hpp"
 
@@ -37,14 +39,17 @@ struct HealthInputs {
   std::string agent_check_problem;
 };
 
-// Pure: the verdict from what was observed. Tested without any host.
+// Pure: the verdict from what was observed. Tested without any host. `php_problem`: why the
+// PHP probe page failed (reason "php: <why>"), "" when it answered or was not asked.
 HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountProbe>& mounts,
-                            bool is_compute, const std::string& apache_problem);
+                            bool is_compute, const std::string& apache_problem,
+                            const std::string& php_problem = "");
 
 class HealthMonitor : public HealthView {
  public:
   static constexpr std::chrono::milliseconds kDefaultPeriod{1000};
   static constexpr std::chrono::milliseconds kProbeBound{2000};
+  static constexpr std::chrono::milliseconds kPhpBound{3000};
 
   // on_change is called (from the monitor thread) whenever the verdict or a mount's health
   // changes, so the reconciler can react at once.
@@ -61,6 +66,7 @@ class HealthMonitor : public HealthView {
 
   MountProbe mount_probe(const std::string& mountpoint) const override;
   HealthVerdict verdict() const override;
+  PhpProbeResult php_probe() const override;
 
  private:
   void loop();
@@ -92,6 +98,8 @@ class HealthMonitor : public HealthView {
   bool round_requested_ = false;              // guarded by mutex_
   HealthVerdict verdict_;                     // guarded by mutex_
   std::map<std::string, MountProbe> probes_;  // guarded by mutex_
+  PhpProbeResult php_;                        // guarded by mutex_
+  std::unique_ptr<PhpProber> php_prober_;     // guarded by round_mutex_; made on first use
   std::thread thread_;
 };
 

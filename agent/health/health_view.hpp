@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/health/php_probe.hpp"
+
 namespace pydio::agent {
 
 enum class MountHealth {
@@ -47,6 +49,8 @@ class HealthView {
   virtual MountProbe mount_probe(const std::string& mountpoint) const = 0;
   // The verdict without the check.txt file itself (check.txt follows this verdict).
   virtual HealthVerdict verdict() const = 0;
+  // The PHP probe's last result on a compute node (kUnknown elsewhere and before the first).
+  virtual PhpProbeResult php_probe() const { return {}; }
 };
 
 }  // namespace pydio::agent

@@ -12,6 +12,8 @@
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/haproxy_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
+#include "agent/resources/packages_resource.hpp"
+#include "agent/resources/php_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/pydio_shared.hpp"
 #include "agent/resources/pydio_wiring_resource.hpp"
@@ -57,6 +59,8 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   resources.push_back(std::make_unique<DatabaseResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
+  resources.push_back(std::make_unique<PackagesResource>());
+  resources.push_back(std::make_unique<PhpResource>());
   resources.push_back(std::make_unique<ApacheVhostResource>());
   resources.push_back(std::make_unique<LayoutResource>());
   resources.push_back(std::make_unique<PydioWiringResource>());

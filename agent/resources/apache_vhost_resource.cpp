@@ -103,12 +103,13 @@ std::string health_uri_regex(const common::WebSpec& web) {
   return "^" + regex_escape(uri) + "$";
 }
 
-Expected<std::string> vhost_text(const common::WebSpec& web) {
+Expected<std::string> vhost_text(const common::WebSpec& web, const std::string& probe_dir) {
   for (const auto& [field, value] :
        {std::pair<std::string, std::string>{"web.docroot", web.docroot},
         {"web.installDir", common::web_install_dir(web)},
         {"web.alias", web.alias},
-        {"web.healthFile", web.health_file}}) {
+        {"web.healthFile", web.health_file},
+        {"phpProbeDir (agent.json)", probe_dir}}) {
     Status safe = check_config_safe(field, value);
     if (!safe) return safe;
     if (value.empty()) return Status::error(field + ": must not be empty");
@@ -124,6 +125,15 @@ Expected<std::string> vhost_text(const common::WebSpec& web) {
   out << "# Managed by pydio-agent, rendered from the desired state (web). Edits are replaced.\n"
       << remoteip_module_lines(web.trusted_proxies) << "<VirtualHost *:80>\n";
   if (!server_name.empty()) out << "    ServerName " << server_name << "\n";
+  const std::string probe = trim_trailing_slashes(probe_dir);
+  out << "    # The agent's PHP probe (its health verdict): local requests only, never logged.\n"
+      << "    Alias \"/.pydio-agent/\" \"" << probe << "/\"\n"
+      << "    <Directory \"" << probe << "\">\n"
+      << "        Options None\n"
+      << "        AllowOverride None\n"
+      << "        Require local\n"
+      << "    </Directory>\n"
+      << "    SetEnvIf Request_URI \"^/\\.pydio-agent/\" dontlog\n";
   const auto directory = [&out](const std::string& dir) {
     out << "    <Directory \"" << dir << "\">\n"
         << "        Options FollowSymLinks\n"
@@ -207,7 +217,7 @@ Expected<Plan> ApacheVhostResource::observe_and_plan(const PassContext& ctx) con
   if (ctx.services == nullptr || ctx.local == nullptr) {
     return Status::error("apache-vhost: pass context lacks services or local config");
   }
-  auto text = render_(vhost_web(*ctx.desired));
+  auto text = render_(vhost_web(*ctx.desired), ctx.local->php_probe_dir);
   if (!text) return text.status().with_context("render vhost");
   VhostWant want{*text, vhost_paths(ctx.local->apache_config_dir),
                  trim_trailing_slashes(ctx.desired->web.docroot)};
@@ -250,7 +260,7 @@ Status ApacheVhostResource::apply_step(const PassContext&, const EnsureDocroot& 
 }
 
 Status ApacheVhostResource::apply_step(const PassContext& ctx, const WriteVhost& step) {
-  auto text = render_(vhost_web(*ctx.desired));
+  auto text = render_(vhost_web(*ctx.desired), ctx.local->php_probe_dir);
   if (!text) return text.status().with_context("render vhost");
   return apply_validated_change(ctx, vhost_paths(ctx.local->apache_config_dir), *text)
       .with_context("write " + step.path);

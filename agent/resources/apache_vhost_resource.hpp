@@ -75,8 +75,10 @@ std::string health_uri_regex(const common::WebSpec& web);
 common::WebSpec vhost_web(const common::DesiredState& desired);
 
 // The complete vhost file. Fails, naming the field, when a value cannot be written into an
-// Apache configuration safely (quotes, backslashes, '$', control characters).
-common::Expected<std::string> vhost_text(const common::WebSpec& web);
+// Apache configuration safely (quotes, backslashes, '$', control characters). `probe_dir`
+// (agent.json phpProbeDir) is served as /.pydio-agent/ to local requests only, unlogged.
+common::Expected<std::string> vhost_text(const common::WebSpec& web,
+                                         const std::string& probe_dir = "/var/www/pydio-agent");
 
 struct VhostObservation {
   std::optional<std::string> current_text;  // sites-available/pydio.conf; nullopt when missing
@@ -102,7 +104,8 @@ struct VhostWant {
 // when anything above changes or a reload is owed.
 Plan plan_vhost(const VhostWant& want, const VhostObservation& observed);
 
-using VhostRenderer = std::function<common::Expected<std::string>(const common::WebSpec&)>;
+using VhostRenderer = std::function<common::Expected<std::string>(const common::WebSpec&,
+                                                                   const std::string& probe_dir)>;
 
 class ApacheVhostResource : public Resource {
  public:

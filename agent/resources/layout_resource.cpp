@@ -167,6 +167,15 @@ std::vector<LayoutDir> layout_dirs(const common::DesiredState& desired) {
     if (std::string(volume_name) == kConfigVolume)
       dirs.push_back(LayoutDir{prefix + "/pydio-agent", root, false, true, 0700});
   }
+  // Last, after what earlier versions made: where the PHP probe page (php_settings.hpp)
+  // creates and removes a file as the web user, on each volume.
+  for (const char* volume_name : {kConfigVolume, kDataVolume}) {
+    const common::VolumeSpec* volume = desired.find_volume(volume_name);
+    if (volume == nullptr || volume->mountpoint.empty()) continue;
+    const std::string root = trim_trailing_slashes(volume->mountpoint);
+    dirs.push_back(
+        LayoutDir{(root == "/" ? "" : root) + "/" + kWebProbeDirName, root, false, false, 0});
+  }
   return dirs;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The Pydio directory layout on the shared volumes (leader only): on pydio-config the
-// directories appdata, cache, log; on pydio-data public, common, users; these owned by
-// web.user:web.group. The two volume roots are root:root 0755 and the agent's folder
+// directories appdata, cache, log; on pydio-data public, common, users; on both .web-probe (the
+// PHP probe's); these owned by web.user:web.group. The two volume roots are root:root 0755 and the agent's folder
 // pydio-config/pydio-agent root:root 0700, so the web application can neither rename nor replace
 // what the agents read. Only these few paths are looked at (lstat) and changed (mkdir, chown,
 // chmod through a descriptor opened without following links): never a recursive walk, never a
@@ -31,6 +31,8 @@ using common::kDataVolume;
 // done and is never run again.
 inline constexpr const char* kInstallMarker = "pydio-agent/installed.json";
 inline constexpr mode_t kWebDirMode = 0750;  // a Pydio directory the agent creates
+// On each volume, the web user's: the PHP probe page creates and removes a file there.
+inline constexpr const char* kWebProbeDirName = ".web-probe";
 
 // The resource's actions (see action.hpp). Each carries the leader term it was planned under.
 struct CreateLayoutDir {

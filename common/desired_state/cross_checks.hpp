@@ -20,6 +20,9 @@ void check_nodes(const DesiredState& state, ErrorLines& errors);
 // node, enough storage nodes for one replica set, overlapping brick paths.
 void check_volumes(const DesiredState& state, ErrorLines& errors);
 
+// web.php.tempDir is node-local: not under a volume's mountpoint, nor under web.docroot.
+void check_php_placement(const DesiredState& state, ErrorLines& errors);
+
 // database.host `host` must not be the address of a node that lacks role "db".
 void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors);
 

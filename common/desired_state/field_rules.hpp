@@ -92,6 +92,15 @@ std::optional<std::string> host_port_problem(const std::string& value);
 // web.trustedProxies: an IPv4 address or CIDR block, not /0.
 std::optional<std::string> proxy_address_problem(const std::string& value);
 void check_trusted_proxies(const std::vector<std::string>& proxies, ErrorLines& errors);
+// web.php (read_php.cpp).
+// Bytes of a PHP size ("200M"): digits with an optional K, M or G; nullopt when it is not one.
+std::optional<std::uint64_t> php_size_bytes(const std::string& value);
+std::optional<std::string> php_version_problem(const std::string& value);
+std::optional<std::string> php_size_problem(const std::string& value);
+std::optional<std::string> php_temp_dir_problem(const std::string& value);
+// Every single-field rule of web.php and postMaxSize >= uploadMaxFilesize, as the reader
+// reports them.
+void check_php(const PhpSpec& php, ErrorLines& errors);
 
 // Database.
 std::optional<std::string> port_problem(std::int64_t value);

@@ -65,6 +65,7 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
       }
     }
   }
+  if (const json* php = reader.object("php", Presence::kOptional)) web.php = read_php(*php, errors);
   reader.finish(kSecretHint);
   return web;
 }

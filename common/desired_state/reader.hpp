@@ -34,6 +34,8 @@ LoadBalancerSpec read_load_balancer(const nlohmann::json& value, ErrorLines& err
 
 // web.trustedProxies (an array given in the document: it must not be empty).
 std::vector<std::string> read_trusted_proxies(const nlohmann::json& value, ErrorLines& errors);
+// The "web.php" object (read_php.cpp).
+PhpSpec read_php(const nlohmann::json& value, ErrorLines& errors);
 
 // The "security" object.
 SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);

@@ -70,6 +70,25 @@ OrderedJson load_balancer_to_json(const LoadBalancerSpec& lb) {
   return out;
 }
 
+// Only the fields that differ from their defaults: a document that sets none reads as before
+// web.php existed, so agents of the previous version still accept it during a rolling upgrade.
+OrderedJson php_to_json(const PhpSpec& php) {
+  const PhpSpec defaults;
+  OrderedJson out = OrderedJson::object();
+  if (php.version != defaults.version) out["version"] = php.version;
+  if (php.upload_max_filesize != defaults.upload_max_filesize)
+    out["uploadMaxFilesize"] = php.upload_max_filesize;
+  if (php.post_max_size != defaults.post_max_size) out["postMaxSize"] = php.post_max_size;
+  if (php.memory_limit != defaults.memory_limit) out["memoryLimit"] = php.memory_limit;
+  if (php.max_execution_time != defaults.max_execution_time)
+    out["maxExecutionTime"] = php.max_execution_time;
+  if (php.max_input_time != defaults.max_input_time) out["maxInputTime"] = php.max_input_time;
+  if (php.output_buffering != defaults.output_buffering)
+    out["outputBuffering"] = php.output_buffering;
+  if (php.temp_dir != defaults.temp_dir) out["tempDir"] = php.temp_dir;
+  return out;
+}
+
 }  // namespace
 
 std::string serialize_desired_state(const DesiredState& state) {
@@ -96,6 +115,7 @@ std::string serialize_desired_state(const DesiredState& state) {
   if (!state.web.install_dir.empty()) web["installDir"] = state.web.install_dir;
   if (!state.web.conf_dir.empty()) web["confDir"] = state.web.conf_dir;
   if (!state.web.local_cache_dir.empty()) web["localCacheDir"] = state.web.local_cache_dir;
+  if (state.web.php != PhpSpec{}) web["php"] = php_to_json(state.web.php);
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;

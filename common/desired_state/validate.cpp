@@ -120,6 +120,7 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
   if (!web.conf_dir.empty()) accept(errors, "web.confDir", web.conf_dir, pydio_path_problem);
   if (!web.local_cache_dir.empty())
     accept(errors, "web.localCacheDir", web.local_cache_dir, pydio_path_problem);
+  check_php(web.php, errors);
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
@@ -164,6 +165,7 @@ ErrorLines validate(const DesiredState& state) {
   check_volumes(checked, errors);
   // Serialized only when it differs from the defaults: then it counts as given.
   check_load_balancer(checked, checked.load_balancer != LoadBalancerSpec{}, errors);
+  check_php_placement(checked, errors);
   check_database(checked, errors);
   check_join_tokens(checked.join_tokens, errors);
   return errors;

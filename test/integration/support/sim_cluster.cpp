@@ -87,6 +87,9 @@ int SimNode::start_agent(int pass_interval_seconds, const std::string& agentd) {
                            {"healthListen", address() + ":8480"},
                            {"services", "direct"},
                            {"passIntervalSeconds", pass_interval_seconds}};
+  // The node's /usr and dpkg database are the host's: never apt-get there. Only this
+  // version's agent knows the field (the upgrade scenario starts the previous one).
+  if (agentd.empty()) config["installPackages"] = false;
   must({"mkdir", "-p", "/etc/pydio-agent"});
   write_file("/etc/pydio-agent/agent.json", config.dump(2) + "\n");
   const std::string binary = agentd.empty() ? agentd_path() : agentd;

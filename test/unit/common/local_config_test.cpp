@@ -111,6 +111,8 @@ TEST_CASE("agent.json: required fields and defaults", "[local_config]") {
   CHECK(config->apache_config_dir == defaults.apache_config_dir);
   CHECK(config->mysql_datadir == "/var/lib/mysql");
   CHECK(config->mysql_socket == "/run/mysqld/mysqld.sock");
+  CHECK(config->install_packages);
+  CHECK(config->php_probe_dir == "/var/www/pydio-agent");
 }
 
 TEST_CASE("agent.json: every field set", "[local_config]") {
@@ -120,7 +122,8 @@ TEST_CASE("agent.json: every field set", "[local_config]") {
     "adminSocket": "/run/node2/admin.sock", "stateDir": "/var/lib/node2",
     "secretsPath": "/etc/node2/secrets.json", "services": "direct",
     "passIntervalSeconds": 5, "leaseSeconds": 6, "apacheConfigDir": "/etc/node2/apache2",
-    "mysqlDatadir": "/var/lib/node2/mysql", "mysqlSocket": "/run/node2/mysqld.sock"})");
+    "mysqlDatadir": "/var/lib/node2/mysql", "mysqlSocket": "/run/node2/mysqld.sock",
+    "installPackages": false, "phpProbeDir": "/srv/probe"})");
   const auto config = load_local_config(path);
   INFO((config ? "" : config.status().message()));
   REQUIRE(config);
@@ -135,6 +138,8 @@ TEST_CASE("agent.json: every field set", "[local_config]") {
   CHECK(config->apache_config_dir == "/etc/node2/apache2");
   CHECK(config->mysql_datadir == "/var/lib/node2/mysql");
   CHECK(config->mysql_socket == "/run/node2/mysqld.sock");
+  CHECK_FALSE(config->install_packages);
+  CHECK(config->php_probe_dir == "/srv/probe");
 }
 
 TEST_CASE("agent.json: every problem is one line naming the file and field", "[local_config]") {

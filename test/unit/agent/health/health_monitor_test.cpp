@@ -54,6 +54,13 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
     CHECK(v.reasons == std::vector<std::string>{"draining"});
     CHECK(v.serving_reasons.empty());
   }
+  SECTION("a broken PHP is a reason \"php: <why>\"") {
+    HealthVerdict v = decide_health(inputs, mounts, true, "", "no answer for 7s");
+    CHECK_FALSE(v.healthy);
+    CHECK(v.reasons == std::vector<std::string>{"php: no answer for 7s"});
+    // Not on a node that serves nothing.
+    CHECK(decide_health(inputs, {}, false, "", "no answer for 7s").healthy);
+  }
   SECTION("no valid desired state is unhealthy and says why") {
     inputs.desired = nullptr;
     inputs.desired_error = "volumes[0].replica: must be at least 1";

@@ -52,20 +52,21 @@ TEST_CASE("the layout is the two volume roots and their Pydio directories", "[la
   CHECK(paths == std::vector<std::string>{
                      "/mnt/pydio-config", "/mnt/pydio-config/appdata", "/mnt/pydio-config/cache",
                      "/mnt/pydio-config/log", "/mnt/pydio-config/pydio-agent", "/mnt/pydio-data",
-                     "/mnt/pydio-data/public", "/mnt/pydio-data/common", "/mnt/pydio-data/users"});
+                     "/mnt/pydio-data/public", "/mnt/pydio-data/common", "/mnt/pydio-data/users",
+                     "/mnt/pydio-config/.web-probe", "/mnt/pydio-data/.web-probe"});
   DesiredState only_data;
   only_data.volumes = {tutorial_state().volumes[0]};
-  CHECK(layout_dirs(only_data).size() == 4);
+  CHECK(layout_dirs(only_data).size() == 5);
   CHECK(layout_dirs(DesiredState{}).empty());
 }
 
 TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   const DesiredState desired = tutorial_state();
 
-  SECTION("fresh volumes owned by root: create the six directories and the agent's folder") {
+  SECTION("fresh volumes owned by root: the eight directories and the agent's folder") {
     auto plan = plan_layout(observe_all(desired, false, 0, 0));
     REQUIRE(plan.has_value());
-    REQUIRE(plan->actions.size() == 7);
+    REQUIRE(plan->actions.size() == 9);
     CHECK(plan->actions[3].description ==
           "create /mnt/pydio-config/pydio-agent owned by root:root, mode 0700");
     const auto* agent = action_step<LayoutAction, CreateLayoutDir>(plan->actions[3]);
@@ -107,7 +108,7 @@ TEST_CASE("pydio-layout plans mkdir and chown, never more", "[layout]") {
   SECTION("fresh volumes: the first Pydio directory") {
     auto plan = plan_layout(observe_all(desired, false, 0, 0));
     REQUIRE(plan.has_value());
-    REQUIRE(plan->actions.size() == 7);
+    REQUIRE(plan->actions.size() == 9);
     CHECK(plan->actions[0].kind == "mkdir");
     const auto* mkdir = action_step<LayoutAction, CreateLayoutDir>(plan->actions[0]);
     REQUIRE(mkdir);
