@@ -25,13 +25,13 @@ echo gethostname(), " ", $_SERVER["REMOTE_ADDR"], " ",
 
 }  // namespace
 
-BalancedCluster bring_up_balanced_cluster(SimCluster& cluster) {
+BalancedCluster bring_up_balanced_cluster(SimCluster& cluster, int disk_mb) {
   BalancedCluster web;
   web.n1 = &cluster.add_node("n1", 1);
   web.n2 = &cluster.add_node("n2", 2);
   web.lb = &cluster.add_node("n4", 4);
-  const std::string disk1 = web.n1->create_loop_device(400);
-  const std::string disk2 = web.n2->create_loop_device(400);
+  const std::string disk1 = web.n1->create_loop_device(disk_mb);
+  const std::string disk2 = web.n2->create_loop_device(disk_mb);
   for (SimNode* node : {web.n1, web.n2, web.lb}) {
     node->start_agent();
     REQUIRE(node->wait_agent_ready());

@@ -21,7 +21,8 @@ struct BalancedCluster {
 
 // Brings the cluster up, waits until both compute nodes are healthy and HAProxy on n4 answers
 // with both servers UP, and writes session.php into each compute node's docroot. REQUIREs all.
-BalancedCluster bring_up_balanced_cluster(SimCluster& cluster);
+// `disk_mb`: size of each storage node's (sparse) data disk.
+BalancedCluster bring_up_balanced_cluster(SimCluster& cluster, int disk_mb = 400);
 
 // http://198.18.0.4/pydio/session.php
 std::string session_url(const BalancedCluster& web);
