@@ -13,26 +13,7 @@ namespace pydio::agent::api {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-namespace {
-// HAProxy shows the text after '#' in its stats; one line, short.
-constexpr std::size_t kMaxReasonLength = 120;
-
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= kMaxReasonLength) break;
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
-  }
-  return out;
-}
-}  // namespace
-
-std::string agent_check_reply(const std::vector<std::string>& serving_reasons, bool draining) {
-  if (draining) return "drain\n";
-  if (serving_reasons.empty()) return "ready up\n";
-  return "ready down#" + one_line(serving_reasons.front()) + "\n";
-}
+std::string agent_check_reply(bool draining) { return draining ? "drain\n" : "ready up\n"; }
 
 AgentCheckListener::AgentCheckListener(net::io_context& ioc, Reply reply)
     : ioc_(ioc),

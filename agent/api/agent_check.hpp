@@ -2,9 +2,12 @@
 // HAProxy's agent-check on compute nodes (role lb exists): HAProxy connects to
 // <node address>:<loadBalancer.agentPort> every agentIntervalMs and reads one line, which this
 // agent writes at once and then closes (HAProxy 2.6 configuration.txt, "agent-check"):
-//   "drain\n"               the operator drained the node: no new sessions, sticky ones stay
-//   "ready up\n"            serving (cancels a drain this agent set)
-//   "ready down#<reason>\n" cannot serve: marked DOWN, the first reason shown in HAProxy's stats
+//   "drain\n"     the operator drained the node: no new sessions, sticky ones stay
+//   "ready up\n"  not drained (cancels a drain this agent set; "up" counts only while the HTTP
+//                 check passes too)
+// Never "down": HAProxy applies an agent's "down" at once (its agent fall is 1), so one slow
+// health round would move every sticky session. A node that cannot serve fails the HTTP check
+// of GET /health/serving instead, which goes DOWN only after `fall` failures in a row.
 // Connections are capped (ConnectionLimit, the oldest idle one closed at the cap); nothing is
 // read from the caller, so it cannot make the agent do any work but write one line.
 // Thread safety: start()/stop() from one thread; the reply function is called on the
@@ -27,9 +30,8 @@ namespace pydio::agent::api {
 
 inline constexpr int kAgentCheckPort = 8482;
 
-// Pure. `serving_reasons`: the verdict's reasons without the drain (HealthVerdict); empty when
-// the node serves. `draining`: the operator's drain. The reason is cut to one short line.
-std::string agent_check_reply(const std::vector<std::string>& serving_reasons, bool draining);
+// Pure. `draining`: the operator's drain.
+std::string agent_check_reply(bool draining);
 
 class AgentCheckListener : public std::enable_shared_from_this<AgentCheckListener> {
  public:

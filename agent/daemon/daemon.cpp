@@ -186,9 +186,7 @@ int Daemon::run() {
   // before the health monitor starts: its inputs read agent_check_.
   agent_check_ = std::make_unique<AgentCheckEndpoint>(
       ioc_, [this] { return state_.desired(); }, local_.node_name,
-      [this] {
-        return api::agent_check_reply(health_.verdict().serving_reasons, state_.draining());
-      });
+      [this] { return api::agent_check_reply(state_.draining()); });
   agent_check_->start();
   reachability_.start();
   health_.check_now();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "common/desired_state/cross_checks.hpp"
 #include "common/desired_state/field_rules.hpp"
@@ -36,6 +37,14 @@ int port_of(const std::string& host_port) {
 
 std::optional<std::string> certificate_problem(const std::string& path) {
   if (auto problem = check_absolute_path(path)) return problem;
+  // HAProxy's config reader takes '#' as a comment and splits words on spaces: keep to plain
+  // path characters so the path rendered is the path checked.
+  for (char c : path) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == '/';
+    if (!ok)
+      return "must use only letters, digits, '_', '-', '.' and '/', got " + quote_value(path);
+  }
   for (const char* dir : kCertificateDirs)
     if (path_is_within(path, dir) && path != dir) return std::nullopt;
   return "must be a file under /etc/ssl or /etc/haproxy, got " + quote_value(path);
@@ -131,10 +140,14 @@ void check_load_balancer(const DesiredState& state, bool given, ErrorLines& erro
     return;
   }
   const bool bind_ok = accept(errors, "loadBalancer.bind", lb.bind, host_port_problem);
-  if (!lb.tls_certificate.empty())
-    accept(errors, "loadBalancer.tlsCertificate", lb.tls_certificate, certificate_problem);
-  if (accept(errors, "loadBalancer.tlsBind", lb.tls_bind, host_port_problem) &&
-      lb.tls_bind == lb.bind) {
+  const bool tls = !lb.tls_certificate.empty();
+  if (tls) accept(errors, "loadBalancer.tlsCertificate", lb.tls_certificate, certificate_problem);
+  if (!tls && lb.tls_bind != LoadBalancerSpec{}.tls_bind) {
+    add_error(errors, "loadBalancer.tlsBind", "is used only with loadBalancer.tlsCertificate");
+  }
+  const bool tls_bind_ok =
+      tls && accept(errors, "loadBalancer.tlsBind", lb.tls_bind, host_port_problem);
+  if (tls_bind_ok && lb.tls_bind == lb.bind) {
     add_error(errors, "loadBalancer.tlsBind", "must differ from loadBalancer.bind");
   }
   check_int(errors, "loadBalancer.checkIntervalMs", lb.check_interval_ms, 500, 60000);
@@ -157,15 +170,25 @@ void check_load_balancer(const DesiredState& state, bool given, ErrorLines& erro
   }
   accept(errors, "loadBalancer.sessionCookie", lb.session_cookie, cookie_problem);
   check_int(errors, "loadBalancer.timeoutSeconds", lb.timeout_seconds, 10, 86400);
-  // Apache listens on *:80 on every compute node: HAProxy could not bind there.
-  if (bind_ok && port_of(lb.bind) == kApachePort) {
-    for (const NodeSpec* node : lb_nodes) {
-      if (!node->has_role(Role::kCompute)) continue;
-      add_error(errors, "loadBalancer.bind",
-                "port 80 is Apache's on node " + quote_value(node->name) +
-                    " (roles lb and compute); choose another port, e.g. 0.0.0.0:8080");
-      break;
-    }
+  // `haproxy -c` does not bind: a port another listener of the lb node holds would pass it,
+  // and the reloaded worker would fail to start while the old one serves the old config.
+  const bool lb_is_compute = std::any_of(lb_nodes.begin(), lb_nodes.end(), [](const NodeSpec* n) {
+    return n->has_role(Role::kCompute);
+  });
+  for (const auto& [field, ok, host_port] :
+       {std::tuple<const char*, bool, std::string>{"loadBalancer.bind", bind_ok, lb.bind},
+        {"loadBalancer.tlsBind", tls_bind_ok, lb.tls_bind}}) {
+    if (!ok) continue;
+    const int port = port_of(host_port);
+    if (port == kHealthPort || port == kPeerPort || port == lb.stats_port)
+      add_error(errors, field,
+                "port " + std::to_string(port) + " is taken (health 8480, peer 8481, statsPort)");
+    // Apache listens on *:80 and the agent-check on agentPort on every compute node.
+    if (lb_is_compute && (port == kApachePort || port == lb.agent_port))
+      add_error(errors, field,
+                "port " + std::to_string(port) +
+                    " is Apache's or the agent-check's on an lb node that is also compute; "
+                    "choose another port, e.g. 0.0.0.0:8080");
   }
 }
 

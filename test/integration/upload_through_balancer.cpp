@@ -5,6 +5,7 @@
 // the page, and nothing crashes: both nodes stay healthy, Apache keeps its PID.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "support/balancer.hpp"
@@ -14,43 +15,13 @@ using namespace pydio::test;
 
 namespace {
 
-// Test pages, like session.php: the upload lands in Pydio's common repository path on the
-// data volume. The page names the limit that refused a body PHP would not take.
-constexpr const char* kUploadPage = R"(<?php
-header("Content-Type: application/json");
-$node = gethostname();
-$length = isset($_SERVER["CONTENT_LENGTH"]) ? (int)$_SERVER["CONTENT_LENGTH"] : 0;
-if (empty($_FILES) && $length > 0) {
-  http_response_code(413);
-  echo json_encode(["node" => $node, "refused" => "post_max_size",
-                    "limit" => ini_get("post_max_size"), "length" => $length]);
-  exit;
+// The test pages in test/data/web-pages (shared with test/demo).
+std::string page(const std::string& name) {
+  std::ifstream file(std::string(PYDIO_SOURCE_DIR) + "/test/data/web-pages/" + name);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  REQUIRE_FALSE(text.empty());
+  return text;
 }
-$file = isset($_FILES["file"]) ? $_FILES["file"] : null;
-if ($file === null || $file["error"] !== UPLOAD_ERR_OK) {
-  $error = $file === null ? -1 : $file["error"];
-  http_response_code($error === UPLOAD_ERR_INI_SIZE ? 413 : 400);
-  echo json_encode(["node" => $node, "refused" =>
-                    $error === UPLOAD_ERR_INI_SIZE ? "upload_max_filesize" : "error $error"]);
-  exit;
-}
-$to = "/mnt/pydio-data/common/" . basename($file["name"]);
-$tmp_dir = dirname($file["tmp_name"]);
-if (!move_uploaded_file($file["tmp_name"], $to)) {
-  http_response_code(500);
-  echo json_encode(["node" => $node, "refused" => "move_uploaded_file"]);
-  exit;
-}
-echo json_encode(["node" => $node, "size" => filesize($to), "sha256" => hash_file("sha256", $to),
-                  "tmpDir" => $tmp_dir]);
-)";
-
-constexpr const char* kDownloadPage = R"(<?php
-$path = "/mnt/pydio-data/common/" . basename($_GET["name"]);
-header("Content-Type: application/octet-stream");
-header("X-Node: " . gethostname());
-readfile($path);
-)";
 
 std::string make_random_file(const std::string& path, std::size_t megabytes) {
   std::mt19937_64 random(megabytes);
@@ -111,8 +82,8 @@ TEST_CASE("a 150 MB upload through HAProxy is on pydio-data; 250 MB is refused b
   // Sparse 3 GB data disks: room for the upload on each replica.
   BalancedCluster web = bring_up_balanced_cluster(cluster, 3072);
   for (SimNode* node : {web.n1, web.n2}) {
-    node->write_file("/var/www/pydio/upload.php", kUploadPage);
-    node->write_file("/var/www/pydio/download.php", kDownloadPage);
+    node->write_file("/var/www/pydio/upload.php", page("upload.php"));
+    node->write_file("/var/www/pydio/download.php", page("download.php"));
   }
   const std::string temp_dir = "/var/cache/pydio/tmp";  // web.php.tempDir's default
 

@@ -7,13 +7,14 @@ declare -A agent_pids=()
 # in_node NODE ARGV... : run inside a node (network + mount namespace).
 in_node() { local node=$1; shift; "$simnode" exec "$run_dir" "$node" -- "$@"; }
 
-# create_node NODE INDEX : a simulated node at 198.18.0.INDEX with the agent configured.
+# create_node NODE INDEX : a simulated node at 198.18.0.INDEX with the agent configured. Its /usr
+# and package database are the host's: the agent must not install packages there (./setup did).
 create_node() {
   local node=$1 index=$2
   "$simnode" create "$run_dir" "$node" "$index"
   cat >"$run_dir/$node-agent.json" <<JSON
 {"nodeName": "$node", "address": "198.18.0.$index", "healthListen": "198.18.0.$index:8480",
- "services": "direct"}
+ "services": "direct", "installPackages": false}
 JSON
   in_node "$node" mkdir -p /etc/pydio-agent
   in_node "$node" cp "$run_dir/$node-agent.json" /etc/pydio-agent/agent.json

@@ -107,7 +107,8 @@ TEST_CASE("bad loadBalancer values are refused naming the field", "[desired_stat
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"bind", "80"}}, "loadBalancer.bind: "},
       {{{"bind", "0.0.0.0:70000"}}, "loadBalancer.bind: "},
-      {{{"tlsBind", "0.0.0.0:80"}}, "loadBalancer.tlsBind: must differ"},
+      {{{"tlsCertificate", "/etc/haproxy/site.pem"}, {"tlsBind", "0.0.0.0:80"}},
+       "loadBalancer.tlsBind: must differ"},
       {{{"tlsCertificate", "/var/www/pydio/x.pem"}}, "loadBalancer.tlsCertificate: "},
       {{{"tlsCertificate", "/etc/ssl/../shadow"}}, "loadBalancer.tlsCertificate: "},
       {{{"statsPort", 80}}, "loadBalancer.statsPort: "},
@@ -136,8 +137,35 @@ TEST_CASE("bad loadBalancer values are refused naming the field", "[desired_stat
 TEST_CASE("an lb node that is also compute cannot bind port 80 (Apache's)", "[desired_state][lb]") {
   auto document = with_lb();
   document["nodes"][2]["roles"] = {"lb", "compute"};
-  CHECK(has_line_starting(errors_of(document), "loadBalancer.bind: port 80 is Apache's on node"));
+  CHECK(has_line_starting(errors_of(document), "loadBalancer.bind: port 80 is Apache's"));
+  document["loadBalancer"] = {{"bind", "0.0.0.0:8482"}};
+  CHECK(has_line_starting(errors_of(document), "loadBalancer.bind: port 8482 is Apache's or the "
+                                               "agent-check's"));
   document["loadBalancer"] = {{"bind", "0.0.0.0:8080"}};
+  CHECK(errors_of(document).empty());
+}
+
+TEST_CASE("HAProxy's ports: not the agent's own, not the stats page's; TLS fields together",
+          "[desired_state][lb]") {
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"bind", "0.0.0.0:8480"}}, "loadBalancer.bind: port 8480 is taken"},
+      {{{"bind", "0.0.0.0:8404"}}, "loadBalancer.bind: port 8404 is taken"},
+      {{{"tlsCertificate", "/etc/haproxy/site.pem"}, {"tlsBind", "0.0.0.0:8481"}},
+       "loadBalancer.tlsBind: port 8481 is taken"},
+      {{{"tlsBind", "0.0.0.0:8443"}},
+       "loadBalancer.tlsBind: is used only with loadBalancer.tlsCertificate"},
+      {{{"tlsCertificate", "/etc/haproxy/a#b.pem"}},
+       "loadBalancer.tlsCertificate: must use only letters"},
+  };
+  for (const auto& [section, expected] : cases) {
+    auto document = with_lb();
+    document["loadBalancer"] = section;
+    INFO(section.dump());
+    CHECK(has_line_starting(errors_of(document), expected));
+  }
+  auto document = with_lb();
+  document["loadBalancer"] = {{"tlsCertificate", "/etc/haproxy/site.pem"},
+                              {"tlsBind", "0.0.0.0:8443"}};
   CHECK(errors_of(document).empty());
 }
 
