@@ -183,8 +183,14 @@ std::string format_status(const json& status) {
   for (const auto& resource : resources) {
     std::string detail = text(resource, "lastError");
     if (detail.empty()) {
+      // An in-sync resource's text is a note (e.g. which PHP runs), not something awaited.
       const std::string waiting = text(resource, "waitingFor");
-      detail = waiting.empty() ? "-" : "(waiting for " + waiting + ")";
+      if (waiting.empty())
+        detail = "-";
+      else if (text(resource, "state") == "in-sync")
+        detail = "(" + waiting + ")";
+      else
+        detail = "(waiting for " + waiting + ")";
     }
     rows.push_back({text(resource, "name", "-"), text(resource, "state", "-"), detail});
   }
@@ -308,6 +314,7 @@ std::string format_cluster(const json& cluster) {
   }
   for (const auto& line : array_at(cluster, "waiting"))
     out << "waiting:    " << item_text(line) << "\n";
+  for (const auto& line : array_at(cluster, "notes")) out << "note:       " << item_text(line) << "\n";
   for (const auto& line : array_at(cluster, "warnings"))
     out << "warning:    " << item_text(line) << "\n";
   return out.str();

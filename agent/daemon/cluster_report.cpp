@@ -114,10 +114,10 @@ void read_report(const json& report, const std::string& node_name, json& row, js
     if (state == "error") detail = text_field(resource, "lastError", detail);
     // "leader lease" lines are every non-leader's normal state: not worth a line.
     const bool lease_wait = detail.rfind("leader lease", 0) == 0;
-    if ((state == "waiting" || state == "error" || state == "in-sync") && !detail.empty() &&
-        !lease_wait) {
-      out["waiting"].push_back(node_name + ": " + text_field(resource, "name") + ": " + detail);
-    }
+    if (detail.empty() || lease_wait) continue;
+    const std::string line = node_name + ": " + text_field(resource, "name") + ": " + detail;
+    if (state == "waiting" || state == "error") out["waiting"].push_back(line);
+    if (state == "in-sync") out["notes"].push_back(line);  // e.g. which PHP, which Pydio
   }
 }
 }  // namespace
@@ -226,6 +226,7 @@ json ClusterReport::report() const {
               {"nodes", json::array()},
               {"volumes", json::array()},
               {"waiting", json::array()},
+              {"notes", json::array()},
               {"warnings", json::array()}};
   json gluster_state = storage ? gluster.get() : json{{"error", "this node has no glusterd"}};
   std::size_t next_answer = 0;  // answers are in node order, this node left out

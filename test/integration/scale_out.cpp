@@ -59,7 +59,7 @@ TEST_CASE("storage nodes join one at a time; bricks are added as whole replica s
         [&] {
           status = cluster_status(n1);
           return status.is_object() &&
-                 status["cluster"]["waiting"].dump().find(
+                 status["cluster"]["notes"].dump().find(
                      "1 more storage node for the next replica set") != std::string::npos;
         },
         120s));

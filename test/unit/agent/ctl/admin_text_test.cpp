@@ -17,6 +17,7 @@ TEST_CASE("status is printed for humans", "[admin_text]") {
     "resources": [
       {"name": "data-brick", "state": "in-sync", "lastError": null, "lastChange": null, "waitingFor": ""},
       {"name": "volume/pydio-data", "state": "waiting", "lastError": null, "waitingFor": "leader"},
+      {"name": "php", "state": "in-sync", "lastError": null, "waitingFor": "PHP 8.2.36"},
       {"name": "apache-vhost", "state": "error", "lastError": "apache2ctl configtest: exit 1: Syntax error", "waitingFor": ""}
     ]})");
   CHECK(format_status(status) ==
@@ -29,6 +30,7 @@ TEST_CASE("status is printed for humans", "[admin_text]") {
         "NAME               STATE    LAST-ERROR\n"
         "data-brick         in-sync  -\n"
         "volume/pydio-data  waiting  (waiting for leader)\n"
+        "php                in-sync  (PHP 8.2.36)\n"
         "apache-vhost       error    apache2ctl configtest: exit 1: Syntax error\n");
 }
 
@@ -131,6 +133,7 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
       {"name": "pydio-config", "exists": false, "error": "Volume pydio-config does not exist"}
     ],
     "waiting": ["node1: volume/pydio-data: peers 198.18.0.2 to reconnect before adding bricks to pydio-data"],
+    "notes": ["node1: php: PHP 8.2.36, apache2handler"],
     "warnings": ["volume pydio-data is replica 2: prone to split-brain"]
   })");
 
@@ -152,6 +155,7 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
         "pydio-config | Volume pydio-config does not exist | - | - | -");
   CHECK_THAT(text, Catch::Contains("waiting:    node1: volume/pydio-data: peers 198.18.0.2 to "
                                    "reconnect before adding bricks to pydio-data\n"));
+  CHECK_THAT(text, Catch::Contains("note:       node1: php: PHP 8.2.36, apache2handler\n"));
   CHECK_THAT(text, Catch::Contains("warning:    volume pydio-data is replica 2: prone to "
                                    "split-brain\n"));
 }
