@@ -213,12 +213,21 @@ void HealthMonitor::check_now() {
     if (is_compute) {
       const auto table = common::read_mount_table();  // once per round, for every mount
       write_probe_name_ = ".pydio-agent-health-" + inputs.node_name;
-      for (const auto& volume : inputs.desired->volumes)
+      std::string mounts_key;  // the mount ids of the volumes, e.g. "37-41"
+      for (const auto& volume : inputs.desired->volumes) {
         mounts.push_back(probe_mount(table, volume.mountpoint));
+        const common::MountEntry* entry =
+            table ? common::find_mount_at(*table, volume.mountpoint) : nullptr;
+        mounts_key += (mounts_key.empty() ? "" : "-") + std::to_string(entry ? entry->id : 0);
+      }
       apache_problem = probe_apache(*inputs.desired);
       // Without Apache the page cannot answer: one reason, not two.
       if (apache_problem.empty()) {
-        if (!php_prober_) php_prober_ = std::make_unique<PhpProber>();
+        // A remount is a new set of mounts: a request stuck on the replaced one may never end.
+        if (!php_prober_ || mounts_key != php_prober_mounts_) {
+          php_prober_ = std::make_unique<PhpProber>(mounts_key);
+          php_prober_mounts_ = mounts_key;
+        }
         php = php_prober_->probe(kPhpBound);
         if (php.state == PhpProbeState::kBroken || php.state == PhpProbeState::kHung)
           php_problem = php.problem;

@@ -99,6 +99,7 @@ class HealthMonitor : public HealthView {
   HealthVerdict verdict_;                     // guarded by mutex_
   std::map<std::string, MountProbe> probes_;  // guarded by mutex_
   PhpProbeResult php_;                        // guarded by mutex_
+  std::string php_prober_mounts_;  // guarded by round_mutex_: the mount ids php_prober_ asks for
   std::unique_ptr<PhpProber> php_prober_;     // guarded by round_mutex_; made on first use
   std::thread thread_;
 };

@@ -22,7 +22,7 @@ constexpr std::size_t kMaxAnswerBytes = 1024 * 1024;  // the page answers a few 
 HttpAnswer failed(const std::string& why) { return HttpAnswer{0, why}; }
 }  // namespace
 
-HttpAnswer get_local_probe(std::chrono::seconds give_up) {
+HttpAnswer get_local_probe(std::chrono::seconds give_up, const std::string& mounts_key) {
   const auto deadline = std::chrono::steady_clock::now() + give_up;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return failed(std::string("socket: ") + std::strerror(errno));
@@ -35,7 +35,8 @@ HttpAnswer get_local_probe(std::chrono::seconds give_up) {
     ::close(fd);
     return failed(std::string("connect 127.0.0.1:80: ") + std::strerror(error));
   }
-  const std::string request = std::string("GET ") + kProbeUrlPath +
+  const std::string query = mounts_key.empty() ? "" : "?mounts=" + mounts_key;
+  const std::string request = std::string("GET ") + kProbeUrlPath + query +
                               " HTTP/1.0\r\nHost: localhost\r\nUser-Agent: pydio-agentd\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
@@ -78,9 +79,11 @@ struct PhpProber::Shared {
   std::uint64_t completed = 0;                       // guarded by mutex
   std::chrono::steady_clock::time_point busy_since;  // guarded by mutex
   PhpProbeResult last;                               // guarded by mutex
+  std::string mounts_key;                            // set before the thread starts
 };
 
-PhpProber::PhpProber() : shared_(std::make_shared<Shared>()) {
+PhpProber::PhpProber(std::string mounts_key) : shared_(std::make_shared<Shared>()) {
+  shared_->mounts_key = std::move(mounts_key);
   std::thread([shared = shared_] { request_loop(shared); }).detach();
 }
 
@@ -99,7 +102,7 @@ void PhpProber::request_loop(const std::shared_ptr<Shared>& shared) {
     if (shared->stopping) return;
     shared->requested = false;
     lock.unlock();
-    HttpAnswer answer = get_local_probe(kGiveUpAfter);
+    HttpAnswer answer = get_local_probe(kGiveUpAfter, shared->mounts_key);
     PhpProbeResult result = interpret_php_probe(answer.status, answer.body);
     result.finished_at = std::chrono::steady_clock::now();
     lock.lock();

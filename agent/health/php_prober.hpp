@@ -22,7 +22,10 @@ class PhpProber {
   // A request still open after this is closed on our side (Apache's own Timeout is 300 s).
   static constexpr std::chrono::seconds kGiveUpAfter{600};
 
-  PhpProber();
+  // `mounts_key`: the volumes' mount ids ("37-41"), sent with each request; a prober is made
+  // per set of mounts, so a request stuck on a mount the agent has replaced never blocks the
+  // probes of the new one (the page locks per key).
+  explicit PhpProber(std::string mounts_key = "");
   ~PhpProber();  // never waits for an open request: the thread finishes on its own
   PhpProber(const PhpProber&) = delete;
   PhpProber& operator=(const PhpProber&) = delete;
@@ -42,6 +45,6 @@ struct HttpAnswer {
   int status = 0;
   std::string body;
 };
-HttpAnswer get_local_probe(std::chrono::seconds give_up);
+HttpAnswer get_local_probe(std::chrono::seconds give_up, const std::string& mounts_key = "");
 
 }  // namespace pydio::agent
