@@ -154,7 +154,9 @@ MountProbe HealthMonitor::probe_mount(
     probed.mount_id = entry->id;
     probed.prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
   }
-  return probed.prober->probe(kProbeBound);
+  MountProbe probed_now = probed.prober->probe(kProbeBound);
+  probed_now.mount_id = entry->id;
+  return probed_now;
 }
 
 std::string HealthMonitor::probe_apache(const common::DesiredState& desired) {
@@ -216,9 +218,7 @@ void HealthMonitor::check_now() {
       std::string mounts_key;  // the mount ids of the volumes, e.g. "37-41"
       for (const auto& volume : inputs.desired->volumes) {
         mounts.push_back(probe_mount(table, volume.mountpoint));
-        const common::MountEntry* entry =
-            table ? common::find_mount_at(*table, volume.mountpoint) : nullptr;
-        mounts_key += (mounts_key.empty() ? "" : "-") + std::to_string(entry ? entry->id : 0);
+        mounts_key += (mounts_key.empty() ? "" : "-") + std::to_string(mounts.back().mount_id);
       }
       apache_problem = probe_apache(*inputs.desired);
       // Without Apache the page cannot answer: one reason, not two.

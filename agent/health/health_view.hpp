@@ -29,6 +29,7 @@ struct MountProbe {
   // A problem that does not stop the mount serving, e.g. the write probe's path is a FIFO
   // someone planted (writes then go unchecked); reported as a health warning.
   std::string warning;
+  int mount_id = 0;  // MountEntry::id of the FUSE mount probed; 0 when none is mounted there
 };
 
 struct HealthVerdict {
