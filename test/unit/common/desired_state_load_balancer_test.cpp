@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/desired_state.hpp"
+#include "test/unit/support/desired_state_errors.hpp"
 
 namespace {
 
@@ -31,15 +32,8 @@ json with_lb() {
   })");
 }
 
-std::vector<std::string> errors_of(const json& document) {
-  return parse_desired_state(document.dump()).errors;
-}
-
-bool has_line_starting(const std::vector<std::string>& errors, const std::string& start) {
-  for (const auto& line : errors)
-    if (line.rfind(start, 0) == 0) return true;
-  return false;
-}
+using pydio::test::errors_of;
+using pydio::test::has_line_starting;
 
 }  // namespace
 
