@@ -69,6 +69,40 @@ struct PhpSpec {
   bool operator!=(const PhpSpec& other) const { return !(*this == other); }
 };
 
+// A Pydio release archive published with `agentctl app publish` ("web.release"): every compute
+// node serves exactly this one (docs/operations.md, "Releases"). Written only by the agent.
+struct ReleaseSpec {
+  std::string sha256;             // "sha256:<64 lowercase hex digits>" of the archive
+  std::string version;            // the first "__" field of the archive's conf/VERSION
+  std::string file;               // the archive's file name as published (no directory)
+  std::int64_t size = 0;          // bytes
+  std::int64_t published_at = 0;  // seconds since the epoch (UTC); a UTC time in JSON
+
+  bool operator==(const ReleaseSpec& other) const;
+  bool operator!=(const ReleaseSpec& other) const { return !(*this == other); }
+};
+
+// The directory name of a release on a node: the first 12 hex digits of its sha256.
+std::string release_id(const std::string& sha256);
+
+enum class RolloutPhase { kNone, kDraining, kSwitching, kUndraining };
+std::string rollout_phase_name(RolloutPhase phase);  // "", "draining", "switching", "undraining"
+
+// The leader's rolling rollout of web.release, one compute node at a time ("web.rollout";
+// agent/daemon/release_rollout.hpp). Written only by the leader; a new leader resumes from it.
+struct RolloutSpec {
+  std::string release;             // sha256 being rolled out (web.release's)
+  std::string previous;            // sha256 the compute nodes ran before
+  std::vector<std::string> done;   // compute nodes switched and back in service
+  std::string node;                // the compute node being switched now; "" between nodes
+  RolloutPhase phase = RolloutPhase::kNone;  // kNone exactly when node is ""
+  std::int64_t since = 0;          // when the phase began, seconds since the epoch (UTC)
+  std::string stopped;             // "" while running; "<node>: <reason>" once stopped
+
+  bool operator==(const RolloutSpec& other) const;
+  bool operator!=(const RolloutSpec& other) const { return !(*this == other); }
+};
+
 struct WebSpec {
   std::string docroot = "/var/www/pydio";
   std::string alias = "/pydio";
@@ -86,6 +120,11 @@ struct WebSpec {
   std::string conf_dir;         // Pydio's conf/; default <install dir>/conf
   std::string local_cache_dir;  // AJXP_CACHE_DIR, node-local; default /var/cache/pydio
   PhpSpec php;
+  // Seconds a rollout waits for a drained node's users to finish when no lb node reports
+  // (an ELB: its health check interval x unhealthy threshold, the tutorial's 5 s x 2).
+  int drain_seconds = 10;
+  std::optional<ReleaseSpec> release;  // managed by agentctl app publish, never by a spec file
+  std::optional<RolloutSpec> rollout;  // managed by the leader, never by a spec file
 };
 
 // The HAProxy of the nodes with role lb ("loadBalancer"; docs/desired-state.md). Defaults apply
@@ -102,6 +141,8 @@ struct LoadBalancerSpec {
   int agent_interval_ms = 2000;
   std::string session_cookie = "AjaXplorer";  // Pydio 8's session cookie (SessionService.php)
   int timeout_seconds = 300;                  // timeout client/server (uploads)
+  // A rollout waits at most this long for a drained server's sessions (scur) to reach 0.
+  int drain_timeout_seconds = 300;
 
   bool operator==(const LoadBalancerSpec& other) const;
   bool operator!=(const LoadBalancerSpec& other) const { return !(*this == other); }

@@ -31,4 +31,8 @@ void check_database_host(const DesiredState& state, const std::string& host, Err
 // defaults in a state built in code); port 80 is Apache's on an lb node that is also compute.
 void check_load_balancer(const DesiredState& state, bool given, ErrorLines& errors);
 
+// web.release excludes an operator-installed Pydio (web.installDir, web.confDir); web.rollout
+// needs web.release and names it (release.cpp).
+void check_release(const DesiredState& state, ErrorLines& errors);
+
 }  // namespace pydio::common::desired_state

@@ -126,6 +126,9 @@ std::optional<std::string> token_description_problem(const std::string& value);
 // Every rule for "joinTokens" on a list built in code, in the order the reader reports them.
 void check_join_tokens(const std::vector<JoinTokenSpec>& tokens, ErrorLines& errors);
 
+// web.drainSeconds, web.release and web.rollout, value by value (release.cpp).
+void check_release_fields(const WebSpec& web, ErrorLines& errors);
+
 // security.caCertificates (ca_certificates.cpp): during a CA rotation the old and the new CA.
 inline constexpr std::size_t kMaxCaCertificates = 3;
 inline constexpr std::size_t kMaxCaCertificateLength = 8 * 1024;

@@ -128,6 +128,7 @@ LoadBalancerSpec read_load_balancer(const json& value, ErrorLines& errors) {
     spec.session_cookie = *cookie;
   }
   read_int(reader, "timeoutSeconds", spec.timeout_seconds);
+  read_int(reader, "drainTimeoutSeconds", spec.drain_timeout_seconds);
   reader.finish(kSecretHint);
   return spec;
 }
@@ -170,6 +171,7 @@ void check_load_balancer(const DesiredState& state, bool given, ErrorLines& erro
   }
   accept(errors, "loadBalancer.sessionCookie", lb.session_cookie, cookie_problem);
   check_int(errors, "loadBalancer.timeoutSeconds", lb.timeout_seconds, 10, 86400);
+  check_int(errors, "loadBalancer.drainTimeoutSeconds", lb.drain_timeout_seconds, 0, 86400);
   // `haproxy -c` does not bind: a port another listener of the lb node holds would pass it,
   // and the reloaded worker would fail to start while the old one serves the old config.
   const bool lb_is_compute = std::any_of(lb_nodes.begin(), lb_nodes.end(), [](const NodeSpec* n) {

@@ -86,7 +86,8 @@ bool LoadBalancerSpec::operator==(const LoadBalancerSpec& o) const {
   return bind == o.bind && tls_certificate == o.tls_certificate && tls_bind == o.tls_bind &&
          stats_port == o.stats_port && check_interval_ms == o.check_interval_ms && fall == o.fall &&
          rise == o.rise && agent_port == o.agent_port && agent_interval_ms == o.agent_interval_ms &&
-         session_cookie == o.session_cookie && timeout_seconds == o.timeout_seconds;
+         session_cookie == o.session_cookie && timeout_seconds == o.timeout_seconds &&
+         drain_timeout_seconds == o.drain_timeout_seconds;
 }
 
 std::vector<std::string> effective_trusted_proxies(const DesiredState& state) {

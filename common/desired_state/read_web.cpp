@@ -1,5 +1,7 @@
 // The "web" section of a desired-state document (Apache and the Pydio docroot).
 
+#include <algorithm>
+
 #include "common/desired_state/field_rules.hpp"
 #include "common/desired_state/reader.hpp"
 #include "common/field_checks.hpp"
@@ -66,7 +68,14 @@ WebSpec read_web(const json& value, ErrorLines& errors) {
     }
   }
   if (const json* php = reader.object("php", Presence::kOptional)) web.php = read_php(*php, errors);
+  if (auto seconds = reader.integer("drainSeconds", Presence::kOptional))
+    web.drain_seconds = static_cast<int>(std::clamp<std::int64_t>(*seconds, -1, 1 << 30));
+  if (const json* release = reader.object("release", Presence::kOptional))
+    web.release = read_release(*release, errors);
+  if (const json* rollout = reader.object("rollout", Presence::kOptional))
+    web.rollout = read_rollout(*rollout, errors);
   reader.finish(kSecretHint);
+  check_release_fields(web, errors);
   return web;
 }
 

@@ -37,6 +37,10 @@ std::vector<std::string> read_trusted_proxies(const nlohmann::json& value, Error
 // The "web.php" object (read_php.cpp).
 PhpSpec read_php(const nlohmann::json& value, ErrorLines& errors);
 
+// web.release and web.rollout: types only; check_release_fields() checks the values.
+ReleaseSpec read_release(const nlohmann::json& value, ErrorLines& errors);
+RolloutSpec read_rollout(const nlohmann::json& value, ErrorLines& errors);
+
 // The "security" object.
 SecuritySpec read_security(const nlohmann::json& value, ErrorLines& errors);
 

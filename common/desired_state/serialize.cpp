@@ -67,6 +67,8 @@ OrderedJson load_balancer_to_json(const LoadBalancerSpec& lb) {
     out["agentIntervalMs"] = lb.agent_interval_ms;
   if (lb.session_cookie != defaults.session_cookie) out["sessionCookie"] = lb.session_cookie;
   if (lb.timeout_seconds != defaults.timeout_seconds) out["timeoutSeconds"] = lb.timeout_seconds;
+  if (lb.drain_timeout_seconds != defaults.drain_timeout_seconds)
+    out["drainTimeoutSeconds"] = lb.drain_timeout_seconds;
   return out;
 }
 
@@ -86,6 +88,30 @@ OrderedJson php_to_json(const PhpSpec& php) {
   if (php.output_buffering != defaults.output_buffering)
     out["outputBuffering"] = php.output_buffering;
   if (php.temp_dir != defaults.temp_dir) out["tempDir"] = php.temp_dir;
+  return out;
+}
+
+OrderedJson release_to_json(const ReleaseSpec& release) {
+  OrderedJson out;
+  out["sha256"] = release.sha256;
+  out["version"] = release.version;
+  out["file"] = release.file;
+  out["size"] = release.size;
+  out["publishedAt"] = format_utc(release.published_at);
+  return out;
+}
+
+OrderedJson rollout_to_json(const RolloutSpec& rollout) {
+  OrderedJson out;
+  out["release"] = rollout.release;
+  out["previous"] = rollout.previous;
+  out["done"] = rollout.done;
+  if (!rollout.node.empty()) {
+    out["node"] = rollout.node;
+    out["phase"] = rollout_phase_name(rollout.phase);
+  }
+  out["since"] = format_utc(rollout.since);
+  if (!rollout.stopped.empty()) out["stopped"] = rollout.stopped;
   return out;
 }
 
@@ -116,6 +142,10 @@ std::string serialize_desired_state(const DesiredState& state) {
   if (!state.web.conf_dir.empty()) web["confDir"] = state.web.conf_dir;
   if (!state.web.local_cache_dir.empty()) web["localCacheDir"] = state.web.local_cache_dir;
   if (state.web.php != PhpSpec{}) web["php"] = php_to_json(state.web.php);
+  if (state.web.drain_seconds != WebSpec{}.drain_seconds)
+    web["drainSeconds"] = state.web.drain_seconds;
+  if (state.web.release) web["release"] = release_to_json(*state.web.release);
+  if (state.web.rollout) web["rollout"] = rollout_to_json(*state.web.rollout);
   auto& database = out["database"];
   database["host"] = state.database.host;
   database["port"] = state.database.port;

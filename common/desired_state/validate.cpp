@@ -121,6 +121,7 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
   if (!web.local_cache_dir.empty())
     accept(errors, "web.localCacheDir", web.local_cache_dir, pydio_path_problem);
   check_php(web.php, errors);
+  check_release_fields(web, errors);
 }
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
@@ -166,6 +167,7 @@ ErrorLines validate(const DesiredState& state) {
   // Serialized only when it differs from the defaults: then it counts as given.
   check_load_balancer(checked, checked.load_balancer != LoadBalancerSpec{}, errors);
   check_php_placement(checked, errors);
+  check_release(checked, errors);
   check_database(checked, errors);
   check_join_tokens(checked.join_tokens, errors);
   return errors;
