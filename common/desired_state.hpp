@@ -149,6 +149,8 @@ struct LoadBalancerSpec {
 };
 
 inline constexpr const char* kDefaultLocalCacheDir = "/var/cache/pydio";
+// Where Pydio is: web.installDir, else the docroot; with web.release <docroot>/current (the
+// link to the release the node serves).
 std::string web_install_dir(const WebSpec& web);
 std::string web_conf_dir(const WebSpec& web);
 std::string web_local_cache_dir(const WebSpec& web);

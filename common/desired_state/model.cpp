@@ -30,6 +30,11 @@ const BrickSpec* NodeSpec::find_brick(const std::string& brick_name) const {
 }
 
 std::string web_install_dir(const WebSpec& web) {
+  if (web.release) {  // the agent's releases: <docroot>/current links to the one served
+    std::string dir = web.docroot;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return dir + "/current";
+  }
   return web.install_dir.empty() ? web.docroot : web.install_dir;
 }
 

@@ -205,3 +205,12 @@ TEST_CASE("release_target: which release a node serves and stages", "[release]")
     CHECK_FALSE(rollout_drains(web, "n1"));
   }
 }
+
+TEST_CASE("with a release, Pydio is where the current link points", "[desired_state][release]") {
+  WebSpec web;
+  web.docroot = "/var/www/pydio/";
+  CHECK(pydio::common::web_install_dir(web) == "/var/www/pydio/");
+  web.release = pydio::common::ReleaseSpec{kTwo, "2", "f.tar.gz", 1, 0};
+  CHECK(pydio::common::web_install_dir(web) == "/var/www/pydio/current");
+  CHECK(pydio::common::web_conf_dir(web) == "/var/www/pydio/current/conf");
+}
