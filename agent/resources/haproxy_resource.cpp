@@ -26,6 +26,18 @@ Expected<std::string> render(const PassContext& ctx, const HaproxyPaths& paths) 
   return haproxy_config_text(*ctx.desired, *ctx.self, paths);
 }
 
+// What identifies one version of the certificate file: a renewal writes a new file (new inode or
+// mtime). "" without TLS; "missing" when it cannot be read (haproxy -c then says why).
+std::string certificate_identity(const common::DesiredState& desired) {
+  const std::string& path = desired.load_balancer.tls_certificate;
+  if (path.empty()) return "";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
@@ -43,6 +55,11 @@ Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
   } else if (write || observed.reload_pending) {
     plan.actions.push_back(make_action<HaproxyAction>(
         "reload HAProxy (its configuration changed; connections are kept)", ReloadHaproxy{}));
+  } else if (!observed.certificate_changed.empty()) {
+    plan.actions.push_back(
+        make_action<HaproxyAction>("reload HAProxy (certificate " + observed.certificate_changed +
+                                       " changed; checked by haproxy -c; connections are kept)",
+                                   ReloadHaproxy{true}));
   }
   if (plan.actions.empty()) plan.note = observed.servers;
   return plan;
@@ -68,6 +85,12 @@ Expected<Plan> HaproxyResource::observe_and_plan(const PassContext& ctx) const {
   observed.running = haproxy.is_running();
   observed.reload_pending = reload_pending_->load();
   if (observed.running) {
+    const std::string identity = certificate_identity(*ctx.desired);
+    std::lock_guard<std::mutex> lock(loaded_certificate_->mutex);
+    if (!identity.empty() && identity != loaded_certificate_->identity)
+      observed.certificate_changed = ctx.desired->load_balancer.tls_certificate;
+  }
+  if (observed.running) {
     auto csv = haproxy.admin_command("show stat");
     auto servers = csv ? parse_show_stat(*csv) : Expected<std::vector<ServerStat>>(csv.status());
     observed.servers = servers ? describe_servers(*servers)
@@ -82,8 +105,10 @@ Status HaproxyResource::apply(const PassContext& ctx, const Action& action) {
 }
 
 void HaproxyResource::carry_over(const Resource& previous) {
-  if (auto* old = dynamic_cast<const HaproxyResource*>(&previous))
+  if (auto* old = dynamic_cast<const HaproxyResource*>(&previous)) {
     reload_pending_ = old->reload_pending_;
+    loaded_certificate_ = old->loaded_certificate_;
+  }
 }
 
 Status HaproxyResource::apply_step(const PassContext& ctx, const WriteHaproxyConfig& step) {
@@ -110,16 +135,35 @@ Status HaproxyResource::apply_step(const PassContext& ctx, const WriteHaproxyCon
 }
 
 Status HaproxyResource::apply_step(const PassContext& ctx, const StartHaproxy&) {
+  // Taken before HAProxy reads the file: a renewal during the start is seen on the next pass.
+  const std::string identity = certificate_identity(*ctx.desired);
   Status started = control(ctx, paths_).start();
   // A fresh start reads the configuration as it is now: nothing left to reload.
-  if (started) *reload_pending_ = false;
+  if (started) {
+    *reload_pending_ = false;
+    std::lock_guard<std::mutex> lock(loaded_certificate_->mutex);
+    loaded_certificate_->identity = identity;
+  }
   return started;
 }
 
-Status HaproxyResource::apply_step(const PassContext& ctx, const ReloadHaproxy&) {
-  if (!*reload_pending_) return Status::ok();
-  Status reloaded = control(ctx, paths_).reload();
-  if (reloaded) *reload_pending_ = false;
+Status HaproxyResource::apply_step(const PassContext& ctx, const ReloadHaproxy& step) {
+  if (!*reload_pending_ && !step.certificate_changed) return Status::ok();
+  const std::string identity = certificate_identity(*ctx.desired);
+  HaproxyControl haproxy = control(ctx, paths_);
+  if (step.certificate_changed) {
+    // A renewed file HAProxy cannot load would fail the new worker: check it first, and keep
+    // the running HAProxy (with the certificate it has) when it is refused.
+    Status accepted = haproxy.check_config(paths_.config);
+    if (!accepted)
+      return Status::error(accepted.message() + "; HAProxy keeps the certificate it loaded");
+  }
+  Status reloaded = haproxy.reload();
+  if (reloaded) {
+    *reload_pending_ = false;
+    std::lock_guard<std::mutex> lock(loaded_certificate_->mutex);
+    loaded_certificate_->identity = identity;
+  }
   return reloaded;
 }
 

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -29,6 +30,9 @@ struct StartHaproxy {
 };
 struct ReloadHaproxy {
   static constexpr const char* kKind = "reload-haproxy";
+  // The TLS certificate file changed under an unchanged configuration (a renewal): reload even
+  // though no write is owed, after `haproxy -c` has read the new file.
+  bool certificate_changed = false;
 };
 using HaproxyAction = std::variant<WriteHaproxyConfig, StartHaproxy, ReloadHaproxy>;
 
@@ -37,10 +41,14 @@ struct HaproxyObservation {
   bool running = false;
   bool reload_pending = false;
   std::string servers;  // describe_servers() of `show stat`, or why it is unknown
+  // loadBalancer.tlsCertificate as a running HAProxy has not loaded it: "" when it has (or no
+  // TLS); else the path, e.g. after a renewal replaced the file.
+  std::string certificate_changed;
 };
 
 // Pure. write (validated) when the text differs, then start when HAProxy is down, else reload
-// when the file changed or a reload is owed. In sync: the note is the servers' states.
+// when the file changed, a reload is owed or the certificate file changed. In sync: the note is
+// the servers' states.
 Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
                   const HaproxyObservation& observed);
 
@@ -59,6 +67,14 @@ class HaproxyResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const ReloadHaproxy& step);
 
   HaproxyPaths paths_;
+  // Identity (device, inode, size, mtime) of the certificate file HAProxy last loaded through
+  // this agent; "" unknown (the agent started since), which reloads once. Shared like
+  // reload_pending_. Guarded by its mutex.
+  struct LoadedCertificate {
+    std::mutex mutex;
+    std::string identity;
+  };
+  std::shared_ptr<LoadedCertificate> loaded_certificate_ = std::make_shared<LoadedCertificate>();
   // Shared with the instance this one replaces (carry_over): a change written under the old
   // desired state still owes its reload.
   std::shared_ptr<std::atomic<bool>> reload_pending_ = std::make_shared<std::atomic<bool>>(false);

@@ -154,4 +154,29 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
     CHECK(secure.set_cookie.rfind(secure.node + "~", 0) == 0);
     CHECK(get_page(url).code == 302);
   }
+
+  // The certificate is renewed in place (a new file renamed over the old, as certbot's deploy
+  // hooks do) with the configuration unchanged: HAProxy is reloaded and serves the new one.
+  const auto served_subject = [&] {
+    pydio::common::SystemRunner runner;
+    auto hello = runner.run(
+        pydio::common::Command({"openssl", "s_client", "-connect", web.lb->address() + ":443",
+                                "-servername", "files.example.test"},
+                               20s));
+    const auto at = hello.out.find("subject=");
+    return at == std::string::npos ? std::string()
+                                   : hello.out.substr(at, hello.out.find('\n', at) - at);
+  };
+  CHECK(served_subject().find("files.example.test") != std::string::npos);
+  web.lb->must({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                "/CN=renewed.example.test", "-keyout", "/etc/haproxy/test.key", "-out",
+                "/etc/haproxy/test.crt"});
+  web.lb->write_file("/etc/haproxy/test.pem.new", web.lb->read_file("/etc/haproxy/test.crt") +
+                                                      web.lb->read_file("/etc/haproxy/test.key"));
+  web.lb->must({"mv", "/etc/haproxy/test.pem.new", "/etc/haproxy/test.pem"});
+  CHECK(eventually(
+      [&] { return has_event(*web.lb, "haproxy", "certificate /etc/haproxy/test.pem changed"); }));
+  CHECK(eventually(
+      [&] { return served_subject().find("renewed.example.test") != std::string::npos; }));
+  CHECK(get_page("https://" + web.lb->address() + "/pydio/session.php").code == 200);
 }

@@ -116,6 +116,16 @@ TEST_CASE("haproxy plan: validated write, start or reload only on change", "[hap
     REQUIRE(plan.actions.size() == 1);
     CHECK(plan.actions[0].kind == "reload-haproxy");
   }
+  SECTION("a renewed certificate under an unchanged configuration: a checked reload") {
+    observed.current_text = "cfg";
+    observed.running = true;
+    observed.certificate_changed = "/etc/haproxy/site.pem";
+    Plan plan = plan_haproxy("cfg", "/etc/haproxy/haproxy.cfg", observed);
+    REQUIRE(plan.actions.size() == 1);
+    CHECK(plan.actions[0].kind == "reload-haproxy");
+    CHECK(plan.actions[0].description.find("certificate /etc/haproxy/site.pem changed") !=
+          std::string::npos);
+  }
   SECTION("stopped with the right file: start only") {
     observed.current_text = "cfg";
     Plan plan = plan_haproxy("cfg", "/etc/haproxy/haproxy.cfg", observed);
