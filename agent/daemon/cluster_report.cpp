@@ -103,6 +103,15 @@ void read_report(const json& report, const std::string& node_name, json& row, js
   if (report.contains("ca") && report["ca"].is_object() && report["ca"].contains("progress") &&
       report["ca"]["progress"].is_string())
     out["caRotation"] = report["ca"]["progress"];
+  // Compute nodes report their Pydio release (pydio_release_resource.hpp, release_report.hpp).
+  if (report.contains("release") && report["release"].is_object()) {
+    const json& release = report["release"];
+    std::string shown = text_field(release, "mode") == "operator" ? "operator"
+                                                                  : text_field(release, "version");
+    if (shown.empty()) shown = "none";
+    if (release.contains("failed") && release["failed"].is_object()) shown += " (a release failed)";
+    row["release"] = shown;
+  }
   const json leader = report.value("leader", json::object());
   if (leader.is_object() && leader.value("isLeader", false) == true)
     out["leader"] = {{"holder", node_name}, {"term", int_field(leader, "term")}};

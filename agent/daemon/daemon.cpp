@@ -197,6 +197,7 @@ int Daemon::run() {
   environment.health = &health_;
   environment.cluster = &cluster_;
   environment.reachable_nodes = [this] { return reachability_.reachable(); };
+  environment.release_report = &release_report_;
   state_.start(environment);
   process_watch_.start();
 

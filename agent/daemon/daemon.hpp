@@ -44,6 +44,7 @@
 #include "agent/host/services.hpp"
 #include "agent/reconcile/event_log.hpp"
 #include "agent/reconcile/worker_pool.hpp"
+#include "agent/resources/release_report.hpp"
 #include "common/runner.hpp"
 
 namespace pydio::agent {
@@ -127,6 +128,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   common::SystemRunner runner_;
   Services services_;
   EventLog events_;
+  ReleaseReportHolder release_report_;  // pydio-release writes it, node_report() reads it
   NodeState state_;
   LeaderLink leader_link_;
   ChangeCommitter changes_;

@@ -101,6 +101,17 @@ nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;
   report["ca"] = ca_rotation_.report();  // what the leader's CA rotation looks at
+  // Compute nodes: which Pydio releases they have (the leader's rollout and agentctl status).
+  auto desired = state_.desired();
+  const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;
+  if (self != nullptr && self->has_role(common::Role::kCompute)) {
+    NodeReleaseReport release;
+    if (desired->web.release) {
+      release = release_report_.get().value_or(NodeReleaseReport{});
+      release.release_mode = true;
+    }
+    report["release"] = release_report_json(release);
+  }
   // glusterd's UUID never changes once written: read the file until it exists, then remember it
   // (node reports are asked by every cluster table and brick-readiness question).
   std::lock_guard<std::mutex> lock(glusterd_uuid_mutex_);

@@ -238,6 +238,7 @@ std::optional<PassContext> NodeState::pass_context() {
   ctx.services = environment_.services;
   ctx.health = environment_.health;
   ctx.cluster = environment_.cluster;
+  ctx.release_report = environment_.release_report;
   if (environment_.reachable_nodes) ctx.reachable_nodes = environment_.reachable_nodes();
   ctx.secrets = secrets_;
   if (signing_) ctx.signing_public_pem = signing_->public_pem;

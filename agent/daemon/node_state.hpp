@@ -36,6 +36,7 @@ struct PassEnvironment {
   const ClusterView* cluster = nullptr;
   // The nodes the reachability round reached (PassContext::reachable_nodes); may be empty.
   std::function<std::optional<std::set<std::string>>()> reachable_nodes;
+  ReleaseReportHolder* release_report = nullptr;  // PassContext::release_report
 };
 
 // The lease as status shows it.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/health/php_probe.hpp"
+#include "agent/host/local_http.hpp"
 
 namespace pydio::agent {
 
@@ -39,12 +40,8 @@ class PhpProber {
   std::shared_ptr<Shared> shared_;
 };
 
-// One HTTP/1.0 GET of kProbeUrlPath on 127.0.0.1:80; the status (0 when there was no HTTP
-// answer, with the reason as body) and the body. Blocks until the answer ends or `give_up`.
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
+// One GET of kProbeUrlPath on 127.0.0.1:80 (local_http.hpp): the status (0 when there was no
+// HTTP answer, with the reason as body) and the body. Blocks until the answer ends or `give_up`.
 HttpAnswer get_local_probe(std::chrono::seconds give_up, const std::string& mounts_key = "");
 
 }  // namespace pydio::agent

@@ -29,6 +29,7 @@ class HealthView;   // read-only view of the health monitor's last verdict (heal
 class Services;     // starts/checks services through systemd or directly (services.hpp)
 class ClusterView;  // what the other agents report (cluster/cluster_view.hpp)
 class PassCache;    // observations shared by the resources of one round (pass_cache.hpp)
+class ReleaseReportHolder;  // this node's releases for its node report (release_report.hpp)
 struct SignedDocument;  // a document's exact text and signature (cluster/signed_document.hpp)
 
 // Everything a resource may look at during one observe/plan/apply. Immutable for the pass.
@@ -55,6 +56,8 @@ struct PassContext {
   // nullopt before the first round and in unit tests. Sooner than gluster's own view: glusterd
   // notices a dead peer only after 19-26 s (FIELD-NOTES).
   std::optional<std::set<std::string>> reachable_nodes;
+  // Where pydio-release publishes what the node report says of releases; null in unit tests.
+  ReleaseReportHolder* release_report = nullptr;
 };
 
 struct Plan {

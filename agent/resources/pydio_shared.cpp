@@ -12,6 +12,7 @@
 #include "agent/cluster/abandonable.hpp"
 #include "agent/health/health_view.hpp"
 #include "agent/host/nofollow_dir.hpp"
+#include "agent/host/release_links.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "agent/resources/pydio_bootstrap.hpp"
@@ -234,8 +235,14 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
   observed.bootstrap_path = boot_conf + "/bootstrap.json";
   observed.seed_target = plugins;
   observed.seed_marker = config + "/" + kSeedMarker;
-  const std::string source = trimmed_dir(common::web_install_dir(web)) + "/data/plugins";
-  if (lstat_dir(source).is_directory) observed.seed_source = source;
+  std::string pydio = trimmed_dir(common::web_install_dir(web));
+  if (web.release) {
+    // Release mode: the release this node serves, by its real path (current is a link).
+    auto id = read_release_link(trimmed_dir(web.docroot), kCurrentLink);
+    pydio = id && !id->empty() ? trimmed_dir(web.docroot) + "/releases/" + *id : "";
+  }
+  const std::string source = pydio + "/data/plugins";
+  if (!pydio.empty() && lstat_dir(source).is_directory) observed.seed_source = source;
 
   struct Looked {
     std::vector<SharedDirState> dirs;

@@ -23,7 +23,9 @@ std::string trimmed_dir(std::string dir) {
   return dir;
 }
 
-WiringTargets targets_of(const common::DesiredState& desired) {
+}  // namespace
+
+WiringTargets wiring_targets(const common::DesiredState& desired) {
   WiringTargets targets;
   targets.install_dir = trimmed_dir(common::web_install_dir(desired.web));
   targets.conf_dir = trimmed_dir(common::web_conf_dir(desired.web));
@@ -36,6 +38,8 @@ WiringTargets targets_of(const common::DesiredState& desired) {
     targets.data_mount = data->mountpoint;
   return targets;
 }
+
+namespace {
 
 Expected<LocalCacheState> lstat_local(const std::string& path) {
   LocalCacheState state;
@@ -103,13 +107,14 @@ std::vector<std::string> PydioWiringResource::depends_on() const {
 }
 
 bool PydioWiringResource::applies_to(const PassContext& ctx) const {
+  // In release mode pydio-release edits each release as it stages it (pydio_release_resource).
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
-         ctx.desired->find_volume(common::kConfigVolume) != nullptr &&
+         !ctx.desired->web.release && ctx.desired->find_volume(common::kConfigVolume) != nullptr &&
          ctx.desired->find_volume(common::kDataVolume) != nullptr;
 }
 
 Expected<Plan> PydioWiringResource::observe_and_plan(const PassContext& ctx) const {
-  const WiringTargets targets = targets_of(*ctx.desired);
+  const WiringTargets targets = wiring_targets(*ctx.desired);
   PydioWiringObservation observed;
   observed.install_dir = targets.install_dir;
   observed.local_cache_dir = targets.local_cache_dir;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/reconcile/resource.hpp"
+#include "agent/resources/pydio_edits.hpp"
 #include "agent/resources/pydio_file_io.hpp"
 
 namespace pydio::agent {
@@ -55,6 +56,9 @@ struct PydioWiringObservation {
   uid_t uid = 0;  // web.user / web.group on this node
   gid_t gid = 0;
 };
+
+// Where the desired state points Pydio (pydio_edits.hpp); also each release's edits.
+WiringTargets wiring_targets(const common::DesiredState& desired);
 
 // Pure: edits for the files whose text differs, the local cache made or repaired, and the
 // mode in force as the note (also "no Pydio at <dir>: install Pydio there", with no action).

@@ -1,0 +1,181 @@
+// PydioReleaseResource::apply(): each step of plan_pydio_release().
+
+#include "agent/host/release_fetch.hpp"
+#include "agent/host/release_links.hpp"
+#include "agent/host/release_unpack.hpp"
+#include "agent/host/services.hpp"
+#include "agent/resources/apache_vhost_resource.hpp"
+#include "agent/resources/layout_resource.hpp"
+#include "agent/resources/pydio_release_resource.hpp"
+#include "agent/resources/pydio_wiring_resource.hpp"
+#include "agent/resources/release_stage.hpp"
+
+namespace pydio::agent {
+
+using common::Status;
+
+namespace {
+
+std::string trimmed_dir(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+std::string docroot_of(const PassContext& ctx) { return trimmed_dir(ctx.desired->web.docroot); }
+
+std::string releases_dir_of(const PassContext& ctx) { return docroot_of(ctx) + "/releases"; }
+
+std::string archive_dir_of(const PassContext& ctx) {
+  return trimmed_dir(ctx.local->state_dir) + "/releases";
+}
+
+std::string version_in(const std::string& releases_dir, const std::string& id) {
+  auto marker = read_release_marker(releases_dir, id);
+  return marker && *marker ? (*marker)->version : id;
+}
+
+// Points `current` (and `previous`) back to what they were before a switch.
+Status restore_links(const std::string& docroot, const std::string& old_current,
+                     const std::string& old_previous) {
+  if (old_current.empty()) return Status::ok();  // nothing served before: nothing to go back to
+  Status current = point_release_link(docroot, kCurrentLink, old_current);
+  if (!current) return current;
+  return old_previous.empty() ? remove_release_link(docroot, kPreviousLink)
+                              : point_release_link(docroot, kPreviousLink, old_previous);
+}
+
+}  // namespace
+
+ReleaseSwitchHooks real_release_switch_hooks() {
+  ReleaseSwitchHooks hooks;
+  hooks.reload = [](const PassContext& ctx) {
+    if (ctx.services == nullptr) return Status::error("reload Apache: no services in the pass");
+    return ctx.services->reload(Service::kApache);
+  };
+  hooks.check = [](const ReleaseCheckRequest& request) { return check_release(request); };
+  return hooks;
+}
+
+Status PydioReleaseResource::apply(const PassContext& ctx, const Action& action) {
+  Status status = visit_action<PydioReleaseAction>(
+      name(), action, [&](const auto& step) { return apply_step(ctx, step); });
+  publish_report(ctx);
+  return status;
+}
+
+void PydioReleaseResource::publish_report(const PassContext& ctx) const {
+  if (ctx.release_report == nullptr) return;
+  auto observed = observe(ctx);
+  if (observed) ctx.release_report->set(release_report_of(*observed));
+}
+
+Status PydioReleaseResource::apply_step(const PassContext& ctx, const StageReleaseStep& step) {
+  const common::WebSpec& web = ctx.desired->web;
+  const auto* config = ctx.desired->find_volume(common::kConfigVolume);
+  if (config == nullptr) return Status::error("stage release: no pydio-config volume");
+  const std::string hex = release_hex(step.sha256);
+  const std::string source =
+      trimmed_dir(config->mountpoint) + "/pydio-agent/releases/" + hex + ".tar.gz";
+  const std::string archive_dir = archive_dir_of(ctx);
+  Status fetched = fetch_release_archive(source, archive_dir, step.sha256);
+  if (!fetched) return fetched.with_context("stage release " + short_sha(step.sha256));
+  const std::string releases_dir = releases_dir_of(ctx);
+  Status unpacked =
+      unpack_release(*ctx.runner, archive_dir + "/" + hex + ".tar.gz", releases_dir, step.id);
+  if (!unpacked) return unpacked.with_context("stage release " + short_sha(step.sha256));
+
+  auto uid = resolve_web_user(web.user);
+  if (!uid) return uid.status();
+  auto gid = resolve_web_group(web.group);
+  if (!gid) return gid.status();
+  StageRelease stage;
+  stage.releases_dir = releases_dir;
+  stage.id = step.id;
+  stage.sha256 = step.sha256;
+  stage.cache_root = trimmed_dir(common::web_local_cache_dir(web));
+  stage.wiring = wiring_targets(*ctx.desired);
+  stage.uid = *uid;
+  stage.gid = *gid;
+  auto version = finish_staged_release(*ctx.runner, stage);
+  if (!version) return version.status().with_context("stage release " + short_sha(step.sha256));
+  return Status::ok();
+}
+
+Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchReleaseStep& step) {
+  const common::WebSpec& web = ctx.desired->web;
+  const std::string docroot = docroot_of(ctx);
+  const std::string releases_dir = releases_dir_of(ctx);
+  auto marker = read_release_marker(releases_dir, step.id);
+  if (!marker) return marker.status();
+  if (!*marker || (*marker)->sha256 != step.sha256)
+    return Status::error("switch release: " + releases_dir + "/" + step.id + " is not staged");
+  const std::string version = (*marker)->version;
+  auto old_current = read_release_link(docroot, kCurrentLink);
+  if (!old_current) return old_current.status();
+  auto old_previous = read_release_link(docroot, kPreviousLink);
+  if (!old_previous) return old_previous.status();
+
+  if (!old_current->empty() && *old_current != step.id) {
+    Status kept = point_release_link(docroot, kPreviousLink, *old_current);
+    if (!kept) return kept;
+  }
+  Status switched = point_release_link(docroot, kCurrentLink, step.id);
+  if (!switched) return switched;
+
+  std::string reason;
+  Status reloaded = hooks_.reload(ctx);
+  if (!reloaded) {
+    reason = "reload Apache: " + reloaded.message();
+  } else {
+    ReleaseCheckRequest request;
+    request.alias = web.alias;
+    const std::string server_name = vhost_server_name(web);
+    request.host = server_name.empty() ? "localhost" : server_name;
+    request.version = version;
+    request.error_log = apache_log_dir(ctx.local->apache_config_dir) + "/pydio-error.log";
+    reason = hooks_.check(request);
+  }
+  if (reason.empty()) return Status::ok();
+
+  // The check failed: serve what was served before, and remember not to try this one again.
+  ReleaseFailure failure;
+  failure.release = step.sha256;
+  failure.version = version;
+  failure.reason = reason;
+  Status restored = restore_links(docroot, *old_current, *old_previous);
+  if (!old_current->empty()) {
+    failure.switched_back_to = version_in(releases_dir, *old_current);
+    if (restored) {
+      Status back = hooks_.reload(ctx);
+      if (!back) restored = back.with_context("reload Apache after switching back");
+    }
+  }
+  Status saved = save_release_failure(ctx.local->state_dir, failure);
+  std::string message = release_failure_message(failure);
+  if (!restored) message += "; switching back failed: " + restored.message();
+  if (!saved) message += "; " + saved.message();
+  return Status::error(message);
+}
+
+Status PydioReleaseResource::apply_step(const PassContext& ctx, const PruneReleasesStep&) {
+  const std::string docroot = docroot_of(ctx);
+  const common::ReleaseTarget target =
+      common::release_target(ctx.desired->web, ctx.self->name);
+  std::set<std::string> keep;
+  for (const auto& sha : {target.current, target.stage})
+    if (!sha.empty()) keep.insert(common::release_id(sha));
+  for (const char* link : {kCurrentLink, kPreviousLink}) {
+    auto id = read_release_link(docroot, link);
+    if (!id) return id.status();
+    if (!id->empty()) keep.insert(*id);
+  }
+  ReleaseDirs dirs{releases_dir_of(ctx), trimmed_dir(common::web_local_cache_dir(ctx.desired->web)),
+                   archive_dir_of(ctx)};
+  return prune_releases(*ctx.runner, dirs, keep);
+}
+
+Status PydioReleaseResource::apply_step(const PassContext& ctx, const ForgetReleaseFailureStep&) {
+  return forget_release_failure(ctx.local->state_dir);
+}
+
+}  // namespace pydio::agent
