@@ -32,8 +32,8 @@ HttpAnswer local_http_get(const std::string& target, const std::string& host,
     ::close(fd);
     return failed(std::string("connect 127.0.0.1:80: ") + std::strerror(error));
   }
-  const std::string request = "GET " + target + " HTTP/1.0\r\nHost: " + host +
-                              "\r\nUser-Agent: pydio-agentd\r\n\r\n";
+  const std::string request =
+      "GET " + target + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: pydio-agentd\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     ::close(fd);

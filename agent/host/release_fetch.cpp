@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 #include <optional>
 
 #include "agent/host/nofollow_dir.hpp"
+#include "agent/host/release_prune.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -127,8 +129,16 @@ Status fetch_release_archive(const std::string& source, const std::string& dest_
 
   auto in = open_regular_nofollow(source);
   if (!in) return in.status();
-  const std::string temporary = "." + name + ".partial";
-  ::unlinkat(dir_fd, temporary.c_str(), 0);  // left by a crash during a copy
+  // A temporary name of this copy's own: a copy abandoned on a hung mount (the caller's
+  // timeout) may still finish later, and must then find its file gone, never rename another.
+  static std::atomic<unsigned> copies{0};
+  const std::string prefix = "." + name + ".";
+  const std::string temporary =
+      prefix + std::to_string(::getpid()) + "-" + std::to_string(++copies) + ".partial";
+  auto names = directory_names(dest_dir);
+  if (!names) return names.status();
+  for (const auto& other : *names)  // left by a crash or an abandoned copy
+    if (other.rfind(prefix, 0) == 0) ::unlinkat(dir_fd, other.c_str(), 0);
   OwnedFd out(::openat(dir_fd, temporary.c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kArchiveMode));
   if (out.get() < 0) return Status::error("create " + dest + ": " + common::errno_text(errno));

@@ -55,7 +55,8 @@ Expected<std::vector<std::string>> directory_names(const std::string& dir) {
   return names;
 }
 
-std::vector<PruneStep> prune_steps(const ReleaseDirs& dirs, const std::vector<std::string>& releases,
+std::vector<PruneStep> prune_steps(const ReleaseDirs& dirs,
+                                   const std::vector<std::string>& releases,
                                    const std::vector<std::string>& caches,
                                    const std::vector<std::string>& archives,
                                    const std::set<std::string>& keep_ids) {

@@ -32,7 +32,8 @@ struct ReleaseDirs {
 
 // Pure: what goes, given the names found in each directory. Only names the agent makes are
 // candidates (ids, partials, archives); anything else in those directories is left alone.
-std::vector<PruneStep> prune_steps(const ReleaseDirs& dirs, const std::vector<std::string>& releases,
+std::vector<PruneStep> prune_steps(const ReleaseDirs& dirs,
+                                   const std::vector<std::string>& releases,
                                    const std::vector<std::string>& caches,
                                    const std::vector<std::string>& archives,
                                    const std::set<std::string>& keep_ids);

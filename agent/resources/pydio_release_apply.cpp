@@ -1,5 +1,6 @@
 // PydioReleaseResource::apply(): each step of plan_pydio_release().
 
+#include "agent/cluster/abandonable.hpp"
 #include "agent/host/release_fetch.hpp"
 #include "agent/host/release_links.hpp"
 #include "agent/host/release_unpack.hpp"
@@ -15,6 +16,9 @@ namespace pydio::agent {
 using common::Status;
 
 namespace {
+
+// Generous: a release archive is tens of MB, read from the config volume.
+constexpr std::chrono::minutes kFetchTimeout{10};
 
 std::string trimmed_dir(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -77,8 +81,16 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const StageRelea
   const std::string source =
       trimmed_dir(config->mountpoint) + "/pydio-agent/releases/" + hex + ".tar.gz";
   const std::string archive_dir = archive_dir_of(ctx);
-  Status fetched = fetch_release_archive(source, archive_dir, step.sha256);
-  if (!fetched) return fetched.with_context("stage release " + short_sha(step.sha256));
+  // The source is on a FUSE mount: a hung one must not hold this resource forever.
+  const std::string sha = step.sha256;
+  auto fetched = run_abandonable<bool>(
+      [source, archive_dir, sha]() -> common::Expected<bool> {
+        Status copied = fetch_release_archive(source, archive_dir, sha);
+        if (!copied) return copied;
+        return true;
+      },
+      kFetchTimeout, "copy " + source);
+  if (!fetched) return fetched.status().with_context("stage release " + short_sha(step.sha256));
   const std::string releases_dir = releases_dir_of(ctx);
   Status unpacked =
       unpack_release(*ctx.runner, archive_dir + "/" + hex + ".tar.gz", releases_dir, step.id);
@@ -159,8 +171,7 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
 
 Status PydioReleaseResource::apply_step(const PassContext& ctx, const PruneReleasesStep&) {
   const std::string docroot = docroot_of(ctx);
-  const common::ReleaseTarget target =
-      common::release_target(ctx.desired->web, ctx.self->name);
+  const common::ReleaseTarget target = common::release_target(ctx.desired->web, ctx.self->name);
   std::set<std::string> keep;
   for (const auto& sha : {target.current, target.stage})
     if (!sha.empty()) keep.insert(common::release_id(sha));

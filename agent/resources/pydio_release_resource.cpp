@@ -102,9 +102,8 @@ Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed) {
     }
     plan.actions.push_back(make_action<PydioReleaseAction>(
         "stage release " + version_of(observed, sha) + " (" + short_sha(sha) +
-            "): copy and verify it from pydio-config, unpack into " +
-            observed.dirs.releases_dir + "/" + common::release_id(sha) +
-            ", point it into the volumes",
+            "): copy and verify it from pydio-config, unpack into " + observed.dirs.releases_dir +
+            "/" + common::release_id(sha) + ", point it into the volumes",
         StageReleaseStep{sha, common::release_id(sha)}));
     if (sha == target.current) current_available = true;
   }
@@ -113,10 +112,10 @@ Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed) {
   if (switching) {
     const InstalledRelease* from = find_by_id(observed, observed.current_id);
     plan.actions.push_back(make_action<PydioReleaseAction>(
-        (from == nullptr ? "serve release " + version_of(observed, target.current) +
-                               " (nothing current yet)"
-                         : "switch from release " + from->version + " to " +
-                               version_of(observed, target.current)) +
+        (from == nullptr
+             ? "serve release " + version_of(observed, target.current) + " (nothing current yet)"
+             : "switch from release " + from->version + " to " +
+                   version_of(observed, target.current)) +
             ": link current to releases/" + target_id +
             ", reload Apache gracefully, check the start page (switch back if it fails)",
         SwitchReleaseStep{target.current, target_id}));

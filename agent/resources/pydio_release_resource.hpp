@@ -47,8 +47,8 @@ struct PruneReleasesStep {
 struct ForgetReleaseFailureStep {
   static constexpr const char* kKind = "forget-release-failure";
 };
-using PydioReleaseAction = std::variant<StageReleaseStep, SwitchReleaseStep, PruneReleasesStep,
-                                        ForgetReleaseFailureStep>;
+using PydioReleaseAction =
+    std::variant<StageReleaseStep, SwitchReleaseStep, PruneReleasesStep, ForgetReleaseFailureStep>;
 
 struct InstalledRelease {
   std::string id;
@@ -59,10 +59,10 @@ struct InstalledRelease {
 struct PydioReleaseObservation {
   common::ReleaseTarget target;
   std::map<std::string, std::string> known_versions;  // sha256 -> version (the desired state's)
-  std::set<std::string> published;  // sha256s whose archive is on the config volume
+  std::set<std::string> published;          // sha256s whose archive is on the config volume
   std::vector<InstalledRelease> installed;  // <docroot>/releases/<id> with a marker
-  std::string current_id;   // <docroot>/current's; "" none
-  std::string previous_id;  // <docroot>/previous's
+  std::string current_id;                   // <docroot>/current's; "" none
+  std::string previous_id;                  // <docroot>/previous's
   std::optional<ReleaseFailure> failure;
   // Names found in the three directories prune_steps() looks at.
   std::vector<std::string> release_names, cache_names, archive_names;

@@ -89,7 +89,8 @@ ReleaseCheckVerdict judge_release_answer(const HttpAnswer& answer, const std::st
   }
   // Apache refusing the link (FollowSymLinks off) or not finding the tree: not served.
   if (answer.status == 403 || answer.status == 404)
-    return {false, true, page + ": HTTP " + std::to_string(answer.status) + " (release not served)"};
+    return {false, true,
+            page + ": HTTP " + std::to_string(answer.status) + " (release not served)"};
   const nlohmann::json json = nlohmann::json::parse(answer.body, nullptr, false);
   if (json.is_object() && json.contains("version") && json["version"].is_string()) {
     const std::string served = release_version_of(json["version"].get<std::string>());

@@ -13,9 +13,7 @@ using common::Expected;
 using common::Status;
 
 namespace {
-std::string path_in(const std::string& state_dir) {
-  return state_dir + "/" + kReleaseFailedFile;
-}
+std::string path_in(const std::string& state_dir) { return state_dir + "/" + kReleaseFailedFile; }
 }  // namespace
 
 std::string release_failure_text(const ReleaseFailure& failure) {
@@ -53,8 +51,9 @@ Expected<std::optional<ReleaseFailure>> load_release_failure(const std::string& 
   if (!*text) return std::optional<ReleaseFailure>();
   auto failure = parse_release_failure(**text);
   if (!failure)
-    return Status::error(path_in(state_dir) + ": not a release failure record; remove it to "
-                                              "let the node try the release again");
+    return Status::error(path_in(state_dir) +
+                         ": not a release failure record; remove it to "
+                         "let the node try the release again");
   return failure;
 }
 

@@ -13,9 +13,9 @@ namespace pydio::agent {
 inline constexpr const char* kReleaseFailedFile = "release-failed.json";
 
 struct ReleaseFailure {
-  std::string release;    // sha256 of the release that failed
-  std::string version;    // its version
-  std::string reason;     // the check's reason (a PHP error line)
+  std::string release;           // sha256 of the release that failed
+  std::string version;           // its version
+  std::string reason;            // the check's reason (a PHP error line)
   std::string switched_back_to;  // the version served again; "" when there was none
   bool operator==(const ReleaseFailure& other) const {
     return release == other.release && version == other.version && reason == other.reason &&

@@ -4,8 +4,8 @@ namespace pydio::agent {
 
 bool NodeReleaseReport::operator==(const NodeReleaseReport& o) const {
   return release_mode == o.release_mode && current == o.current && version == o.version &&
-         previous == o.previous && previous_version == o.previous_version &&
-         staged == o.staged && staged_versions == o.staged_versions && failed == o.failed &&
+         previous == o.previous && previous_version == o.previous_version && staged == o.staged &&
+         staged_versions == o.staged_versions && failed == o.failed &&
          failed_release == o.failed_release && failed_reason == o.failed_reason;
 }
 
@@ -27,11 +27,11 @@ std::string short_sha(const std::string& sha256) {
 }
 
 std::string release_status_note(const NodeReleaseReport& report) {
-  std::string note = report.current.empty()
-                         ? std::string("no release current")
-                         : "release " + report.version + " (" + short_sha(report.current) +
-                               ") current";
-  note += ", previous " + (report.previous.empty() ? std::string("\u2014") : report.previous_version);
+  std::string note = report.current.empty() ? std::string("no release current")
+                                            : "release " + report.version + " (" +
+                                                  short_sha(report.current) + ") current";
+  note +=
+      ", previous " + (report.previous.empty() ? std::string("\u2014") : report.previous_version);
   std::string staged;
   for (std::size_t i = 0; i < report.staged.size(); ++i) {
     if (report.staged[i] == report.previous) continue;

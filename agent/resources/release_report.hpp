@@ -5,11 +5,10 @@
 // action; the daemon's API threads read it. Thread-safe: guarded by a mutex.
 
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace pydio::agent {
 

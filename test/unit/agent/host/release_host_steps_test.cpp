@@ -18,11 +18,11 @@
 #include "support/test_data.hpp"
 
 using namespace pydio::agent;
+using pydio::common::Status;
 using pydio::test::make_release_archive;
 using pydio::test::read_text_file;
 using pydio::test::sha256sum_of;
 using pydio::test::TempDir;
-using pydio::common::Status;
 namespace fs = std::filesystem;
 
 namespace {
@@ -64,7 +64,9 @@ TEST_CASE("a release archive is copied with its hash checked while copying", "[r
     struct stat st {};
     REQUIRE(::stat(copy.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0600);
-    SECTION("fetched again: kept") { CHECK(fetch_release_archive(source, tmp / "state/releases", sha)); }
+    SECTION("fetched again: kept") {
+      CHECK(fetch_release_archive(source, tmp / "state/releases", sha));
+    }
   }
   SECTION("another file under that name: an error naming both hashes, no copy left") {
     const std::string other = make_release_archive(tmp.path(), "fixture-2");
@@ -77,9 +79,9 @@ TEST_CASE("a release archive is copied with its hash checked while copying", "[r
   }
   SECTION("a link on the way is refused") {
     fs::create_directory_symlink(tmp / "config", tmp / "link");
-    CHECK_FALSE(fetch_release_archive(
-        tmp / ("link/pydio-agent/releases/" + release_hex(sha) + ".tar.gz"),
-        tmp / "state/releases", sha));
+    CHECK_FALSE(
+        fetch_release_archive(tmp / ("link/pydio-agent/releases/" + release_hex(sha) + ".tar.gz"),
+                              tmp / "state/releases", sha));
   }
   SECTION("a malformed hash is refused") {
     CHECK_FALSE(fetch_release_archive(source, tmp / "state/releases", "sha256:abc"));
@@ -125,7 +127,8 @@ TEST_CASE("a release is unpacked, edited into the volumes and staged", "[release
     REQUIRE(unpack_release(runner, archive, stage.releases_dir, "0123456789ab"));
     StageRelease other = stage;
     other.id = "0123456789ab";
-    const std::string file = stage.releases_dir + "/.0123456789ab.partial/conf/bootstrap_context.php";
+    const std::string file =
+        stage.releases_dir + "/.0123456789ab.partial/conf/bootstrap_context.php";
     std::string text = read_text_file(file);
     text.replace(text.find("AJXP_INSTALL_PATH.\"/data\");"), 27, "\"/srv/elsewhere\");");
     std::ofstream(file, std::ios::trunc) << text;
@@ -167,8 +170,8 @@ TEST_CASE("pruning removes only what the agent made and does not keep", "[releas
   const ReleaseDirs dirs{"/www/releases", "/var/cache/pydio", "/state/releases"};
   const std::string a(64, 'a'), b(64, 'b');
   auto steps = prune_steps(dirs, {"aaaaaaaaaaaa", "bbbbbbbbbbbb", ".cccccccccccc.partial", "notes"},
-                           {"aaaaaaaaaaaa", "bbbbbbbbbbbb", "tmp"}, {a + ".tar.gz", b + ".tar.gz", "x"},
-                           {"aaaaaaaaaaaa"});
+                           {"aaaaaaaaaaaa", "bbbbbbbbbbbb", "tmp"},
+                           {a + ".tar.gz", b + ".tar.gz", "x"}, {"aaaaaaaaaaaa"});
   REQUIRE(steps.size() == 4);
   CHECK(steps[0].path == "/www/releases/bbbbbbbbbbbb");
   CHECK(steps[1].path == "/www/releases/.cccccccccccc.partial");
@@ -179,9 +182,9 @@ TEST_CASE("pruning removes only what the agent made and does not keep", "[releas
   SECTION("on real directories") {
     TempDir tmp;
     const ReleaseDirs real{tmp / "releases", tmp / "cache", tmp / "archives"};
-    for (const auto& dir : {real.releases_dir + "/aaaaaaaaaaaa", real.releases_dir + "/bbbbbbbbbbbb/x",
-                            real.cache_dir + "/bbbbbbbbbbbb/y", real.cache_dir + "/tmp",
-                            real.archive_dir})
+    for (const auto& dir :
+         {real.releases_dir + "/aaaaaaaaaaaa", real.releases_dir + "/bbbbbbbbbbbb/x",
+          real.cache_dir + "/bbbbbbbbbbbb/y", real.cache_dir + "/tmp", real.archive_dir})
       fs::create_directories(dir);
     std::ofstream(real.archive_dir + "/" + b + ".tar.gz") << "b";
     pydio::common::SystemRunner runner;

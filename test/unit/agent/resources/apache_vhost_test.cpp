@@ -103,6 +103,25 @@ TEST_CASE("Pydio installed outside the docroot is served, the health file stays 
   CHECK(text->find("<Directory \"/var/www/pydio\">") != std::string::npos);
 }
 
+TEST_CASE("in release mode Pydio is the docroot's current link, the health file stays before it",
+          "[apache_vhost]") {
+  WebSpec web = tutorial_web();
+  pydio::common::ReleaseSpec release;
+  release.sha256 = "sha256:" + std::string(64, 'a');
+  web.release = release;
+  auto text = vhost_text(web);
+  REQUIRE(text.has_value());
+  const std::string health = "    Alias \"/pydio/check.txt\" \"/var/www/pydio/check.txt\"\n";
+  const std::string pydio = "    Alias \"/pydio\" \"/var/www/pydio/current\"\n";
+  REQUIRE(text->find(health) != std::string::npos);
+  REQUIRE(text->find(pydio) != std::string::npos);
+  CHECK(text->find(health) < text->find(pydio));  // mod_alias: the first match wins
+  // FollowSymLinks on the docroot, where the link is; no <Directory> on the link itself.
+  CHECK(text->find("    <Directory \"/var/www/pydio\">\n        Options FollowSymLinks\n") !=
+        std::string::npos);
+  CHECK(text->find("<Directory \"/var/www/pydio/current\">") == std::string::npos);
+}
+
 TEST_CASE("the render is the file real Apache accepted and logged as intended", "[apache_vhost]") {
   // test/data/apache/record.sh ran `apache2ctl configtest` (configtest-ok.out) and served
   // requests (pydio-access.log: check.txt not logged) with exactly this file.

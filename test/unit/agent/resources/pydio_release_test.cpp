@@ -46,7 +46,8 @@ TEST_CASE("pydio-release plans stage, switch and prune from the target", "[pydio
     auto plan = plan_pydio_release(serving_a());
     REQUIRE(plan);
     CHECK(plan->actions.empty());
-    CHECK(plan->note == "release fixture-1 (sha256:aaaaaaaa\u2026) current, previous \u2014, staged \u2014");
+    CHECK(plan->note ==
+          "release fixture-1 (sha256:aaaaaaaa\u2026) current, previous \u2014, staged \u2014");
   }
   SECTION("a new target: stage it, switch, keep the old one as previous") {
     PydioReleaseObservation observed = serving_a();
@@ -66,7 +67,8 @@ TEST_CASE("pydio-release plans stage, switch and prune from the target", "[pydio
       auto after = plan_pydio_release(observed);
       REQUIRE(after);
       CHECK(after->actions.empty());
-      CHECK(after->note == "release fixture-2 (sha256:bbbbbbbb\u2026) current, previous fixture-1, staged \u2014");
+      CHECK(after->note ==
+            "release fixture-2 (sha256:bbbbbbbb\u2026) current, previous fixture-1, staged \u2014");
     }
   }
   SECTION("the archive not on pydio-config yet: waiting, no switch") {
@@ -122,8 +124,7 @@ TEST_CASE("pydio-release plans stage, switch and prune from the target", "[pydio
       auto forget = plan_pydio_release(observed);
       REQUIRE(forget);
       // The failed release is neither current nor previous nor named: it goes too.
-      CHECK(kinds(*forget) ==
-            std::vector<std::string>{"forget-release-failure", "prune-releases"});
+      CHECK(kinds(*forget) == std::vector<std::string>{"forget-release-failure", "prune-releases"});
     }
   }
 }
@@ -132,8 +133,12 @@ TEST_CASE("the node report says which releases the node has", "[pydio_release]")
   PydioReleaseObservation observed = serving_a();
   observed.installed.push_back({"bbbbbbbbbbbb", kShaB, "fixture-2"});
   auto json = release_report_json(release_report_of(observed));
-  CHECK(json == nlohmann::json{{"mode", "release"}, {"current", kShaA}, {"version", "fixture-1"},
-                               {"previous", ""}, {"staged", {kShaB}}, {"failed", nullptr}});
+  CHECK(json == nlohmann::json{{"mode", "release"},
+                               {"current", kShaA},
+                               {"version", "fixture-1"},
+                               {"previous", ""},
+                               {"staged", {kShaB}},
+                               {"failed", nullptr}});
   CHECK(release_report_json(NodeReleaseReport{})["mode"] == "operator");
 }
 
@@ -246,7 +251,8 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
   NodeInTempDir node(tmp);
   const std::string v1 = pydio::test::make_release_archive(tmp.path(), "fixture-1");
   const std::string v2 = pydio::test::make_release_archive(tmp.path(), "fixture-2");
-  const std::string v3 = pydio::test::make_release_archive(tmp.path(), "fixture-3", "<?php echo ;\n");
+  const std::string v3 =
+      pydio::test::make_release_archive(tmp.path(), "fixture-3", "<?php echo ;\n");
   const std::string sha1 = pydio::test::sha256sum_of(v1), sha2 = pydio::test::sha256sum_of(v2),
                     sha3 = pydio::test::sha256sum_of(v3);
   int reloads = 0;
