@@ -106,8 +106,8 @@ void read_report(const json& report, const std::string& node_name, json& row, js
   // Compute nodes report their Pydio release (pydio_release_resource.hpp, release_report.hpp).
   if (report.contains("release") && report["release"].is_object()) {
     const json& release = report["release"];
-    std::string shown = text_field(release, "mode") == "operator" ? "operator"
-                                                                  : text_field(release, "version");
+    std::string shown =
+        text_field(release, "mode") == "operator" ? "operator" : text_field(release, "version");
     if (shown.empty()) shown = "none";
     if (release.contains("failed") && release["failed"].is_object()) shown += " (a release failed)";
     row["release"] = shown;

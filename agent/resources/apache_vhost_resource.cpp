@@ -145,8 +145,8 @@ Expected<std::string> vhost_text(const common::WebSpec& web, const std::string& 
   // the health file stays the agent's, in the docroot.
   // Release mode: Pydio is <docroot>/current, a link into <docroot>/releases that the
   // docroot's FollowSymLinks lets Apache follow; the docroot itself stays a real directory.
-  const std::string install_dir = web.release ? docroot + "/current"
-                                              : trim_trailing_slashes(common::web_install_dir(web));
+  const std::string install_dir =
+      web.release ? docroot + "/current" : trim_trailing_slashes(common::web_install_dir(web));
   if (install_dir != docroot) {
     out << "    Alias \"" << (alias == "/" ? "" : alias) << "/" << web.health_file << "\" \""
         << docroot << "/" << web.health_file << "\"\n";

@@ -148,8 +148,9 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
         "node1 | 198.18.0.1 | storage,compute,db | healthy | 5 | fixture-2 | this node");
   CHECK(row_of(text, "node2") ==
         "node2 | 198.18.0.2 | storage,compute | unreachable | - | - | disconnected");
-  CHECK(row_of(text, "web1") ==
-        "web1 | 198.18.0.7 | compute | unhealthy: mount /mnt/pydio-data is stale | 4 | operator | -");
+  CHECK(
+      row_of(text, "web1") ==
+      "web1 | 198.18.0.7 | compute | unhealthy: mount /mnt/pydio-data is stale | 4 | operator | -");
   CHECK(row_of(text, "VOLUME") == "VOLUME | STATE | TYPE | BRICKS-ONLINE | HEAL-PENDING");
   CHECK(row_of(text, "pydio-data") ==
         "pydio-data | Started | Replicate | 1/2 | 12 (split-brain 2)");
