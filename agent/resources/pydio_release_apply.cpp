@@ -38,11 +38,12 @@ std::string version_in(const std::string& releases_dir, const std::string& id) {
   return marker && *marker ? (*marker)->version : id;
 }
 
-// Points `current` (and `previous`) back to what they were before a switch.
+// Puts `current` and `previous` back as they were before a switch.
 Status restore_links(const std::string& docroot, const std::string& old_current,
                      const std::string& old_previous) {
-  if (old_current.empty()) return Status::ok();  // nothing served before: nothing to go back to
-  Status current = point_release_link(docroot, kCurrentLink, old_current);
+  // Nothing served before: no link, as before (a release that never passed is not served).
+  Status current = old_current.empty() ? remove_release_link(docroot, kCurrentLink)
+                                       : point_release_link(docroot, kCurrentLink, old_current);
   if (!current) return current;
   return old_previous.empty() ? remove_release_link(docroot, kPreviousLink)
                               : point_release_link(docroot, kPreviousLink, old_previous);
@@ -134,19 +135,21 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
   Status switched = point_release_link(docroot, kCurrentLink, step.id);
   if (!switched) return switched;
 
-  std::string reason;
   Status reloaded = hooks_.reload(ctx);
   if (!reloaded) {
-    reason = "reload Apache: " + reloaded.message();
-  } else {
-    ReleaseCheckRequest request;
-    request.alias = web.alias;
-    const std::string server_name = vhost_server_name(web);
-    request.host = server_name.empty() ? "localhost" : server_name;
-    request.version = version;
-    request.error_log = apache_log_dir(ctx.local->apache_config_dir) + "/pydio-error.log";
-    reason = hooks_.check(request);
+    // Apache did not take the switch: not the release's fault. Back as it was, try again later.
+    Status restored = restore_links(docroot, *old_current, *old_previous);
+    return Status::error(
+        "switch to release " + version + ": reload Apache: " + reloaded.message() +
+        (restored ? "; links put back" : "; putting the links back failed: " + restored.message()));
   }
+  ReleaseCheckRequest request;
+  request.alias = web.alias;
+  const std::string server_name = vhost_server_name(web);
+  request.host = server_name.empty() ? "localhost" : server_name;
+  request.version = version;
+  request.error_log = apache_log_dir(ctx.local->apache_config_dir) + "/pydio-error.log";
+  const std::string reason = hooks_.check(request);
   if (reason.empty()) return Status::ok();
 
   // The check failed: serve what was served before, and remember not to try this one again.

@@ -294,6 +294,28 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
   REQUIRE(again);
   CHECK(again->actions.empty());
 
+  SECTION("Apache not taking the reload is no failure of the release: links back, tried again") {
+    bool refuse = true;
+    ReleaseSwitchHooks refusing = hooks;
+    refusing.reload = [&](const PassContext&) {
+      return refuse ? Status::error("apache2ctl graceful: exit 1") : Status::ok();
+    };
+    PydioReleaseResource picky(refusing);
+    node.publish(v3, sha3, "fixture-3", tmp);
+    plan = picky.observe_and_plan(node.context());
+    REQUIRE(plan);
+    Status applied = apply_all(picky, node.context(), *plan);
+    REQUIRE_FALSE(applied);
+    CHECK(applied.message() ==
+          "switch to release fixture-3: reload Apache: apache2ctl graceful: exit 1; links put back");
+    CHECK(*read_release_link(docroot, kCurrentLink) == sha2.substr(7, 12));
+    CHECK(*read_release_link(docroot, kPreviousLink) == sha1.substr(7, 12));
+    CHECK_FALSE(fs::exists(tmp / "state/release-failed.json"));
+    refuse = false;
+    plan = picky.observe_and_plan(node.context());
+    REQUIRE(plan);
+    CHECK(plan->actions.front().kind == std::string("switch-release"));
+  }
   SECTION("a broken release fails its check: switched back, recorded, not tried again") {
     node.publish(v3, sha3, "fixture-3", tmp);
     plan = resource.observe_and_plan(node.context());
