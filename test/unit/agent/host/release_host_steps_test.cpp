@@ -13,9 +13,9 @@
 #include "agent/host/release_prune.hpp"
 #include "agent/host/release_unpack.hpp"
 #include "agent/resources/release_stage.hpp"
-#include "support/release_archive.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_data.hpp"
+#include "test/unit/support/release_archive.hpp"
+#include "test/unit/support/temp_dir.hpp"
+#include "test/unit/support/test_data.hpp"
 
 using namespace pydio::agent;
 using pydio::common::Status;

@@ -9,8 +9,8 @@
 #include "agent/host/release_fetch.hpp"
 #include "agent/host/release_links.hpp"
 #include "agent/resources/pydio_release_resource.hpp"
-#include "support/release_archive.hpp"
-#include "support/temp_dir.hpp"
+#include "test/unit/support/release_archive.hpp"
+#include "test/unit/support/temp_dir.hpp"
 
 using namespace pydio::agent;
 using pydio::common::Status;
