@@ -154,6 +154,12 @@ Expected<std::string> vhost_text(const common::WebSpec& web, const std::string& 
   out << "    Alias \"" << alias << "\" \"" << install_dir << "\"\n";
   if (!web.release) directory(install_dir);
   if (web.release || install_dir != docroot) directory(docroot);
+  if (web.release) {
+    // The agent's marker in each release names its sha256 and version: not for visitors.
+    out << "    <FilesMatch \"^\\.pydio-agent-release\\.json$\">\n"
+        << "        Require all denied\n"
+        << "    </FilesMatch>\n";
+  }
   out << "    # The balancer probes the health file every few seconds: keep it out of the log.\n"
       << "    SetEnvIf Request_URI \"" << health_uri_regex(web) << "\" dontlog\n"
       << client_address_lines(web.trusted_proxies)

@@ -120,6 +120,8 @@ TEST_CASE("in release mode Pydio is the docroot's current link, the health file 
   CHECK(text->find("    <Directory \"/var/www/pydio\">\n        Options FollowSymLinks\n") !=
         std::string::npos);
   CHECK(text->find("<Directory \"/var/www/pydio/current\">") == std::string::npos);
+  CHECK(text->find("    <FilesMatch \"^\\.pydio-agent-release\\.json$\">\n"
+                   "        Require all denied\n") != std::string::npos);
 }
 
 TEST_CASE("the render is the file real Apache accepted and logged as intended", "[apache_vhost]") {
