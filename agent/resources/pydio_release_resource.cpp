@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "agent/cluster/abandonable.hpp"
 #include "agent/host/nofollow_dir.hpp"
 #include "agent/host/release_fetch.hpp"
 #include "agent/host/release_links.hpp"
@@ -16,6 +17,8 @@ using common::Expected;
 using common::Status;
 
 namespace {
+
+constexpr std::chrono::seconds kLookTimeout{10};
 
 std::string trimmed_dir(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -177,10 +180,16 @@ Expected<PydioReleaseObservation> PydioReleaseResource::observe(const PassContex
       observed.installed.push_back(InstalledRelease{name, (*marker)->sha256, (*marker)->version});
   }
   for (const std::string& sha : {observed.target.current, observed.target.stage}) {
-    // The config volume is read only for a release the node still lacks.
-    if (!sha.empty() && find_installed(observed, sha) == nullptr &&
-        exists_nofollow(observed.archive_source_dir, release_hex(sha) + ".tar.gz"))
-      observed.published.insert(sha);
+    // The config volume is read only for a release the node still lacks, and on a thread of
+    // its own: a hung FUSE mount must not hold the resource (nor a dry run).
+    if (sha.empty() || find_installed(observed, sha) != nullptr) continue;
+    const std::string dir = observed.archive_source_dir;
+    const std::string name = release_hex(sha) + ".tar.gz";
+    auto published = run_abandonable<bool>(
+        [dir, name]() -> Expected<bool> { return exists_nofollow(dir, name); }, kLookTimeout,
+        "look for " + dir + "/" + name);
+    if (!published) return published.status();
+    if (*published) observed.published.insert(sha);
   }
   auto current = read_release_link(docroot, kCurrentLink);
   if (!current) return current.status();
