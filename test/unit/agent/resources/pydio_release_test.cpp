@@ -306,8 +306,9 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
     REQUIRE(plan);
     Status applied = apply_all(picky, node.context(), *plan);
     REQUIRE_FALSE(applied);
-    CHECK(applied.message() ==
-          "switch to release fixture-3: reload Apache: apache2ctl graceful: exit 1; links put back");
+    CHECK(
+        applied.message() ==
+        "switch to release fixture-3: reload Apache: apache2ctl graceful: exit 1; links put back");
     CHECK(*read_release_link(docroot, kCurrentLink) == sha2.substr(7, 12));
     CHECK(*read_release_link(docroot, kPreviousLink) == sha1.substr(7, 12));
     CHECK_FALSE(fs::exists(tmp / "state/release-failed.json"));
