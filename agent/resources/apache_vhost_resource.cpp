@@ -143,10 +143,9 @@ Expected<std::string> vhost_text(const common::WebSpec& web, const std::string& 
   };
   // An operator-installed Pydio outside the docroot (web.installDir) is served under the alias;
   // the health file stays the agent's, in the docroot.
-  // Release mode: Pydio is <docroot>/current, a link into <docroot>/releases that the
-  // docroot's FollowSymLinks lets Apache follow; the docroot itself stays a real directory.
-  const std::string install_dir =
-      web.release ? docroot + "/current" : trim_trailing_slashes(common::web_install_dir(web));
+  // Release mode: Pydio is <docroot>/current (web_install_dir), a link into <docroot>/releases
+  // that the docroot's FollowSymLinks lets Apache follow; the docroot stays a real directory.
+  const std::string install_dir = trim_trailing_slashes(common::web_install_dir(web));
   if (install_dir != docroot) {
     out << "    Alias \"" << (alias == "/" ? "" : alias) << "/" << web.health_file << "\" \""
         << docroot << "/" << web.health_file << "\"\n";
