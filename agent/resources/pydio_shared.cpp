@@ -237,7 +237,8 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
   observed.seed_marker = config + "/" + kSeedMarker;
   std::string pydio = trimmed_dir(common::web_install_dir(web));
   if (web.release) {
-    // Release mode: the release this node serves, by its real path (current is a link).
+    // Release mode: the release this node serves by its real path: the seeding opens its
+    // source without following a link, and <docroot>/current (web_install_dir) is one.
     auto id = read_release_link(trimmed_dir(web.docroot), kCurrentLink);
     pydio = id && !id->empty() ? trimmed_dir(web.docroot) + "/releases/" + *id : "";
   }
