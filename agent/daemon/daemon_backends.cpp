@@ -101,6 +101,10 @@ nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;
   report["ca"] = ca_rotation_.report();  // what the leader's CA rotation looks at
+  report["rollout"] = rollout_.report();  // the leader's: what a rollout waits for
+  // lb nodes: HAProxy's servers, what the leader's rollout waits on (asked on the pool).
+  if (nlohmann::json balancer = balancer_.report(); !balancer.is_null())
+    report["balancer"] = std::move(balancer);
   // glusterd's UUID never changes once written: read the file until it exists, then remember it
   // (node reports are asked by every cluster table and brick-readiness question).
   std::lock_guard<std::mutex> lock(glusterd_uuid_mutex_);
