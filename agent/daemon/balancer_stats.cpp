@@ -14,7 +14,8 @@ void BalancerStats::refresh(bool lb) {
   }
   const HaproxyControl haproxy(runner_, use_systemd_, paths_);
   auto csv = haproxy.admin_command("show stat", kAskBound);
-  auto servers = csv ? parse_show_stat(*csv) : common::Expected<std::vector<ServerStat>>(csv.status());
+  auto servers =
+      csv ? parse_show_stat(*csv) : common::Expected<std::vector<ServerStat>>(csv.status());
   json out = {{"servers", json::array()}};
   if (servers) {
     for (const auto& server : *servers) {
@@ -36,11 +37,11 @@ json BalancerStats::report() const {
   if (last_.is_null()) return nullptr;
   const auto age = std::chrono::steady_clock::now() - asked_;
   if (age > kStale) {
-    return json{{"servers", json::array()},
-                {"error", "HAProxy's show stat not asked for " +
-                              std::to_string(
-                                  std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
-                              " s"}};
+    return json{
+        {"servers", json::array()},
+        {"error",
+         "HAProxy's show stat not asked for " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) + " s"}};
   }
   return last_;
 }

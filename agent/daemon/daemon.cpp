@@ -145,8 +145,8 @@ int Daemon::run() {
   api::ServerOptions health_options;
   health_options.handler = [this](const api::Request& request) {
     // The rollout's drain counts like the operator's (ELBs follow /health).
-    const bool draining = agent_check_draining(state_.desired().get(), local_.node_name,
-                                               state_.draining());
+    const bool draining =
+        agent_check_draining(state_.desired().get(), local_.node_name, state_.draining());
     return api::handle_health_request(request, health_.verdict(), draining, local_.node_name);
   };
   health_options.max_connections = kHealthMaxConnections;

@@ -101,7 +101,8 @@ nlohmann::json Daemon::node_report() {
   nlohmann::json report = node_status(state_, local_, health_.verdict());
   report["address"] = local_.address;
   report["ca"] = ca_rotation_.report();  // what the leader's CA rotation looks at
-  report["rollout"] = rollout_.report();  // the leader's: what a rollout waits for
+  // The leader's: what a rollout of a release waits for.
+  report["rollout"] = rollout_.report();
   // lb nodes: HAProxy's servers, what the leader's rollout waits on (asked on the pool).
   if (nlohmann::json balancer = balancer_.report(); !balancer.is_null())
     report["balancer"] = std::move(balancer);

@@ -17,14 +17,6 @@ using nlohmann::json;
 // Other changes (joins, tokens) commit too: a lost generation race is tried again.
 constexpr int kAttempts = 3;
 
-bool same_rollout(const std::optional<common::RolloutSpec>& a,
-                  const std::optional<common::RolloutSpec>& b) {
-  if (!a || !b) return !a && !b;
-  return a->release == b->release && a->previous == b->previous && a->done == b->done &&
-         a->node == b->node && a->phase == b->phase && a->since == b->since &&
-         a->stopped == b->stopped;
-}
-
 std::string release_sha(const common::WebSpec& web) {
   return web.release ? web.release->sha256 : std::string();
 }
@@ -78,7 +70,7 @@ api::PeerReply ReleaseRollout::propose_rollout(const common::DesiredState& decid
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto in_force = state_.desired();
     if (!in_force) return error_reply(409, "no desired state yet");
-    if (!same_rollout(in_force->web.rollout, decided_from.web.rollout) ||
+    if (in_force->web.rollout != decided_from.web.rollout ||
         release_sha(in_force->web) != release_sha(decided_from.web)) {
       return error_reply(409, "web.rollout or web.release changed (generation " +
                                   std::to_string(decided_from.generation) + " -> " +

@@ -87,8 +87,9 @@ RolloutStep commit(std::optional<RolloutSpec> next, const std::string& what) {
 RolloutStep wait(const Inputs& in, const std::string& what) {
   RolloutStep step;
   step.kind = RolloutStep::Kind::kWait;
-  step.progress = in.prefix() + in.rollout.node + " " + rollout_phase_name(in.rollout.phase) +
-                  " for " + std::to_string(in.elapsed()) + " s; waiting for " + what;
+  step.progress = in.prefix() + in.rollout.node + " " +
+                  common::rollout_phase_name(in.rollout.phase) + " for " +
+                  std::to_string(in.elapsed()) + " s; waiting for " + what;
   return step;
 }
 
@@ -125,8 +126,7 @@ RolloutStep between_nodes(Inputs& in) {
       break;
     }
   }
-  if (next.empty())
-    return commit(std::nullopt, "rollout of " + in.version + " finished");
+  if (next.empty()) return commit(std::nullopt, "rollout of " + in.version + " finished");
   if (in.compute.size() == 1) {
     return commit(moved(in, next, RolloutPhase::kDraining),
                   in.prefix() + next + " draining (not hitless: one compute node)");
@@ -205,10 +205,8 @@ RolloutStep switching(Inputs& in) {
   if (std::string failed = failure(in); !failed.empty()) return stop(in, failed);
   const NodeRolloutState& node = in.node(in.rollout.node);
   if (!node.reachable) return wait(in, in.rollout.node + " (unreachable: " + node.error + ")");
-  if (node.current != in.rollout.release)
-    return wait(in, in.rollout.node + " to run the release");
-  if (!node.serving)
-    return wait(in, in.rollout.node + " to serve (" + node.health_reason + ")");
+  if (node.current != in.rollout.release) return wait(in, in.rollout.node + " to run the release");
+  if (!node.serving) return wait(in, in.rollout.node + " to serve (" + node.health_reason + ")");
   return commit(moved(in, in.rollout.node, RolloutPhase::kUndraining),
                 in.prefix() + in.rollout.node + " undraining");
 }
@@ -224,7 +222,8 @@ RolloutStep undraining(Inputs& in) {
       if (std::string unknown = balancer_unknown(lb); !unknown.empty()) return wait(in, unknown);
       const BalancerServer* server = find_server(lb, name);
       if (server == nullptr || !in_rotation(*server))
-        return wait(in, "lb " + lb.name + " to list " + name + " UP (now " + describe(server) + ")");
+        return wait(in,
+                    "lb " + lb.name + " to list " + name + " UP (now " + describe(server) + ")");
     }
   }
   RolloutSpec next = moved(in, "", RolloutPhase::kNone);
@@ -268,8 +267,8 @@ NodeRolloutState node_rollout_state(const std::string& name, const json& report)
   if (balancer.is_object()) {
     state.balancer_error = string_at(balancer, "error");
     const auto servers = balancer.find("servers");
-    state.balancer_known = state.balancer_error.empty() && servers != balancer.end() &&
-                           servers->is_array();
+    state.balancer_known =
+        state.balancer_error.empty() && servers != balancer.end() && servers->is_array();
     if (state.balancer_known) {
       for (const auto& item : *servers) {
         if (!item.is_object()) continue;
@@ -298,20 +297,6 @@ std::string rollout_version(const common::WebSpec& web) {
   if (web.release && web.release->sha256 == web.rollout->release && !web.release->version.empty())
     return web.release->version;
   return common::release_id(web.rollout->release);
-}
-
-std::string rollout_phase_name(RolloutPhase phase) {
-  switch (phase) {
-    case RolloutPhase::kDraining:
-      return "draining";
-    case RolloutPhase::kSwitching:
-      return "switching";
-    case RolloutPhase::kUndraining:
-      return "undraining";
-    case RolloutPhase::kNone:
-      break;
-  }
-  return "none";
 }
 
 RolloutStep next_rollout_step(const common::DesiredState& desired,
@@ -350,7 +335,7 @@ std::string rollout_status_line(const common::DesiredState& desired, std::int64_
   if (!rollout.stopped.empty()) return "rollout stopped: " + rollout.stopped;
   std::string line = "rollout: " + rollout_version(web);
   if (!rollout.node.empty()) {
-    line += " on " + rollout.node + " (" + rollout_phase_name(rollout.phase) + " since " +
+    line += " on " + rollout.node + " (" + common::rollout_phase_name(rollout.phase) + " since " +
             std::to_string(std::max<std::int64_t>(0, now - rollout.since)) + " s)";
   } else {
     line += rollout.done.empty() ? " (starting)" : " (between nodes)";

@@ -9,7 +9,8 @@
 //                   once (not hitless). No compute node left: web.rollout removed (finished).
 //   draining   -> switching   once N staged the release and the balancers let N go: every lb
 //                             node lists N's server out of rotation with 0 sessions, or
-//                             loadBalancer.drainTimeoutSeconds passed (no lb node: web.drainSeconds)
+//                             loadBalancer.drainTimeoutSeconds passed (no lb node:
+//                             web.drainSeconds)
 //   switching  -> undraining  once N runs the release and serves (/health/serving)
 //   draining, switching -> stopped "<N>: <reason>" once N reports the release failed there
 //   undraining -> between nodes, N done, once every lb node lists N's server UP, not DRAIN
@@ -38,9 +39,9 @@ struct BalancerServer {
 struct NodeRolloutState {
   std::string name;
   bool reachable = false;
-  std::string error;     // why there is no report (unreachable)
-  bool healthy = false;  // /health: the verdict, drains included (what an ELB follows)
-  bool serving = false;  // /health/serving: the verdict without drains (what HAProxy checks)
+  std::string error;          // why there is no report (unreachable)
+  bool healthy = false;       // /health: the verdict, drains included (what an ELB follows)
+  bool serving = false;       // /health/serving: the verdict without drains (what HAProxy checks)
   std::string health_reason;  // the first reason when not healthy
   // "release" (compute nodes): sha256s, "" none.
   std::string current;
@@ -84,8 +85,5 @@ RolloutStep next_rollout_step(const common::DesiredState& desired,
 // "rollout: fixture-2 on n1 (switching since 12 s), done n2" or "rollout stopped: n1: <why>";
 // with one compute node it adds "; not hitless: one compute node".
 std::string rollout_status_line(const common::DesiredState& desired, std::int64_t now);
-
-// "draining", "switching", "undraining"; "none".
-std::string rollout_phase_name(common::RolloutPhase phase);
 
 }  // namespace pydio::agent

@@ -89,7 +89,8 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
   }
   verdict.healthy = verdict.reasons.empty();
   verdict.serving_reasons = verdict.reasons;
-  const auto first_drain = verdict.serving_reasons.begin() + static_cast<std::ptrdiff_t>(drain_index);
+  const auto first_drain =
+      verdict.serving_reasons.begin() + static_cast<std::ptrdiff_t>(drain_index);
   verdict.serving_reasons.erase(first_drain, first_drain + static_cast<std::ptrdiff_t>(drains));
   return verdict;
 }

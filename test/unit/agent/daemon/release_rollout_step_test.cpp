@@ -7,12 +7,12 @@
 #include <catch2/catch.hpp>
 
 using namespace pydio::agent;
+using nlohmann::json;
 using pydio::common::DesiredState;
 using pydio::common::NodeSpec;
 using pydio::common::Role;
 using pydio::common::RolloutPhase;
 using pydio::common::RolloutSpec;
-using nlohmann::json;
 
 namespace {
 
@@ -69,7 +69,7 @@ NodeRolloutState report(const Compute& c) {
   json health = {{"healthy", c.healthy}, {"serving", c.serving}, {"reasons", json::array()}};
   if (!c.reason.empty()) health["reasons"].push_back(c.reason);
   json release = {{"mode", "release"}, {"current", c.current}, {"version", ""},
-                  {"previous", ""},     {"staged", c.staged},   {"failed", c.failed}};
+                  {"previous", ""},    {"staged", c.staged},   {"failed", c.failed}};
   return node_rollout_state(c.name, json{{"health", health}, {"release", release}});
 }
 
@@ -97,13 +97,12 @@ TEST_CASE("no rollout, or a stopped one: the leader does nothing", "[rollout]") 
   CHECK_FALSE(step.next);
 }
 
-TEST_CASE("between nodes: the next compute node drains once another one serves",
-          "[rollout]") {
+TEST_CASE("between nodes: the next compute node drains once another one serves", "[rollout]") {
   SECTION("lb: n2 UP on the balancer -> n1 (first in document order) draining since now") {
     const DesiredState desired = cluster(true);
     const RolloutStep step = next_rollout_step(
-        desired, {report({"n1"}), report({"n2"}), lb("n4", {server("n1", "UP"), server("n2", "UP")})},
-        kNow);
+        desired,
+        {report({"n1"}), report({"n2"}), lb("n4", {server("n1", "UP"), server("n2", "UP")})}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     REQUIRE(step.next);
     CHECK(step.next->node == "n1");
@@ -123,8 +122,9 @@ TEST_CASE("between nodes: the next compute node drains once another one serves",
           next_rollout_step(desired, {report({"n1"}), report({"n2"}), lb("n4", servers)}, kNow);
       CHECK(step.kind == RolloutStep::Kind::kWait);
       CHECK_FALSE(step.next);
-      CHECK_THAT(step.progress, Catch::StartsWith("rollout of fixture-2: n1 next; waiting for "
-                                                  "another compute node to serve (lb n4 lists n2 "));
+      CHECK_THAT(step.progress,
+                 Catch::StartsWith("rollout of fixture-2: n1 next; waiting for "
+                                   "another compute node to serve (lb n4 lists n2 "));
     }
   }
   SECTION("lb unreachable or HAProxy not answering -> wait") {
@@ -137,8 +137,8 @@ TEST_CASE("between nodes: the next compute node drains once another one serves",
     step = next_rollout_step(
         desired,
         {report({"n1"}), report({"n2"}),
-         node_rollout_state("n4", json{{"balancer",
-                                        {{"servers", json::array()}, {"error", "no socket"}}}})},
+         node_rollout_state(
+             "n4", json{{"balancer", {{"servers", json::array()}, {"error", "no socket"}}}})},
         kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
     CHECK_THAT(step.progress, Catch::Contains("lb n4 reports no servers (no socket)"));
@@ -189,16 +189,15 @@ TEST_CASE("between nodes: the next compute node drains once another one serves",
     DesiredState desired = cluster(true);
     desired.web.rollout->done = {"n1"};
     RolloutStep step = next_rollout_step(
-        desired, {report({"n1"}), report({"n2"}), lb("n4", {server("n1", "UP"), server("n2", "UP")})},
-        kNow);
+        desired,
+        {report({"n1"}), report({"n2"}), lb("n4", {server("n1", "UP"), server("n2", "UP")})}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->node == "n2");
     CHECK(step.next->done == std::vector<std::string>{"n1"});
-    step = next_rollout_step(
-        desired,
-        {report({"n1"}), report({"n2"}),
-         lb("n4", {server("n1", "DRAIN (agent)"), server("n2", "UP")})},
-        kNow);
+    step = next_rollout_step(desired,
+                             {report({"n1"}), report({"n2"}),
+                              lb("n4", {server("n1", "DRAIN (agent)"), server("n2", "UP")})},
+                             kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
   }
   SECTION("every compute node done: web.rollout removed, finished") {
@@ -222,7 +221,8 @@ TEST_CASE("draining: switching once the node staged the release and the balancer
   const auto drained = lb("n4", {server("n1", "DRAIN (agent)", 0), server("n2", "UP", 3)});
 
   SECTION("staged, DRAIN with 0 sessions -> switching since now") {
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->node == "n1");
     CHECK(step.next->phase == RolloutPhase::kSwitching);
@@ -237,7 +237,8 @@ TEST_CASE("draining: switching once the node staged the release and the balancer
   }
   SECTION("not staged yet -> wait, whatever the balancer says") {
     n1.staged = {kV3};
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
     CHECK(step.progress ==
           "rollout of fixture-2: n1 draining for 12 s; waiting for n1 to stage the release");
@@ -272,8 +273,8 @@ TEST_CASE("draining: switching once the node staged the release and the balancer
     const auto held = lb("n5", {server("n1", "DRAIN (agent)", 1), server("n2", "UP")});
     CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), drained, held}, kNow).kind ==
           RolloutStep::Kind::kWait);
-    CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), drained, unreachable_node("n5", "x")},
-                            kNow)
+    CHECK(next_rollout_step(
+              desired, {report(n1), report({"n2"}), drained, unreachable_node("n5", "x")}, kNow)
               .kind == RolloutStep::Kind::kWait);
     const auto let_go = lb("n5", {server("n1", "DRAIN (agent)", 0), server("n2", "UP")});
     CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), drained, let_go}, kNow).kind ==
@@ -300,15 +301,17 @@ TEST_CASE("draining: switching once the node staged the release and the balancer
   }
   SECTION("the release failed on the node (e.g. its archive's hash) -> stopped") {
     n1.failed = {{"release", kV2}, {"reason", "sha256 mismatch"}};
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->stopped == "n1: sha256 mismatch");
   }
 }
 
-TEST_CASE("switching: undraining once the node runs the release and serves, stopped when it "
-          "failed",
-          "[rollout]") {
+TEST_CASE(
+    "switching: undraining once the node runs the release and serves, stopped when it "
+    "failed",
+    "[rollout]") {
   DesiredState desired = cluster(true);
   at_phase(desired, "n1", RolloutPhase::kSwitching, kNow - 4);
   desired.web.rollout->done = {};
@@ -319,7 +322,8 @@ TEST_CASE("switching: undraining once the node runs the release and serves, stop
   const auto balancer = lb("n4", {server("n1", "DRAIN (agent)"), server("n2", "UP")});
 
   SECTION("still on the previous release -> wait") {
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
     CHECK(step.progress ==
           "rollout of fixture-2: n1 switching for 4 s; waiting for n1 to run the release");
@@ -328,13 +332,15 @@ TEST_CASE("switching: undraining once the node runs the release and serves, stop
     n1.current = kV2;
     n1.serving = false;
     n1.reason = "php: no answer for 6s";
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
     CHECK_THAT(step.progress, Catch::EndsWith("waiting for n1 to serve (php: no answer for 6s)"));
   }
   SECTION("on the release and serving (though drained) -> undraining") {
     n1.current = kV2;
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->node == "n1");
     CHECK(step.next->phase == RolloutPhase::kUndraining);
@@ -342,8 +348,10 @@ TEST_CASE("switching: undraining once the node runs the release and serves, stop
     CHECK(step.event == "rollout of fixture-2: n1 undraining");
   }
   SECTION("the node reports the release failed -> stopped, node and phase kept") {
-    n1.failed = {{"release", kV2}, {"reason", "PHP Parse error: syntax error in index.php on line 2"}};
-    const RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    n1.failed = {{"release", kV2},
+                 {"reason", "PHP Parse error: syntax error in index.php on line 2"}};
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->stopped == "n1: PHP Parse error: syntax error in index.php on line 2");
     CHECK(step.next->node == "n1");
@@ -477,7 +485,8 @@ TEST_CASE("status shows the rollout from the document in force", "[rollout]") {
   CHECK(rollout_status_line(desired, kNow) == "rollout: fixture-2 (starting)");
   at_phase(desired, "n1", RolloutPhase::kSwitching, kNow - 12);
   desired.web.rollout->done = {"n2"};
-  CHECK(rollout_status_line(desired, kNow) == "rollout: fixture-2 on n1 (switching since 12 s), done n2");
+  CHECK(rollout_status_line(desired, kNow) ==
+        "rollout: fixture-2 on n1 (switching since 12 s), done n2");
   desired.web.rollout->node.clear();
   desired.web.rollout->phase = RolloutPhase::kNone;
   CHECK(rollout_status_line(desired, kNow) == "rollout: fixture-2 (between nodes), done n2");
