@@ -2,7 +2,8 @@
 // HAProxy's agent-check on compute nodes (role lb exists): HAProxy connects to
 // <node address>:<loadBalancer.agentPort> every agentIntervalMs and reads one line, which this
 // agent writes at once and then closes (HAProxy 2.6 configuration.txt, "agent-check"):
-//   "drain\n"     the operator drained the node: no new sessions, sticky ones stay
+//   "drain\n"     the operator drained the node, or the leader's rollout of a release drains
+//                 it (common::rollout_drains): no new sessions, sticky ones stay
 //   "ready up\n"  not drained (cancels a drain this agent set; "up" counts only while the HTTP
 //                 check passes too)
 // Never "down": HAProxy applies an agent's "down" at once (its agent fall is 1), so one slow
@@ -30,7 +31,7 @@ namespace pydio::agent::api {
 
 inline constexpr int kAgentCheckPort = 8482;
 
-// Pure. `draining`: the operator's drain.
+// Pure. `draining`: the operator's drain or the rollout's (agent_check_draining()).
 std::string agent_check_reply(bool draining);
 
 class AgentCheckListener : public std::enable_shared_from_this<AgentCheckListener> {

@@ -35,9 +35,9 @@ Response handle_health_request(const Request& request, const HealthVerdict& verd
     return json_response(request, http::status::ok, body);
   }
   std::vector<std::string> reasons = verdict.reasons;
-  // The monitor words it "draining" or "draining: <reason>".
+  // The monitor words it "draining", "draining: <reason>" or "drained for the rollout of <v>".
   const bool says_draining = std::any_of(reasons.begin(), reasons.end(), [](const std::string& r) {
-    return r.rfind("draining", 0) == 0;
+    return r.rfind("draining", 0) == 0 || r.rfind("drained for the rollout", 0) == 0;
   });
   if (draining && !says_draining) reasons.insert(reasons.begin(), "draining");
   // A default verdict (the monitor has not run yet) has no reason; a 503 always says why.

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "common/release_target.hpp"
+
 namespace pydio::agent {
 
 namespace {
@@ -16,6 +18,12 @@ std::optional<std::string> agent_check_address(const common::DesiredState& desir
   if (self == nullptr || !self->has_role(common::Role::kCompute)) return std::nullopt;
   if (desired.nodes_with_role(common::Role::kLb).empty()) return std::nullopt;
   return self->address + ":" + std::to_string(desired.load_balancer.agent_port);
+}
+
+bool agent_check_draining(const common::DesiredState* desired, const std::string& node_name,
+                          bool operator_drained) {
+  return operator_drained ||
+         (desired != nullptr && common::rollout_drains(desired->web, node_name));
 }
 
 AgentCheckEndpoint::AgentCheckEndpoint(boost::asio::io_context& ioc, Desired desired,

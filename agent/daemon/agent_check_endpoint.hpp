@@ -22,6 +22,11 @@ namespace pydio::agent {
 std::optional<std::string> agent_check_address(const common::DesiredState& desired,
                                                const std::string& node_name);
 
+// Pure: whether HAProxy is told "drain": the operator drained this node (`operator_drained`),
+// or the leader's rollout drains it now (common::rollout_drains; `desired` may be null).
+bool agent_check_draining(const common::DesiredState* desired, const std::string& node_name,
+                          bool operator_drained);
+
 class AgentCheckEndpoint {
  public:
   using Desired = std::function<std::shared_ptr<const common::DesiredState>()>;

@@ -4,7 +4,9 @@
 #include <future>
 #include <thread>
 
+#include "agent/daemon/release_rollout_step.hpp"
 #include "common/gluster_cli.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::agent {
 
@@ -112,6 +114,10 @@ void read_report(const json& report, const std::string& node_name, json& row, js
     if (release.contains("failed") && release["failed"].is_object()) shown += " (a release failed)";
     row["release"] = shown;
   }
+  // The leader says what a rollout of a release waits for (release_rollout.hpp).
+  if (const json rollout = report.value("rollout", json()); rollout.is_object())
+    if (const std::string progress = text_field(rollout, "progress"); !progress.empty())
+      out["waiting"].push_back(progress);
   const json leader = report.value("leader", json::object());
   if (leader.is_object() && leader.value("isLeader", false) == true)
     out["leader"] = {{"holder", node_name}, {"term", int_field(leader, "term")}};
@@ -265,6 +271,10 @@ json ClusterReport::report() const {
     }
     out["nodes"].push_back(row);
   }
+  // The rollout of a release as the document in force has it (every node shows the same).
+  if (const std::string line = rollout_status_line(*desired, common::utc_now_seconds());
+      !line.empty())
+    out["notes"].push_back(line);
   if (storage) {
     out["volumes"] = gluster_state.value("volumes", json::array());
     if (!gluster_state["error"].is_null()) out["warnings"].push_back(gluster_state["error"]);

@@ -10,7 +10,9 @@
 #include "agent/api/admin_api.hpp"
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
+#include "agent/daemon/release_rollout_step.hpp"
 #include "agent/daemon/status_report.hpp"
+#include "common/release_target.hpp"
 #include "version.hpp"
 
 namespace pydio::agent {
@@ -68,7 +70,9 @@ Daemon::Daemon(common::LocalConfig local)
       issuer_(state_, events_),
       renewal_(state_, local_, events_),
       ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_),
-      publisher_(state_, changes_, local_, runner_, events_) {}
+      publisher_(state_, changes_, local_, runner_, events_),
+      balancer_(runner_, services_.uses_systemd()),
+      rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }) {}
 
 Daemon::~Daemon() = default;
 
@@ -79,6 +83,8 @@ HealthInputs Daemon::health_inputs() {
   inputs.node_name = local_.node_name;
   inputs.draining = state_.draining();
   inputs.drain_reason = state_.drain_reason();
+  if (inputs.desired && common::rollout_drains(inputs.desired->web, local_.node_name))
+    inputs.rollout_drain = rollout_version(inputs.desired->web);
   if (inputs.desired) {
     if (auto reached = reachability_.reachable())
       inputs.partition_problem = minority_problem(*inputs.desired, local_.node_name, *reached);
@@ -139,8 +145,10 @@ int Daemon::run() {
 
   api::ServerOptions health_options;
   health_options.handler = [this](const api::Request& request) {
-    return api::handle_health_request(request, health_.verdict(), state_.draining(),
-                                      local_.node_name);
+    // The rollout's drain counts like the operator's (ELBs follow /health).
+    const bool draining =
+        agent_check_draining(state_.desired().get(), local_.node_name, state_.draining());
+    return api::handle_health_request(request, health_.verdict(), draining, local_.node_name);
   };
   health_options.max_connections = kHealthMaxConnections;
   api::HttpServer health_server(ioc_, health_options);
@@ -187,7 +195,10 @@ int Daemon::run() {
   // before the health monitor starts: its inputs read agent_check_.
   agent_check_ = std::make_unique<AgentCheckEndpoint>(
       ioc_, [this] { return state_.desired(); }, local_.node_name,
-      [this] { return api::agent_check_reply(state_.draining()); });
+      [this] {
+        return api::agent_check_reply(
+            agent_check_draining(state_.desired().get(), local_.node_name, state_.draining()));
+      });
   agent_check_->start();
   reachability_.start();
   health_.check_now();
@@ -215,6 +226,7 @@ int Daemon::run() {
   start_brick_follow_up();
   start_certificate_timer(std::chrono::seconds(0));
   start_ca_timer();
+  start_rollout_timer();
 
   sd_notify(0, "READY=1\nSTATUS=reconciling");
   spdlog::info("ready: health on {}, admin on {}", local_.health_listen, local_.admin_socket);

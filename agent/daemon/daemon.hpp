@@ -3,7 +3,7 @@
 //
 // One event loop (one io_context, two threads) serves the health endpoint, the admin socket and
 // the peer API, and runs the timers: leadership tick and timer passes, the follower's poll, the
-// mount-table watch, the systemd watchdog and the CA rotation round. Requests that block (plan,
+// mount-table watch, the systemd watchdog, the CA rotation round and the release rollout round. Requests that block (plan,
 // join, changes, the cluster table), the follower's looks and the CA rotation round run on a
 // bounded pool and write their answer back on the loop, so /health and node reports always
 // answer. The reconciler (scheduler + workers), the health monitor, the reachability round and
@@ -25,6 +25,7 @@
 #include "agent/api/peer_api.hpp"
 #include "agent/cluster/reachability.hpp"
 #include "agent/daemon/agent_check_endpoint.hpp"
+#include "agent/daemon/balancer_stats.hpp"
 #include "agent/daemon/ca_rotation.hpp"
 #include "agent/daemon/certificate_issuer.hpp"
 #include "agent/daemon/certificate_renewal.hpp"
@@ -38,6 +39,7 @@
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
 #include "agent/daemon/release_publisher.hpp"
+#include "agent/daemon/release_rollout.hpp"
 #include "agent/daemon/signing_key_fetch.hpp"
 #include "agent/daemon/token_changes.hpp"
 #include "agent/health/health_monitor.hpp"
@@ -127,6 +129,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   void start_certificate_timer(std::chrono::seconds delay);
   // Every CaRotation::kPeriod: this node follows the CAs in force; the leader leads.
   void start_ca_timer();
+  // Every ReleaseRollout::kPeriod: an lb node asks HAProxy for its servers; the leader moves a
+  // rollout of a release on.
+  void start_rollout_timer();
 
   const common::LocalConfig local_;
   common::SystemRunner runner_;
@@ -149,6 +154,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   CertificateRenewal renewal_;
   CaRotation ca_rotation_;
   ReleasePublisher publisher_;
+  BalancerStats balancer_;
+  ReleaseRollout rollout_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};
@@ -166,6 +173,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   boost::asio::steady_timer certificate_timer_{ioc_};
   boost::asio::steady_timer ca_timer_{ioc_};
   std::atomic<bool> ca_queued_{false};           // a follow/lead round is queued or running
+  boost::asio::steady_timer rollout_timer_{ioc_};
+  std::atomic<bool> rollout_queued_{false};  // a balancer/rollout round is queued or running
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   std::unique_ptr<AgentCheckEndpoint> agent_check_;  // set by run() before the loop starts
   struct DeadBrick {

@@ -112,6 +112,11 @@ nlohmann::json Daemon::node_report() {
     }
     report["release"] = release_report_json(release);
   }
+  // The leader's: what a rollout of a release waits for.
+  report["rollout"] = rollout_.report();
+  // lb nodes: HAProxy's servers, what the leader's rollout waits on (asked on the pool).
+  if (nlohmann::json balancer = balancer_.report(); !balancer.is_null())
+    report["balancer"] = std::move(balancer);
   // glusterd's UUID never changes once written: read the file until it exists, then remember it
   // (node reports are asked by every cluster table and brick-readiness question).
   std::lock_guard<std::mutex> lock(glusterd_uuid_mutex_);

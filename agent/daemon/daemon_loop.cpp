@@ -136,4 +136,26 @@ void Daemon::start_ca_timer() {
   });
 }
 
+void Daemon::start_rollout_timer() {
+  rollout_timer_.expires_after(ReleaseRollout::kPeriod);
+  rollout_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    if (!rollout_queued_.exchange(true)) {
+      const bool queued = offload([this] {
+        try {
+          auto desired = state_.desired();
+          const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;
+          balancer_.refresh(self != nullptr && self->has_role(common::Role::kLb));
+          rollout_.lead();
+        } catch (const std::exception& error) {
+          spdlog::error("release rollout round failed: {}", error.what());
+        }
+        rollout_queued_ = false;
+      });
+      if (!queued) rollout_queued_ = false;
+    }
+    start_rollout_timer();
+  });
+}
+
 }  // namespace pydio::agent

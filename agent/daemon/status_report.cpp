@@ -44,8 +44,14 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
   out["processesStarted"] = common::processes_started();
   out["draining"] = state.draining();
   out["drainReason"] = state.drain_reason();
-  out["health"] = {
-      {"healthy", verdict.healthy}, {"reasons", verdict.reasons}, {"warnings", verdict.warnings}};
+  // "serving": what /health/serving answers (the verdict without drains): a node drained for
+  // a rollout serves once switched, which the leader waits for before undraining it.
+  const bool serving =
+      verdict.serving_reasons.empty() && (verdict.healthy || !verdict.reasons.empty());
+  out["health"] = {{"healthy", verdict.healthy},
+                   {"serving", serving},
+                   {"reasons", verdict.reasons},
+                   {"warnings", verdict.warnings}};
   out["resources"] = nlohmann::json::array();
   for (const auto& resource : state.resource_statuses()) {
     if (resource.state == ResourceState::kNotApplicable) continue;

@@ -72,6 +72,9 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
   if (inputs.draining)
     verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
                                                           : "draining: " + inputs.drain_reason);
+  if (!inputs.rollout_drain.empty())
+    verdict.reasons.push_back("drained for the rollout of " + inputs.rollout_drain);
+  const std::size_t drains = verdict.reasons.size() - drain_index;
   if (is_compute) {
     for (const auto& probe : mounts) {
       if (!probe.warning.empty())
@@ -86,9 +89,9 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
   }
   verdict.healthy = verdict.reasons.empty();
   verdict.serving_reasons = verdict.reasons;
-  if (inputs.draining)
-    verdict.serving_reasons.erase(verdict.serving_reasons.begin() +
-                                  static_cast<std::ptrdiff_t>(drain_index));
+  const auto first_drain =
+      verdict.serving_reasons.begin() + static_cast<std::ptrdiff_t>(drain_index);
+  verdict.serving_reasons.erase(first_drain, first_drain + static_cast<std::ptrdiff_t>(drains));
   return verdict;
 }
 

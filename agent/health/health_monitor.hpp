@@ -28,8 +28,11 @@ struct HealthInputs {
   std::shared_ptr<const common::DesiredState> desired;  // null: no valid document yet
   std::string desired_error;  // why the last submitted document was rejected, if it was
   std::string node_name;
-  bool draining = false;
+  bool draining = false;  // the operator's drain (agentctl drain)
   std::string drain_reason;
+  // The version the leader's rollout drains this node for (common::rollout_drains), "" when it
+  // does not: like the operator's drain, out of /health and check.txt, not of /health/serving.
+  std::string rollout_drain;
   // "" or why this node is on the minority side of a network cut (cluster/reachability.hpp).
   std::string partition_problem;
   // "" or why this node's certificate is a concern (expired, or due and renewal failed): a

@@ -20,6 +20,38 @@ TEST_CASE("agent-check answers drain or ready up, never down", "[agent_check][lb
   CHECK(agent_check_reply(true) == "drain\n");
 }
 
+TEST_CASE("agent-check says drain for the operator's drain and for the rollout's",
+          "[agent_check][lb][rollout]") {
+  using pydio::agent::agent_check_draining;
+  using pydio::common::RolloutPhase;
+  pydio::common::DesiredState desired;
+  CHECK_FALSE(agent_check_draining(nullptr, "n1", false));
+  CHECK(agent_check_draining(nullptr, "n1", true));
+  CHECK_FALSE(agent_check_draining(&desired, "n1", false));
+
+  pydio::common::RolloutSpec rollout;
+  rollout.release = "sha256:" + std::string(64, 'b');
+  rollout.previous = "sha256:" + std::string(64, 'a');
+  rollout.node = "n1";
+  for (RolloutPhase phase : {RolloutPhase::kDraining, RolloutPhase::kSwitching}) {
+    rollout.phase = phase;
+    desired.web.rollout = rollout;
+    CHECK(agent_check_draining(&desired, "n1", false));
+    CHECK_FALSE(agent_check_draining(&desired, "n2", false));  // only the node being switched
+    CHECK(agent_check_draining(&desired, "n2", true));         // the operator's stays
+  }
+  SECTION("undraining: HAProxy takes the node back") {
+    rollout.phase = RolloutPhase::kUndraining;
+    desired.web.rollout = rollout;
+    CHECK_FALSE(agent_check_draining(&desired, "n1", false));
+  }
+  SECTION("a stopped rollout drains nobody (the node switched back)") {
+    rollout.stopped = "n1: PHP Parse error";
+    desired.web.rollout = rollout;
+    CHECK_FALSE(agent_check_draining(&desired, "n1", false));
+  }
+}
+
 TEST_CASE("agent-check listens on compute nodes only when a node has role lb",
           "[agent_check][lb]") {
   pydio::common::DesiredState desired;

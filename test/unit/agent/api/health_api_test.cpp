@@ -65,6 +65,15 @@ TEST_CASE("GET /health answers from the verdict", "[health_api]") {
     CHECK(nlohmann::json::parse(response.body())["reasons"] ==
           nlohmann::json{"draining: kernel upgrade"});
   }
+  SECTION("the rollout's \"drained for the rollout of <v>\" is not doubled either") {
+    HealthVerdict verdict;
+    verdict.reasons = {"drained for the rollout of fixture-2"};
+    const auto response =
+        handle_health_request(make_request(http::verb::get, "/health"), verdict, true, "n1");
+    CHECK(response.result() == http::status::service_unavailable);
+    CHECK(nlohmann::json::parse(response.body())["reasons"] ==
+          nlohmann::json{"drained for the rollout of fixture-2"});
+  }
   SECTION("warnings (e.g. the database) are reported without failing the node") {
     HealthVerdict verdict = healthy_verdict();
     verdict.warnings = {"database: connect 198.18.0.1:3306: refused"};

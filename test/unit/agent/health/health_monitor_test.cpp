@@ -54,6 +54,21 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
     CHECK(v.reasons == std::vector<std::string>{"draining"});
     CHECK(v.serving_reasons.empty());
   }
+  SECTION("drained for a rollout: out of /health and check.txt, not of /health/serving") {
+    inputs.rollout_drain = "fixture-2";
+    HealthVerdict v = decide_health(inputs, mounts, true, "");
+    CHECK_FALSE(v.healthy);
+    CHECK(v.reasons == std::vector<std::string>{"drained for the rollout of fixture-2"});
+    CHECK(v.serving_reasons.empty());
+  }
+  SECTION("both drains and a broken Apache: serving names only Apache") {
+    inputs.draining = true;
+    inputs.rollout_drain = "fixture-2";
+    HealthVerdict v = decide_health(inputs, mounts, true, "connection refused");
+    CHECK(v.reasons == std::vector<std::string>{"draining", "drained for the rollout of fixture-2",
+                                                "apache: connection refused"});
+    CHECK(v.serving_reasons == std::vector<std::string>{"apache: connection refused"});
+  }
   SECTION("a broken PHP is a reason \"php: <why>\"") {
     HealthVerdict v = decide_health(inputs, mounts, true, "", "no answer for 7s");
     CHECK_FALSE(v.healthy);
