@@ -57,11 +57,15 @@ void ReleaseRollout::lead() {
   if (step.kind != RolloutStep::Kind::kCommit) return;
   const api::PeerReply reply = propose_rollout(*desired, step.next);
   if (reply.status == 200) {
+    last_error_.clear();
     record(step.event + " (generation " + std::to_string(int_field(reply.body, "generation")) +
            ")");
-  } else {
-    record(step.event, text_field(reply.body, "error", "refused"));
+    return;
   }
+  // Tried again every kPeriod: the same refusal is recorded once.
+  const std::string error = text_field(reply.body, "error", "refused");
+  if (error != last_error_) record(step.event, error);
+  last_error_ = error;
 }
 
 api::PeerReply ReleaseRollout::propose_rollout(const common::DesiredState& decided_from,

@@ -64,6 +64,7 @@ class ReleaseRollout {
   EventLog& events_;
   std::function<nlohmann::json()> local_report_;
   std::mutex mutex_;
+  std::string last_error_;  // guarded by mutex_: the last commit refused, recorded once
   mutable std::mutex progress_mutex_;
   std::string progress_;  // guarded by progress_mutex_; the leader's last look, "" otherwise
 };

@@ -187,9 +187,21 @@ std::string failure(Inputs& in) {
   return node.failed_reason.empty() ? "the release failed its check" : node.failed_reason;
 }
 
+// web.rollout.stopped is one line of at most 1024 characters (the validator's rule): a PHP
+// error may span lines.
+std::string one_line(const std::string& text, std::size_t limit) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? ' ' : c;
+  }
+  if (out.size() > limit) out = out.substr(0, limit - 3) + "...";
+  return out;
+}
+
 RolloutStep stop(Inputs& in, const std::string& reason) {
   RolloutSpec next = in.rollout;
-  next.stopped = in.rollout.node + ": " + reason;
+  next.stopped = one_line(in.rollout.node + ": " + reason, 1000);
   return commit(next, "rollout of " + in.version + " stopped: " + next.stopped);
 }
 

@@ -364,6 +364,16 @@ TEST_CASE(
     CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow).kind ==
           RolloutStep::Kind::kNone);
   }
+  SECTION("a reason over several lines, or very long, becomes one line the validator takes") {
+    n1.failed = {{"release", kV2},
+                 {"reason", "PHP Parse error\n  in index.php\t" + std::string(2000, 'x')}};
+    const RolloutStep step =
+        next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    REQUIRE(step.kind == RolloutStep::Kind::kCommit);
+    CHECK_THAT(step.next->stopped, Catch::StartsWith("n1: PHP Parse error   in index.php xxx"));
+    CHECK(step.next->stopped.size() == 1000);
+    CHECK(step.next->stopped.find('\n') == std::string::npos);
+  }
   SECTION("a failure of another release (an earlier rollout) is not this one's") {
     n1.failed = {{"release", kV3}, {"reason", "old"}};
     CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow).kind ==
