@@ -207,6 +207,16 @@ Response post_rotate_ca(const Request& request, AdminBackend& backend) {
   return answer(request, backend.rotate_ca());
 }
 
+Response post_app_publish(const Request& request, AdminBackend& backend) {
+  const json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("path") ||
+      !body["path"].is_string()) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"path\": \"/absolute/path/of/the/archive.tar.gz\"}");
+  }
+  return answer(request, backend.publish_release(body["path"].get<std::string>()));
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -223,6 +233,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/upgrade", {http::verb::post, post_upgrade}},
       {"/v1/rotate/signing-key", {http::verb::post, post_rotate_signing_key}},
       {"/v1/rotate/ca", {http::verb::post, post_rotate_ca}},
+      {"/v1/app/publish", {http::verb::post, post_app_publish}},
   };
   return kRoutes;
 }

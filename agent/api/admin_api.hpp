@@ -40,6 +40,12 @@
 // POST /v1/rotate/ca      (agentctl rotate ca) 200 {"generation","newCa","oldCa"}: the leader
 //                         began a CA rotation (daemon/ca_rotation.hpp); 403 not a storage node,
 //                         409 one is under way or gluster TLS is on, 503 no leader: nothing changed
+// POST /v1/app/publish    (agentctl app publish FILE) body {"path":"/abs/pydio-core-8.2.5.tar.gz"}
+//                         200 {"version","sha256","file","size","generation","alreadyPublished",
+//                         "rollout"}: the archive is checked, stored on pydio-config and the
+//                         cluster's release (daemon/release_publisher.hpp); 403 not a
+//                         storage+compute node, 409 not now (a rollout runs, ...), 422 not a
+//                         release ({"error","errors":[one line per member]}): nothing changed
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -166,6 +172,9 @@ class AdminBackend {
   virtual AdminAnswer rotate_signing_key() = 0;
   // agentctl rotate ca: begins a CA rotation through the leader (may block).
   virtual AdminAnswer rotate_ca() = 0;
+  // agentctl app publish: the archive at the absolute `path` becomes the cluster's release
+  // (may block for minutes, bounded: tar and a copy onto the config volume).
+  virtual AdminAnswer publish_release(const std::string& path) = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

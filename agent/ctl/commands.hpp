@@ -4,6 +4,7 @@
 //   reached (not running, no answer in time). Results go to stdout, problems to stderr.
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,14 @@ int run_rotate_signing_key(const GlobalOptions& global);
 // agentctl rotate ca (on a storage node): a new cluster CA, rolled out by the agents.
 int run_rotate_ca(const GlobalOptions& global);
 int run_token_delete(const GlobalOptions& global, const std::string& id);
+// agentctl app publish FILE (app_commands.cpp): on a storage+compute node, makes the Pydio
+// release archive FILE the cluster's release.
+int run_app_publish(const GlobalOptions& global, const std::string& file);
+// FILE made absolute against the working directory (links are not resolved: the agent refuses
+// a link), for the daemon, whose working directory is another.
+std::string absolute_archive_path(const std::string& file);
+// The text agentctl prints for a 200 answer of POST /v1/app/publish.
+std::string format_publish(const nlohmann::json& body);
 // Works offline: never talks to the daemon.
 int run_validate(const std::string& path);
 int run_version(const GlobalOptions& global);

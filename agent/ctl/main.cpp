@@ -168,6 +168,16 @@ int main(int argc, char** argv) {
       "a new cluster CA: every node trusts it, renews its certificate under it, then the old CA "
       "is retired, without a gap in peer traffic");
 
+  auto* app_command = app.add_subcommand("app", "the Pydio release the cluster serves");
+  app_command->require_subcommand(1);
+  std::string publish_file;
+  auto* app_publish = app_command->add_subcommand(
+      "publish",
+      "on a storage+compute node: check a Pydio release archive (pydio-core-<version>.tar.gz), "
+      "store it on pydio-config and make it the cluster's release (a new one rolls out one "
+      "compute node at a time)");
+  app_publish->add_option("FILE", publish_file, "the release archive (.tar.gz)")->required();
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -221,6 +231,7 @@ int main(int argc, char** argv) {
   if (rotate_signing->parsed()) return ctl::run_rotate_signing_key(global);
   if (rotate_ca->parsed()) return ctl::run_rotate_ca(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
+  if (app_publish->parsed()) return ctl::run_app_publish(global, publish_file);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

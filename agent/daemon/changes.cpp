@@ -7,6 +7,7 @@
 
 #include "agent/cluster/join_token.hpp"
 #include "agent/cluster/signing.hpp"
+#include "common/release_publish.hpp"
 #include "common/text.hpp"
 #include "common/utc_time.hpp"
 
@@ -95,6 +96,8 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
     auto problems = join_tokens_problem(parsed.state->join_tokens, {});
     for (auto& problem : ca_certificates_problem(parsed.state->security.ca_certificates, {}))
       problems.push_back(std::move(problem));
+    for (auto& problem : common::release_members_problem(parsed.state->web, nullptr))
+      problems.push_back(std::move(problem));
     if (!problems.empty()) {
       result.errors = problems;
       return result;
@@ -124,6 +127,9 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   for (auto& problem : ca_certificates_problem(parsed.state->security.ca_certificates,
                                                in_force->security.ca_certificates))
     problems.push_back(std::move(problem));
+  // web.release and web.rollout belong to agentctl app publish and the leader's rollout.
+  for (auto& problem : common::release_members_problem(parsed.state->web, &in_force->web))
+    problems.push_back(std::move(problem));
   if (!problems.empty()) {
     result.errors = problems;
     result.generation = in_force->generation;
@@ -132,6 +138,8 @@ common::Expected<api::SubmitResult> ChangeCommitter::submit_from_operator(
   common::DesiredState next = *parsed.state;
   next.join_tokens = in_force->join_tokens;
   next.security.ca_certificates = in_force->security.ca_certificates;
+  next.web.release = in_force->web.release;
+  next.web.rollout = in_force->web.rollout;
   api::PeerReply reply = propose(next);
   result.generation = int_field(reply.body, "generation", state_.desired()->generation);
   if (reply.status == 200) return result;

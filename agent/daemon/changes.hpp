@@ -27,7 +27,9 @@ class ChangeCommitter {
 
   // `agentctl apply`/`init`: the first document of a new node, or a change of a cluster. The
   // spec's joinTokens, if any, are not used: init puts in the first token (kDefaultTokenTtl), a
-  // change keeps the tokens in force (agentctl token manages them).
+  // change keeps the tokens in force (agentctl token manages them). Likewise web.release and
+  // web.rollout (agentctl app publish, the leader's rollout): omitted or repeated exactly, the
+  // ones in force are kept (common::release_members_problem).
   common::Expected<api::SubmitResult> submit_from_operator(const std::string& document);
   // A change this node asks for (an operator's apply, agentctl token): put in force here when
   // this node leads (or is a one-node cluster), else sent to the leader. Only storage nodes may
@@ -41,6 +43,12 @@ class ChangeCommitter {
   // document in force again as generation + 1, signed by a new key the old one vouches for
   // (NodeState::commit_with_new_key); another node relays to the leader once.
   api::PeerReply rotate_signing_key(bool forwarded);
+  // agentctl app publish (changes_release.cpp), once the archive is stored: proposes the web
+  // section common::plan_publish gives over the document in force (tried again when another
+  // change wins the generation). 200 {"generation"} (+ "alreadyPublished": true when `release`
+  // is the one in force: nothing proposed); 409 with the reason when a rollout runs or Pydio is
+  // operator-installed; otherwise as propose().
+  api::PeerReply publish_release(const common::ReleaseSpec& release);
   // After a rotation: until every storage node holds the private key `key_id`, only the leader
   // can sign (were it lost, no node could). Waits (bounded) for them; [{"name","holdsKey"}] per
   // storage node of the desired state in force.

@@ -34,7 +34,7 @@ constexpr std::size_t kAdminMaxConnections = 64;
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
   for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
-                           "/v1/tokens/", "/v1/upgrade", "/v1/ca/"})
+                           "/v1/tokens/", "/v1/upgrade", "/v1/ca/", "/v1/app/"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
@@ -67,7 +67,8 @@ Daemon::Daemon(common::LocalConfig local)
       cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }),
       issuer_(state_, events_),
       renewal_(state_, local_, events_),
-      ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_) {}
+      ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_),
+      publisher_(state_, changes_, local_, runner_, events_) {}
 
 Daemon::~Daemon() = default;
 

@@ -37,6 +37,7 @@
 #include "agent/daemon/legacy_upgrade.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
+#include "agent/daemon/release_publisher.hpp"
 #include "agent/daemon/signing_key_fetch.hpp"
 #include "agent/daemon/token_changes.hpp"
 #include "agent/health/health_monitor.hpp"
@@ -74,6 +75,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::AdminAnswer upgrade_from_legacy() override;
   api::AdminAnswer rotate_signing_key() override;
   api::AdminAnswer rotate_ca() override { return ca_rotation_.start(); }
+  api::AdminAnswer publish_release(const std::string& path) override {
+    return publisher_.publish(path);
+  }
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -142,6 +146,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   CertificateIssuer issuer_;
   CertificateRenewal renewal_;
   CaRotation ca_rotation_;
+  ReleasePublisher publisher_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};

@@ -133,6 +133,9 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer rotate_signing_key() override { return {503, {{"error", "no leader"}}}; }
 
   api::AdminAnswer rotate_ca() override { return {409, {{"error", "under way"}}}; }
+  api::AdminAnswer publish_release(const std::string& path) override {
+    return {422, {{"error", path + ": not a Pydio release"}}};
+  }
 };
 
 void check_serializes(const api::Response& response) {

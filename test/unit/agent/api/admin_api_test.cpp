@@ -72,6 +72,11 @@ class FakeBackend : public AdminBackend {
     ++ca_rotations;
     return AdminAnswer{403, json{{"error", "not a storage node"}}};
   }
+  AdminAnswer publish_release(const std::string& path) override {
+    published = path;
+    return AdminAnswer{422, json{{"error", path + ": not a Pydio release"}, {"errors", {"x"}}}};
+  }
+  std::optional<std::string> published;
   int upgrades = 0;
   int rotations = 0;
   int ca_rotations = 0;
@@ -280,4 +285,31 @@ TEST_CASE("admin API: rotate signing-key is a POST whose answer is the backend's
   CHECK(response.result() == http::status::ok);
   CHECK(backend.rotations == 1);
   CHECK(json::parse(response.body())["keyId"] == "new");
+}
+
+TEST_CASE("admin API: app publish takes a path and answers with the backend's verdict",
+          "[admin_api]") {
+  FakeBackend backend;
+  SECTION("the path goes to the backend; its 422 and problem lines come back") {
+    const auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/app/publish", R"({"path":"/root/p.tar.gz"})"),
+        backend);
+    CHECK(response.result() == http::status::unprocessable_entity);
+    CHECK(backend.published == "/root/p.tar.gz");
+    CHECK(body_of(response)["errors"].size() == 1);
+  }
+  SECTION("a body without a string path is 400 and never reaches the backend") {
+    for (const char* body : {"", "[]", R"({"path":3})", R"({"file":"/x"})", "{"}) {
+      INFO(body);
+      const auto response =
+          handle_admin_request(make_request(http::verb::post, "/v1/app/publish", body), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK_FALSE(backend.published);
+  }
+  SECTION("GET is not allowed") {
+    const auto response =
+        handle_admin_request(make_request(http::verb::get, "/v1/app/publish"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
+  }
 }

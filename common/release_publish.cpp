@@ -1,0 +1,112 @@
+#include "common/release_publish.hpp"
+
+#include <algorithm>
+
+namespace pydio::common {
+
+namespace {
+
+std::string phase_name(RolloutPhase phase) {
+  switch (phase) {
+    case RolloutPhase::kNone: return "between nodes";
+    case RolloutPhase::kDraining: return "draining";
+    case RolloutPhase::kSwitching: return "switching";
+    case RolloutPhase::kUndraining: return "undraining";
+  }
+  return "?";
+}
+
+bool same_release(const std::optional<ReleaseSpec>& a, const std::optional<ReleaseSpec>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return a->sha256 == b->sha256 && a->version == b->version && a->file == b->file &&
+         a->size == b->size && a->published_at == b->published_at;
+}
+
+bool same_rollout(const std::optional<RolloutSpec>& a, const std::optional<RolloutSpec>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return a->release == b->release && a->previous == b->previous && a->done == b->done &&
+         a->node == b->node && a->phase == b->phase && a->since == b->since &&
+         a->stopped == b->stopped;
+}
+
+}  // namespace
+
+std::string short_sha(const std::string& sha256) {
+  const std::string prefix = "sha256:";
+  if (sha256.compare(0, prefix.size(), prefix) != 0 || sha256.size() < prefix.size() + 12)
+    return sha256;
+  return sha256.substr(0, prefix.size() + 12) + "\u2026";
+}
+
+PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
+  PublishStep step;
+  if (!in_force.install_dir.empty() || !in_force.conf_dir.empty()) {
+    step.reason = std::string(!in_force.install_dir.empty() ? "web.installDir" : "web.confDir") +
+                  " is set: Pydio is installed by the operator on every compute node and the "
+                  "agent only wires it; remove web.installDir and web.confDir (agentctl apply) "
+                  "to have the agent install published releases";
+    return step;
+  }
+  if (in_force.rollout && in_force.rollout->stopped.empty()) {
+    const RolloutSpec& rollout = *in_force.rollout;
+    const bool known = in_force.release && in_force.release->sha256 == rollout.release;
+    const std::string what = known ? in_force.release->version + " (" + short_sha(rollout.release) + ")"
+                                   : short_sha(rollout.release);
+    const std::string where =
+        rollout.node.empty() ? std::to_string(rollout.done.size()) + " done, between nodes"
+                             : rollout.node + " " + phase_name(rollout.phase);
+    step.reason = "a rollout of " + what + " is under way (" + where +
+                  "); publish again when it finishes or stops";
+    return step;
+  }
+  if (in_force.release && in_force.release->sha256 == release.sha256) {
+    step.outcome = PublishOutcome::kAlreadyPublished;
+    step.web = in_force;
+    return step;
+  }
+  step.outcome = PublishOutcome::kChange;
+  step.web = in_force;
+  step.web.release = release;
+  step.web.rollout.reset();
+  if (!in_force.release) return step;
+  // A rollout still listed here has stopped: the nodes it had not reached run its previous.
+  const bool stopped = in_force.rollout && !in_force.rollout->previous.empty();
+  const std::string previous = stopped ? in_force.rollout->previous : in_force.release->sha256;
+  if (previous == release.sha256) return step;
+  RolloutSpec rollout;
+  rollout.release = release.sha256;
+  rollout.previous = previous;
+  rollout.phase = RolloutPhase::kNone;
+  step.web.rollout = rollout;
+  return step;
+}
+
+std::vector<std::string> releases_to_keep(const WebSpec& web) {
+  std::vector<std::string> keep;
+  if (web.release) keep.push_back(web.release->sha256);
+  if (web.rollout && !web.rollout->previous.empty() &&
+      std::find(keep.begin(), keep.end(), web.rollout->previous) == keep.end())
+    keep.push_back(web.rollout->previous);
+  return keep;
+}
+
+std::vector<std::string> release_members_problem(const WebSpec& listed, const WebSpec* in_force) {
+  std::vector<std::string> problems;
+  const std::optional<ReleaseSpec> none_release;
+  const std::optional<RolloutSpec> none_rollout;
+  if (listed.release && !same_release(listed.release, in_force ? in_force->release : none_release))
+    problems.push_back(
+        "web.release: managed by agentctl app publish, not by a spec; this spec's release "
+        "differs from the one in force" +
+        std::string(in_force && in_force->release ? "" : " (none is)") +
+        "; remove the release member");
+  if (listed.rollout && !same_rollout(listed.rollout, in_force ? in_force->rollout : none_rollout))
+    problems.push_back(
+        "web.rollout: written by the leader while a release rolls out, not by a spec; this "
+        "spec's rollout differs from the one in force" +
+        std::string(in_force && in_force->rollout ? "" : " (none is)") +
+        "; remove the rollout member");
+  return problems;
+}
+
+}  // namespace pydio::common
