@@ -231,13 +231,14 @@ Expected<std::string> release_version(const std::string& version_file) {
     return Status::error(std::string(kReleaseVersionFile) + ": " + why + ", got " +
                          quote_value(line.substr(0, 80)));
   };
-  if (version.empty()) return refuse("expected <version>__<date>__<revision>");
+  if (version.empty() || version.front() == '.')
+    return refuse("expected <version>__<date>__<revision>");
   if (version.size() > kMaxVersionLength)
     return refuse("the version is longer than " + std::to_string(kMaxVersionLength));
   for (char c : version) {
     if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '_' && c != '+' &&
-        c != '~' && c != '-')
-      return refuse("the version holds a character other than [A-Za-z0-9._+~-]");
+        c != '-')
+      return refuse("the version holds a character other than [A-Za-z0-9._+-]");
   }
   return version;
 }

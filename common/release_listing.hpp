@@ -43,7 +43,8 @@ ReleaseListingCheck check_release_listing(const std::vector<TarMember>& members)
 
 // The release's version from its conf/VERSION text: the first "__" field
 // ("8.2.5__2020-06-24__cc0a9d1__68" -> "8.2.5"). An error when it is empty or holds anything
-// but [A-Za-z0-9._+~-] (it is shown in status and written into the desired state).
+// but [A-Za-z0-9._+-] or starts with "." (it is shown in status, written into the desired
+// state and part of file names).
 Expected<std::string> release_version(const std::string& version_file);
 
 }  // namespace pydio::common

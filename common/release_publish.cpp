@@ -1,41 +1,26 @@
 #include "common/release_publish.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace pydio::common {
-
-namespace {
-
-std::string phase_name(RolloutPhase phase) {
-  switch (phase) {
-    case RolloutPhase::kNone: return "between nodes";
-    case RolloutPhase::kDraining: return "draining";
-    case RolloutPhase::kSwitching: return "switching";
-    case RolloutPhase::kUndraining: return "undraining";
-  }
-  return "?";
-}
-
-bool same_release(const std::optional<ReleaseSpec>& a, const std::optional<ReleaseSpec>& b) {
-  if (!a || !b) return a.has_value() == b.has_value();
-  return a->sha256 == b->sha256 && a->version == b->version && a->file == b->file &&
-         a->size == b->size && a->published_at == b->published_at;
-}
-
-bool same_rollout(const std::optional<RolloutSpec>& a, const std::optional<RolloutSpec>& b) {
-  if (!a || !b) return a.has_value() == b.has_value();
-  return a->release == b->release && a->previous == b->previous && a->done == b->done &&
-         a->node == b->node && a->phase == b->phase && a->since == b->since &&
-         a->stopped == b->stopped;
-}
-
-}  // namespace
 
 std::string short_sha(const std::string& sha256) {
   const std::string prefix = "sha256:";
   if (sha256.compare(0, prefix.size(), prefix) != 0 || sha256.size() < prefix.size() + 12)
     return sha256;
   return sha256.substr(0, prefix.size() + 12) + "\u2026";
+}
+
+std::optional<std::string> release_file_problem(const std::string& file) {
+  const bool plain = std::all_of(file.begin(), file.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+           c == '-' || c == '+';
+  });
+  if (file.empty() || file.size() > 128 || file.front() == '.' || !plain)
+    return "the file name must be 1 to 128 letters, digits, '.', '_', '-' or '+' (not starting "
+           "with '.'): it is recorded in the desired state; rename the file";
+  return std::nullopt;
 }
 
 PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
@@ -54,7 +39,7 @@ PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
                                    : short_sha(rollout.release);
     const std::string where =
         rollout.node.empty() ? std::to_string(rollout.done.size()) + " done, between nodes"
-                             : rollout.node + " " + phase_name(rollout.phase);
+                             : rollout.node + " " + rollout_phase_name(rollout.phase);
     step.reason = "a rollout of " + what + " is under way (" + where +
                   "); publish again when it finishes or stops";
     return step;
@@ -77,6 +62,7 @@ PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
   rollout.release = release.sha256;
   rollout.previous = previous;
   rollout.phase = RolloutPhase::kNone;
+  rollout.since = release.published_at;
   step.web.rollout = rollout;
   return step;
 }
@@ -94,13 +80,13 @@ std::vector<std::string> release_members_problem(const WebSpec& listed, const We
   std::vector<std::string> problems;
   const std::optional<ReleaseSpec> none_release;
   const std::optional<RolloutSpec> none_rollout;
-  if (listed.release && !same_release(listed.release, in_force ? in_force->release : none_release))
+  if (listed.release && listed.release != (in_force ? in_force->release : none_release))
     problems.push_back(
         "web.release: managed by agentctl app publish, not by a spec; this spec's release "
         "differs from the one in force" +
         std::string(in_force && in_force->release ? "" : " (none is)") +
         "; remove the release member");
-  if (listed.rollout && !same_rollout(listed.rollout, in_force ? in_force->rollout : none_rollout))
+  if (listed.rollout && listed.rollout != (in_force ? in_force->rollout : none_rollout))
     problems.push_back(
         "web.rollout: written by the leader while a release rolls out, not by a spec; this "
         "spec's rollout differs from the one in force" +

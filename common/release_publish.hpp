@@ -3,6 +3,7 @@
 // web.rollout are written by the agent only: docs/desired-state.md). The daemon's side, which
 // checks and stores the archive, is agent/daemon/release_publisher.hpp.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ std::vector<std::string> releases_to_keep(const WebSpec& web);
 // in force exactly (`in_force` null at init: none are in force); anything else is refused, one
 // line per member. Empty when the spec may go on (the ones in force are then kept).
 std::vector<std::string> release_members_problem(const WebSpec& listed, const WebSpec* in_force);
+
+// Why `file` (the archive's name, recorded as web.release.file) cannot be published, or nullopt.
+std::optional<std::string> release_file_problem(const std::string& file);
 
 // "sha256:ab12cd34ef56…": a release named in one line of text.
 std::string short_sha(const std::string& sha256);

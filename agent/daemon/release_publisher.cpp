@@ -153,6 +153,8 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   if (const auto early = common::plan_publish(desired->web, common::ReleaseSpec{});
       early.outcome == common::PublishOutcome::kRefused)
     return refuse(409, early.reason + "; nothing changed");
+  if (auto bad = common::release_file_problem(std::filesystem::path(path).filename().string()))
+    return refuse(422, path + ": " + *bad + "; nothing changed");
   const common::VolumeSpec* config = desired->find_volume(common::kConfigVolume);
   if (config == nullptr || config->mountpoint.empty())
     return refuse(409, std::string(common::kConfigVolume) + " has no mountpoint in the desired "

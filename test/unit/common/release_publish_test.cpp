@@ -165,3 +165,21 @@ TEST_CASE("a release is named by the start of its hash", "[release][publish]") {
   CHECK(short_sha(kOld) == "sha256:aaaaaaaaaaaa\u2026");
   CHECK(short_sha("nonsense") == "nonsense");
 }
+
+TEST_CASE("the archive's file name must be one the desired state can hold", "[release][publish]") {
+  CHECK_FALSE(release_file_problem("pydio-core-8.2.5.tar.gz"));
+  CHECK(release_file_problem("my release (1).tar.gz"));
+  CHECK(release_file_problem(".hidden.tar.gz"));
+  CHECK(release_file_problem(""));
+}
+
+TEST_CASE("the proposed web section passes the desired state's own checks", "[release][publish]") {
+  DesiredState state;
+  WebSpec web;
+  web.release = release(kOld, "8.2.4");
+  PublishStep step = plan_publish(web, release(kNew, "8.2.5"));
+  REQUIRE(step.outcome == PublishOutcome::kChange);
+  // Only the web lines matter here: the rest of this state is empty.
+  state.web = step.web;
+  for (const auto& error : validate_desired_state(state)) CHECK(error.rfind("web.", 0) != 0);
+}
