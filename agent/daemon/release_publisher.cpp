@@ -213,7 +213,10 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   const common::WebSpec& web = now ? now->web : desired->web;
   const std::vector<std::string> keep = common::releases_to_keep(web);
   if (reply.status != 200) {
-    if (std::find(keep.begin(), keep.end(), release.sha256) == keep.end())
+    // Only a definite refusal removes the archive: after a 5xx (a forward that timed out) the
+    // leader may have committed it, and then nodes need it; the next publish prunes it if not.
+    const bool refused = reply.status == 403 || reply.status == 409 || reply.status == 422;
+    if (refused && std::find(keep.begin(), keep.end(), release.sha256) == keep.end())
       ::unlinkat(dir_fd->get(), stored.c_str(), 0);
     return api::AdminAnswer{reply.status, reply.body};
   }
