@@ -68,18 +68,30 @@ std::string top_problem(const std::string& top) {
 
 std::string type_name(char type) {
   switch (type) {
-    case '-': return "a regular file";
-    case 'd': return "a directory";
-    case 'l': return "a symbolic link";
-    case 'h': return "a hard link";
-    case 'c': return "a character device";
-    case 'b': return "a block device";
-    case 'p': return "a FIFO";
-    case 'S': return "a sparse file";
-    case 'C': return "a contiguous file";
-    case 'V': return "a volume label";
-    case 'M': return "a multi-volume continuation";
-    default: return std::string("a member of type '") + type + "'";
+    case '-':
+      return "a regular file";
+    case 'd':
+      return "a directory";
+    case 'l':
+      return "a symbolic link";
+    case 'h':
+      return "a hard link";
+    case 'c':
+      return "a character device";
+    case 'b':
+      return "a block device";
+    case 'p':
+      return "a FIFO";
+    case 'S':
+      return "a sparse file";
+    case 'C':
+      return "a contiguous file";
+    case 'V':
+      return "a volume label";
+    case 'M':
+      return "a multi-volume continuation";
+    default:
+      return std::string("a member of type '") + type + "'";
   }
 }
 
@@ -184,7 +196,8 @@ ReleaseListingCheck check_release_listing(const std::vector<TarMember>& members)
     }
     if (member.type == 'l') {
       if (const std::string bad = symlink_problem(parts, member.link); !bad.empty())
-        check.problem(member.name, "a symbolic link to " + quote_value(member.link) + " with " + bad);
+        check.problem(member.name,
+                      "a symbolic link to " + quote_value(member.link) + " with " + bad);
     }
     if (member.type == 'h') {
       std::vector<std::string> target;

@@ -29,7 +29,7 @@ inline constexpr std::int64_t kMaxReleaseVersionBytes = 4096;
 inline constexpr std::size_t kMaxReleaseProblems = 20;
 
 struct ReleaseLayout {
-  std::string top;                // the top directory's name, e.g. "pydio-core-8.2.5"
+  std::string top;  // the top directory's name, e.g. "pydio-core-8.2.5"
   std::size_t members = 0;
   std::int64_t unpacked_bytes = 0;  // sum of the regular files' sizes
 };

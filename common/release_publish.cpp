@@ -14,8 +14,8 @@ std::string short_sha(const std::string& sha256) {
 
 std::optional<std::string> release_file_problem(const std::string& file) {
   const bool plain = std::all_of(file.begin(), file.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
-           c == '-' || c == '+';
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-' ||
+           c == '+';
   });
   if (file.empty() || file.size() > 128 || file.front() == '.' || !plain)
     return "the file name must be 1 to 128 letters, digits, '.', '_', '-' or '+' (not starting "
@@ -35,11 +35,12 @@ PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
   if (in_force.rollout && in_force.rollout->stopped.empty()) {
     const RolloutSpec& rollout = *in_force.rollout;
     const bool known = in_force.release && in_force.release->sha256 == rollout.release;
-    const std::string what = known ? in_force.release->version + " (" + short_sha(rollout.release) + ")"
-                                   : short_sha(rollout.release);
-    const std::string where =
-        rollout.node.empty() ? std::to_string(rollout.done.size()) + " done, between nodes"
-                             : rollout.node + " " + rollout_phase_name(rollout.phase);
+    const std::string what =
+        known ? in_force.release->version + " (" + short_sha(rollout.release) + ")"
+              : short_sha(rollout.release);
+    const std::string where = rollout.node.empty()
+                                  ? std::to_string(rollout.done.size()) + " done, between nodes"
+                                  : rollout.node + " " + rollout_phase_name(rollout.phase);
     step.reason = "a rollout of " + what + " is under way (" + where +
                   "); publish again when it finishes or stops";
     return step;
@@ -74,6 +75,23 @@ std::vector<std::string> releases_to_keep(const WebSpec& web) {
       std::find(keep.begin(), keep.end(), web.rollout->previous) == keep.end())
     keep.push_back(web.rollout->previous);
   return keep;
+}
+
+std::vector<std::string> archives_to_prune(const std::vector<std::string>& names,
+                                           const std::vector<std::string>& keep) {
+  constexpr std::size_t kHex = 64;
+  const std::string suffix = ".tar.gz";
+  std::vector<std::string> prune;
+  for (const auto& name : names) {
+    const bool stored =
+        name.size() == kHex + suffix.size() && name.compare(kHex, std::string::npos, suffix) == 0 &&
+        std::all_of(name.begin(), name.begin() + kHex,
+                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (stored &&
+        std::find(keep.begin(), keep.end(), "sha256:" + name.substr(0, kHex)) == keep.end())
+      prune.push_back(name);
+  }
+  return prune;
 }
 
 std::vector<std::string> release_members_problem(const WebSpec& listed, const WebSpec* in_force) {

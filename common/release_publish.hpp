@@ -37,6 +37,11 @@ PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release);
 // previous one (no duplicates; empty without a release).
 std::vector<std::string> releases_to_keep(const WebSpec& web);
 
+// The entries of the releases directory to remove so that only `keep` (sha256s) stay: the
+// archives the agent stored ("<64 hex>.tar.gz") that are not kept. Any other name is left.
+std::vector<std::string> archives_to_prune(const std::vector<std::string>& names,
+                                           const std::vector<std::string>& keep);
+
 // A spec file (agentctl apply/init) may leave web.release and web.rollout out or repeat the ones
 // in force exactly (`in_force` null at init: none are in force); anything else is refused, one
 // line per member. Empty when the spec may go on (the ones in force are then kept).

@@ -27,28 +27,23 @@ std::optional<std::string> read_quoted(const std::string& text, std::size_t& at)
     }
     if (++i >= text.size()) return std::nullopt;
     const char e = text[i];
-    switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': case '"': case '?': case '\'': out += e; break;
-      default: {
-        // Three octal digits: a byte tar did not print as is (non-ASCII in the C locale).
-        if (i + 2 >= text.size()) return std::nullopt;
-        int value = 0;
-        for (std::size_t k = i; k < i + 3; ++k) {
-          if (text[k] < '0' || text[k] > '7') return std::nullopt;
-          value = value * 8 + (text[k] - '0');
-        }
-        if (value > 0377) return std::nullopt;
-        out += static_cast<char>(value);
-        i += 2;
-      }
+    // The escapes of quotearg's c style; anything else is three octal digits.
+    static const std::string kLetters = "abfnrtv\\\"?'";
+    static const std::string kBytes = "\a\b\f\n\r\t\v\\\"?'";
+    if (const auto letter = kLetters.find(e); letter != std::string::npos) {
+      out += kBytes[letter];
+      continue;
     }
+    // A byte tar did not print as is (non-ASCII in the C locale).
+    if (i + 2 >= text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t k = i; k < i + 3; ++k) {
+      if (text[k] < '0' || text[k] > '7') return std::nullopt;
+      value = value * 8 + (text[k] - '0');
+    }
+    if (value > 0377) return std::nullopt;
+    out += static_cast<char>(value);
+    i += 2;
   }
   return std::nullopt;
 }
@@ -112,9 +107,9 @@ Expected<std::vector<TarMember>> parse_tar_listing(const std::string& listing) {
     if (line.empty()) continue;
     auto member = read_member(line);
     if (!member) {
-      return Status::error("listing line " + std::to_string(number) +
-                           " is not a member as tar lists them: " +
-                           quote_value(line.substr(0, 200)));
+      return Status::error(
+          "listing line " + std::to_string(number) +
+          " is not a member as tar lists them: " + quote_value(line.substr(0, 200)));
     }
     member->line = number;
     members.push_back(std::move(*member));

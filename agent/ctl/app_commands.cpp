@@ -30,8 +30,8 @@ std::string format_publish(const json& body) {
   const std::string release = text("version") + " (" + text("sha256") + ")";
   const std::string generation = body.value("generation", json(0)).dump();
   if (body.value("alreadyPublished", false))
-    return "already published: " + release + " is the release in force (generation " +
-           generation + "); nothing changed\n";
+    return "already published: " + release + " is the release in force (generation " + generation +
+           "); nothing changed\n";
   std::string out = "published " + release + " as generation " + generation + "; rollout: ";
   const json rollout = body.value("rollout", json());
   if (!rollout.is_object()) {

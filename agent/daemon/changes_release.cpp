@@ -23,8 +23,8 @@ api::PeerReply ChangeCommitter::publish_release(const common::ReleaseSpec& relea
     if (step.outcome == common::PublishOutcome::kRefused)
       return error_reply(409, step.reason + "; nothing changed");
     if (step.outcome == common::PublishOutcome::kAlreadyPublished)
-      return api::PeerReply{200, nlohmann::json{{"generation", in_force->generation},
-                                                {"alreadyPublished", true}}};
+      return api::PeerReply{
+          200, nlohmann::json{{"generation", in_force->generation}, {"alreadyPublished", true}}};
     common::DesiredState next = *in_force;
     next.generation = in_force->generation + 1;
     next.web = step.web;

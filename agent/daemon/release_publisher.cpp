@@ -40,16 +40,8 @@ api::AdminAnswer refuse(int status, const std::string& why) {
   return api::AdminAnswer{status, json{{"error", why}}};
 }
 
-std::string hex_of(const std::string& sha256) { return sha256.substr(std::string("sha256:").size()); }
-
-// "<64 hex>.tar.gz": an archive this agent stored (every other name is left alone).
-bool is_stored_name(const std::string& name) {
-  const std::size_t hex = 64;
-  if (name.size() != hex + std::string(kStoredSuffix).size() ||
-      name.compare(hex, std::string::npos, kStoredSuffix) != 0)
-    return false;
-  return std::all_of(name.begin(), name.begin() + hex,
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+std::string hex_of(const std::string& sha256) {
+  return sha256.substr(std::string("sha256:").size());
 }
 
 std::string partial_name() {
@@ -76,23 +68,20 @@ Expected<common::OwnedFd> open_releases_dir(const std::string& path) {
 
 // Removes every stored archive of `dir_fd` not in `keep`; names what it removed.
 std::vector<std::string> prune(int dir_fd, const std::vector<std::string>& keep) {
-  std::vector<std::string> removed;
-  DIR* listing = ::fdopendir(::dup(dir_fd));
-  if (listing == nullptr) return removed;
   std::vector<std::string> names;
+  DIR* listing = ::fdopendir(::dup(dir_fd));
+  if (listing == nullptr) return {};
   while (const dirent* entry = ::readdir(listing)) names.emplace_back(entry->d_name);
   ::closedir(listing);
-  for (const auto& name : names) {
-    if (!is_stored_name(name)) continue;
-    const std::string sha = "sha256:" + name.substr(0, 64);
-    if (std::find(keep.begin(), keep.end(), sha) != keep.end()) continue;
+  std::vector<std::string> removed;
+  for (const auto& name : common::archives_to_prune(names, keep))
     if (::unlinkat(dir_fd, name.c_str(), 0) == 0) removed.push_back(name);
-  }
   return removed;
 }
 
 // Lists the archive at `path` and checks it is a release: its layout, or the problems.
-Expected<common::ReleaseLayout> check_archive(common::ProcessRunner& runner, const std::string& path,
+Expected<common::ReleaseLayout> check_archive(common::ProcessRunner& runner,
+                                              const std::string& path,
                                               std::vector<std::string>& problems) {
   std::vector<std::string> argv = {"tar", "--list", "--verbose", "--gzip"};
   for (const char* option : common::kTarListOptions) argv.emplace_back(option);
@@ -115,9 +104,15 @@ Expected<common::ReleaseLayout> check_archive(common::ProcessRunner& runner, con
 
 Expected<std::string> read_version(common::ProcessRunner& runner, const std::string& path,
                                    const std::string& top) {
-  const std::vector<std::string> argv = {
-      "tar", "--extract", "--gzip", "--to-stdout", "--occurrence=1", "--file", path, "--",
-      top + "/" + common::kReleaseVersionFile};
+  const std::vector<std::string> argv = {"tar",
+                                         "--extract",
+                                         "--gzip",
+                                         "--to-stdout",
+                                         "--occurrence=1",
+                                         "--file",
+                                         path,
+                                         "--",
+                                         top + "/" + common::kReleaseVersionFile};
   const common::RunResult read = runner.run(tar_command(argv));
   if (!read.succeeded()) return Status::error(read.describe_failure(argv));
   if (read.out.size() > static_cast<std::size_t>(common::kMaxReleaseVersionBytes))
@@ -145,10 +140,11 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   const common::NodeSpec* self = desired->find_node(local_.node_name);
   if (self == nullptr || !self->has_role(common::Role::kStorage) ||
       !self->has_role(common::Role::kCompute))
-    return refuse(403, "releases are published on a storage+compute node (it may change the "
-                       "desired state and has pydio-config mounted); this node (" +
-                           local_.node_name + ") is not one: run it on one of " +
-                           storage_node_list(desired.get()) + "; nothing changed");
+    return refuse(403,
+                  "releases are published on a storage+compute node (it may change the "
+                  "desired state and has pydio-config mounted); this node (" +
+                      local_.node_name + ") is not one: run it on one of " +
+                      storage_node_list(desired.get()) + "; nothing changed");
   // The refusals that do not depend on the archive, before copying anything.
   if (const auto early = common::plan_publish(desired->web, common::ReleaseSpec{});
       early.outcome == common::PublishOutcome::kRefused)
@@ -157,14 +153,16 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
     return refuse(422, path + ": " + *bad + "; nothing changed");
   const common::VolumeSpec* config = desired->find_volume(common::kConfigVolume);
   if (config == nullptr || config->mountpoint.empty())
-    return refuse(409, std::string(common::kConfigVolume) + " has no mountpoint in the desired "
-                                                            "state; nothing changed");
+    return refuse(409, std::string(common::kConfigVolume) +
+                           " has no mountpoint in the desired "
+                           "state; nothing changed");
   auto table = common::read_mount_table();
   if (!table) return refuse(500, table.status().message());
   const common::MountEntry* mount = common::find_mount_at(*table, config->mountpoint);
   if (mount == nullptr || mount->fstype != "fuse.glusterfs")
     return refuse(409, std::string(common::kConfigVolume) + " is not mounted at " +
-                           config->mountpoint + " on this node (agentctl status says why); "
+                           config->mountpoint +
+                           " on this node (agentctl status says why); "
                            "nothing changed");
 
   const std::string dir = common::normalize_mount_path(config->mountpoint) + "/" + kReleasesDir;
@@ -186,7 +184,8 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   std::vector<std::string> problems;
   auto layout = check_archive(runner_, partial_path, problems);
   if (!layout) {
-    api::AdminAnswer answer = refuse(422, path + ": " + layout.status().message() + "; nothing changed");
+    api::AdminAnswer answer =
+        refuse(422, path + ": " + layout.status().message() + "; nothing changed");
     if (!problems.empty()) answer.body["errors"] = problems;
     return answer;
   }
@@ -214,21 +213,28 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   const common::WebSpec& web = now ? now->web : desired->web;
   const std::vector<std::string> keep = common::releases_to_keep(web);
   if (reply.status != 200) {
-    if (std::find(keep.begin(), keep.end(), release.sha256) == keep.end())
+    // Only a definite refusal removes the archive: after a 5xx (a forward that timed out) the
+    // leader may have committed it, and then nodes need it; the next publish prunes it if not.
+    const bool refused = reply.status == 403 || reply.status == 409 || reply.status == 422;
+    if (refused && std::find(keep.begin(), keep.end(), release.sha256) == keep.end())
       ::unlinkat(dir_fd->get(), stored.c_str(), 0);
     return api::AdminAnswer{reply.status, reply.body};
   }
   const bool already = reply.body.value("alreadyPublished", false);
-  json body = {{"version", release.version},   {"sha256", release.sha256},
-               {"file", release.file},         {"size", release.size},
+  json body = {{"version", release.version},
+               {"sha256", release.sha256},
+               {"file", release.file},
+               {"size", release.size},
                {"generation", int_field(reply.body, "generation")},
-               {"alreadyPublished", already}, {"rollout", nullptr}};
+               {"alreadyPublished", already},
+               {"rollout", nullptr}};
   if (already) {
     if (web.release) body["version"] = web.release->version;
     return api::AdminAnswer{200, body};
   }
   if (web.rollout && web.rollout->release == release.sha256) {
-    const bool was_release = desired->web.release && desired->web.release->sha256 == web.rollout->previous;
+    const bool was_release =
+        desired->web.release && desired->web.release->sha256 == web.rollout->previous;
     body["rollout"] = {{"release", web.rollout->release},
                        {"previous", web.rollout->previous},
                        {"previousVersion", was_release ? desired->web.release->version : ""}};

@@ -117,16 +117,15 @@ Expected<ArchiveCopy> copy_archive(const std::string& source, int dir_fd, const 
   const int flags = ::fcntl(in.get(), F_GETFL);
   if (flags < 0 || ::fcntl(in.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
     return errno_status("fcntl " + source);
-  OwnedFd out(::openat(dir_fd, name.c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  OwnedFd out(
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (out.get() < 0) return errno_status("create " + name);
   auto copy = copy_into(in.get(), source, out.get(), name, max_bytes);
   if (!copy) ::unlinkat(dir_fd, name.c_str(), 0);
   return copy;
 }
 
-Expected<std::string> sha256_file_at(int dir_fd, const std::string& name,
-                                     std::int64_t max_bytes) {
+Expected<std::string> sha256_file_at(int dir_fd, const std::string& name, std::int64_t max_bytes) {
   OwnedFd in(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (in.get() < 0) return errno_status("open " + name);
   Sha256 hash;

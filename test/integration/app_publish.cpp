@@ -32,9 +32,7 @@ json desired_document(SimNode& node) {
   return json::parse(node.read_file("/var/lib/pydio-agent/desired-state.json"));
 }
 
-std::string listing(SimNode& node, const std::string& dir) {
-  return node.must({"ls", "-A", dir});
-}
+std::string listing(SimNode& node, const std::string& dir) { return node.must({"ls", "-A", dir}); }
 
 // The fixture with a member "../x" next to its top directory (tar -P keeps the name).
 std::string build_hostile_archive(const std::string& run_dir, const std::string& v1) {

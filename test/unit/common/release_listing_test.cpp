@@ -2,9 +2,10 @@
 // test/data/tar/record.sh (real archives: the fixture, odd but harmless names, hostile trees),
 // and on handwritten lines where tar cannot make the archive (it strips what it refuses).
 
+#include "common/release_listing.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "common/release_listing.hpp"
 #include "common/tar_listing.hpp"
 #include "test/unit/support/test_data.hpp"
 
@@ -141,10 +142,12 @@ TEST_CASE("hostile archives are refused naming the member", "[release][tar]") {
     const auto check = check_recorded("hostile-symlink-out");
     INFO(all(check));
     CHECK_FALSE(check.layout);
-    CHECK(has_problem(check, "\"pydio-core-fixture-1/conf/passwd\": a symbolic link to "
-                             "\"../../../etc/passwd\" with a target that leaves"));
-    CHECK(has_problem(check, "\"pydio-core-fixture-1/shadow\": a symbolic link to "
-                             "\"/etc/shadow\" with an absolute target"));
+    CHECK(has_problem(check,
+                      "\"pydio-core-fixture-1/conf/passwd\": a symbolic link to "
+                      "\"../../../etc/passwd\" with a target that leaves"));
+    CHECK(has_problem(check,
+                      "\"pydio-core-fixture-1/shadow\": a symbolic link to "
+                      "\"/etc/shadow\" with an absolute target"));
     CHECK(check.problems.size() == 2);
   }
   SECTION("devices and FIFOs") {
@@ -164,8 +167,9 @@ TEST_CASE("hostile archives are refused naming the member", "[release][tar]") {
     const auto check = check_recorded("hostile-through-symlink");
     INFO(all(check));
     CHECK_FALSE(check.layout);
-    CHECK(has_problem(check, "\"pydio-core-fixture-1/plugins/out/evil.php\": lies under the "
-                             "symbolic link \"pydio-core-fixture-1/plugins/out\""));
+    CHECK(has_problem(check,
+                      "\"pydio-core-fixture-1/plugins/out/evil.php\": lies under the "
+                      "symbolic link \"pydio-core-fixture-1/plugins/out\""));
     CHECK(check.problems.size() == 1);
   }
 }
@@ -209,7 +213,8 @@ TEST_CASE("handwritten hostile listings are refused", "[release][tar]") {
     // rel/x -> "." stays inside, but rel/x/.. is rel's parent: a name check cannot see that.
     const auto check =
         check_lines(link + "\"rel/x\" -> \".\"\n" + link + "\"rel/y\" -> \"x/sub/../..\"\n");
-    CHECK(has_problem(check, "\"rel/y\": a symbolic link to \"x/sub/../..\" with \"..\" after a name"));
+    CHECK(has_problem(check,
+                      "\"rel/y\": a symbolic link to \"x/sub/../..\" with \"..\" after a name"));
     CHECK(check.problems.size() == 1);
   }
   SECTION("a link to the top's parent") {
@@ -226,17 +231,18 @@ TEST_CASE("handwritten hostile listings are refused", "[release][tar]") {
     CHECK(has_problem(check, "\"rel/index.php\": listed twice (listing lines 2 and 8)"));
   }
   SECTION("a required file that is a link") {
-    auto members = parse_tar_listing(std::string(kTop) + link + "\"rel/index.php\" -> \"a\"\n" +
-                                     std::string(kRequired).substr(std::string(kRequired).find('\n') + 1));
+    auto members =
+        parse_tar_listing(std::string(kTop) + link + "\"rel/index.php\" -> \"a\"\n" +
+                          std::string(kRequired).substr(std::string(kRequired).find('\n') + 1));
     REQUIRE(members);
     CHECK(has_problem(check_release_listing(*members),
                       "\"rel/index.php\": a symbolic link, not a regular file"));
   }
   SECTION("a hard link to a file listed after it, or to a directory") {
     const std::string hard = "hrw-r--r-- 0/0 0 2026-11-30 17:30:19 ";
-    CHECK(has_problem(check_lines(hard + "\"rel/h\" link to \"rel/later\"\n" + file +
-                                  "\"rel/later\"\n"),
-                      "not a regular file listed before it"));
+    CHECK(has_problem(
+        check_lines(hard + "\"rel/h\" link to \"rel/later\"\n" + file + "\"rel/later\"\n"),
+        "not a regular file listed before it"));
     CHECK(has_problem(check_lines(hard + "\"rel/h\" link to \"rel/conf\"\n"),
                       "not a regular file listed before it"));
     CHECK(check_lines(hard + "\"rel/h\" link to \"rel/index.php\"\n").layout);

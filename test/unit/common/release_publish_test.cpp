@@ -101,8 +101,9 @@ TEST_CASE("publishing is refused while a rollout runs or Pydio is operator-insta
     web.rollout->phase = RolloutPhase::kDraining;
     const PublishStep step = plan_publish(web, release(kNew, "8.2.6"));
     CHECK(step.outcome == PublishOutcome::kRefused);
-    CHECK(step.reason == "a rollout of 8.2.5 (sha256:aaaaaaaaaaaa\u2026) is under way (n2 "
-                         "draining); publish again when it finishes or stops");
+    CHECK(step.reason ==
+          "a rollout of 8.2.5 (sha256:aaaaaaaaaaaa\u2026) is under way (n2 "
+          "draining); publish again when it finishes or stops");
   }
   SECTION("between two nodes") {
     web.rollout = rollout(kOld, kOlder);
@@ -182,4 +183,14 @@ TEST_CASE("the proposed web section passes the desired state's own checks", "[re
   // Only the web lines matter here: the rest of this state is empty.
   state.web = step.web;
   for (const auto& error : validate_desired_state(state)) CHECK(error.rfind("web.", 0) != 0);
+}
+
+TEST_CASE("only the stored archives no release needs are pruned", "[release][publish]") {
+  const std::string a = std::string(64, 'a') + ".tar.gz";
+  const std::string b = std::string(64, 'b') + ".tar.gz";
+  const std::string c = std::string(64, 'c') + ".tar.gz";
+  const std::vector<std::string> names = {
+      ".", "..", a, b, c, ".publish-42.partial", "notes.txt", std::string(64, 'A') + ".tar.gz"};
+  CHECK(archives_to_prune(names, {kNew, kOld}) == std::vector<std::string>{c});
+  CHECK(archives_to_prune(names, {}) == std::vector<std::string>{a, b, c});
 }

@@ -11,8 +11,7 @@
 using nlohmann::json;
 using namespace pydio::agent::ctl;
 
-TEST_CASE("app publish sends an absolute path, made from the working directory",
-          "[ctl][publish]") {
+TEST_CASE("app publish sends an absolute path, made from the working directory", "[ctl][publish]") {
   const std::string cwd = std::filesystem::current_path().string();
   CHECK(absolute_archive_path("/srv/p.tar.gz") == "/srv/p.tar.gz");
   CHECK(absolute_archive_path("/srv/./a/../p.tar.gz") == "/srv/p.tar.gz");
@@ -21,8 +20,9 @@ TEST_CASE("app publish sends an absolute path, made from the working directory",
 
 TEST_CASE("app publish prints the release, its generation and the rollout", "[ctl][publish]") {
   const std::string sha = "sha256:" + std::string(64, 'b');
-  json body = {{"version", "8.2.5"}, {"sha256", sha},       {"generation", 7},
-               {"file", "p.tar.gz"}, {"alreadyPublished", false}, {"rollout", nullptr}};
+  json body = {{"version", "8.2.5"},        {"sha256", sha},
+               {"generation", 7},           {"file", "p.tar.gz"},
+               {"alreadyPublished", false}, {"rollout", nullptr}};
   SECTION("the first release") {
     CHECK(format_publish(body) == "published 8.2.5 (" + sha +
                                       ") as generation 7; rollout: none, every compute node "
