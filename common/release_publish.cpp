@@ -46,8 +46,22 @@ PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release) {
     return step;
   }
   if (in_force.release && in_force.release->sha256 == release.sha256) {
-    step.outcome = PublishOutcome::kAlreadyPublished;
     step.web = in_force;
+    if (!in_force.rollout) {
+      step.outcome = PublishOutcome::kAlreadyPublished;
+      return step;
+    }
+    // Its rollout stopped (a running one was refused above): publishing it again is how the
+    // operator retries it, e.g. after a failure that was not the release's (a slow disk). The
+    // rollout starts over; nodes already done run it and pass at once.
+    step.outcome = PublishOutcome::kChange;
+    RolloutSpec retry = *in_force.rollout;
+    retry.done.clear();
+    retry.node.clear();
+    retry.phase = RolloutPhase::kNone;
+    retry.stopped.clear();
+    retry.since = release.published_at;
+    step.web.rollout = retry;
     return step;
   }
   step.outcome = PublishOutcome::kChange;

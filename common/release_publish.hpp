@@ -30,7 +30,8 @@ struct PublishStep {
 //  - else web.release = release and a rollout from what the nodes run: the previous rollout's
 //    `previous` when it stopped (only its done nodes moved), else the release in force. A
 //    rollout back to that very release is none (the nodes that moved go back at once);
-//  - the release in force again: kAlreadyPublished.
+//  - the release in force again: kAlreadyPublished; but when its rollout stopped, the rollout
+//    starts over (kChange, web.release unchanged, web.rollout from its first node).
 PublishStep plan_publish(const WebSpec& in_force, const ReleaseSpec& release);
 
 // The sha256s of the archives pydio-config must keep for `web`: its release and the rollout's

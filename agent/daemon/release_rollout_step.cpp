@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/printable_text.hpp"
 #include "common/release_target.hpp"
 #include "common/text.hpp"
 
@@ -118,6 +119,16 @@ std::string not_serving(Inputs& in, const std::string& other) {
   return "";
 }
 
+// Whether `name` has the release unpacked beside its current one: "" yes, else what is waited
+// for. A node is drained only once it has: staging can take long (a large archive) or fail
+// (then the node's pydio-release resource says why), and neither may keep a node out of service.
+std::string stage_missing(Inputs& in, const std::string& name) {
+  const NodeRolloutState& node = in.node(name);
+  if (!node.reachable) return name + " (unreachable: " + node.error + ")";
+  if (node.current == in.rollout.release || contains(node.staged, in.rollout.release)) return "";
+  return name + " to stage the release (agentctl status on " + name + ": pydio-release)";
+}
+
 RolloutStep between_nodes(Inputs& in) {
   std::string next;
   for (const auto& name : in.compute) {
@@ -127,6 +138,12 @@ RolloutStep between_nodes(Inputs& in) {
     }
   }
   if (next.empty()) return commit(std::nullopt, "rollout of " + in.version + " finished");
+  if (std::string missing = stage_missing(in, next); !missing.empty()) {
+    RolloutStep step;
+    step.kind = RolloutStep::Kind::kWait;
+    step.progress = in.prefix() + next + " next; waiting for " + missing;
+    return step;
+  }
   if (in.compute.size() == 1) {
     return commit(moved(in, next, RolloutPhase::kDraining),
                   in.prefix() + next + " draining (not hitless: one compute node)");
@@ -146,13 +163,6 @@ RolloutStep between_nodes(Inputs& in) {
   step.progress = in.prefix() + next + " next; waiting for another compute node to serve (" +
                   common::join(why, "; ") + ")";
   return step;
-}
-
-std::string stage_missing(Inputs& in) {
-  const NodeRolloutState& node = in.node(in.rollout.node);
-  if (!node.reachable) return in.rollout.node + " (unreachable: " + node.error + ")";
-  if (node.current == in.rollout.release || contains(node.staged, in.rollout.release)) return "";
-  return in.rollout.node + " to stage the release";
 }
 
 // Whether the balancers let the node go: "" yes, else what is waited for.
@@ -189,25 +199,17 @@ std::string failure(Inputs& in) {
 
 // web.rollout.stopped is one line of at most 1024 characters (the validator's rule): a PHP
 // error may span lines.
-std::string one_line(const std::string& text, std::size_t limit) {
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += byte < 0x20 || byte == 0x7f ? ' ' : c;
-  }
-  if (out.size() > limit) out = out.substr(0, limit - 3) + "...";
-  return out;
-}
-
 RolloutStep stop(Inputs& in, const std::string& reason) {
   RolloutSpec next = in.rollout;
-  next.stopped = one_line(in.rollout.node + ": " + reason, 1000);
+  // A report is another agent's text: one valid UTF-8 line, or the commit could not be written.
+  next.stopped = common::printable_line(in.rollout.node + ": " + reason, 1000);
   return commit(next, "rollout of " + in.version + " stopped: " + next.stopped);
 }
 
 RolloutStep draining(Inputs& in) {
   if (std::string failed = failure(in); !failed.empty()) return stop(in, failed);
-  if (std::string missing = stage_missing(in); !missing.empty()) return wait(in, missing);
+  if (std::string missing = stage_missing(in, in.rollout.node); !missing.empty())
+    return wait(in, missing);
   if (std::string held = still_held(in); !held.empty()) return wait(in, held);
   return commit(moved(in, in.rollout.node, RolloutPhase::kSwitching),
                 in.prefix() + in.rollout.node + " switching");

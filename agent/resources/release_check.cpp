@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "agent/resources/release_stage.hpp"
+#include "common/printable_text.hpp"
 
 namespace pydio::agent {
 
@@ -116,7 +117,10 @@ std::string check_release(const ReleaseCheckRequest& request) {
     }
     verdict = judge_release_answer(answer, added, alias, request.version);
     if (verdict.ok) return "";
-    if (verdict.final || std::chrono::steady_clock::now() >= deadline) return verdict.reason;
+    // The reason comes from a page and a log the web user can write: it goes into the node's
+    // failure file, its report and the desired state (web.rollout.stopped) only as valid UTF-8.
+    if (verdict.final || std::chrono::steady_clock::now() >= deadline)
+      return common::printable_line(verdict.reason, 900);
     std::this_thread::sleep_for(kRetryPause);
   }
 }

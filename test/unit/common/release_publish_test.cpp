@@ -91,6 +91,30 @@ TEST_CASE("publishing the release in force changes nothing", "[release][publish]
   CHECK(plan_publish(web, again).outcome == PublishOutcome::kAlreadyPublished);
 }
 
+TEST_CASE("publishing the release of a stopped rollout again starts that rollout over",
+          "[release][publish]") {
+  WebSpec web;
+  web.release = release(kNew, "8.2.6");
+  web.rollout = rollout(kNew, kOld);
+  web.rollout->done = {"n1"};
+  web.rollout->node = "n2";
+  web.rollout->phase = RolloutPhase::kSwitching;
+  web.rollout->stopped = "n2: no answer for 10s";
+  ReleaseSpec again = release(kNew, "8.2.6");
+  again.published_at += 600;
+  const PublishStep step = plan_publish(web, again);
+  REQUIRE(step.outcome == PublishOutcome::kChange);
+  CHECK(step.web.release->sha256 == kNew);
+  REQUIRE(step.web.rollout);
+  CHECK(step.web.rollout->release == kNew);
+  CHECK(step.web.rollout->previous == kOld);
+  CHECK(step.web.rollout->done.empty());
+  CHECK(step.web.rollout->node.empty());
+  CHECK(step.web.rollout->phase == RolloutPhase::kNone);
+  CHECK(step.web.rollout->stopped.empty());
+  CHECK(step.web.rollout->since == again.published_at);
+}
+
 TEST_CASE("publishing is refused while a rollout runs or Pydio is operator-installed",
           "[release][publish]") {
   WebSpec web;

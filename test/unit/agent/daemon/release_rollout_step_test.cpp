@@ -61,7 +61,7 @@ struct Compute {
   bool serving = true;
   std::string reason;
   std::string current = kV1;
-  std::vector<std::string> staged;
+  std::vector<std::string> staged = {kV2};  // the release rolled out, unpacked beside kV1
   json failed = nullptr;
 };
 
@@ -179,7 +179,7 @@ TEST_CASE("between nodes: the next compute node drains once another one serves",
   SECTION("one compute node: it drains at once, not hitless") {
     DesiredState desired = cluster(false);
     desired.nodes[1].roles = {Role::kStorage};
-    const RolloutStep step = next_rollout_step(desired, {unreachable_node("n1", "x")}, kNow);
+    const RolloutStep step = next_rollout_step(desired, {report({"n1"})}, kNow);
     REQUIRE(step.kind == RolloutStep::Kind::kCommit);
     CHECK(step.next->node == "n1");
     CHECK(step.next->phase == RolloutPhase::kDraining);
@@ -198,6 +198,20 @@ TEST_CASE("between nodes: the next compute node drains once another one serves",
                              {report({"n1"}), report({"n2"}),
                               lb("n4", {server("n1", "DRAIN (agent)"), server("n2", "UP")})},
                              kNow);
+    CHECK(step.kind == RolloutStep::Kind::kWait);
+  }
+  SECTION("the next node has not staged the release: it is not drained (it keeps serving)") {
+    const DesiredState desired = cluster(true);
+    Compute n1{"n1"};
+    n1.staged.clear();
+    const auto balancer = lb("n4", {server("n1", "UP"), server("n2", "UP")});
+    RolloutStep step = next_rollout_step(desired, {report(n1), report({"n2"}), balancer}, kNow);
+    CHECK(step.kind == RolloutStep::Kind::kWait);
+    CHECK_FALSE(step.next);
+    CHECK_THAT(step.progress,
+               Catch::StartsWith("rollout of fixture-2: n1 next; waiting for n1 to stage"));
+    step = next_rollout_step(desired,
+                             {unreachable_node("n1", "timed out"), report({"n2"}), balancer}, kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
   }
   SECTION("every compute node done: web.rollout removed, finished") {
@@ -241,7 +255,8 @@ TEST_CASE("draining: switching once the node staged the release and the balancer
         next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow);
     CHECK(step.kind == RolloutStep::Kind::kWait);
     CHECK(step.progress ==
-          "rollout of fixture-2: n1 draining for 12 s; waiting for n1 to stage the release");
+          "rollout of fixture-2: n1 draining for 12 s; waiting for n1 to stage the release "
+          "(agentctl status on n1: pydio-release)");
     // Even past the drain timeout: switching needs the release on the node.
     at_phase(desired, "n1", RolloutPhase::kDraining, kNow - 1000);
     CHECK(next_rollout_step(desired, {report(n1), report({"n2"}), drained}, kNow).kind ==
