@@ -38,6 +38,14 @@ Status unpack_release(common::ProcessRunner& runner, const std::string& archive,
   common::RunResult result = runner.run(tar);
   if (!result.succeeded())
     return Status::error("unpack " + archive + ": " + result.describe_failure(tar.argv));
+  // tar's modes follow the daemon's umask and may keep set-id bits: the tree is made read-only
+  // to everyone but root and carries no set-id program. chmod -R does not follow the links in
+  // the tree, and the path is safe because the releases' directories are root's
+  // (root_only_path.hpp, checked by the resource before staging).
+  common::Command chmod({"chmod", "-R", "go-w,ug-s", partial}, kTarTimeout);
+  result = runner.run(chmod);
+  if (!result.succeeded())
+    return Status::error("unpack " + archive + ": " + result.describe_failure(chmod.argv));
   return Status::ok();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Unpacks a verified release archive beside the releases a node already has: into
-// <releases_dir>/.<id>.partial with tar (files owned by root, modes from the umask, the
-// archive's one top directory stripped). Only a complete, edited tree is later renamed to
+// <releases_dir>/.<id>.partial with tar (files owned by root, then chmod -R go-w,ug-s: nobody
+// but root can write and no set-id bit is left, whatever the umask; the archive's one top
+// directory stripped). Only a complete, edited tree is later renamed to
 // <releases_dir>/<id> (release_stage.hpp), so a crash leaves a .partial, never a half release.
 
 #include <string>

@@ -4,6 +4,7 @@
 #include "agent/host/release_fetch.hpp"
 #include "agent/host/release_links.hpp"
 #include "agent/host/release_unpack.hpp"
+#include "agent/host/root_only_path.hpp"
 #include "agent/host/services.hpp"
 #include "agent/resources/apache_vhost_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
@@ -78,6 +79,9 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const StageRelea
   const common::WebSpec& web = ctx.desired->web;
   const auto* config = ctx.desired->find_volume(common::kConfigVolume);
   if (config == nullptr) return Status::error("stage release: no pydio-config volume");
+  // Checked before anything is copied: bad ground changes nothing.
+  Status ground = check_root_only_path(releases_dir_of(ctx));
+  if (!ground) return ground.with_context("stage release " + short_sha(step.sha256));
   const std::string hex = release_hex(step.sha256);
   const std::string source =
       trimmed_dir(config->mountpoint) + "/pydio-agent/releases/" + hex + ".tar.gz";
@@ -118,6 +122,8 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
   const common::WebSpec& web = ctx.desired->web;
   const std::string docroot = docroot_of(ctx);
   const std::string releases_dir = releases_dir_of(ctx);
+  Status ground = check_root_only_path(releases_dir);
+  if (!ground) return ground.with_context("switch release " + short_sha(step.sha256));
   auto marker = read_release_marker(releases_dir, step.id);
   if (!marker) return marker.status();
   if (!*marker || (*marker)->sha256 != step.sha256)
@@ -174,6 +180,8 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
 
 Status PydioReleaseResource::apply_step(const PassContext& ctx, const PruneReleasesStep&) {
   const std::string docroot = docroot_of(ctx);
+  Status ground = check_root_only_path(releases_dir_of(ctx));
+  if (!ground) return ground.with_context("prune releases");
   const common::ReleaseTarget target = common::release_target(ctx.desired->web, ctx.self->name);
   std::set<std::string> keep;
   for (const auto& sha : {target.current, target.stage})

@@ -48,6 +48,12 @@ StageRelease stage_of(const TempDir& tmp, const std::string& sha) {
   return stage;
 }
 
+mode_t mode_bits(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
 }  // namespace
 
 TEST_CASE("a release archive is copied with its hash checked while copying", "[release_host]") {
@@ -193,4 +199,32 @@ TEST_CASE("pruning removes only what the agent made and does not keep", "[releas
     CHECK(*directory_names(real.cache_dir) == std::vector<std::string>{"tmp"});
     CHECK(directory_names(real.archive_dir)->empty());
   }
+}
+
+TEST_CASE("an unpacked release is read-only to others and has no set-id bit, whatever the umask",
+          "[release_host]") {
+  TempDir tmp;
+  const std::string top = tmp / "staging/pydio-core-9";
+  fs::create_directories(top + "/bin");
+  std::ofstream(top + "/open.php") << "<?php\n";
+  std::ofstream(top + "/bin/setuid") << "#!/bin/sh\n";
+  REQUIRE(::chmod((top + "/open.php").c_str(), 0777) == 0);
+  REQUIRE(::chmod((top + "/bin/setuid").c_str(), 04755) == 0);
+  REQUIRE(::chmod((top + "/bin").c_str(), 02777) == 0);
+  const std::string archive = tmp / "r.tar.gz";
+  pydio::common::SystemRunner runner;
+  REQUIRE(runner
+              .run(pydio::common::Command({"tar", "--owner=0", "--group=0", "-czf", archive, "-C",
+                                           tmp / "staging", "pydio-core-9"}))
+              .succeeded());
+  const std::string releases = tmp / "www/releases";
+  // A daemon started with umask 0 must not leave a tree others can write.
+  const mode_t old_umask = ::umask(0);
+  Status unpacked = unpack_release(runner, archive, releases, "0123456789ab");
+  ::umask(old_umask);
+  REQUIRE(unpacked);
+  const std::string partial = releases + "/.0123456789ab.partial";
+  CHECK(mode_bits(partial + "/open.php") == 0755);
+  CHECK(mode_bits(partial + "/bin/setuid") == 0755);
+  CHECK(mode_bits(partial + "/bin") == 0755);
 }
