@@ -3,8 +3,6 @@
 
 #include "agent/daemon/ca_rotation.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <thread>
 
 #include "agent/daemon/ca_rotation_step.hpp"
@@ -227,19 +225,7 @@ json CaRotation::report() const {
 }
 
 void CaRotation::record(const std::string& action, const std::string& error) const {
-  Event event;
-  event.time = std::chrono::system_clock::now();
-  event.resource = "cluster-ca";
-  event.action = action;
-  event.outcome = error.empty() ? "ok" : "error";
-  event.message = error;
-  event.leader_term = state_.live_term();
-  if (error.empty()) {
-    spdlog::info("{}", action);
-  } else {
-    spdlog::warn("{}: {}", action, error);
-  }
-  events_.record(std::move(event));
+  events_.record_step("cluster-ca", action, error, state_.live_term());
 }
 
 }  // namespace pydio::agent

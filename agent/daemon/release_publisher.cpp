@@ -247,18 +247,7 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
 }
 
 void ReleasePublisher::record(const std::string& action, const std::string& error) const {
-  Event event;
-  event.time = std::chrono::system_clock::now();
-  event.resource = "release-publish";
-  event.action = action;
-  event.outcome = error.empty() ? "ok" : "error";
-  event.message = error;
-  if (error.empty()) {
-    spdlog::info("{}", action);
-  } else {
-    spdlog::warn("{}: {}", action, error);
-  }
-  events_.record(std::move(event));
+  events_.record_step("release-publish", action, error);
 }
 
 }  // namespace pydio::agent

@@ -1,7 +1,5 @@
 #include "agent/daemon/release_rollout.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <thread>
 
 #include "agent/daemon/release_rollout_step.hpp"
@@ -105,19 +103,7 @@ void ReleaseRollout::set_progress(const std::string& progress) {
 }
 
 void ReleaseRollout::record(const std::string& action, const std::string& error) const {
-  Event event;
-  event.time = std::chrono::system_clock::now();
-  event.resource = "release-rollout";
-  event.action = action;
-  event.outcome = error.empty() ? "ok" : "error";
-  event.message = error;
-  event.leader_term = state_.live_term();
-  if (error.empty()) {
-    spdlog::info("{}", action);
-  } else {
-    spdlog::warn("{}: {}", action, error);
-  }
-  events_.record(std::move(event));
+  events_.record_step("release-rollout", action, error, state_.live_term());
 }
 
 }  // namespace pydio::agent

@@ -1,7 +1,6 @@
 #include "agent/host/archive_copy.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/host/sha256_stream.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -20,33 +20,6 @@ using common::OwnedFd;
 using common::Status;
 
 constexpr std::size_t kChunk = 1 << 20;
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    ok_ = ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
-  }
-  void update(const char* data, std::size_t size) {
-    ok_ = ok_ && EVP_DigestUpdate(ctx_.get(), data, size) == 1;
-  }
-  // "sha256:<hex>", "" when OpenSSL failed.
-  std::string finish() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1) return "";
-    static const char* kHex = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned int i = 0; i < size; ++i) {
-      out += kHex[digest[i] >> 4];
-      out += kHex[digest[i] & 0xf];
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-  bool ok_ = false;
-};
 
 Status errno_status(const std::string& what) {
   return Status::error(what + ": " + common::errno_text(errno));
@@ -83,7 +56,7 @@ Status write_all(int fd, const char* data, std::size_t size, const std::string& 
 
 Expected<ArchiveCopy> copy_into(int source_fd, const std::string& source, int target_fd,
                                 const std::string& target, std::int64_t max_bytes) {
-  Sha256 hash;
+  Sha256Stream hash;
   auto size = read_all(source_fd, source, max_bytes, [&](const char* data, std::size_t n) {
     hash.update(data, n);
     return write_all(target_fd, data, n, target);
@@ -128,7 +101,7 @@ Expected<ArchiveCopy> copy_archive(const std::string& source, int dir_fd, const 
 Expected<std::string> sha256_file_at(int dir_fd, const std::string& name, std::int64_t max_bytes) {
   OwnedFd in(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (in.get() < 0) return errno_status("open " + name);
-  Sha256 hash;
+  Sha256Stream hash;
   auto size = read_all(in.get(), name, max_bytes, [&](const char* data, std::size_t n) {
     hash.update(data, n);
     return Status::ok();

@@ -1,7 +1,6 @@
 #include "agent/host/release_fetch.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "agent/host/nofollow_dir.hpp"
 #include "agent/host/release_prune.hpp"
+#include "agent/host/sha256_stream.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -32,16 +32,6 @@ std::string dir_of(const std::string& path) {
 
 std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
-std::string hex_of(const unsigned char* digest, unsigned int size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kDigits[digest[i] >> 4];
-    hex += kDigits[digest[i] & 0x0f];
-  }
-  return hex;
-}
-
 // The regular file `path` opened for reading, never through a link anywhere on its path.
 Expected<OwnedFd> open_regular_nofollow(const std::string& path) {
   auto dir = open_directory_nofollow(dir_of(path));
@@ -59,21 +49,17 @@ Expected<OwnedFd> open_regular_nofollow(const std::string& path) {
   return fd;
 }
 
-using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-
 // Reads `in` to its end, hashing, and writes everything to `out` when it is >= 0.
 Expected<std::string> hash_and_copy(int in, int out, const std::string& source,
                                     const std::string& dest) {
-  DigestContext context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1)
-    return Status::error("sha256: OpenSSL could not start a digest");
+  Sha256Stream hash;
   char buffer[1 << 16];
   for (;;) {
     const ssize_t n = ::read(in, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::error("read " + source + ": " + common::errno_text(errno));
     if (n == 0) break;
-    EVP_DigestUpdate(context.get(), buffer, static_cast<std::size_t>(n));
+    hash.update(buffer, static_cast<std::size_t>(n));
     for (ssize_t done = 0; out >= 0 && done < n;) {
       const ssize_t w = ::write(out, buffer + done, static_cast<std::size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
@@ -81,11 +67,9 @@ Expected<std::string> hash_and_copy(int in, int out, const std::string& source,
       done += w;
     }
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_DigestFinal_ex(context.get(), digest, &size) != 1)
-    return Status::error("sha256: OpenSSL could not finish the digest");
-  return "sha256:" + hex_of(digest, size);
+  std::string digest = hash.finish();
+  if (digest.empty()) return Status::error("sha256: OpenSSL could not hash " + source);
+  return digest;
 }
 
 }  // namespace

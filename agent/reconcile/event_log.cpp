@@ -34,6 +34,23 @@ nlohmann::json event_to_json(const Event& event) {
 
 EventLog::EventLog(std::string file_path) : file_path_(std::move(file_path)) {}
 
+void EventLog::record_step(const std::string& resource, const std::string& action,
+                           const std::string& error, std::int64_t leader_term) {
+  Event event;
+  event.time = std::chrono::system_clock::now();
+  event.resource = resource;
+  event.action = action;
+  event.outcome = error.empty() ? "ok" : "error";
+  event.message = error;
+  event.leader_term = leader_term;
+  if (error.empty()) {
+    spdlog::info("{}", action);
+  } else {
+    spdlog::warn("{}: {}", action, error);
+  }
+  record(std::move(event));
+}
+
 void EventLog::record(Event event) {
   const std::string term =
       event.leader_term > 0 ? " [leader term " + std::to_string(event.leader_term) + "]" : "";

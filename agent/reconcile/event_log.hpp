@@ -35,6 +35,10 @@ class EventLog {
   // file_path may be empty: then events are kept in memory only.
   explicit EventLog(std::string file_path);
   void record(Event event);
+  // A step taken outside the reconciler (a leader's rotation or rollout step, a publish): logged
+  // (info, or warn with the error) and recorded now, outcome "ok" when `error` is empty.
+  void record_step(const std::string& resource, const std::string& action, const std::string& error,
+                   std::int64_t leader_term = 0);
   // The newest `count` events, oldest first.
   std::vector<Event> latest(std::size_t count) const;
 
