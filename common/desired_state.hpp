@@ -156,11 +156,21 @@ std::string web_conf_dir(const WebSpec& web);
 std::string web_local_cache_dir(const WebSpec& web);
 
 struct DatabaseSpec {
-  std::string host;  // address of the db node
+  // One server: its address (the one db node, or a server outside the cluster). "" when the
+  // db nodes form a Galera cluster (three or more db nodes): then `members` is used.
+  std::string host;
+  // Galera: the addresses of the db nodes in document order (derived, never written), at least
+  // three; empty with one server. Two db nodes are refused: no quorum after one failure.
+  std::vector<std::string> members;
   int port = 3306;
+  // Galera: the local database proxy every compute node runs on 127.0.0.1:<proxyPort>, through
+  // which Pydio reaches a healthy member ("database.proxyPort").
+  int proxy_port = 3307;
   std::string name = "pydio";
   std::string user = "pydio";
   std::vector<std::string> allowed_hosts;  // MySQL host patterns, e.g. 198.18.0.%
+
+  bool galera() const { return !members.empty(); }
 };
 
 // How the cluster protects itself beyond what is always on (docs/security.md).

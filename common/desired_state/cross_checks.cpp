@@ -198,6 +198,12 @@ void check_volumes(const DesiredState& state, ErrorLines& errors) {
   }
 }
 
+std::optional<std::string> db_node_count_problem(std::size_t count) {
+  if (count != 2) return std::nullopt;
+  return "two nodes have role \"db\": a Galera cluster of two loses its quorum when either "
+         "fails (no arbitrator); give role db to one node (no replication) or to three or more";
+}
+
 void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors) {
   for (std::size_t i = 0; i < state.nodes.size(); ++i) {
     const NodeSpec& node = state.nodes[i];

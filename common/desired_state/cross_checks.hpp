@@ -5,6 +5,7 @@
 // 0 / -1 for replica / arbiter), so one bad value does not pile up follow-on errors.
 // Shared by the reader and the validator; internal to common/desired_state.
 
+#include <optional>
 #include <string>
 
 #include "common/desired_state.hpp"
@@ -24,6 +25,11 @@ void check_volumes(const DesiredState& state, ErrorLines& errors);
 void check_php_placement(const DesiredState& state, ErrorLines& errors);
 
 // database.host `host` must not be the address of a node that lacks role "db".
+// Galera needs a majority after one failure: one db node (no replication) or at least three.
+inline constexpr std::size_t kGaleraMinimumMembers = 3;
+// The problem with `count` db nodes (2), or nullopt.
+std::optional<std::string> db_node_count_problem(std::size_t count);
+
 void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors);
 
 // The loadBalancer values (each naming its field) and their relation to the nodes: refused

@@ -147,8 +147,11 @@ std::string serialize_desired_state(const DesiredState& state) {
   if (state.web.release) web["release"] = release_to_json(*state.web.release);
   if (state.web.rollout) web["rollout"] = rollout_to_json(*state.web.rollout);
   auto& database = out["database"];
-  database["host"] = state.database.host;
+  // Galera: no host (the members are the db nodes, derived when the document is read).
+  if (!state.database.galera()) database["host"] = state.database.host;
   database["port"] = state.database.port;
+  if (state.database.proxy_port != DatabaseSpec{}.proxy_port)
+    database["proxyPort"] = state.database.proxy_port;
   database["name"] = state.database.name;
   database["user"] = state.database.user;
   database["allowedHosts"] = state.database.allowed_hosts;

@@ -126,10 +126,28 @@ void check_web(const WebSpec& web, ErrorLines& errors) {
 
 void check_database(const DesiredState& state, ErrorLines& errors) {
   const DatabaseSpec& database = state.database;
-  if (accept(errors, "database.host", database.host, check_host)) {
-    check_database_host(state, database.host, errors);
+  const auto db_nodes = state.nodes_with_role(Role::kDb);
+  if (auto problem = db_node_count_problem(db_nodes.size())) add_error(errors, "nodes", *problem);
+  std::vector<std::string> db_addresses;
+  for (const NodeSpec* node : db_nodes) db_addresses.push_back(node->address);
+  if (db_nodes.size() >= kGaleraMinimumMembers) {
+    if (database.members != db_addresses) {
+      add_error(errors, "database.members", "must be the db nodes' addresses in document order");
+    }
+    if (!database.host.empty()) {
+      add_error(errors, "database.host", "not allowed with a Galera cluster (three or more db nodes)");
+    }
+  } else {
+    if (!database.members.empty()) {
+      add_error(errors, "database.members", "only with three or more db nodes");
+    }
+    if (accept(errors, "database.host", database.host, check_host)) {
+      check_database_host(state, database.host, errors);
+    }
   }
   if (auto problem = port_problem(database.port)) add_error(errors, "database.port", *problem);
+  if (auto problem = port_problem(database.proxy_port))
+    add_error(errors, "database.proxyPort", *problem);
   accept(errors, "database.name", database.name, database_name_problem);
   accept(errors, "database.user", database.user, database_user_problem);
   if (database.allowed_hosts.empty()) add_error(errors, "database.allowedHosts", kNoAllowedHosts);

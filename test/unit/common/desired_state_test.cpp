@@ -711,10 +711,39 @@ TEST_CASE("database", "[desired_state]") {
     document["database"].erase("host");
     document["nodes"][0]["roles"] = {"storage", "compute"};
     REQUIRE_LINE(errors_of(document), "database.host: required when no node has role \"db\"");
-    document["nodes"][0]["roles"] = {"storage", "compute", "db"};
+  }
+  SECTION("two db nodes are refused: no quorum after one failure") {
+    auto document = example("tutorial.json");
+    document["database"].erase("host");
     document["nodes"][1]["roles"] = {"storage", "compute", "db"};
-    REQUIRE_LINE(errors_of(document),
-                 "database.host: required when more than one node has role \"db\"");
+    REQUIRE_ERROR(errors_of(document), "nodes", "two nodes have role \"db\"");
+  }
+  SECTION("three db nodes form a Galera cluster: members in document order, no host") {
+    auto document = example("tutorial.json");
+    document["database"].erase("host");
+    document["nodes"][1]["roles"] = {"storage", "compute", "db"};
+    document["nodes"].push_back({{"name", "db3"}, {"address", "198.18.0.7"}, {"roles", {"db"}}});
+    document["database"]["allowedHosts"].push_back("198.18.0.7");
+    const auto parsed = parse_desired_state(document.dump());
+    INFO("errors:\n" << joined(parsed.errors));
+    REQUIRE(parsed.state);
+    const pydio::common::DatabaseSpec& database = parsed.state->database;
+    CHECK(database.galera());
+    CHECK(database.host.empty());
+    CHECK(database.members == std::vector<std::string>{"198.18.0.1", "198.18.0.2", "198.18.0.7"});
+    CHECK(database.proxy_port == 3307);
+    CHECK(pydio::common::validate_desired_state(*parsed.state).empty());
+    const json saved = json::parse(serialize_desired_state(*parsed.state));
+    CHECK_FALSE(saved["database"].contains("host"));
+    const auto again = parse_desired_state(saved.dump());
+    REQUIRE(again.state);
+    CHECK(again.state->database.members == database.members);
+
+    document["database"]["host"] = "198.18.0.1";
+    REQUIRE_ERROR(errors_of(document), "database.host", "not allowed with 3 db nodes");
+    document["database"].erase("host");
+    document["database"]["proxyPort"] = 0;
+    REQUIRE_ERROR(errors_of(document), "database.proxyPort", "");
   }
   SECTION("host naming a node without role db") {
     auto document = example("tutorial.json");
