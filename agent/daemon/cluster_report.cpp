@@ -219,6 +219,24 @@ std::set<std::string> ClusterReport::hosts_reporting_in_sync(
   return ready;
 }
 
+std::vector<common::Expected<json>> ClusterReport::node_reports(
+    const std::vector<std::string>& addresses) const {
+  std::vector<std::string> others;
+  for (const auto& address : addresses)
+    if (address != local_.address) others.push_back(address);
+  auto answers = reports(others);
+  std::vector<common::Expected<json>> out;
+  std::size_t next = 0;
+  for (const auto& address : addresses) {
+    if (address == local_.address) {
+      out.push_back(local_report_());
+    } else {
+      out.push_back(std::move(answers[next++]));
+    }
+  }
+  return out;
+}
+
 json ClusterReport::report() const {
   auto desired = state_.desired();
   if (!desired) return nullptr;
