@@ -14,7 +14,6 @@ namespace {
 
 using common::Status;
 
-constexpr const char* kRecoveredFile = "/galera-recovered-position";
 constexpr const char* kRecoverLog = "/galera-recover.log";
 constexpr const char* kZeroUuid = "00000000-0000-0000-0000-000000000000";
 // --wsrep-recover runs InnoDB crash recovery; a large buffer pool can take minutes.
@@ -82,24 +81,29 @@ std::optional<GaleraPosition> read_grastate(const std::string& datadir) {
   return parse_grastate(*text);
 }
 
-Status mark_safe_to_bootstrap(const std::string& datadir) {
+namespace {
+
+// Replaces the line starting with `key` (appends it when missing), keeping owner and mode.
+Status set_grastate_line(const std::string& datadir, const std::string& key,
+                         const std::string& value) {
   const std::string path = datadir + "/grastate.dat";
   auto text = slurp(path);
   if (!text) return Status::error("read " + path + ": " + std::strerror(errno));
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return Status::error("stat " + path + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &info) != 0)
+    return Status::error("stat " + path + ": " + std::strerror(errno));
   std::string out;
   std::istringstream lines(*text);
   std::string line;
   bool found = false;
   while (std::getline(lines, line)) {
-    if (line.rfind("safe_to_bootstrap:", 0) == 0) {
-      line = "safe_to_bootstrap: 1";
+    if (line.rfind(key + ":", 0) == 0) {
+      line = key + ": " + value;
       found = true;
     }
     out += line + "\n";
   }
-  if (!found) out += "safe_to_bootstrap: 1\n";
+  if (!found) out += key + ": " + value + "\n";
   const std::string temp = path + ".pydio-agent";
   {
     std::ofstream file(temp, std::ios::binary | std::ios::trunc);
@@ -108,7 +112,8 @@ Status mark_safe_to_bootstrap(const std::string& datadir) {
     if (!file) return Status::error("write " + temp + ": " + std::strerror(errno));
   }
   if (::chown(temp.c_str(), info.st_uid, info.st_gid) != 0 ||
-      ::chmod(temp.c_str(), info.st_mode & 07777) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+      ::chmod(temp.c_str(), info.st_mode & 07777) != 0 ||
+      ::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
     return Status::error("replace " + path + ": " + why);
@@ -116,20 +121,19 @@ Status mark_safe_to_bootstrap(const std::string& datadir) {
   return Status::ok();
 }
 
-std::optional<GaleraPosition> read_recovered_position(const std::string& state_dir) {
-  auto text = slurp(state_dir + kRecoveredFile);
-  if (!text) return std::nullopt;
-  return parse_recovered_position(*text);
+}  // namespace
+
+Status mark_safe_to_bootstrap(const std::string& datadir) {
+  return set_grastate_line(datadir, "safe_to_bootstrap", "1");
 }
 
-void forget_recovered_position(const std::string& state_dir) {
-  ::unlink((state_dir + kRecoveredFile).c_str());
+Status write_grastate_seqno(const std::string& datadir, std::int64_t seqno) {
+  return set_grastate_line(datadir, "seqno", std::to_string(seqno));
 }
 
 common::Expected<GaleraPosition> recover_position(common::ProcessRunner& runner,
                                                   const std::string& defaults_file,
-                                                  const std::string& datadir,
-                                                  const std::string& state_dir) {
+                                                  const std::string& datadir) {
   // The log goes into the datadir: mariadbd writes it as mysql, and an error log it cannot
   // write is silently not created.
   const std::string log = datadir + kRecoverLog;
@@ -145,10 +149,14 @@ common::Expected<GaleraPosition> recover_position(common::ProcessRunner& runner,
     return Status::error("mariadbd --wsrep-recover (exit " + std::to_string(result.exit_code) +
                          ") printed no recovered position; see " + log);
   }
-  std::ofstream kept(state_dir + kRecoveredFile, std::ios::trunc);
-  kept << "WSREP: Recovered position: " << (position->uuid.empty() ? kZeroUuid : position->uuid)
-       << ":" << position->seqno << "\n";
-  if (!kept) return Status::error("write " + state_dir + kRecoveredFile + ": " + std::strerror(errno));
+  auto saved = read_grastate(datadir);
+  if (saved && !saved->uuid.empty() && saved->uuid != position->uuid) {
+    return Status::error("mariadbd --wsrep-recover found position " + position->uuid + ":" +
+                         std::to_string(position->seqno) + " but grastate.dat names cluster " +
+                         saved->uuid + ": left for an operator");
+  }
+  Status written = write_grastate_seqno(datadir, position->seqno);
+  if (!written) return written;
   return *position;
 }
 

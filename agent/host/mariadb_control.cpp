@@ -20,6 +20,7 @@ constexpr std::chrono::seconds kAdminTimeout{5};
 // Galera joiner receiving a state transfer takes longer, and the reconciler retries with backoff.
 constexpr std::chrono::seconds kReadyTimeout{90};
 constexpr std::chrono::seconds kStopTimeout{60};
+constexpr std::chrono::seconds kPidFileGrace{15};
 constexpr std::chrono::seconds kSystemctlTimeout{120};
 
 std::string parent_dir(const std::string& path) {
@@ -62,9 +63,12 @@ namespace {
 Status wait_until_accepting(Services& services, const common::LocalConfig& local) {
   const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
   std::string last_error;
+  const auto started = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() < deadline) {
-    // A Galera member that finds no primary component to join gives up and exits.
-    if (!services.is_running(Service::kMariadb)) {
+    // A Galera member that finds no primary component to join gives up and exits. Its pid
+    // file appears only some time after the start, so absence counts after a grace period.
+    if (std::chrono::steady_clock::now() - started > kPidFileGrace &&
+        !services.is_running(Service::kMariadb)) {
       return Status::error("mariadb exited before it accepted connections (see its error log" +
                            std::string(last_error.empty() ? ")" : "; last: " + last_error + ")"));
     }

@@ -41,7 +41,7 @@ common::DbMemberReport galera_self_report(const std::string& self_name, bool run
   report.forced = forced;
   if (live) {
     report.galera = live->wsrep_on;
-    report.primary = live->wsrep_on && galera_serving(*live);
+    report.primary = live->wsrep_on && live->primary;  // a donor or joiner is in it too
     report.state = live->state_comment;
     report.cluster_size = live->cluster_size;
     report.uuid = live->wsrep_on ? live->cluster_uuid : "";
@@ -64,14 +64,8 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
   observed.live = std::move(live);
   if (!running) {
     observed.position = read_grastate(ctx.local->mysql_datadir);
-    if (observed.position && !observed.position->uuid.empty() && observed.position->seqno < 0) {
-      auto recovered = read_recovered_position(ctx.local->state_dir);
-      if (recovered && recovered->uuid == observed.position->uuid) {
-        observed.position->seqno = recovered->seqno;
-      } else {
-        observed.needs_recovery = true;
-      }
-    }
+    observed.needs_recovery =
+        observed.position && !observed.position->uuid.empty() && observed.position->seqno < 0;
   }
   const bool forced = ctx.db_member != nullptr && ctx.db_member->forced();
   observed.self =

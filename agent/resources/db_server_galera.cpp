@@ -71,6 +71,11 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
   if (!galera.live->wsrep_on) return plan_single_server(observed, plan);
   if (galera_serving(*galera.live)) return false;
   const std::string where = galera_serving_problem(*galera.live);
+  if (galera.live->primary) {
+    // In the primary component but not synced: a donor or joiner during a state transfer.
+    plan.waiting_for = "Galera state transfer (" + where + ")";
+    return true;
+  }
   switch (galera.decision.kind) {
     case GaleraStartKind::kBootstrap:
       plan.actions.push_back(make_action<DbServerAction>(
@@ -90,9 +95,7 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
 
 Status DbServerResource::apply_step(const PassContext& ctx, const RecoverGaleraPosition&) {
   const std::string defaults = ctx.services->uses_systemd() ? "" : mariadb_defaults_file(*ctx.local);
-  auto position =
-      recover_position(*ctx.runner, defaults, ctx.local->mysql_datadir, ctx.local->state_dir);
-  return position.status();
+  return recover_position(*ctx.runner, defaults, ctx.local->mysql_datadir).status();
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const BootstrapGalera&) {
@@ -104,7 +107,6 @@ Status DbServerResource::apply_step(const PassContext& ctx, const BootstrapGaler
     if (!marked) return marked;
   }
   restarts_->record_start(RestartGuard::Clock::now());
-  forget_recovered_position(ctx.local->state_dir);
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNewCluster);
 }
 

@@ -313,7 +313,6 @@ Status DbServerResource::apply_step(const PassContext& ctx, const InitMariadbDat
 
 Status DbServerResource::apply_step(const PassContext& ctx, const StartMariadb&) {
   restarts_->record_start(RestartGuard::Clock::now());
-  forget_recovered_position(ctx.local->state_dir);  // a running server's position moves on
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNormal);
 }
 

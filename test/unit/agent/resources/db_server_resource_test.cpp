@@ -122,3 +122,112 @@ TEST_CASE("db-server plans from bare node to converged", "[db-server]") {
     REQUIRE(plan->waiting_for == "lease_password in the secrets file");
   }
 }
+
+namespace {
+
+DbServerDesired galera_desired() {
+  DbServerDesired d = desired();
+  pydio::agent::GaleraDesired galera;
+  galera.cluster_name = "pydio";
+  galera.member_names = {"db1", "db2", "db3"};
+  galera.member_addresses = {"198.18.0.1", "198.18.0.2", "198.18.0.3"};
+  galera.self_name = "db1";
+  galera.self_address = "198.18.0.1";
+  d.config += pydio::agent::render_galera_options(galera);
+  d.galera = galera;
+  return d;
+}
+
+pydio::agent::GaleraObservation galera_seen(pydio::common::GaleraStartKind kind) {
+  pydio::agent::GaleraObservation seen;
+  seen.decision = {kind, "because"};
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("the Galera options name every member and rsync state transfers", "[db-server][galera]") {
+  const std::string config = galera_desired().config;
+  CHECK(config.find("wsrep_cluster_address = gcomm://198.18.0.1,198.18.0.2,198.18.0.3\n") !=
+        std::string::npos);
+  CHECK(config.find("wsrep_node_address = 198.18.0.1\n") != std::string::npos);
+  CHECK(config.find("wsrep_sst_method = rsync\n") != std::string::npos);
+  CHECK(config.find("binlog_format = ROW\n") != std::string::npos);
+  CHECK(config.find("bind-address = 198.18.0.1\n") != std::string::npos);
+}
+
+TEST_CASE("a stopped Galera member starts only as the decision says", "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();
+  o.config = galera_desired().config;
+  o.running = o.accepting = false;
+
+  o.galera = galera_seen(Kind::kWait);
+  auto waiting = plan_db_server(galera_desired(), o);
+  REQUIRE(waiting);
+  CHECK(waiting->actions.empty());
+  CHECK(waiting->waiting_for == "because");
+
+  o.galera = galera_seen(Kind::kBootstrap);
+  auto bootstrap = plan_db_server(galera_desired(), o);
+  REQUIRE(bootstrap);
+  CHECK(kinds(*bootstrap) == std::vector<std::string>{"bootstrap-galera"});
+
+  o.galera = galera_seen(Kind::kBootstrap);
+  o.galera->needs_recovery = true;  // its position first: the decision may change with it
+  auto recover = plan_db_server(galera_desired(), o);
+  REQUIRE(recover);
+  CHECK(kinds(*recover) == std::vector<std::string>{"recover-galera-position"});
+
+  o.galera = galera_seen(Kind::kJoin);
+  o.galera->needs_recovery = true;  // a joiner gets its state from the cluster
+  auto join = plan_db_server(galera_desired(), o);
+  REQUIRE(join);
+  CHECK(kinds(*join) == std::vector<std::string>{"start-server"});
+
+  o.start_held_back = "mariadb died right after its last start";
+  auto held = plan_db_server(galera_desired(), o);
+  REQUIRE(held);
+  CHECK(held->actions.empty());
+  CHECK(held->waiting_for == o.start_held_back);
+}
+
+TEST_CASE("a running Galera member outside a primary component", "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();
+  o.config = galera_desired().config;
+  pydio::agent::GaleraState cut_off;
+  cut_off.wsrep_on = true;
+  cut_off.cluster_status = "non-Primary";
+  cut_off.state_comment = "Initialized";
+  o.galera = galera_seen(Kind::kWait);
+  o.galera->live = cut_off;
+  auto waiting = plan_db_server(galera_desired(), o);
+  REQUIRE(waiting);
+  CHECK(waiting->actions.empty());
+  CHECK(waiting->waiting_for.find("non-Primary") != std::string::npos);
+
+  o.galera->decision = {Kind::kBootstrap, "highest seqno"};
+  auto promote = plan_db_server(galera_desired(), o);
+  REQUIRE(promote);
+  CHECK(kinds(*promote) == std::vector<std::string>{"promote-galera-component"});
+}
+
+TEST_CASE("a single server becomes the first member with its data, never a joiner",
+          "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();  // running without Galera, with the old option file
+  o.galera = galera_seen(Kind::kBootstrap);
+  o.galera->live = pydio::agent::GaleraState{};
+  auto grow = plan_db_server(galera_desired(), o);
+  REQUIRE(grow);
+  CHECK(kinds(*grow) == std::vector<std::string>{"write-config", "restart-server"});
+  const auto* restart = action_step<DbServerAction, pydio::agent::RestartMariadb>(grow->actions.back());
+  REQUIRE(restart != nullptr);
+  CHECK(restart->new_cluster);
+
+  o.galera->decision = {Kind::kJoin, "db2 is in a primary component"};
+  auto join = plan_db_server(galera_desired(), o);
+  REQUIRE_FALSE(join);
+  CHECK(join.status().message().find("replace its data") != std::string::npos);
+}
