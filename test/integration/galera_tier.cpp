@@ -49,7 +49,7 @@ nlohmann::json database_of(SimNode& node) {
 bool member_primary(SimNode& node, int size) {
   nlohmann::json database = database_of(node);
   return database.is_object() && database.value("primary", false) &&
-         database.value("clusterSize", 0) == size;
+         database.value("state", "") == "Synced" && database.value("clusterSize", 0) == size;
 }
 
 std::string db_server_waiting(SimNode& node) {
@@ -86,6 +86,10 @@ void kill_mariadbd(SimNode& node) {
   node.must({"kill", "-9", std::to_string(pid)});
   REQUIRE(pydio::test::eventually(
       [&] { return !node.exec({"kill", "-0", std::to_string(pid)}).succeeded(); }, 60s));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void print_waiting(const std::vector<SimNode*>& nodes) {
@@ -125,6 +129,7 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
   }
 
   GIVEN("a bootstrap from nothing") {
+    const auto joined_at = std::chrono::steady_clock::now();
     const bool formed = pydio::test::eventually(
         [&] {
           for (SimNode* db : dbs)
@@ -134,6 +139,12 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
         300s);
     if (!formed) print_waiting(dbs);
     REQUIRE(formed);
+    std::cout << "galera: three members Synced " << seconds_since(joined_at)
+              << " s after the joins returned\n";
+    // agentctl status shows each db node's member state.
+    auto shown = n1.agentctl({"status"});
+    INFO(shown.out << shown.err);
+    CHECK(shown.out.find("Synced, primary, size 3") != std::string::npos);
     // Only the first db node bootstrapped: the others joined it.
     CHECK(pydio::test::count_events(db1, "db-server", "bootstrap the Galera cluster") == 1);
     CHECK(pydio::test::count_events(db2, "db-server", "bootstrap the Galera cluster") == 0);
@@ -165,6 +176,7 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
     WHEN("all three mariadbd are killed at once and the agents restarted") {
       for (SimNode* db : dbs) db->stop_agent(SIGTERM);
       for (SimNode* db : dbs) kill_mariadbd(*db);
+      const auto restarted_at = std::chrono::steady_clock::now();
       for (SimNode* db : dbs) {
         db->start_agent(5);
         REQUIRE(db->wait_agent_ready());
@@ -179,6 +191,8 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
             300s);
         if (!back) print_waiting(dbs);
         REQUIRE(back);
+        std::cout << "galera: full outage recovered (three members Synced) "
+                  << seconds_since(restarted_at) << " s after the agents were started\n";
         for (SimNode* db : dbs) {
           CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "50");
         }
