@@ -22,7 +22,11 @@ std::string render_galera_options(const GaleraDesired& galera) {
       << "wsrep_node_name = " << galera.self_name << "\n"
       // rsync: works with the packages a db node has; mariabackup SST needs a backup user
       // whose password would sit in this file (docs/operations.md says why rsync).
-      << "wsrep_sst_method = rsync\n"
+      << "wsrep_sst_method = rsync\n";
+  if (!galera.tls_dir.empty()) {
+    out << "wsrep_provider_options = \"" << galera_tls_provider_options(galera.tls_dir) << "\"\n";
+  }
+  out
       // Galera replicates row events of InnoDB tables only, and needs interleaved autoinc.
       << "binlog_format = ROW\n"
       << "default_storage_engine = InnoDB\n"
@@ -62,6 +66,11 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
                                  bool running, std::optional<GaleraState> live) {
   GaleraObservation observed;
   observed.live = std::move(live);
+  if (!galera.tls_dir.empty()) {
+    auto want = read_node_tls(ctx.local->pki_dir);
+    if (want) observed.tls_want = *want;  // an unreadable set reads as "not yet": no write
+    observed.tls_have = read_galera_tls(galera.tls_dir);
+  }
   if (!running) {
     observed.position = read_grastate(ctx.local->mysql_datadir);
     observed.needs_recovery =

@@ -11,6 +11,7 @@
 #include "agent/host/galera_position.hpp"
 #include "agent/host/galera_status.hpp"
 #include "agent/reconcile/resource.hpp"
+#include "agent/resources/galera_tls.hpp"
 #include "common/galera_bootstrap.hpp"
 
 namespace pydio::agent {
@@ -21,12 +22,15 @@ struct GaleraDesired {
   std::vector<std::string> member_addresses;  // same order
   std::string self_name;
   std::string self_address;
+  std::string tls_dir;  // galera_tls.hpp; "" leaves gcomm in clear (unit tests only)
 };
 
 // Pure: the [mysqld] lines that make the server a Galera member (appended to the option file).
 std::string render_galera_options(const GaleraDesired& galera);
 
 struct GaleraObservation {
+  std::optional<GaleraTlsFiles> tls_want;  // from the pki directory; nullopt before init/join
+  std::optional<GaleraTlsFiles> tls_have;  // the copies mariadbd reads
   std::optional<GaleraState> live;         // when mariadbd accepted the admin connection
   std::optional<GaleraPosition> position;  // stopped: grastate.dat, or the recovered position
   bool needs_recovery = false;             // stopped after a crash: seqno -1 and none recovered

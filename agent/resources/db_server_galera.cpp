@@ -66,6 +66,19 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
                                   const DbServerObservation& observed, Plan& plan) {
   if (!desired.galera || !observed.galera) return false;
   const GaleraObservation& galera = *observed.galera;
+  if (!desired.galera->tls_dir.empty()) {
+    if (!galera.tls_want) {
+      plan.waiting_for = "this node's certificate (agentctl join), for Galera's TLS";
+      return true;
+    }
+    if (galera.tls_want != galera.tls_have) {
+      const bool reload = observed.running && galera.live && galera.live->wsrep_on;
+      plan.actions.push_back(make_action<DbServerAction>(
+          std::string(galera.tls_have ? "renew" : "write") + " Galera's TLS files in " +
+              desired.galera->tls_dir + (reload ? " and reload them" : ""),
+          WriteGaleraTls{reload}));
+    }
+  }
   if (!observed.running) return plan_stopped_member(observed, plan);
   if (!observed.accepting || !galera.live) return false;  // the common plan says why
   if (!galera.live->wsrep_on) return plan_single_server(observed, plan);
@@ -108,6 +121,17 @@ Status DbServerResource::apply_step(const PassContext& ctx, const BootstrapGaler
   }
   restarts_->record_start(RestartGuard::Clock::now());
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNewCluster);
+}
+
+Status DbServerResource::apply_step(const PassContext& ctx, const WriteGaleraTls& step) {
+  auto files = read_node_tls(ctx.local->pki_dir);
+  if (!files) return files.status();
+  if (!*files) return Status::error("no node certificate in " + ctx.local->pki_dir);
+  Status written = write_galera_tls(kGaleraTlsDir, **files);
+  if (!written || !step.reload) return written;
+  auto session = MysqlSession::connect(mariadb_admin_endpoint(*ctx.local));
+  if (!session) return session.status();
+  return (*session)->execute("SET GLOBAL wsrep_provider_options = 'socket.ssl_reload=1'").status();
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const PromoteGaleraComponent&) {

@@ -130,6 +130,7 @@ DbServerDesired desired_db_server(const PassContext& ctx, bool systemd) {
     }
     galera.self_name = ctx.self->name;
     galera.self_address = ctx.self->address;
+    galera.tls_dir = kGaleraTlsDir;
     desired.config += render_galera_options(galera);
     desired.galera = std::move(galera);
   }

@@ -57,12 +57,19 @@ struct BootstrapGalera {
 struct PromoteGaleraComponent {
   static constexpr const char* kKind = "promote-galera-component";
 };
+// Galera: the copies of the node's TLS files mariadbd reads (galera_tls.hpp); a running
+// member reloads them.
+struct WriteGaleraTls {
+  static constexpr const char* kKind = "write-galera-tls";
+  bool reload = false;
+};
 struct EnsureLeaseSchema {
   static constexpr const char* kKind = "ensure-lease-schema";
 };
 using DbServerAction =
     std::variant<WriteMariadbConfig, InitMariadbDatadir, StartMariadb, RestartMariadb,
-                 EnsureLeaseSchema, RecoverGaleraPosition, BootstrapGalera, PromoteGaleraComponent>;
+                 EnsureLeaseSchema, RecoverGaleraPosition, BootstrapGalera, PromoteGaleraComponent,
+                 WriteGaleraTls>;
 
 // What the plan compares against (derived from the pass context by desired_db_server()).
 struct DbServerDesired {
@@ -131,6 +138,7 @@ class DbServerResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const RecoverGaleraPosition& step);
   common::Status apply_step(const PassContext& ctx, const BootstrapGalera& step);
   common::Status apply_step(const PassContext& ctx, const PromoteGaleraComponent& step);
+  common::Status apply_step(const PassContext& ctx, const WriteGaleraTls& step);
 
   std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // mariadbd dying right after each start is not restarted in a storm
 };

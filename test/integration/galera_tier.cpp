@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -159,6 +160,42 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
           },
           120s));
     }
+    // A host of the network without a cluster certificate tries to join the Galera cluster
+    // (which would hand it every row by a state transfer): gcomm speaks TLS only with nodes
+    // whose certificate the cluster CA signed, so it never becomes a member.
+    {
+      SimNode& intruder = cluster.add_node("intruder", 9);
+      intruder.must({"mkdir", "-p", "/var/lib/intruder/data"});
+      intruder.must({"chown", "-R", "mysql:mysql", "/var/lib/intruder"});
+      intruder.write_file("/var/lib/intruder/my.cnf",
+                          "[mysqld]\nuser = mysql\ndatadir = /var/lib/intruder/data\n"
+                          "socket = /var/lib/intruder/s.sock\n"
+                          "pid-file = /var/lib/intruder/p.pid\nbind-address = 198.18.0.9\n"
+                          "log-error = /var/lib/intruder/data/err.log\nwsrep_on = ON\n"
+                          "wsrep_provider = /usr/lib/galera/libgalera_smm.so\n"
+                          "wsrep_cluster_name = pydio\nwsrep_cluster_address = gcomm://198.18.0.3\n"
+                          "wsrep_node_address = 198.18.0.9\nwsrep_sst_method = rsync\n"
+                          "binlog_format = ROW\ninnodb_autoinc_lock_mode = 2\n");
+      intruder.must({"mariadb-install-db", "--defaults-file=/var/lib/intruder/my.cnf",
+                     "--user=mysql", "--auth-root-authentication-method=socket", "--skip-test-db"},
+                    180s);
+      std::thread attempt([&] {
+        intruder.exec({"timeout", "40", "mariadbd", "--defaults-file=/var/lib/intruder/my.cnf"},
+                      90s);
+      });
+      int largest = 0;
+      const auto until = std::chrono::steady_clock::now() + 35s;
+      while (std::chrono::steady_clock::now() < until) {
+        nlohmann::json database = database_of(db1);
+        if (database.is_object()) largest = std::max(largest, database.value("clusterSize", 0));
+        std::this_thread::sleep_for(1s);
+      }
+      attempt.join();
+      CHECK(largest == 3);
+      CHECK(member_primary(db1, 3));
+      CHECK(intruder.file_absent("/var/lib/intruder/data/pydio"));
+    }
+
     // The storage nodes elect a leader through the Galera cluster.
     REQUIRE(pydio::test::eventually([&] { return !pydio::test::current_leader({&n1, &n2}).empty(); },
                                     120s));

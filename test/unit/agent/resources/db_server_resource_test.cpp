@@ -231,3 +231,43 @@ TEST_CASE("a single server becomes the first member with its data, never a joine
   REQUIRE_FALSE(join);
   CHECK(join.status().message().find("replace its data") != std::string::npos);
 }
+
+TEST_CASE("Galera's TLS files come before any start, and a running member reloads them",
+          "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerDesired d = galera_desired();
+  d.galera->tls_dir = "/etc/mysql/pydio-agent-tls";
+  d.config = render_direct_mariadb_config(node_config(), "198.18.0.1", 3306) +
+             pydio::agent::render_galera_options(*d.galera);
+  CHECK(d.config.find("wsrep_provider_options = \"socket.ssl_key=/etc/mysql/pydio-agent-tls/"
+                      "key.pem;socket.ssl_cert=/etc/mysql/pydio-agent-tls/cert.pem;"
+                      "socket.ssl_ca=/etc/mysql/pydio-agent-tls/ca.pem\"\n") != std::string::npos);
+  DbServerObservation o = converged();
+  o.config = d.config;
+  o.running = o.accepting = false;
+  o.galera = galera_seen(Kind::kBootstrap);
+
+  auto no_certificate = plan_db_server(d, o);
+  REQUIRE(no_certificate);
+  CHECK(no_certificate->actions.empty());
+  CHECK(no_certificate->waiting_for.find("certificate") != std::string::npos);
+
+  o.galera->tls_want = pydio::agent::GaleraTlsFiles{"CERT", "KEY", "CA"};
+  auto first = plan_db_server(d, o);
+  REQUIRE(first);
+  CHECK(kinds(*first) == std::vector<std::string>{"write-galera-tls", "bootstrap-galera"});
+
+  o.galera->tls_have = o.galera->tls_want;
+  o.galera->tls_want->cert = "RENEWED";
+  o.running = o.accepting = true;
+  pydio::agent::GaleraState synced;
+  synced.wsrep_on = synced.ready = synced.primary = synced.synced = true;
+  o.galera->live = synced;
+  auto renewed = plan_db_server(d, o);
+  REQUIRE(renewed);
+  REQUIRE(kinds(*renewed) == std::vector<std::string>{"write-galera-tls"});
+  const auto* write =
+      action_step<DbServerAction, pydio::agent::WriteGaleraTls>(renewed->actions.front());
+  REQUIRE(write != nullptr);
+  CHECK(write->reload);
+}
