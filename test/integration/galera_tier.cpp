@@ -1,5 +1,7 @@
-// Scenario (issue 10, tests 1 and 4): three db nodes form a Galera cluster that the agents
-// bootstrap from nothing; Pydio's database and user exist on all three. After all three
+// Scenario (issue 10, tests 1, 3 and 4): three db nodes form a Galera cluster that the agents
+// bootstrap from nothing; Pydio's database and user exist on all three; a host without a
+// cluster certificate cannot join. A member cut off the network goes non-primary and refuses
+// writes while the other two go on, and rejoins when the link is back. After all three
 // mariadbd are SIGKILLed and the agents restarted, the agents bring the tier back from the
 // member with the highest seqno without an operator, and nothing committed is lost. With one
 // db node's agent kept down, nothing bootstraps until `agentctl db bootstrap --force`.
@@ -210,6 +212,37 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
     REQUIRE(pydio::test::eventually(
         [&] { return sql_value(db3, "SELECT COUNT(*) FROM pydio.galera_probe") == "50"; }, 60s));
 
+    // Issue test 3: db3 cut off the network goes non-primary and refuses writes, db1 and db2
+    // go on committing, and db3 rejoins with their rows once the link is back.
+    db3.must({"ip", "link", "set", "eth0", "down"});
+    const bool cut = pydio::test::eventually(
+        [&] {
+          nlohmann::json database = database_of(db3);
+          return database.is_object() && database.value("running", false) &&
+                 !database.value("primary", true);
+        },
+        120s);
+    if (!cut) print_waiting({&db3});
+    REQUIRE(cut);
+    CHECK_FALSE(sql(db3, "INSERT INTO pydio.galera_probe VALUES (1001)").succeeded());
+    REQUIRE(pydio::test::eventually([&] { return member_primary(db1, 2) && member_primary(db2, 2); },
+                                    120s));
+    for (int i = 51; i <= 60; ++i) {
+      REQUIRE(sql(db1, "INSERT INTO pydio.galera_probe VALUES (" + std::to_string(i) + ")")
+                  .succeeded());
+    }
+    CHECK(mariadbd_alive(db3));  // its agent left it running: Galera rejoins it by itself
+    db3.must({"ip", "link", "set", "eth0", "up"});
+    const bool rejoined = pydio::test::eventually(
+        [&] {
+          for (SimNode* db : dbs)
+            if (!member_primary(*db, 3)) return false;
+          return sql_value(db3, "SELECT COUNT(*) FROM pydio.galera_probe") == "60";
+        },
+        180s);
+    if (!rejoined) print_waiting(dbs);
+    REQUIRE(rejoined);
+
     WHEN("all three mariadbd are killed at once and the agents restarted") {
       for (SimNode* db : dbs) db->stop_agent(SIGTERM);
       for (SimNode* db : dbs) kill_mariadbd(*db);
@@ -231,7 +264,7 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
         std::cout << "galera: full outage recovered (three members Synced) "
                   << seconds_since(restarted_at) << " s after the agents were started\n";
         for (SimNode* db : dbs) {
-          CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "50");
+          CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "60");
         }
         CHECK(pydio::test::count_events(db1, "db-server", "recover this member's Galera position") +
                   pydio::test::count_events(db2, "db-server", "recover this member's Galera position") +
@@ -285,7 +318,7 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
             if (!three) print_waiting(dbs);
             REQUIRE(three);
             for (SimNode* db : dbs) {
-              CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "50");
+              CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "60");
             }
           }
         }
