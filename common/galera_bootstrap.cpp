@@ -7,10 +7,14 @@ namespace pydio::common {
 using nlohmann::json;
 
 json db_member_report_json(const DbMemberReport& report) {
-  return {{"running", report.running},       {"galera", report.galera},
-          {"primary", report.primary},       {"state", report.state},
-          {"clusterSize", report.cluster_size}, {"uuid", report.uuid},
-          {"seqno", report.seqno},           {"positionKnown", report.position_known},
+  return {{"running", report.running},
+          {"galera", report.galera},
+          {"primary", report.primary},
+          {"state", report.state},
+          {"clusterSize", report.cluster_size},
+          {"uuid", report.uuid},
+          {"seqno", report.seqno},
+          {"positionKnown", report.position_known},
           {"forced", report.forced}};
 }
 

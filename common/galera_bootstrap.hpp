@@ -22,13 +22,13 @@
 namespace pydio::common {
 
 struct DbMemberReport {
-  std::string node;             // node name (set by the reader, from the desired state)
-  bool answered = false;        // its agent answered with a "database" object
-  std::string error;            // why it did not answer
-  bool running = false;         // mariadbd runs
-  bool galera = false;          // it runs with Galera
-  bool primary = false;         // in a primary component, synced and ready (galera_serving)
-  std::string state;            // wsrep_local_state_comment, "" when not running Galera
+  std::string node;       // node name (set by the reader, from the desired state)
+  bool answered = false;  // its agent answered with a "database" object
+  std::string error;      // why it did not answer
+  bool running = false;   // mariadbd runs
+  bool galera = false;    // it runs with Galera
+  bool primary = false;   // in a primary component, synced and ready (galera_serving)
+  std::string state;      // wsrep_local_state_comment, "" when not running Galera
   int cluster_size = 0;
   std::string uuid;             // the cluster its data belongs to; "" when never in one
   std::int64_t seqno = -1;      // its last committed transaction; -1 unknown
@@ -54,7 +54,8 @@ struct GaleraStart {
 
 // For a member that is stopped or outside a primary component. `members`: every db node's
 // report, this node's included, in document order. Pure.
-GaleraStart decide_galera_start(const std::string& self, const std::vector<DbMemberReport>& members);
+GaleraStart decide_galera_start(const std::string& self,
+                                const std::vector<DbMemberReport>& members);
 
 // "node1=12, node2=14, node3=silent": what the decision saw, for status lines.
 std::string seqnos_seen(const std::vector<DbMemberReport>& members);

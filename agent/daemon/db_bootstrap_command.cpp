@@ -34,8 +34,8 @@ api::AdminAnswer DbBootstrapCommand::force(const std::string& node) {
   auto reply = link_.peer_client(kPeerTimeout)
                    .post(target->address, "/v1/peer/db-bootstrap", {{"node", node}}, false);
   if (!reply) {
-    return {502, {{"error", "could not reach the agent of " + node + ": " +
-                                reply.status().message()}}};
+    return {502,
+            {{"error", "could not reach the agent of " + node + ": " + reply.status().message()}}};
   }
   return from_peer(*reply);
 }

@@ -23,7 +23,10 @@ class DbBootstrapCommand {
   DbBootstrapCommand(const NodeState& state, const common::LocalConfig& local,
                      const LeaderLink& link, DbMemberHolder& holder,
                      std::function<void()> request_pass)
-      : state_(state), local_(local), link_(link), holder_(holder),
+      : state_(state),
+        local_(local),
+        link_(link),
+        holder_(holder),
         request_pass_(std::move(request_pass)) {}
 
   // The operator's order, on the node agentctl ran on (blocking: may ask NODE's agent).

@@ -5,9 +5,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <regex>
 #include <sstream>
+
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 namespace {
@@ -20,11 +21,8 @@ constexpr const char* kZeroUuid = "00000000-0000-0000-0000-000000000000";
 constexpr std::chrono::seconds kRecoverTimeout{300};
 
 std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = common::read_optional_file(path);
+  return text ? *text : std::nullopt;
 }
 
 std::string trim(const std::string& text) {
@@ -104,21 +102,7 @@ Status set_grastate_line(const std::string& datadir, const std::string& key,
     out += line + "\n";
   }
   if (!found) out += key + ": " + value + "\n";
-  const std::string temp = path + ".pydio-agent";
-  {
-    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-    file << out;
-    file.flush();
-    if (!file) return Status::error("write " + temp + ": " + std::strerror(errno));
-  }
-  if (::chown(temp.c_str(), info.st_uid, info.st_gid) != 0 ||
-      ::chmod(temp.c_str(), info.st_mode & 07777) != 0 ||
-      ::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(temp.c_str());
-    return Status::error("replace " + path + ": " + why);
-  }
-  return Status::ok();
+  return common::write_file_atomically(path, out, info.st_mode & 07777, info.st_uid, info.st_gid);
 }
 
 }  // namespace

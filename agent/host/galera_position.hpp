@@ -13,8 +13,8 @@
 namespace pydio::agent {
 
 struct GaleraPosition {
-  std::string uuid;        // "" (or all zeros) when the data was never in a cluster
-  std::int64_t seqno = -1; // -1: unknown (a crash, or the server is running)
+  std::string uuid;         // "" (or all zeros) when the data was never in a cluster
+  std::int64_t seqno = -1;  // -1: unknown (a crash, or the server is running)
   bool safe_to_bootstrap = false;
 };
 

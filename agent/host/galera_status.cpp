@@ -65,7 +65,8 @@ bool galera_serving(const GaleraState& state) {
 std::string galera_serving_problem(const GaleraState& state) {
   if (galera_serving(state)) return "";
   std::string problem = state.state_comment.empty() ? "no local state" : state.state_comment;
-  problem += ", " + (state.cluster_status.empty() ? std::string("no component") : state.cluster_status);
+  problem +=
+      ", " + (state.cluster_status.empty() ? std::string("no component") : state.cluster_status);
   if (!state.ready) problem += ", not ready";
   return problem;
 }

@@ -87,10 +87,10 @@ Status start_mariadb(Services& services, common::ProcessRunner& runner,
                      const common::LocalConfig& local, MariadbStart how) {
   if (services.uses_systemd()) {
     // galera_new_cluster (Debian's mariadb-server) starts the unit with --wsrep-new-cluster.
-    Status started = how == MariadbStart::kNewCluster
-                         ? common::run_checked(
-                               runner, Command({"galera_new_cluster"}, kSystemctlTimeout))
-                         : services.start(Service::kMariadb);
+    Status started =
+        how == MariadbStart::kNewCluster
+            ? common::run_checked(runner, Command({"galera_new_cluster"}, kSystemctlTimeout))
+            : services.start(Service::kMariadb);
     if (!started) return started;
     return wait_until_accepting(services, local);
   }
@@ -112,8 +112,8 @@ Status restart_mariadb(Services& services, common::ProcessRunner& runner,
     return wait_until_accepting(services, local);
   }
   if (services.uses_systemd()) {
-    Status stopped = common::run_checked(
-        runner, Command({"systemctl", "stop", "mariadb"}, kSystemctlTimeout));
+    Status stopped =
+        common::run_checked(runner, Command({"systemctl", "stop", "mariadb"}, kSystemctlTimeout));
     if (!stopped) return stopped;
     return start_mariadb(services, runner, local, how);
   }

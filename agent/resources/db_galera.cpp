@@ -19,7 +19,8 @@ std::string render_galera_options(const GaleraDesired& galera) {
       << "wsrep_cluster_name = " << galera.cluster_name << "\n"
       << "wsrep_cluster_address = gcomm://" << addresses << "\n"
       << "wsrep_node_address = " << galera.self_address << "\n"
-      << "wsrep_node_name = " << galera.self_name << "\n"
+      << "wsrep_node_name = " << galera.self_name
+      << "\n"
       // rsync: works with the packages a db node has; mariabackup SST needs a backup user
       // whose password would sit in this file (docs/operations.md says why rsync).
       << "wsrep_sst_method = rsync\n";
@@ -62,8 +63,8 @@ common::DbMemberReport galera_self_report(const std::string& self_name, bool run
   return report;
 }
 
-GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera,
-                                 bool running, std::optional<GaleraState> live) {
+GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera, bool running,
+                                 std::optional<GaleraState> live) {
   GaleraObservation observed;
   observed.live = std::move(live);
   if (!galera.tls_dir.empty()) {

@@ -36,7 +36,7 @@ struct GaleraObservation {
   bool needs_recovery = false;             // stopped after a crash: seqno -1 and none recovered
   common::DbMemberReport self;             // what this node reports to the others
   std::vector<common::DbMemberReport> members;  // every member's report, document order
-  common::GaleraStart decision;            // meaningful when stopped or not primary
+  common::GaleraStart decision;                 // meaningful when stopped or not primary
 };
 
 // This node's report from its own observation. Pure.
@@ -47,7 +47,7 @@ common::DbMemberReport galera_self_report(const std::string& self_name, bool run
 
 // Reads grastate.dat / the recovered position when stopped, asks the other db nodes' agents
 // (ctx.cluster) for their reports and decides. `live`: the server's state when it answered.
-GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera,
-                                 bool running, std::optional<GaleraState> live);
+GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera, bool running,
+                                 std::optional<GaleraState> live);
 
 }  // namespace pydio::agent

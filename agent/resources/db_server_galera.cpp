@@ -91,10 +91,10 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
   }
   switch (galera.decision.kind) {
     case GaleraStartKind::kBootstrap:
-      plan.actions.push_back(make_action<DbServerAction>(
-          "make this member's component primary (pc.bootstrap; it is " + where +
-              "): " + galera.decision.reason,
-          PromoteGaleraComponent{}));
+      plan.actions.push_back(
+          make_action<DbServerAction>("make this member's component primary (pc.bootstrap; it is " +
+                                          where + "): " + galera.decision.reason,
+                                      PromoteGaleraComponent{}));
       break;
     case GaleraStartKind::kJoin:
       plan.waiting_for = "Galera to finish joining (" + where + "; " + galera.decision.reason + ")";
@@ -107,7 +107,8 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const RecoverGaleraPosition&) {
-  const std::string defaults = ctx.services->uses_systemd() ? "" : mariadb_defaults_file(*ctx.local);
+  const std::string defaults =
+      ctx.services->uses_systemd() ? "" : mariadb_defaults_file(*ctx.local);
   return recover_position(*ctx.runner, defaults, ctx.local->mysql_datadir).status();
 }
 

@@ -1,6 +1,5 @@
 #include "agent/resources/galera_tls.hpp"
 
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -8,52 +7,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "agent/trust/pki_files.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 namespace {
 
 using common::Status;
 
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Written beside, then renamed: mariadbd never reads a half-written file.
-Status write_owned(const std::string& path, const std::string& content, uid_t uid, gid_t gid,
-                   mode_t mode) {
-  const std::string temp = path + ".next";
-  ::unlink(temp.c_str());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::error("create " + temp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t wrote = ::write(fd, content.data() + done, content.size() - done);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return Status::error("write " + temp + ": " + why);
-    }
-    done += static_cast<std::size_t>(wrote);
-  }
-  const bool owned = ::fchown(fd, uid, gid) == 0 && ::fchmod(fd, mode) == 0;
-  const std::string why = owned ? "" : std::strerror(errno);
-  ::close(fd);
-  if (!owned || ::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string error = owned ? std::strerror(errno) : why;
-    ::unlink(temp.c_str());
-    return Status::error("install " + path + ": " + error);
-  }
-  return Status::ok();
+std::optional<std::string> read_copy(const std::string& path) {
+  auto text = common::read_optional_file(path);
+  return text ? *text : std::nullopt;  // unreadable reads as missing: it is written again
 }
 
 }  // namespace
@@ -72,9 +37,9 @@ common::Expected<std::optional<GaleraTlsFiles>> read_node_tls(const std::string&
 }
 
 std::optional<GaleraTlsFiles> read_galera_tls(const std::string& dir) {
-  auto cert = slurp(dir + "/cert.pem");
-  auto key = slurp(dir + "/key.pem");
-  auto ca = slurp(dir + "/ca.pem");
+  auto cert = read_copy(dir + "/cert.pem");
+  auto key = read_copy(dir + "/key.pem");
+  auto ca = read_copy(dir + "/ca.pem");
   if (!cert || !key || !ca) return std::nullopt;
   return GaleraTlsFiles{*cert, *key, *ca};
 }
@@ -102,9 +67,12 @@ Status write_galera_tls(const std::string& dir, const GaleraTlsFiles& files) {
   if (::chown(dir.c_str(), 0, mysql_gid) != 0 || ::chmod(dir.c_str(), 0750) != 0) {
     return Status::error("chown/chmod " + dir + ": " + std::strerror(errno));
   }
-  Status written = write_owned(dir + "/cert.pem", files.cert, 0, mysql_gid, 0644);
-  if (written) written = write_owned(dir + "/ca.pem", files.ca, 0, mysql_gid, 0644);
-  if (written) written = write_owned(dir + "/key.pem", files.key, mysql_uid, mysql_gid, 0400);
+  Status written = common::write_file_atomically(dir + "/cert.pem", files.cert, 0644, 0, mysql_gid);
+  if (written)
+    written = common::write_file_atomically(dir + "/ca.pem", files.ca, 0644, 0, mysql_gid);
+  if (written)
+    written =
+        common::write_file_atomically(dir + "/key.pem", files.key, 0400, mysql_uid, mysql_gid);
   return written;
 }
 

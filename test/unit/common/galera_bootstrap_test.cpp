@@ -89,12 +89,10 @@ TEST_CASE("nothing bootstraps while a member is silent or has not recovered", "[
     CHECK(decision.reason.find("db1=40, db2=41, db3=silent") != std::string::npos);
     CHECK(decision.reason.find("agentctl db bootstrap --force") != std::string::npos);
   }
-  const std::vector<DbMemberReport> unrecovered = {stopped("db1", "u1", 40),
-                                                   stopped("db2", "u1", -1),
-                                                   stopped("db3", "u1", 39)};
+  const std::vector<DbMemberReport> unrecovered = {
+      stopped("db1", "u1", 40), stopped("db2", "u1", -1), stopped("db3", "u1", 39)};
   CHECK(kind_for("db1", unrecovered) == GaleraStartKind::kWait);
-  CHECK(decide_galera_start("db1", unrecovered).reason.find("db2 to recover") !=
-        std::string::npos);
+  CHECK(decide_galera_start("db1", unrecovered).reason.find("db2 to recover") != std::string::npos);
 }
 
 TEST_CASE("an operator's forced member bootstraps, and only it", "[galera]") {
@@ -110,7 +108,8 @@ TEST_CASE("an operator's forced member bootstraps, and only it", "[galera]") {
 TEST_CASE("members holding different clusters' data wait for an operator", "[galera]") {
   const std::vector<DbMemberReport> members = {stopped("db1", "u1", 40), stopped("db2", "u2", 90),
                                                stopped("db3", "u1", 39)};
-  for (const char* self : {"db1", "db2", "db3"}) CHECK(kind_for(self, members) == GaleraStartKind::kWait);
+  for (const char* self : {"db1", "db2", "db3"})
+    CHECK(kind_for(self, members) == GaleraStartKind::kWait);
 }
 
 TEST_CASE("a member report survives its JSON form; a malformed one counts as silent", "[galera]") {

@@ -1,7 +1,8 @@
 #include "agent/host/galera_position.hpp"
-#include "agent/host/galera_status.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "agent/host/galera_status.hpp"
 
 using pydio::agent::GaleraState;
 using pydio::agent::parse_grastate;
@@ -43,10 +44,10 @@ TEST_CASE("the recovered position is the last one --wsrep-recover logged", "[gal
 TEST_CASE("Galera status variables tell whether a member may serve", "[galera]") {
   // As SHOW GLOBAL STATUS LIKE 'wsrep%' answered on a bootstrapped member (MariaDB 10.11).
   std::map<std::string, std::string> synced = {
-      {"wsrep_ready", "ON"},           {"wsrep_cluster_status", "Primary"},
-      {"wsrep_local_state", "4"},      {"wsrep_local_state_comment", "Synced"},
-      {"wsrep_cluster_size", "3"},     {"wsrep_provider_name", "Galera"},
-      {"wsrep_last_committed", "17"},  {"wsrep_cluster_state_uuid", "u1"}};
+      {"wsrep_ready", "ON"},          {"wsrep_cluster_status", "Primary"},
+      {"wsrep_local_state", "4"},     {"wsrep_local_state_comment", "Synced"},
+      {"wsrep_cluster_size", "3"},    {"wsrep_provider_name", "Galera"},
+      {"wsrep_last_committed", "17"}, {"wsrep_cluster_state_uuid", "u1"}};
   const GaleraState serving = pydio::agent::galera_state_from(synced);
   CHECK(serving.wsrep_on);
   CHECK(pydio::agent::galera_serving(serving));
