@@ -11,6 +11,7 @@
 
 #include "agent/election/lease.hpp"
 #include "agent/host/mariadb_control.hpp"
+#include "agent/host/remove_tree.hpp"
 #include "agent/host/service_paths.hpp"
 #include "agent/host/services.hpp"
 #include "agent/resources/db_member_holder.hpp"
@@ -71,7 +72,21 @@ Status init_datadir(const PassContext& ctx, const DbServerDesired& desired) {
   }
   argv.insert(argv.end(), {"--user=mysql", "--datadir=" + desired.datadir,
                            "--auth-root-authentication-method=socket", "--skip-test-db"});
-  return common::run_checked(*ctx.runner, Command(argv, kInstallTimeout));
+  Status installed = common::run_checked(*ctx.runner, Command(argv, kInstallTimeout));
+  if (installed) return installed;
+  // The datadir was empty (plan_db_server initializes no other): what a failed install left,
+  // a mysql/ without all its tables, would read as initialized on the next pass. Only the
+  // error log, which says why, is kept.
+  for (const auto& entry : fs::directory_iterator(desired.datadir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "lost+found" || name == kErrorLogName) continue;
+    Status removed = remove_tree(*ctx.runner, entry.path().string());
+    if (!removed) {
+      return Status::error(installed.message() + "; removing what it left failed: " +
+                           removed.message());
+    }
+  }
+  return installed;
 }
 
 }  // namespace
