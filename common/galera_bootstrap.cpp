@@ -15,10 +15,13 @@ json db_member_report_json(const DbMemberReport& report) {
           {"uuid", report.uuid},
           {"seqno", report.seqno},
           {"positionKnown", report.position_known},
-          {"forced", report.forced}};
+          {"holdsData", report.holds_data},
+          {"forced", report.forced},
+          {"observedAt", report.observed_at}};
 }
 
-DbMemberReport db_member_report_from(const std::string& node, const json& database) {
+DbMemberReport db_member_report_from(const std::string& node, const json& database,
+                                     std::int64_t now, std::int64_t max_age_seconds) {
   DbMemberReport report;
   report.node = node;
   if (!database.is_object()) {
@@ -34,12 +37,21 @@ DbMemberReport db_member_report_from(const std::string& node, const json& databa
     report.uuid = database.at("uuid").get<std::string>();
     report.seqno = database.at("seqno").get<std::int64_t>();
     report.position_known = database.at("positionKnown").get<bool>();
+    report.holds_data = database.at("holdsData").get<bool>();
     report.forced = database.at("forced").get<bool>();
+    report.observed_at = database.at("observedAt").get<std::int64_t>();
   } catch (const json::exception& error) {
     DbMemberReport malformed;
     malformed.node = node;
     malformed.error = std::string("malformed database report: ") + error.what();
     return malformed;
+  }
+  if (max_age_seconds > 0 && now - report.observed_at > max_age_seconds) {
+    DbMemberReport stale;
+    stale.node = node;
+    stale.error =
+        "its last observation is " + std::to_string(now - report.observed_at) + " s old";
+    return stale;
   }
   report.answered = true;
   return report;
@@ -54,6 +66,8 @@ std::string seqnos_seen(const std::vector<DbMemberReport>& members) {
       out += "silent";
     } else if (member.primary) {
       out += "primary";
+    } else if (member.running && !member.position_known) {
+      out += "running, state unknown";
     } else if (member.uuid.empty()) {
       out += "new";
     } else if (!member.position_known) {
@@ -71,6 +85,16 @@ GaleraStart decide_galera_start(const std::string& self,
   const std::string seen = " (seqnos seen: " + seqnos_seen(members) + ")";
   for (const auto& member : members) {
     if (member.node != self && member.answered && member.primary) {
+      for (const auto& me : members) {
+        if (me.node == self && me.holds_data && me.uuid.empty()) {
+          // Joining copies the cluster's data over this server's own.
+          return {GaleraStartKind::kWait,
+                  "this server holds data of its own and was never in the cluster " +
+                      member.node +
+                      " runs: joining would replace its data by a state transfer; copy the "
+                      "data into the cluster first, or empty the datadir"};
+        }
+      }
       return {GaleraStartKind::kJoin, member.node + " is in a primary component"};
     }
   }
@@ -97,6 +121,14 @@ GaleraStart decide_galera_start(const std::string& self,
             "nothing bootstraps while " + names + " cannot tell its position" + seen + force_hint};
   }
   for (const auto& member : members) {
+    if (member.running && !member.position_known) {
+      return {GaleraStartKind::kWait, "waiting for " + member.node +
+                                          ", whose server runs but does not tell its state "
+                                          "(starting, or not answering its agent)" +
+                                          seen};
+    }
+  }
+  for (const auto& member : members) {
     if (!member.uuid.empty() && !member.position_known) {
       return {GaleraStartKind::kWait,
               "waiting for " + member.node + " to recover its Galera position" + seen};
@@ -114,11 +146,21 @@ GaleraStart decide_galera_start(const std::string& self,
   const DbMemberReport* chosen = nullptr;
   std::string why;
   if (uuids.empty()) {
-    for (const auto& member : members) {
-      if (member.running && !member.galera) chosen = &member;  // a single server growing
+    // A single server growing into Galera holds the data; a fresh member must never win over
+    // it (its empty database would be copied over the real one).
+    std::vector<const DbMemberReport*> with_data;
+    for (const auto& member : members)
+      if (member.holds_data) with_data.push_back(&member);
+    if (with_data.size() > 1) {
+      std::string names;
+      for (const auto* member : with_data) names += (names.empty() ? "" : ", ") + member->node;
+      return {GaleraStartKind::kWait, names +
+                                          " each hold data of their own and none was in a "
+                                          "Galera cluster: an operator must choose" +
+                                          seen + force_hint};
     }
-    if (chosen == nullptr) chosen = &members.front();
-    why = "starts the new cluster";
+    chosen = with_data.empty() ? &members.front() : with_data.front();
+    why = with_data.empty() ? "starts the new cluster" : "holds the data and starts the cluster";
   } else {
     for (const auto& member : members) {
       if (member.uuid.empty()) continue;

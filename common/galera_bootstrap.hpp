@@ -7,10 +7,12 @@
 // - a member in a primary component exists: start and join it (IST or SST);
 // - an operator forced a member (`agentctl db bootstrap --force NODE`): only that one starts a
 //   cluster, the others wait for it;
-// - a member is silent, or has not recovered its position yet: nothing bootstraps;
+// - a member is silent, runs without telling its state (starting, or not answering its
+//   agent), or has not recovered its position yet: nothing bootstraps;
 // - every member answered: the one with the highest seqno bootstraps (document order breaks
-//   ties); when no member was ever in a cluster, the one serving without Galera (a single db
-//   node growing to three) or else the first db node starts the new cluster.
+//   ties); when no member was ever in a cluster, the one member holding data of its own (a
+//   single db node growing to three) or else the first db node starts the new cluster; two
+//   members with data of their own wait for an operator.
 // Every agent computes the same answer from the same reports, so only one node bootstraps.
 
 #include <cstdint>
@@ -33,13 +35,17 @@ struct DbMemberReport {
   std::string uuid;             // the cluster its data belongs to; "" when never in one
   std::int64_t seqno = -1;      // its last committed transaction; -1 unknown
   bool position_known = false;  // seqno is known (clean shutdown, recovered or running)
+  bool holds_data = false;      // its datadir has a schema beyond the system ones
   bool forced = false;          // an operator forced this member to bootstrap
+  std::int64_t observed_at = 0; // when its agent observed it (UTC seconds)
 };
 
 nlohmann::json db_member_report_json(const DbMemberReport& report);
 // The report of node `node` from a node report's "database" object; answered = false (with
-// the reason) when it is missing or malformed.
-DbMemberReport db_member_report_from(const std::string& node, const nlohmann::json& database);
+// the reason) when it is missing, malformed, or observed more than `max_age_seconds` before
+// `now` (an agent whose observations stopped is as good as silent).
+DbMemberReport db_member_report_from(const std::string& node, const nlohmann::json& database,
+                                     std::int64_t now = 0, std::int64_t max_age_seconds = 0);
 
 enum class GaleraStartKind {
   kWait,       // do nothing now (the reason says what for)

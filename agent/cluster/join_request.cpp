@@ -117,7 +117,7 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
                                               " is not in the desired state: give its roles "
                                               "(--roles storage,compute)");
   }
-  if (!state.database.host.empty()) {
+  if (!state.database.host.empty() || state.database.galera()) {
     const auto& patterns = state.database.allowed_hosts;
     bool covered = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
       return host_pattern_matches(p, request.address);

@@ -73,7 +73,7 @@ Daemon::Daemon(common::LocalConfig local)
       publisher_(state_, changes_, local_, runner_, events_),
       balancer_(runner_, services_.uses_systemd()),
       rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }),
-      db_bootstrap_(state_, local_, leader_link_, db_member_,
+      db_bootstrap_(state_, local_, leader_link_, cluster_, db_member_,
                     [this] { state_.request_pass("operator forced a Galera bootstrap", true); }) {}
 
 Daemon::~Daemon() = default;

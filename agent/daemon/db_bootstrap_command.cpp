@@ -24,8 +24,41 @@ std::string DbBootstrapCommand::refusal(const std::string& node) const {
   return "";
 }
 
+std::string DbBootstrapCommand::needless(const common::DesiredState& desired) const {
+  std::vector<std::string> names, addresses;
+  for (const common::NodeSpec* member : desired.nodes_with_role(common::Role::kDb)) {
+    names.push_back(member->name);
+    addresses.push_back(member->address);
+  }
+  const auto answers = cluster_.node_reports(addresses);
+  std::vector<common::DbMemberReport> members;
+  bool all_answered = true;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    common::DbMemberReport member;
+    member.node = names[i];
+    if (i < answers.size() && answers[i] && answers[i]->is_object() &&
+        answers[i]->contains("database"))
+      member = common::db_member_report_from(names[i], (*answers[i])["database"]);
+    if (member.answered && member.primary) {
+      return member.node +
+             " is in a primary component: the others join it, there is nothing to force";
+    }
+    all_answered = all_answered && member.answered;
+    members.push_back(member);
+  }
+  if (all_answered) {
+    return "every db node answers: their agents start the cluster from the highest seqno by "
+           "themselves (seqnos seen: " +
+           common::seqnos_seen(members) + ")";
+  }
+  return "";
+}
+
 api::AdminAnswer DbBootstrapCommand::force(const std::string& node) {
   if (std::string why = refusal(node); !why.empty()) {
+    return {409, {{"error", why}}};
+  }
+  if (std::string why = needless(*state_.desired()); !why.empty()) {
     return {409, {{"error", why}}};
   }
   if (node == local_.node_name) return from_peer(accept(node));

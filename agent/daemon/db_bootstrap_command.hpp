@@ -12,6 +12,7 @@
 
 #include "agent/api/admin_api.hpp"
 #include "agent/api/peer_api.hpp"
+#include "agent/cluster/cluster_view.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/resources/db_member_holder.hpp"
@@ -21,11 +22,12 @@ namespace pydio::agent {
 class DbBootstrapCommand {
  public:
   DbBootstrapCommand(const NodeState& state, const common::LocalConfig& local,
-                     const LeaderLink& link, DbMemberHolder& holder,
+                     const LeaderLink& link, const ClusterView& cluster, DbMemberHolder& holder,
                      std::function<void()> request_pass)
       : state_(state),
         local_(local),
         link_(link),
+        cluster_(cluster),
         holder_(holder),
         request_pass_(std::move(request_pass)) {}
 
@@ -40,7 +42,12 @@ class DbBootstrapCommand {
 
   const NodeState& state_;
   const common::LocalConfig& local_;
+  // "" when forcing makes sense now: some member is silent and none is primary (when every
+  // member answers, the agents decide by themselves; forcing then could start a second one).
+  std::string needless(const common::DesiredState& desired) const;
+
   const LeaderLink& link_;
+  const ClusterView& cluster_;
   DbMemberHolder& holder_;
   std::function<void()> request_pass_;
 };

@@ -124,7 +124,8 @@ common::Expected<GaleraPosition> recover_position(common::ProcessRunner& runner,
   ::unlink(log.c_str());
   std::vector<std::string> argv = {"mariadbd"};
   if (!defaults_file.empty()) argv.push_back("--defaults-file=" + defaults_file);  // first
-  argv.insert(argv.end(), {"--wsrep-recover", "--log-error=" + log});
+  // --user: Debian's own option files leave it unset, and mariadbd refuses to run as root.
+  argv.insert(argv.end(), {"--user=mysql", "--wsrep-recover", "--log-error=" + log});
   const common::RunResult result = runner.run(common::Command(argv, kRecoverTimeout));
   std::string text = result.out + result.err;
   if (auto written = slurp(log)) text += *written;

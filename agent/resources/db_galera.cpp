@@ -1,11 +1,23 @@
 #include "agent/resources/db_galera.hpp"
 
+#include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "agent/cluster/cluster_view.hpp"
 #include "agent/resources/db_member_holder.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::agent {
+namespace {
+
+// A member observes itself at least once a pass (more often while it waits); a report older
+// than three passes comes from an agent whose observations stopped.
+std::int64_t report_max_age(const common::LocalConfig& local) {
+  return std::max<std::int64_t>(60, 3 * static_cast<std::int64_t>(local.pass_interval_seconds));
+}
+
+}  // namespace
 
 std::string render_galera_options(const GaleraDesired& galera) {
   std::ostringstream out;
@@ -38,12 +50,14 @@ std::string render_galera_options(const GaleraDesired& galera) {
 common::DbMemberReport galera_self_report(const std::string& self_name, bool running,
                                           const std::optional<GaleraState>& live,
                                           const std::optional<GaleraPosition>& position,
-                                          bool forced) {
+                                          bool forced, bool holds_data) {
   common::DbMemberReport report;
   report.node = self_name;
   report.answered = true;
   report.running = running;
   report.forced = forced;
+  report.holds_data = holds_data;
+  report.observed_at = common::utc_now_seconds();
   if (live) {
     report.galera = live->wsrep_on;
     report.primary = live->wsrep_on && live->primary;  // a donor or joiner is in it too
@@ -63,6 +77,27 @@ common::DbMemberReport galera_self_report(const std::string& self_name, bool run
   return report;
 }
 
+common::DbMemberReport galera_unknown_report(const std::string& self_name) {
+  common::DbMemberReport report;
+  report.node = self_name;
+  report.answered = true;
+  report.running = true;
+  report.observed_at = common::utc_now_seconds();
+  return report;
+}
+
+bool datadir_holds_data(const std::string& datadir) {
+  // What mariadb-install-db creates, and what is not a schema.
+  static const std::set<std::string> kSystem = {"mysql", "performance_schema", "sys",
+                                                "lost+found", "#rocksdb"};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(datadir, error)) {
+    if (entry.is_directory(error) && kSystem.count(entry.path().filename().string()) == 0)
+      return true;
+  }
+  return false;
+}
+
 GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera, bool running,
                                  std::optional<GaleraState> live) {
   GaleraObservation observed;
@@ -79,7 +114,8 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
   }
   const bool forced = ctx.db_member != nullptr && ctx.db_member->forced();
   observed.self =
-      galera_self_report(galera.self_name, running, observed.live, observed.position, forced);
+      galera_self_report(galera.self_name, running, observed.live, observed.position, forced,
+                         datadir_holds_data(ctx.local->mysql_datadir));
 
   std::vector<common::Expected<nlohmann::json>> answers;
   if (ctx.cluster != nullptr) answers = ctx.cluster->node_reports(galera.member_addresses);
@@ -93,8 +129,10 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
     if (i < answers.size() && answers[i]) {
       const nlohmann::json& report = *answers[i];
       member = common::db_member_report_from(
-          member.node, report.is_object() && report.contains("database") ? report["database"]
-                                                                         : nlohmann::json());
+          member.node,
+          report.is_object() && report.contains("database") ? report["database"]
+                                                            : nlohmann::json(),
+          common::utc_now_seconds(), report_max_age(*ctx.local));
     } else {
       member.error = i < answers.size() ? answers[i].status().message() : "not asked";
     }

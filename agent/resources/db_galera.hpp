@@ -43,7 +43,12 @@ struct GaleraObservation {
 common::DbMemberReport galera_self_report(const std::string& self_name, bool running,
                                           const std::optional<GaleraState>& live,
                                           const std::optional<GaleraPosition>& position,
-                                          bool forced);
+                                          bool forced, bool holds_data);
+// A member whose server is being started (or whose observation failed): running, state
+// unknown, so that no other member bootstraps beside it meanwhile. Pure.
+common::DbMemberReport galera_unknown_report(const std::string& self_name);
+// True when `datadir` holds a schema beyond the ones mariadb-install-db creates.
+bool datadir_holds_data(const std::string& datadir);
 
 // Reads grastate.dat / the recovered position when stopped, asks the other db nodes' agents
 // (ctx.cluster) for their reports and decides. `live`: the server's state when it answered.

@@ -121,6 +121,7 @@ Status DbServerResource::apply_step(const PassContext& ctx, const BootstrapGaler
     if (!marked) return marked;
   }
   restarts_->record_start(RestartGuard::Clock::now());
+  announce_start(ctx);
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNewCluster);
 }
 

@@ -216,6 +216,12 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
   return plan;
 }
 
+void announce_start(const PassContext& ctx) {
+  // Until the next observation, the other members must not take this one for stopped.
+  if (ctx.db_member != nullptr && ctx.self != nullptr && ctx.desired->database.galera())
+    ctx.db_member->set(galera_unknown_report(ctx.self->name));
+}
+
 bool DbServerResource::applies_to(const PassContext& ctx) const {
   return ctx.self != nullptr && ctx.self->has_role(common::Role::kDb);
 }
@@ -329,10 +335,12 @@ Status DbServerResource::apply_step(const PassContext& ctx, const InitMariadbDat
 
 Status DbServerResource::apply_step(const PassContext& ctx, const StartMariadb&) {
   restarts_->record_start(RestartGuard::Clock::now());
+  announce_start(ctx);
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNormal);
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const RestartMariadb& step) {
+  announce_start(ctx);
   return restart_mariadb(*ctx.services, *ctx.runner, *ctx.local,
                          step.new_cluster ? MariadbStart::kNewCluster : MariadbStart::kNormal);
 }

@@ -109,6 +109,8 @@ std::string render_systemd_mariadb_config(const std::string& bind_address, int p
 // true when it completed `plan` (a member stopped, outside a primary component, or a single
 // server turning into the first member), false when the common plan goes on (not Galera, or
 // a serving member), an error when going on would destroy data.
+// A Galera member about to start publishes "running, state unknown" (db_galera.hpp).
+void announce_start(const PassContext& ctx);
 common::Expected<bool> plan_galera_member(const DbServerDesired& desired,
                                           const DbServerObservation& observed, Plan& plan);
 

@@ -168,6 +168,11 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
     {
       SimNode& intruder = cluster.add_node("intruder", 9);
       intruder.must({"mkdir", "-p", "/var/lib/intruder/data"});
+      // It speaks TLS, with a certificate of its own CA (the cluster CA's key never leaves
+      // the storage nodes).
+      intruder.must({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=db9",
+                     "-keyout", "/var/lib/intruder/key.pem", "-out", "/var/lib/intruder/cert.pem"});
       intruder.must({"chown", "-R", "mysql:mysql", "/var/lib/intruder"});
       intruder.write_file("/var/lib/intruder/my.cnf",
                           "[mysqld]\nuser = mysql\ndatadir = /var/lib/intruder/data\n"
@@ -177,7 +182,10 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
                           "wsrep_provider = /usr/lib/galera/libgalera_smm.so\n"
                           "wsrep_cluster_name = pydio\nwsrep_cluster_address = gcomm://198.18.0.3\n"
                           "wsrep_node_address = 198.18.0.9\nwsrep_sst_method = rsync\n"
-                          "binlog_format = ROW\ninnodb_autoinc_lock_mode = 2\n");
+                          "binlog_format = ROW\ninnodb_autoinc_lock_mode = 2\n"
+                          "wsrep_provider_options = \"socket.ssl_key=/var/lib/intruder/key.pem;"
+                          "socket.ssl_cert=/var/lib/intruder/cert.pem;"
+                          "socket.ssl_ca=/var/lib/intruder/cert.pem\"\n");
       intruder.must({"mariadb-install-db", "--defaults-file=/var/lib/intruder/my.cnf",
                      "--user=mysql", "--auth-root-authentication-method=socket", "--skip-test-db"},
                     180s);
@@ -243,9 +251,30 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
     if (!rejoined) print_waiting(dbs);
     REQUIRE(rejoined);
 
-    WHEN("all three mariadbd are killed at once and the agents restarted") {
+    WHEN("the members stop one after the other, and the agents are restarted") {
+      // db1 dies first and misses the next rows; db2 and db3 then die together: db2 and db3
+      // hold the highest seqno, and db2 comes first in document order.
       for (SimNode* db : dbs) db->stop_agent(SIGTERM);
-      for (SimNode* db : dbs) kill_mariadbd(*db);
+      kill_mariadbd(db1);
+      REQUIRE(pydio::test::eventually(
+          [&] {
+            return sql_value(db2, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                  "WHERE VARIABLE_NAME = 'wsrep_cluster_size'") == "2";
+          },
+          60s));
+      for (int i = 61; i <= 70; ++i) {
+        REQUIRE(pydio::test::eventually(
+            [&] {
+              return sql(db2, "INSERT IGNORE INTO pydio.galera_probe VALUES (" +
+                                  std::to_string(i) + ")")
+                  .succeeded();
+            },
+            60s));
+      }
+      const int db1_bootstraps = pydio::test::count_events(db1, "db-server", "bootstrap the Galera");
+      const int db2_bootstraps = pydio::test::count_events(db2, "db-server", "bootstrap the Galera");
+      kill_mariadbd(db2);
+      kill_mariadbd(db3);
       const auto restarted_at = std::chrono::steady_clock::now();
       for (SimNode* db : dbs) {
         db->start_agent(5);
@@ -264,8 +293,12 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
         std::cout << "galera: full outage recovered (three members Synced) "
                   << seconds_since(restarted_at) << " s after the agents were started\n";
         for (SimNode* db : dbs) {
-          CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "60");
+          CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "70");
         }
+        // db2 (highest seqno, first in order among the highest) started the cluster, not db1.
+        CHECK(pydio::test::count_events(db2, "db-server", "bootstrap the Galera") ==
+              db2_bootstraps + 1);
+        CHECK(pydio::test::count_events(db1, "db-server", "bootstrap the Galera") == db1_bootstraps);
         CHECK(pydio::test::count_events(db1, "db-server", "recover this member's Galera position") +
                   pydio::test::count_events(db2, "db-server", "recover this member's Galera position") +
                   pydio::test::count_events(db3, "db-server", "recover this member's Galera position") ==
@@ -318,7 +351,7 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
             if (!three) print_waiting(dbs);
             REQUIRE(three);
             for (SimNode* db : dbs) {
-              CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "60");
+              CHECK(sql_value(*db, "SELECT COUNT(*) FROM pydio.galera_probe") == "70");
             }
           }
         }

@@ -48,12 +48,52 @@ TEST_CASE("a new cluster is started by the first db node only", "[galera]") {
   CHECK(decide_galera_start("db2", members).reason.find("waiting for db1") != std::string::npos);
 }
 
-TEST_CASE("a single server growing into Galera is the one that starts the cluster", "[galera]") {
+TEST_CASE("the one member holding data starts the new cluster; two wait for an operator",
+          "[galera]") {
   std::vector<DbMemberReport> members = {stopped("db1", "", -1), stopped("db2", "", -1),
                                          stopped("db3", "", -1)};
-  members[2].running = true;  // db3 serves today, without Galera
+  members[2].holds_data = true;  // db3 served alone before: it has Pydio's database
+  members[2].running = true;     // (running or not: the data decides, not the process)
   CHECK(kind_for("db3", members) == GaleraStartKind::kBootstrap);
   CHECK(kind_for("db1", members) == GaleraStartKind::kWait);
+  members[2].running = false;
+  CHECK(kind_for("db3", members) == GaleraStartKind::kBootstrap);
+  members[0].holds_data = true;
+  for (const char* self : {"db1", "db2", "db3"})
+    CHECK(kind_for(self, members) == GaleraStartKind::kWait);
+  CHECK(decide_galera_start("db2", members).reason.find("db1, db3 each hold data") !=
+        std::string::npos);
+}
+
+TEST_CASE("a member with data of its own never joins over it", "[galera]") {
+  std::vector<DbMemberReport> members = {stopped("db1", "", -1), primary("db2"),
+                                         stopped("db3", "u1", 12)};
+  members[0].holds_data = true;
+  const auto decision = decide_galera_start("db1", members);
+  CHECK(decision.kind == GaleraStartKind::kWait);
+  CHECK(decision.reason.find("replace its data") != std::string::npos);
+}
+
+TEST_CASE("a member that runs without telling its state holds every bootstrap back",
+          "[galera]") {
+  std::vector<DbMemberReport> members = {stopped("db1", "u1", 40), stopped("db2", "u1", 41),
+                                         stopped("db3", "u1", 39)};
+  members[1].running = true;  // starting (or its agent cannot reach it)
+  members[1].position_known = false;
+  for (const char* self : {"db1", "db2", "db3"})
+    CHECK(kind_for(self, members) == GaleraStartKind::kWait);
+  CHECK(decide_galera_start("db1", members).reason.find("db2, whose server runs") !=
+        std::string::npos);
+}
+
+TEST_CASE("a report whose observation is old counts as silent", "[galera]") {
+  DbMemberReport report = stopped("db3", "u1", 12);
+  report.observed_at = 1000;
+  const auto json = pydio::common::db_member_report_json(report);
+  CHECK(pydio::common::db_member_report_from("db3", json, 1050, 60).answered);
+  const auto stale = pydio::common::db_member_report_from("db3", json, 1100, 60);
+  CHECK_FALSE(stale.answered);
+  CHECK(stale.error == "its last observation is 100 s old");
 }
 
 TEST_CASE("a member in a primary component is joined, never bootstrapped beside", "[galera]") {
