@@ -184,10 +184,8 @@ Status LeaseClient::connect_member() {
   if (!walk.chosen) {
     std::string message = "lease: no serving database member";
     if (walk.tried < members_.size()) {
-      message += " among the first " + std::to_string(walk.tried) +
-                 " tried (the next round "
-                 "continues with " +
-                 members_[walk.next_start].describe() + ")";
+      message += " among the first " + std::to_string(walk.tried) + " tried (the next round " +
+                 "continues with " + members_[walk.next_start].describe() + ")";
     }
     for (const auto& problem : problems) message += "; " + problem;
     return Status::error(message);

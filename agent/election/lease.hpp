@@ -21,6 +21,9 @@
 //   certification and comes back as error 1213 (ER_LOCK_DEADLOCK); a member outside the
 //   primary component answers 1047. Both, like every error, end the round without leadership.
 //   Leadership is only ever claimed from a successful UPDATE followed by a successful read.
+//   A write that timed out on our side may still commit later (it stalled while Galera
+//   evicted a silent member): the row then names us under a term we never claimed; the next
+//   round reads it back and renews it, or it runs out.
 // - One clock: all agents route their lease traffic to the same member (the first serving
 //   one), so expiries are written and compared on one clock. During a switch (a member fails,
 //   or a member comes back and the clients move back to it one by one within

@@ -1,9 +1,11 @@
 // Scenario: three agents contend for the leader lease in a MariaDB Galera cluster of three
-// members, each on its own simulated node. The agents all talk to the first member; when it is
-// SIGKILLed they move to the next one, and back once it has rejoined; when it is then cut off
-// the network, the other two form the primary component and the agents keep a leader there.
-// Throughout, the database never shows two holders under one term, a new holder always comes
-// with a higher term, and the agents' own record never has two leaders at once.
+// members, each on its own simulated node. The agents start knowing only the first member (as
+// with one db node) and are then given all three without losing the leader's term. They all
+// talk to the first member; when it is SIGKILLed they move to the next one, and back once it
+// has rejoined; when it is then cut off the network, the other two form the primary component
+// and the agents keep a leader there. Throughout, the database never shows two holders under
+// one term, a new holder always comes with a higher term, and the agents' own record never has
+// two leaders at once.
 
 #include <signal.h>
 #include <unistd.h>
@@ -157,6 +159,16 @@ std::string member_of(const Contender& contender) {
   return member;
 }
 
+// True once the contender has applied its later member list (an "S" line).
+bool logged_switch(const Contender& contender) {
+  std::ifstream in(contender.log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("S ", 0) == 0) return true;
+  }
+  return false;
+}
+
 bool all_on(const Contenders& contenders, const std::string& member) {
   for (const auto& contender : contenders.all) {
     if (member_of(contender) != member) return false;
@@ -236,9 +248,12 @@ SCENARIO("the lease keeps one leader on three Galera members, one killed and one
     pydio::common::SystemRunner runner;
     for (const std::string name : {"node-a", "node-b", "node-c"}) {
       Contender contender{name, cluster.run_dir() + "/" + name + ".log", -1};
-      auto pid = runner.spawn_detached({PYDIO_LEASE_HELPER, name, servers, kPassword,
-                                        std::to_string(kLease.count()), std::to_string(::getpid())},
-                                       contender.log);
+      // They start knowing the first member only, as with one db node; SIGUSR1 hands them
+      // all three (set_members), as when the desired state grows to three db nodes.
+      auto pid = runner.spawn_detached(
+          {PYDIO_LEASE_HELPER, name, first, kPassword, std::to_string(kLease.count()),
+           std::to_string(::getpid()), servers},
+          contender.log);
       REQUIRE(pid);
       contender.pid = *pid;
       contenders.all.push_back(contender);
@@ -255,82 +270,104 @@ SCENARIO("the lease keeps one leader on three Galera members, one killed and one
         REQUIRE(on_first);
         watcher.hold_steady(leader.holder, 2 * kLease);
 
-        AND_WHEN("the first member is SIGKILLed") {
-          members.kill(0);
-          THEN("the agents move to the second member and keep one leader there") {
-            const bool on_second =
-                pydio::test::eventually([&] { return all_on(contenders, second); }, 60s);
-            INFO("members in use: " << members_in_use(contenders));
-            REQUIRE(on_second);
-            const LeaseRow after_kill =
-                watcher.wait_for(kTakeoverDeadline, [](const LeaseRow&) { return true; });
-            REQUIRE(after_kill.term >= leader.term);
-            std::cout << "after the kill: leader " << after_kill.holder << " term "
-                      << after_kill.term << "\n";
+        AND_WHEN("the desired state names all three members (one db node grew to three)") {
+          for (const auto& contender : contenders.all) ::kill(contender.pid, SIGUSR1);
+          THEN("the running agents take the new list without losing the leader or its term") {
+            const bool switched = pydio::test::eventually(
+                [&] {
+                  for (const auto& contender : contenders.all) {
+                    if (!logged_switch(contender)) return false;
+                  }
+                  return true;
+                },
+                30s);
+            REQUIRE(switched);
+            watcher.hold_steady(leader.holder, 2 * kLease);
+            auto row = watcher.read();
+            REQUIRE(row);
+            REQUIRE(row->term == leader.term);
 
-            AND_WHEN("it rejoins, then is cut off the network") {
-              REQUIRE(members.restart(0));
-              {
-                INFO(members.error_log_tail(0));
-                REQUIRE(members.wait_serving(0, 3));
-              }
-              // The agents move back to the preferred member once it serves again.
-              {
-                const bool back_on_first =
-                    pydio::test::eventually([&] { return all_on(contenders, first); }, 60s);
+            AND_WHEN("the first member is SIGKILLed") {
+              members.kill(0);
+              THEN("the agents move to the second member and keep one leader there") {
+                const bool on_second =
+                    pydio::test::eventually([&] { return all_on(contenders, second); }, 60s);
                 INFO("members in use: " << members_in_use(contenders));
-                REQUIRE(back_on_first);
-              }
-              const LeaseRow before_cut =
-                  watcher.wait_for(kTakeoverDeadline, [](const LeaseRow&) { return true; });
-              members.cut(0);
+                REQUIRE(on_second);
+                const LeaseRow after_kill =
+                    watcher.wait_for(kTakeoverDeadline, [](const LeaseRow&) { return true; });
+                REQUIRE(after_kill.term >= leader.term);
+                std::cout << "after the kill: leader " << after_kill.holder << " term "
+                          << after_kill.term << "\n";
 
-              THEN("the two others form the primary component and the agents keep a leader") {
-                REQUIRE(members.wait_serving(1, 2, 120s));
-                REQUIRE(members.wait_serving(2, 2, 120s));
-                {
-                  auto cut_state = members.state(0);
-                  REQUIRE(cut_state);
-                  INFO("cut member: " << pydio::agent::galera_serving_problem(*cut_state));
-                  REQUIRE(pydio::test::eventually(
-                      [&] {
-                        auto now = members.state(0);
-                        return now && !now->primary;
-                      },
-                      60s));
-                }
-                {
-                  const bool on_second_after_cut =
-                      pydio::test::eventually([&] { return all_on(contenders, second); }, 60s);
-                  INFO("members in use: " << members_in_use(contenders));
-                  REQUIRE(on_second_after_cut);
-                }
-                const LeaseRow after_cut = watcher.wait_for(
-                    kTakeoverDeadline,
-                    [&](const LeaseRow& row) { return row.term >= before_cut.term; });
-                watcher.hold_steady(after_cut.holder, 3 * kLease);
-                std::cout << "after the cut: leader " << after_cut.holder << " term "
-                          << after_cut.term << "\n";
+                AND_WHEN("it rejoins, then is cut off the network") {
+                  REQUIRE(members.restart(0));
+                  {
+                    INFO(members.error_log_tail(0));
+                    REQUIRE(members.wait_serving(0, 3));
+                  }
+                  // The agents move back to the preferred member once it serves again.
+                  {
+                    const bool back_on_first =
+                        pydio::test::eventually([&] { return all_on(contenders, first); }, 60s);
+                    INFO("members in use: " << members_in_use(contenders));
+                    REQUIRE(back_on_first);
+                  }
+                  const LeaseRow before_cut =
+                      watcher.wait_for(kTakeoverDeadline, [](const LeaseRow&) { return true; });
+                  members.cut(0);
 
-                AND_THEN("the agents' own record never had two leaders at once, terms only grew") {
-                  for (auto& contender : contenders.all) pydio::test::stop_pid(contender.pid, 5s);
-                  const auto samples = leader_samples(contenders.all);
-                  REQUIRE(samples.size() > 10);
-                  const auto tenures = pydio::test::merge_tenures(samples);
-                  for (const auto& tenure : tenures) {
-                    std::cout << "leader " << tenure.holder << " term " << tenure.term << " from +"
-                              << (tenure.from_ns - tenures.front().from_ns) / 1e9 << "s to +"
-                              << (tenure.to_ns - tenures.front().from_ns) / 1e9 << "s\n";
+                  THEN("the two others form the primary component and the agents keep a leader") {
+                    REQUIRE(members.wait_serving(1, 2, 120s));
+                    REQUIRE(members.wait_serving(2, 2, 120s));
+                    {
+                      auto cut_state = members.state(0);
+                      REQUIRE(cut_state);
+                      INFO("cut member: " << pydio::agent::galera_serving_problem(*cut_state));
+                      REQUIRE(pydio::test::eventually(
+                          [&] {
+                            auto now = members.state(0);
+                            return now && !now->primary;
+                          },
+                          60s));
+                    }
+                    {
+                      const bool on_second_after_cut =
+                          pydio::test::eventually([&] { return all_on(contenders, second); }, 60s);
+                      INFO("members in use: " << members_in_use(contenders));
+                      REQUIRE(on_second_after_cut);
+                    }
+                    const LeaseRow after_cut = watcher.wait_for(
+                        kTakeoverDeadline,
+                        [&](const LeaseRow& row) { return row.term >= before_cut.term; });
+                    watcher.hold_steady(after_cut.holder, 3 * kLease);
+                    std::cout << "after the cut: leader " << after_cut.holder << " term "
+                              << after_cut.term << "\n";
+
+                    AND_THEN(
+                        "the agents' own record never had two leaders at once, terms only grew") {
+                      for (auto& contender : contenders.all)
+                        pydio::test::stop_pid(contender.pid, 5s);
+                      const auto samples = leader_samples(contenders.all);
+                      REQUIRE(samples.size() > 10);
+                      const auto tenures = pydio::test::merge_tenures(samples);
+                      for (const auto& tenure : tenures) {
+                        std::cout << "leader " << tenure.holder << " term " << tenure.term
+                                  << " from +" << (tenure.from_ns - tenures.front().from_ns) / 1e9
+                                  << "s to +" << (tenure.to_ns - tenures.front().from_ns) / 1e9
+                                  << "s\n";
+                      }
+                      // Every tenure the database showed (the watcher's reads); the first one the
+                      // agents must have seen, later ones may fall into a gap of the watcher's.
+                      std::vector<pydio::test::ExpectedTenure> expected;
+                      for (const auto& row : watcher.tenures()) {
+                        expected.push_back({row.holder, row.term, !expected.empty()});
+                      }
+                      const auto problems = pydio::test::tenure_problems(tenures, expected);
+                      for (const auto& problem : problems) UNSCOPED_INFO(problem);
+                      REQUIRE(problems.empty());
+                    }
                   }
-                  // Every tenure the database showed (the watcher's reads); the first one the
-                  // agents must have seen, later ones may fall into a gap of the watcher's.
-                  std::vector<pydio::test::ExpectedTenure> expected;
-                  for (const auto& row : watcher.tenures()) {
-                    expected.push_back({row.holder, row.term, !expected.empty()});
-                  }
-                  const auto problems = pydio::test::tenure_problems(tenures, expected);
-                  for (const auto& problem : problems) UNSCOPED_INFO(problem);
-                  REQUIRE(problems.empty());
                 }
               }
             }

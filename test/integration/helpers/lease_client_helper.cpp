@@ -8,8 +8,10 @@
 //   M <holder> <member, "-" without a session> <steady-clock ns>
 // Exits by itself when its parent test dies.
 //
-// usage: lease_client_helper HOLDER SERVERS PASSWORD DURATION_MS PARENT_PID
+// usage: lease_client_helper HOLDER SERVERS PASSWORD DURATION_MS PARENT_PID [LATER_SERVERS]
 // SERVERS: a port on 127.0.0.1, or members in order of preference "HOST:PORT,HOST:PORT,...".
+// LATER_SERVERS: handed to LeaseClient::set_members() on SIGUSR1 (the desired state's database
+// servers changed, e.g. one db node grew to three).
 
 #include <signal.h>
 
@@ -26,7 +28,9 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_switch = 0;
 void on_term(int) { g_stop = 1; }
+void on_usr1(int) { g_switch = 1; }
 
 long long now_ns() {
   return static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -54,8 +58,10 @@ std::vector<pydio::agent::MysqlEndpoint> parse_servers(const std::string& server
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s HOLDER SERVERS PASSWORD DURATION_MS PARENT_PID\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr,
+                 "usage: %s HOLDER SERVERS PASSWORD DURATION_MS PARENT_PID [LATER_SERVERS]\n",
+                 argv[0]);
     return 2;
   }
   const std::string holder = argv[1];
@@ -63,6 +69,7 @@ int main(int argc, char** argv) {
   const std::chrono::milliseconds duration(std::stoi(argv[4]));
   const int parent = std::stoi(argv[5]);
   std::signal(SIGTERM, on_term);
+  std::signal(SIGUSR1, on_usr1);
 
   pydio::agent::LeaderElector elector(
       std::make_unique<pydio::agent::LeaseClient>(holder, members, duration));
@@ -70,6 +77,11 @@ int main(int argc, char** argv) {
   std::string last_error;
   std::string last_member = "-";
   while (g_stop == 0 && ::kill(parent, 0) == 0) {
+    if (g_switch != 0 && argc == 7) {
+      g_switch = 0;
+      elector.client().set_members(parse_servers(argv[6], argv[3]));
+      std::printf("S %s %s\n", holder.c_str(), argv[6]);
+    }
     const auto status = elector.status();
     const auto now = std::chrono::steady_clock::now();
     if (status.leader && now < status.valid_until) {
