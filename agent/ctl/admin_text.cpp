@@ -81,6 +81,10 @@ std::string format_status(const json& status) {
     out << (holder.empty() ? "none" : holder);
   }
   if (leader.contains("term") && leader["term"].is_number()) out << ", term " << leader["term"];
+  // The database member the lease talks to: with Galera, which one this node is on.
+  if (const std::string member = text(leader, "member"); !member.empty()) {
+    out << ", database " << member;
+  }
   if (const std::string error = text(leader, "error"); !error.empty()) out << " (" << error << ")";
   out << "\n";
 
@@ -314,7 +318,8 @@ std::string format_cluster(const json& cluster) {
   }
   for (const auto& line : array_at(cluster, "waiting"))
     out << "waiting:    " << item_text(line) << "\n";
-  for (const auto& line : array_at(cluster, "notes")) out << "note:       " << item_text(line) << "\n";
+  for (const auto& line : array_at(cluster, "notes"))
+    out << "note:       " << item_text(line) << "\n";
   for (const auto& line : array_at(cluster, "warnings"))
     out << "warning:    " << item_text(line) << "\n";
   return out.str();

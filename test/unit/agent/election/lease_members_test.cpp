@@ -11,6 +11,7 @@ namespace {
 
 // Fake members: their answers, and the order in which the walk asked them.
 struct FakeMembers {
+  explicit FakeMembers(std::vector<MemberAnswer> given) : answers(std::move(given)) {}
   std::vector<MemberAnswer> answers;
   std::vector<std::size_t> asked;
   MemberAnswer operator()(std::size_t index) {
