@@ -318,8 +318,7 @@ std::string format_cluster(const json& cluster) {
   }
   for (const auto& line : array_at(cluster, "waiting"))
     out << "waiting:    " << item_text(line) << "\n";
-  for (const auto& line : array_at(cluster, "notes"))
-    out << "note:       " << item_text(line) << "\n";
+  for (const auto& line : array_at(cluster, "notes")) out << "note:       " << item_text(line) << "\n";
   for (const auto& line : array_at(cluster, "warnings"))
     out << "warning:    " << item_text(line) << "\n";
   return out.str();

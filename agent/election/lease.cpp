@@ -124,12 +124,17 @@ void LeaseClient::apply_new_members() {
   }
   // Compared by address only: a changed password or timeout takes effect at the next connect.
   const std::string current = session_ ? members_[member_].describe() : "";
+  const bool same_order = members.size() == members_.size() &&
+                          std::equal(members.begin(), members.end(), members_.begin(),
+                                     [](const MysqlEndpoint& a, const MysqlEndpoint& b) {
+                                       return a.describe() == b.describe();
+                                     });
   members_ = std::move(members);
+  if (same_order) return;  // e.g. another desired-state change: nothing to move
   walk_from_ = 0;
   for (std::size_t i = 0; i < members_.size(); ++i) {
     if (!current.empty() && members_[i].describe() == current) {
       member_ = i;
-      rounds_on_member_ = 0;
       return;
     }
   }
