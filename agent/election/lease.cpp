@@ -172,6 +172,7 @@ void LeaseClient::adopt(std::unique_ptr<MysqlSession> session, std::size_t index
 }
 
 Status LeaseClient::connect_member() {
+  if (members_.empty()) return Status::error("lease: no database server to talk to");
   const LeaseClock::time_point started = LeaseClock::now();
   const LeaseClock::duration budget = duration_ - margin_;  // the local validity window
   std::unique_ptr<MysqlSession> found;

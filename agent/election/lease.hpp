@@ -98,8 +98,7 @@ class LeaseClient {
   // holder_id: unique per agent (the node name). members: the lease user's endpoints, in order
   // of preference (one for a single database server); their timeouts are replaced (connect
   // 1 s; read and write max(1 s, duration/3)) so a round never outlasts the renew interval by
-  // much. safety_margin zero: duration/4.
-  // REQUIRES: members is not empty.
+  // much. safety_margin zero: duration/4. Without members every round fails (no leader).
   LeaseClient(std::string holder_id, std::vector<MysqlEndpoint> members,
               std::chrono::milliseconds duration,
               std::chrono::milliseconds safety_margin = std::chrono::milliseconds(0));

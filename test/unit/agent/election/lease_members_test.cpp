@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/election/lease.hpp"
+
 using pydio::agent::choose_lease_member;
 using pydio::agent::kPreferCheckRounds;
 using pydio::agent::MemberAnswer;
@@ -108,4 +110,15 @@ TEST_CASE("a session on a later member probes an earlier one every few successfu
     REQUIRE(preferred_member_to_probe(1, 2 * kPreferCheckRounds) == 0u);
     REQUIRE_FALSE(preferred_member_to_probe(1, kPreferCheckRounds + 1).has_value());
   }
+}
+
+TEST_CASE("a lease client without database servers never leads", "[lease]") {
+  pydio::agent::LeaseClient client("n1", std::vector<pydio::agent::MysqlEndpoint>{},
+                                   std::chrono::seconds(3));
+  const auto status = client.try_acquire_or_renew();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK_THAT(status.message(), Catch::Contains("no database server"));
+  REQUIRE_FALSE(client.is_leader_now());
+  CHECK(client.status().member.empty());
+  CHECK(client.status().last_error == status.message());
 }
