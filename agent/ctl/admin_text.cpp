@@ -81,6 +81,10 @@ std::string format_status(const json& status) {
     out << (holder.empty() ? "none" : holder);
   }
   if (leader.contains("term") && leader["term"].is_number()) out << ", term " << leader["term"];
+  // The database member the lease talks to: with Galera, which one this node is on.
+  if (const std::string member = text(leader, "member"); !member.empty()) {
+    out << ", database " << member;
+  }
   if (const std::string error = text(leader, "error"); !error.empty()) out << " (" << error << ")";
   out << "\n";
 

@@ -16,6 +16,7 @@
 #include "agent/cluster/signing_files.hpp"
 #include "agent/reconcile/pass_cache.hpp"
 #include "agent/reconcile/resource_set.hpp"
+#include "common/database_address.hpp"
 #include "common/file_ops.hpp"
 #include "common/text.hpp"
 
@@ -271,16 +272,27 @@ void NodeState::follow_elector(const common::DesiredState& desired) {
   const common::NodeSpec* self = desired.find_node(local_.node_name);
   const bool candidate = self != nullptr && self->has_role(common::Role::kStorage);
   const auto servers = common::database_servers(desired.database);
-  if (!elector_ && candidate && secrets_ && !servers.empty()) {
+  if (!candidate || !secrets_ || servers.empty()) return;
+  // The lease user on every database member, in order of preference (the Galera members in
+  // document order, or the one host).
+  std::vector<MysqlEndpoint> members;
+  for (const auto& server : servers) {
     MysqlEndpoint endpoint;
-    endpoint.host = servers.front().host;  // interim: the lease follows every member (lease.hpp)
-    endpoint.port = servers.front().port;
+    endpoint.host = server.host;
+    endpoint.port = server.port;
     endpoint.user = kLeaseUser;
     endpoint.password = secrets_->lease_password;
-    elector_ = std::make_shared<LeaderElector>(std::make_unique<LeaseClient>(
-        local_.node_name, endpoint, std::chrono::seconds(local_.lease_seconds)));
-    elector_->start();
+    members.push_back(std::move(endpoint));
   }
+  if (elector_) {
+    // E.g. one db node grew to three: the running elector keeps its term and session (its
+    // member stays listed) or walks the new list at its next round.
+    elector_->client().set_members(std::move(members));
+    return;
+  }
+  elector_ = std::make_shared<LeaderElector>(std::make_unique<LeaseClient>(
+      local_.node_name, std::move(members), std::chrono::seconds(local_.lease_seconds)));
+  elector_->start();
 }
 
 }  // namespace pydio::agent

@@ -37,7 +37,8 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
     out["leader"] = {{"isLeader", leader.lease.leader},
                      {"holder", leader.lease.holder},
                      {"term", leader.lease.term},
-                     {"error", nullable(leader.lease.last_error)}};
+                     {"error", nullable(leader.lease.last_error)},
+                     {"member", nullable(leader.lease.member)}};
   } else {
     out["leader"] = {{"isLeader", false}, {"holder", ""}, {"term", 0}, {"error", leader.why_not}};
   }

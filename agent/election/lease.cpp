@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "agent/election/lease_member_session.hpp"
+
 namespace pydio::agent {
 namespace {
 
@@ -29,9 +31,30 @@ constexpr const char* kReleaseSql =
     "UPDATE `pydio_agent`.`leader_lease` SET expires_at = UTC_TIMESTAMP(6) "
     "WHERE name = ? AND holder = ? AND term = ?";
 
+// MySQL error numbers that mean "another writer won" or "this member may not be used now".
+constexpr unsigned int kErLockDeadlock = 1213;    // also a Galera certification conflict
+constexpr unsigned int kErUnknownCommand = 1047;  // "WSREP has not yet prepared node ..."
+
+// Connects and member probes: a LAN answers within 1 s; a member that does not is skipped.
+constexpr std::chrono::seconds kMemberTimeout{1};
+
 std::chrono::seconds round_timeout(milliseconds duration) {
   auto third = std::chrono::duration_cast<std::chrono::seconds>(duration / 3);
   return std::max(third, std::chrono::seconds(1));
+}
+
+// The error of a failed lease statement, saying when it was a lost race rather than a fault.
+Status statement_error(const MysqlSession& session, const Status& error) {
+  const unsigned int number = session.last_error_number();
+  if (number == kErLockDeadlock) {
+    return error.with_context(
+        "lease: lost the race (certification conflict: another "
+        "member's write to the lease row won)");
+  }
+  if (number == kErUnknownCommand) {
+    return error.with_context("lease: member left the primary component");
+  }
+  return error.with_context("lease");
 }
 
 }  // namespace
@@ -65,41 +88,148 @@ milliseconds renew_interval(milliseconds duration) {
   return std::max(duration / 3, milliseconds(1));
 }
 
-LeaseClient::LeaseClient(std::string holder_id, MysqlEndpoint endpoint, milliseconds duration,
-                         milliseconds safety_margin)
+LeaseClient::LeaseClient(std::string holder_id, std::vector<MysqlEndpoint> members,
+                         milliseconds duration, milliseconds safety_margin)
     : holder_id_(std::move(holder_id)),
-      endpoint_(std::move(endpoint)),
       duration_(duration),
       margin_(effective_safety_margin(duration, safety_margin)) {
-  endpoint_.connect_timeout = round_timeout(duration);
-  endpoint_.read_timeout = round_timeout(duration);
-  endpoint_.write_timeout = round_timeout(duration);
+  for (auto& member : members) members_.push_back(with_timeouts(std::move(member)));
+}
+
+LeaseClient::LeaseClient(std::string holder_id, MysqlEndpoint endpoint, milliseconds duration,
+                         milliseconds safety_margin)
+    : LeaseClient(std::move(holder_id), std::vector<MysqlEndpoint>{std::move(endpoint)}, duration,
+                  safety_margin) {}
+
+MysqlEndpoint LeaseClient::with_timeouts(MysqlEndpoint endpoint) const {
+  endpoint.connect_timeout = kMemberTimeout;
+  endpoint.read_timeout = round_timeout(duration_);
+  endpoint.write_timeout = round_timeout(duration_);
+  return endpoint;
+}
+
+void LeaseClient::set_members(std::vector<MysqlEndpoint> members) {
+  if (members.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  new_members_.clear();
+  for (auto& member : members) new_members_.push_back(with_timeouts(std::move(member)));
+}
+
+void LeaseClient::apply_new_members() {
+  std::vector<MysqlEndpoint> members;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (new_members_.empty()) return;
+    members.swap(new_members_);
+  }
+  // Compared by address only: a changed password or timeout takes effect at the next connect.
+  const std::string current = session_ ? members_[member_].describe() : "";
+  const bool same_order = members.size() == members_.size() &&
+                          std::equal(members.begin(), members.end(), members_.begin(),
+                                     [](const MysqlEndpoint& a, const MysqlEndpoint& b) {
+                                       return a.describe() == b.describe();
+                                     });
+  members_ = std::move(members);
+  if (same_order) return;  // e.g. another desired-state change: nothing to move
+  walk_from_ = 0;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (!current.empty() && members_[i].describe() == current) {
+      member_ = i;
+      return;
+    }
+  }
+  session_.reset();  // its member is gone from the list: the next round walks the new one
+  std::lock_guard<std::mutex> lock(mutex_);
+  member_name_.clear();
 }
 
 Status LeaseClient::try_acquire_or_renew() {
-  const LeaseClock::time_point sent_at = LeaseClock::now();
-  Status status = round(sent_at);
-  if (!status) fail(status);
+  Status status = round();
+  if (!status) {
+    fail(status);
+    return status;
+  }
+  ++rounds_on_member_;
+  probe_preferred_member();
   return status;
 }
 
 void LeaseClient::fail(const Status& error) {
-  // Any error may mean a dead connection; the next round starts from a fresh one.
+  // Any error may mean a dead connection or a member that left; the next round walks again.
   session_.reset();
   std::lock_guard<std::mutex> lock(mutex_);
   held_ = false;
   last_error_ = error.message();
+  member_name_.clear();
 }
 
-Status LeaseClient::round(LeaseClock::time_point sent_at) {
-  const std::string context = "lease " + endpoint_.describe();
-  if (!session_) {
-    auto session = MysqlSession::connect(endpoint_);
-    if (!session) return session.status().with_context("lease");
-    auto inserted = (*session)->execute(kInsertSql, {std::string(kLeaseName)});
-    if (!inserted) return inserted.status().with_context("lease");
-    session_ = std::move(*session);
+void LeaseClient::adopt(std::unique_ptr<MysqlSession> session, std::size_t index) {
+  session_ = std::move(session);
+  member_ = index;
+  rounds_on_member_ = 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  member_name_ = members_[index].describe();
+}
+
+Status LeaseClient::connect_member() {
+  if (members_.empty()) return Status::error("lease: no database server to talk to");
+  const LeaseClock::time_point started = LeaseClock::now();
+  const LeaseClock::duration budget = duration_ - margin_;  // the local validity window
+  std::unique_ptr<MysqlSession> found;
+  std::vector<std::string> problems;
+  const MemberWalk walk = choose_lease_member(
+      members_.size(), std::min(walk_from_, members_.size() - 1),
+      [&](std::size_t index) {
+        std::string problem;
+        const MemberAnswer answer = open_lease_member(members_[index], found, problem);
+        if (answer != MemberAnswer::kServing) problems.push_back(problem);
+        return answer;
+      },
+      [&] { return LeaseClock::now() - started < budget; });
+  walk_from_ = walk.next_start;
+  if (!walk.chosen) {
+    std::string message = "lease: no serving database member";
+    if (walk.tried < members_.size()) {
+      message += " among the first " + std::to_string(walk.tried) + " tried (the next round " +
+                 "continues with " + members_[walk.next_start].describe() + ")";
+    }
+    for (const auto& problem : problems) message += "; " + problem;
+    return Status::error(message);
   }
+  // The row must exist before the first compare-and-set; creating it is idempotent.
+  auto inserted = found->execute(kInsertSql, {std::string(kLeaseName)});
+  if (!inserted) return statement_error(*found, inserted.status());
+  adopt(std::move(found), *walk.chosen);
+  return Status::ok();
+}
+
+void LeaseClient::probe_preferred_member() {
+  const auto earlier = preferred_member_to_probe(member_, rounds_on_member_);
+  if (!earlier) return;
+  std::unique_ptr<MysqlSession> probe;
+  std::string problem;
+  // A throwaway session with 1 s timeouts: the probe delays the next round by 2 s at most.
+  MysqlEndpoint endpoint = members_[*earlier];
+  endpoint.read_timeout = endpoint.write_timeout = kMemberTimeout;
+  if (open_lease_member(endpoint, probe, problem) != MemberAnswer::kServing) return;
+  spdlog::info("election: {} moves its lease session from {} back to {}, which serves again",
+               holder_id_, members_[member_].describe(), endpoint.describe());
+  // The probe's own session has short read timeouts; the next round opens a regular one,
+  // starting its walk at the preferred members. Leadership is kept until its window closes.
+  session_.reset();
+  walk_from_ = 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  member_name_.clear();
+}
+
+Status LeaseClient::round() {
+  apply_new_members();
+  if (!session_) {
+    if (Status connected = connect_member(); !connected) return connected;
+  }
+  // Validity counts from here, after any walk: the request that may grant the lease leaves now.
+  const LeaseClock::time_point sent_at = LeaseClock::now();
+  const std::string context = "lease " + members_[member_].describe();
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(duration_).count();
 
   std::int64_t held_term = 0;
@@ -108,10 +238,9 @@ Status LeaseClient::round(LeaseClock::time_point sent_at) {
     if (holder_ == holder_id_) held_term = term_;
   }
   if (held_term > 0) {
-    auto renewed = session_->execute(
-        kRenewSql, {static_cast<std::int64_t>(micros), std::string(kLeaseName), holder_id_,
-                    held_term});
-    if (!renewed) return renewed.status().with_context("lease");
+    auto renewed = session_->execute(kRenewSql, {static_cast<std::int64_t>(micros),
+                                                 std::string(kLeaseName), holder_id_, held_term});
+    if (!renewed) return statement_error(*session_, renewed.status());
     if (*renewed == 1) {
       std::lock_guard<std::mutex> lock(mutex_);
       held_ = true;
@@ -123,9 +252,10 @@ Status LeaseClient::round(LeaseClock::time_point sent_at) {
 
   auto acquired = session_->execute(
       kAcquireSql, {holder_id_, static_cast<std::int64_t>(micros), std::string(kLeaseName)});
-  if (!acquired) return acquired.status().with_context("lease");
+  if (!acquired) return statement_error(*session_, acquired.status());
+  // With wsrep_sync_wait = 1 this read sees every write committed before it, on any member.
   auto rows = session_->query(kReadSql, {std::string(kLeaseName)});
-  if (!rows) return rows.status().with_context("lease");
+  if (!rows) return statement_error(*session_, rows.status());
   if (rows->size() != 1 || rows->front().columns.size() != 3) {
     return Status::error(context + ": lease row '" + kLeaseName + "' missing");
   }
@@ -184,6 +314,7 @@ LeaseStatus LeaseClient::status() const {
   out.holder = holder_;
   out.last_error = last_error_;
   out.valid_until = valid_until_;
+  out.member = member_name_;
   return out;
 }
 
@@ -223,14 +354,17 @@ void LeaderElector::run() {
   std::string last_error;
   int failures = 0;
   for (;;) {
+    // The cadence counts from the round's start: a slow round or a probe of an earlier member
+    // (lease_members.hpp) does not push the next renew further out.
+    const auto started = std::chrono::steady_clock::now();
     Status status = client_->try_acquire_or_renew();
     const LeaseStatus now = client_->status();
     if (now.leader != was_leader) {
       if (now.leader) {
         spdlog::info("election: {} is leader, term {}", client_->holder_id(), now.term);
       } else {
-        spdlog::info("election: {} is no longer leader (term {}){}", client_->holder_id(),
-                     now.term, status ? "" : ": " + status.message());
+        spdlog::info("election: {} is no longer leader (term {}){}", client_->holder_id(), now.term,
+                     status ? "" : ": " + status.message());
       }
       was_leader = now.leader;
     }
@@ -248,7 +382,7 @@ void LeaderElector::run() {
       next = std::min({next, kMaxRetry, interval});
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wake_.wait_for(lock, next, [this] { return stopping_; })) return;
+    if (wake_.wait_until(lock, started + next, [this] { return stopping_; })) return;
   }
 }
 

@@ -86,6 +86,8 @@ MysqlSession::~MysqlSession() { mysql_close(mysql_); }
 
 std::uint64_t MysqlSession::connection_id() const { return mysql_thread_id(mysql_); }
 
+unsigned int MysqlSession::last_error_number() const { return mysql_errno(mysql_); }
+
 Expected<std::string> MysqlSession::bind(const std::string& sql,
                                          const std::vector<SqlValue>& values) {
   // Pass 1 finds the placeholders: a '?' inside a quoted part of the template is literal.

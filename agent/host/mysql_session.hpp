@@ -67,6 +67,10 @@ class MysqlSession {
 
   // The server-side connection id (for KILL CONNECTION and diagnostics).
   std::uint64_t connection_id() const;
+  // The error number of the last statement (mysql_errno: e.g. 1213 ER_LOCK_DEADLOCK, also a
+  // Galera certification conflict); 0 when it succeeded. For callers that must tell a lost
+  // race from a broken connection.
+  unsigned int last_error_number() const;
   const MysqlEndpoint& endpoint() const { return endpoint_; }
 
   // The SQL text for `sql` with values bound ('NULL', decimal integers, quoted escaped strings).

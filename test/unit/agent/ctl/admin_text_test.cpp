@@ -34,6 +34,12 @@ TEST_CASE("status is printed for humans", "[admin_text]") {
         "apache-vhost       error    apache2ctl configtest: exit 1: Syntax error\n");
 }
 
+TEST_CASE("status names the database member the lease uses", "[admin_text]") {
+  const std::string text = format_status(json::parse(
+      R"({"node":"n1","leader":{"isLeader":true,"term":4,"member":"10.0.1.22:3306"}})"));
+  CHECK_THAT(text, Catch::Contains("leader:     this node, term 4, database 10.0.1.22:3306\n"));
+}
+
 TEST_CASE("status tolerates a sparse document", "[admin_text]") {
   const std::string text =
       format_status(json::parse(R"({"node":"n1","leader":{"isLeader":true,"term":1}})"));
