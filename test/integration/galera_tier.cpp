@@ -254,6 +254,8 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
     WHEN("the members stop one after the other, and the agents are restarted") {
       // db1 dies first and misses the next rows; db2 and db3 then die together: db2 and db3
       // hold the highest seqno, and db2 comes first in document order.
+      const int db1_bootstraps = pydio::test::count_events(db1, "db-server", "bootstrap the Galera");
+      const int db2_bootstraps = pydio::test::count_events(db2, "db-server", "bootstrap the Galera");
       for (SimNode* db : dbs) db->stop_agent(SIGTERM);
       kill_mariadbd(db1);
       REQUIRE(pydio::test::eventually(
@@ -271,8 +273,6 @@ SCENARIO("three db nodes form a Galera tier that survives a full outage", "[gale
             },
             60s));
       }
-      const int db1_bootstraps = pydio::test::count_events(db1, "db-server", "bootstrap the Galera");
-      const int db2_bootstraps = pydio::test::count_events(db2, "db-server", "bootstrap the Galera");
       kill_mariadbd(db2);
       kill_mariadbd(db3);
       const auto restarted_at = std::chrono::steady_clock::now();
