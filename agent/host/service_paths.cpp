@@ -23,6 +23,10 @@ std::string mariadb_pid_file(const common::LocalConfig& local) {
   return dir + "mysqld.pid";
 }
 
+std::string spawned_mariadb_pid_file(const common::LocalConfig& local) {
+  return local.state_dir + "/mariadbd.spawned.pid";
+}
+
 std::string mariadb_defaults_file(const common::LocalConfig& local) {
   return local.state_dir + "/mariadb.cnf";
 }

@@ -21,6 +21,10 @@ std::string apache_pid_file(const std::string& apache_config_dir);
 // "<directory of local.mysql_socket>/mysqld.pid".
 std::string mariadb_pid_file(const common::LocalConfig& local);
 
+// "<local.state_dir>/mariadbd.spawned.pid": the PID of the mariadbd this agent started
+// directly, written at the start (before mariadbd writes its own pid file).
+std::string spawned_mariadb_pid_file(const common::LocalConfig& local);
+
 // "<local.state_dir>/mariadb.cnf": the only option file mariadbd is started with.
 std::string mariadb_defaults_file(const common::LocalConfig& local);
 

@@ -9,6 +9,7 @@
 
 #include "agent/host/pid_file.hpp"
 #include "agent/host/service_paths.hpp"
+#include "common/file_ops.hpp"
 
 namespace pydio::agent {
 namespace {
@@ -107,7 +108,11 @@ bool Services::is_running(Service service) {
     case Service::kApache:
       return live_pid(apache_pid_file(local_.apache_config_dir), {"apache2"}).has_value();
     case Service::kMariadb:
-      return live_pid(mariadb_pid_file(local_), {"mariadbd", "mysqld"}).has_value();
+      // mariadbd writes its pid file only once its storage engines are up, which a Galera
+      // joiner does after its state transfer: until then the PID recorded at the start says
+      // it runs (so a second one is never started beside it).
+      return live_pid(mariadb_pid_file(local_), {"mariadbd", "mysqld"}).has_value() ||
+             live_pid(spawned_mariadb_pid_file(local_), {"mariadbd"}).has_value();
   }
   return false;
 }
@@ -145,7 +150,10 @@ Status Services::start_with(Service service, const std::vector<std::string>& ext
       std::vector<std::string> argv = {"mariadbd", "--defaults-file=" + defaults};
       argv.insert(argv.end(), extra_arguments.begin(), extra_arguments.end());
       auto pid = runner_.spawn_detached(argv, local_.state_dir + "/mariadbd.out");
-      return pid.status().with_context(what);
+      if (!pid) return pid.status().with_context(what);
+      Status recorded = common::write_file_atomically(spawned_mariadb_pid_file(local_),
+                                                      std::to_string(*pid) + "\n", 0600);
+      return recorded.with_context(what);
     }
   }
   return Status::error(what + ": unknown service");
