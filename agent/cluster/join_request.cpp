@@ -117,7 +117,8 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
                                               " is not in the desired state: give its roles "
                                               "(--roles storage,compute)");
   }
-  if (!state.database.host.empty()) {
+  // With Galera the node reaches the members from its own address too (through its proxy).
+  if (!state.database.host.empty() || state.database.galera()) {
     const auto& patterns = state.database.allowed_hosts;
     bool covered = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
       return host_pattern_matches(p, request.address);
