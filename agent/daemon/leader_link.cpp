@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/database_address.hpp"
+
 namespace pydio::agent {
 
 namespace {
@@ -60,7 +62,10 @@ api::PeerReply LeaderLink::forward(const std::string& path, const nlohmann::json
   if (!desired) return error_reply(503, "this node has no desired state yet");
   auto leader = leader_address(*desired);
   if (!leader) {
-    return error_reply(503, "no leader is elected (the database " + desired->database.host +
+    std::string servers;  // the one host, or the Galera members
+    for (const auto& server : common::database_servers(desired->database))
+      servers += (servers.empty() ? "" : ", ") + server.host;
+    return error_reply(503, "no leader is elected (the database " + servers +
                                 " must be reachable from the storage nodes); try again later");
   }
   if (*leader == local_.address) return error_reply(503, "this node just lost the lease; try again");
