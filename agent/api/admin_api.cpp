@@ -217,6 +217,16 @@ Response post_app_publish(const Request& request, AdminBackend& backend) {
   return answer(request, backend.publish_release(body["path"].get<std::string>()));
 }
 
+Response post_db_bootstrap(const Request& request, AdminBackend& backend) {
+  auto body = object_body(request);
+  if (!body || !body->contains("node") || !(*body)["node"].is_string() ||
+      (*body)["node"].get<std::string>().empty()) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"node\": \"<db node name>\"}");
+  }
+  return answer(request, backend.force_db_bootstrap((*body)["node"].get<std::string>()));
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -234,6 +244,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/rotate/signing-key", {http::verb::post, post_rotate_signing_key}},
       {"/v1/rotate/ca", {http::verb::post, post_rotate_ca}},
       {"/v1/app/publish", {http::verb::post, post_app_publish}},
+      {"/v1/db/bootstrap", {http::verb::post, post_db_bootstrap}},
   };
   return kRoutes;
 }

@@ -175,6 +175,8 @@ class AdminBackend {
   // agentctl app publish: the archive at the absolute `path` becomes the cluster's release
   // (may block for minutes, bounded: tar and a copy onto the config volume).
   virtual AdminAnswer publish_release(const std::string& path) = 0;
+  // agentctl db bootstrap --force NODE (agent/daemon/db_bootstrap_command.hpp).
+  virtual AdminAnswer force_db_bootstrap(const std::string& node) = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -191,6 +191,23 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     }
     return reply(request, fetch ? backend.signing_key() : backend.rotate_signing_key(forwarded));
   }
+  if (path == "/v1/peer/db-bootstrap") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    // An operator runs agentctl as root on a storage or db node; a compute or lb node (next to
+    // the web application) may not decide which data the database tier keeps.
+    if (!member->may_lead && !member->db) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not force a database bootstrap (only storage and db nodes "
+                                "may)");
+    }
+    auto body = object_body(request);
+    if (!body || !body->contains("node") || !(*body)["node"].is_string()) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"node\": \"<this node's name>\"}");
+    }
+    return reply(request, backend.accept_db_bootstrap((*body)["node"].get<std::string>()));
+  }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

@@ -90,6 +90,7 @@ struct Nudge {
 struct PeerMember {
   std::string address;
   bool may_lead = false;  // a storage node: it may change the desired state
+  bool db = false;        // a db node
 };
 
 class PeerBackend {
@@ -125,6 +126,8 @@ class PeerBackend {
   virtual PeerReply begin_ca_rotation(bool forwarded) = 0;
   // The key of the CA `pin` for storage node `name` (admitted, certificate OU=storage).
   virtual PeerReply hand_ca_key(const std::string& name, const std::string& pin) = 0;
+  // An operator's `agentctl db bootstrap --force` for this node (db_bootstrap_command.hpp).
+  virtual PeerReply accept_db_bootstrap(const std::string& node) = 0;
 };
 
 

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "common/status.hpp"
+
 namespace pydio::agent {
 
 class ClusterView {
@@ -16,6 +20,10 @@ class ClusterView {
   // time is simply not in the result.
   virtual std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
                                                         const std::string& resource_name) const = 0;
+  // Each address's node report (GET /v1/peer/node), in the order of `addresses`; an error for
+  // a node that did not answer in time. This node's own is answered from memory.
+  virtual std::vector<common::Expected<nlohmann::json>> node_reports(
+      const std::vector<std::string>& addresses) const = 0;
 };
 
 }  // namespace pydio::agent

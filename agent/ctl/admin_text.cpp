@@ -272,7 +272,7 @@ std::string format_cluster(const json& cluster) {
       << (holder.empty() ? "none" : holder + " (term " + text(leader, "term", "?") + ")") << "\n\n";
 
   std::vector<std::vector<std::string>> nodes = {
-      {"NODE", "ADDRESS", "ROLES", "HEALTH", "GEN", "RELEASE", "GLUSTER-PEER"}};
+      {"NODE", "ADDRESS", "ROLES", "HEALTH", "GEN", "RELEASE", "DATABASE", "GLUSTER-PEER"}};
   for (const auto& node : array_at(cluster, "nodes")) {
     std::string health;
     if (!flag(node, "reachable")) {
@@ -286,7 +286,8 @@ std::string format_cluster(const json& cluster) {
     nodes.push_back({text(node, "name", "-"), text(node, "address", "-"),
                      join(array_at(node, "roles"), ","), health,
                      flag(node, "reachable") ? text(node, "generation", "-") : "-",
-                     text(node, "release", "-"), text(node, "peer", "-")});
+                     text(node, "release", "-"), text(node, "database", "-"),
+                     text(node, "peer", "-")});
   }
   out << table(nodes);
 

@@ -178,6 +178,19 @@ int main(int argc, char** argv) {
       "compute node at a time)");
   app_publish->add_option("FILE", publish_file, "the release archive (.tar.gz)")->required();
 
+  auto* db_command = app.add_subcommand("db", "the database tier (Galera)");
+  db_command->require_subcommand(1);
+  std::string bootstrap_node;
+  bool bootstrap_force = false;
+  auto* db_bootstrap = db_command->add_subcommand(
+      "bootstrap",
+      "after an outage in which a db node stays silent: start the Galera cluster from NODE's "
+      "data (the other db nodes join it); needs --force");
+  db_bootstrap->add_option("NODE", bootstrap_node, "the db node to start the cluster from")
+      ->required();
+  db_bootstrap->add_flag("--force", bootstrap_force,
+                         "yes: transactions only a silent member committed are lost");
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -232,6 +245,7 @@ int main(int argc, char** argv) {
   if (rotate_ca->parsed()) return ctl::run_rotate_ca(global);
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (app_publish->parsed()) return ctl::run_app_publish(global, publish_file);
+  if (db_bootstrap->parsed()) return ctl::run_db_bootstrap(global, bootstrap_node, bootstrap_force);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

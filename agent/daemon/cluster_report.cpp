@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "agent/daemon/release_rollout_step.hpp"
+#include "common/galera_bootstrap.hpp"
 #include "common/gluster_cli.hpp"
 #include "common/utc_time.hpp"
 
@@ -96,6 +97,24 @@ json node_row(const common::NodeSpec& node) {
 }
 
 // Adds what a node's report says to its row, and its waiting resources to `waiting`.
+// "Synced, primary, size 3", "stopped, seqno 72", "non-Primary": a db node's DATABASE cell.
+std::string database_cell(const json& database) {
+  if (database.empty()) return "not observed yet";
+  const common::DbMemberReport member = common::db_member_report_from("", database);
+  if (!member.answered) return "malformed report";
+  if (!member.running) {
+    if (member.uuid.empty()) return "stopped, never in a cluster";
+    return "stopped, seqno " +
+           (member.position_known ? std::to_string(member.seqno) : std::string("unknown"));
+  }
+  if (!member.galera) return "running, without Galera";
+  std::string cell = member.state.empty() ? "running" : member.state;
+  cell += member.primary ? ", primary" : ", NOT primary";
+  cell += ", size " + std::to_string(member.cluster_size);
+  if (member.forced) cell += ", forced bootstrap";
+  return cell;
+}
+
 void read_report(const json& report, const std::string& node_name, json& row, json& out) {
   row["reachable"] = true;
   row["healthy"] = report.value("/health/healthy"_json_pointer, false);
@@ -114,6 +133,9 @@ void read_report(const json& report, const std::string& node_name, json& row, js
     if (release.contains("failed") && release["failed"].is_object()) shown += " (a release failed)";
     row["release"] = shown;
   }
+  // db nodes report their Galera member state (common/galera_bootstrap.hpp).
+  if (report.contains("database") && report["database"].is_object())
+    row["database"] = database_cell(report["database"]);
   // The leader says what a rollout of a release waits for (release_rollout.hpp).
   if (const json rollout = report.value("rollout", json()); rollout.is_object())
     if (const std::string progress = text_field(rollout, "progress"); !progress.empty())
@@ -219,6 +241,24 @@ std::set<std::string> ClusterReport::hosts_reporting_in_sync(
   return ready;
 }
 
+std::vector<common::Expected<json>> ClusterReport::node_reports(
+    const std::vector<std::string>& addresses) const {
+  std::vector<std::string> others;
+  for (const auto& address : addresses)
+    if (address != local_.address) others.push_back(address);
+  auto answers = reports(others);
+  std::vector<common::Expected<json>> out;
+  std::size_t next = 0;
+  for (const auto& address : addresses) {
+    if (address == local_.address) {
+      out.push_back(local_report_());
+    } else {
+      out.push_back(std::move(answers[next++]));
+    }
+  }
+  return out;
+}
+
 json ClusterReport::report() const {
   auto desired = state_.desired();
   if (!desired) return nullptr;
@@ -281,6 +321,11 @@ json ClusterReport::report() const {
   } else {
     out["warnings"].push_back(
         "volume and peer state are shown by agentctl status on a storage node");
+  }
+  if (const auto db_nodes = desired->nodes_with_role(common::Role::kDb); db_nodes.size() == 1) {
+    out["warnings"].push_back("one db node (" + db_nodes.front()->name +
+                              "): the database is a single point of failure; three db nodes "
+                              "replicate it (docs/operations.md, \"The database tier\")");
   }
   for (const auto& volume : desired->volumes) {
     if (volume.replica == 2 && volume.arbiter == 0) {

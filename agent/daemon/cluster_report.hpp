@@ -34,6 +34,8 @@ class ClusterReport : public ClusterView {
   // ClusterView
   std::set<std::string> hosts_reporting_in_sync(const std::vector<std::string>& addresses,
                                                 const std::string& resource_name) const override;
+  std::vector<common::Expected<nlohmann::json>> node_reports(
+      const std::vector<std::string>& addresses) const override;
 
   // Every node's row, the leader, pool, volumes, heal backlog, what waits and warnings.
   nlohmann::json report() const;

@@ -36,7 +36,7 @@ constexpr std::size_t kAdminMaxConnections = 64;
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
   for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
-                           "/v1/tokens/", "/v1/upgrade", "/v1/ca/", "/v1/app/"})
+                           "/v1/tokens/", "/v1/upgrade", "/v1/ca/", "/v1/app/", "/v1/db/"})
     if (target.rfind(path, 0) == 0) return true;
   return target.find("cluster=1") != std::string::npos;
 }
@@ -73,7 +73,9 @@ Daemon::Daemon(common::LocalConfig local)
       ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_),
       publisher_(state_, changes_, local_, runner_, events_),
       balancer_(runner_, services_.uses_systemd()),
-      rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }) {}
+      rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }),
+      db_bootstrap_(state_, local_, leader_link_, db_member_,
+                    [this] { state_.request_pass("operator forced a Galera bootstrap", true); }) {}
 
 Daemon::~Daemon() = default;
 
@@ -222,6 +224,7 @@ int Daemon::run() {
   environment.cluster = &cluster_;
   environment.reachable_nodes = [this] { return reachability_.reachable(); };
   environment.release_report = &release_report_;
+  environment.db_member = &db_member_;
   state_.start(environment);
   process_watch_.start();
 

@@ -48,6 +48,8 @@
 #include "agent/host/services.hpp"
 #include "agent/reconcile/event_log.hpp"
 #include "agent/reconcile/worker_pool.hpp"
+#include "agent/daemon/db_bootstrap_command.hpp"
+#include "agent/resources/db_member_holder.hpp"
 #include "agent/resources/release_report.hpp"
 #include "common/runner.hpp"
 
@@ -82,6 +84,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::AdminAnswer publish_release(const std::string& path) override {
     return publisher_.publish(path);
   }
+  api::AdminAnswer force_db_bootstrap(const std::string& node) override {
+    return db_bootstrap_.force(node);
+  }
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -102,6 +107,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::PeerReply hand_ca_key(const std::string& name, const std::string& pin) override {
     return ca_rotation_.hand_key(name, pin);
   }
+  api::PeerReply accept_db_bootstrap(const std::string& node) override {
+    return db_bootstrap_.accept(node);
+  }
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -110,6 +118,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   HealthInputs health_inputs();
   // This node has role db in the current desired state (GET /health/db answers there only).
   bool is_db_node() const;
+  // A db node's "database" object (common/galera_bootstrap.hpp) for status and node reports;
+  // null on other nodes.
+  nlohmann::json database_report() const;
   // Runs `task` on the blocking pool; false when kMaxBlockingQueued tasks are already waiting.
   bool offload(std::function<void()> task);
   // Starts a follower look on the pool unless one is already queued (then that one asks
@@ -141,6 +152,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   Services services_;
   EventLog events_;
   ReleaseReportHolder release_report_;  // pydio-release writes it, node_report() reads it
+  DbMemberHolder db_member_;            // db-server writes it, node_report() and db bootstrap read it
   NodeState state_;
   LeaderLink leader_link_;
   ChangeCommitter changes_;
@@ -160,6 +172,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   ReleasePublisher publisher_;
   BalancerStats balancer_;
   ReleaseRollout rollout_;
+  DbBootstrapCommand db_bootstrap_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};

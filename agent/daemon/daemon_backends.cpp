@@ -15,8 +15,19 @@ nlohmann::json Daemon::status(bool include_cluster) {
   nlohmann::json out = node_status(state_, local_, health_.verdict());
   out["certificate"] = renewal_.report();
   out["ca"] = ca_rotation_.report();
+  if (nlohmann::json database = database_report(); !database.is_null())
+    out["database"] = std::move(database);
   if (include_cluster) out["cluster"] = cluster_.report();
   return out;
+}
+
+nlohmann::json Daemon::database_report() const {
+  auto desired = state_.desired();
+  const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;
+  if (self == nullptr || !self->has_role(common::Role::kDb)) return nullptr;
+  auto database = db_member_.get();
+  // {} until db-server has observed the server once (a key with null would read as "no db").
+  return database ? common::db_member_report_json(*database) : nlohmann::json::object();
 }
 
 common::Expected<nlohmann::json> Daemon::plan() {
@@ -87,7 +98,8 @@ std::optional<api::PeerMember> Daemon::member(const std::string& name) const {
   auto desired = state_.desired();
   const common::NodeSpec* node = desired ? desired->find_node(name) : nullptr;
   if (node == nullptr) return std::nullopt;
-  return api::PeerMember{node->address, node->has_role(common::Role::kStorage)};
+  return api::PeerMember{node->address, node->has_role(common::Role::kStorage),
+                         node->has_role(common::Role::kDb)};
 }
 
 bool Daemon::handshake_current(const api::PeerIdentity& peer) const {
@@ -112,6 +124,9 @@ nlohmann::json Daemon::node_report() {
     }
     report["release"] = release_report_json(release);
   }
+  // db nodes: their part of the Galera bootstrap decision and of agentctl status.
+  if (nlohmann::json database = database_report(); !database.is_null())
+    report["database"] = std::move(database);
   // The leader's: what a rollout of a release waits for.
   report["rollout"] = rollout_.report();
   // lb nodes: HAProxy's servers, what the leader's rollout waits on (asked on the pool).

@@ -1,5 +1,7 @@
 #include "agent/daemon/node_state.hpp"
 
+#include "common/database_address.hpp"
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -114,7 +116,7 @@ LeaderSnapshot NodeState::leader() const {
     out.lease = elector_->status();
   } else if (!secrets_) {
     out.why_not = "no secrets yet (run agentctl init or agentctl join)";
-  } else if (desired && desired->database.host.empty()) {
+  } else if (desired && common::database_servers(desired->database).empty()) {
     out.why_not = "no database in the desired state";
   } else {
     out.why_not = "this node does not campaign (only storage nodes lead)";
@@ -239,6 +241,7 @@ std::optional<PassContext> NodeState::pass_context() {
   ctx.health = environment_.health;
   ctx.cluster = environment_.cluster;
   ctx.release_report = environment_.release_report;
+  ctx.db_member = environment_.db_member;
   if (environment_.reachable_nodes) ctx.reachable_nodes = environment_.reachable_nodes();
   ctx.secrets = secrets_;
   if (signing_) ctx.signing_public_pem = signing_->public_pem;
@@ -267,10 +270,11 @@ void NodeState::follow_elector(const common::DesiredState& desired) {
   // Only storage nodes campaign: leader work drives gluster through the local glusterd.
   const common::NodeSpec* self = desired.find_node(local_.node_name);
   const bool candidate = self != nullptr && self->has_role(common::Role::kStorage);
-  if (!elector_ && candidate && secrets_ && !desired.database.host.empty()) {
+  const auto servers = common::database_servers(desired.database);
+  if (!elector_ && candidate && secrets_ && !servers.empty()) {
     MysqlEndpoint endpoint;
-    endpoint.host = desired.database.host;
-    endpoint.port = desired.database.port;
+    endpoint.host = servers.front().host;  // interim: the lease follows every member (lease.hpp)
+    endpoint.port = servers.front().port;
     endpoint.user = kLeaseUser;
     endpoint.password = secrets_->lease_password;
     elector_ = std::make_shared<LeaderElector>(std::make_unique<LeaseClient>(

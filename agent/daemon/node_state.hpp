@@ -37,6 +37,7 @@ struct PassEnvironment {
   // The nodes the reachability round reached (PassContext::reachable_nodes); may be empty.
   std::function<std::optional<std::set<std::string>>()> reachable_nodes;
   ReleaseReportHolder* release_report = nullptr;  // PassContext::release_report
+  DbMemberHolder* db_member = nullptr;            // PassContext::db_member
 };
 
 // The lease as status shows it.

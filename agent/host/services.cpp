@@ -112,9 +112,14 @@ bool Services::is_running(Service service) {
   return false;
 }
 
-Status Services::start(Service service) {
+Status Services::start(Service service) { return start_with(service, {}); }
+
+Status Services::start_with(Service service, const std::vector<std::string>& extra_arguments) {
   const std::string what = "start " + service_name(service);
   if (is_running(service)) return Status::ok();
+  if (!extra_arguments.empty() && (use_systemd_ || service != Service::kMariadb)) {
+    return Status::error(what + ": extra arguments are only for mariadbd run directly");
+  }
   if (use_systemd_) {
     return checked(runner_, Command({"systemctl", "start", service_name(service)}, kStartTimeout),
                    what);
@@ -137,8 +142,9 @@ Status Services::start(Service service) {
       if (!path_exists(defaults)) {
         return Status::error(what + ": " + defaults + " does not exist (written by db-server)");
       }
-      auto pid = runner_.spawn_detached({"mariadbd", "--defaults-file=" + defaults},
-                                        local_.state_dir + "/mariadbd.out");
+      std::vector<std::string> argv = {"mariadbd", "--defaults-file=" + defaults};
+      argv.insert(argv.end(), extra_arguments.begin(), extra_arguments.end());
+      auto pid = runner_.spawn_detached(argv, local_.state_dir + "/mariadbd.out");
       return pid.status().with_context(what);
     }
   }

@@ -4,6 +4,7 @@
 // Every call goes through the ProcessRunner with a timeout; none blocks indefinitely.
 
 #include <string>
+#include <vector>
 
 #include "common/local_config.hpp"
 #include "common/runner.hpp"
@@ -24,6 +25,9 @@ class Services {
   // Starts the service if it is not running. Returns once the start command returned; callers
   // that need the service to answer wait for that themselves.
   common::Status start(Service service);
+  // Same, with extra arguments for the server (direct mode only: mariadbd's
+  // --wsrep-new-cluster); an error for a service run by systemd.
+  common::Status start_with(Service service, const std::vector<std::string>& extra_arguments);
   // Graceful reload (Apache: apache2ctl graceful / systemctl reload apache2).
   common::Status reload(Service service);
 

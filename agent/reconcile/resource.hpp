@@ -29,6 +29,7 @@ class HealthView;   // read-only view of the health monitor's last verdict (heal
 class Services;     // starts/checks services through systemd or directly (services.hpp)
 class ClusterView;  // what the other agents report (cluster/cluster_view.hpp)
 class PassCache;    // observations shared by the resources of one round (pass_cache.hpp)
+class DbMemberHolder;       // this db node's Galera report (db_member_holder.hpp)
 class ReleaseReportHolder;  // this node's releases for its node report (release_report.hpp)
 struct SignedDocument;  // a document's exact text and signature (cluster/signed_document.hpp)
 
@@ -58,6 +59,8 @@ struct PassContext {
   std::optional<std::set<std::string>> reachable_nodes;
   // Where pydio-release publishes what the node report says of releases; null in unit tests.
   ReleaseReportHolder* release_report = nullptr;
+  // Where db-server publishes this db node's Galera report; null in unit tests.
+  DbMemberHolder* db_member = nullptr;
 };
 
 struct Plan {

@@ -1,5 +1,7 @@
 #include "agent/resources/database_resource.hpp"
 
+#include "agent/host/galera_status.hpp"
+
 namespace pydio::agent {
 namespace {
 
@@ -66,7 +68,8 @@ Expected<std::unique_ptr<MysqlSession>> admin_session(
 }  // namespace
 
 bool DatabaseResource::applies_to(const PassContext& ctx) const {
-  return !ctx.desired->database.host.empty() && ctx.self != nullptr &&
+  const common::DatabaseSpec& database = ctx.desired->database;
+  return (!database.host.empty() || database.galera()) && ctx.self != nullptr &&
          ctx.self->has_role(common::Role::kDb);
 }
 
@@ -74,6 +77,17 @@ Expected<Plan> DatabaseResource::observe_and_plan(const PassContext& ctx) const 
   const DatabaseDesired desired = desired_database(ctx);
   auto session = admin_session(ctx, remote_admin_);
   if (!session) return session.status().with_context("observe database");
+  if (ctx.desired->database.galera()) {
+    // Every member runs this resource; DDL replicates, so any member in a primary component
+    // may do it, and one outside it could not.
+    auto galera = read_galera_state(**session);
+    if (!galera) return galera.status().with_context("observe database");
+    if (!galera_serving(*galera)) {
+      Plan plan;
+      plan.waiting_for = "this Galera member to serve (" + galera_serving_problem(*galera) + ")";
+      return plan;
+    }
+  }
   DatabaseObservation observed;
   auto schemata =
       (*session)->query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",

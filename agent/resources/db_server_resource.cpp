@@ -1,6 +1,5 @@
 #include "agent/resources/db_server_resource.hpp"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,11 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "agent/election/lease.hpp"
+#include "agent/host/mariadb_control.hpp"
 #include "agent/host/service_paths.hpp"
 #include "agent/host/services.hpp"
+#include "agent/resources/db_member_holder.hpp"
 
 namespace pydio::agent {
 namespace {
@@ -26,13 +26,7 @@ using common::Status;
 // In the datadir: the one directory mysql is sure to own (an error log it cannot write is
 // silently not created, and a state_dir closed to others would stop mariadbd from starting).
 constexpr const char* kErrorLogName = "pydio-mariadb.err";
-constexpr std::chrono::seconds kAdminTimeout{5};
-// mariadbd was ready 0.24 s after start on the reference VM; a crash-recovering InnoDB can
-// take much longer, but the reconciler retries with backoff, so the wait stays bounded.
-constexpr std::chrono::seconds kReadyTimeout{60};
-constexpr std::chrono::seconds kStopTimeout{60};
 constexpr std::chrono::seconds kInstallTimeout{180};
-constexpr std::chrono::seconds kSystemctlTimeout{120};
 
 std::string parent_dir(const std::string& path) {
   fs::path parent = fs::path(path).parent_path();
@@ -64,82 +58,6 @@ Status write_file_atomically(const std::string& path, const std::string& content
     return Status::error("rename " + temp + " to " + path + ": " + std::strerror(errno));
   }
   return Status::ok();
-}
-
-// mariadbd drops to `mysql` before it creates its socket, pid file and error log, so their
-// directories must be mysql's (an unwritable log-error is silently not created at all).
-Status ensure_mysql_dir(const std::string& path) {
-  std::error_code error;
-  fs::create_directories(path, error);
-  if (error) return Status::error("mkdir " + path + ": " + error.message());
-  struct passwd entry {};
-  struct passwd* found = nullptr;
-  char buffer[4096];
-  if (getpwnam_r("mysql", &entry, buffer, sizeof buffer, &found) != 0 || found == nullptr) {
-    return Status::error("chown " + path + ": no user mysql");
-  }
-  if (::chown(path.c_str(), entry.pw_uid, entry.pw_gid) != 0) {
-    return Status::error("chown " + path + " mysql: " + std::strerror(errno));
-  }
-  return Status::ok();
-}
-
-MysqlEndpoint admin_endpoint(const common::LocalConfig& local) {
-  MysqlEndpoint endpoint;
-  endpoint.socket_path = local.mysql_socket;
-  endpoint.user = "root";  // unix_socket authentication: the agent runs as OS root
-  endpoint.connect_timeout = kAdminTimeout;
-  endpoint.read_timeout = kAdminTimeout;
-  endpoint.write_timeout = kAdminTimeout;
-  return endpoint;
-}
-
-Status wait_until_accepting(const common::LocalConfig& local) {
-  const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
-  std::string last_error;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto session = MysqlSession::connect(admin_endpoint(local));
-    if (session) return Status::ok();
-    last_error = session.status().message();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return Status::error("mariadb not accepting connections after " +
-                       std::to_string(kReadyTimeout.count()) + "s: " + last_error);
-}
-
-Status start_server(const PassContext& ctx) {
-  if (!ctx.services->uses_systemd()) {
-    Status made = ensure_mysql_dir(parent_dir(ctx.local->mysql_socket));
-    if (!made) return made;
-  }
-  Status started = ctx.services->start(Service::kMariadb);
-  if (!started) return started;
-  return wait_until_accepting(*ctx.local);
-}
-
-Status restart_server(const PassContext& ctx) {
-  if (ctx.services->uses_systemd()) {
-    Status restarted = common::run_checked(
-        *ctx.runner, Command({"systemctl", "restart", "mariadb"}, kSystemctlTimeout));
-    if (!restarted) return restarted;
-    return wait_until_accepting(*ctx.local);
-  }
-  // Direct mode: a clean SHUTDOWN over the admin connection, then a normal start.
-  {
-    auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
-    if (!session) return session.status();
-    auto shutdown = (*session)->execute("SHUTDOWN");
-    if (!shutdown) return shutdown.status();
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-  while (ctx.services->is_running(Service::kMariadb)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::error("mariadb still running " + std::to_string(kStopTimeout.count()) +
-                           "s after SHUTDOWN");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return start_server(ctx);
 }
 
 Status init_datadir(const PassContext& ctx, const DbServerDesired& desired) {
@@ -203,6 +121,19 @@ DbServerDesired desired_db_server(const PassContext& ctx, bool systemd) {
   desired.lease_user.database = kLeaseDatabase;
   desired.lease_user.privileges = lease_user_privileges();
   desired.lease_password_set = ctx.secrets != nullptr && !ctx.secrets->lease_password.empty();
+  if (ctx.desired->database.galera() && ctx.self != nullptr) {
+    GaleraDesired galera;
+    galera.cluster_name = ctx.desired->cluster_name;
+    for (const common::NodeSpec* node : ctx.desired->nodes_with_role(common::Role::kDb)) {
+      galera.member_names.push_back(node->name);
+      galera.member_addresses.push_back(node->address);
+    }
+    galera.self_name = ctx.self->name;
+    galera.self_address = ctx.self->address;
+    galera.tls_dir = kGaleraTlsDir;
+    desired.config += render_galera_options(galera);
+    desired.galera = std::move(galera);
+  }
   return desired;
 }
 
@@ -226,6 +157,9 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
     }
     add("initialize MariaDB datadir " + desired.datadir, InitMariadbDatadir{});
   }
+  auto galera_done = plan_galera_member(desired, observed, plan);
+  if (!galera_done) return galera_done.status();
+  if (*galera_done) return plan;
   const std::string want = desired.bind_address + ":" + std::to_string(desired.port);
   if (!observed.running && !observed.start_held_back.empty()) {
     plan.waiting_for = observed.start_held_back;
@@ -242,8 +176,12 @@ Expected<Plan> plan_db_server(const DbServerDesired& desired,
     const std::string have = observed.bind_address + ":" + std::to_string(observed.port);
     if (have != want) {
       add("restart mariadb (listening on " + have + ", want " + want + ")", RestartMariadb{});
-    } else if (config_changes) {
+    } else if (config_changes && !desired.galera) {
       add("restart mariadb to apply " + desired.config_path, RestartMariadb{});
+    } else if (config_changes) {
+      // A serving Galera member keeps running: the changed line is the member list, which
+      // only the first contact of a (re)start reads; the running cluster learns members itself.
+      plan.note = "the new Galera member list applies at this server's next start";
     }
   }
   if (!observed.accepting || !observed.lease_table_present) {
@@ -281,28 +219,44 @@ Expected<DbServerObservation> DbServerResource::observe(const PassContext& ctx,
     }
   }
   observed.running = ctx.services->is_running(Service::kMariadb);
-  if (!observed.running) return observed;
-
-  auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
-  if (!session) {
-    observed.connect_error = session.status().message();
-    return observed;
+  std::unique_ptr<MysqlSession> session;
+  std::optional<GaleraState> live;
+  if (observed.running) {
+    auto connected = MysqlSession::connect(mariadb_admin_endpoint(*ctx.local));
+    if (connected) {
+      session = std::move(*connected);
+      auto state = read_galera_state(*session);
+      if (!state) return state.status().with_context("observe db-server");
+      live = *state;
+    } else {
+      observed.connect_error = connected.status().message();
+    }
   }
+  if (desired.galera) {
+    observed.galera = observe_galera(ctx, *desired.galera, observed.running, live);
+  }
+  if (!session) return observed;
   observed.accepting = true;
-  auto listening = (*session)->query("SELECT @@bind_address, @@port");
+  // SHOW, not SELECT @@: a Galera member outside a primary component refuses SELECTs.
+  auto listening =
+      session->query("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('bind_address', 'port')");
   if (!listening) return listening.status().with_context("observe db-server");
-  if (!listening->empty()) {
-    observed.bind_address = listening->front().columns.at(0).value_or("");
-    observed.port = std::stoi(listening->front().columns.at(1).value_or("0"));
+  for (const SqlRow& row : *listening) {
+    if (row.columns.size() < 2) continue;
+    const std::string name = row.columns[0].value_or("");
+    if (name == "bind_address") observed.bind_address = row.columns[1].value_or("");
+    if (name == "port") observed.port = std::stoi(row.columns[1].value_or("0"));
   }
-  auto table = (*session)->query(
+  // The rest needs a member that serves (a non-primary one refuses queries).
+  if (live && !galera_serving(*live)) return observed;
+  auto table = session->query(
       "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
       {std::string(kLeaseDatabase), std::string(kLeaseTable)});
   if (!table) return table.status().with_context("observe db-server");
   observed.lease_table_present =
       !table->empty() && table->front().columns.at(0).value_or("0") != "0";
   const std::string password = ctx.secrets != nullptr ? ctx.secrets->lease_password : "";
-  auto account = observe_account(**session, kLeaseUser, password);
+  auto account = observe_account(*session, kLeaseUser, password);
   if (!account) return account.status().with_context("observe db-server");
   observed.lease_user = std::move(*account);
   return observed;
@@ -321,10 +275,18 @@ Expected<Plan> DbServerResource::observe_and_plan(const PassContext& ctx) const 
     observed->start_number = restarts_->next_start_number();
   }
   auto plan = plan_db_server(desired, *observed);
-  if (plan && !observed->running) {
-    // Seen down: recorded on real passes only (the restart backoff counts from it).
-    plan->remember = [guard = restarts_, now] { guard->mark_down(now); };
-  }
+  if (!plan) return plan;
+  // Recorded on real passes only: the restart backoff counts from a server seen down, and the
+  // other db nodes decide a Galera bootstrap from this node's report.
+  std::optional<common::DbMemberReport> report;
+  if (observed->galera) report = observed->galera->self;
+  plan->remember = [guard = restarts_, now, running = observed->running, report,
+                    holder = ctx.db_member] {
+    if (!running) guard->mark_down(now);
+    if (holder == nullptr || !report) return;
+    if (report->primary) holder->set_forced(false);  // the forced bootstrap is done
+    holder->set(*report);
+  };
   return plan;
 }
 
@@ -332,7 +294,7 @@ Status DbServerResource::apply(const PassContext& ctx, const Action& action) {
   const std::string context = "db-server " + action.kind;
   // Which action it is comes first: one that is not ours needs no session to be refused.
   if (is_account_action(action)) {
-    auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
+    auto session = MysqlSession::connect(mariadb_admin_endpoint(*ctx.local));
     if (!session) return session.status().with_context(context);
     const std::string password = ctx.secrets != nullptr ? ctx.secrets->lease_password : "";
     return apply_account_action(**session, action, password).with_context(context);
@@ -352,15 +314,16 @@ Status DbServerResource::apply_step(const PassContext& ctx, const InitMariadbDat
 
 Status DbServerResource::apply_step(const PassContext& ctx, const StartMariadb&) {
   restarts_->record_start(RestartGuard::Clock::now());
-  return start_server(ctx);
+  return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNormal);
 }
 
-Status DbServerResource::apply_step(const PassContext& ctx, const RestartMariadb&) {
-  return restart_server(ctx);
+Status DbServerResource::apply_step(const PassContext& ctx, const RestartMariadb& step) {
+  return restart_mariadb(*ctx.services, *ctx.runner, *ctx.local,
+                         step.new_cluster ? MariadbStart::kNewCluster : MariadbStart::kNormal);
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const EnsureLeaseSchema&) {
-  auto session = MysqlSession::connect(admin_endpoint(*ctx.local));
+  auto session = MysqlSession::connect(mariadb_admin_endpoint(*ctx.local));
   if (!session) return session.status();
   for (const auto& statement : lease_schema_statements()) {
     auto done = (*session)->execute(statement);

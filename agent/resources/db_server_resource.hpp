@@ -21,6 +21,7 @@
 
 #include "agent/host/mysql_account.hpp"
 #include "agent/host/restart_guard.hpp"
+#include "agent/resources/db_galera.hpp"
 #include "agent/reconcile/resource.hpp"
 
 namespace pydio::agent {
@@ -42,12 +43,33 @@ struct StartMariadb {
 };
 struct RestartMariadb {
   static constexpr const char* kKind = "restart-server";
+  bool new_cluster = false;  // Galera: come back as the first member of a new cluster
+};
+// Galera (db_galera.hpp): a member stopped by a crash finds its last position in InnoDB.
+struct RecoverGaleraPosition {
+  static constexpr const char* kKind = "recover-galera-position";
+};
+// Galera: start this stopped member as the cluster's first (safe_to_bootstrap set first).
+struct BootstrapGalera {
+  static constexpr const char* kKind = "bootstrap-galera";
+};
+// Galera: make this running member's non-primary component primary (pc.bootstrap).
+struct PromoteGaleraComponent {
+  static constexpr const char* kKind = "promote-galera-component";
+};
+// Galera: the copies of the node's TLS files mariadbd reads (galera_tls.hpp); a running
+// member reloads them.
+struct WriteGaleraTls {
+  static constexpr const char* kKind = "write-galera-tls";
+  bool reload = false;
 };
 struct EnsureLeaseSchema {
   static constexpr const char* kKind = "ensure-lease-schema";
 };
-using DbServerAction = std::variant<WriteMariadbConfig, InitMariadbDatadir, StartMariadb,
-                                    RestartMariadb, EnsureLeaseSchema>;
+using DbServerAction =
+    std::variant<WriteMariadbConfig, InitMariadbDatadir, StartMariadb, RestartMariadb,
+                 EnsureLeaseSchema, RecoverGaleraPosition, BootstrapGalera, PromoteGaleraComponent,
+                 WriteGaleraTls>;
 
 // What the plan compares against (derived from the pass context by desired_db_server()).
 struct DbServerDesired {
@@ -59,6 +81,7 @@ struct DbServerDesired {
   int port = 3306;
   AccountSpec lease_user;   // hosts = desired database.allowed_hosts
   bool lease_password_set = false;
+  std::optional<GaleraDesired> galera;  // three or more db nodes
 };
 
 struct DbServerObservation {
@@ -75,12 +98,19 @@ struct DbServerObservation {
   // Restart backoff (restart_guard.hpp): why a start must wait, "" when it may go ahead.
   std::string start_held_back;
   int start_number = 1;  // the agent's how-many-th start of mariadb this would be
+  std::optional<GaleraObservation> galera;  // when desired.galera
 };
 
 // Option files, pure.
 std::string render_direct_mariadb_config(const common::LocalConfig& local,
                                          const std::string& bind_address, int port);
 std::string render_systemd_mariadb_config(const std::string& bind_address, int port);
+// The plan's Galera part (db_server_galera.cpp), after the option file and datadir actions:
+// true when it completed `plan` (a member stopped, outside a primary component, or a single
+// server turning into the first member), false when the common plan goes on (not Galera, or
+// a serving member), an error when going on would destroy data.
+common::Expected<bool> plan_galera_member(const DbServerDesired& desired,
+                                          const DbServerObservation& observed, Plan& plan);
 
 DbServerDesired desired_db_server(const PassContext& ctx, bool systemd);
 // Pure. Actions (kind): write-config, init-datadir, start-server, restart-server,
@@ -105,6 +135,10 @@ class DbServerResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const StartMariadb& step);
   common::Status apply_step(const PassContext& ctx, const RestartMariadb& step);
   common::Status apply_step(const PassContext& ctx, const EnsureLeaseSchema& step);
+  common::Status apply_step(const PassContext& ctx, const RecoverGaleraPosition& step);
+  common::Status apply_step(const PassContext& ctx, const BootstrapGalera& step);
+  common::Status apply_step(const PassContext& ctx, const PromoteGaleraComponent& step);
+  common::Status apply_step(const PassContext& ctx, const WriteGaleraTls& step);
 
   std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // mariadbd dying right after each start is not restarted in a storm
 };

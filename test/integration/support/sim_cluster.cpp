@@ -337,6 +337,7 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
                             int generation) {
   nlohmann::json list = nlohmann::json::array();
   std::string db_address;
+  int db_nodes = 0;
   for (const auto& entry : nodes) {
     nlohmann::json node = {
         {"name", entry.node->name()}, {"address", entry.node->address()}, {"roles", entry.roles}};
@@ -348,7 +349,10 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
                         {{"name", "config"}, {"directory", "/srv/pydio/config-brick"}}};
     }
     for (const auto& role : entry.roles)
-      if (role == "db") db_address = entry.node->address();
+      if (role == "db") {
+        db_address = entry.node->address();
+        ++db_nodes;
+      }
     list.push_back(node);
   }
   auto volume = [&](const std::string& name, const std::string& brick) {
@@ -359,17 +363,16 @@ nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int
                           {"mountpoint", "/mnt/" + name},
                           {"options", {{"network.ping-timeout", "5"}}}};
   };
+  nlohmann::json database = {
+      {"host", db_address}, {"name", "pydio"}, {"user", "pydio"}, {"allowedHosts", {"198.18.0.%"}}};
+  if (db_nodes >= 3) database.erase("host");  // Galera: the members are the db nodes
   return {{"apiVersion", "pydio-agent/v1"},
           {"generation", generation},
           {"cluster", {{"name", "pydio"}}},
           {"nodes", list},
           {"volumes", {volume("pydio-data", "data"), volume("pydio-config", "config")}},
           {"web", web_spec("http://files.example.test/pydio")},
-          {"database",
-           {{"host", db_address},
-            {"name", "pydio"},
-            {"user", "pydio"},
-            {"allowedHosts", {"198.18.0.%"}}}}};
+          {"database", database}};
 }
 
 std::string init_cluster(SimCluster& cluster, SimNode& first, const nlohmann::json& spec) {

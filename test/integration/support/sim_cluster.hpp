@@ -120,7 +120,8 @@ struct SpecNode {
 
 // The tutorial layout on several nodes: XFS data brick on each storage node's device at
 // /srv/pydio, config brick directory on it, volumes pydio-data and pydio-config with the given
-// replica/arbiter, network.ping-timeout 5 on both; the database on the node with role db.
+// replica/arbiter, network.ping-timeout 5 on both; the database on the node with role db (with
+// three or more db nodes: their Galera cluster, no database.host).
 nlohmann::json cluster_spec(const std::vector<SpecNode>& nodes, int replica, int arbiter = 0,
                             int generation = 1);
 // Writes `spec` into the run, runs `agentctl init --spec` on `first` and REQUIREs success.

@@ -76,6 +76,11 @@ class FakeBackend : public AdminBackend {
     published = path;
     return AdminAnswer{422, json{{"error", path + ": not a Pydio release"}, {"errors", {"x"}}}};
   }
+  AdminAnswer force_db_bootstrap(const std::string& node) override {
+    forced.push_back(node);
+    return AdminAnswer{200, json{{"forced", node}}};
+  }
+  std::vector<std::string> forced;
   std::optional<std::string> published;
   int upgrades = 0;
   int rotations = 0;

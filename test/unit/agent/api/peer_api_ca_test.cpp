@@ -48,6 +48,9 @@ class FakePeerBackend : public PeerBackend {
     keys_handed.push_back({name, pin});
     return PeerReply{200, {{"caKey", "KEY"}}};
   }
+  PeerReply accept_db_bootstrap(const std::string&) override {
+    return PeerReply{409, {{"error", "fake"}}};
+  }
   PeerReply signing_key() override { return PeerReply{503, {{"error", "fake"}}}; }
   PeerReply rotate_signing_key(bool) override { return PeerReply{503, {{"error", "fake"}}}; }
 

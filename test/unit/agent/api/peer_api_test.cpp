@@ -74,6 +74,11 @@ class FakePeerBackend : public PeerBackend {
   PeerReply hand_ca_key(const std::string&, const std::string&) override {
     return PeerReply{404, {{"error", "fake"}}};
   }
+  PeerReply accept_db_bootstrap(const std::string& node) override {
+    db_bootstraps.push_back(node);
+    return PeerReply{200, {{"forced", node}}};
+  }
+  std::vector<std::string> db_bootstraps;
 
   std::vector<pydio::agent::api::Nudge> nudges;
   std::vector<std::vector<std::string>> issued;  // name, address, csr, caPin of each one

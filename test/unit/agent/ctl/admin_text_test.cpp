@@ -121,7 +121,7 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
     "nodes": [
       {"name": "node1", "address": "198.18.0.1", "roles": ["storage", "compute", "db"],
        "reachable": true, "healthy": true, "reasons": [], "generation": 5, "peer": "this node",
-       "release": "fixture-2"},
+       "release": "fixture-2", "database": "Synced, primary, size 3"},
       {"name": "node2", "address": "198.18.0.2", "roles": ["storage", "compute"],
        "reachable": false, "error": "connect 198.18.0.2:8481: timed out", "peer": "disconnected"},
       {"name": "web1", "address": "198.18.0.7", "roles": ["compute"], "reachable": true,
@@ -143,14 +143,14 @@ TEST_CASE("the cluster view shows each node, each volume and what the cluster wa
 
   INFO(text);
   CHECK_THAT(text, Catch::StartsWith("cluster:    pydio, generation 5, leader node1 (term 7)\n"));
-  CHECK(row_of(text, "NODE") == "NODE | ADDRESS | ROLES | HEALTH | GEN | RELEASE | GLUSTER-PEER");
-  CHECK(row_of(text, "node1") ==
-        "node1 | 198.18.0.1 | storage,compute,db | healthy | 5 | fixture-2 | this node");
+  CHECK(row_of(text, "NODE") ==
+        "NODE | ADDRESS | ROLES | HEALTH | GEN | RELEASE | DATABASE | GLUSTER-PEER");
+  CHECK(row_of(text, "node1") == "node1 | 198.18.0.1 | storage,compute,db | healthy | 5 | "
+                                 "fixture-2 | Synced, primary, size 3 | this node");
   CHECK(row_of(text, "node2") ==
-        "node2 | 198.18.0.2 | storage,compute | unreachable | - | - | disconnected");
-  CHECK(
-      row_of(text, "web1") ==
-      "web1 | 198.18.0.7 | compute | unhealthy: mount /mnt/pydio-data is stale | 4 | operator | -");
+        "node2 | 198.18.0.2 | storage,compute | unreachable | - | - | - | disconnected");
+  CHECK(row_of(text, "web1") == "web1 | 198.18.0.7 | compute | unhealthy: mount "
+                                "/mnt/pydio-data is stale | 4 | operator | - | -");
   CHECK(row_of(text, "VOLUME") == "VOLUME | STATE | TYPE | BRICKS-ONLINE | HEAL-PENDING");
   CHECK(row_of(text, "pydio-data") ==
         "pydio-data | Started | Replicate | 1/2 | 12 (split-brain 2)");

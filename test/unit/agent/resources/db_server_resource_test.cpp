@@ -122,3 +122,152 @@ TEST_CASE("db-server plans from bare node to converged", "[db-server]") {
     REQUIRE(plan->waiting_for == "lease_password in the secrets file");
   }
 }
+
+namespace {
+
+DbServerDesired galera_desired() {
+  DbServerDesired d = desired();
+  pydio::agent::GaleraDesired galera;
+  galera.cluster_name = "pydio";
+  galera.member_names = {"db1", "db2", "db3"};
+  galera.member_addresses = {"198.18.0.1", "198.18.0.2", "198.18.0.3"};
+  galera.self_name = "db1";
+  galera.self_address = "198.18.0.1";
+  d.config += pydio::agent::render_galera_options(galera);
+  d.galera = galera;
+  return d;
+}
+
+pydio::agent::GaleraObservation galera_seen(pydio::common::GaleraStartKind kind) {
+  pydio::agent::GaleraObservation seen;
+  seen.decision = {kind, "because"};
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("the Galera options name every member and rsync state transfers", "[db-server][galera]") {
+  const std::string config = galera_desired().config;
+  CHECK(config.find("wsrep_cluster_address = gcomm://198.18.0.1,198.18.0.2,198.18.0.3\n") !=
+        std::string::npos);
+  CHECK(config.find("wsrep_node_address = 198.18.0.1\n") != std::string::npos);
+  CHECK(config.find("wsrep_sst_method = rsync\n") != std::string::npos);
+  CHECK(config.find("binlog_format = ROW\n") != std::string::npos);
+  CHECK(config.find("bind-address = 198.18.0.1\n") != std::string::npos);
+}
+
+TEST_CASE("a stopped Galera member starts only as the decision says", "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();
+  o.config = galera_desired().config;
+  o.running = o.accepting = false;
+
+  o.galera = galera_seen(Kind::kWait);
+  auto waiting = plan_db_server(galera_desired(), o);
+  REQUIRE(waiting);
+  CHECK(waiting->actions.empty());
+  CHECK(waiting->waiting_for == "because");
+
+  o.galera = galera_seen(Kind::kBootstrap);
+  auto bootstrap = plan_db_server(galera_desired(), o);
+  REQUIRE(bootstrap);
+  CHECK(kinds(*bootstrap) == std::vector<std::string>{"bootstrap-galera"});
+
+  o.galera = galera_seen(Kind::kBootstrap);
+  o.galera->needs_recovery = true;  // its position first: the decision may change with it
+  auto recover = plan_db_server(galera_desired(), o);
+  REQUIRE(recover);
+  CHECK(kinds(*recover) == std::vector<std::string>{"recover-galera-position"});
+
+  o.galera = galera_seen(Kind::kJoin);
+  o.galera->needs_recovery = true;  // a joiner gets its state from the cluster
+  auto join = plan_db_server(galera_desired(), o);
+  REQUIRE(join);
+  CHECK(kinds(*join) == std::vector<std::string>{"start-server"});
+
+  o.start_held_back = "mariadb died right after its last start";
+  auto held = plan_db_server(galera_desired(), o);
+  REQUIRE(held);
+  CHECK(held->actions.empty());
+  CHECK(held->waiting_for == o.start_held_back);
+}
+
+TEST_CASE("a running Galera member outside a primary component", "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();
+  o.config = galera_desired().config;
+  pydio::agent::GaleraState cut_off;
+  cut_off.wsrep_on = true;
+  cut_off.cluster_status = "non-Primary";
+  cut_off.state_comment = "Initialized";
+  o.galera = galera_seen(Kind::kWait);
+  o.galera->live = cut_off;
+  auto waiting = plan_db_server(galera_desired(), o);
+  REQUIRE(waiting);
+  CHECK(waiting->actions.empty());
+  CHECK(waiting->waiting_for.find("non-Primary") != std::string::npos);
+
+  o.galera->decision = {Kind::kBootstrap, "highest seqno"};
+  auto promote = plan_db_server(galera_desired(), o);
+  REQUIRE(promote);
+  CHECK(kinds(*promote) == std::vector<std::string>{"promote-galera-component"});
+}
+
+TEST_CASE("a single server becomes the first member with its data, never a joiner",
+          "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerObservation o = converged();  // running without Galera, with the old option file
+  o.galera = galera_seen(Kind::kBootstrap);
+  o.galera->live = pydio::agent::GaleraState{};
+  auto grow = plan_db_server(galera_desired(), o);
+  REQUIRE(grow);
+  CHECK(kinds(*grow) == std::vector<std::string>{"write-config", "restart-server"});
+  const auto* restart = action_step<DbServerAction, pydio::agent::RestartMariadb>(grow->actions.back());
+  REQUIRE(restart != nullptr);
+  CHECK(restart->new_cluster);
+
+  o.galera->decision = {Kind::kJoin, "db2 is in a primary component"};
+  auto join = plan_db_server(galera_desired(), o);
+  REQUIRE_FALSE(join);
+  CHECK(join.status().message().find("replace its data") != std::string::npos);
+}
+
+TEST_CASE("Galera's TLS files come before any start, and a running member reloads them",
+          "[db-server][galera]") {
+  using Kind = pydio::common::GaleraStartKind;
+  DbServerDesired d = galera_desired();
+  d.galera->tls_dir = "/etc/mysql/pydio-agent-tls";
+  d.config = render_direct_mariadb_config(node_config(), "198.18.0.1", 3306) +
+             pydio::agent::render_galera_options(*d.galera);
+  CHECK(d.config.find("wsrep_provider_options = \"socket.ssl_key=/etc/mysql/pydio-agent-tls/"
+                      "key.pem;socket.ssl_cert=/etc/mysql/pydio-agent-tls/cert.pem;"
+                      "socket.ssl_ca=/etc/mysql/pydio-agent-tls/ca.pem\"\n") != std::string::npos);
+  DbServerObservation o = converged();
+  o.config = d.config;
+  o.running = o.accepting = false;
+  o.galera = galera_seen(Kind::kBootstrap);
+
+  auto no_certificate = plan_db_server(d, o);
+  REQUIRE(no_certificate);
+  CHECK(no_certificate->actions.empty());
+  CHECK(no_certificate->waiting_for.find("certificate") != std::string::npos);
+
+  o.galera->tls_want = pydio::agent::GaleraTlsFiles{"CERT", "KEY", "CA"};
+  auto first = plan_db_server(d, o);
+  REQUIRE(first);
+  CHECK(kinds(*first) == std::vector<std::string>{"write-galera-tls", "bootstrap-galera"});
+
+  o.galera->tls_have = o.galera->tls_want;
+  o.galera->tls_want->cert = "RENEWED";
+  o.running = o.accepting = true;
+  pydio::agent::GaleraState synced;
+  synced.wsrep_on = synced.ready = synced.primary = synced.synced = true;
+  o.galera->live = synced;
+  auto renewed = plan_db_server(d, o);
+  REQUIRE(renewed);
+  REQUIRE(kinds(*renewed) == std::vector<std::string>{"write-galera-tls"});
+  const auto* write =
+      action_step<DbServerAction, pydio::agent::WriteGaleraTls>(renewed->actions.front());
+  REQUIRE(write != nullptr);
+  CHECK(write->reload);
+}

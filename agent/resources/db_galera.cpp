@@ -1,0 +1,106 @@
+#include "agent/resources/db_galera.hpp"
+
+#include <sstream>
+
+#include "agent/cluster/cluster_view.hpp"
+#include "agent/resources/db_member_holder.hpp"
+
+namespace pydio::agent {
+
+std::string render_galera_options(const GaleraDesired& galera) {
+  std::ostringstream out;
+  std::string addresses;
+  for (const auto& address : galera.member_addresses)
+    addresses += (addresses.empty() ? "" : ",") + address;
+  out << "# Galera: the db nodes replicate synchronously (docs/operations.md, \"The database "
+         "tier\").\n"
+      << "wsrep_on = ON\n"
+      << "wsrep_provider = /usr/lib/galera/libgalera_smm.so\n"
+      << "wsrep_cluster_name = " << galera.cluster_name << "\n"
+      << "wsrep_cluster_address = gcomm://" << addresses << "\n"
+      << "wsrep_node_address = " << galera.self_address << "\n"
+      << "wsrep_node_name = " << galera.self_name << "\n"
+      // rsync: works with the packages a db node has; mariabackup SST needs a backup user
+      // whose password would sit in this file (docs/operations.md says why rsync).
+      << "wsrep_sst_method = rsync\n";
+  if (!galera.tls_dir.empty()) {
+    out << "wsrep_provider_options = \"" << galera_tls_provider_options(galera.tls_dir) << "\"\n";
+  }
+  out
+      // Galera replicates row events of InnoDB tables only, and needs interleaved autoinc.
+      << "binlog_format = ROW\n"
+      << "default_storage_engine = InnoDB\n"
+      << "innodb_autoinc_lock_mode = 2\n";
+  return out.str();
+}
+
+common::DbMemberReport galera_self_report(const std::string& self_name, bool running,
+                                          const std::optional<GaleraState>& live,
+                                          const std::optional<GaleraPosition>& position,
+                                          bool forced) {
+  common::DbMemberReport report;
+  report.node = self_name;
+  report.answered = true;
+  report.running = running;
+  report.forced = forced;
+  if (live) {
+    report.galera = live->wsrep_on;
+    report.primary = live->wsrep_on && live->primary;  // a donor or joiner is in it too
+    report.state = live->state_comment;
+    report.cluster_size = live->cluster_size;
+    report.uuid = live->wsrep_on ? live->cluster_uuid : "";
+    if (report.uuid == "00000000-0000-0000-0000-000000000000") report.uuid.clear();
+    report.seqno = live->last_committed;
+    report.position_known = true;
+  } else if (!running && position) {
+    report.uuid = position->uuid;
+    report.seqno = position->seqno;
+    report.position_known = position->uuid.empty() || position->seqno >= 0;
+  } else if (!running) {
+    report.position_known = true;  // never in a cluster: nothing to lose
+  }
+  return report;
+}
+
+GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& galera,
+                                 bool running, std::optional<GaleraState> live) {
+  GaleraObservation observed;
+  observed.live = std::move(live);
+  if (!galera.tls_dir.empty()) {
+    auto want = read_node_tls(ctx.local->pki_dir);
+    if (want) observed.tls_want = *want;  // an unreadable set reads as "not yet": no write
+    observed.tls_have = read_galera_tls(galera.tls_dir);
+  }
+  if (!running) {
+    observed.position = read_grastate(ctx.local->mysql_datadir);
+    observed.needs_recovery =
+        observed.position && !observed.position->uuid.empty() && observed.position->seqno < 0;
+  }
+  const bool forced = ctx.db_member != nullptr && ctx.db_member->forced();
+  observed.self =
+      galera_self_report(galera.self_name, running, observed.live, observed.position, forced);
+
+  std::vector<common::Expected<nlohmann::json>> answers;
+  if (ctx.cluster != nullptr) answers = ctx.cluster->node_reports(galera.member_addresses);
+  for (std::size_t i = 0; i < galera.member_names.size(); ++i) {
+    if (galera.member_names[i] == galera.self_name) {
+      observed.members.push_back(observed.self);
+      continue;
+    }
+    common::DbMemberReport member;
+    member.node = galera.member_names[i];
+    if (i < answers.size() && answers[i]) {
+      const nlohmann::json& report = *answers[i];
+      member = common::db_member_report_from(
+          member.node, report.is_object() && report.contains("database") ? report["database"]
+                                                                         : nlohmann::json());
+    } else {
+      member.error = i < answers.size() ? answers[i].status().message() : "not asked";
+    }
+    observed.members.push_back(std::move(member));
+  }
+  observed.decision = common::decide_galera_start(galera.self_name, observed.members);
+  return observed;
+}
+
+}  // namespace pydio::agent
