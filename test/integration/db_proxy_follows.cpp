@@ -90,8 +90,13 @@ class WriteLoop {
   struct Result {
     std::vector<std::int64_t> committed;
     int failed_attempts = 0;
-    // (last failure, first success after it) of each failure period, as ms since the start.
-    std::vector<std::pair<std::int64_t, std::int64_t>> windows;
+    // Each period of failed writes, as ms since the start.
+    struct Window {
+      std::int64_t first_failed_started = 0;  // when the first failed attempt was begun
+      std::int64_t last_failed = 0;           // when the last failed attempt ended
+      std::int64_t first_ok = 0;              // when the next successful write ended
+    };
+    std::vector<Window> windows;
     // The member behind each new connection (@@hostname: the simulated node's name) when it
     // differs from the previous one, with the time it was first used (ms since the start).
     std::vector<std::pair<std::int64_t, std::string>> members;
@@ -116,8 +121,10 @@ class WriteLoop {
     std::unique_ptr<MysqlSession> session;
     std::int64_t next = 1;
     bool failing = false;  // since the last success
+    Clock::time_point first_failure_started{};
     Clock::time_point last_failure{};
     while (!stopping_) {
+      const auto attempt_started = Clock::now();
       last_error_.clear();
       bool ok = false;
       if (!session) {
@@ -157,12 +164,14 @@ class WriteLoop {
         ++next;
         committed_ = static_cast<std::int64_t>(result_.committed.size());
         if (failing) {
-          result_.windows.push_back(
-              {ms_since(started_at_, last_failure), ms_since(started_at_, now)});
+          result_.windows.push_back({ms_since(started_at_, first_failure_started),
+                                     ms_since(started_at_, last_failure),
+                                     ms_since(started_at_, now)});
           failing = false;
         }
       } else {
         ++result_.failed_attempts;
+        if (!failing) first_failure_started = attempt_started;
         failing = true;
         last_failure = now;
         if (result_.errors.size() < 5) result_.errors.push_back(last_error_);
@@ -327,9 +336,11 @@ TEST_CASE("writes through a compute node's database proxy survive a Galera membe
             << result.failed_attempts << " failed attempts (retried); db1 SIGKILLed at +"
             << ms_since(writes.started_at(), killed_at) << " ms; members used: " << used << "\n"
             << "  n1's db-proxy: " << db_proxy_note(n1) << "\n";
-  for (const auto& [last_failed, first_ok] : result.windows)
-    std::cout << "  failure window: last failed write +" << last_failed
-              << " ms -> first successful write +" << first_ok
-              << " ms: " << (first_ok - last_failed) << " ms\n";
+  for (const auto& window : result.windows)
+    std::cout << "  failure window: last failed write +" << window.last_failed
+              << " ms -> first successful write +" << window.first_ok
+              << " ms: " << (window.first_ok - window.last_failed)
+              << " ms; writes unanswered from +" << window.first_failed_started
+              << " ms: " << (window.first_ok - window.first_failed_started) << " ms\n";
   for (const auto& error : result.errors) std::cout << "  error: " << error << "\n";
 }

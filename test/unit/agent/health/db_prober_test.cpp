@@ -4,6 +4,7 @@
 #include "agent/health/db_prober.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "agent/api/health_api.hpp"
@@ -100,4 +101,16 @@ TEST_CASE("GET /health/db answers from the probe's last state", "[health_api][db
     auto post = handle_db_health_request(get("/health/db", http::verb::post), true, serving, "db1");
     CHECK(post.result() == http::status::method_not_allowed);
   }
+}
+
+TEST_CASE("failed db probes back off so a hung server does not collect connections",
+          "[health][db_health]") {
+  using pydio::agent::probe_delay;
+  using std::chrono::milliseconds;
+  CHECK(probe_delay(milliseconds(1000), 0) == milliseconds(1000));
+  CHECK(probe_delay(milliseconds(1000), 1) == milliseconds(1000));
+  CHECK(probe_delay(milliseconds(1000), 2) == milliseconds(2000));
+  CHECK(probe_delay(milliseconds(1000), 3) == milliseconds(4000));
+  CHECK(probe_delay(milliseconds(1000), 4) == milliseconds(8000));
+  CHECK(probe_delay(milliseconds(1000), 40) == pydio::agent::kMaxProbeDelay);
 }
