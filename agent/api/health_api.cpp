@@ -47,4 +47,21 @@ Response handle_health_request(const Request& request, const HealthVerdict& verd
   return json_response(request, http::status::service_unavailable, body);
 }
 
+Response handle_db_health_request(const Request& request, bool is_db, const DbHealth& health,
+                                  const std::string& node_name) {
+  if (!is_db)
+    return error_response(request, http::status::not_found,
+                          "no database on this node (it has no role db)");
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    return method_not_allowed(request, "GET, HEAD");
+  }
+  if (health.serving)
+    return json_response(request, http::status::ok, {{"status", "ok"}, {"node", node_name}});
+  const std::string reason = health.checked ? health.problem : "database not checked yet";
+  return json_response(request, http::status::service_unavailable,
+                       {{"status", "unhealthy"},
+                        {"node", node_name},
+                        {"reasons", std::vector<std::string>{reason}}});
+}
+
 }  // namespace pydio::agent::api

@@ -117,6 +117,7 @@ std::variant<JoinDecision, JoinRefusal> decide_join(
                                               " is not in the desired state: give its roles "
                                               "(--roles storage,compute)");
   }
+  // With Galera the node reaches the members from its own address too (through its proxy).
   if (!state.database.host.empty() || state.database.galera()) {
     const auto& patterns = state.database.allowed_hosts;
     bool covered = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {

@@ -66,6 +66,7 @@ Daemon::Daemon(common::LocalConfig local)
       reachability_(local_.node_name, [this] { return state_.desired(); }),
       health_([this] { return health_inputs(); },
               [this] { state_.request_pass("health changed"); }),
+      db_health_([this] { return DbProbeTarget{is_db_node(), local_.mysql_socket}; }),
       cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }),
       issuer_(state_, events_),
       renewal_(state_, local_, events_),
@@ -94,6 +95,12 @@ HealthInputs Daemon::health_inputs() {
   inputs.certificate_problem = renewal_.problem();
   if (agent_check_) inputs.agent_check_problem = agent_check_->problem();
   return inputs;
+}
+
+bool Daemon::is_db_node() const {
+  const auto desired = state_.desired();
+  const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;
+  return self != nullptr && self->has_role(common::Role::kDb);
 }
 
 void Daemon::on_desired_changed() {
@@ -147,6 +154,10 @@ int Daemon::run() {
 
   api::ServerOptions health_options;
   health_options.handler = [this](const api::Request& request) {
+    // Answered from the background probe: no database connection per request.
+    if (api::target_path(request) == api::kDbPath)
+      return api::handle_db_health_request(request, is_db_node(), db_health_.last(),
+                                           local_.node_name);
     // The rollout's drain counts like the operator's (ELBs follow /health).
     const bool draining =
         agent_check_draining(state_.desired().get(), local_.node_name, state_.draining());
@@ -205,6 +216,7 @@ int Daemon::run() {
   reachability_.start();
   health_.check_now();
   health_.start();
+  db_health_.start();
   PassEnvironment environment;
   environment.runner = &runner_;
   environment.services = &services_;
@@ -246,6 +258,7 @@ int Daemon::run() {
   process_watch_.stop();
   const bool stopped = state_.stop(kStopBound);
   health_.stop();
+  db_health_.stop();
   reachability_.stop();
   while (blocking_queued_ > 0 && std::chrono::steady_clock::now() < stop_deadline)
     std::this_thread::sleep_for(10ms);

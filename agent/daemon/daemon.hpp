@@ -42,6 +42,7 @@
 #include "agent/daemon/release_rollout.hpp"
 #include "agent/daemon/signing_key_fetch.hpp"
 #include "agent/daemon/token_changes.hpp"
+#include "agent/health/db_prober.hpp"
 #include "agent/health/health_monitor.hpp"
 #include "agent/host/process_watch.hpp"
 #include "agent/host/services.hpp"
@@ -115,6 +116,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   static constexpr int kMaxBlockingQueued = 32;
 
   HealthInputs health_inputs();
+  // This node has role db in the current desired state (GET /health/db answers there only).
+  bool is_db_node() const;
   // A db node's "database" object (common/galera_bootstrap.hpp) for status and node reports;
   // null on other nodes.
   nlohmann::json database_report() const;
@@ -161,6 +164,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   SigningKeyFetch key_fetch_;
   Reachability reachability_;
   HealthMonitor health_;
+  DbProber db_health_;  // GET /health/db on a db node
   ClusterReport cluster_;
   CertificateIssuer issuer_;
   CertificateRenewal renewal_;

@@ -62,7 +62,7 @@ api::PeerReply LeaderLink::forward(const std::string& path, const nlohmann::json
   if (!desired) return error_reply(503, "this node has no desired state yet");
   auto leader = leader_address(*desired);
   if (!leader) {
-    std::string servers;
+    std::string servers;  // the one host, or the Galera members
     for (const auto& server : common::database_servers(desired->database))
       servers += (servers.empty() ? "" : ", ") + server.host;
     return error_reply(503, "no leader is elected (the database " + servers +

@@ -26,7 +26,6 @@ namespace {
 constexpr std::chrono::seconds kCheckTimeout{30};
 constexpr std::chrono::seconds kStartTimeout{60};
 constexpr std::chrono::seconds kQueryTimeout{10};
-constexpr const char* kService = "haproxy";
 
 Status checked(common::ProcessRunner& runner, const Command& command, const std::string& what) {
   common::RunResult result = runner.run(command);
@@ -64,7 +63,7 @@ std::string HaproxyControl::missing_binary() {
 
 bool HaproxyControl::is_running() {
   if (use_systemd_)
-    return runner_.run(Command({"systemctl", "is-active", "--quiet", kService}, kQueryTimeout))
+    return runner_.run(Command({"systemctl", "is-active", "--quiet", paths_.unit}, kQueryTimeout))
         .succeeded();
   return live_pid(paths_.pid_file, {"haproxy"}).has_value();
 }
@@ -81,7 +80,7 @@ Status HaproxyControl::start() {
   if (::mkdir(socket_dir.c_str(), 0750) != 0 && errno != EEXIST)
     return Status::error("start haproxy: mkdir " + socket_dir + ": " + common::errno_text(errno));
   if (use_systemd_)
-    return checked(runner_, Command({"systemctl", "start", kService}, kStartTimeout),
+    return checked(runner_, Command({"systemctl", "start", paths_.unit}, kStartTimeout),
                    "start haproxy");
   // -D: HAProxy daemonizes (setsid) and writes the master's PID to the pid file.
   return checked(runner_,
@@ -98,7 +97,7 @@ Status HaproxyControl::reload() {
     if (!saved) spdlog::warn("haproxy: save server states: {}", saved.message());
   }
   if (use_systemd_)
-    return checked(runner_, Command({"systemctl", "reload", kService}, kStartTimeout),
+    return checked(runner_, Command({"systemctl", "reload", paths_.unit}, kStartTimeout),
                    "reload haproxy");
   auto master = live_pid(paths_.pid_file, {"haproxy"});
   if (!master) return Status::error("reload haproxy: no live master process in " + paths_.pid_file);

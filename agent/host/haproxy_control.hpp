@@ -1,6 +1,7 @@
 #pragma once
-// Starts, reloads and asks HAProxy on an lb node, through systemd where the node runs it and
-// directly otherwise (as on the simulated nodes), like Services does for Apache and MariaDB.
+// Starts, reloads and asks an HAProxy instance (an lb node's, or a compute node's database
+// proxy), through systemd where the node runs it (HaproxyPaths::unit) and directly otherwise (as
+// on the simulated nodes), like Services does for Apache and MariaDB.
 // Direct: `haproxy -W -D -f CFG -p PID -S MASTER-SOCKET` (master-worker, as Debian's unit runs
 // it); a reload is SIGUSR2 to the master, which starts new workers that take the listening
 // sockets over from the old ones (stats socket `expose-fd listeners`): no connection is
@@ -20,7 +21,22 @@ struct HaproxyPaths {
   std::string master_socket = "/run/haproxy-master.sock";
   std::string admin_socket = "/run/haproxy/admin.sock";
   std::string server_state = "/var/lib/haproxy/server-state";
+  std::string unit = "haproxy";  // the systemd unit that runs this instance
 };
+
+// The compute nodes' local database proxy (resources/db_proxy_resource.hpp): an HAProxy
+// instance of its own next to the lb's, with its own files and unit
+// (systemd/pydio-db-proxy.service), so that neither one's reload or death touches the other.
+inline HaproxyPaths db_proxy_paths() {
+  HaproxyPaths paths;
+  paths.config = "/etc/haproxy/pydio-db-proxy.cfg";
+  paths.pid_file = "/run/pydio-db-proxy.pid";
+  paths.master_socket = "/run/pydio-db-proxy-master.sock";
+  paths.admin_socket = "/run/pydio-db-proxy/admin.sock";
+  paths.server_state = "/var/lib/haproxy/pydio-db-proxy-state";
+  paths.unit = "pydio-db-proxy";
+  return paths;
+}
 
 // The Debian package that provides the binary (named in the error when it is missing).
 inline constexpr const char* kHaproxyPackage = "haproxy";

@@ -57,6 +57,8 @@ std::vector<WatchTarget> service_and_brick_targets(const common::LocalConfig& lo
       {"mariadbd", mariadb_pid_file(local), {"mariadbd", "mysqld"}, ""},
       // The master process of HAProxy on an lb node (its workers exit with it).
       {"haproxy", HaproxyPaths{}.pid_file, {"haproxy"}, ""},
+      // The master process of a compute node's database proxy (Galera).
+      {"db-proxy", db_proxy_paths().pid_file, {"haproxy"}, ""},
   };
   for (const auto& volume : entries_of(brick_pid_root)) {
     const std::string directory = brick_pid_root + "/" + volume;

@@ -5,6 +5,7 @@
 #include "agent/resources/config_brick_resource.hpp"
 #include "agent/resources/data_brick_resource.hpp"
 #include "agent/resources/database_resource.hpp"
+#include "agent/resources/db_proxy_resource.hpp"
 #include "agent/resources/db_server_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
@@ -61,6 +62,7 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
   resources.push_back(std::make_unique<PackagesResource>());
+  resources.push_back(std::make_unique<DbProxyResource>());
   resources.push_back(std::make_unique<PhpResource>());
   resources.push_back(std::make_unique<ApacheVhostResource>());
   resources.push_back(std::make_unique<LayoutResource>());

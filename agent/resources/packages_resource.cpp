@@ -40,15 +40,16 @@ Expected<Plan> plan_packages(const std::vector<std::string>& missing, bool insta
 }
 
 bool PackagesResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr &&
-         !packages_for_roles(*ctx.self, ctx.desired->web.php.version).empty();
+  return ctx.self != nullptr && !packages_for_roles(*ctx.self, ctx.desired->web.php.version,
+                                                    ctx.desired->database.galera())
+                                     .empty();
 }
 
 Expected<Plan> PackagesResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.runner == nullptr || ctx.local == nullptr || ctx.self == nullptr)
     return Status::error("packages: pass context lacks runner, local config or node");
   const std::vector<std::string> wanted =
-      packages_for_roles(*ctx.self, ctx.desired->web.php.version);
+      packages_for_roles(*ctx.self, ctx.desired->web.php.version, ctx.desired->database.galera());
   std::vector<std::string> argv = {"dpkg-query", "-W", "-f=${Package} ${Status}\n"};
   argv.insert(argv.end(), wanted.begin(), wanted.end());
   Command query(argv, kQueryTimeout);

@@ -1,6 +1,7 @@
 #pragma once
 // The distribution packages a node's roles need (php_settings.hpp, packages_for_roles): PHP for
-// Apache with Pydio's extensions and ImageMagick on compute nodes, haproxy on lb nodes; none on
+// Apache with Pydio's extensions and ImageMagick on compute nodes, haproxy on lb nodes and on
+// compute nodes when the database is a Galera cluster (their local database proxy); none on
 // db-only or storage-only nodes. Observed with one `dpkg-query -W` call; missing ones are
 // installed with `apt-get install -y --no-install-recommends` when agent.json's installPackages
 // is true (the default), otherwise reported by name and never installed.

@@ -79,10 +79,11 @@ std::vector<std::string> php_packages(const std::string& version) {
 }
 
 std::vector<std::string> packages_for_roles(const common::NodeSpec& node,
-                                            const std::string& php_version) {
+                                            const std::string& php_version, bool galera) {
   std::vector<std::string> packages;
-  if (node.has_role(common::Role::kCompute)) packages = php_packages(php_version);
-  if (node.has_role(common::Role::kLb)) packages.push_back("haproxy");
+  const bool compute = node.has_role(common::Role::kCompute);
+  if (compute) packages = php_packages(php_version);
+  if (node.has_role(common::Role::kLb) || (compute && galera)) packages.push_back("haproxy");
   return packages;
 }
 

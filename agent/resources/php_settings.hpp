@@ -24,9 +24,10 @@ std::string php_dropin_text(const common::PhpSpec& php);
 // Packages for PHP `version` under Apache with the extensions Pydio uses, and ImageMagick's
 // CLI (Pydio's previews call `convert`).
 std::vector<std::string> php_packages(const std::string& version);
-// Packages of a node with these roles: PHP's for compute, haproxy for lb; empty otherwise.
+// Packages of a node with these roles: PHP's for compute, haproxy for lb and, when the database
+// is a Galera cluster (`galera`), for compute too (its local database proxy); empty otherwise.
 std::vector<std::string> packages_for_roles(const common::NodeSpec& node,
-                                            const std::string& php_version);
+                                            const std::string& php_version, bool galera = false);
 
 // `dpkg-query -W -f='${Package} ${Status}\n' NAMES...` output -> names that are installed
 // ("install ok installed" or "hold ok installed"). Lines of removed packages (config-files,

@@ -2,18 +2,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/database_address.hpp"
+
 namespace pydio::agent {
 
 using nlohmann::json;
 
 namespace {
 
+// With Galera, Pydio connects to the node's local database proxy (127.0.0.1:proxyPort).
 json dibi_preconfiguration(const common::DatabaseSpec& database, const std::string& password) {
+  const common::DatabaseAddress address = common::pydio_database_address(database);
   json dibi = {{"mysql_username", database.user}, {"mysql_password", password},
-               {"mysql_host", database.host},     {"mysql_driver", "mysql"},
+               {"mysql_host", address.host},      {"mysql_driver", "mysql"},
                {"mysql_database", database.name}, {"mysql_use_mysqli", true},
                {"group_switch_value", "mysql"}};
-  if (database.port != 3306) dibi["mysql_port"] = database.port;
+  if (address.port != 3306) dibi["mysql_port"] = address.port;
   return dibi;
 }
 

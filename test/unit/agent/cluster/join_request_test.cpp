@@ -243,6 +243,19 @@ TEST_CASE("a join that cannot be decided is refused with what is wrong", "[join]
                Catch::StartsWith("address 198.18.0.7 is not covered by database.allowedHosts; "
                                  "add it to the desired state first"));
   }
+  SECTION("with Galera too: the members see the node's own address through its proxy") {
+    json document = cluster_document();
+    document["nodes"].push_back({{"name", "db2"}, {"address", "198.18.0.12"}, {"roles", {"db"}}});
+    document["nodes"].push_back({{"name", "db3"}, {"address", "198.18.0.13"}, {"roles", {"db"}}});
+    document["database"]["allowedHosts"] = {"198.18.0.1", "198.18.0.2"};
+    auto galera = parsed(document);
+    REQUIRE(galera->database.galera());
+    const JoinRefusal refused =
+        refusal_of(decide_join(galera, request("web1", "198.18.0.7", {Role::kCompute})));
+    CHECK(refused.kind == JoinConflict::kInvalid);
+    CHECK_THAT(refused.message,
+               Catch::StartsWith("address 198.18.0.7 is not covered by database.allowedHosts"));
+  }
   SECTION("a document the new node would make invalid: invalid, with the parser's words") {
     const JoinRefusal refused = refusal_of(decide_join(
         current, request("node3", "198.18.0.3", {Role::kStorage, Role::kCompute}, "/srv/disk")));

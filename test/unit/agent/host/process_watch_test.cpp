@@ -183,16 +183,18 @@ TEST_CASE("the watch targets are the services' pid files and every brick pid fil
   local.mysql_socket = "/run/mysqld/mysqld.sock";
 
   const auto targets = agent::service_and_brick_targets(local, dir.path);
-  REQUIRE(targets.size() == 6);
+  REQUIRE(targets.size() == 7);
   CHECK(targets[0].pid_file == "/run/glusterd.pid");
   CHECK(targets[1].pid_file == "/run/apache2/apache2.pid");
   CHECK(targets[2].pid_file == "/run/mysqld/mysqld.pid");
   CHECK(targets[3].pid_file == "/run/haproxy.pid");
-  CHECK(targets[4].volume == "pydio-config");
-  CHECK(targets[4].label == "brick 198.18.0.1-srv-pydio-config");
-  CHECK(targets[4].comms == std::vector<std::string>{"glusterfsd"});
-  CHECK(targets[5].pid_file == dir.path + "/pydio-data/198.18.0.1-srv-pydio-brick.pid");
-  agent::ProcessExit exit{targets[5], 42};
+  CHECK(targets[4].pid_file == "/run/pydio-db-proxy.pid");  // a compute node's database proxy
+  CHECK(targets[4].comms == std::vector<std::string>{"haproxy"});
+  CHECK(targets[5].volume == "pydio-config");
+  CHECK(targets[5].label == "brick 198.18.0.1-srv-pydio-config");
+  CHECK(targets[5].comms == std::vector<std::string>{"glusterfsd"});
+  CHECK(targets[6].pid_file == dir.path + "/pydio-data/198.18.0.1-srv-pydio-brick.pid");
+  agent::ProcessExit exit{targets[6], 42};
   CHECK(exit.describe() == "brick 198.18.0.1-srv-pydio-brick of volume pydio-data (pid 42) exited");
 }
 
