@@ -155,4 +155,21 @@ common::Expected<std::string> HaproxyControl::admin_command(
   return answer;
 }
 
+Status HaproxyControl::install_config(const std::string& path, const std::string& text) {
+  const std::string directory = path.substr(0, path.rfind('/'));
+  if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
+  const std::string candidate = path + ".new";
+  Status written = common::write_file_atomically(candidate, text, 0644);
+  if (!written) return written.with_context("write " + candidate);
+  Status accepted = check_config(candidate);
+  if (!accepted) {
+    ::unlink(candidate.c_str());
+    return Status::error(accepted.message() + "; previous configuration kept");
+  }
+  if (::rename(candidate.c_str(), path.c_str()) != 0)
+    return Status::error("rename " + candidate + " to " + path + ": " + common::errno_text(errno));
+  return Status::ok();
+}
+
 }  // namespace pydio::agent

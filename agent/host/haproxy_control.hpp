@@ -50,6 +50,10 @@ class HaproxyControl {
   bool is_running();
   // `haproxy -c -f path`; the error carries HAProxy's own output.
   common::Status check_config(const std::string& path);
+  // Writes `text` as `path` only once `haproxy -c` accepts it (checked under another name
+  // first): what HAProxy would load on its next start or reload stays the previous, working
+  // file until then.
+  common::Status install_config(const std::string& path, const std::string& text);
   // Starts HAProxy when it is not running.
   common::Status start();
   // Saves the servers' states (show servers state -> server-state file, so DRAIN and DOWN

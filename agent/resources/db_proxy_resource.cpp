@@ -118,22 +118,8 @@ void DbProxyResource::carry_over(const Resource& previous) {
 
 Status DbProxyResource::apply_step(const PassContext& ctx, const WriteDbProxyConfig& step) {
   const std::string text = db_proxy_config_text(*ctx.desired, paths_);
-  const std::string directory = step.path.substr(0, step.path.rfind('/'));
-  if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
-    return Status::error("mkdir " + directory + ": " + common::errno_text(errno));
-  // Checked under another name first: what HAProxy would load on its next start or reload
-  // stays the previous, working file until HAProxy accepts the new one.
-  const std::string candidate = step.path + ".new";
-  Status written = common::write_file_atomically(candidate, text, 0644);
-  if (!written) return written.with_context("write " + candidate);
-  Status accepted = control(ctx, paths_).check_config(candidate);
-  if (!accepted) {
-    ::unlink(candidate.c_str());
-    return Status::error(accepted.message() + "; previous configuration kept");
-  }
-  if (::rename(candidate.c_str(), step.path.c_str()) != 0)
-    return Status::error("rename " + candidate + " to " + step.path + ": " +
-                         common::errno_text(errno));
+  Status installed = control(ctx, paths_).install_config(step.path, text);
+  if (!installed) return installed;
   *reload_pending_ = true;
   return Status::ok();
 }
