@@ -83,6 +83,9 @@ class StubPeerBackend : public api::PeerBackend {
     PYDIO_FUZZ_CHECK(name == "n1", "a CA key handed to a node that may not lead");
     return reply(404, {{"error", "not held"}});
   }
+  api::PeerReply accept_db_bootstrap(const std::string&) override {
+    return reply(409, {{"error", "not a Galera member"}});
+  }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend
@@ -135,6 +138,9 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer rotate_ca() override { return {409, {{"error", "under way"}}}; }
   api::AdminAnswer publish_release(const std::string& path) override {
     return {422, {{"error", path + ": not a Pydio release"}}};
+  }
+  api::AdminAnswer force_db_bootstrap(const std::string&) override {
+    return {409, {{"error", "no Galera database tier"}}};
   }
 };
 
