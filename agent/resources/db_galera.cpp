@@ -117,8 +117,14 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
       galera_self_report(galera.self_name, running, observed.live, observed.position, forced,
                          datadir_holds_data(ctx.local->mysql_datadir));
 
+  // Only the other members are asked: this node's own report is `observed.self`, and asking
+  // for it would build this agent's whole node report for nothing on every pass.
+  std::vector<std::string> others;
+  for (std::size_t i = 0; i < galera.member_names.size(); ++i)
+    if (galera.member_names[i] != galera.self_name) others.push_back(galera.member_addresses[i]);
   std::vector<common::Expected<nlohmann::json>> answers;
-  if (ctx.cluster != nullptr) answers = ctx.cluster->node_reports(galera.member_addresses);
+  if (ctx.cluster != nullptr) answers = ctx.cluster->node_reports(others);
+  std::size_t next = 0;  // answers are in member order, this node left out
   for (std::size_t i = 0; i < galera.member_names.size(); ++i) {
     if (galera.member_names[i] == galera.self_name) {
       observed.members.push_back(observed.self);
@@ -126,15 +132,16 @@ GaleraObservation observe_galera(const PassContext& ctx, const GaleraDesired& ga
     }
     common::DbMemberReport member;
     member.node = galera.member_names[i];
-    if (i < answers.size() && answers[i]) {
-      const nlohmann::json& report = *answers[i];
+    const std::size_t at = next++;
+    if (at < answers.size() && answers[at]) {
+      const nlohmann::json& report = *answers[at];
       member = common::db_member_report_from(
           member.node,
           report.is_object() && report.contains("database") ? report["database"]
                                                             : nlohmann::json(),
           common::utc_now_seconds(), report_max_age(*ctx.local));
     } else {
-      member.error = i < answers.size() ? answers[i].status().message() : "not asked";
+      member.error = at < answers.size() ? answers[at].status().message() : "not asked";
     }
     observed.members.push_back(std::move(member));
   }
