@@ -155,6 +155,20 @@ std::string web_install_dir(const WebSpec& web);
 std::string web_conf_dir(const WebSpec& web);
 std::string web_local_cache_dir(const WebSpec& web);
 
+// Scheduled backups of the database ("database.backup"; docs/operations.md, "Backups"): the
+// leader has one healthy db member stream a mariadb-backup into the root-only folder
+// pydio-agent/db-backups of `volume` (which every db node then mounts), checksummed.
+struct BackupSpec {
+  int interval_seconds = 86400;  // "intervalSeconds": a backup is due this long after the last
+  int keep = 7;                  // "keep": the newest good backups kept
+  std::int64_t max_total_mb = 0;  // "maxTotalMB": bound on their summed size, 0 = none
+  int min_free_percent = 10;      // "minFreePercent": free space never taken from the target
+  std::string volume = "pydio-data";  // "volume": the volume that holds them
+  std::string offsite_hook;  // "offsiteHook": run with the backup's paths after each good one
+  bool operator==(const BackupSpec&) const;
+  bool operator!=(const BackupSpec& other) const { return !(*this == other); }
+};
+
 struct DatabaseSpec {
   // One server: its address (the one db node, or a server outside the cluster). "" when the
   // db nodes form a Galera cluster (three or more db nodes): then `members` is used.
@@ -169,6 +183,7 @@ struct DatabaseSpec {
   std::string name = "pydio";
   std::string user = "pydio";
   std::vector<std::string> allowed_hosts;  // MySQL host patterns, e.g. 198.18.0.%
+  std::optional<BackupSpec> backup;        // no backups when absent
 
   bool galera() const { return !members.empty(); }
 };

@@ -30,6 +30,10 @@ inline constexpr std::size_t kGaleraMinimumMembers = 3;
 // The problem with `count` db nodes (2), or nullopt.
 std::optional<std::string> db_node_count_problem(std::size_t count);
 
+// database.backup: value ranges, the volume it names, a db node to take it, and an off-site
+// hook outside every volume and the docroot (common/desired_state/backup.cpp).
+void check_backup(const DesiredState& state, ErrorLines& errors);
+
 void check_database_host(const DesiredState& state, const std::string& host, ErrorLines& errors);
 
 // The loadBalancer values (each naming its field) and their relation to the nodes: refused

@@ -42,6 +42,17 @@ bool has_control_character(const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> range_problem(std::int64_t value, std::int64_t low, std::int64_t high) {
+  if (value >= low && value <= high) return std::nullopt;
+  return "must be between " + std::to_string(low) + " and " + std::to_string(high) + ", got " +
+         std::to_string(value);
+}
+
+void check_int(ErrorLines& errors, const std::string& field, std::int64_t value, std::int64_t low,
+               std::int64_t high) {
+  if (auto problem = range_problem(value, low, high)) add_error(errors, field, *problem);
+}
+
 bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& value,
                 std::size_t max_length) {
   return accept(errors, path, value,

@@ -49,6 +49,12 @@ bool accept(ErrorLines& errors, const std::string& path, const std::string& valu
   return true;
 }
 
+// "must be between LOW and HIGH, got VALUE" unless low <= value <= high.
+std::optional<std::string> range_problem(std::int64_t value, std::int64_t low, std::int64_t high);
+// Reports range_problem() under `field`.
+void check_int(ErrorLines& errors, const std::string& field, std::int64_t value, std::int64_t low,
+               std::int64_t high);
+
 bool is_name_ok(ErrorLines& errors, const std::string& path, const std::string& value,
                 std::size_t max_length = kMaxNameLength);
 // A path field: check_confined_path() (absolute, normalized, outside the protected dirs).

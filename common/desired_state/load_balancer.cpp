@@ -24,12 +24,6 @@ constexpr int kApachePort = 80;
 // directory the web user can write.
 constexpr const char* kCertificateDirs[] = {"/etc/ssl", "/etc/haproxy"};
 
-std::optional<std::string> range_problem(std::int64_t value, std::int64_t low, std::int64_t high) {
-  if (value >= low && value <= high) return std::nullopt;
-  return "must be between " + std::to_string(low) + " and " + std::to_string(high) + ", got " +
-         std::to_string(value);
-}
-
 int port_of(const std::string& host_port) {
   const auto colon = host_port.rfind(':');
   return colon == std::string::npos ? 0 : std::atoi(host_port.c_str() + colon + 1);
@@ -61,11 +55,6 @@ std::optional<std::string> cookie_problem(const std::string& name) {
       return "must be a cookie name (letters, digits, '_', '-', '.'), got " + quote_value(name);
   }
   return std::nullopt;
-}
-
-void check_int(ErrorLines& errors, const std::string& field, std::int64_t value, std::int64_t low,
-               std::int64_t high) {
-  if (auto problem = range_problem(value, low, high)) add_error(errors, field, *problem);
 }
 
 template <typename T>

@@ -90,6 +90,8 @@ DatabaseSpec read_database(const json* value, const DesiredState& state, ErrorLi
       if (!node.address.empty()) database.allowed_hosts.push_back(node.address);
     }
   }
+  if (const json* backup = reader.object("backup", Presence::kOptional))
+    database.backup = read_backup(*backup, errors);
   reader.finish(kSecretHint);
   return database;
 }

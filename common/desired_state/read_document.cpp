@@ -68,7 +68,10 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
     check_load_balancer(state, load_balancer != nullptr, errors);
   check_php_placement(state, errors);
   check_release(state, errors);
-  if (database_ok) state.database = read_database(database, state, errors);
+  if (database_ok) {
+    state.database = read_database(database, state, errors);
+    check_backup(state, errors);
+  }
   if (join_tokens != nullptr) state.join_tokens = read_join_tokens(*join_tokens, errors);
   return state;
 }

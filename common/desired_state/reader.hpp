@@ -51,6 +51,11 @@ std::vector<std::string> read_ca_certificates(const nlohmann::json& value, Error
 DatabaseSpec read_database(const nlohmann::json* value, const DesiredState& state,
                            ErrorLines& errors);
 
+// The "database.backup" object: types only; check_backup() checks the values.
+BackupSpec read_backup(const nlohmann::json& value, ErrorLines& errors);
+// Its JSON form, every field written (serialize.cpp).
+nlohmann::ordered_json backup_to_json(const BackupSpec& backup);
+
 // The "joinTokens" array (hashes of join tokens, never their secrets).
 std::vector<JoinTokenSpec> read_join_tokens(const nlohmann::json& value, ErrorLines& errors);
 

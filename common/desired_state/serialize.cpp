@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/desired_state.hpp"
+#include "common/desired_state/reader.hpp"
 #include "common/utc_time.hpp"
 
 namespace pydio::common {
@@ -155,6 +156,7 @@ std::string serialize_desired_state(const DesiredState& state) {
   database["name"] = state.database.name;
   database["user"] = state.database.user;
   database["allowedHosts"] = state.database.allowed_hosts;
+  if (state.database.backup) database["backup"] = desired_state::backup_to_json(*state.database.backup);
   // Only when on: a document without TLS reads the same as before the field existed, so agents
   // of the previous version still accept it during a rolling upgrade.
   if (state.security.gluster_tls) out["security"]["glusterTls"] = true;

@@ -187,6 +187,7 @@ ErrorLines validate(const DesiredState& state) {
   check_php_placement(checked, errors);
   check_release(checked, errors);
   check_database(checked, errors);
+  check_backup(checked, errors);
   check_join_tokens(checked.join_tokens, errors);
   return errors;
 }

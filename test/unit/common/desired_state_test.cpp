@@ -745,6 +745,50 @@ TEST_CASE("database", "[desired_state]") {
     document["database"]["proxyPort"] = 0;
     REQUIRE_ERROR(errors_of(document), "database.proxyPort", "");
   }
+  SECTION("backup: defaults, round trip, and every value checked") {
+    auto document = example("tutorial.json");
+    document["database"]["backup"] = json::object();
+    const auto parsed = parse_desired_state(document.dump());
+    INFO("errors:\n" << joined(parsed.errors));
+    REQUIRE(parsed.state);
+    REQUIRE(parsed.state->database.backup);
+    CHECK(*parsed.state->database.backup == pydio::common::BackupSpec{});
+    CHECK(pydio::common::validate_desired_state(*parsed.state).empty());
+    const auto again = parse_desired_state(serialize_desired_state(*parsed.state));
+    REQUIRE(again.state);
+    CHECK(again.state->database.backup == parsed.state->database.backup);
+
+    document["database"]["backup"] = {{"intervalSeconds", 30},     {"keep", 0},
+                                      {"maxTotalMB", -1},          {"minFreePercent", 95},
+                                      {"volume", "pydio-nothing"}, {"offsiteHook", "relative"},
+                                      {"password", "x"}};
+    const auto errors = errors_of(document);
+    REQUIRE_LINE(errors, "database.backup.intervalSeconds: must be between 60 and 604800, got 30");
+    REQUIRE_LINE(errors, "database.backup.keep: must be between 1 and 1000, got 0");
+    REQUIRE_ERROR(errors, "database.backup.maxTotalMB", "got -1");
+    REQUIRE_ERROR(errors, "database.backup.minFreePercent", "got 95");
+    REQUIRE_LINE(errors, "database.backup.volume: names no volume of the desired state: "
+                         "\"pydio-nothing\"");
+    REQUIRE_ERROR(errors, "database.backup.offsiteHook", "");
+    REQUIRE_ERROR(errors, "database.backup.password", "secrets belong");
+  }
+  SECTION("backup: the off-site hook may not lie where a volume or the web could put it") {
+    auto document = example("tutorial.json");
+    document["database"]["backup"] = {{"offsiteHook", "/mnt/pydio-data/hook"}};
+    REQUIRE_ERROR(errors_of(document), "database.backup.offsiteHook",
+                  "must not lie on volume pydio-data");
+    document["database"]["backup"] = {{"offsiteHook", "/var/www/pydio/hook.sh"}};
+    REQUIRE_ERROR(errors_of(document), "database.backup.offsiteHook", "web.docroot");
+    document["database"]["backup"] = {{"offsiteHook", "/usr/local/sbin/pydio-offsite"}};
+    CHECK(errors_of(document).empty());
+  }
+  SECTION("backup needs a db node to take it") {
+    auto document = example("tutorial.json");
+    document["nodes"][0]["roles"] = {"storage", "compute"};
+    document["database"]["host"] = "db.internal.example.com";
+    document["database"]["backup"] = json::object();
+    REQUIRE_ERROR(errors_of(document), "database.backup", "needs a node with role db");
+  }
   SECTION("host naming a node without role db") {
     auto document = example("tutorial.json");
     document["database"]["host"] = "198.18.0.2";
