@@ -1,6 +1,7 @@
 #include "agent/resources/fuse_mount_resource.hpp"
 
 #include "agent/host/nofollow_dir.hpp"
+#include "common/volume_clients.hpp"
 #include "common/text.hpp"
 
 namespace pydio::agent {
@@ -112,8 +113,7 @@ FuseMountResource::FuseMountResource(std::string volume, std::string fstab_path)
     : volume_(std::move(volume)), fstab_path_(std::move(fstab_path)) {}
 
 bool FuseMountResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
-         ctx.desired->find_volume(volume_) != nullptr;
+  return ctx.self != nullptr && common::node_mounts_volume(*ctx.desired, *ctx.self, volume_);
 }
 
 Expected<Plan> FuseMountResource::observe_and_plan(const PassContext& ctx) const {

@@ -8,6 +8,7 @@
 #include "agent/host/pid_file.hpp"
 #include "agent/host/process_start.hpp"
 #include "agent/host/service_paths.hpp"
+#include "common/volume_clients.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -134,7 +135,8 @@ Expected<Plan> plan_gluster_tls(const GlusterTlsObservation& observed) {
 
 bool GlusterTlsResource::applies_to(const PassContext& ctx) const {
   return ctx.desired->security.gluster_tls && ctx.self != nullptr &&
-         (ctx.self->has_role(common::Role::kStorage) || ctx.self->has_role(common::Role::kCompute));
+         (ctx.self->has_role(common::Role::kStorage) ||
+          common::node_mounts_any_volume(*ctx.desired, *ctx.self));
 }
 
 Expected<Plan> GlusterTlsResource::observe_and_plan(const PassContext& ctx) const {

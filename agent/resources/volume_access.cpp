@@ -4,17 +4,21 @@
 
 #include "agent/resources/volume_actions.hpp"
 #include "common/text.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
 namespace {
 
-// Storage and compute nodes: the ones that mount the volumes.
+// The storage nodes (servers of every volume) and the nodes that mount `volume`.
 std::vector<std::string> cluster_members(const common::DesiredState& desired,
+                                         const std::string& volume,
                                          std::string common::NodeSpec::*field) {
   std::vector<std::string> values;
   for (const auto& node : desired.nodes) {
-    if (!node.has_role(common::Role::kStorage) && !node.has_role(common::Role::kCompute)) continue;
+    if (!node.has_role(common::Role::kStorage) &&
+        !common::node_mounts_volume(desired, node, volume))
+      continue;
     const std::string& value = node.*field;
     if (value.empty()) continue;
     if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
@@ -36,13 +40,13 @@ std::map<std::string, std::string> gluster_tls_volume_options() {
   return {{"client.ssl", "on"}, {"server.ssl", "on"}};
 }
 
-std::string cluster_auth_allow(const common::DesiredState& desired) {
-  return common::join(cluster_members(desired, &common::NodeSpec::address), ",");
+std::string cluster_auth_allow(const common::DesiredState& desired, const std::string& volume) {
+  return common::join(cluster_members(desired, volume, &common::NodeSpec::address), ",");
 }
 
-std::string cluster_ssl_allow(const common::DesiredState& desired) {
+std::string cluster_ssl_allow(const common::DesiredState& desired, const std::string& volume) {
   if (!desired.security.gluster_tls) return "";
-  return common::join(cluster_members(desired, &common::NodeSpec::name), ",");
+  return common::join(cluster_members(desired, volume, &common::NodeSpec::name), ",");
 }
 
 std::vector<Action> access_actions(const std::string& volume_name, const VolumeAccess& wanted,

@@ -1,6 +1,7 @@
 #pragma once
 // Who may use a volume, as the leader's volume resource keeps it (volume_resource.hpp):
-// `auth.allow` = the addresses of the storage and compute nodes; with security.glusterTls also
+// `auth.allow` = the addresses of the storage nodes and the volume's clients (compute nodes, and
+// db nodes on the backup volume); with security.glusterTls also
 // `auth.ssl-allow` = their names, which are the CNs of their certificates (trust/pki.hpp), and
 // client.ssl/server.ssl on. Both lists are computed from the whole desired state on each pass
 // and set only when the volume's value differs (a burst of joins is one change); a change to
@@ -27,10 +28,11 @@ inline constexpr const char* kSslAllowOption = "auth.ssl-allow";
 // with the other desired options, so a new volume has them before its first start.
 std::map<std::string, std::string> gluster_tls_volume_options();
 
-// "A,B,C": the addresses of the desired state's storage and compute nodes, in node order.
-std::string cluster_auth_allow(const common::DesiredState& desired);
+// "A,B,C": the addresses of the storage nodes and of the nodes that mount `volume`
+// (common/volume_clients.hpp: compute nodes; db nodes for the backup volume), in node order.
+std::string cluster_auth_allow(const common::DesiredState& desired, const std::string& volume);
 // "n1,n2,web": their names (certificate CNs), in node order; "" when glusterTls is off.
-std::string cluster_ssl_allow(const common::DesiredState& desired);
+std::string cluster_ssl_allow(const common::DesiredState& desired, const std::string& volume);
 
 // The managed values; "" leaves that option alone.
 struct VolumeAccess {

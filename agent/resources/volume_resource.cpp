@@ -113,8 +113,8 @@ VolumeTarget volume_target(const common::DesiredState& desired, const common::Vo
     if (desired.security.gluster_tls) target.options[key] = value;
   }
   target.self_address = self_address;
-  target.auth_allow = cluster_auth_allow(desired);
-  target.ssl_allow = cluster_ssl_allow(desired);
+  target.auth_allow = cluster_auth_allow(desired, volume.name);
+  target.ssl_allow = cluster_ssl_allow(desired, volume.name);
   for (const common::NodeSpec* node : desired.nodes_with_role(common::Role::kStorage)) {
     const common::BrickSpec* brick = node->find_brick(volume.brick);
     if (brick != nullptr && brick->directory && brick->allow_root_partition) target.force = true;

@@ -680,11 +680,22 @@ TEST_CASE("auth.allow admits exactly the storage and compute nodes", "[volume][p
   desired.volumes = {data};
 
   SECTION("the value: storage and compute nodes in node order, the db-only node left out") {
-    CHECK(agent::cluster_auth_allow(desired) == "198.18.0.1,198.18.0.2,198.18.0.9");
+    CHECK(agent::cluster_auth_allow(desired, "pydio-data") == "198.18.0.1,198.18.0.2,198.18.0.9");
     VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
     CHECK(target.auth_allow == "198.18.0.1,198.18.0.2,198.18.0.9");
     // An operator's value (refused by validation) never reaches gluster.
     CHECK(target.options.count("auth.allow") == 0);
+  }
+  SECTION("with database.backup the db node is a client of the backup volume only") {
+    common::VolumeSpec config{"pydio-config", 2, 0, "config", {}, "/mnt/pydio-config"};
+    desired.volumes.push_back(config);
+    desired.database.backup = common::BackupSpec{};
+    CHECK(agent::cluster_auth_allow(desired, "pydio-data") ==
+          "198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.9");
+    CHECK(agent::cluster_auth_allow(desired, "pydio-config") == "198.18.0.1,198.18.0.2,198.18.0.9");
+    desired.security.gluster_tls = true;
+    CHECK(agent::cluster_ssl_allow(desired, "pydio-data").find("db") != std::string::npos);
+    CHECK(agent::cluster_ssl_allow(desired, "pydio-config").find("db") == std::string::npos);
   }
 
   VolumeTarget target;
@@ -805,7 +816,7 @@ TEST_CASE("gluster TLS: client.ssl, server.ssl and auth.ssl-allow on the same pa
   desired.volumes = {data};
 
   SECTION("off (the default): no TLS option, no ssl-allow") {
-    CHECK(agent::cluster_ssl_allow(desired).empty());
+    CHECK(agent::cluster_ssl_allow(desired, "pydio-data").empty());
     VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
     CHECK(target.ssl_allow.empty());
     CHECK(target.options.count("server.ssl") == 0);
@@ -815,7 +826,7 @@ TEST_CASE("gluster TLS: client.ssl, server.ssl and auth.ssl-allow on the same pa
 
   desired.security.gluster_tls = true;
   SECTION("on: the names of the storage and compute nodes (their certificates' CNs)") {
-    CHECK(agent::cluster_ssl_allow(desired) == "n1,n2,web");
+    CHECK(agent::cluster_ssl_allow(desired, "pydio-data") == "n1,n2,web");
     VolumeTarget target = agent::volume_target(desired, data, "198.18.0.1");
     CHECK(target.ssl_allow == "n1,n2,web");
     CHECK(target.options ==
