@@ -227,6 +227,10 @@ Response post_db_bootstrap(const Request& request, AdminBackend& backend) {
   return answer(request, backend.force_db_bootstrap((*body)["node"].get<std::string>()));
 }
 
+Response get_db_backups(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.db_backups());
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -245,6 +249,7 @@ const std::map<std::string, Route>& routes() {
       {"/v1/rotate/ca", {http::verb::post, post_rotate_ca}},
       {"/v1/app/publish", {http::verb::post, post_app_publish}},
       {"/v1/db/bootstrap", {http::verb::post, post_db_bootstrap}},
+      {"/v1/db/backups", {http::verb::get, get_db_backups}},
   };
   return kRoutes;
 }

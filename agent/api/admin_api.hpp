@@ -177,6 +177,9 @@ class AdminBackend {
   virtual AdminAnswer publish_release(const std::string& path) = 0;
   // agentctl db bootstrap --force NODE (agent/daemon/db_bootstrap_command.hpp).
   virtual AdminAnswer force_db_bootstrap(const std::string& node) = 0;
+  // agentctl db backups: the backup folder as this node sees it (db and compute nodes mount
+  // the backup volume).
+  virtual AdminAnswer db_backups() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -208,6 +208,17 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     }
     return reply(request, backend.accept_db_bootstrap((*body)["node"].get<std::string>()));
   }
+  if (path == "/v1/peer/db-backup") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    // The leader schedules backups; only a node that may lead (a storage node) may ask, so
+    // the web tier cannot make the database tier copy itself over and over.
+    if (!member->may_lead) {
+      return error_response(request, http::status::forbidden,
+                            "node " + peer.certificate_name +
+                                " may not start a database backup (only storage nodes may)");
+    }
+    return reply(request, backend.start_db_backup());
+  }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

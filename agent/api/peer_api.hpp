@@ -128,6 +128,8 @@ class PeerBackend {
   virtual PeerReply hand_ca_key(const std::string& name, const std::string& pin) = 0;
   // An operator's `agentctl db bootstrap --force` for this node (db_bootstrap_command.hpp).
   virtual PeerReply accept_db_bootstrap(const std::string& node) = 0;
+  // The leader asks this db node to take a backup now (agent/daemon/db_backup_worker.hpp).
+  virtual PeerReply start_db_backup() = 0;
 };
 
 

@@ -24,6 +24,9 @@ class ClusterView {
   // a node that did not answer in time. This node's own is answered from memory.
   virtual std::vector<common::Expected<nlohmann::json>> node_reports(
       const std::vector<std::string>& addresses) const = 0;
+  // Asks the db node at `address` to take a backup now (POST /v1/peer/db-backup): the name of
+  // the backup it started, or its refusal.
+  virtual common::Expected<std::string> start_db_backup(const std::string& address) const = 0;
 };
 
 }  // namespace pydio::agent

@@ -53,6 +53,7 @@ int run_token_delete(const GlobalOptions& global, const std::string& id);
 // release archive FILE the cluster's release.
 int run_app_publish(const GlobalOptions& global, const std::string& file);
 int run_db_bootstrap(const GlobalOptions& global, const std::string& node, bool force);
+int run_db_backups(const GlobalOptions& global, OutputFormat format);
 // FILE made absolute against the working directory (links are not resolved: the agent refuses
 // a link), for the daemon, whose working directory is another.
 std::string absolute_archive_path(const std::string& file);

@@ -191,6 +191,13 @@ int main(int argc, char** argv) {
   db_bootstrap->add_flag("--force", bootstrap_force,
                          "yes: transactions only a silent member committed are lost");
 
+  std::string backups_format = "table";
+  auto* db_backups = db_command->add_subcommand(
+      "backups", "the database backups in the backup folder (on a db or compute node)");
+  db_backups->add_option("-o,--output", backups_format, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
   validate->add_option("FILE", validate_path, "desired-state document (JSON)")->required();
@@ -246,6 +253,9 @@ int main(int argc, char** argv) {
   if (token_delete->parsed()) return ctl::run_token_delete(global, token_id);
   if (app_publish->parsed()) return ctl::run_app_publish(global, publish_file);
   if (db_bootstrap->parsed()) return ctl::run_db_bootstrap(global, bootstrap_node, bootstrap_force);
+  if (db_backups->parsed())
+    return ctl::run_db_backups(global, backups_format == "json" ? ctl::OutputFormat::kJson
+                                                                : ctl::OutputFormat::kText);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

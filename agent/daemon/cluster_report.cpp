@@ -1,3 +1,4 @@
+#include "agent/resources/db_backup_schedule.hpp"
 #include "agent/daemon/cluster_report.hpp"
 
 #include <fstream>
@@ -259,6 +260,18 @@ std::vector<common::Expected<json>> ClusterReport::node_reports(
   return out;
 }
 
+common::Expected<std::string> ClusterReport::start_db_backup(const std::string& address) const {
+  auto reply = leader_.peer_client(kReportTimeout).post(address, "/v1/peer/db-backup", json::object(),
+                                                        false);
+  if (!reply) return reply.status();
+  if (reply->status != 200 || !reply->body.contains("started") ||
+      !reply->body["started"].is_string()) {
+    return common::Status::error(address + " refused the backup: " +
+                                 reply->body.value("error", reply->body.dump()));
+  }
+  return reply->body["started"].get<std::string>();
+}
+
 json ClusterReport::report() const {
   auto desired = state_.desired();
   if (!desired) return nullptr;
@@ -285,6 +298,7 @@ json ClusterReport::report() const {
               {"warnings", json::array()}};
   json gluster_state = storage ? gluster.get() : json{{"error", "this node has no glusterd"}};
   std::size_t next_answer = 0;  // answers are in node order, this node left out
+  std::vector<BackupMemberView> backup_views;  // the db nodes', for the backup lines
   for (const common::NodeSpec& node : desired->nodes) {
     json row = node_row(node);
     json report;
@@ -309,7 +323,18 @@ json ClusterReport::report() const {
                         ? "this node"
                         : peer_state(gluster_state, text_field(report, "glusterdUuid"), node.address);
     }
+    if (node.has_role(common::Role::kDb))
+      backup_views.push_back(backup_member_view(node.name, node.address,
+                                                report.is_null() ? nullptr : &report,
+                                                common::utc_now_seconds()));
     out["nodes"].push_back(row);
+  }
+  if (desired->database.backup) {
+    const BackupStatusLines lines = backup_status_lines(*desired->database.backup, backup_views,
+                                                        common::utc_now_seconds());
+    if (!lines.warning.empty()) out["warnings"].push_back(lines.warning);
+    if (!lines.note.empty()) out["notes"].push_back(lines.note);
+    out["backup"] = lines.summary;
   }
   // The rollout of a release as the document in force has it (every node shows the same).
   if (const std::string line = rollout_status_line(*desired, common::utc_now_seconds());

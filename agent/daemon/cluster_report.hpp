@@ -36,6 +36,7 @@ class ClusterReport : public ClusterView {
                                                 const std::string& resource_name) const override;
   std::vector<common::Expected<nlohmann::json>> node_reports(
       const std::vector<std::string>& addresses) const override;
+  common::Expected<std::string> start_db_backup(const std::string& address) const override;
 
   // Every node's row, the leader, pool, volumes, heal backlog, what waits and warnings.
   nlohmann::json report() const;

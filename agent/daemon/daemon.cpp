@@ -75,7 +75,8 @@ Daemon::Daemon(common::LocalConfig local)
       balancer_(runner_, services_.uses_systemd()),
       rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }),
       db_bootstrap_(state_, local_, leader_link_, cluster_, db_member_,
-                    [this] { state_.request_pass("operator forced a Galera bootstrap", true); }) {}
+                    [this] { state_.request_pass("operator forced a Galera bootstrap", true); }),
+      db_backup_(local_, runner_, [this] { return state_.desired(); }, services_.uses_systemd()) {}
 
 Daemon::~Daemon() = default;
 

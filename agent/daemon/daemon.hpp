@@ -48,6 +48,7 @@
 #include "agent/host/services.hpp"
 #include "agent/reconcile/event_log.hpp"
 #include "agent/reconcile/worker_pool.hpp"
+#include "agent/daemon/db_backup_worker.hpp"
 #include "agent/daemon/db_bootstrap_command.hpp"
 #include "agent/resources/db_member_holder.hpp"
 #include "agent/resources/release_report.hpp"
@@ -87,6 +88,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::AdminAnswer force_db_bootstrap(const std::string& node) override {
     return db_bootstrap_.force(node);
   }
+  api::AdminAnswer db_backups() override;
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -110,6 +112,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   api::PeerReply accept_db_bootstrap(const std::string& node) override {
     return db_bootstrap_.accept(node);
   }
+  api::PeerReply start_db_backup() override;
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -173,6 +176,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   BalancerStats balancer_;
   ReleaseRollout rollout_;
   DbBootstrapCommand db_bootstrap_;
+  DbBackupWorker db_backup_;  // a db node's backups, asked for by the leader
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};

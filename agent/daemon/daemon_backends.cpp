@@ -15,8 +15,10 @@ nlohmann::json Daemon::status(bool include_cluster) {
   nlohmann::json out = node_status(state_, local_, health_.verdict());
   out["certificate"] = renewal_.report();
   out["ca"] = ca_rotation_.report();
-  if (nlohmann::json database = database_report(); !database.is_null())
+  if (nlohmann::json database = database_report(); !database.is_null()) {
     out["database"] = std::move(database);
+    out["dbBackup"] = db_backup_.report();
+  }
   if (include_cluster) out["cluster"] = cluster_.report();
   return out;
 }
@@ -125,8 +127,10 @@ nlohmann::json Daemon::node_report() {
     report["release"] = release_report_json(release);
   }
   // db nodes: their part of the Galera bootstrap decision and of agentctl status.
-  if (nlohmann::json database = database_report(); !database.is_null())
+  if (nlohmann::json database = database_report(); !database.is_null()) {
     report["database"] = std::move(database);
+    report["dbBackup"] = db_backup_.report();  // what the leader's backup schedule looks at
+  }
   // The leader's: what a rollout of a release waits for.
   report["rollout"] = rollout_.report();
   // lb nodes: HAProxy's servers, what the leader's rollout waits on (asked on the pool).
@@ -190,6 +194,28 @@ api::AdminAnswer Daemon::rotate_signing_key() {
     reply.body["storageNodes"] = changes_.await_key_holders(text_field(reply.body, "keyId"));
   }
   return api::AdminAnswer{reply.status, reply.body};
+}
+
+api::PeerReply Daemon::start_db_backup() {
+  auto name = db_backup_.start();
+  if (!name) return api::PeerReply{409, {{"error", name.status().message()}}};
+  return api::PeerReply{200, {{"started", *name}}};
+}
+
+api::AdminAnswer Daemon::db_backups() {
+  auto listing = db_backup_.list_now();
+  if (!listing) return api::AdminAnswer{409, {{"error", listing.status().message()}}};
+  nlohmann::json backups = nlohmann::json::array();
+  for (const common::BackupManifest& m : listing->good)
+    backups.push_back(nlohmann::json::parse(common::manifest_to_json(m)));
+  std::sort(backups.begin(), backups.end(),
+            [](const nlohmann::json& a, const nlohmann::json& b) { return a["name"] < b["name"]; });
+  auto desired = state_.desired();
+  return api::AdminAnswer{200,
+                          {{"folder", desired ? common::db_backup_dir(*desired) : ""},
+                           {"backups", backups},
+                           {"partial", listing->partial},
+                           {"problems", listing->problems}}};
 }
 
 }  // namespace pydio::agent

@@ -90,10 +90,15 @@ Expected<ArchiveCopy> copy_archive(const std::string& source, int dir_fd, const 
   const int flags = ::fcntl(in.get(), F_GETFL);
   if (flags < 0 || ::fcntl(in.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
     return errno_status("fcntl " + source);
+  return copy_stream(in.get(), source, dir_fd, name, max_bytes);
+}
+
+Expected<ArchiveCopy> copy_stream(int source_fd, const std::string& source, int dir_fd,
+                                  const std::string& name, std::int64_t max_bytes) {
   OwnedFd out(
       ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (out.get() < 0) return errno_status("create " + name);
-  auto copy = copy_into(in.get(), source, out.get(), name, max_bytes);
+  auto copy = copy_into(source_fd, source, out.get(), name, max_bytes);
   if (!copy) ::unlinkat(dir_fd, name.c_str(), 0);
   return copy;
 }

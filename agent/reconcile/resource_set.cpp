@@ -7,6 +7,7 @@
 #include "agent/resources/database_resource.hpp"
 #include "agent/resources/db_proxy_resource.hpp"
 #include "agent/resources/db_server_resource.hpp"
+#include "agent/resources/db_backup_resource.hpp"
 #include "agent/resources/fuse_mount_resource.hpp"
 #include "agent/resources/gluster_pool_resource.hpp"
 #include "agent/resources/gluster_tls_resource.hpp"
@@ -59,6 +60,7 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   for (const auto& volume : desired.volumes) volume_names.push_back(volume.name);
   resources.push_back(std::make_unique<SelfHealResource>(volume_names));
   resources.push_back(std::make_unique<DatabaseResource>());
+  resources.push_back(std::make_unique<DbBackupResource>());
   for (const auto& volume : desired.volumes)
     resources.push_back(std::make_unique<FuseMountResource>(volume.name));
   resources.push_back(std::make_unique<PackagesResource>());

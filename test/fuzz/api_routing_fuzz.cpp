@@ -86,6 +86,7 @@ class StubPeerBackend : public api::PeerBackend {
   api::PeerReply accept_db_bootstrap(const std::string&) override {
     return reply(409, {{"error", "not a Galera member"}});
   }
+  api::PeerReply start_db_backup() override { return reply(409, {{"error", "no backups"}}); }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend
@@ -142,6 +143,7 @@ class StubAdminBackend : public api::AdminBackend {
   api::AdminAnswer force_db_bootstrap(const std::string&) override {
     return {409, {{"error", "no Galera database tier"}}};
   }
+  api::AdminAnswer db_backups() override { return {409, {{"error", "no backups"}}}; }
 };
 
 void check_serializes(const api::Response& response) {

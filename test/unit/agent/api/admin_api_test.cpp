@@ -80,6 +80,7 @@ class FakeBackend : public AdminBackend {
     forced.push_back(node);
     return AdminAnswer{200, json{{"forced", node}}};
   }
+  AdminAnswer db_backups() override { return AdminAnswer{200, json{{"backups", json::array()}}}; }
   std::vector<std::string> forced;
   std::optional<std::string> published;
   int upgrades = 0;

@@ -51,6 +51,7 @@ class FakePeerBackend : public PeerBackend {
   PeerReply accept_db_bootstrap(const std::string&) override {
     return PeerReply{409, {{"error", "fake"}}};
   }
+  PeerReply start_db_backup() override { return PeerReply{409, {{"error", "fake"}}}; }
   PeerReply signing_key() override { return PeerReply{503, {{"error", "fake"}}}; }
   PeerReply rotate_signing_key(bool) override { return PeerReply{503, {{"error", "fake"}}}; }
 

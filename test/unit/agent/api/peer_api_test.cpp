@@ -78,7 +78,12 @@ class FakePeerBackend : public PeerBackend {
     db_bootstraps.push_back(node);
     return PeerReply{200, {{"forced", node}}};
   }
+  PeerReply start_db_backup() override {
+    ++db_backups;
+    return PeerReply{200, {{"started", "20261201T000000Z-db"}}};
+  }
   std::vector<std::string> db_bootstraps;
+  int db_backups = 0;
 
   std::vector<pydio::agent::api::Nudge> nudges;
   std::vector<std::vector<std::string>> issued;  // name, address, csr, caPin of each one
@@ -160,6 +165,18 @@ TEST_CASE("the peer API admits a node by its certificate, from its own address",
         make_request(http::verb::post, "/v1/peer/nudge", R"({"reason":"brick died"})"), kCompute,
         backend);
     CHECK(response.result() == http::status::accepted);
+  }
+  SECTION("only a node that may lead starts a database backup") {
+    auto response = handle_peer_request(make_request(http::verb::post, "/v1/peer/db-backup", "{}"),
+                                        kCompute, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK(body_of(response)["error"] ==
+          "node web1 may not start a database backup (only storage nodes may)");
+    CHECK(backend.db_backups == 0);
+    response = handle_peer_request(make_request(http::verb::post, "/v1/peer/db-backup", "{}"),
+                                   kStorage, backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.db_backups == 1);
   }
   SECTION("a nudge speaks only for its sender: another node's address in \"from\" is 403") {
     const auto response =

@@ -1,0 +1,221 @@
+#include "agent/daemon/db_backup_worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <tuple>
+
+#include "agent/host/db_backup_run.hpp"
+#include "agent/host/galera_status.hpp"
+#include "agent/host/mysql_session.hpp"
+#include "agent/host/service_paths.hpp"
+#include "common/mount_table.hpp"
+#include "common/utc_time.hpp"
+
+namespace pydio::agent {
+
+namespace {
+
+using common::Expected;
+using common::Status;
+
+// What the backup needs from the desired state, or why this node takes none.
+struct BackupPlace {
+  std::string mountpoint;
+  std::string dir;
+};
+
+Expected<BackupPlace> backup_place(const common::DesiredState* desired, const std::string& node) {
+  if (desired == nullptr) return Status::error("no desired state yet");
+  const common::NodeSpec* self = desired->find_node(node);
+  if (self == nullptr || !self->has_role(common::Role::kDb))
+    return Status::error("node " + node + " has no role db: backups are taken on db nodes");
+  if (!desired->database.backup)
+    return Status::error("the desired state has no database.backup");
+  const common::VolumeSpec* volume = desired->find_volume(desired->database.backup->volume);
+  if (volume == nullptr) return Status::error("the backup volume is not in the desired state");
+  return BackupPlace{common::normalize_mount_path(volume->mountpoint),
+                     common::db_backup_dir(*desired)};
+}
+
+// The server's version and Galera seqno, for the manifest ("" / -1 when unknown).
+std::pair<std::string, std::int64_t> server_position(const common::LocalConfig& local) {
+  MysqlEndpoint endpoint;
+  endpoint.socket_path = local.mysql_socket;
+  endpoint.user = "root";
+  auto session = MysqlSession::connect(endpoint);
+  if (!session) return {"", -1};
+  std::string version;
+  if (auto rows = (*session)->query("SELECT VERSION()"); rows && !rows->empty())
+    version = rows->front().columns.at(0).value_or("");
+  std::int64_t seqno = -1;
+  if (auto state = read_galera_state(**session); state && state->wsrep_on)
+    seqno = state->last_committed;
+  return {version, seqno};
+}
+
+nlohmann::json manifest_summary(const common::BackupManifest& m) {
+  return {{"name", m.name},
+          {"node", m.node},
+          {"finishedAt", common::format_utc(m.finished_at)},
+          {"finishedAtSeconds", m.finished_at},
+          {"bytes", m.bytes}};
+}
+
+}  // namespace
+
+DbBackupWorker::DbBackupWorker(const common::LocalConfig& local, common::ProcessRunner& runner,
+                               DesiredGetter desired, bool uses_systemd)
+    : local_(local), runner_(runner), desired_(std::move(desired)), uses_systemd_(uses_systemd) {
+  thread_ = std::thread([this] { run(); });
+}
+
+DbBackupWorker::~DbBackupWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+Expected<std::string> DbBackupWorker::start() {
+  auto desired = desired_();
+  auto place = backup_place(desired.get(), local_.node_name);
+  if (!place) return place.status();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_) return Status::error("backup " + running_->first + " is still running here");
+  if (requested_) return requested_->first;
+  const std::int64_t now = common::utc_now_seconds();
+  requested_ = {common::backup_name(now, local_.node_name), now};
+  wake_.notify_all();
+  return requested_->first;
+}
+
+void DbBackupWorker::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, kCatalogPeriod, [this] { return stopping_ || requested_.has_value(); });
+    if (stopping_) return;
+    auto request = requested_;
+    requested_.reset();
+    if (request) running_ = request;
+    lock.unlock();
+    auto desired = desired_();
+    if (desired && backup_place(desired.get(), local_.node_name)) {
+      if (request) take(*desired, request->first, request->second);
+      refresh_catalog(*desired);
+    }
+    lock.lock();
+    running_.reset();
+  }
+}
+
+void DbBackupWorker::take(const common::DesiredState& desired, const std::string& name,
+                          std::int64_t started) {
+  auto place = backup_place(&desired, local_.node_name);
+  Attempt attempt;
+  attempt.name = name;
+  if (place) {
+    BackupRequest request;
+    request.name = name;
+    request.node = local_.node_name;
+    request.started_at = started;
+    request.mountpoint = place->mountpoint;
+    request.dir = place->dir;
+    request.spec = *desired.database.backup;
+    std::tie(request.server_version, request.galera_seqno) = server_position(local_);
+    // mariadb-backup's scratch files: a private folder on this node, removed afterwards.
+    char scratch[] = "/tmp/pydio-agent-backup-XXXXXX";
+    if (::mkdtemp(scratch) == nullptr) {
+      attempt.error = "mkdtemp for mariadb-backup's scratch folder failed";
+    } else {
+      request.backup_argv = mariadb_backup_argv(
+          uses_systemd_ ? "" : mariadb_defaults_file(local_), local_.mysql_datadir,
+          local_.mysql_socket, desired.database.galera(), scratch);
+      auto outcome = take_db_backup(request, runner_, &common::utc_now_seconds);
+      std::error_code ignored;
+      std::filesystem::remove_all(scratch, ignored);
+      if (outcome) {
+        attempt.ok = true;
+        attempt.hook_problem = outcome->hook_problem;
+        attempt.pruned = outcome->pruned;
+        spdlog::info("backup {} taken: {} bytes, {}", name, outcome->manifest.bytes,
+                     outcome->manifest.sha256);
+      } else {
+        attempt.error = outcome.status().message();
+      }
+    }
+  } else {
+    attempt.error = place.status().message();
+  }
+  if (!attempt.error.empty()) spdlog::warn("backup {} failed: {}", name, attempt.error);
+  if (!attempt.hook_problem.empty()) spdlog::warn("backup {}: {}", name, attempt.hook_problem);
+  attempt.finished_at = common::utc_now_seconds();
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_ = attempt;
+}
+
+void DbBackupWorker::refresh_catalog(const common::DesiredState& desired) {
+  auto listing = [&]() -> Expected<BackupListing> {
+    auto place = backup_place(&desired, local_.node_name);
+    if (!place) return place.status();
+    auto dir = open_backup_dir(place->mountpoint, place->dir, CreateBackupDir::kNo);
+    if (!dir) return dir.status();
+    return list_backups(dir->get());
+  }();
+  std::lock_guard<std::mutex> lock(mutex_);
+  listed_at_ = common::utc_now_seconds();
+  if (listing) {
+    catalog_ = *listing;
+    catalog_error_.clear();
+  } else {
+    catalog_error_ = listing.status().message();
+  }
+}
+
+Expected<BackupListing> DbBackupWorker::list_now() const {
+  auto desired = desired_();
+  if (!desired || !desired->database.backup)
+    return Status::error("the desired state has no database.backup");
+  const common::NodeSpec* self = desired->find_node(local_.node_name);
+  const std::string& volume = desired->database.backup->volume;
+  const common::VolumeSpec* spec = desired->find_volume(volume);
+  if (self == nullptr || spec == nullptr)
+    return Status::error("this node is not in the desired state");
+  auto dir = open_backup_dir(common::normalize_mount_path(spec->mountpoint),
+                             common::db_backup_dir(*desired), CreateBackupDir::kNo);
+  if (!dir) return dir.status();
+  return list_backups(dir->get());
+}
+
+nlohmann::json DbBackupWorker::report() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::json out = {{"running", nullptr}, {"last", nullptr}, {"catalog", nullptr}};
+  // Asked for and not yet begun counts as running: the leader must not ask twice.
+  if (const auto& busy = running_ ? running_ : requested_; busy)
+    out["running"] = {{"name", busy->first}, {"startedAt", common::format_utc(busy->second)}};
+  if (last_) {
+    out["last"] = {{"name", last_->name},
+                   {"ok", last_->ok},
+                   {"finishedAt", common::format_utc(last_->finished_at)},
+                   {"error", last_->error},
+                   {"hookProblem", last_->hook_problem},
+                   {"pruned", last_->pruned}};
+  }
+  if (catalog_) {
+    const auto newest = common::newest_backup(catalog_->good);
+    out["catalog"] = {{"newest", newest ? manifest_summary(*newest) : nlohmann::json(nullptr)},
+                      {"count", catalog_->good.size()},
+                      {"problems", catalog_->problems},
+                      {"listedAt", common::format_utc(listed_at_)},
+                      {"error", catalog_error_}};
+  } else if (!catalog_error_.empty()) {
+    out["catalog"] = {{"newest", nullptr}, {"count", 0}, {"problems", nlohmann::json::array()},
+                      {"listedAt", common::format_utc(listed_at_)}, {"error", catalog_error_}};
+  }
+  return out;
+}
+
+}  // namespace pydio::agent
