@@ -55,6 +55,15 @@ std::pair<std::string, std::int64_t> server_position(const common::LocalConfig& 
   return {version, seqno};
 }
 
+// The backup volume is mounted here now (read from the mount table: never touches the mount,
+// which may hang).
+bool backup_volume_mounted(const std::string& mountpoint) {
+  auto table = common::read_mount_table();
+  if (!table) return false;
+  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
+  return entry != nullptr && entry->fstype == "fuse.glusterfs";
+}
+
 nlohmann::json manifest_summary(const common::BackupManifest& m) {
   return {{"name", m.name},
           {"node", m.node},
@@ -191,8 +200,12 @@ Expected<BackupListing> DbBackupWorker::list_now() const {
 }
 
 nlohmann::json DbBackupWorker::report() const {
+  auto desired = desired_();
+  auto place = backup_place(desired.get(), local_.node_name);
+  const bool mounted = place && backup_volume_mounted(place->mountpoint);
   std::lock_guard<std::mutex> lock(mutex_);
-  nlohmann::json out = {{"running", nullptr}, {"last", nullptr}, {"catalog", nullptr}};
+  nlohmann::json out = {
+      {"mounted", mounted}, {"running", nullptr}, {"last", nullptr}, {"catalog", nullptr}};
   // Asked for and not yet begun counts as running: the leader must not ask twice.
   if (const auto& busy = running_ ? running_ : requested_; busy)
     out["running"] = {{"name", busy->first}, {"startedAt", common::format_utc(busy->second)}};

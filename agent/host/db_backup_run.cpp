@@ -160,7 +160,9 @@ std::vector<std::string> mariadb_backup_argv(const std::string& defaults_file,
                                              const std::string& datadir,
                                              const std::string& socket, bool galera,
                                              const std::string& scratch_dir) {
-  std::vector<std::string> argv = {"mariadb-backup"};
+  // Lowest CPU and best-effort I/O priority: the member keeps serving (and replicating) first.
+  std::vector<std::string> argv = {"nice", "-n", "19", "ionice", "-c", "2", "-n", "7",
+                                    "mariadb-backup"};
   // --defaults-file must come first; it holds the server's own settings (innodb files).
   if (!defaults_file.empty()) argv.push_back("--defaults-file=" + defaults_file);
   argv.insert(argv.end(), {"--backup", "--stream=xbstream", "--user=root", "--socket=" + socket,

@@ -36,6 +36,7 @@ BackupMemberView backup_member_view(const std::string& name, const std::string& 
   const auto backup = report->find("dbBackup");
   if (backup == report->end() || !backup->is_object()) return view;
   const nlohmann::json& b = *backup;
+  view.mounted = b.value("mounted", false);
   if (b.contains("running") && b["running"].is_object())
     view.backup_running = b["running"].value("name", "?");
   if (b.contains("last") && b["last"].is_object() && !b["last"].value("ok", false))
@@ -116,13 +117,13 @@ BackupDecision decide_db_backup(const common::BackupSpec& spec,
     return decision;
   }
   for (auto it = members.rbegin(); it != members.rend(); ++it) {
-    if (it->serving) {
+    if (it->serving && it->mounted) {
       decision.start_on = *it;
       return decision;
     }
   }
-  decision.waiting_for = "a db member that serves (Synced in the primary component) to take the "
-                         "due backup";
+  decision.waiting_for = "a db member that serves (Synced in the primary component) and has the "
+                         "backup volume mounted, to take the due backup";
   return decision;
 }
 

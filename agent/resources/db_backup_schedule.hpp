@@ -20,6 +20,7 @@ struct BackupMemberView {
   std::string address;
   bool answered = false;
   bool serving = false;                 // Synced in the primary component, or a lone server
+  bool mounted = false;                 // the backup volume is mounted there
   std::string backup_running;           // name of the backup it is taking, "" when none
   std::int64_t newest_finished_at = -1;  // the newest good backup in the folder, -1 when none
   std::string newest_name;
@@ -41,8 +42,8 @@ inline constexpr std::int64_t kBackupRetrySeconds = 300;
 
 // A backup is due when the newest good one (over all members' views of the folder) is older
 // than the interval, or none exists; never while one runs; not within kBackupRetrySeconds (or
-// the interval, if shorter) of the last request. It goes to the last serving member in document
-// order: Pydio's proxy and the lease prefer the first, so the copy reads where the writes are
+// the interval, if shorter) of the last request. It goes to the last serving member (with the
+// backup volume mounted) in document order: Pydio's proxy and the lease prefer the first, so the copy reads where the writes are
 // not.
 BackupDecision decide_db_backup(const common::BackupSpec& spec,
                                 const std::vector<BackupMemberView>& members, std::int64_t now,

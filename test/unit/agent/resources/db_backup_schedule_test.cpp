@@ -19,6 +19,7 @@ BackupMemberView member(const std::string& name, bool serving, std::int64_t newe
   m.address = "198.18.0." + std::to_string(name.back() - '0');
   m.answered = true;
   m.serving = serving;
+  m.mounted = true;
   m.newest_finished_at = newest;
   if (newest >= 0) m.newest_name = "backup-at-" + std::to_string(newest);
   return m;
@@ -63,6 +64,12 @@ TEST_CASE("a backup is due after the interval and goes to the last serving membe
     CHECK_THAT(decision.waiting_for, Catch::Contains("disk full"));
     CHECK(decide_db_backup(spec, members, kNow, kNow - kBackupRetrySeconds).start_on);
   }
+  SECTION("a member without the backup volume mounted is not asked") {
+    members[1].mounted = false;
+    const auto decision = decide_db_backup(spec, members, kNow, 0);
+    REQUIRE(decision.start_on);
+    CHECK(decision.start_on->name == "db1");
+  }
   SECTION("no member serves: waits") {
     members[0].serving = members[1].serving = false;
     const auto decision = decide_db_backup(spec, members, kNow, 0);
@@ -88,6 +95,7 @@ TEST_CASE("status warns when the newest backup is older than twice the interval"
 
 TEST_CASE("a member's view is read from its node report", "[db_backup]") {
   const json backup = {
+      {"mounted", true},
       {"running", nullptr},
       {"last", {{"name", "n"}, {"ok", false}, {"error", "no space"}}},
       {"catalog", {{"newest", {{"name", "b"}, {"finishedAtSeconds", kNow - 5}}}}}};
@@ -95,6 +103,7 @@ TEST_CASE("a member's view is read from its node report", "[db_backup]") {
   auto view = backup_member_view("db1", "198.18.0.1", &r, kNow);
   CHECK(view.answered);
   CHECK(view.serving);
+  CHECK(view.mounted);
   CHECK(view.backup_running.empty());
   CHECK(view.last_error == "no space");
   CHECK(view.newest_finished_at == kNow - 5);
