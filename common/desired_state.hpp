@@ -165,6 +165,7 @@ struct BackupSpec {
   int min_free_percent = 10;      // "minFreePercent": free space never taken from the target
   std::string volume = "pydio-data";  // "volume": the volume that holds them
   std::string offsite_hook;  // "offsiteHook": run with the backup's paths after each good one
+  int rate_limit_mbps = 25;  // "rateLimitMBps": the stream's pace cap in MiB/s, 0 = none
   bool operator==(const BackupSpec&) const;
   bool operator!=(const BackupSpec& other) const { return !(*this == other); }
 };

@@ -5,6 +5,7 @@
 // backup is. Both may block on the backup volume's mount; they do so here, never on the
 // event loop or the reconciler. One backup at a time.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -78,6 +79,7 @@ class DbBackupWorker {
   std::optional<BackupListing> catalog_;
   std::int64_t listed_at_ = 0;
   std::string catalog_error_;
+  std::atomic<int> child_pid_{0};  // mariadb-backup while it runs: ended when the agent stops
   std::thread thread_;
 };
 

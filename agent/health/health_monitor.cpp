@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/volume_clients.hpp"
 #include "common/mount_table.hpp"
 
 namespace pydio::agent {
@@ -215,14 +216,21 @@ void HealthMonitor::check_now() {
   if (inputs.desired) {
     const common::NodeSpec* self = inputs.desired->find_node(inputs.node_name);
     is_compute = self != nullptr && self->has_role(common::Role::kCompute);
-    if (is_compute) {
+    // A db node mounts the backup volume: probed too (so a broken mount is remounted), but it
+    // is not part of that node's verdict (decide_health looks at mounts on compute nodes).
+    const bool mounts_volumes =
+        self != nullptr && common::node_mounts_any_volume(*inputs.desired, *self);
+    std::string mounts_key;  // the mount ids of the volumes, e.g. "37-41"
+    if (mounts_volumes) {
       const auto table = common::read_mount_table();  // once per round, for every mount
       write_probe_name_ = ".pydio-agent-health-" + inputs.node_name;
-      std::string mounts_key;  // the mount ids of the volumes, e.g. "37-41"
       for (const auto& volume : inputs.desired->volumes) {
+        if (!common::node_mounts_volume(*inputs.desired, *self, volume.name)) continue;
         mounts.push_back(probe_mount(table, volume.mountpoint));
         mounts_key += (mounts_key.empty() ? "" : "-") + std::to_string(mounts.back().mount_id);
       }
+    }
+    if (is_compute) {
       apache_problem = probe_apache(*inputs.desired);
       // Without Apache the page cannot answer: one reason, not two.
       if (apache_problem.empty()) {

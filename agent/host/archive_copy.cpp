@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <vector>
 
@@ -55,10 +57,19 @@ Status write_all(int fd, const char* data, std::size_t size, const std::string& 
 }
 
 Expected<ArchiveCopy> copy_into(int source_fd, const std::string& source, int target_fd,
-                                const std::string& target, std::int64_t max_bytes) {
+                                const std::string& target, std::int64_t max_bytes,
+                                std::int64_t bytes_per_second = 0) {
   Sha256Stream hash;
+  const auto begun = std::chrono::steady_clock::now();
+  std::int64_t copied = 0;
   auto size = read_all(source_fd, source, max_bytes, [&](const char* data, std::size_t n) {
     hash.update(data, n);
+    copied += static_cast<std::int64_t>(n);
+    if (bytes_per_second > 0) {
+      // Not before the time this many bytes take at the allowed rate.
+      std::this_thread::sleep_until(begun + std::chrono::microseconds(copied * 1'000'000 /
+                                                                      bytes_per_second));
+    }
     return write_all(target_fd, data, n, target);
   });
   if (!size) return size.status();
@@ -94,11 +105,12 @@ Expected<ArchiveCopy> copy_archive(const std::string& source, int dir_fd, const 
 }
 
 Expected<ArchiveCopy> copy_stream(int source_fd, const std::string& source, int dir_fd,
-                                  const std::string& name, std::int64_t max_bytes) {
+                                  const std::string& name, std::int64_t max_bytes,
+                                  std::int64_t bytes_per_second) {
   OwnedFd out(
       ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (out.get() < 0) return errno_status("create " + name);
-  auto copy = copy_into(source_fd, source, out.get(), name, max_bytes);
+  auto copy = copy_into(source_fd, source, out.get(), name, max_bytes, bytes_per_second);
   if (!copy) ::unlinkat(dir_fd, name.c_str(), 0);
   return copy;
 }

@@ -24,9 +24,11 @@ common::Expected<ArchiveCopy> copy_archive(const std::string& source, int dir_fd
                                            const std::string& name, std::int64_t max_bytes);
 
 // The same from an open descriptor read to its end (a pipe: a backup streamed by
-// mariadb-backup); `source` names it in errors.
+// mariadb-backup); `source` names it in errors. `bytes_per_second` > 0 paces the copy (and so
+// the writer upstream, blocked on the pipe) to at most that rate.
 common::Expected<ArchiveCopy> copy_stream(int source_fd, const std::string& source, int dir_fd,
-                                          const std::string& name, std::int64_t max_bytes);
+                                          const std::string& name, std::int64_t max_bytes,
+                                          std::int64_t bytes_per_second = 0);
 
 // "sha256:<hex>" of the file `name` in `dir_fd`, read anew (O_NOFOLLOW), at most `max_bytes`.
 common::Expected<std::string> sha256_file_at(int dir_fd, const std::string& name,

@@ -109,12 +109,15 @@ Status write_manifest(int dir_fd, const BackupManifest& manifest) {
 Expected<ArchiveCopy> stream_backup(const BackupRequest& request, int dir_fd) {
   auto child = spawn_streaming(request.backup_argv);
   if (!child) return child.status();
+  if (request.child_pid != nullptr) request.child_pid->store(child->pid);
   const std::string partial = request.name + common::kBackupPartialSuffix;
   auto copy = copy_stream(child->stdout_read.get(), "the output of mariadb-backup", dir_fd,
-                          partial, kMaxBackupBytes);
+                          partial, kMaxBackupBytes,
+                          std::int64_t{request.spec.rate_limit_mbps} * 1024 * 1024);
   if (!copy) ::kill(child->pid, SIGTERM);
   child->stdout_read = OwnedFd();
   const int code = wait_for(child->pid);
+  if (request.child_pid != nullptr) request.child_pid->store(0);
   if (!copy) return copy.status().with_context("backup " + request.name);
   if (code != 0) {
     ::unlinkat(dir_fd, partial.c_str(), 0);

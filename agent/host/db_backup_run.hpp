@@ -5,6 +5,7 @@
 // written. Then retention (common::backups_to_prune) and the off-site hook. Nothing is staged
 // on the database's own disk.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct BackupRequest {
   std::vector<std::string> backup_argv;  // writes the stream to stdout (mariadb_backup_argv)
   std::string server_version;
   std::int64_t galera_seqno = -1;
+  // Set to mariadb-backup's PID while it runs (0 otherwise), so a stopping agent can end it.
+  std::atomic<int>* child_pid = nullptr;
 };
 
 struct BackupOutcome {

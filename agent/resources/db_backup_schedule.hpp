@@ -38,7 +38,7 @@ struct BackupDecision {
 };
 
 // Retry no sooner than this after asking (a failing member is not asked on every pass).
-inline constexpr std::int64_t kBackupRetrySeconds = 300;
+inline constexpr std::int64_t kBackupRetrySeconds = 120;
 
 // A backup is due when the newest good one (over all members' views of the folder) is older
 // than the interval, or none exists; never while one runs; not within kBackupRetrySeconds (or

@@ -14,7 +14,8 @@ namespace pydio::common {
 bool BackupSpec::operator==(const BackupSpec& o) const {
   return interval_seconds == o.interval_seconds && keep == o.keep &&
          max_total_mb == o.max_total_mb && min_free_percent == o.min_free_percent &&
-         volume == o.volume && offsite_hook == o.offsite_hook;
+         volume == o.volume && offsite_hook == o.offsite_hook &&
+         rate_limit_mbps == o.rate_limit_mbps;
 }
 
 namespace desired_state {
@@ -28,6 +29,7 @@ constexpr std::int64_t kMaxIntervalSeconds = 7 * 86400;
 constexpr std::int64_t kMaxKeep = 1000;
 constexpr std::int64_t kMaxTotalMb = std::int64_t{1} << 40;
 constexpr std::int64_t kMaxMinFreePercent = 90;
+constexpr std::int64_t kMaxRateMbps = 100000;
 
 std::int64_t clamped(std::int64_t value) {
   return std::max<std::int64_t>(-(std::int64_t{1} << 40),
@@ -58,13 +60,15 @@ BackupSpec read_backup(const json& value, ErrorLines& errors) {
   BackupSpec backup;
   ObjectReader reader(value, "database.backup", errors);
   if (auto v = reader.integer("intervalSeconds", Presence::kOptional))
-    backup.interval_seconds = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1 << 30));
+    backup.interval_seconds = static_cast<int>(std::clamp<std::int64_t>(*v, -(1 << 30), 1 << 30));
   if (auto v = reader.integer("keep", Presence::kOptional))
-    backup.keep = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1 << 30));
+    backup.keep = static_cast<int>(std::clamp<std::int64_t>(*v, -(1 << 30), 1 << 30));
   if (auto v = reader.integer("maxTotalMB", Presence::kOptional)) backup.max_total_mb = clamped(*v);
   if (auto v = reader.integer("minFreePercent", Presence::kOptional))
-    backup.min_free_percent = static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1 << 30));
+    backup.min_free_percent = static_cast<int>(std::clamp<std::int64_t>(*v, -(1 << 30), 1 << 30));
   if (auto v = reader.string("volume", Presence::kOptional)) backup.volume = *v;
+  if (auto v = reader.integer("rateLimitMBps", Presence::kOptional))
+    backup.rate_limit_mbps = static_cast<int>(std::clamp<std::int64_t>(*v, -(1 << 30), 1 << 30));
   if (auto v = reader.string("offsiteHook", Presence::kOptional)) {
     backup.offsite_hook = *v;
     if (v->empty()) add_error(errors, "database.backup.offsiteHook", "must not be empty");
@@ -82,6 +86,7 @@ void check_backup(const DesiredState& state, ErrorLines& errors) {
   check_int(errors, "database.backup.maxTotalMB", backup.max_total_mb, 0, kMaxTotalMb);
   check_int(errors, "database.backup.minFreePercent", backup.min_free_percent, 0,
             kMaxMinFreePercent);
+  check_int(errors, "database.backup.rateLimitMBps", backup.rate_limit_mbps, 0, kMaxRateMbps);
   if (state.find_volume(backup.volume) == nullptr) {
     add_error(errors, "database.backup.volume",
               "names no volume of the desired state: " + quote_value(backup.volume));
@@ -101,6 +106,7 @@ nlohmann::ordered_json backup_to_json(const BackupSpec& backup) {
   out["maxTotalMB"] = backup.max_total_mb;
   out["minFreePercent"] = backup.min_free_percent;
   out["volume"] = backup.volume;
+  out["rateLimitMBps"] = backup.rate_limit_mbps;
   if (!backup.offsite_hook.empty()) out["offsiteHook"] = backup.offsite_hook;
   return out;
 }

@@ -761,12 +761,13 @@ TEST_CASE("database", "[desired_state]") {
     document["database"]["backup"] = {{"intervalSeconds", 30},     {"keep", 0},
                                       {"maxTotalMB", -1},          {"minFreePercent", 95},
                                       {"volume", "pydio-nothing"}, {"offsiteHook", "relative"},
-                                      {"password", "x"}};
+                                      {"rateLimitMBps", -5},       {"password", "x"}};
     const auto errors = errors_of(document);
     REQUIRE_LINE(errors, "database.backup.intervalSeconds: must be between 60 and 604800, got 30");
     REQUIRE_LINE(errors, "database.backup.keep: must be between 1 and 1000, got 0");
     REQUIRE_ERROR(errors, "database.backup.maxTotalMB", "got -1");
     REQUIRE_ERROR(errors, "database.backup.minFreePercent", "got 95");
+    REQUIRE_ERROR(errors, "database.backup.rateLimitMBps", "got -5");
     REQUIRE_LINE(errors, "database.backup.volume: names no volume of the desired state: "
                          "\"pydio-nothing\"");
     REQUIRE_ERROR(errors, "database.backup.offsiteHook", "");
