@@ -81,6 +81,11 @@ Status rename_into_place(const std::string& temp, const std::string& path) {
 
 std::string errno_text(int error_number) { return std::strerror(error_number); }
 
+Status errno_status(const std::string& what) {
+  const int error_number = errno;
+  return Status::error(what + ": " + errno_text(error_number));
+}
+
 std::string file_type_name(mode_t mode) {
   if (S_ISREG(mode)) return "regular file";
   if (S_ISDIR(mode)) return "directory";

@@ -56,6 +56,8 @@ Status require_fuse_filesystem(const std::string& path);
 
 // "<message>" for errno, e.g. "No such file or directory".
 std::string errno_text(int error_number);
+// "<what>: <errno_text(errno)>" as an error (read errno before anything else can change it).
+Status errno_status(const std::string& what);
 
 // "regular file", "directory", "fifo", "symbolic link", ... for st_mode, in error messages.
 std::string file_type_name(mode_t mode);

@@ -23,9 +23,7 @@ using common::Status;
 
 constexpr std::size_t kChunk = 1 << 20;
 
-Status errno_status(const std::string& what) {
-  return Status::error(what + ": " + common::errno_text(errno));
-}
+using common::errno_status;
 
 // Reads all of `fd` (at most max_bytes, else an error), giving each chunk to `take`.
 template <typename Take>

@@ -31,9 +31,7 @@ constexpr std::int64_t kMaxBackupBytes = std::int64_t{1} << 44;
 constexpr std::size_t kErrorTail = 1500;
 constexpr auto kHookTimeout = std::chrono::hours(1);
 
-Status errno_status(const std::string& what) {
-  return Status::error(what + ": " + common::errno_text(errno));
-}
+using common::errno_status;
 
 // The last bytes mariadb-backup wrote to stderr (its reason for failing).
 std::string tail_of(int fd) {

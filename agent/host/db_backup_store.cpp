@@ -21,9 +21,7 @@ using common::Status;
 
 constexpr std::size_t kMaxManifestBytes = 64 * 1024;
 
-Status errno_status(const std::string& what) {
-  return Status::error(what + ": " + common::errno_text(errno));
-}
+using common::errno_status;
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() > suffix.size() &&
