@@ -76,7 +76,12 @@ Daemon::Daemon(common::LocalConfig local)
       rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }),
       db_bootstrap_(state_, local_, leader_link_, cluster_, db_member_,
                     [this] { state_.request_pass("operator forced a Galera bootstrap", true); }),
-      db_backup_(local_, runner_, [this] { return state_.desired(); }, services_.uses_systemd()) {}
+      db_backup_(
+          local_, runner_, [this] { return state_.desired(); },
+          [this](const std::string& mountpoint) {
+            return health_.mount_probe(mountpoint).health == MountHealth::kOk;
+          },
+          services_.uses_systemd()) {}
 
 Daemon::~Daemon() = default;
 

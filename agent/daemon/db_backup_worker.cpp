@@ -85,13 +85,9 @@ std::pair<std::string, std::int64_t> server_position(const common::LocalConfig& 
   return {version, seqno};
 }
 
-// The backup volume is mounted here now (read from the mount table: never touches the mount,
-// which may hang).
-bool backup_volume_mounted(const std::string& mountpoint) {
-  auto table = common::read_mount_table();
-  if (!table) return false;
-  const common::MountEntry* entry = common::find_mount_at(*table, mountpoint);
-  return entry != nullptr && entry->fstype == "fuse.glusterfs";
+bool is_galera_db_node(const common::DesiredState* desired, const std::string& node) {
+  const common::NodeSpec* self = desired != nullptr ? desired->find_node(node) : nullptr;
+  return self != nullptr && self->has_role(common::Role::kDb) && desired->database.galera();
 }
 
 nlohmann::json manifest_summary(const common::BackupManifest& m) {
@@ -105,21 +101,33 @@ nlohmann::json manifest_summary(const common::BackupManifest& m) {
 }  // namespace
 
 DbBackupWorker::DbBackupWorker(const common::LocalConfig& local, common::ProcessRunner& runner,
-                               DesiredGetter desired, bool uses_systemd)
-    : local_(local), runner_(runner), desired_(std::move(desired)), uses_systemd_(uses_systemd) {
+                               DesiredGetter desired, MountAnswers mount_answers,
+                               bool uses_systemd)
+    : local_(local),
+      runner_(runner),
+      desired_(std::move(desired)),
+      mount_answers_(std::move(mount_answers)),
+      uses_systemd_(uses_systemd) {
   thread_ = std::thread([this] { run(); });
 }
 
 DbBackupWorker::~DbBackupWorker() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  stopping_ = true;
+  // A backup in progress is abandoned (its partial file is removed) rather than holding up
+  // the agent's exit for as long as the copy takes.
+  if (child_pid_ > 0) ::kill(child_pid_, SIGTERM);
   wake_.notify_all();
-  // A backup in progress is abandoned (its partial file removed) rather than holding up the
-  // agent's exit for as long as the copy takes.
-  if (const int pid = child_pid_.load(); pid > 0) ::kill(pid, SIGTERM);
-  thread_.join();
+  if (wake_.wait_for(lock, kStopWait, [this] { return finished_; })) {
+    lock.unlock();
+    thread_.join();
+  } else {
+    // Stuck on a hung mount (a stat or write that never returns): the process is exiting,
+    // and waiting would only hold the exit up.
+    spdlog::warn("the backup worker did not stop within {} s (a hung backup mount?); leaving it",
+                 kStopWait.count());
+    thread_.detach();
+  }
 }
 
 Expected<std::string> DbBackupWorker::start() {
@@ -139,6 +147,12 @@ void DbBackupWorker::run() {
   // This thread copies the stream: the lowest CPU priority, like mariadb-backup itself.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
   std::unique_lock<std::mutex> lock(mutex_);
+  loop(lock);
+  finished_ = true;
+  wake_.notify_all();
+}
+
+void DbBackupWorker::loop(std::unique_lock<std::mutex>& lock) {
   while (!stopping_) {
     wake_.wait_for(lock, kCatalogPeriod, [this] { return stopping_ || requested_.has_value(); });
     if (stopping_) return;
@@ -147,25 +161,28 @@ void DbBackupWorker::run() {
     if (request) running_ = request;
     lock.unlock();
     auto desired = desired_();
-    if (desired && backup_place(desired.get(), local_.node_name)) {
-      if (request) {
-        take(*desired, request->first, request->second);
-      } else if (desired->database.galera()) {
-        undo_left_desync(local_);
-      }
-      refresh_catalog(*desired);
+    auto place = backup_place(desired.get(), local_.node_name);
+    const bool answers = place && mount_answers_(place->mountpoint);
+    if (request) {
+      take(*desired, request->first, request->second, answers);
+    } else if (is_galera_db_node(desired.get(), local_.node_name)) {
+      undo_left_desync(local_);
     }
+    if (answers) refresh_catalog(*desired);
     lock.lock();
     running_.reset();
   }
 }
 
 void DbBackupWorker::take(const common::DesiredState& desired, const std::string& name,
-                          std::int64_t started) {
+                          std::int64_t started, bool mount_answers) {
   auto place = backup_place(&desired, local_.node_name);
   Attempt attempt;
   attempt.name = name;
-  if (place) {
+  if (place && !mount_answers) {
+    attempt.error = "the backup volume's mount at " + place->mountpoint +
+                    " does not answer its health probe (agentctl status shows why)";
+  } else if (place) {
     BackupRequest request;
     request.name = name;
     request.node = local_.node_name;
@@ -173,7 +190,11 @@ void DbBackupWorker::take(const common::DesiredState& desired, const std::string
     request.mountpoint = place->mountpoint;
     request.dir = place->dir;
     request.spec = *desired.database.backup;
-    request.child_pid = &child_pid_;
+    request.on_child = [this](int pid) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      child_pid_ = pid;
+      return !stopping_;
+    };
     std::tie(request.server_version, request.galera_seqno) = server_position(local_);
     // mariadb-backup's scratch files: a private folder on this node, removed afterwards.
     char scratch[] = "/tmp/pydio-agent-backup-XXXXXX";
@@ -231,6 +252,15 @@ void DbBackupWorker::refresh_catalog(const common::DesiredState& desired) {
 
 Expected<BackupListing> DbBackupWorker::list_now() const {
   auto desired = desired_();
+  if (desired && desired->database.backup) {
+    const common::VolumeSpec* volume = desired->find_volume(desired->database.backup->volume);
+    const std::string mountpoint =
+        volume != nullptr ? common::normalize_mount_path(volume->mountpoint) : "";
+    // A hung mount would hold one of the agent's few blocking threads for good.
+    if (volume != nullptr && !mount_answers_(mountpoint))
+      return Status::error("the backup volume's mount at " + mountpoint +
+                           " does not answer its health probe (agentctl status shows why)");
+  }
   if (!desired || !desired->database.backup)
     return Status::error("the desired state has no database.backup");
   const common::NodeSpec* self = desired->find_node(local_.node_name);
@@ -247,7 +277,7 @@ Expected<BackupListing> DbBackupWorker::list_now() const {
 nlohmann::json DbBackupWorker::report() const {
   auto desired = desired_();
   auto place = backup_place(desired.get(), local_.node_name);
-  const bool mounted = place && backup_volume_mounted(place->mountpoint);
+  const bool mounted = place && mount_answers_(place->mountpoint);
   std::lock_guard<std::mutex> lock(mutex_);
   nlohmann::json out = {
       {"mounted", mounted}, {"running", nullptr}, {"last", nullptr}, {"catalog", nullptr}};

@@ -5,7 +5,7 @@
 // backup is. Both may block on the backup volume's mount; they do so here, never on the
 // event loop or the reconciler. One backup at a time.
 
-#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,12 +29,16 @@ namespace pydio::agent {
 class DbBackupWorker {
  public:
   static constexpr std::chrono::seconds kCatalogPeriod{30};
+  static constexpr std::chrono::seconds kStopWait{10};
   using DesiredGetter = std::function<std::shared_ptr<const common::DesiredState>()>;
+  // True when the health monitor's last probe of the mount at the mountpoint answered: the
+  // folder is touched only then, so a hung mount costs a failed attempt, not a stuck thread.
+  using MountAnswers = std::function<bool(const std::string& mountpoint)>;
 
   // `uses_systemd`: mariadbd runs under systemd (its own config), else from the agent's
   // defaults file, which mariadb-backup then reads too.
   DbBackupWorker(const common::LocalConfig& local, common::ProcessRunner& runner,
-                 DesiredGetter desired, bool uses_systemd);
+                 DesiredGetter desired, MountAnswers mount_answers, bool uses_systemd);
   ~DbBackupWorker();
   DbBackupWorker(const DbBackupWorker&) = delete;
   DbBackupWorker& operator=(const DbBackupWorker&) = delete;
@@ -62,12 +66,15 @@ class DbBackupWorker {
   };
 
   void run();
-  void take(const common::DesiredState& desired, const std::string& name, std::int64_t started);
+  void loop(std::unique_lock<std::mutex>& lock);
+  void take(const common::DesiredState& desired, const std::string& name, std::int64_t started,
+            bool mount_answers);
   void refresh_catalog(const common::DesiredState& desired);
 
   const common::LocalConfig local_;
   common::ProcessRunner& runner_;
   DesiredGetter desired_;
+  MountAnswers mount_answers_;
   bool uses_systemd_;
 
   mutable std::mutex mutex_;
@@ -79,7 +86,8 @@ class DbBackupWorker {
   std::optional<BackupListing> catalog_;
   std::int64_t listed_at_ = 0;
   std::string catalog_error_;
-  std::atomic<int> child_pid_{0};  // mariadb-backup while it runs: ended when the agent stops
+  int child_pid_ = 0;      // mariadb-backup while it runs: ended when the agent stops
+  bool finished_ = false;  // run() returned
   std::thread thread_;
 };
 

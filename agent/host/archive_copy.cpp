@@ -65,8 +65,11 @@ Expected<ArchiveCopy> copy_into(int source_fd, const std::string& source, int ta
     copied += static_cast<std::int64_t>(n);
     if (bytes_per_second > 0) {
       // Not before the time this many bytes take at the allowed rate.
-      std::this_thread::sleep_until(begun + std::chrono::microseconds(copied * 1'000'000 /
-                                                                      bytes_per_second));
+      // Whole seconds and the rest apart: copied * 1e6 would overflow past 8 TiB.
+      const std::int64_t seconds = copied / bytes_per_second;
+      const std::int64_t rest = copied % bytes_per_second * 1'000'000 / bytes_per_second;
+      std::this_thread::sleep_until(begun + std::chrono::seconds(seconds) +
+                                    std::chrono::microseconds(rest));
     }
     return write_all(target_fd, data, n, target);
   });

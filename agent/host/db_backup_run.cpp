@@ -64,6 +64,8 @@ Expected<Child> spawn_streaming(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, child.stderr_file.get(), 2);
+  // Nothing else of the agent's (its listening sockets, peer connections) reaches the child.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -73,11 +75,13 @@ Expected<Child> spawn_streaming(const std::vector<std::string>& argv) {
   return child;
 }
 
-// Waits for the child; its exit code, or -1 when killed by a signal.
+// Waits for the child; its exit code, or -1 when killed by a signal or not waited for.
 int wait_for(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int rc = 0;
+  while ((rc = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (rc != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -103,19 +107,20 @@ Status write_manifest(int dir_fd, const BackupManifest& manifest) {
   return Status::ok();
 }
 
-// Streams the backup into NAME.partial and renames it; the child is waited for either way.
-Expected<ArchiveCopy> stream_backup(const BackupRequest& request, int dir_fd) {
+// Streams the backup into NAME.partial (at most `room` bytes) and renames it; the child is
+// waited for either way.
+Expected<ArchiveCopy> stream_backup(const BackupRequest& request, int dir_fd, std::int64_t room) {
   auto child = spawn_streaming(request.backup_argv);
   if (!child) return child.status();
-  if (request.child_pid != nullptr) request.child_pid->store(child->pid);
+  if (request.on_child && !request.on_child(child->pid)) ::kill(child->pid, SIGTERM);
   const std::string partial = request.name + common::kBackupPartialSuffix;
   auto copy = copy_stream(child->stdout_read.get(), "the output of mariadb-backup", dir_fd,
-                          partial, kMaxBackupBytes,
-                          std::int64_t{request.spec.rate_limit_mbps} * 1024 * 1024);
+                          partial, room, std::int64_t{request.spec.rate_limit_mbps} * 1024 * 1024);
   if (!copy) ::kill(child->pid, SIGTERM);
   child->stdout_read = OwnedFd();
+  // Before the reap: once reaped, the pid may belong to another process.
+  if (request.on_child) request.on_child(0);
   const int code = wait_for(child->pid);
-  if (request.child_pid != nullptr) request.child_pid->store(0);
   if (!copy) return copy.status().with_context("backup " + request.name);
   if (code != 0) {
     ::unlinkat(dir_fd, partial.c_str(), 0);
@@ -129,6 +134,26 @@ Expected<ArchiveCopy> stream_backup(const BackupRequest& request, int dir_fd) {
     return st;
   }
   return *copy;
+}
+
+// What an earlier backup of this node left when it was cut short (a crash, SIGKILL): its
+// NAME.partial, a NAME.json.tmp, a stream without a manifest. Another node's are left alone:
+// its backup may be running.
+void remove_leftovers(int dir_fd, const std::string& node) {
+  auto listing = list_backups(dir_fd);
+  if (!listing) return;
+  const std::string mine = "-" + node;
+  const auto of_this_node = [&](const std::string& name) {
+    return name.size() > mine.size() &&
+           name.compare(name.size() - mine.size(), mine.size(), mine) == 0;
+  };
+  for (const std::string& name : listing->partial)
+    if (of_this_node(name)) ::unlinkat(dir_fd, (name + common::kBackupPartialSuffix).c_str(), 0);
+  for (const std::string& name : listing->orphans) {
+    if (!of_this_node(name)) continue;
+    ::unlinkat(dir_fd, (name + common::kBackupStreamSuffix).c_str(), 0);
+    ::unlinkat(dir_fd, (name + common::kBackupManifestSuffix + std::string(".tmp")).c_str(), 0);
+  }
 }
 
 std::vector<std::string> prune(int dir_fd, const common::BackupSpec& spec) {
@@ -177,23 +202,27 @@ Expected<BackupOutcome> take_db_backup(const BackupRequest& request, common::Pro
   if (auto problem = common::backup_name_problem(request.name)) return Status::error(*problem);
   auto dir = open_backup_dir(request.mountpoint, request.dir, CreateBackupDir::kYes);
   if (!dir) return dir.status();
-  // Room first: retention may free what this backup needs (estimated as the last one's size).
-  prune(dir->get(), request.spec);
-  if (auto listing = list_backups(dir->get()); listing) {
-    auto space = space_on_target(dir->get());
-    const auto last = common::newest_backup(listing->good);
-    const std::int64_t need = last ? last->bytes : 0;
-    const std::int64_t keep_free = space ? space->total_bytes / 100 * request.spec.min_free_percent : 0;
-    if (space && space->free_bytes - need < keep_free) {
-      return Status::error("backup " + request.name + ": the backup volume has " +
-                           std::to_string(space->free_bytes / (1024 * 1024)) +
-                           " MiB free; the last backup took " + std::to_string(need / (1024 * 1024)) +
-                           " MiB and " + std::to_string(request.spec.min_free_percent) +
-                           "% must stay free (database.backup.minFreePercent): add space or "
-                           "lower keep / maxTotalMB");
-    }
+  remove_leftovers(dir->get(), request.node);
+  // Nothing is deleted to make room before a backup (users filling the volume must not cost
+  // the good backups): a backup that would not fit is refused, and one that grows past the
+  // room left is stopped. Retention runs only after a new backup is good.
+  auto listing = list_backups(dir->get());
+  if (!listing) return listing.status();
+  auto space = space_on_target(dir->get());
+  if (!space) return space.status();
+  const auto last = common::newest_backup(listing->good);
+  const std::int64_t need = last ? last->bytes : 0;
+  const std::int64_t keep_free = space->total_bytes / 100 * request.spec.min_free_percent;
+  const std::int64_t room = space->free_bytes - keep_free;
+  if (room <= need) {
+    return Status::error("backup " + request.name + ": the backup volume has " +
+                         std::to_string(space->free_bytes / (1024 * 1024)) + " MiB free; " +
+                         std::to_string(request.spec.min_free_percent) +
+                         "% must stay free (database.backup.minFreePercent) and the last backup "
+                         "took " + std::to_string(need / (1024 * 1024)) +
+                         " MiB: add space, or lower keep / maxTotalMB");
   }
-  auto copy = stream_backup(request, dir->get());
+  auto copy = stream_backup(request, dir->get(), std::min(room, kMaxBackupBytes));
   if (!copy) return copy.status();
   BackupOutcome outcome;
   BackupManifest& m = outcome.manifest;

@@ -5,8 +5,8 @@
 // written. Then retention (common::backups_to_prune) and the off-site hook. Nothing is staged
 // on the database's own disk.
 
-#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +26,9 @@ struct BackupRequest {
   std::vector<std::string> backup_argv;  // writes the stream to stdout (mariadb_backup_argv)
   std::string server_version;
   std::int64_t galera_seqno = -1;
-  // Set to mariadb-backup's PID while it runs (0 otherwise), so a stopping agent can end it.
-  std::atomic<int>* child_pid = nullptr;
+  // Told mariadb-backup's PID once it runs, and 0 before it is reaped; false from it means
+  // "stop now" (the agent is stopping): the child is ended at once.
+  std::function<bool(int)> on_child;
 };
 
 struct BackupOutcome {

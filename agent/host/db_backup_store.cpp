@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ using common::OwnedFd;
 using common::Status;
 
 constexpr std::size_t kMaxManifestBytes = 64 * 1024;
+constexpr long kFuseSuperMagic = 0x65735546;  // FUSE_SUPER_MAGIC (linux/magic.h)
 
 using common::errno_status;
 
@@ -78,11 +80,22 @@ Expected<OwnedFd> open_backup_dir(const std::string& mountpoint, const std::stri
   const std::string below = std::string("/") + common::kBackupDirBelowVolume;
   if (dir != mountpoint + below)
     return Status::error("backup folder " + dir + " is not " + mountpoint + below);
-  if (Status fuse = common::require_fuse_filesystem(mountpoint); !fuse)
-    return Status::error("the backup volume is not mounted at " + mountpoint + " (" +
-                         fuse.message() + "); no backup is written to the node's own disk");
   OwnedFd root(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (root.get() < 0) return errno_status("open " + mountpoint);
+  // Checked on the opened directory, not the path: a remount between a check and an open
+  // would otherwise put the backups on the node's own disk.
+  struct statfs fs {};
+  if (::fstatfs(root.get(), &fs) != 0 || fs.f_type != kFuseSuperMagic)
+    return Status::error("the backup volume is not mounted at " + mountpoint +
+                         "; no backup is written to the node's own disk");
+  struct stat st {};
+  if (::fstat(root.get(), &st) != 0) return errno_status("stat " + mountpoint);
+  if (st.st_uid != 0 || (st.st_mode & 022) != 0)
+    return Status::error("the root of the backup volume (" + mountpoint + ") is owned by uid " +
+                         std::to_string(st.st_uid) + " with mode " +
+                         common::octal_mode(st.st_mode & 07777) +
+                         ": its owner could move the backup folder away; the volume's root must "
+                         "be root's and not writable by others");
   auto agent_dir =
       open_checked(root.get(), "pydio-agent", mountpoint + "/pydio-agent", create, 022);
   if (!agent_dir) return agent_dir.status();
@@ -110,7 +123,11 @@ Expected<BackupListing> list_backups(int dir_fd) {
     const std::string json = common::kBackupManifestSuffix;
     const std::string stream = common::kBackupStreamSuffix;
     const std::string partial = common::kBackupPartialSuffix;
-    if (ends_with(name, json)) {
+    const std::string tmp = json + ".tmp";
+    if (ends_with(name, tmp)) {
+      listing.orphans.push_back(name.substr(0, name.size() - tmp.size()));
+      listing.problems.push_back(name + ": a manifest being written, or left by a crash");
+    } else if (ends_with(name, json)) {
       manifests.push_back(name.substr(0, name.size() - json.size()));
     } else if (ends_with(name, stream)) {
       struct stat st {};
@@ -147,8 +164,10 @@ Expected<BackupListing> list_backups(int dir_fd) {
     }
     if (found != streams.end()) streams.erase(found);
   }
-  for (const auto& [name, size] : streams)
+  for (const auto& [name, size] : streams) {
+    listing.orphans.push_back(name);
     listing.problems.push_back(name + common::kBackupStreamSuffix + ": no manifest (incomplete)");
+  }
   return listing;
 }
 

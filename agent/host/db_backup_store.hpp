@@ -28,6 +28,9 @@ struct BackupListing {
   std::vector<common::BackupManifest> good;  // a manifest and a stream of its size
   std::vector<std::string> problems;         // one line per entry that is not a good backup
   std::vector<std::string> partial;          // NAME of each NAME.partial (being taken, or left)
+  // NAME of each NAME.xbstream without a manifest and each NAME.json.tmp: a backup cut short
+  // after its stream was complete (also named in `problems`).
+  std::vector<std::string> orphans;
 };
 
 // What the folder holds. Entries that are not NAME.json, NAME.xbstream or NAME.partial are

@@ -11,6 +11,13 @@ namespace {
 
 // A member's database report older than this says nothing about now.
 constexpr std::int64_t kReportMaxAgeSeconds = 120;
+// A backup that claims to have finished later than this after now was timed by a clock that
+// is wrong (a node booted before its clock was set): it must not put off the next one.
+constexpr std::int64_t kClockSlackSeconds = 300;
+
+bool from_the_future(std::int64_t finished_at, std::int64_t now) {
+  return finished_at > now + kClockSlackSeconds;
+}
 
 std::string age_text(std::int64_t seconds) {
   if (seconds < 120) return std::to_string(seconds) + " s";
@@ -63,7 +70,9 @@ BackupStatusLines backup_status_lines(const common::BackupSpec& spec,
                                       std::int64_t now) {
   BackupStatusLines lines;
   const auto [newest_at, newest_name] = newest_reported_backup(members);
-  const bool stale = newest_at < 0 || now - newest_at > 2 * std::int64_t{spec.interval_seconds};
+  const bool future = from_the_future(newest_at, now);
+  const bool stale =
+      newest_at < 0 || future || now - newest_at > 2 * std::int64_t{spec.interval_seconds};
   lines.summary = {{"newest", newest_at < 0 ? nlohmann::json(nullptr) : nlohmann::json(newest_name)},
                    {"finishedAt", newest_at < 0 ? nlohmann::json(nullptr)
                                                 : nlohmann::json(common::format_utc(newest_at))},
@@ -77,6 +86,10 @@ BackupStatusLines backup_status_lines(const common::BackupSpec& spec,
   const std::string interval = age_text(spec.interval_seconds);
   if (newest_at < 0) {
     lines.warning = "no good database backup yet (one is due every " + interval + ")" + errors;
+  } else if (future) {
+    lines.warning = "the newest database backup, " + newest_name + ", claims to have finished " +
+                    age_text(newest_at - now) + " from now: a node's clock is wrong (check NTP); "
+                    "backups are taken as if there were none";
   } else if (stale) {
     lines.warning = "the newest good database backup, " + newest_name + ", is " +
                     age_text(now - newest_at) + " old: more than twice the interval (" + interval +
@@ -99,7 +112,8 @@ BackupDecision decide_db_backup(const common::BackupSpec& spec,
     }
   }
   const auto [newest_at, newest_name] = newest_reported_backup(members);
-  const std::int64_t due_at = newest_at < 0 ? 0 : newest_at + spec.interval_seconds;
+  const std::int64_t due_at =
+      newest_at < 0 || from_the_future(newest_at, now) ? 0 : newest_at + spec.interval_seconds;
   if (now < due_at) {
     decision.note = "last backup " + newest_name + " (" + age_text(now - newest_at) +
                     " ago); the next is due in " + age_text(due_at - now);

@@ -53,6 +53,12 @@ TEST_CASE("a backup is due after the interval and goes to the last serving membe
     CHECK_FALSE(decision.start_on);
     CHECK_THAT(decision.note, Catch::Contains("b1") && Catch::Contains("due in 50 min"));
   }
+  SECTION("a backup dated in the future (a wrong clock) does not put the next one off") {
+    members[0].newest_finished_at = kNow + 86400;
+    CHECK(decide_db_backup(spec, members, kNow, 0).start_on);
+    const auto lines = backup_status_lines(spec, members, kNow);
+    CHECK_THAT(lines.warning, Catch::Contains("clock"));
+  }
   SECTION("one is running somewhere: never a second") {
     members[2].backup_running = "x";
     CHECK_FALSE(decide_db_backup(spec, members, kNow, 0).start_on);
