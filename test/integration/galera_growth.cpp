@@ -277,7 +277,8 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
   const std::vector<pydio::test::SpecNode> tutorial = {{&n1, {"storage", "compute"}, disk1},
                                                        {&n2, {"storage", "compute"}, disk2},
                                                        {&db1, {"db"}, ""}};
-  const std::string token = pydio::test::init_cluster(cluster, n1, pydio::test::cluster_spec(tutorial, 2));
+  const std::string token =
+      pydio::test::init_cluster(cluster, n1, pydio::test::cluster_spec(tutorial, 2));
   pydio::test::join_cluster(db1, n1, token);
   pydio::test::join_cluster(n2, n1, token);
   REQUIRE(pydio::test::wait_healthy(n1));
@@ -285,8 +286,8 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
 
   INFO("Pydio's settings name the one db node");
   std::string wired;
-  const bool wired_to_db1 = eventually(
-      [&] { return (wired = pydio_address_on(n2)) == db1.address() + ":3306"; }, 300s);
+  const bool wired_to_db1 =
+      eventually([&] { return (wired = pydio_address_on(n2)) == db1.address() + ":3306"; }, 300s);
   INFO("bootstrap.json: " << wired);
   REQUIRE(wired_to_db1);
 
@@ -304,14 +305,14 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
       },
       120s));
   {
-    const PydioDatabase database = read_pydio_database(
-        "/proc/" + std::to_string(holder1) + "/root" + kBootstrap);
+    const PydioDatabase database =
+        read_pydio_database("/proc/" + std::to_string(holder1) + "/root" + kBootstrap);
     INFO(database.error);
     REQUIRE(database.error.empty());
     std::string inserted_error;
     std::thread writer([&] {
-      const int fd = ::open(("/proc/" + std::to_string(holder1) + "/ns/net").c_str(),
-                            O_RDONLY | O_CLOEXEC);
+      const int fd =
+          ::open(("/proc/" + std::to_string(holder1) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
         inserted_error = "setns failed";
         if (fd >= 0) ::close(fd);
@@ -362,6 +363,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
   REQUIRE_FALSE(spec["database"].contains("host"));
   const std::string path = cluster.run_dir() + "/grown-spec.json";
   std::ofstream(path) << spec.dump(2);
+  const std::string leader_at_apply = pydio::test::current_leader({&n1, &n2});
   const auto applied_at = Clock::now();
   const auto applied = n1.agentctl({"apply", "--spec", path});
   INFO(applied.out << applied.err);
@@ -382,8 +384,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
         return pydio_address_on(n1) == "127.0.0.1:3307";
       },
       600s);
-  const double formed_after =
-      std::chrono::duration<double>(Clock::now() - applied_at).count();
+  const double formed_after = std::chrono::duration<double>(Clock::now() - applied_at).count();
   if (!formed) {
     for (SimNode* db : members)
       std::cerr << db->name() << " db-server: " << waiting_of(*db, "db-server") << "\n"
@@ -417,8 +418,8 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
       const std::string client = result == &result1 ? "n1" : "n2";
       std::size_t missing = 0;
       for (auto id : result->committed) missing += present.count({client, id}) == 0 ? 1 : 0;
-      INFO(db->name() << ": client " << client << ": " << result->committed.size()
-                      << " committed, " << missing << " missing");
+      INFO(db->name() << ": client " << client << ": " << result->committed.size() << " committed, "
+                      << missing << " missing");
       CHECK(missing == 0);
     }
     const auto old_rows = rows_on(*db, kOldRows, true);
@@ -436,7 +437,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
                                                "COUNT(*) FROM ") +
                                        kWrites + " GROUP BY client, member ORDER BY client, 3");
   std::cout << "galera_growth: three members Synced and Pydio on the proxy " << formed_after
-            << " s after `agentctl apply`\n"
+            << " s after `agentctl apply` (leader then: " << leader_at_apply << ")\n"
             << "  rows per client and member (client, member, first id, last id, count):\n"
             << per_member.out;
   for (const auto* result : {&result1, &result2}) {
