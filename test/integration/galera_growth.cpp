@@ -440,6 +440,9 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
             << " s after `agentctl apply` (leader then: " << leader_at_apply << ")\n"
             << "  rows per client and member (client, member, first id, last id, count):\n"
             << per_member.out;
+  // Which member gave each joiner its copy (every member logs Galera's choice).
+  const auto donors = db1.exec({"grep", "-h", "as donor", "/var/lib/mysql/pydio-mariadb.err"});
+  std::cout << "  state transfers (db1's error log):\n" << donors.out;
   for (const auto* result : {&result1, &result2}) {
     const std::string client = result == &result1 ? "n1" : "n2";
     const PydioClient& writer = result == &result1 ? on_n1 : on_n2;
