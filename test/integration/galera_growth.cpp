@@ -123,6 +123,10 @@ class PydioClient {
     std::string setup_error;
     std::vector<std::int64_t> committed;
     int failed_attempts = 0;
+    // The longest successful write (settings read, connect, insert) and when it began: a write
+    // the proxy held (a member restarting) or Galera stalled (an rsync donor) takes long.
+    std::int64_t longest_ok_ms = 0;
+    std::int64_t longest_ok_at = 0;
     std::vector<Window> windows;
     // Each address Pydio's settings named, with when it was first used (ms since the start).
     std::vector<std::pair<std::int64_t, std::string>> addresses;
@@ -183,6 +187,11 @@ class PydioClient {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (ok) {
+          const std::int64_t took = ms_since(attempt_started, now);
+          if (took > result_.longest_ok_ms) {
+            result_.longest_ok_ms = took;
+            result_.longest_ok_at = ms_since(started_at_, attempt_started);
+          }
           result_.committed.push_back(next++);
           committed_ = static_cast<std::int64_t>(result_.committed.size());
           if (failing) {
@@ -449,7 +458,8 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
     std::cout << "  client on " << client << ": " << result->committed.size()
               << " writes committed, " << result->failed_attempts
               << " failed attempts; `agentctl apply` at +" << writer.ms_since_start(applied_at)
-              << " ms\n";
+              << " ms; longest successful write " << result->longest_ok_ms << " ms (from +"
+              << result->longest_ok_at << " ms)\n";
     for (const auto& [at, address] : result->addresses)
       std::cout << "    from +" << at << " ms Pydio's settings name " << address << "\n";
     for (const auto& window : result->windows)
