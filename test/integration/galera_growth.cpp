@@ -253,10 +253,8 @@ std::string pydio_address_on(SimNode& node) {
 }
 
 // Every (client, id) a member holds, read after the member caught up (wsrep_sync_wait).
-std::set<std::pair<std::string, std::int64_t>> rows_on(SimNode& db, const std::string& table,
-                                                       bool galera) {
-  const std::string wait = galera ? "SET SESSION wsrep_sync_wait = 1; " : "";
-  auto rows = sql(db, wait + "SELECT client, id FROM " + table);
+std::set<std::pair<std::string, std::int64_t>> rows_on(SimNode& db, const std::string& table) {
+  auto rows = sql(db, "SET SESSION wsrep_sync_wait = 1; SELECT client, id FROM " + table);
   INFO(db.name() << ": " << rows.err);
   REQUIRE(rows.succeeded());
   std::set<std::pair<std::string, std::int64_t>> present;
@@ -422,7 +420,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
 
   INFO("every write the clients saw committed, and every old row, is on every member");
   for (SimNode* db : members) {
-    const auto present = rows_on(*db, kWrites, true);
+    const auto present = rows_on(*db, kWrites);
     for (const auto* result : {&result1, &result2}) {
       const std::string client = result == &result1 ? "n1" : "n2";
       std::size_t missing = 0;
@@ -431,7 +429,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
                       << missing << " missing");
       CHECK(missing == 0);
     }
-    const auto old_rows = rows_on(*db, kOldRows, true);
+    const auto old_rows = rows_on(*db, kOldRows);
     INFO(db->name() << ": old rows");
     CHECK(old_rows.size() == static_cast<std::size_t>(kOldRowCount));
   }
