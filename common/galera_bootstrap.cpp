@@ -95,6 +95,15 @@ GaleraStart decide_galera_start(const std::string& self,
                       "data into the cluster first, or empty the datadir"};
         }
       }
+      for (const auto& other : members) {
+        // One state transfer at a time: the next joiner then copies from a member that has
+        // just finished, never again from the first (which the proxies and leases use, and
+        // which an rsync donor's lock takes from them).
+        if (other.node != self && other.answered && other.primary && other.state != "Synced") {
+          return {GaleraStartKind::kWait, "waiting for " + other.node + " (" + other.state +
+                                              ") to finish its state transfer before joining"};
+        }
+      }
       return {GaleraStartKind::kJoin, member.node + " is in a primary component"};
     }
   }

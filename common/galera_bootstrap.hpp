@@ -4,7 +4,8 @@
 // involved: after a full outage there is none (the lease lives in the database).
 //
 // The rules (docs/operations.md, "The database tier"):
-// - a member in a primary component exists: start and join it (IST or SST);
+// - a member in a primary component exists: start and join it (IST or SST), once no other
+//   member is a donor or joiner of a state transfer (one transfer at a time);
 // - an operator forced a member (`agentctl db bootstrap --force NODE`): only that one starts a
 //   cluster, the others wait for it;
 // - a member is silent, runs without telling its state (starting, or not answering its

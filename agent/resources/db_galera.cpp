@@ -19,6 +19,18 @@ std::int64_t report_max_age(const common::LocalConfig& local) {
 
 }  // namespace
 
+std::string preferred_sst_donors(const GaleraDesired& galera) {
+  // The first member in document order is the one every database proxy and every lease
+  // session uses while it serves; a donor of an rsync state transfer is locked (not serving)
+  // until the copy ends. So a joiner asks the last members first and the first one never.
+  std::string donors;
+  for (std::size_t i = galera.member_names.size(); i > 1; --i) {
+    const std::string& name = galera.member_names[i - 1];
+    if (name != galera.self_name) donors += name + ",";
+  }
+  return donors;
+}
+
 std::string render_galera_options(const GaleraDesired& galera) {
   std::ostringstream out;
   std::string addresses;
@@ -36,6 +48,10 @@ std::string render_galera_options(const GaleraDesired& galera) {
       // rsync: works with the packages a db node has; mariabackup SST needs a backup user
       // whose password would sit in this file (docs/operations.md says why rsync).
       << "wsrep_sst_method = rsync\n";
+  // The trailing comma lets Galera fall back to any member (the first one included) when none
+  // of these can donate, e.g. while the first member is the only one synced.
+  if (const std::string donors = preferred_sst_donors(galera); !donors.empty())
+    out << "wsrep_sst_donor = " << donors << "\n";
   if (!galera.tls_dir.empty()) {
     out << "wsrep_provider_options = \"" << galera_tls_provider_options(galera.tls_dir) << "\"\n";
   }

@@ -25,6 +25,11 @@ struct GaleraDesired {
   std::string tls_dir;  // galera_tls.hpp; "" leaves gcomm in clear (unit tests only)
 };
 
+// Pure: the members a joiner asks for a state transfer, "db3,db2," (wsrep_sst_donor): every
+// member but itself and the first in document order, the last first; the trailing comma lets
+// Galera fall back to any member. "" when there is none.
+std::string preferred_sst_donors(const GaleraDesired& galera);
+
 // Pure: the [mysqld] lines that make the server a Galera member (appended to the option file).
 std::string render_galera_options(const GaleraDesired& galera);
 

@@ -10,12 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/cluster/abandonable.hpp"
+#include "agent/cluster/cluster_view.hpp"
 #include "agent/health/health_view.hpp"
 #include "agent/host/nofollow_dir.hpp"
 #include "agent/host/release_links.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "agent/resources/pydio_bootstrap.hpp"
+#include "agent/resources/pydio_db_switch.hpp"
+#include "common/database_address.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -276,6 +279,24 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
   if (observed.bootstrap) existing = observed.bootstrap->text;
   auto text = bootstrap_json(ctx.desired->database, ctx.secrets->db_password, existing);
   if (!text) return text.status().with_context(observed.bootstrap_path);
+  if (*text && existing && ctx.desired->database.galera() && ctx.cluster != nullptr) {
+    // A switch to the local proxies waits until every compute node runs its own
+    // (pydio_db_switch.hpp).
+    const auto now = pydio_address_in(*existing);
+    const auto next = common::pydio_database_address(ctx.desired->database);
+    if (!now || now->host != next.host || now->port != next.port) {
+      std::vector<std::string> names;
+      std::vector<std::string> addresses;
+      for (const auto& node : ctx.desired->nodes) {
+        if (!node.has_role(common::Role::kCompute)) continue;
+        names.push_back(node.name);
+        addresses.push_back(node.address);
+      }
+      observed.waiting =
+          proxies_not_ready(ctx.desired->generation, names, ctx.cluster->node_reports(addresses));
+      if (!observed.waiting.empty()) return plan_pydio_shared(observed);
+    }
+  }
   observed.bootstrap_text = *text;
   return plan_pydio_shared(observed);
 }

@@ -96,6 +96,22 @@ TEST_CASE("a report whose observation is old counts as silent", "[galera]") {
   CHECK(stale.error == "its last observation is 100 s old");
 }
 
+TEST_CASE("a joiner waits while another member is in a state transfer", "[galera]") {
+  DbMemberReport joiner = primary("db2");
+  joiner.state = "Joiner";
+  const std::vector<DbMemberReport> members = {primary("db1"), joiner, stopped("db3", "", -1)};
+  const auto waiting = decide_galera_start("db3", members);
+  CHECK(waiting.kind == GaleraStartKind::kWait);
+  CHECK(waiting.reason == "waiting for db2 (Joiner) to finish its state transfer before joining");
+  DbMemberReport donor = primary("db1");
+  donor.state = "Donor/Desynced";
+  CHECK(kind_for("db3", {donor, joiner, stopped("db3", "", -1)}) == GaleraStartKind::kWait);
+  CHECK(kind_for("db3", {primary("db1"), primary("db2"), stopped("db3", "", -1)}) ==
+        GaleraStartKind::kJoin);
+  // Its own state does not hold a member back (a running joiner finishes joining).
+  CHECK(kind_for("db2", members) == GaleraStartKind::kJoin);
+}
+
 TEST_CASE("a member in a primary component is joined, never bootstrapped beside", "[galera]") {
   // db1's disk was replaced (no uuid): it must join, not start a second cluster.
   const std::vector<DbMemberReport> members = {stopped("db1", "", -1), primary("db2"),

@@ -156,6 +156,22 @@ TEST_CASE("the Galera options name every member and rsync state transfers", "[db
   CHECK(config.find("bind-address = 198.18.0.1\n") != std::string::npos);
 }
 
+TEST_CASE("a joiner asks the members the proxies do not use for its state transfer first",
+          "[db-server][galera]") {
+  pydio::agent::GaleraDesired galera = *galera_desired().galera;
+  CHECK(pydio::agent::preferred_sst_donors(galera) == "db3,db2,");
+  CHECK(galera_desired().config.find("wsrep_sst_donor = db3,db2,\n") != std::string::npos);
+  galera.self_name = "db2";
+  CHECK(pydio::agent::preferred_sst_donors(galera) == "db3,");
+  galera.self_name = "db3";
+  CHECK(pydio::agent::preferred_sst_donors(galera) == "db2,");
+  galera.member_names = {"db1", "db2", "db3", "db4", "db5"};
+  CHECK(pydio::agent::preferred_sst_donors(galera) == "db5,db4,db2,");
+  galera.member_names = {"db3"};
+  CHECK(pydio::agent::preferred_sst_donors(galera).empty());
+  CHECK(pydio::agent::render_galera_options(galera).find("wsrep_sst_donor") == std::string::npos);
+}
+
 TEST_CASE("a stopped Galera member starts only as the decision says", "[db-server][galera]") {
   using Kind = pydio::common::GaleraStartKind;
   DbServerObservation o = converged();
