@@ -40,6 +40,8 @@ DbMemberReport db_member_report_from(const std::string& node, const json& databa
     report.holds_data = database.at("holdsData").get<bool>();
     report.forced = database.at("forced").get<bool>();
     report.observed_at = database.at("observedAt").get<std::int64_t>();
+    // Absent from agents that take no backups (and from older ones).
+    report.backup_running = database.value("backupRunning", false);
   } catch (const json::exception& error) {
     DbMemberReport malformed;
     malformed.node = node;
@@ -99,7 +101,9 @@ GaleraStart decide_galera_start(const std::string& self,
         // One state transfer at a time: the next joiner then copies from a member that has
         // just finished, never again from the first (which the proxies and leases use, and
         // which an rsync donor's lock takes from them).
-        if (other.node != self && other.answered && other.primary && other.state != "Synced") {
+        // A member desynced for a backup sends no state transfer: no reason to wait for it.
+        if (other.node != self && other.answered && other.primary && other.state != "Synced" &&
+            !other.backup_running) {
           return {GaleraStartKind::kWait, "waiting for " + other.node + " (" + other.state +
                                               ") to finish its state transfer before joining"};
         }

@@ -39,6 +39,7 @@ struct DbMemberReport {
   bool holds_data = false;      // its datadir has a schema beyond the system ones
   bool forced = false;          // an operator forced this member to bootstrap
   std::int64_t observed_at = 0; // when its agent observed it (UTC seconds)
+  bool backup_running = false;  // desynced for a backup (Donor/Desynced, but no state transfer)
 };
 
 nlohmann::json db_member_report_json(const DbMemberReport& report);

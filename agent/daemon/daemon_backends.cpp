@@ -29,7 +29,11 @@ nlohmann::json Daemon::database_report() const {
   if (self == nullptr || !self->has_role(common::Role::kDb)) return nullptr;
   auto database = db_member_.get();
   // {} until db-server has observed the server once (a key with null would read as "no db").
-  return database ? common::db_member_report_json(*database) : nlohmann::json::object();
+  if (!database) return nlohmann::json::object();
+  nlohmann::json report = common::db_member_report_json(*database);
+  // Its Donor/Desynced state is a backup's, not a state transfer's (galera_bootstrap.hpp).
+  report["backupRunning"] = db_backup_.running();
+  return report;
 }
 
 common::Expected<nlohmann::json> Daemon::plan() {

@@ -250,6 +250,11 @@ void DbBackupWorker::refresh_catalog(const common::DesiredState& desired) {
   }
 }
 
+bool DbBackupWorker::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_.has_value() || requested_.has_value();
+}
+
 Expected<BackupListing> DbBackupWorker::list_now() const {
   auto desired = desired_();
   if (desired && desired->database.backup) {

@@ -52,6 +52,9 @@ class DbBackupWorker {
   // {"newest": {name, finishedAt, bytes, node} | null, "count", "problems", "listedAt"} | null}.
   nlohmann::json report() const;
 
+  // A backup is asked for or being taken here (the member is desynced for it).
+  bool running() const;
+
   // The folder as of now (blocking; for `agentctl db backups`).
   common::Expected<BackupListing> list_now() const;
 

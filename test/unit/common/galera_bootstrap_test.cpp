@@ -108,6 +108,10 @@ TEST_CASE("a joiner waits while another member is in a state transfer", "[galera
   CHECK(kind_for("db3", {donor, joiner, stopped("db3", "", -1)}) == GaleraStartKind::kWait);
   CHECK(kind_for("db3", {primary("db1"), primary("db2"), stopped("db3", "", -1)}) ==
         GaleraStartKind::kJoin);
+  // A member desynced for a backup sends no state transfer: it holds no joiner back.
+  donor.backup_running = true;
+  CHECK(kind_for("db3", {donor, primary("db2"), stopped("db3", "", -1)}) ==
+        GaleraStartKind::kJoin);
   // Its own state does not hold a member back (a running joiner finishes joining).
   CHECK(kind_for("db2", members) == GaleraStartKind::kJoin);
 }
