@@ -6,8 +6,8 @@
 
 #include "agent/host/backup_restore_steps.hpp"
 #include "agent/host/datadir_set_aside.hpp"
-#include "agent/host/mariadb_control.hpp"
 #include "agent/host/db_backup_store.hpp"
+#include "agent/host/mariadb_control.hpp"
 #include "common/file_ops.hpp"
 #include "common/utc_time.hpp"
 

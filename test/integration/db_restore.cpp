@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -69,7 +70,7 @@ void print_db_state(const std::vector<SimNode*>& dbs) {
 }
 
 // What the test compares: the probe table's row count and checksum, and the rows the writer
-// committed (ids 1..N without a gap when the data is consistent).
+// committed (seq 1..N without a gap when the data is consistent).
 struct Snapshot {
   std::string probe_count;
   std::string probe_checksum;
@@ -95,34 +96,14 @@ std::vector<std::string> set_aside_dirs(SimNode& node) {
   return found;
 }
 
-// A backup of `node`'s server into the catalog, as the agents' scheduled backups take them:
-// mariadb-backup --backup --galera-info --stream=xbstream as root over the local socket, then
-// its manifest. Returns the manifest.
-pydio::common::BackupManifest take_backup(SimNode& node) {
-  pydio::common::BackupManifest manifest;
-  manifest.started_at = pydio::common::utc_now_seconds();
-  manifest.node = node.name();
-  manifest.name = pydio::common::backup_name(manifest.started_at, node.name());
-  const std::string base = std::string(kCatalog) + "/" + manifest.name;
-  node.must({"mkdir", "-p", kCatalog});
-  node.must({"chmod", "0700", "/mnt/pydio-data/pydio-agent", kCatalog});
-  // The test's own fixed command line (no input from elsewhere): the stream goes to a file.
-  auto taken = node.exec({"sh", "-c",
-                          "exec mariadb-backup --backup --galera-info --stream=xbstream "
-                          "--user=root --socket=/run/mysqld/mysqld.sock --target-dir=/tmp > '" +
-                              base + ".partial'"},
-                         600s);
-  INFO(taken.err.substr(taken.err.size() > 3000 ? taken.err.size() - 3000 : 0));
-  REQUIRE(taken.succeeded());
-  manifest.finished_at = pydio::common::utc_now_seconds();
-  const std::string sum = node.must({"sha256sum", base + ".partial"});
-  manifest.sha256 = "sha256:" + sum.substr(0, 64);
-  manifest.bytes = std::stoll(node.must({"stat", "-c", "%s", base + ".partial"}));
-  manifest.server_version = sql_value(node, "SELECT VERSION()");
-  node.must({"mv", base + ".partial", base + ".xbstream"});
-  node.must({"chmod", "0600", base + ".xbstream"});
-  node.write_file(base + ".json", pydio::common::manifest_to_json(manifest));
-  return manifest;
+// The good backups `node` lists (agentctl db backups -o json), oldest first.
+nlohmann::json listed_backups(SimNode& node) {
+  auto listed = node.agentctl({"db", "backups", "-o", "json"});
+  if (!listed.succeeded()) return nlohmann::json::array();
+  auto body = nlohmann::json::parse(listed.out, nullptr, false);
+  if (!body.is_object() || !body.contains("backups") || !body["backups"].is_array())
+    return nlohmann::json::array();
+  return body["backups"];
 }
 
 }  // namespace
@@ -142,14 +123,12 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
     node->start_agent(5);
     REQUIRE(node->wait_agent_ready());
   }
-  auto spec = pydio::test::cluster_spec({{&n1, {"storage", "compute"}, disk1},
-                                         {&n2, {"storage", "compute"}, disk2},
-                                         {&db1, {"db"}, ""},
-                                         {&db2, {"db"}, ""},
-                                         {&db3, {"db"}, ""}},
-                                        2);
-  // Backups into pydio-data, which every db node then mounts.
-  spec["database"]["backup"] = {{"intervalSeconds", 86400}, {"keep", 3}};
+  const auto spec = pydio::test::cluster_spec({{&n1, {"storage", "compute"}, disk1},
+                                               {&n2, {"storage", "compute"}, disk2},
+                                               {&db1, {"db"}, ""},
+                                               {&db2, {"db"}, ""},
+                                               {&db3, {"db"}, ""}},
+                                              2);
   const std::string token = pydio::test::init_cluster(cluster, n1, spec);
   const auto joined = pydio::test::join_in_parallel({&n2, &db1, &db2, &db3}, n1, token);
   for (const auto& result : joined) {
@@ -159,18 +138,12 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
   const bool formed = pydio::test::eventually([&] { return all_primary(dbs); }, 300s);
   if (!formed) print_db_state(dbs);
   REQUIRE(formed);
-  for (SimNode* db : dbs) {
-    INFO(db->name() << " mounts pydio-data");
-    REQUIRE(pydio::test::eventually([&] { return db->fuse_mounts().count("/mnt/pydio-data") == 1; },
-                                    180s));
-  }
 
-  GIVEN("rows in the tier and a backup taken on db1 while a client writes") {
+  GIVEN("rows in the tier, and the agents' first backup taken while a client writes") {
     REQUIRE(sql(db2, "CREATE TABLE pydio.restore_probe (id INT PRIMARY KEY, v VARCHAR(40))")
                 .succeeded());
-    REQUIRE(sql(db2,
-                "CREATE TABLE pydio.restore_writes (id INT AUTO_INCREMENT PRIMARY KEY, "
-                "at DATETIME(6))")
+    // seq counts the client's commits (Galera spreads AUTO_INCREMENT values over members).
+    REQUIRE(sql(db2, "CREATE TABLE pydio.restore_writes (seq INT PRIMARY KEY, at DATETIME(6))")
                 .succeeded());
     for (int i = 1; i <= 200; i += 50) {
       std::string values;
@@ -188,55 +161,89 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
     std::atomic<bool> writing{true};
     std::atomic<int> committed{0};
     std::thread writer([&] {
+      int next = 1;
       while (writing) {
-        if (sql(db2, "INSERT INTO pydio.restore_writes (at) VALUES (NOW(6))").succeeded())
-          ++committed;
+        // A statement whose answer was lost is sent again: IGNORE makes it count once.
+        if (sql(db2, "INSERT IGNORE INTO pydio.restore_writes VALUES (" + std::to_string(next) +
+                         ", NOW(6))")
+                .succeeded())
+          committed = next++;
       }
     });
-    const auto backup_started = std::chrono::steady_clock::now();
-    const pydio::common::BackupManifest manifest = take_backup(db1);
+    // Stops and joins the writer however this block is left (a failed REQUIRE throws).
+    struct StopWriter {
+      std::atomic<bool>& writing;
+      std::thread& writer;
+      ~StopWriter() {
+        writing = false;
+        if (writer.joinable()) writer.join();
+      }
+    } stop_writer{writing, writer};
+    // The operator turns scheduled backups on: every db node mounts pydio-data, and the leader
+    // has a db member take the first backup at once (none exists yet).
+    auto document = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
+    document["generation"] = document["generation"].get<long long>() + 1;
+    document["database"]["backup"] = {{"intervalSeconds", 86400}, {"keep", 3}};
+    const std::string path = cluster.run_dir() + "/with-backups.json";
+    std::ofstream(path) << document.dump(2);
+    const auto applied = n1.agentctl({"apply", "--spec", path}, 60s);
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+    const auto backup_asked = std::chrono::steady_clock::now();
+    const bool backed_up =
+        pydio::test::eventually([&] { return !listed_backups(db3).empty(); }, 600s);
+    if (!backed_up) {
+      std::cerr << "db3 backups: " << db3.agentctl({"db", "backups"}).out << "\n";
+      print_db_state(dbs);
+    }
     const double backup_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - backup_started).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - backup_asked).count();
     writing = false;
-    writer.join();
-    std::cout << "db restore: backup " << manifest.name << " of " << manifest.bytes
-              << " bytes took " << backup_seconds << " s; " << committed.load()
-              << " rows written during it\n";
+    if (writer.joinable()) writer.join();
+    REQUIRE(backed_up);
+    const nlohmann::json backup = listed_backups(db3).front();
+    auto parsed = pydio::common::parse_manifest(backup.dump(), backup.value("name", ""));
+    INFO(backup.dump());
+    REQUIRE(parsed);
+    const pydio::common::BackupManifest manifest = *parsed;
+    std::cout << "db restore: the agents' backup " << manifest.name << " (" << manifest.bytes
+              << " bytes, taken on " << manifest.node << ") was listed " << backup_seconds
+              << " s after the change; " << committed.load() << " rows written meanwhile\n";
     REQUIRE(committed.load() > 0);
     const int written_by_then = committed.load();
 
-    WHEN("the data diverges, and an operator restores the backup from db3") {
+    WHEN("the data diverges, and an operator restores the backup from db1") {
       REQUIRE(sql(db1, "DELETE FROM pydio.restore_probe WHERE id <= 50").succeeded());
       REQUIRE(sql(db1, "INSERT INTO pydio.restore_probe VALUES (1001, 'after the backup')")
                   .succeeded());
-      REQUIRE(sql(db3, "INSERT INTO pydio.restore_writes (at) VALUES (NOW(6))").succeeded());
+      REQUIRE(sql(db3, "INSERT INTO pydio.restore_writes VALUES (1000000, NOW(6))").succeeded());
       REQUIRE(pydio::test::eventually(
           [&] { return sql_value(db3, "SELECT COUNT(*) FROM pydio.restore_probe") == "151"; },
           60s));
 
       // Refused, nothing changed: a bad name, a damaged stream, an unconfirmed restore.
-      auto bad_name = db3.agentctl({"db", "restore", "../../etc/passwd", "--yes"});
+      auto bad_name = db1.agentctl({"db", "restore", "../../etc/passwd", "--yes"});
       CHECK_FALSE(bad_name.succeeded());
       CHECK(bad_name.err.find("a backup name is") != std::string::npos);
       {
         pydio::common::BackupManifest damaged = manifest;
         damaged.started_at += 1;
-        damaged.name = pydio::common::backup_name(damaged.started_at, "db1");
+        damaged.name = pydio::common::backup_name(damaged.started_at, manifest.node);
         const std::string base = std::string(kCatalog) + "/" + damaged.name;
-        db1.must(
+        db3.must(
             {"cp", std::string(kCatalog) + "/" + manifest.name + ".xbstream", base + ".xbstream"});
-        db1.must({"truncate", "-s", "-1", base + ".xbstream"});
-        db1.write_file(base + ".json", pydio::common::manifest_to_json(damaged));
-        auto refused = db3.agentctl({"db", "restore", damaged.name, "--yes"}, 600s);
+        db3.must({"truncate", "-s", "-1", base + ".xbstream"});
+        db3.write_file(base + ".json", pydio::common::manifest_to_json(damaged));
+        auto refused = db1.agentctl({"db", "restore", damaged.name, "--yes"}, 600s);
         INFO(refused.out << refused.err);
         CHECK_FALSE(refused.succeeded());
         CHECK(refused.err.find("the backup is damaged or incomplete") != std::string::npos);
         CHECK(refused.err.find("nothing was changed") != std::string::npos);
       }
-      auto unconfirmed = db3.agentctl({"db", "restore", manifest.name});
+      auto unconfirmed = db1.agentctl({"db", "restore", manifest.name});
       INFO(unconfirmed.out << unconfirmed.err);
       CHECK_FALSE(unconfirmed.succeeded());
-      CHECK(unconfirmed.out.find("hold the MariaDB server of db3 (this node), db1, db2") !=
+      CHECK(unconfirmed.out.find("hold the MariaDB server of db1 (this node), db2, db3") !=
             std::string::npos);
       CHECK(unconfirmed.err.find("--yes") != std::string::npos);
       CHECK(all_primary(dbs));
@@ -244,12 +251,12 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
       for (SimNode* db : dbs) CHECK(set_aside_dirs(*db).empty());
 
       const auto restore_started = std::chrono::steady_clock::now();
-      auto restored = db3.agentctl({"db", "restore", manifest.name, "--yes"}, 1200s);
+      auto restored = db1.agentctl({"db", "restore", manifest.name, "--yes"}, 1200s);
       INFO(restored.out << restored.err);
       REQUIRE(restored.succeeded());
       const double restore_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - restore_started).count();
-      CHECK(restored.out.find("started db3 with the restored data as a new Galera cluster") !=
+      CHECK(restored.out.find("started db1 with the restored data as a new Galera cluster") !=
             std::string::npos);
 
       THEN("every member holds the rows of backup time, Synced in one primary component") {
@@ -272,7 +279,7 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
           // snapshot), at most what was committed when the backup ended.
           const std::string rows = sql_value(*db, "SELECT COUNT(*) FROM pydio.restore_writes");
           const std::string top =
-              sql_value(*db, "SELECT COALESCE(MAX(id), 0) FROM pydio.restore_writes");
+              sql_value(*db, "SELECT COALESCE(MAX(seq), 0) FROM pydio.restore_writes");
           CHECK(rows == top);
           CHECK(!rows.empty());
           if (!rows.empty()) CHECK(std::stoi(rows) <= written_by_then);
