@@ -40,6 +40,11 @@ std::string peer_problem(const common::Expected<api::PeerReply>& answer) {
               : body.dump());
 }
 
+// The error of this node's own answer.
+std::string own_problem(const api::PeerReply& reply) {
+  return peer_problem(common::Expected<api::PeerReply>(reply));
+}
+
 }  // namespace
 
 common::Expected<DbRestoreCommand::Target> DbRestoreCommand::find(const std::string& name) const {
@@ -147,7 +152,7 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
   }
   if (problems.empty()) {
     const api::PeerReply self = hold_.hold(reason);
-    if (self.status != 200) problems.push_back(local_.node_name + ": " + self.body.dump());
+    if (self.status != 200) problems.push_back(local_.node_name + ": " + own_problem(self));
   }
   if (!problems.empty()) {
     api::AdminAnswer released = release_everyone();
@@ -174,7 +179,7 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
       "restore.";
   const api::PeerReply aside = hold_.set_aside();
   if (aside.status != 200) {
-    return failed("set the datadir of " + local_.node_name + " aside", aside.body.dump(),
+    return failed("set the datadir of " + local_.node_name + " aside", own_problem(aside),
                   "The data of every member is where it was." + release_hint);
   }
   const std::string old_data = aside.body.value("setAside", "");
@@ -246,7 +251,7 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
   }
   const api::PeerReply self = hold_.release();
   if (self.status != 200)
-    problems.push_back(local_.node_name + ": " + self.body.dump());
+    problems.push_back(local_.node_name + ": " + own_problem(self));
   else
     done.push_back("released " + local_.node_name);
   spdlog::warn("db: restore of {} done", t.name);
@@ -287,7 +292,7 @@ api::AdminAnswer DbRestoreCommand::release_everyone() {
   if (self.status == 200)
     released.push_back(local_.node_name);
   else
-    problems.push_back(local_.node_name + ": " + self.body.dump());
+    problems.push_back(local_.node_name + ": " + own_problem(self));
   json body = {{"released", released}, {"problems", problems}};
   if (problems.empty()) return {200, body};
   body["error"] = "could not release every db member: " + joined(problems);

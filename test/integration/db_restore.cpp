@@ -4,9 +4,13 @@
 // member then holds exactly the rows of backup time (row counts and CHECKSUM TABLE equal), the
 // rows written during the backup form a consistent prefix, the three members are Synced in one
 // primary component, and each member's datadir of before the restore is set aside, not
-// deleted. A damaged backup and an unconfirmed restore are refused and change nothing.
+// deleted. A damaged backup and an unconfirmed restore are refused and change nothing. Then the
+// whole tier is lost (every datadir emptied), the agents form a new empty one, and the backup
+// restored into that fresh tier brings the rows back.
 // Real glusterd (the catalog lives on pydio-data, which the db nodes mount), MariaDB 10.11 +
 // galera-4 and mariadb-backup on simulated nodes.
+
+#include <signal.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -79,6 +83,28 @@ struct Snapshot {
 Snapshot snapshot(SimNode& node) {
   return {sql_value(node, "SELECT COUNT(*) FROM pydio.restore_probe"),
           sql_value(node, "CHECKSUM TABLE pydio.restore_probe")};
+}
+
+int mariadbd_pid(SimNode& node) {
+  const char* pid_file = "/run/mysqld/mysqld.pid";
+  if (!node.file_exists(pid_file)) return 0;
+  try {
+    return std::stoi(node.read_file(pid_file));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// SIGKILLs the node's mariadbd by the PID of its pid file and waits until it is gone.
+void kill_mariadbd(SimNode& node) {
+  const int pid = mariadbd_pid(node);
+  REQUIRE(pid > 0);
+  node.must({"kill", "-9", std::to_string(pid)});
+  REQUIRE(pydio::test::eventually(
+      [&] {
+        return !node.exec({"kill", "-0", std::to_string(pid)}).succeeded();
+      },
+      60s));
 }
 
 // The set-aside datadirs of a node (/var/lib/mysql.before-restore-<stamp>).
@@ -304,6 +330,51 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
                      "1";
             },
             60s));
+
+        AND_WHEN("the whole tier is lost and the agents form a new, empty one") {
+          for (SimNode* db : dbs) db->stop_agent(SIGTERM);
+          for (SimNode* db : dbs) {
+            kill_mariadbd(*db);
+            // Every datadir emptied, as after the loss of the three machines' disks (the
+            // test's own fixed command: the glob needs a shell).
+            db->must(
+                {"sh", "-c",
+                 "mkdir -p /var/lib/lost-datadir && mv /var/lib/mysql/* /var/lib/lost-datadir/"});
+          }
+          for (SimNode* db : dbs) {
+            db->start_agent(5);
+            REQUIRE(db->wait_agent_ready());
+          }
+          const bool fresh = pydio::test::eventually([&] { return all_primary(dbs); }, 300s);
+          if (!fresh) print_db_state(dbs);
+          REQUIRE(fresh);
+          REQUIRE(pydio::test::eventually(
+              [&] {
+                return sql_value(db2,
+                                 "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                                 "SCHEMA_NAME = 'pydio'") == "1";
+              },
+              120s));
+          CHECK(sql_value(db2,
+                          "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                          "TABLE_NAME = 'restore_probe'") == "0");
+
+          THEN("the backup restored from db2 brings the rows of backup time back") {
+            auto again = db2.agentctl({"db", "restore", manifest.name, "--yes"}, 1200s);
+            INFO(again.out << again.err);
+            REQUIRE(again.succeeded());
+            const bool served = pydio::test::eventually([&] { return all_primary(dbs); }, 600s);
+            if (!served) print_db_state(dbs);
+            REQUIRE(served);
+            for (SimNode* db : dbs) {
+              INFO(db->name());
+              const Snapshot now = snapshot(*db);
+              CHECK(now.probe_count == at_backup.probe_count);
+              CHECK(now.probe_checksum == at_backup.probe_checksum);
+              CHECK(set_aside_dirs(*db).size() == 2);  // the empty tier's data is kept too
+            }
+          }
+        }
       }
     }
   }
