@@ -126,16 +126,22 @@ Status stop_mariadb(Services& services, common::ProcessRunner& runner,
     return common::run_checked(runner,
                                Command({"systemctl", "stop", "mariadb"}, kSystemctlTimeout));
   }
+  // SHUTDOWN first; a server that does not take it shuts down as cleanly on SIGTERM: one that
+  // does not accept connections yet (InnoDB recovery, a joiner waiting for a state transfer),
+  // or a Galera member outside a primary component ("WSREP has not yet prepared node for
+  // application use").
+  std::string refused;
   auto session = MysqlSession::connect(mariadb_admin_endpoint(local));
   if (session) {
     auto shutdown = (*session)->execute("SHUTDOWN");
-    if (!shutdown) return shutdown.status();
+    if (!shutdown) refused = shutdown.status().message();
   } else {
-    // A server that does not accept connections yet (InnoDB recovery, a Galera joiner waiting
-    // for a state transfer) shuts down as cleanly on SIGTERM.
+    refused = session.status().message();
+  }
+  if (!refused.empty()) {
     std::optional<int> pid = live_pid(mariadb_pid_file(local), {"mariadbd", "mysqld"});
     if (!pid) pid = live_pid(spawned_mariadb_pid_file(local), {"mariadbd"});
-    if (!pid) return session.status();
+    if (!pid) return Status::error(refused + "; and no live mariadbd pid to send SIGTERM to");
     if (::kill(*pid, SIGTERM) != 0)
       return Status::error("kill -TERM " + std::to_string(*pid) + ": " + std::strerror(errno));
   }

@@ -272,7 +272,7 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
       CHECK(unconfirmed.out.find("hold the MariaDB server of db1 (this node), db2, db3") !=
             std::string::npos);
       CHECK(unconfirmed.err.find("--yes") != std::string::npos);
-      CHECK(all_primary(dbs));
+      CHECK(pydio::test::eventually([&] { return all_primary(dbs); }, 60s));
       CHECK(sql_value(db1, "SELECT COUNT(*) FROM pydio.restore_probe") == "151");
       for (SimNode* db : dbs) CHECK(set_aside_dirs(*db).empty());
 
