@@ -13,6 +13,8 @@
 #include <optional>
 #include <thread>
 
+#include "common/runner_stdin_file.hpp"
+
 extern char** environ;
 
 namespace pydio::common {
@@ -132,7 +134,10 @@ std::string RunResult::describe_failure(const std::vector<std::string>& argv) co
   return detail.empty() ? name + ": " + how : name + ": " + how + ": " + detail;
 }
 
-RunResult SystemRunner::run(const Command& command) {
+namespace {
+
+// stdin_path "": the child's stdin is a pipe carrying command.stdin_data.
+RunResult run_process(const Command& command, const std::string& stdin_path) {
   RunResult result;
   auto started = Clock::now();
   if (command.argv.empty()) {
@@ -146,6 +151,15 @@ RunResult SystemRunner::run(const Command& command) {
     result.err = std::string("pipe: ") + strerror(errno);
     return result;
   }
+  int stdin_file = -1;
+  if (!stdin_path.empty()) {
+    stdin_file = open(stdin_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (stdin_file < 0) {
+      result.exit_code = 127;
+      result.err = "open " + stdin_path + ": " + strerror(errno);
+      return result;
+    }
+  }
   std::vector<std::string> argv_strings = command.argv;
   std::vector<std::string> env_strings = build_environment(command.extra_env);
   std::vector<char*> argv = as_c_array(argv_strings);
@@ -154,11 +168,16 @@ RunResult SystemRunner::run(const Command& command) {
   started_processes.fetch_add(1, std::memory_order_relaxed);
   pid_t pid = fork();
   if (pid < 0) {
+    if (stdin_file >= 0) close(stdin_file);
     result.exit_code = 127;
     result.err = std::string("fork: ") + strerror(errno);
     return result;
   }
-  if (pid == 0) exec_child(argv.data(), envp.data(), in.read_end, out.write_end, err.write_end);
+  if (pid == 0) {
+    exec_child(argv.data(), envp.data(), stdin_file >= 0 ? stdin_file : in.read_end, out.write_end,
+               err.write_end);
+  }
+  if (stdin_file >= 0) close(stdin_file);
   setpgid(pid, pid);  // also in the child; whichever runs first wins the race harmlessly
   in.close_read();
   out.close_write();
@@ -227,6 +246,14 @@ RunResult SystemRunner::run(const Command& command) {
   result.duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return result;
+}
+
+}  // namespace
+
+RunResult SystemRunner::run(const Command& command) { return run_process(command, ""); }
+
+RunResult run_with_stdin_file(const Command& command, const std::string& stdin_path) {
+  return run_process(command, stdin_path);
 }
 
 Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_in,

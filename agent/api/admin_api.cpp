@@ -231,6 +231,24 @@ Response get_db_backups(const Request& request, AdminBackend& backend) {
   return answer(request, backend.db_backups());
 }
 
+Response post_db_restore(const Request& request, AdminBackend& backend) {
+  auto body = object_body(request);
+  const auto name = body ? body->find("name") : json::iterator();
+  const auto confirmed = body ? body->find("confirmed") : json::iterator();
+  if (!body || name == body->end() || !name->is_string() ||
+      (confirmed != body->end() && !confirmed->is_boolean())) {
+    return error_response(request, http::status::bad_request,
+                          "body: expected {\"name\": \"<backup name>\", \"confirmed\": "
+                          "true|false}");
+  }
+  const bool go = confirmed != body->end() && confirmed->get<bool>();
+  return answer(request, backend.restore_db(name->get<std::string>(), go));
+}
+
+Response post_db_release(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.release_db_holds());
+}
+
 const std::map<std::string, Route>& routes() {
   static const std::map<std::string, Route> kRoutes = {
       {"/v1/status", {http::verb::get, get_status}},
@@ -250,6 +268,8 @@ const std::map<std::string, Route>& routes() {
       {"/v1/app/publish", {http::verb::post, post_app_publish}},
       {"/v1/db/bootstrap", {http::verb::post, post_db_bootstrap}},
       {"/v1/db/backups", {http::verb::get, get_db_backups}},
+      {"/v1/db/restore", {http::verb::post, post_db_restore}},
+      {"/v1/db/release", {http::verb::post, post_db_release}},
   };
   return kRoutes;
 }

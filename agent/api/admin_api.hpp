@@ -46,6 +46,12 @@
 //                         cluster's release (daemon/release_publisher.hpp); 403 not a
 //                         storage+compute node, 409 not now (a rollout runs, ...), 422 not a
 //                         release ({"error","errors":[one line per member]}): nothing changed
+// POST /v1/db/restore     (agentctl db restore NAME) body {"name":"<backup>","confirmed":bool}
+//                         confirmed false: 200 {"name","steps":[...]}, nothing changes;
+//                         true: 200 {"name","steps","done":[...],"setAside":{node:path},
+//                         "problems":[...]} (daemon/db_restore_command.hpp); 400 bad name,
+//                         409 refused before any change, 500 {"error","done","left"} a step failed
+// POST /v1/db/release     (agentctl db release) 200 {"released":[...],"problems":[...]}
 // POST /v1/join           body {"peer":"198.18.0.1","token":"abcdef.0123...","roles":[...],
 //                               "device":"/dev/xvdb"|null}
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
@@ -180,6 +186,11 @@ class AdminBackend {
   // agentctl db backups: the backup folder as this node sees it (db and compute nodes mount
   // the backup volume).
   virtual AdminAnswer db_backups() = 0;
+  // agentctl db restore NAME (agent/daemon/db_restore_command.hpp): not `confirmed`, the steps
+  // it would take (nothing changes); `confirmed`, takes them (blocks, bounded, for minutes).
+  virtual AdminAnswer restore_db(const std::string& name, bool confirmed) = 0;
+  // agentctl db release: ends the hold on every db member (after a failed restore).
+  virtual AdminAnswer release_db_holds() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

@@ -219,6 +219,32 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
     }
     return reply(request, backend.start_db_backup());
   }
+  if (path == "/v1/peer/db-hold" || path == "/v1/peer/db-release" ||
+      path == "/v1/peer/db-set-aside") {
+    if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
+    // Only a db node's operator restores the tier: no other node may stop a member or move
+    // its data, whatever it may do elsewhere.
+    if (!member->db) {
+      return error_response(
+          request, http::status::forbidden,
+          "node " + peer.certificate_name + " may not hold a database member (only db nodes may)");
+    }
+    auto body = object_body(request);
+    if (!body)
+      return error_response(request, http::status::bad_request, "body: expected a JSON object");
+    if (path == "/v1/peer/db-release")
+      return reply(request, backend.release_db_server(peer.certificate_name));
+    if (path == "/v1/peer/db-set-aside")
+      return reply(request, backend.set_aside_db_datadir(peer.certificate_name));
+    const auto reason = body->find("reason");
+    if (reason == body->end() || !reason->is_string() || reason->get<std::string>().empty() ||
+        reason->get<std::string>().size() > 200) {
+      return error_response(request, http::status::bad_request,
+                            "body: expected {\"reason\": \"<1 to 200 characters>\"}");
+    }
+    return reply(request,
+                 backend.hold_db_server(peer.certificate_name, reason->get<std::string>()));
+  }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");
     auto body = object_body(request);

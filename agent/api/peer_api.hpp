@@ -36,9 +36,10 @@
 //                              without the CA key (it names the storage nodes); 503 from a
 //                              storage node without the issuing CA's key (CA rotation)
 // GET  /v1/peer/signing-key   storage nodes only: the document in force and the caller's
-//                              certificate (OU=storage) must both say so (403 otherwise): 200 {"publicKey","privateKey",
-//                              "succession"} of the key this node signs with; 503 when it
-//                              holds no private key. Only over mutual TLS, never via a volume
+//                              certificate (OU=storage) must both say so (403 otherwise): 200
+//                              {"publicKey","privateKey", "succession"} of the key this node signs
+//                              with; 503 when it holds no private key. Only over mutual TLS, never
+//                              via a volume
 // POST /v1/peer/rotate-signing-key  storage nodes only: agentctl rotate signing-key asked on
 //                              another storage node; done by the leader (others relay once)
 //                              200 {"generation":N,"keyId","previousKeyId"}
@@ -51,6 +52,16 @@
 //                              rotation: only a caller whose certificate says OU=storage AND
 //                              that is a storage node of the desired state in force (403
 //                              otherwise); 200 {"caKey":"<PEM>"}, 404 not listed or not held
+// POST /v1/peer/db-hold       body {"reason":"<up to 200 characters>"}: db nodes only (403
+//                              otherwise): `agentctl db restore` on the caller holds this db
+//                              node's MariaDB server (stopped, never started, across agent
+//                              restarts) until released. 200 {"held":"<node>"} once stopped;
+//                              409 not a db node, 504 still running after the bound
+// POST /v1/peer/db-release    body {}: db nodes only; ends the hold. 200 {"released":"<node>"}
+// POST /v1/peer/db-set-aside  body {}: db nodes only; this held, stopped node's datadir moves to
+//                              <datadir>.before-restore-<UTC stamp> (nothing is deleted).
+//                              200 {"node":"<node>","setAside":"<path>" ("" when it was empty)};
+//                              409 not held or still running
 // POST /v1/peer/nudge         body {"reason":"...","generation":N,"from":"<address>"}
 //                              (generation, from optional): something this node acts on changed
 //                              (the leader put generation N in force; a peer's brick died).
@@ -130,6 +141,14 @@ class PeerBackend {
   virtual PeerReply accept_db_bootstrap(const std::string& node) = 0;
   // The leader asks this db node to take a backup now (agent/daemon/db_backup_worker.hpp).
   virtual PeerReply start_db_backup() = 0;
+  // `agentctl db restore` run on db node `caller` (agent/daemon/db_hold_service.hpp): hold this
+  // node's server (stopped, never started) until released; blocks (bounded) until it stopped.
+  virtual PeerReply hold_db_server(const std::string& caller, const std::string& reason) = 0;
+  // Ends the hold; the db-server resource then starts the server as usual.
+  virtual PeerReply release_db_server(const std::string& caller) = 0;
+  // Moves this held, stopped node's datadir to <datadir>.before-restore-<UTC stamp> (nothing is
+  // deleted); the member then joins by a full state transfer when released.
+  virtual PeerReply set_aside_db_datadir(const std::string& caller) = 0;
 };
 
 

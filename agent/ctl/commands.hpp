@@ -54,6 +54,13 @@ int run_token_delete(const GlobalOptions& global, const std::string& id);
 int run_app_publish(const GlobalOptions& global, const std::string& file);
 int run_db_bootstrap(const GlobalOptions& global, const std::string& node, bool force);
 int run_db_backups(const GlobalOptions& global, OutputFormat format);
+// agentctl db restore NAME [--yes] (on a db node): shows the steps, asks for confirmation on
+// the terminal unless `yes`, then has the agent restore the backup NAME into the tier.
+int run_db_restore(const GlobalOptions& global, const std::string& name, bool yes);
+// agentctl db release: ends the hold on every db member (after a failed restore).
+int run_db_release(const GlobalOptions& global);
+// The text agentctl prints for the steps of POST /v1/db/restore.
+std::string format_restore_steps(const nlohmann::json& body);
 // FILE made absolute against the working directory (links are not resolved: the agent refuses
 // a link), for the daemon, whose working directory is another.
 std::string absolute_archive_path(const std::string& file);

@@ -1,10 +1,15 @@
 // agentctl db bootstrap --force NODE: after an outage in which a db node stays silent, starts
 // the Galera cluster from NODE (POST /v1/db/bootstrap, agent/daemon/db_bootstrap_command.hpp).
 // agentctl db backups: the backups in the backup folder (GET /v1/db/backups).
+// agentctl db restore NAME [--yes] and agentctl db release (POST /v1/db/restore, /v1/db/release,
+// agent/daemon/db_restore_command.hpp).
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/ctl/admin_client.hpp"
 #include "agent/ctl/commands.hpp"
@@ -55,6 +60,87 @@ int run_db_backups(const GlobalOptions& global, OutputFormat format) {
     std::cout << "being taken (or left by a crash): " << name.get<std::string>() << "\n";
   for (const auto& problem : body.value("problems", nlohmann::json::array()))
     std::cout << "problem: " << problem.get<std::string>() << "\n";
+  return kExitOk;
+}
+
+namespace {
+// Unpacking and preparing a large backup takes long; --timeout may only raise this.
+constexpr std::chrono::hours kRestoreTimeout{6};
+
+void print_lines(std::ostream& out, const nlohmann::json& body, const char* key,
+                 const std::string& prefix) {
+  if (!body.is_object() || !body.contains(key) || !body[key].is_array()) return;
+  for (const auto& line : body[key])
+    if (line.is_string()) out << prefix << line.get<std::string>() << "\n";
+}
+
+// True when the operator typed "yes" on the terminal.
+bool confirmed_on_terminal() {
+  if (!::isatty(STDIN_FILENO)) return false;
+  std::cout << "Type yes to restore: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+}  // namespace
+
+std::string format_restore_steps(const nlohmann::json& body) {
+  std::string out = "agentctl db restore " + body.value("name", std::string("?")) + " will:\n";
+  int number = 0;
+  if (body.is_object() && body.contains("steps") && body["steps"].is_array()) {
+    for (const auto& step : body["steps"])
+      if (step.is_string())
+        out += "  " + std::to_string(++number) + ". " + step.get<std::string>() + "\n";
+  }
+  return out;
+}
+
+int run_db_restore(const GlobalOptions& global, const std::string& name, bool yes) {
+  api::AdminClient asking(global.socket_path, global.timeout);
+  const api::AdminReply steps =
+      asking.post("/v1/db/restore", nlohmann::json{{"name", name}, {"confirmed", false}}.dump());
+  if (!steps.ok()) {
+    std::cerr << "db restore: " << steps.error << "\n";
+    return steps.kind == api::AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
+  }
+  std::cout << format_restore_steps(steps.body);
+  if (!yes && !::isatty(STDIN_FILENO)) {
+    std::cerr << "db restore: not asked on a terminal: run again with --yes to confirm\n";
+    return kExitFailed;
+  }
+  if (!yes && !confirmed_on_terminal()) {
+    std::cerr << "db restore: not confirmed; nothing was changed\n";
+    return kExitFailed;
+  }
+  api::AdminClient client(global.socket_path,
+                          std::max<std::chrono::milliseconds>(global.timeout, kRestoreTimeout));
+  const api::AdminReply reply =
+      client.post("/v1/db/restore", nlohmann::json{{"name", name}, {"confirmed", true}}.dump());
+  if (!reply.ok()) {
+    std::cerr << "db restore: " << reply.error << "\n";
+    print_lines(std::cerr, reply.body, "done", "  done: ");
+    return reply.kind == api::AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
+  }
+  print_lines(std::cout, reply.body, "done", "done: ");
+  if (reply.body.contains("setAside") && reply.body["setAside"].is_object()) {
+    for (const auto& [node, path] : reply.body["setAside"].items())
+      std::cout << "set aside on " << node << ": "
+                << (path.is_string() ? path.get<std::string>() : "") << "\n";
+  }
+  print_lines(std::cerr, reply.body, "problems", "problem: ");
+  std::cout << "restored " << name << "; agentctl status shows the other members joining\n";
+  const bool clean = !reply.body.contains("problems") || reply.body["problems"].empty();
+  return clean ? kExitOk : kExitFailed;
+}
+
+int run_db_release(const GlobalOptions& global) {
+  api::AdminClient client(global.socket_path, global.timeout);
+  const api::AdminReply reply = client.post("/v1/db/release", "{}");
+  print_lines(std::cout, reply.body, "released", "released: ");
+  if (!reply.ok()) {
+    std::cerr << "db release: " << reply.error << "\n";
+    return reply.kind == api::AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
+  }
   return kExitOk;
 }
 

@@ -197,6 +197,16 @@ int main(int argc, char** argv) {
   db_backups->add_option("-o,--output", backups_format, "output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  std::string restore_name;
+  bool restore_yes = false;
+  auto* db_restore = db_command->add_subcommand(
+      "restore",
+      "on a db node: restore the backup NAME (agentctl db backups) into the whole database "
+      "tier; shows the steps and asks first");
+  db_restore->add_option("NAME", restore_name, "the backup, <YYYYMMDDTHHMMSSZ>-<node>")->required();
+  db_restore->add_flag("--yes", restore_yes, "do not ask (scripts): the steps are still printed");
+  auto* db_release = db_command->add_subcommand(
+      "release", "end the hold a restore put on every db member's server (after a failed restore)");
 
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "check a desired-state document (offline)");
@@ -256,6 +266,8 @@ int main(int argc, char** argv) {
   if (db_backups->parsed())
     return ctl::run_db_backups(global, backups_format == "json" ? ctl::OutputFormat::kJson
                                                                 : ctl::OutputFormat::kText);
+  if (db_restore->parsed()) return ctl::run_db_restore(global, restore_name, restore_yes);
+  if (db_release->parsed()) return ctl::run_db_release(global);
   if (version->parsed()) return ctl::run_version(global);
   return ctl::kExitFailed;
 }

@@ -66,7 +66,9 @@ Daemon::Daemon(common::LocalConfig local)
       reachability_(local_.node_name, [this] { return state_.desired(); }),
       health_([this] { return health_inputs(); },
               [this] { state_.request_pass("health changed"); }),
-      db_health_([this] { return DbProbeTarget{is_db_node(), local_.mysql_socket}; }),
+      db_health_([this] {
+        return DbProbeTarget{is_db_node(), local_.mysql_socket};
+      }),
       cluster_(state_, leader_link_, local_, runner_, [this] { return node_report(); }),
       issuer_(state_, events_),
       renewal_(state_, local_, events_),
@@ -81,7 +83,9 @@ Daemon::Daemon(common::LocalConfig local)
           [this](const std::string& mountpoint) {
             return health_.mount_probe(mountpoint).health == MountHealth::kOk;
           },
-          services_.uses_systemd()) {}
+          services_.uses_systemd()),
+      db_hold_(state_, local_, services_, runner_),
+      db_restore_(state_, local_, leader_link_, db_hold_, services_, runner_) {}
 
 Daemon::~Daemon() = default;
 

@@ -50,6 +50,8 @@
 #include "agent/reconcile/worker_pool.hpp"
 #include "agent/daemon/db_backup_worker.hpp"
 #include "agent/daemon/db_bootstrap_command.hpp"
+#include "agent/daemon/db_hold_service.hpp"
+#include "agent/daemon/db_restore_command.hpp"
 #include "agent/resources/db_member_holder.hpp"
 #include "agent/resources/release_report.hpp"
 #include "common/runner.hpp"
@@ -89,6 +91,10 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
     return db_bootstrap_.force(node);
   }
   api::AdminAnswer db_backups() override;
+  api::AdminAnswer restore_db(const std::string& name, bool confirmed) override {
+    return db_restore_.restore(name, confirmed);
+  }
+  api::AdminAnswer release_db_holds() override { return db_restore_.release_all(); }
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -113,6 +119,15 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
     return db_bootstrap_.accept(node);
   }
   api::PeerReply start_db_backup() override;
+  api::PeerReply hold_db_server(const std::string& caller, const std::string& reason) override {
+    return db_hold_.hold_for(caller, reason);
+  }
+  api::PeerReply release_db_server(const std::string& caller) override {
+    return db_hold_.release_for(caller);
+  }
+  api::PeerReply set_aside_db_datadir(const std::string& caller) override {
+    return db_hold_.set_aside_for(caller);
+  }
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
@@ -177,6 +192,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   ReleaseRollout rollout_;
   DbBootstrapCommand db_bootstrap_;
   DbBackupWorker db_backup_;  // a db node's backups, asked for by the leader
+  DbHoldService db_hold_;
+  DbRestoreCommand db_restore_;
 
   boost::asio::io_context ioc_{2};
   WorkerPool pool_{kBlockingThreads};

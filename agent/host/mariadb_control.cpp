@@ -1,12 +1,16 @@
 #include "agent/host/mariadb_control.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include "agent/host/pid_file.hpp"
+#include "agent/host/service_paths.hpp"
 
 namespace pydio::agent {
 namespace {
@@ -81,6 +85,18 @@ Status wait_until_accepting(Services& services, const common::LocalConfig& local
                        std::to_string(kReadyTimeout.count()) + "s: " + last_error);
 }
 
+Status wait_until_stopped(Services& services) {
+  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  while (services.is_running(Service::kMariadb)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::error("mariadb still running " + std::to_string(kStopTimeout.count()) +
+                           "s after SHUTDOWN");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status start_mariadb(Services& services, common::ProcessRunner& runner,
@@ -101,6 +117,35 @@ Status start_mariadb(Services& services, common::ProcessRunner& runner,
                        : services.start(Service::kMariadb);
   if (!started) return started;
   return wait_until_accepting(services, local);
+}
+
+Status stop_mariadb(Services& services, common::ProcessRunner& runner,
+                    const common::LocalConfig& local) {
+  if (!services.is_running(Service::kMariadb)) return Status::ok();
+  if (services.uses_systemd()) {
+    return common::run_checked(runner,
+                               Command({"systemctl", "stop", "mariadb"}, kSystemctlTimeout));
+  }
+  // SHUTDOWN first; a server that does not take it shuts down as cleanly on SIGTERM: one that
+  // does not accept connections yet (InnoDB recovery, a joiner waiting for a state transfer),
+  // or a Galera member outside a primary component ("WSREP has not yet prepared node for
+  // application use").
+  std::string refused;
+  auto session = MysqlSession::connect(mariadb_admin_endpoint(local));
+  if (session) {
+    auto shutdown = (*session)->execute("SHUTDOWN");
+    if (!shutdown) refused = shutdown.status().message();
+  } else {
+    refused = session.status().message();
+  }
+  if (!refused.empty()) {
+    std::optional<int> pid = live_pid(mariadb_pid_file(local), {"mariadbd", "mysqld"});
+    if (!pid) pid = live_pid(spawned_mariadb_pid_file(local), {"mariadbd"});
+    if (!pid) return Status::error(refused + "; and no live mariadbd pid to send SIGTERM to");
+    if (::kill(*pid, SIGTERM) != 0)
+      return Status::error("kill -TERM " + std::to_string(*pid) + ": " + std::strerror(errno));
+  }
+  return wait_until_stopped(services);
 }
 
 Status restart_mariadb(Services& services, common::ProcessRunner& runner,
@@ -124,14 +169,8 @@ Status restart_mariadb(Services& services, common::ProcessRunner& runner,
     auto shutdown = (*session)->execute("SHUTDOWN");
     if (!shutdown) return shutdown.status();
   }
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-  while (services.is_running(Service::kMariadb)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::error("mariadb still running " + std::to_string(kStopTimeout.count()) +
-                           "s after SHUTDOWN");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  Status stopped = wait_until_stopped(services);
+  if (!stopped) return stopped;
   return start_mariadb(services, runner, local, how);
 }
 

@@ -26,6 +26,10 @@ enum class MariadbStart {
 // cluster) and waits until it accepts the admin connection.
 common::Status start_mariadb(Services& services, common::ProcessRunner& runner,
                              const common::LocalConfig& local, MariadbStart how);
+// A clean stop: SHUTDOWN over the admin connection (or systemctl stop) and a wait until the
+// process is gone. Success when it was not running.
+common::Status stop_mariadb(Services& services, common::ProcessRunner& runner,
+                            const common::LocalConfig& local);
 // A clean SHUTDOWN (or systemctl restart), a wait until the process is gone, then a start.
 common::Status restart_mariadb(Services& services, common::ProcessRunner& runner,
                                const common::LocalConfig& local, MariadbStart how);

@@ -107,12 +107,14 @@ Expected<bool> plan_galera_member(const DbServerDesired& desired,
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const RecoverGaleraPosition&) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   const std::string defaults =
       ctx.services->uses_systemd() ? "" : mariadb_defaults_file(*ctx.local);
   return recover_position(*ctx.runner, defaults, ctx.local->mysql_datadir).status();
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const BootstrapGalera&) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   // Galera refuses a member that was not the last to leave unless it says safe_to_bootstrap;
   // the decision (every member answered, or an operator forced it) is what makes it safe.
   auto state = read_grastate(ctx.local->mysql_datadir);
@@ -137,6 +139,7 @@ Status DbServerResource::apply_step(const PassContext& ctx, const WriteGaleraTls
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const PromoteGaleraComponent&) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   auto session = MysqlSession::connect(mariadb_admin_endpoint(*ctx.local));
   if (!session) return session.status();
   return (*session)->execute("SET GLOBAL wsrep_provider_options = 'pc.bootstrap=YES'").status();

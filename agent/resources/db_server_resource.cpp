@@ -155,6 +155,7 @@ DbServerDesired desired_db_server(const PassContext& ctx, bool systemd) {
 Expected<Plan> plan_db_server(const DbServerDesired& desired,
                               const DbServerObservation& observed) {
   Plan plan;
+  if (plan_held_server(observed, plan)) return plan;
   auto add = [&plan](std::string description, auto step) {
     plan.actions.push_back(make_action<DbServerAction>(std::move(description), std::move(step)));
   };
@@ -229,6 +230,9 @@ bool DbServerResource::applies_to(const PassContext& ctx) const {
 Expected<DbServerObservation> DbServerResource::observe(const PassContext& ctx,
                                                         const DbServerDesired& desired) {
   DbServerObservation observed;
+  auto hold = read_db_hold(ctx.local->state_dir);
+  if (!hold) return hold.status().with_context("observe db-server");
+  observed.hold = *hold;
   observed.config = read_file(desired.config_path);
   std::error_code error;
   observed.datadir_initialized = fs::is_directory(fs::path(desired.datadir) / "mysql", error);
@@ -330,16 +334,19 @@ Status DbServerResource::apply_step(const PassContext&, const WriteMariadbConfig
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const InitMariadbDatadir&) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   return init_datadir(ctx, desired_db_server(ctx, ctx.services->uses_systemd()));
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const StartMariadb&) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   restarts_->record_start(RestartGuard::Clock::now());
   announce_start(ctx);
   return start_mariadb(*ctx.services, *ctx.runner, *ctx.local, MariadbStart::kNormal);
 }
 
 Status DbServerResource::apply_step(const PassContext& ctx, const RestartMariadb& step) {
+  if (Status held = refuse_when_held(ctx); !held) return held;
   announce_start(ctx);
   return restart_mariadb(*ctx.services, *ctx.runner, *ctx.local,
                          step.new_cluster ? MariadbStart::kNewCluster : MariadbStart::kNormal);

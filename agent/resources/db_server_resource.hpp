@@ -19,10 +19,11 @@
 #include <string>
 #include <variant>
 
+#include "agent/host/db_hold.hpp"
 #include "agent/host/mysql_account.hpp"
 #include "agent/host/restart_guard.hpp"
-#include "agent/resources/db_galera.hpp"
 #include "agent/reconcile/resource.hpp"
+#include "agent/resources/db_galera.hpp"
 
 namespace pydio::agent {
 
@@ -63,13 +64,17 @@ struct WriteGaleraTls {
   static constexpr const char* kKind = "write-galera-tls";
   bool reload = false;
 };
+// A hold (agent/host/db_hold.hpp) on a running server: a clean shutdown.
+struct StopMariadb {
+  static constexpr const char* kKind = "stop-server";
+};
 struct EnsureLeaseSchema {
   static constexpr const char* kKind = "ensure-lease-schema";
 };
 using DbServerAction =
     std::variant<WriteMariadbConfig, InitMariadbDatadir, StartMariadb, RestartMariadb,
                  EnsureLeaseSchema, RecoverGaleraPosition, BootstrapGalera, PromoteGaleraComponent,
-                 WriteGaleraTls>;
+                 WriteGaleraTls, StopMariadb>;
 
 // What the plan compares against (derived from the pass context by desired_db_server()).
 struct DbServerDesired {
@@ -99,6 +104,7 @@ struct DbServerObservation {
   std::string start_held_back;
   int start_number = 1;  // the agent's how-many-th start of mariadb this would be
   std::optional<GaleraObservation> galera;  // when desired.galera
+  std::optional<DbHold> hold;               // an operator's restore holds this server (db_hold.hpp)
 };
 
 // Option files, pure.
@@ -113,6 +119,13 @@ std::string render_systemd_mariadb_config(const std::string& bind_address, int p
 void announce_start(const PassContext& ctx);
 common::Expected<bool> plan_galera_member(const DbServerDesired& desired,
                                           const DbServerObservation& observed, Plan& plan);
+
+// The plan of a held server (db_server_hold.cpp): stop it cleanly unless the hold keeps it
+// running, then wait for the release; nothing else. False when not held. Pure.
+bool plan_held_server(const DbServerObservation& observed, Plan& plan);
+// An error when this node's server is held now: what starts or changes the datadir checks it
+// again just before acting, as a hold may arrive between the plan and the action.
+common::Status refuse_when_held(const PassContext& ctx);
 
 DbServerDesired desired_db_server(const PassContext& ctx, bool systemd);
 // Pure. Actions (kind): write-config, init-datadir, start-server, restart-server,
@@ -141,6 +154,7 @@ class DbServerResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const BootstrapGalera& step);
   common::Status apply_step(const PassContext& ctx, const PromoteGaleraComponent& step);
   common::Status apply_step(const PassContext& ctx, const WriteGaleraTls& step);
+  common::Status apply_step(const PassContext& ctx, const StopMariadb& step);
 
   std::shared_ptr<RestartGuard> restarts_ = std::make_shared<RestartGuard>();  // mariadbd dying right after each start is not restarted in a storm
 };

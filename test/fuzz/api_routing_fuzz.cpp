@@ -87,6 +87,19 @@ class StubPeerBackend : public api::PeerBackend {
     return reply(409, {{"error", "not a Galera member"}});
   }
   api::PeerReply start_db_backup() override { return reply(409, {{"error", "no backups"}}); }
+  // No admitted identity is a db node: the db hold routes never reach the backend.
+  api::PeerReply hold_db_server(const std::string&, const std::string&) override {
+    PYDIO_FUZZ_CHECK(false, "a db hold reached the backend from a node that is not a db node");
+    return reply(409, {{"error", "fake"}});
+  }
+  api::PeerReply release_db_server(const std::string&) override {
+    PYDIO_FUZZ_CHECK(false, "a db release reached the backend from a node that is not a db node");
+    return reply(409, {{"error", "fake"}});
+  }
+  api::PeerReply set_aside_db_datadir(const std::string&) override {
+    PYDIO_FUZZ_CHECK(false, "a datadir set-aside reached the backend from a non-db node");
+    return reply(409, {{"error", "fake"}});
+  }
   int calls = 0;  // every backend call but join
   int joins = 0;
   int changes = 0;  // POST /v1/peer/desired-state reached the backend
@@ -144,6 +157,10 @@ class StubAdminBackend : public api::AdminBackend {
     return {409, {{"error", "no Galera database tier"}}};
   }
   api::AdminAnswer db_backups() override { return {409, {{"error", "no backups"}}}; }
+  api::AdminAnswer restore_db(const std::string& name, bool) override {
+    return {409, {{"error", "no backup " + name}}};
+  }
+  api::AdminAnswer release_db_holds() override { return {200, {{"released", json::array()}}}; }
 };
 
 void check_serializes(const api::Response& response) {

@@ -6,8 +6,11 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "common/runner_stdin_file.hpp"
 
 using namespace pydio::common;
 using namespace std::chrono_literals;
@@ -32,6 +35,18 @@ TEST_CASE("runner captures output and exit status without a shell", "[runner]") 
     Command c{{"cat"}, 5s};
     c.stdin_data = "hello";
     CHECK(runner.run(c).out == "hello");
+  }
+  SECTION("stdin from a file, never through memory; a link is not followed") {
+    char dir_template[] = "/tmp/pydio-runner-XXXXXX";
+    const std::string dir = ::mkdtemp(dir_template);
+    { std::ofstream(dir + "/input") << "from a file"; }
+    Command c{{"cat"}, 5s};
+    CHECK(run_with_stdin_file(c, dir + "/input").out == "from a file");
+    REQUIRE(::symlink((dir + "/input").c_str(), (dir + "/link").c_str()) == 0);
+    RunResult linked = run_with_stdin_file(c, dir + "/link");
+    CHECK(linked.exit_code == 127);
+    CHECK_THAT(linked.err, Catch::Contains("open " + dir + "/link"));
+    std::filesystem::remove_all(dir);
   }
   SECTION("a missing program is exit 127 with the reason") {
     RunResult r = runner.run({{"/nonexistent/program"}, 5s});

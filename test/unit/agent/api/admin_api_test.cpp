@@ -82,6 +82,15 @@ class FakeBackend : public AdminBackend {
   }
   AdminAnswer db_backups() override { return AdminAnswer{200, json{{"backups", json::array()}}}; }
   std::vector<std::string> forced;
+  AdminAnswer restore_db(const std::string& name, bool confirmed) override {
+    restores.push_back(name + (confirmed ? " confirmed" : " steps"));
+    return AdminAnswer{200, json{{"name", name}, {"steps", json::array({"a step"})}}};
+  }
+  AdminAnswer release_db_holds() override {
+    restores.push_back("release");
+    return AdminAnswer{200, json{{"released", json::array({"db1"})}}};
+  }
+  std::vector<std::string> restores;  // "<name> steps|confirmed", "release"
   std::optional<std::string> published;
   int upgrades = 0;
   int rotations = 0;
@@ -317,5 +326,40 @@ TEST_CASE("admin API: app publish takes a path and answers with the backend's ve
     const auto response =
         handle_admin_request(make_request(http::verb::get, "/v1/app/publish"), backend);
     CHECK(response.result() == http::status::method_not_allowed);
+  }
+}
+
+TEST_CASE("admin API: db restore asks for the steps unless confirmed; db release",
+          "[admin_api][db_restore]") {
+  FakeBackend backend;
+  SECTION("without confirmed: the steps; confirmed true: the restore") {
+    auto response = handle_admin_request(
+        make_request(http::verb::post, "/v1/db/restore", R"({"name":"20261201T003000Z-db1"})"),
+        backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(body_of(response)["steps"].size() == 1);
+    response =
+        handle_admin_request(make_request(http::verb::post, "/v1/db/restore",
+                                          R"({"name":"20261201T003000Z-db1","confirmed":true})"),
+                             backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.restores ==
+          std::vector<std::string>{"20261201T003000Z-db1 steps", "20261201T003000Z-db1 confirmed"});
+  }
+  SECTION("a body without a string name, or a confirmed that is not a boolean: 400") {
+    for (const char* body : {"", "[]", R"({"name":3})", R"({"name":"x","confirmed":"yes"})", "{"}) {
+      INFO(body);
+      CHECK(handle_admin_request(make_request(http::verb::post, "/v1/db/restore", body), backend)
+                .result() == http::status::bad_request);
+    }
+    CHECK(backend.restores.empty());
+  }
+  SECTION("release is a POST") {
+    CHECK(handle_admin_request(make_request(http::verb::get, "/v1/db/release"), backend).result() ==
+          http::status::method_not_allowed);
+    CHECK(
+        handle_admin_request(make_request(http::verb::post, "/v1/db/release"), backend).result() ==
+        http::status::ok);
+    CHECK(backend.restores == std::vector<std::string>{"release"});
   }
 }

@@ -52,6 +52,15 @@ class FakePeerBackend : public PeerBackend {
     return PeerReply{409, {{"error", "fake"}}};
   }
   PeerReply start_db_backup() override { return PeerReply{409, {{"error", "fake"}}}; }
+  PeerReply hold_db_server(const std::string&, const std::string&) override {
+    return PeerReply{409, {{"error", "fake"}}};
+  }
+  PeerReply release_db_server(const std::string&) override {
+    return PeerReply{409, {{"error", "fake"}}};
+  }
+  PeerReply set_aside_db_datadir(const std::string&) override {
+    return PeerReply{409, {{"error", "fake"}}};
+  }
   PeerReply signing_key() override { return PeerReply{503, {{"error", "fake"}}}; }
   PeerReply rotate_signing_key(bool) override { return PeerReply{503, {{"error", "fake"}}}; }
 

@@ -29,6 +29,7 @@ class FakePeerBackend : public PeerBackend {
   std::optional<pydio::agent::api::PeerMember> member(const std::string& name) const override {
     if (name == "n1") return pydio::agent::api::PeerMember{"198.18.0.1", true};
     if (name == "web1") return pydio::agent::api::PeerMember{"198.18.0.4", false};
+    if (name == "db1") return pydio::agent::api::PeerMember{"198.18.0.6", false, true};
     return std::nullopt;
   }
   json node_report() override {
@@ -84,6 +85,19 @@ class FakePeerBackend : public PeerBackend {
   }
   std::vector<std::string> db_bootstraps;
   int db_backups = 0;
+  PeerReply hold_db_server(const std::string& caller, const std::string& reason) override {
+    db_holds.push_back(caller + ": " + reason);
+    return PeerReply{200, {{"held", "db2"}}};
+  }
+  PeerReply release_db_server(const std::string& caller) override {
+    db_holds.push_back(caller + ": release");
+    return PeerReply{200, {{"released", "db2"}}};
+  }
+  PeerReply set_aside_db_datadir(const std::string& caller) override {
+    db_holds.push_back(caller + ": set aside");
+    return PeerReply{200, {{"node", "db2"}, {"setAside", "/var/lib/mysql.before-restore-x"}}};
+  }
+  std::vector<std::string> db_holds;  // what the db hold routes asked, "<caller>: <what>"
 
   std::vector<pydio::agent::api::Nudge> nudges;
   std::vector<std::vector<std::string>> issued;  // name, address, csr, caPin of each one
@@ -561,4 +575,59 @@ TEST_CASE("a connection made before the node's certificates or CAs changed must 
   const auto early = pydio::agent::api::refuse_before_body(header, kStorage, backend);
   REQUIRE(early.has_value());
   CHECK(early->result() == http::status::unauthorized);
+}
+
+TEST_CASE("only db nodes hold, release or set aside a database member", "[peer_api][db_restore]") {
+  FakePeerBackend backend;
+  const PeerIdentity db{"198.18.0.6", "db1"};
+  const std::string hold_body = json{{"reason", "restore of backup X"}}.dump();
+  SECTION("a storage or compute node: 403, the backend is not asked") {
+    for (const PeerIdentity& caller : {kStorage, kCompute}) {
+      for (const char* path :
+           {"/v1/peer/db-hold", "/v1/peer/db-release", "/v1/peer/db-set-aside"}) {
+        const auto response =
+            handle_peer_request(make_request(http::verb::post, path, hold_body), caller, backend);
+        CHECK(response.result() == http::status::forbidden);
+      }
+    }
+    CHECK(body_of(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", hold_body),
+                                      kStorage, backend))["error"] ==
+          "node n1 may not hold a database member (only db nodes may)");
+    CHECK(backend.db_holds.empty());
+  }
+  SECTION("without a certificate, or db1's certificate from elsewhere: refused") {
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", hold_body),
+                              kNoCertificate, backend)
+              .result() == http::status::unauthorized);
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", hold_body),
+                              PeerIdentity{"198.18.0.66", "db1"}, backend)
+              .result() == http::status::forbidden);
+    CHECK(backend.db_holds.empty());
+  }
+  SECTION("a db node: each route reaches the backend with the caller's name") {
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", hold_body), db,
+                              backend)
+              .result() == http::status::ok);
+    const auto aside = handle_peer_request(
+        make_request(http::verb::post, "/v1/peer/db-set-aside", "{}"), db, backend);
+    CHECK(aside.result() == http::status::ok);
+    CHECK(body_of(aside)["setAside"] == "/var/lib/mysql.before-restore-x");
+    CHECK(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-release", "{}"), db,
+                              backend)
+              .result() == http::status::ok);
+    CHECK(backend.db_holds ==
+          std::vector<std::string>{"db1: restore of backup X", "db1: set aside", "db1: release"});
+  }
+  SECTION("a hold without a reason, or with one over 200 characters: 400; GET: 405") {
+    for (const std::string& body :
+         {std::string("{}"), json{{"reason", ""}}.dump(), json{{"reason", 7}}.dump(),
+          json{{"reason", std::string(201, 'x')}}.dump(), std::string("not json")}) {
+      CHECK(
+          handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", body), db, backend)
+              .result() == http::status::bad_request);
+    }
+    CHECK(handle_peer_request(make_request(http::verb::get, "/v1/peer/db-hold"), db, backend)
+              .result() == http::status::method_not_allowed);
+    CHECK(backend.db_holds.empty());
+  }
 }

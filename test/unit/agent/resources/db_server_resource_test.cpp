@@ -287,3 +287,47 @@ TEST_CASE("Galera's TLS files come before any start, and a running member reload
   REQUIRE(write != nullptr);
   CHECK(write->reload);
 }
+
+TEST_CASE("a held server is stopped and nothing starts it until released",
+          "[db-server][db_restore]") {
+  pydio::agent::DbHold hold;
+  hold.reason = "restore of backup 20261201T003000Z-db1";
+  SECTION("running: a clean stop, and nothing else even when more would be planned") {
+    DbServerObservation o = converged();
+    o.config = std::nullopt;  // the option file would be written, were it not held
+    o.hold = hold;
+    auto plan = plan_db_server(desired(), o);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"stop-server"});
+    CHECK(plan->actions.front().description ==
+          "stop mariadb cleanly (held: restore of backup 20261201T003000Z-db1)");
+  }
+  SECTION("stopped, its datadir set aside (empty): it waits, it neither initializes nor starts") {
+    DbServerObservation o;
+    o.hold = hold;
+    auto plan = plan_db_server(desired(), o);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "held: restore of backup 20261201T003000Z-db1");
+  }
+  SECTION("a Galera member the decision would bootstrap: it waits") {
+    DbServerObservation o = converged();
+    o.config = galera_desired().config;
+    o.running = o.accepting = false;
+    o.galera = galera_seen(pydio::common::GaleraStartKind::kBootstrap);
+    o.hold = hold;
+    auto plan = plan_db_server(galera_desired(), o);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "held: restore of backup 20261201T003000Z-db1");
+  }
+  SECTION("a hold that keeps it running (the restore started it): left alone") {
+    DbServerObservation o = converged();
+    hold.keep_running = true;
+    o.hold = hold;
+    auto plan = plan_db_server(desired(), o);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "held: restore of backup 20261201T003000Z-db1");
+  }
+}
