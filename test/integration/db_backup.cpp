@@ -29,12 +29,16 @@
 #include "agent/host/mysql_session.hpp"
 #include "common/utc_time.hpp"
 #include "test/integration/support/balancer.hpp"
+#include "test/integration/support/db_scenario.hpp"
 #include "test/integration/support/sim_cluster.hpp"
 
 using namespace std::chrono_literals;
 using pydio::agent::MysqlEndpoint;
 using pydio::agent::MysqlSession;
 using pydio::test::eventually;
+using pydio::test::member_sql;
+using pydio::test::netns_path;
+using pydio::test::secret_of;
 using pydio::test::SimCluster;
 using pydio::test::SimNode;
 
@@ -43,13 +47,6 @@ namespace {
 constexpr int kProxyPort = 3307;
 constexpr const char* kHook = "/etc/pydio-agent/offsite-hook";
 constexpr const char* kFolder = "/mnt/pydio-data/pydio-agent/db-backups";
-
-std::string netns_path(const SimCluster& cluster, const SimNode& node) {
-  std::ifstream id(cluster.run_dir() + "/nodes/" + node.name() + "/holder.id");
-  int pid = 0;
-  id >> pid;
-  return "/proc/" + std::to_string(pid) + "/ns/net";
-}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -177,16 +174,6 @@ Percentiles percentiles(const std::vector<LatencyLoop::Sample>& samples, double 
   return out;
 }
 
-std::string json_string(const std::string& text, const std::string& key) {
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.contains(key)) return "";
-  return parsed[key].get<std::string>();
-}
-
-pydio::common::RunResult sql(SimNode& db, const std::string& statement) {
-  return db.exec({"mariadb", "--socket=/run/mysqld/mysqld.sock", "-N", "-B", "-e", statement}, 120s);
-}
-
 nlohmann::json backups_on(SimNode& node) {
   auto listed = node.agentctl({"db", "backups", "-o", "json"}, 60s);
   if (!listed.succeeded()) return nullptr;
@@ -231,18 +218,18 @@ TEST_CASE("a scheduled backup of the Galera tier is streamed to the data volume 
   INFO("a table the client writes, and some ballast so the backup takes a while");
   REQUIRE(eventually(
       [&] {
-        return sql(db1, "CREATE TABLE IF NOT EXISTS `pydio`.`timed_writes` (id BIGINT PRIMARY KEY, "
+        return member_sql(db1, "CREATE TABLE IF NOT EXISTS `pydio`.`timed_writes` (id BIGINT PRIMARY KEY, "
                         "written_at DATETIME(6))")
             .succeeded();
       },
       300s));
-  REQUIRE(sql(db1, "CREATE TABLE `pydio`.`ballast` (id INT PRIMARY KEY, pad CHAR(255))").succeeded());
+  REQUIRE(member_sql(db1, "CREATE TABLE `pydio`.`ballast` (id INT PRIMARY KEY, pad CHAR(255))").succeeded());
   for (int chunk = 0; chunk < 4; ++chunk) {
     const std::string from = std::to_string(chunk * 25000 + 1);
     const std::string to = std::to_string((chunk + 1) * 25000);
     // A recursive CTE, not the sequence engine: Galera replicates InnoDB tables only.
     const auto filled =
-        sql(db1, "SET SESSION max_recursive_iterations = 100000; INSERT INTO `pydio`.`ballast` WITH RECURSIVE s(n) AS (SELECT " + from +
+        member_sql(db1, "SET SESSION max_recursive_iterations = 100000; INSERT INTO `pydio`.`ballast` WITH RECURSIVE s(n) AS (SELECT " + from +
                      " UNION ALL SELECT n + 1 FROM s WHERE n < " + to +
                      ") SELECT n, REPEAT('x', 255) FROM s");
     INFO(filled.describe_failure({"mariadb"}));
@@ -256,7 +243,7 @@ TEST_CASE("a scheduled backup of the Galera tier is streamed to the data volume 
   }
 
   const std::string password =
-      json_string(n1.read_file("/etc/pydio-agent/secrets.json"), "dbPassword");
+      secret_of(n1, "dbPassword");
   REQUIRE_FALSE(password.empty());
   LatencyLoop writes(netns_path(cluster, n1), password);
   writes.start();

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "agent/host/mysql_session.hpp"
+#include "test/integration/support/db_scenario.hpp"
 #include "test/integration/support/sim_cluster.hpp"
 
 using namespace std::chrono_literals;
@@ -37,6 +38,9 @@ using Clock = std::chrono::steady_clock;
 using pydio::agent::MysqlEndpoint;
 using pydio::agent::MysqlSession;
 using pydio::test::eventually;
+using pydio::test::member_sql;
+using pydio::test::netns_path;
+using pydio::test::secret_of;
 using pydio::test::SimCluster;
 using pydio::test::SimNode;
 
@@ -47,14 +51,6 @@ constexpr const char* kTable = "`pydio`.`proxy_writes`";
 
 std::int64_t ms_since(Clock::time_point origin, Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t - origin).count();
-}
-
-// The network namespace of a simulated node: its holder process's (simnode's holder.id).
-std::string netns_path(const SimCluster& cluster, const SimNode& node) {
-  std::ifstream id(cluster.run_dir() + "/nodes/" + node.name() + "/holder.id");
-  int pid = 0;
-  id >> pid;
-  return "/proc/" + std::to_string(pid) + "/ns/net";
 }
 
 // Writes rows 1, 2, 3, ... through the node's 127.0.0.1:<proxy port>, from a thread that
@@ -192,17 +188,6 @@ class WriteLoop {
   std::thread thread_;
 };
 
-std::string json_string(const std::string& text, const std::string& key) {
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.contains(key)) return "";
-  return parsed[key].get<std::string>();
-}
-
-// SQL as root over the member's own socket, inside the member.
-pydio::common::RunResult sql(SimNode& db, const std::string& statement) {
-  return db.exec({"mariadb", "--socket=/run/mysqld/mysqld.sock", "-N", "-B", "-e", statement}, 30s);
-}
-
 std::string db_proxy_note(SimNode& node) {
   auto status = node.status();
   if (!status.is_object() || !status.contains("resources")) return "";
@@ -264,14 +249,14 @@ TEST_CASE("writes through a compute node's database proxy survive a Galera membe
   INFO("the table the client writes (once the db agents have made Pydio's database)");
   REQUIRE(eventually(
       [&] {
-        return sql(db1, std::string("CREATE TABLE IF NOT EXISTS ") + kTable +
+        return member_sql(db1, std::string("CREATE TABLE IF NOT EXISTS ") + kTable +
                             " (id BIGINT PRIMARY KEY, written_at DATETIME(6))")
             .succeeded();
       },
       120s));
 
   const std::string password =
-      json_string(n1.read_file("/etc/pydio-agent/secrets.json"), "dbPassword");
+      secret_of(n1, "dbPassword");
   REQUIRE_FALSE(password.empty());
   WriteLoop writes(netns_path(cluster, n1), password);
   writes.start();
@@ -320,7 +305,7 @@ TEST_CASE("writes through a compute node's database proxy survive a Galera membe
 
   INFO("every write the client saw committed is on every member");
   for (SimNode* db : members) {
-    auto rows = sql(*db, std::string("SET SESSION wsrep_sync_wait = 1; SELECT id FROM ") + kTable);
+    auto rows = member_sql(*db, std::string("SET SESSION wsrep_sync_wait = 1; SELECT id FROM ") + kTable);
     REQUIRE(rows.succeeded());
     std::set<std::int64_t> present;
     std::istringstream lines(rows.out);

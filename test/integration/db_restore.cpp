@@ -22,35 +22,25 @@
 
 #include "common/db_backup_catalog.hpp"
 #include "common/utc_time.hpp"
+#include "test/integration/support/db_scenario.hpp"
 #include "test/integration/support/sim_cluster.hpp"
 
 using namespace std::chrono_literals;
+using pydio::test::member_primary;
+using pydio::test::member_sql;
 using pydio::test::SimCluster;
 using pydio::test::SimNode;
 
 namespace {
 
-constexpr const char* kSocket = "/run/mysqld/mysqld.sock";
 constexpr const char* kCatalog = "/mnt/pydio-data/pydio-agent/db-backups";
 
-pydio::common::RunResult sql(SimNode& node, const std::string& statement) {
-  return node.exec({"mariadb", "-S", kSocket, "-uroot", "-N", "-B", "-e", statement}, 60s);
-}
-
 std::string sql_value(SimNode& node, const std::string& statement) {
-  auto result = sql(node, statement);
+  auto result = member_sql(node, statement);
   if (!result.succeeded()) return "";
   std::string out = result.out;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
-}
-
-bool member_primary(SimNode& node, int size) {
-  nlohmann::json status = node.status();
-  if (!status.is_object() || !status.contains("database")) return false;
-  const nlohmann::json& database = status["database"];
-  return database.is_object() && database.value("primary", false) &&
-         database.value("state", "") == "Synced" && database.value("clusterSize", 0) == size;
 }
 
 bool all_primary(const std::vector<SimNode*>& dbs) {
@@ -166,17 +156,17 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
   REQUIRE(formed);
 
   GIVEN("rows in the tier, and the agents' first backup taken while a client writes") {
-    REQUIRE(sql(db2, "CREATE TABLE pydio.restore_probe (id INT PRIMARY KEY, v VARCHAR(40))")
+    REQUIRE(member_sql(db2, "CREATE TABLE pydio.restore_probe (id INT PRIMARY KEY, v VARCHAR(40))")
                 .succeeded());
     // seq counts the client's commits (Galera spreads AUTO_INCREMENT values over members).
-    REQUIRE(sql(db2, "CREATE TABLE pydio.restore_writes (seq INT PRIMARY KEY, at DATETIME(6))")
+    REQUIRE(member_sql(db2, "CREATE TABLE pydio.restore_writes (seq INT PRIMARY KEY, at DATETIME(6))")
                 .succeeded());
     for (int i = 1; i <= 200; i += 50) {
       std::string values;
       for (int j = i; j < i + 50; ++j)
         values += (j == i ? "" : ",") + std::string("(") + std::to_string(j) + ",'row " +
                   std::to_string(j) + "')";
-      REQUIRE(sql(db2, "INSERT INTO pydio.restore_probe VALUES " + values).succeeded());
+      REQUIRE(member_sql(db2, "INSERT INTO pydio.restore_probe VALUES " + values).succeeded());
     }
     REQUIRE(pydio::test::eventually(
         [&] { return sql_value(db1, "SELECT COUNT(*) FROM pydio.restore_probe") == "200"; }, 60s));
@@ -190,7 +180,7 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
       int next = 1;
       while (writing) {
         // A statement whose answer was lost is sent again: IGNORE makes it count once.
-        if (sql(db2, "INSERT IGNORE INTO pydio.restore_writes VALUES (" + std::to_string(next) +
+        if (member_sql(db2, "INSERT IGNORE INTO pydio.restore_writes VALUES (" + std::to_string(next) +
                          ", NOW(6))")
                 .succeeded())
           committed = next++;
@@ -239,10 +229,10 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
     const int written_by_then = committed.load();
 
     WHEN("the data diverges, and an operator restores the backup from db1") {
-      REQUIRE(sql(db1, "DELETE FROM pydio.restore_probe WHERE id <= 50").succeeded());
-      REQUIRE(sql(db1, "INSERT INTO pydio.restore_probe VALUES (1001, 'after the backup')")
+      REQUIRE(member_sql(db1, "DELETE FROM pydio.restore_probe WHERE id <= 50").succeeded());
+      REQUIRE(member_sql(db1, "INSERT INTO pydio.restore_probe VALUES (1001, 'after the backup')")
                   .succeeded());
-      REQUIRE(sql(db3, "INSERT INTO pydio.restore_writes VALUES (1000000, NOW(6))").succeeded());
+      REQUIRE(member_sql(db3, "INSERT INTO pydio.restore_writes VALUES (1000000, NOW(6))").succeeded());
       REQUIRE(pydio::test::eventually(
           [&] { return sql_value(db3, "SELECT COUNT(*) FROM pydio.restore_probe") == "151"; },
           60s));
@@ -322,7 +312,7 @@ SCENARIO("a backup taken while writes go on is restored into the whole Galera ti
             },
             180s));
         // Writes go on in the restored tier and reach every member.
-        REQUIRE(sql(db1, "INSERT INTO pydio.restore_probe VALUES (2001, 'after the restore')")
+        REQUIRE(member_sql(db1, "INSERT INTO pydio.restore_probe VALUES (2001, 'after the restore')")
                     .succeeded());
         CHECK(pydio::test::eventually(
             [&] {

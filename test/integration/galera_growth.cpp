@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "agent/host/mysql_session.hpp"
+#include "test/integration/support/db_scenario.hpp"
 #include "test/integration/support/sim_cluster.hpp"
 
 using namespace std::chrono_literals;
@@ -40,6 +41,9 @@ using Clock = std::chrono::steady_clock;
 using pydio::agent::MysqlEndpoint;
 using pydio::agent::MysqlSession;
 using pydio::test::eventually;
+using pydio::test::holder_pid;
+using pydio::test::member_primary;
+using pydio::test::member_sql;
 using pydio::test::SimCluster;
 using pydio::test::SimNode;
 
@@ -52,15 +56,6 @@ constexpr int kOldRowCount = 200;
 
 std::int64_t ms_since(Clock::time_point origin, Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t - origin).count();
-}
-
-// The holder process of a simulated node: its network namespace, and its root (through which
-// the node's mounts, the pydio-config volume included, are read without spawning a process).
-int holder_pid(const SimCluster& cluster, const SimNode& node) {
-  std::ifstream id(cluster.run_dir() + "/nodes/" + node.name() + "/holder.id");
-  int pid = 0;
-  id >> pid;
-  return pid;
 }
 
 // What Pydio reads from bootstrap.json to reach its database.
@@ -219,21 +214,10 @@ class PydioClient {
   std::thread thread_;
 };
 
-// SQL as root over the member's own socket, inside the member.
-pydio::common::RunResult sql(SimNode& db, const std::string& statement) {
-  return db.exec({"mariadb", "--socket=/run/mysqld/mysqld.sock", "-N", "-B", "-e", statement}, 60s);
-}
-
 nlohmann::json database_of(SimNode& node) {
   nlohmann::json status = node.status();
   if (!status.is_object() || !status.contains("database")) return nullptr;
   return status["database"];
-}
-
-bool member_primary(SimNode& node, int size) {
-  nlohmann::json database = database_of(node);
-  return database.is_object() && database.value("primary", false) &&
-         database.value("state", "") == "Synced" && database.value("clusterSize", 0) == size;
 }
 
 std::string waiting_of(SimNode& node, const std::string& resource_name) {
@@ -254,7 +238,7 @@ std::string pydio_address_on(SimNode& node) {
 
 // Every (client, id) a member holds, read after the member caught up (wsrep_sync_wait).
 std::set<std::pair<std::string, std::int64_t>> rows_on(SimNode& db, const std::string& table) {
-  auto rows = sql(db, "SET SESSION wsrep_sync_wait = 1; SELECT client, id FROM " + table);
+  auto rows = member_sql(db, "SET SESSION wsrep_sync_wait = 1; SELECT client, id FROM " + table);
   INFO(db.name() << ": " << rows.err);
   REQUIRE(rows.succeeded());
   std::set<std::pair<std::string, std::int64_t>> present;
@@ -303,7 +287,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
   const int holder2 = holder_pid(cluster, n2);
   REQUIRE(eventually(
       [&] {
-        return sql(db1, std::string("CREATE TABLE IF NOT EXISTS ") + kWrites +
+        return member_sql(db1, std::string("CREATE TABLE IF NOT EXISTS ") + kWrites +
                             " (client VARCHAR(8), id BIGINT, written_at DATETIME(6), member "
                             "VARCHAR(64), PRIMARY KEY (client, id)); CREATE TABLE IF NOT "
                             "EXISTS " +
@@ -440,7 +424,7 @@ TEST_CASE("a running one-db cluster grows to a three-member Galera tier while Py
     CHECK(result->addresses.back().second == "127.0.0.1:3307");
   }
 
-  const auto per_member = sql(db1, std::string("SELECT client, member, MIN(id), MAX(id), "
+  const auto per_member = member_sql(db1, std::string("SELECT client, member, MIN(id), MAX(id), "
                                                "COUNT(*) FROM ") +
                                        kWrites + " GROUP BY client, member ORDER BY client, 3");
   std::cout << "galera_growth: three members Synced and Pydio on the proxy " << formed_after
