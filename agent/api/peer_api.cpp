@@ -3,6 +3,8 @@
 #include <optional>
 #include <utility>
 
+#include "common/printable_text.hpp"
+
 namespace pydio::agent::api {
 
 namespace http = boost::beast::http;
@@ -242,8 +244,10 @@ Response handle_peer_request(const Request& request, const PeerIdentity& peer,
       return error_response(request, http::status::bad_request,
                             "body: expected {\"reason\": \"<1 to 200 characters>\"}");
     }
-    return reply(request,
-                 backend.hold_db_server(peer.certificate_name, reason->get<std::string>()));
+    // Shown in status and logs: no control character reaches an operator's terminal.
+    return reply(request, backend.hold_db_server(
+                              peer.certificate_name,
+                              common::printable_line(reason->get<std::string>(), 200)));
   }
   if (path == "/v1/peer/nudge") {
     if (request.method() != http::verb::post) return method_not_allowed(request, "POST");

@@ -618,6 +618,15 @@ TEST_CASE("only db nodes hold, release or set aside a database member", "[peer_a
     CHECK(backend.db_holds ==
           std::vector<std::string>{"db1: restore of backup X", "db1: set aside", "db1: release"});
   }
+  SECTION("a reason with control characters reaches the backend without them") {
+    const std::string escape = json{{"reason", "restore\x1b[2J\nnow"}}.dump();
+    REQUIRE(handle_peer_request(make_request(http::verb::post, "/v1/peer/db-hold", escape), db,
+                                backend)
+                .result() == http::status::ok);
+    REQUIRE(backend.db_holds.size() == 1);
+    CHECK(backend.db_holds[0].find('\x1b') == std::string::npos);
+    CHECK(backend.db_holds[0].find('\n') == std::string::npos);
+  }
   SECTION("a hold without a reason, or with one over 200 characters: 400; GET: 405") {
     for (const std::string& body :
          {std::string("{}"), json{{"reason", ""}}.dump(), json{{"reason", 7}}.dump(),
