@@ -29,17 +29,23 @@ struct BackupPlace {
   std::string dir;
 };
 
-Expected<BackupPlace> backup_place(const common::DesiredState* desired, const std::string& node) {
+// Where the backups are, on any node that mounts the backup volume.
+Expected<BackupPlace> backup_folder(const common::DesiredState* desired) {
   if (desired == nullptr) return Status::error("no desired state yet");
-  const common::NodeSpec* self = desired->find_node(node);
-  if (self == nullptr || !self->has_role(common::Role::kDb))
-    return Status::error("node " + node + " has no role db: backups are taken on db nodes");
   if (!desired->database.backup)
     return Status::error("the desired state has no database.backup");
   const common::VolumeSpec* volume = desired->find_volume(desired->database.backup->volume);
   if (volume == nullptr) return Status::error("the backup volume is not in the desired state");
   return BackupPlace{common::normalize_mount_path(volume->mountpoint),
                      common::db_backup_dir(*desired)};
+}
+
+// The same, on a db node: the ones that take backups.
+Expected<BackupPlace> backup_place(const common::DesiredState* desired, const std::string& node) {
+  const common::NodeSpec* self = desired != nullptr ? desired->find_node(node) : nullptr;
+  if (desired != nullptr && (self == nullptr || !self->has_role(common::Role::kDb)))
+    return Status::error("node " + node + " has no role db: backups are taken on db nodes");
+  return backup_folder(desired);
 }
 
 Expected<std::unique_ptr<MysqlSession>> root_session(const common::LocalConfig& local) {
@@ -257,24 +263,15 @@ bool DbBackupWorker::running() const {
 
 Expected<BackupListing> DbBackupWorker::list_now() const {
   auto desired = desired_();
-  if (desired && desired->database.backup) {
-    const common::VolumeSpec* volume = desired->find_volume(desired->database.backup->volume);
-    const std::string mountpoint =
-        volume != nullptr ? common::normalize_mount_path(volume->mountpoint) : "";
-    // A hung mount would hold one of the agent's few blocking threads for good.
-    if (volume != nullptr && !mount_answers_(mountpoint))
-      return Status::error("the backup volume's mount at " + mountpoint +
-                           " does not answer its health probe (agentctl status shows why)");
-  }
-  if (!desired || !desired->database.backup)
-    return Status::error("the desired state has no database.backup");
-  const common::NodeSpec* self = desired->find_node(local_.node_name);
-  const std::string& volume = desired->database.backup->volume;
-  const common::VolumeSpec* spec = desired->find_volume(volume);
-  if (self == nullptr || spec == nullptr)
+  auto place = backup_folder(desired.get());
+  if (!place) return place.status();
+  if (desired->find_node(local_.node_name) == nullptr)
     return Status::error("this node is not in the desired state");
-  auto dir = open_backup_dir(common::normalize_mount_path(spec->mountpoint),
-                             common::db_backup_dir(*desired), CreateBackupDir::kNo);
+  // A hung mount would hold one of the agent's few blocking threads for good.
+  if (!mount_answers_(place->mountpoint))
+    return Status::error("the backup volume's mount at " + place->mountpoint +
+                         " does not answer its health probe (agentctl status shows why)");
+  auto dir = open_backup_dir(place->mountpoint, place->dir, CreateBackupDir::kNo);
   if (!dir) return dir.status();
   return list_backups(dir->get());
 }

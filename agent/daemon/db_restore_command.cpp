@@ -9,6 +9,7 @@
 #include "agent/host/db_backup_store.hpp"
 #include "agent/host/mariadb_control.hpp"
 #include "common/file_ops.hpp"
+#include "common/text.hpp"
 #include "common/utc_time.hpp"
 
 namespace pydio::agent {
@@ -22,12 +23,6 @@ constexpr std::chrono::seconds kHoldCallTimeout{240};
 // Setting a datadir aside on a mount point copies it (datadir_set_aside.hpp).
 constexpr std::chrono::hours kSetAsideCallTimeout{4};
 constexpr std::chrono::seconds kReleaseCallTimeout{30};
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
 
 // What a peer's answer says went wrong; "" for a 200.
 std::string peer_problem(const common::Expected<api::PeerReply>& answer) {
@@ -95,7 +90,7 @@ std::vector<std::string> DbRestoreCommand::describe(const Target& t) const {
       "check " + t.stream + " against its manifest (" + std::to_string(t.manifest.bytes) +
           " bytes, " + t.manifest.sha256 + "; taken on " + t.manifest.node + ", finished " +
           common::format_utc(t.manifest.finished_at) + ")",
-      "hold the MariaDB server of " + joined(all) +
+      "hold the MariaDB server of " + common::join(all, ", ") +
           ": each stops cleanly and is not started again until released. Pydio's database is "
           "unavailable from here until the restore is done",
       "on " + self + ": set the datadir " + local_.mysql_datadir + " aside to " + aside +
@@ -108,7 +103,7 @@ std::vector<std::string> DbRestoreCommand::describe(const Target& t) const {
         "(safe_to_bootstrap: 1) and start " +
         local_.node_name + " as a new Galera cluster with the restored data");
     if (!t.other_names.empty()) {
-      steps.push_back("on " + joined(t.other_names) +
+      steps.push_back("on " + common::join(t.other_names, ", ") +
                       ": set each datadir aside to <datadir>.before-restore-<UTC time> (nothing "
                       "is deleted) and release the server: each joins " +
                       local_.node_name + " by a full state transfer (SST)");
@@ -157,7 +152,7 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
   if (!problems.empty()) {
     api::AdminAnswer released = release_everyone();
     return {409,
-            {{"error", "could not hold every db member (" + joined(problems) +
+            {{"error", "could not hold every db member (" + common::join(problems, ", ") +
                            "); released them again, nothing was changed"},
              {"released", released.body}}};
   }
@@ -295,7 +290,7 @@ api::AdminAnswer DbRestoreCommand::release_everyone() {
     problems.push_back(local_.node_name + ": " + own_problem(self));
   json body = {{"released", released}, {"problems", problems}};
   if (problems.empty()) return {200, body};
-  body["error"] = "could not release every db member: " + joined(problems);
+  body["error"] = "could not release every db member: " + common::join(problems, ", ");
   return {502, body};
 }
 

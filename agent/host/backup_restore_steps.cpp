@@ -9,7 +9,7 @@
 #include <regex>
 #include <vector>
 
-#include "agent/host/sha256_stream.hpp"
+#include "agent/host/archive_copy.hpp"
 #include "common/file_ops.hpp"
 #include "common/runner_stdin_file.hpp"
 
@@ -28,37 +28,21 @@ constexpr const char* kZeroUuid = "00000000-0000-0000-0000-000000000000";
 }  // namespace
 
 Status verify_backup_stream(const std::string& stream, const common::BackupManifest& manifest) {
-  const int fd = ::open(stream.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return Status::error("open " + stream + ": " + common::errno_text(errno));
   struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return Status::error(stream + " is not a regular file");
+  if (::lstat(stream.c_str(), &info) != 0)
+    return Status::error("open " + stream + ": " + common::errno_text(errno));
+  if (!S_ISREG(info.st_mode)) return Status::error(stream + " is not a regular file");
+  // The size first: a short stream is refused without reading it.
+  if (info.st_size != manifest.bytes) {
+    return Status::error(stream + " has " + std::to_string(info.st_size) +
+                         " bytes, its manifest says " + std::to_string(manifest.bytes) +
+                         ": the backup is damaged or incomplete");
   }
-  Sha256Stream hash;
-  std::vector<char> buffer(1 << 20);
-  std::int64_t total = 0;
-  while (true) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      ::close(fd);
-      return Status::error("read " + stream + ": " + common::errno_text(saved));
-    }
-    if (n == 0) break;
-    hash.update(buffer.data(), static_cast<std::size_t>(n));
-    total += n;
-  }
-  ::close(fd);
-  if (total != manifest.bytes) {
-    return Status::error(stream + " has " + std::to_string(total) + " bytes, its manifest says " +
-                         std::to_string(manifest.bytes) + ": the backup is damaged or incomplete");
-  }
-  const std::string digest = hash.finish();
-  if (digest.empty()) return Status::error("sha256 of " + stream + ": OpenSSL failed");
-  if (digest != manifest.sha256) {
-    return Status::error(stream + " has " + digest + ", its manifest says " + manifest.sha256 +
+  // The same hashing as a release archive's (read without following a link, bounded).
+  auto digest = sha256_file_at(AT_FDCWD, stream, manifest.bytes);
+  if (!digest) return digest.status();
+  if (*digest != manifest.sha256) {
+    return Status::error(stream + " has " + *digest + ", its manifest says " + manifest.sha256 +
                          ": the backup is damaged");
   }
   return Status::ok();
