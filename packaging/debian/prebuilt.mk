@@ -13,3 +13,10 @@ override_dh_auto_install:
 	rmdir -p --ignore-fail-on-non-empty debian/tmp/usr/lib/systemd
 	install -D -m 0644 -t debian/tmp/lib/systemd/system systemd/pydio-agentd.service \
 	   systemd/pydio-db-proxy.service
+
+# No -dbgsym package and no dwz pass over the debug information: with a RelWithDebInfo build
+# directory they are the slowest steps, and a test package has no use for them. The binaries
+# are stripped as in the full build.
+export DEB_BUILD_OPTIONS += noddebs
+override_dh_dwz:
+	@echo "prebuilt: no dwz"
