@@ -17,7 +17,7 @@
 //   `systemctl restart` with Apache answering every request meanwhile. A main process that
 //   stops responding (SIGSTOP) is killed by the watchdog and restarted by systemd.
 // - `apt-get purge` removes /etc/pydio-agent and /var/lib/pydio-agent, never the bricks, the
-//   volumes or the data on them.
+//   volumes or the data on them; it stops the agent first (prerm).
 // Everything is torn down pass or fail: the container is powered off (or killed) by PID, which
 // ends its mount and network namespaces with the overlay in them; temporary files removed.
 
@@ -432,6 +432,9 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     }
     CHECK(c.run({"dpkg-query", "-W", "-f=${Status}", "pydio-agent"}).out.find("installed") ==
           std::string::npos);
+    // The agent was stopped before its files went (prerm), not left running a deleted binary.
+    CHECK(active_state(c, kUnit) == "inactive");
+    CHECK(c.must({"ps", "-e", "-o", "comm="}).find("pydio-agentd") == std::string::npos);
     same_clients();
     CHECK(c.read_file("/srv/pydio/data-brick/public/kept.txt") == kKeptText);
     for (const char* volume : {"pydio-data", "pydio-config"}) {
