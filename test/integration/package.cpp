@@ -163,10 +163,6 @@ std::set<std::string> fuse_mounts(NspawnContainer& c) {
   return mounts;
 }
 
-bool alive(NspawnContainer& c, int pid) {
-  return c.run({"kill", "-0", std::to_string(pid)}, 10s).succeeded();
-}
-
 nlohmann::json directory_brick_spec() {
   const nlohmann::json web = {{"docroot", "/var/www/pydio"}, {"alias", "/pydio"},
                               {"healthFile", "check.txt"},   {"user", "www-data"},
