@@ -164,31 +164,39 @@ std::set<std::string> fuse_mounts(NspawnContainer& c) {
 }
 
 nlohmann::json directory_brick_spec() {
-  const nlohmann::json web = {{"docroot", "/var/www/pydio"}, {"alias", "/pydio"},
-                              {"healthFile", "check.txt"},   {"user", "www-data"},
-                              {"group", "www-data"},         {"publicUrl", "http://" + kAddress + "/pydio"}};
-  return {{"apiVersion", "pydio-agent/v1"},
-          {"generation", 1},
-          {"cluster", {{"name", "pydio"}}},
-          {"nodes",
-           {{{"name", "node1"},
-             {"address", kAddress},
-             {"roles", {"storage", "compute", "db"}},
-             // The container has no loop devices: directory bricks on its root filesystem.
-             {"bricks",
-              {{{"name", "data"}, {"directory", "/srv/pydio/data-brick"}, {"allowRootPartition", true}},
-               {{"name", "config"},
-                {"directory", "/srv/pydio/config-brick"},
-                {"allowRootPartition", true}}}}}}},
-          {"volumes",
-           {{{"name", "pydio-data"}, {"replica", 1}, {"brick", "data"}, {"mountpoint", "/mnt/pydio-data"}},
-            {{"name", "pydio-config"},
-             {"replica", 1},
-             {"brick", "config"},
-             {"mountpoint", "/mnt/pydio-config"}}}},
-          {"web", web},
-          {"database",
-           {{"host", kAddress}, {"name", "pydio"}, {"user", "pydio"}, {"allowedHosts", {"198.18.0.%"}}}}};
+  const nlohmann::json web = {
+      {"docroot", "/var/www/pydio"}, {"alias", "/pydio"},
+      {"healthFile", "check.txt"},   {"user", "www-data"},
+      {"group", "www-data"},         {"publicUrl", "http://" + kAddress + "/pydio"}};
+  return {
+      {"apiVersion", "pydio-agent/v1"},
+      {"generation", 1},
+      {"cluster", {{"name", "pydio"}}},
+      {"nodes",
+       {{{"name", "node1"},
+         {"address", kAddress},
+         {"roles", {"storage", "compute", "db"}},
+         // The container has no loop devices: directory bricks on its root filesystem.
+         {"bricks",
+          {{{"name", "data"}, {"directory", "/srv/pydio/data-brick"}, {"allowRootPartition", true}},
+           {{"name", "config"},
+            {"directory", "/srv/pydio/config-brick"},
+            {"allowRootPartition", true}}}}}}},
+      {"volumes",
+       {{{"name", "pydio-data"},
+         {"replica", 1},
+         {"brick", "data"},
+         {"mountpoint", "/mnt/pydio-data"}},
+        {{"name", "pydio-config"},
+         {"replica", 1},
+         {"brick", "config"},
+         {"mountpoint", "/mnt/pydio-config"}}}},
+      {"web", web},
+      {"database",
+       {{"host", kAddress},
+        {"name", "pydio"},
+        {"user", "pydio"},
+        {"allowedHosts", {"198.18.0.%"}}}}};
 }
 
 std::string agent_journal(NspawnContainer& c) {
@@ -257,7 +265,8 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
   REQUIRE(c.wait_booted(120s));
   c.add_address(kAddress);
   fs::create_directories(c.host_path("/root/debs"));
-  fs::copy_file(debs.path + "/previous/" + previous_name, c.host_path("/root/debs/" + previous_name));
+  fs::copy_file(debs.path + "/previous/" + previous_name,
+                c.host_path("/root/debs/" + previous_name));
   fs::copy_file(debs.path + "/current/" + current_name, c.host_path("/root/debs/" + current_name));
 
   {  // install with no network: every dependency is already on the machine
@@ -268,8 +277,7 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     CHECK_THAT(install.out, Catch::Contains("Setting up pydio-agent (" + kPreviousVersion + ")"));
     // postinst: nothing to start before the operator wrote agent.json, and it says so.
     CHECK_THAT(install.out + install.err, Catch::Contains("write /etc/pydio-agent/agent.json"));
-    WARN("the package's Depends: "
-         << c.must({"dpkg-query", "-W", "-f=${Depends}", "pydio-agent"}));
+    WARN("the package's Depends: " << c.must({"dpkg-query", "-W", "-f=${Depends}", "pydio-agent"}));
     CHECK(c.run({"apt-get", "check"}).succeeded());  // every dependency satisfied
     CHECK(c.must({"dpkg-query", "-W", "-f=${Status} ${Version}", "pydio-agent"}) ==
           "install ok installed " + kPreviousVersion);
@@ -280,7 +288,8 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     CHECK(c.must({"systemctl", "is-enabled", kUnit}) == "enabled\n");
     CHECK(active_state(c, kUnit) == "inactive");
     CHECK(c.run({"agentctl", "--help"}).succeeded());
-    for (const char* page : {"/usr/share/man/man8/agentctl.8.gz", "/usr/share/man/man8/pydio-agentd.8.gz"}) {
+    for (const char* page :
+         {"/usr/share/man/man8/agentctl.8.gz", "/usr/share/man/man8/pydio-agentd.8.gz"}) {
       if (files.find(page) == std::string::npos) {
         WARN(page << " is not in the package (no man pages packaged yet): not checked");
       } else {
@@ -289,12 +298,13 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     }
   }
 
-  c.write_file("/etc/pydio-agent/agent.json",
-               "{\"nodeName\": \"node1\", \"address\": \"" + kAddress + "\", \"healthListen\": \"" +
-                   kAddress + ":8480\", \"passIntervalSeconds\": 10}\n");
+  c.write_file("/etc/pydio-agent/agent.json", "{\"nodeName\": \"node1\", \"address\": \"" +
+                                                  kAddress + "\", \"healthListen\": \"" + kAddress +
+                                                  ":8480\", \"passIntervalSeconds\": 10}\n");
 
   {  // Type=notify: activating until READY=1, and the health port answers once it is active
-    const auto properties = unit_show(c, kUnit, {"Type", "NotifyAccess", "WatchdogUSec", "KillMode"});
+    const auto properties =
+        unit_show(c, kUnit, {"Type", "NotifyAccess", "WatchdogUSec", "KillMode"});
     CHECK(properties.at("Type") == "notify");
     CHECK(properties.at("KillMode") == "process");
     c.must({"systemctl", "start", "--no-block", kUnit});
@@ -312,8 +322,8 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     INFO("states seen: " << states << "\n" << agent_journal(c));
     REQUIRE(active);
     CHECK(http_code(c, kHealthUrl) != 0);
-    const auto times = unit_show(c, kUnit,
-                                 {"ExecMainStartTimestampMonotonic", "ActiveEnterTimestampMonotonic"});
+    const auto times =
+        unit_show(c, kUnit, {"ExecMainStartTimestampMonotonic", "ActiveEnterTimestampMonotonic"});
     const long long exec_start = std::atoll(times.at("ExecMainStartTimestampMonotonic").c_str());
     const long long ready = std::atoll(times.at("ActiveEnterTimestampMonotonic").c_str());
     CHECK(ready > exec_start);
@@ -345,8 +355,7 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     // The mount command ran as the agent's child: its FUSE client lives in the agent's cgroup,
     // where KillMode=control-group would kill it at every stop.
     INFO(mountpoint << " client " << pid);
-    CHECK_THAT(c.must({"cat", "/proc/" + std::to_string(pid) + "/cgroup"}),
-               Catch::Contains(kUnit));
+    CHECK_THAT(c.must({"cat", "/proc/" + std::to_string(pid) + "/cgroup"}), Catch::Contains(kUnit));
   }
   const auto same_clients = [&] {
     auto now = fuse_clients(c);
@@ -363,8 +372,8 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     REQUIRE(upgrade.succeeded());
     CHECK_THAT(upgrade.out, Catch::Contains("over (" + kPreviousVersion + ")"));
     CHECK(c.must({"dpkg-query", "-W", "-f=${Version}", "pydio-agent"}) != kPreviousVersion);
-    CHECK(eventually([&] { return active_state(c, kUnit) == "active" && main_pid(c, kUnit) != before; },
-                     60s));
+    CHECK(eventually(
+        [&] { return active_state(c, kUnit) == "active" && main_pid(c, kUnit) != before; }, 60s));
     CHECK(main_pid(c, kUnit) > 0);
     INFO(agent_journal(c));
     CHECK(wait_healthy(c, 120s));

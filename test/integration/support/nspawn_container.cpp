@@ -94,8 +94,8 @@ void NspawnContainer::boot() {
 void NspawnContainer::find_leader() {
   // The container's PID 1 is a child of the nspawn process; until it has exec'd systemd the
   // child is still nspawn's own.
-  const std::string children = "/proc/" + std::to_string(nspawn_pid_) + "/task/" +
-                               std::to_string(nspawn_pid_) + "/children";
+  const std::string children =
+      "/proc/" + std::to_string(nspawn_pid_) + "/task/" + std::to_string(nspawn_pid_) + "/children";
   const auto until = Clock::now() + 60s;
   while (Clock::now() < until) {
     std::istringstream in(read_all(children));
@@ -139,8 +139,8 @@ void NspawnContainer::add_address(const std::string& address) {
 common::RunResult NspawnContainer::run(const std::vector<std::string>& argv,
                                        std::chrono::milliseconds timeout,
                                        const std::string& stdin_data) {
-  std::vector<std::string> full = {"nsenter", "-t", std::to_string(leader_), "-m", "-u",
-                                   "-i",      "-n", "-p",                    "--"};
+  std::vector<std::string> full = {"nsenter", "-t", std::to_string(leader_), "-m", "-u", "-i", "-n",
+                                   "-p",      "--"};
   full.insert(full.end(), argv.begin(), argv.end());
   common::Command command(full, timeout);
   command.stdin_data = stdin_data;
