@@ -87,7 +87,7 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
 
   {  // an operator watches with `agentctl events --follow` while the vhost file is deleted
     const std::string output = cluster.run_dir() + "/events-follow.jsonl";
-    common::SystemRunner runner;
+    pydio::common::SystemRunner runner;
     auto follower = runner.spawn_detached({harness_path(), "exec", cluster.run_dir(), node.name(),
                                            "--", agentctl_path(), "events", "--follow", "-n", "1",
                                            "-o", "json"},
