@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "agent/daemon/daemon.hpp"
+#include "agent/logging/journal_sink.hpp"
 #include "common/local_config.hpp"
 #include "version.hpp"
 
@@ -60,16 +61,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", pydio::common::kVersion);
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  // journald adds its own timestamps; keep lines short and greppable.
-  spdlog::set_pattern("%L %v");
-  raise_descriptor_limit();
-
   auto local = pydio::common::load_local_config(config_path);
   if (!local) {
     std::cerr << "pydio-agentd: " << local.status().message() << "\n";
     return 1;
   }
+  // Under systemd: journal entries with fields (node, resource, action, term); else plain lines.
+  pydio::agent::logging::install_logger(spdlog::level::from_str(log_level), local->node_name);
+  raise_descriptor_limit();
   pydio::agent::Daemon daemon(*local);
   return daemon.run();
 }

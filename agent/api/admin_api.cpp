@@ -69,7 +69,24 @@ Response post_undrain(const Request& request, AdminBackend& backend) {
   return json_response(request, http::status::ok, {{"draining", false}});
 }
 
+// ?after=SEQ: the events after the one numbered SEQ (agentctl events --follow).
+Response get_events_after(const Request& request, AdminBackend& backend, const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) {
+    return error_response(request, http::status::bad_request,
+                          "after: must be an event number (a whole number, 0 or more)");
+  }
+  if (!query_parameter(request, "n").empty()) {
+    return error_response(request, http::status::bad_request, "n and after: give one, not both");
+  }
+  return json_response(request, http::status::ok, backend.events_after(std::stoull(text)));
+}
+
 Response get_events(const Request& request, AdminBackend& backend) {
+  if (has_query_parameter(request, "after")) {
+    return get_events_after(request, backend, query_parameter(request, "after"));
+  }
   int count = kDefaultEventCount;
   const std::string text = query_parameter(request, "n");
   if (!text.empty()) {

@@ -9,6 +9,8 @@
 // POST /v1/drain          body {"reason":"..."} or empty -> 200 {"draining":true,"reason":...}
 // POST /v1/undrain        200 {"draining":false}
 // GET  /v1/events?n=N     200 the last N events, oldest first (N 1..1000, default 20)
+// GET  /v1/events?after=S 200 the events numbered after S ("seq"), oldest first; every event
+//                         held when S is a number this daemon run never gave (it restarted)
 // POST /v1/desired-state  body: a desired-state document (JSON text)
 //                         200 {"accepted":true,"generation":N}
 //                         422 {"error":"invalid desired state","errors":["<path>: <what>"],
@@ -95,7 +97,7 @@
 // events(n): the last n events, oldest first:
 //   [{"time": "2024-05-01T12:00:00.123Z", "resource": "apache-vhost",
 //     "action": "reload apache2", "outcome": "ok" | "error", "durationMs": 42,
-//     "message": "" | "error text"}]
+//     "message": "" | "error text", "seq": 42}]   // seq: 1, 2, ... since the daemon started
 
 #include <chrono>
 #include <cstdint>
@@ -160,6 +162,8 @@ class AdminBackend {
   virtual common::Status drain(const std::string& reason) = 0;
   virtual common::Status undrain() = 0;
   virtual nlohmann::json events(int count) = 0;
+  // The events recorded after the one numbered `sequence` (agentctl events --follow).
+  virtual nlohmann::json events_after(std::uint64_t sequence) = 0;
   // Validates `document`; when valid (and newer than the one in force) stores it and makes it
   // the desired state. An Expected error means the daemon failed (e.g. could not write its
   // state dir); validation problems go into SubmitResult::errors.

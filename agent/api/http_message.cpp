@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <optional>
+
 namespace pydio::agent::api {
 
 namespace http = boost::beast::http;
@@ -41,10 +43,13 @@ std::string target_path(const Request& request) {
   return std::string(target.substr(0, query));
 }
 
-std::string query_parameter(const Request& request, const std::string& name) {
+namespace {
+
+// The value of the first `name=value` (or bare `name`) in the query string; nullopt if absent.
+std::optional<std::string> find_query_parameter(const Request& request, const std::string& name) {
   const auto target = request.target();
   const auto question = target.find('?');
-  if (question == decltype(target)::npos) return {};
+  if (question == decltype(target)::npos) return std::nullopt;
   auto rest = target.substr(question + 1);
   while (!rest.empty()) {
     const auto amp = rest.find('&');
@@ -56,7 +61,17 @@ std::string query_parameter(const Request& request, const std::string& name) {
     if (amp == decltype(rest)::npos) break;
     rest = rest.substr(amp + 1);
   }
-  return {};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string query_parameter(const Request& request, const std::string& name) {
+  return find_query_parameter(request, name).value_or(std::string());
+}
+
+bool has_query_parameter(const Request& request, const std::string& name) {
+  return find_query_parameter(request, name).has_value();
 }
 
 }  // namespace pydio::agent::api

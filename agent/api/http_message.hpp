@@ -39,5 +39,7 @@ std::string target_path(const Request& request);
 // The raw value of query parameter `name` in the request target, or empty when absent.
 // No percent-decoding: the admin API only takes numbers in its query strings.
 std::string query_parameter(const Request& request, const std::string& name);
+// Whether `name` appears in the query string at all ("?after=" and "?after" count).
+bool has_query_parameter(const Request& request, const std::string& name);
 
 }  // namespace pydio::agent::api

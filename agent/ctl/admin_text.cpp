@@ -66,6 +66,14 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
   return out.str();
 }
 
+// "42ms", or "-" when the event has no duration.
+std::string event_duration(const json& event) {
+  if (event.is_object() && event.contains("durationMs") && event["durationMs"].is_number()) {
+    return event["durationMs"].dump() + "ms";
+  }
+  return "-";
+}
+
 }  // namespace
 
 std::string format_status(const json& status) {
@@ -229,15 +237,21 @@ std::string format_events(const json& events) {
   std::vector<std::vector<std::string>> rows = {
       {"TIME", "RESOURCE", "ACTION", "OUTCOME", "DURATION", "MESSAGE"}};
   for (const auto& event : events) {
-    std::string duration = "-";
-    if (event.is_object() && event.contains("durationMs") && event["durationMs"].is_number()) {
-      duration = event["durationMs"].dump() + "ms";
-    }
     rows.push_back({text(event, "time", "-"), text(event, "resource", "-"),
-                    text(event, "action", "-"), text(event, "outcome", "-"), duration,
+                    text(event, "action", "-"), text(event, "outcome", "-"), event_duration(event),
                     text(event, "message", "")});
   }
   return table(rows);
+}
+
+std::string format_event_line(const json& event) {
+  const std::string duration = event_duration(event);
+  std::string line = text(event, "time", "-") + "  " + text(event, "resource", "-") + "  " +
+                     text(event, "action", "-") + "  " + text(event, "outcome", "-") + "  " +
+                     duration;
+  const std::string message = text(event, "message", "");
+  if (!message.empty()) line += "  " + message;
+  return line + "\n";
 }
 
 std::string format_tokens(const json& answer) {

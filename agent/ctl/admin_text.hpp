@@ -22,6 +22,8 @@ std::string format_plan(const nlohmann::json& plan);
 
 // One line per event: time, resource, action, outcome, duration, message.
 std::string format_events(const nlohmann::json& events);
+// One event on one line, unaligned (agentctl events --follow prints them as they come).
+std::string format_event_line(const nlohmann::json& event);
 
 // A table ID EXPIRES DESCRIPTION of GET /v1/tokens ("expired" for an expired token); never
 // anything else of a token (the answer holds no secret anyway).

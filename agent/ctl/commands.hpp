@@ -30,6 +30,9 @@ int run_reconcile(const GlobalOptions& global);
 int run_drain(const GlobalOptions& global, const std::string& reason);
 int run_undrain(const GlobalOptions& global);
 int run_events(const GlobalOptions& global, int count, OutputFormat format);
+// The last `count` events, then each new one as it is recorded, one per line (JSON lines with
+// kJson), until the process is interrupted. Keeps trying while the daemon does not answer.
+int run_events_follow(const GlobalOptions& global, int count, OutputFormat format);
 int run_init(const GlobalOptions& global, const std::string& spec_path);
 // A change of the desired state: the document must carry the generation in force + 1.
 int run_apply(const GlobalOptions& global, const std::string& spec_path);

@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
   events->add_option("-o,--output", events_format, "output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  bool events_follow = false;
+  events->add_flag("-f,--follow", events_follow,
+                   "then print each new event as the agent records it, until interrupted "
+                   "(json: one object per line)");
 
   std::string spec_path;
   auto* init = app.add_subcommand("init", "validate a cluster spec and make it the desired state");
@@ -236,6 +240,8 @@ int main(int argc, char** argv) {
   if (reconcile->parsed()) return ctl::run_reconcile(global);
   if (drain->parsed()) return ctl::run_drain(global, drain_reason);
   if (undrain->parsed()) return ctl::run_undrain(global);
+  if (events->parsed() && events_follow)
+    return ctl::run_events_follow(global, event_count, parse_format(events_format));
   if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
   if (init->parsed()) return ctl::run_init(global, spec_path);
   if (apply->parsed()) return ctl::run_apply(global, apply_path);

@@ -73,6 +73,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   common::Status drain(const std::string& reason) override;
   common::Status undrain() override;
   nlohmann::json events(int count) override;
+  nlohmann::json events_after(std::uint64_t sequence) override;
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
   api::JoinOutcome join(const api::JoinOptions& options) override;
   api::AdminAnswer join_tokens() override { return tokens_.list(); }

@@ -65,11 +65,22 @@ common::Status Daemon::undrain() {
   return undrained;
 }
 
-nlohmann::json Daemon::events(int count) {
+namespace {
+
+nlohmann::json events_to_json(const std::vector<Event>& events) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& event : events_.latest(static_cast<std::size_t>(count)))
-    out.push_back(event_to_json(event));
+  for (const auto& event : events) out.push_back(event_to_json(event));
   return out;
+}
+
+}  // namespace
+
+nlohmann::json Daemon::events(int count) {
+  return events_to_json(events_.latest(static_cast<std::size_t>(count)));
+}
+
+nlohmann::json Daemon::events_after(std::uint64_t sequence) {
+  return events_to_json(events_.after(sequence));
 }
 
 common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::string& document) {

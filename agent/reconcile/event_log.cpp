@@ -1,5 +1,7 @@
 #include "agent/reconcile/event_log.hpp"
 
+#include "agent/logging/log_context.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -29,6 +31,7 @@ nlohmann::json event_to_json(const Event& event) {
                         {"durationMs", event.duration.count()},
                         {"message", event.message}};
   if (event.leader_term > 0) out["leaderTerm"] = event.leader_term;
+  if (event.sequence > 0) out["seq"] = event.sequence;
   return out;
 }
 
@@ -43,10 +46,13 @@ void EventLog::record_step(const std::string& resource, const std::string& actio
   event.outcome = error.empty() ? "ok" : "error";
   event.message = error;
   event.leader_term = leader_term;
-  if (error.empty()) {
-    spdlog::info("{}", action);
-  } else {
-    spdlog::warn("{}: {}", action, error);
+  {
+    logging::ScopedLogContext context({resource, action, event.outcome, leader_term});
+    if (error.empty()) {
+      spdlog::info("{}", action);
+    } else {
+      spdlog::warn("{}: {}", action, error);
+    }
   }
   record(std::move(event));
 }
@@ -54,13 +60,18 @@ void EventLog::record_step(const std::string& resource, const std::string& actio
 void EventLog::record(Event event) {
   const std::string term =
       event.leader_term > 0 ? " [leader term " + std::to_string(event.leader_term) + "]" : "";
-  if (event.outcome == "ok") {
-    spdlog::info("{}: {} ({} ms){}", event.resource, event.action, event.duration.count(), term);
-  } else {
-    spdlog::warn("{}: {} failed after {} ms{}: {}", event.resource, event.action,
-                 event.duration.count(), term, event.message);
+  {
+    logging::ScopedLogContext context(
+        {event.resource, event.action, event.outcome, event.leader_term});
+    if (event.outcome == "ok") {
+      spdlog::info("{}: {} ({} ms){}", event.resource, event.action, event.duration.count(), term);
+    } else {
+      spdlog::warn("{}: {} failed after {} ms{}: {}", event.resource, event.action,
+                   event.duration.count(), term, event.message);
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  event.sequence = ++last_sequence_;
   if (!file_path_.empty()) {
     std::ofstream out(file_path_, std::ios::app);
     // Messages quote command output, which need not be UTF-8: replace, never throw here.
@@ -76,6 +87,15 @@ std::vector<Event> EventLog::latest(std::size_t count) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::size_t first = events_.size() > count ? events_.size() - count : 0;
   return {events_.begin() + static_cast<std::ptrdiff_t>(first), events_.end()};
+}
+
+std::vector<Event> EventLog::after(std::uint64_t sequence) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sequence > last_sequence_) return {events_.begin(), events_.end()};
+  std::vector<Event> out;
+  for (const auto& event : events_)
+    if (event.sequence > sequence) out.push_back(event);
+  return out;
 }
 
 }  // namespace pydio::agent

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ struct Event {
   std::chrono::milliseconds duration{0};
   std::string message;           // the error, empty on success
   std::int64_t leader_term = 0;  // leader-only actions: the term they ran under; else 0
+  // Set by EventLog::record: 1, 2, 3 ... in the order events were recorded since the daemon
+  // started (agentctl events --follow asks for the events after the last one it printed).
+  std::uint64_t sequence = 0;
 };
 
 nlohmann::json event_to_json(const Event& event);
@@ -41,11 +45,15 @@ class EventLog {
                    std::int64_t leader_term = 0);
   // The newest `count` events, oldest first.
   std::vector<Event> latest(std::size_t count) const;
+  // The events recorded after the one numbered `sequence`, oldest first (at most kCapacity).
+  // A number this run never handed out comes from before a restart: every event is new then.
+  std::vector<Event> after(std::uint64_t sequence) const;
 
  private:
   const std::string file_path_;
   mutable std::mutex mutex_;
   std::deque<Event> events_;  // guarded by mutex_
+  std::uint64_t last_sequence_ = 0;  // guarded by mutex_
 };
 
 }  // namespace pydio::agent

@@ -1,3 +1,4 @@
+#include "agent/logging/log_context.hpp"
 #include "agent/reconcile/reconciler.hpp"
 
 #include <spdlog/spdlog.h>
@@ -339,7 +340,10 @@ void Reconciler::finish(std::uint64_t id, Outcome outcome, const std::string& de
   entry->status.in_flight = false;
   switch (outcome) {
     case Outcome::kFailed:
-      if (entry->status.last_error != detail) spdlog::warn("{}: {}", entry->status.name, detail);
+      if (entry->status.last_error != detail) {
+        logging::ScopedLogContext context({entry->status.name, "", "error", 0});
+        spdlog::warn("{}: {}", entry->status.name, detail);
+      }
       entry->status.last_error = detail;
       set_state(*entry, ResourceState::kError, "");
       back_off(*entry);

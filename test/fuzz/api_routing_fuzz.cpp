@@ -125,6 +125,7 @@ class StubAdminBackend : public api::AdminBackend {
     PYDIO_FUZZ_CHECK(count >= 1 && count <= api::kMaxEventCount, "event count out of range");
     return json::array();
   }
+  json events_after(std::uint64_t) override { return json::array(); }
   pydio::common::Expected<api::SubmitResult> submit_desired_state(
       const std::string& document) override {
     PYDIO_FUZZ_CHECK(!document.empty(), "empty document submitted");

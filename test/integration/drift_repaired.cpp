@@ -1,10 +1,12 @@
 // Story: the node is healthy. Then people and accidents undo parts of it: someone unmounts the
 // data volume, deletes the vhost, stops Apache, chowns a Pydio directory to root, deletes
 // check.txt, freezes the FUSE client of the config volume. Without anyone running a command,
-// the agent's next passes put each back and log one event per action.
+// the agent's next passes put each back and log one event per action; an operator running
+// `agentctl events --follow` sees the vhost's repair arrive while it runs.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -49,6 +51,19 @@ char process_state(int pid) {
                                                                            : stat[after_name + 2];
 }
 
+
+// The JSON lines `agentctl events --follow -o json` wrote to `path` so far (other lines, such as
+// a note on stderr, are skipped).
+std::vector<nlohmann::json> followed_events(const std::string& path) {
+  std::vector<nlohmann::json> events;
+  std::ifstream file(path);
+  for (std::string line; std::getline(file, line);) {
+    auto event = nlohmann::json::parse(line, nullptr, false);
+    if (event.is_object()) events.push_back(std::move(event));
+  }
+  return events;
+}
+
 }  // namespace
 
 TEST_CASE("drift is repaired by the next passes, each repair with its event", "[integration]") {
@@ -70,11 +85,43 @@ TEST_CASE("drift is repaired by the next passes, each repair with its event", "[
     CHECK(mounted_again());
   }
 
-  {  // the vhost file is deleted
+  {  // an operator watches with `agentctl events --follow` while the vhost file is deleted
+    const std::string output = cluster.run_dir() + "/events-follow.jsonl";
+    pydio::common::SystemRunner runner;
+    auto follower = runner.spawn_detached({harness_path(), "exec", cluster.run_dir(), node.name(),
+                                           "--", agentctl_path(), "events", "--follow", "-n", "1",
+                                           "-o", "json"},
+                                          output);
+    REQUIRE(follower.has_value());
+    const int follower_pid = *follower;
+    struct StopFollower {  // by PID, pass or fail
+      int pid;
+      ~StopFollower() {
+        ::kill(pid, SIGTERM);
+        eventually([&] { return ::kill(pid, 0) != 0 || process_state(pid) == 'Z'; }, 20s);
+      }
+    } stop_follower{follower_pid};
+    // The newest event is printed first: from then on the follower is polling.
+    REQUIRE(eventually([&] { return !followed_events(output).empty(); }));
+    const std::uint64_t first_seq = followed_events(output).front().value("seq", 0ULL);
+    REQUIRE(first_seq > 0);
+
     auto rewritten = new_event("apache-vhost", "pydio.conf");
     node.must({"rm", "/etc/apache2/sites-available/pydio.conf"});
     CHECK(eventually([&] { return node.file_exists("/etc/apache2/sites-available/pydio.conf"); }));
     CHECK(rewritten());
+    // The repair reaches the follower as a new line, after the one it started with, while it
+    // keeps running.
+    CHECK(eventually([&] {
+      for (const auto& event : followed_events(output)) {
+        if (event.value("seq", 0ULL) > first_seq && event.value("resource", "") == "apache-vhost" &&
+            event.value("action", "").find("pydio.conf") != std::string::npos)
+          return true;
+      }
+      return false;
+    }));
+    CHECK(process_state(follower_pid) != 'Z');
+    CHECK(::kill(follower_pid, 0) == 0);
   }
 
   {  // Apache is stopped (by its PID, as an operator would)

@@ -43,6 +43,10 @@ class FakeBackend : public AdminBackend {
     events_asked = count;
     return json::array();
   }
+  json events_after(std::uint64_t sequence) override {
+    events_after_asked = sequence;
+    return json::array();
+  }
   Expected<SubmitResult> submit_desired_state(const std::string& document) override {
     submitted = document;
     return submit_result;
@@ -102,6 +106,7 @@ class FakeBackend : public AdminBackend {
   Status drain_status = Status::ok();
   int undrains = 0;
   int events_asked = 0;
+  std::uint64_t events_after_asked = 0;
   std::string submitted;
   SubmitResult submit_result{{}, false, 4, ""};
   std::optional<JoinOptions> joined;
@@ -186,6 +191,19 @@ TEST_CASE("admin API routes each endpoint to the backend", "[admin_api]") {
       response = handle_admin_request(make_request(http::verb::get, target), backend);
       CHECK(response.result() == http::status::bad_request);
     }
+  }
+  SECTION("GET /v1/events?after=S asks for the events after S; rejects nonsense") {
+    auto response =
+        handle_admin_request(make_request(http::verb::get, "/v1/events?after=41"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(backend.events_after_asked == 41);
+    for (const char* target : {"/v1/events?after=", "/v1/events?after=-1", "/v1/events?after=x",
+                               "/v1/events?after=99999999999999999999",
+                               "/v1/events?after=3&n=5"}) {
+      response = handle_admin_request(make_request(http::verb::get, target), backend);
+      CHECK(response.result() == http::status::bad_request);
+    }
+    CHECK(backend.events_after_asked == 41);
   }
   SECTION("POST /v1/desired-state: accepted, or 422 with the error lines") {
     auto response = handle_admin_request(
