@@ -74,6 +74,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   common::Status undrain() override;
   nlohmann::json events(int count) override;
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
+  api::AdminAnswer desired_state() override;
   api::JoinOutcome join(const api::JoinOptions& options) override;
   api::AdminAnswer join_tokens() override { return tokens_.list(); }
   api::AdminAnswer create_join_token(std::chrono::seconds ttl,
