@@ -46,7 +46,6 @@ int report_failure(const AdminReply& reply) {
   return reply.kind == AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
 }
 
-
 // Validates the document at `path`, printing problems to stderr. Returns the text when valid.
 Expected<std::string> read_valid_document(const std::string& path, std::int64_t* generation) {
   auto text = read_text_file(path);
@@ -110,7 +109,7 @@ int run_events(const GlobalOptions& global, int count, OutputFormat format) {
 }
 
 int send_spec_file(const GlobalOptions& global, const std::string& command,
-                  const std::string& spec_path, bool print_join) {
+                   const std::string& spec_path, bool print_join) {
   // Validate here first: an invalid spec is reported the same way as by `validate` and never
   // reaches the daemon.
   auto document = read_valid_document(spec_path, nullptr);

@@ -166,8 +166,8 @@ int run_apply(const GlobalOptions& global, const std::string& path) {
     const AdminReply reply =
         AdminClient(global.socket_path, global.timeout).post("/v1/desired-state", plan.document);
     if (reply.ok()) {
-      std::cout << format_diff(plan.diff, in_force_name(base), path)
-                << "accepted: generation " << reply.body.value("generation", json(0)).dump()
+      std::cout << format_diff(plan.diff, in_force_name(base), path) << "accepted: generation "
+                << reply.body.value("generation", json(0)).dump()
                 << " is now the desired state (based on generation " << base.generation << ")\n";
       return kExitOk;
     }
@@ -193,8 +193,8 @@ int run_edit(const GlobalOptions& global) {
   }
   const common::DesiredState& base = *in_force.state;
   const char* tmp = std::getenv("TMPDIR");
-  std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                     "/agentctl-edit-XXXXXX.json";
+  std::string path =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/agentctl-edit-XXXXXX.json";
   const int fd = ::mkstemps(path.data(), 5);  // 0600: only root reads it
   if (fd < 0) {
     std::cerr << "edit: cannot create a temporary file in " << path << "\n";
@@ -250,8 +250,8 @@ int run_edit(const GlobalOptions& global) {
     const AdminReply reply =
         AdminClient(global.socket_path, global.timeout).post("/v1/desired-state", plan.document);
     if (reply.ok()) {
-      std::cout << format_diff(plan.diff, in_force_name(base), "your edit") << "accepted: generation "
-                << reply.body.value("generation", json(0)).dump()
+      std::cout << format_diff(plan.diff, in_force_name(base), "your edit")
+                << "accepted: generation " << reply.body.value("generation", json(0)).dump()
                 << " is now the desired state (based on generation " << base.generation << ")\n";
       std::remove(path.c_str());
       return kExitOk;

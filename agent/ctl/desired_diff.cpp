@@ -65,8 +65,8 @@ void compare_named(const ordered_json& before, const ordered_json& after, const 
     if (find(before, element[key]) != nullptr) {
       kept_after.push_back(element[key]);
     } else {
-      out.push_back({FieldChange::Kind::kAdded,
-                     path + "[" + element[key].get<std::string>() + "]", nullptr, element});
+      out.push_back({FieldChange::Kind::kAdded, path + "[" + element[key].get<std::string>() + "]",
+                     nullptr, element});
     }
   }
   // The order of nodes is the order of bricks in the volumes: a change of it is a change.
@@ -81,9 +81,11 @@ void compare_plain(const ordered_json& before, const ordered_json& after, const 
   };
   std::size_t changes = out.size();
   for (const auto& value : before)
-    if (!contains(after, value)) out.push_back({FieldChange::Kind::kItemRemoved, path, value, nullptr});
+    if (!contains(after, value))
+      out.push_back({FieldChange::Kind::kItemRemoved, path, value, nullptr});
   for (const auto& value : after)
-    if (!contains(before, value)) out.push_back({FieldChange::Kind::kItemAdded, path, nullptr, value});
+    if (!contains(before, value))
+      out.push_back({FieldChange::Kind::kItemAdded, path, nullptr, value});
   // Same values in another order (or repeated differently): shown whole.
   if (changes == out.size() && before != after)
     out.push_back({FieldChange::Kind::kChanged, path, before, after});
@@ -150,8 +152,8 @@ std::string format_diff(const DesiredDiff& diff, const std::string& from, const 
   for (const FieldChange& change : diff.fields) {
     switch (change.kind) {
       case FieldChange::Kind::kChanged:
-        out << "~ " << change.path << ": " << change.before.dump() << " -> "
-            << change.after.dump() << "\n";
+        out << "~ " << change.path << ": " << change.before.dump() << " -> " << change.after.dump()
+            << "\n";
         break;
       case FieldChange::Kind::kAdded:
         out << "+ " << change.path << ": " << change.after.dump() << "\n";

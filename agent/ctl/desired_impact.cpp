@@ -139,14 +139,12 @@ std::string section_line(const FieldChange& change, const DesiredState& before,
   if (under("volumes")) return volume_line(change, after);
   if (under("web.php")) return "php on " + compute;
   if (under("web.release") || under("web.rollout")) return "pydio-release on " + compute;
-  if (under("web"))
-    return "apache-vhost, pydio-wiring, check-file on " + compute;
+  if (under("web")) return "apache-vhost, pydio-wiring, check-file on " + compute;
   if (under("database.backup")) return "db-backup on " + nodes_with(after, Role::kDb);
   if (under("database"))
     return "db-server, database on " + nodes_with(after, Role::kDb) +
            "; pydio-wiring, db-proxy on " + compute;
-  if (under("loadBalancer"))
-    return "haproxy on " + nodes_with(after, Role::kLb);
+  if (under("loadBalancer")) return "haproxy on " + nodes_with(after, Role::kLb);
   if (under("security")) return "gluster-tls on every storage and compute node";
   if (under("cluster")) return "cluster name (status and events; no resource)";
   if (under("joinTokens")) return "join tokens (no resource; agentctl token manages them)";

@@ -82,7 +82,8 @@ common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::stri
 api::AdminAnswer Daemon::desired_state() {
   auto desired = state_.desired();
   if (!desired)
-    return {404, {{"error", "no desired state yet (run agentctl init --spec FILE or agentctl join)"}}};
+    return {404,
+            {{"error", "no desired state yet (run agentctl init --spec FILE or agentctl join)"}}};
   // The serialized model, as every agent stores it: no secret is in it (join tokens are hashes).
   return {200, nlohmann::json::parse(common::serialize_desired_state(*desired))};
 }

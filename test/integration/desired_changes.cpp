@@ -23,23 +23,24 @@ using namespace pydio::test;
 namespace {
 
 nlohmann::json spec_of(const SimNode& node) {
-  return {{"apiVersion", "pydio-agent/v1"},
-          {"generation", 1},
-          {"cluster", {{"name", "changes"}}},
-          {"nodes",
-           {{{"name", node.name()},
-             {"address", node.address()},
-             {"roles", {"storage"}},
-             {"bricks",
-              {{{"name", "data"}, {"directory", "/srv/bricks/data"}, {"allowRootPartition", true}},
-               {{"name", "config"},
-                {"directory", "/srv/bricks/config"},
-                {"allowRootPartition", true}}}}}}},
-          {"volumes",
-           {{{"name", "pydio-data"}, {"brick", "data"}, {"options", {{"network.ping-timeout", "5"}}}},
-            {{"name", "pydio-config"}, {"brick", "config"}}}},
-          // No db node: the database is elsewhere (198.18.0.50 answers nothing; no leader).
-          {"database", {{"host", "198.18.0.50"}}}};
+  return {
+      {"apiVersion", "pydio-agent/v1"},
+      {"generation", 1},
+      {"cluster", {{"name", "changes"}}},
+      {"nodes",
+       {{{"name", node.name()},
+         {"address", node.address()},
+         {"roles", {"storage"}},
+         {"bricks",
+          {{{"name", "data"}, {"directory", "/srv/bricks/data"}, {"allowRootPartition", true}},
+           {{"name", "config"},
+            {"directory", "/srv/bricks/config"},
+            {"allowRootPartition", true}}}}}}},
+      {"volumes",
+       {{{"name", "pydio-data"}, {"brick", "data"}, {"options", {{"network.ping-timeout", "5"}}}},
+        {{"name", "pydio-config"}, {"brick", "config"}}}},
+      // No db node: the database is elsewhere (198.18.0.50 answers nothing; no leader).
+      {"database", {{"host", "198.18.0.50"}}}};
 }
 
 // A scripted $EDITOR (python3, never a shell): each run takes the next step from steps.json.
@@ -105,8 +106,9 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
     auto diff = node.agentctl({"diff", write_spec("changed.json", changed)});
     INFO(diff.out << diff.err);
     CHECK(diff.exit_code == 1);
-    CHECK_THAT(diff.out,
-               Catch::Contains("~ volumes[pydio-data].options[\"network.ping-timeout\"]: \"5\" -> \"7\""));
+    CHECK_THAT(
+        diff.out,
+        Catch::Contains("~ volumes[pydio-data].options[\"network.ping-timeout\"]: \"5\" -> \"7\""));
     CHECK_THAT(diff.out, Catch::Contains("+ nodes[node1].roles[]: \"compute\""));
     CHECK_THAT(diff.out, Catch::Contains("node node1: role compute added: fuse-mount/pydio-data"));
     CHECK_THAT(diff.out, Catch::Contains("volume/pydio-data: options set by the leader"));
@@ -144,10 +146,12 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
     b["volumes"][1]["options"] = {{"performance.cache-size", "64MB"}};
     const std::string path_a = write_spec("a.json", a);
     const std::string path_b = write_spec("b.json", b);
-    auto first = std::async(std::launch::async,
-                            [&] { return node.agentctl({"apply", "--spec", path_a}); });
-    auto second = std::async(std::launch::async,
-                             [&] { return node.agentctl({"apply", "--spec", path_b}); });
+    auto first = std::async(std::launch::async, [&] {
+      return node.agentctl({"apply", "--spec", path_a});
+    });
+    auto second = std::async(std::launch::async, [&] {
+      return node.agentctl({"apply", "--spec", path_b});
+    });
     const auto result_a = first.get();
     const auto result_b = second.get();
     INFO("a: " << result_a.out << result_a.err << "\nb: " << result_b.out << result_b.err);

@@ -88,7 +88,8 @@ class FakeBackend : public AdminBackend {
   }
   AdminAnswer desired_state() override {
     if (desired_generation == 0) return AdminAnswer{404, json{{"error", "no desired state yet"}}};
-    return AdminAnswer{200, json{{"apiVersion", "pydio-agent/v1"}, {"generation", desired_generation}}};
+    return AdminAnswer{200,
+                       json{{"apiVersion", "pydio-agent/v1"}, {"generation", desired_generation}}};
   }
   AdminAnswer release_db_holds() override {
     restores.push_back("release");
@@ -287,8 +288,8 @@ TEST_CASE("admin API: GET /v1/desired-state answers the document in force", "[ad
         handle_admin_request(make_request(http::verb::get, "/v1/desired-state"), backend);
     CHECK(response.result() == http::status::ok);
     CHECK(body_of(response)["generation"] == 7);
-    response = handle_admin_request(make_request(http::verb::post, "/v1/desired-state", "{}"),
-                                    backend);
+    response =
+        handle_admin_request(make_request(http::verb::post, "/v1/desired-state", "{}"), backend);
     CHECK(backend.submitted == "{}");
   }
   SECTION("another method is 405 naming both") {

@@ -96,9 +96,12 @@ TEST_CASE("diff: a new storage node, in fields and in what it touches", "[ctl][d
         "gluster-pool (probed into the pool); volumes pydio-data/pydio-config take its bricks "
         "once a whole replica set is available; compute: fuse-mount/pydio-data, "
         "fuse-mount/pydio-config, packages, php, apache-vhost, pydio-wiring, check-file");
-  CHECK(diff.impact[1] == "db-server, database on node1; pydio-wiring, db-proxy on node1, node2, node3");
+  CHECK(diff.impact[1] ==
+        "db-server, database on node1; pydio-wiring, db-proxy on node1, node2, node3");
   const std::string text = format_diff(diff, "generation 1 (in force)", "grown.json");
-  CHECK(text.find("--- generation 1 (in force)\n+++ grown.json\n+ nodes[node3]: {\"name\":\"node3\"") == 0);
+  CHECK(text.find(
+            "--- generation 1 (in force)\n+++ grown.json\n+ nodes[node3]: {\"name\":\"node3\"") ==
+        0);
   CHECK(text.find("+ database.allowedHosts[]: \"198.18.0.3\"\n") != std::string::npos);
   CHECK(text.find("touches:\n  node node3 added") != std::string::npos);
 }
@@ -118,8 +121,7 @@ TEST_CASE("diff: sections map to the resources the nodes run, named as status na
                            "volume/pydio-data: options set by the leader (gluster volume set)",
                            "fuse-mount/pydio-config on node1, node2",
                            "apache-vhost, pydio-wiring, check-file on node1, node2",
-                           "php on node1, node2",
-                           "db-backup on node1"});
+                           "php on node1, node2", "db-backup on node1"});
   // Every resource name the impact lines use is one the reconciler builds.
   const auto names = pydio::agent::resource_names(after, "node1");
   for (const char* name :
@@ -167,7 +169,8 @@ TEST_CASE("apply: the generation of a file is the one it is based on", "[ctl][ap
     edited["generation"] = 7;
     ChangePlan plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);
-    CHECK(plan.errors.front().rfind("generation: 7 is ahead of the generation in force (5)", 0) == 0);
+    CHECK(plan.errors.front().rfind("generation: 7 is ahead of the generation in force (5)", 0) ==
+          0);
     edited["generation"] = 0;
     plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);
