@@ -186,9 +186,9 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
   std::filesystem::permissions(editor, std::filesystem::perms::owner_all);
   const auto edit_with = [&](const std::vector<std::string>& steps) {
     std::ofstream(editor_dir + "/steps.json") << nlohmann::json(steps).dump();
-    // VISUAL unset, EDITOR set: the one agentctl runs (no shell: argv split at spaces).
-    return node.exec({"env", "-u", "VISUAL", "EDITOR=" + editor, "TMPDIR=" + editor_dir + "/tmp",
-                      agentctl_path(), "edit"});
+    // VISUAL unset, EDITOR set: the one agentctl runs, split at the space (no shell).
+    return node.exec({"env", "-u", "VISUAL", "EDITOR=/usr/bin/python3 " + editor,
+                      "TMPDIR=" + editor_dir + "/tmp", agentctl_path(), "edit"});
   };
 
   {  // edit: an invalid save reopens with the problems on top; the fixed one is applied
