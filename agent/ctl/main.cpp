@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
       "what applying FILE would change against the document in force: fields, and resources on "
       "which nodes (exit 0 no change, 1 changes, 2 trouble)");
   diff->add_option("FILE", diff_path, "desired-state document (JSON)")->required();
+  diff->footer(
+      "Exit status, as diff(1): 0 no change; 1 changes (printed); 2 trouble: FILE unreadable or "
+      "invalid, no desired state in force, or pydio-agentd could not be reached.");
 
   auto* edit = app.add_subcommand(
       "edit",
