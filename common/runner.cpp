@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/runner_stdin_file.hpp"
+#include "common/runner_terminal.hpp"
 
 extern char** environ;
 
@@ -310,6 +311,25 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
   if (read(report.read_end, &grandchild, sizeof grandchild) != sizeof grandchild || grandchild <= 0)
     return Status::error("spawn " + argv_in[0] + ": fork failed");
   return static_cast<int>(grandchild);
+}
+
+Expected<int> run_in_terminal(const std::vector<std::string>& argv_in) {
+  if (argv_in.empty()) return Status::error("run: empty argv");
+  std::vector<std::string> argv_strings = argv_in;
+  std::vector<char*> argv = as_c_array(argv_strings);
+  started_processes.fetch_add(1, std::memory_order_relaxed);
+  pid_t child = fork();
+  if (child < 0) return Status::error("run " + argv_in[0] + ": fork: " + strerror(errno));
+  if (child == 0) {
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return Status::error("run " + argv_in[0] + ": wait: " + strerror(errno));
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
 }
 
 std::uint64_t processes_started() { return started_processes.load(std::memory_order_relaxed); }

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "agent/cluster/join_token.hpp"
 
@@ -20,6 +21,8 @@ struct Route {
   http::verb method;
   std::function<Response(const Request&, AdminBackend&)> handle;
 };
+// Every method a path answers (most answer one).
+using Routes = std::vector<Route>;
 
 Response backend_failure(const Request& request, const common::Status& status) {
   return error_response(request, http::status::internal_server_error, status.message());
@@ -164,6 +167,10 @@ Response answer(const Request& request, const AdminAnswer& answer) {
   return json_response(request, static_cast<http::status>(answer.status), answer.body);
 }
 
+Response get_desired_state(const Request& request, AdminBackend& backend) {
+  return answer(request, backend.desired_state());
+}
+
 // The body as a JSON object; an empty body is an empty object.
 std::optional<json> object_body(const Request& request) {
   if (request.body().empty()) return json::object();
@@ -266,27 +273,28 @@ Response post_db_release(const Request& request, AdminBackend& backend) {
   return answer(request, backend.release_db_holds());
 }
 
-const std::map<std::string, Route>& routes() {
-  static const std::map<std::string, Route> kRoutes = {
-      {"/v1/status", {http::verb::get, get_status}},
-      {"/v1/plan", {http::verb::get, get_plan}},
-      {"/v1/reconcile", {http::verb::post, post_reconcile}},
-      {"/v1/drain", {http::verb::post, post_drain}},
-      {"/v1/undrain", {http::verb::post, post_undrain}},
-      {"/v1/events", {http::verb::get, get_events}},
-      {"/v1/desired-state", {http::verb::post, post_desired_state}},
-      {"/v1/join", {http::verb::post, post_join}},
-      {"/v1/tokens", {http::verb::get, get_tokens}},
-      {"/v1/tokens/create", {http::verb::post, post_token_create}},
-      {"/v1/tokens/delete", {http::verb::post, post_token_delete}},
-      {"/v1/upgrade", {http::verb::post, post_upgrade}},
-      {"/v1/rotate/signing-key", {http::verb::post, post_rotate_signing_key}},
-      {"/v1/rotate/ca", {http::verb::post, post_rotate_ca}},
-      {"/v1/app/publish", {http::verb::post, post_app_publish}},
-      {"/v1/db/bootstrap", {http::verb::post, post_db_bootstrap}},
-      {"/v1/db/backups", {http::verb::get, get_db_backups}},
-      {"/v1/db/restore", {http::verb::post, post_db_restore}},
-      {"/v1/db/release", {http::verb::post, post_db_release}},
+const std::map<std::string, Routes>& routes() {
+  static const std::map<std::string, Routes> kRoutes = {
+      {"/v1/status", {{http::verb::get, get_status}}},
+      {"/v1/plan", {{http::verb::get, get_plan}}},
+      {"/v1/reconcile", {{http::verb::post, post_reconcile}}},
+      {"/v1/drain", {{http::verb::post, post_drain}}},
+      {"/v1/undrain", {{http::verb::post, post_undrain}}},
+      {"/v1/events", {{http::verb::get, get_events}}},
+      {"/v1/desired-state",
+       {{http::verb::get, get_desired_state}, {http::verb::post, post_desired_state}}},
+      {"/v1/join", {{http::verb::post, post_join}}},
+      {"/v1/tokens", {{http::verb::get, get_tokens}}},
+      {"/v1/tokens/create", {{http::verb::post, post_token_create}}},
+      {"/v1/tokens/delete", {{http::verb::post, post_token_delete}}},
+      {"/v1/upgrade", {{http::verb::post, post_upgrade}}},
+      {"/v1/rotate/signing-key", {{http::verb::post, post_rotate_signing_key}}},
+      {"/v1/rotate/ca", {{http::verb::post, post_rotate_ca}}},
+      {"/v1/app/publish", {{http::verb::post, post_app_publish}}},
+      {"/v1/db/bootstrap", {{http::verb::post, post_db_bootstrap}}},
+      {"/v1/db/backups", {{http::verb::get, get_db_backups}}},
+      {"/v1/db/restore", {{http::verb::post, post_db_restore}}},
+      {"/v1/db/release", {{http::verb::post, post_db_release}}},
   };
   return kRoutes;
 }
@@ -299,11 +307,12 @@ Response handle_admin_request(const Request& request, AdminBackend& backend) {
   if (it == routes().end()) {
     return error_response(request, http::status::not_found, "no such endpoint: " + path);
   }
-  const Route& route = it->second;
-  if (request.method() != route.method) {
-    return method_not_allowed(request, std::string(http::to_string(route.method)));
+  std::vector<std::string> allowed;
+  for (const Route& route : it->second) {
+    if (request.method() == route.method) return route.handle(request, backend);
+    allowed.emplace_back(http::to_string(route.method));
   }
-  return route.handle(request, backend);
+  return method_not_allowed(request, common::join(allowed, ", "));
 }
 
 }  // namespace pydio::agent::api

@@ -11,6 +11,9 @@
 // GET  /v1/events?n=N     200 the last N events, oldest first (N 1..1000, default 20)
 // GET  /v1/events?after=S 200 the events numbered after S ("seq"), oldest first; every event
 //                         held when S is a number this daemon run never gave (it restarted)
+// GET  /v1/desired-state  200 the desired-state document in force on this node, as stored
+//                         (every field written, defaults included; join tokens as hashes only:
+//                         the document holds no secret); 404 {"error"} before init or join
 // POST /v1/desired-state  body: a desired-state document (JSON text)
 //                         200 {"accepted":true,"generation":N}
 //                         422 {"error":"invalid desired state","errors":["<path>: <what>"],
@@ -168,6 +171,8 @@ class AdminBackend {
   // the desired state. An Expected error means the daemon failed (e.g. could not write its
   // state dir); validation problems go into SubmitResult::errors.
   virtual common::Expected<SubmitResult> submit_desired_state(const std::string& document) = 0;
+  // The document in force (agentctl diff/apply/edit): 200 with it, 404 when there is none.
+  virtual AdminAnswer desired_state() = 0;
   // Joins the cluster through `peer`; may block for a bounded time.
   virtual JoinOutcome join(const JoinOptions& options) = 0;
   // agentctl token: the join tokens in force; a new one (its secret only in this answer); one

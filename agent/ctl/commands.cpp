@@ -22,6 +22,15 @@ using common::Expected;
 using common::Status;
 using nlohmann::json;
 
+Expected<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::error("cannot read " + path + ": read error");
+  return text.str();
+}
+
 namespace {
 
 // A version query must not hang `agentctl version` for the full default timeout.
@@ -37,18 +46,9 @@ int report_failure(const AdminReply& reply) {
   return reply.kind == AdminReply::Kind::kRefused ? kExitFailed : kExitUnreachable;
 }
 
-Expected<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::error("cannot read " + path + ": read error");
-  return text.str();
-}
-
 // Validates the document at `path`, printing problems to stderr. Returns the text when valid.
 Expected<std::string> read_valid_document(const std::string& path, std::int64_t* generation) {
-  auto text = read_file(path);
+  auto text = read_text_file(path);
   if (!text) return text.status();
   const common::ValidationResult result = common::parse_desired_state(*text);
   if (!result.errors.empty()) {
@@ -108,12 +108,8 @@ int run_events(const GlobalOptions& global, int count, OutputFormat format) {
   return kExitOk;
 }
 
-namespace {
-
-// Sends a desired-state document to the daemon; prints the outcome. `init` also prints how
-// other nodes join.
-int send_document(const GlobalOptions& global, const std::string& command,
-                  const std::string& spec_path, bool print_join) {
+int send_spec_file(const GlobalOptions& global, const std::string& command,
+                   const std::string& spec_path, bool print_join) {
   // Validate here first: an invalid spec is reported the same way as by `validate` and never
   // reaches the daemon.
   auto document = read_valid_document(spec_path, nullptr);
@@ -143,14 +139,8 @@ int send_document(const GlobalOptions& global, const std::string& command,
   return kExitOk;
 }
 
-}  // namespace
-
 int run_init(const GlobalOptions& global, const std::string& spec_path) {
-  return send_document(global, "init", spec_path, true);
-}
-
-int run_apply(const GlobalOptions& global, const std::string& spec_path) {
-  return send_document(global, "apply", spec_path, false);
+  return send_spec_file(global, "init", spec_path, true);
 }
 
 common::Expected<std::string> read_token_file(const std::string& path) {
@@ -161,7 +151,7 @@ common::Expected<std::string> read_token_file(const std::string& path) {
     std::cin.read(buffer, sizeof buffer);
     text.assign(buffer, static_cast<std::size_t>(std::cin.gcount()));
   } else {
-    auto read = read_file(path);
+    auto read = read_text_file(path);
     if (!read) return read.status();
     text = *read;
   }
@@ -289,7 +279,7 @@ int run_token_delete(const GlobalOptions& global, const std::string& id) {
 }
 
 int run_validate(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_text_file(path);
   if (!text) {
     std::cerr << "validate: " << text.status().message() << "\n";
     return kExitFailed;

@@ -17,6 +17,9 @@ enum class OutputFormat { kText, kJson };
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUnreachable = 2;
+// agentctl diff, as diff(1): 0 no difference, 1 differences, 2 trouble (the file is unreadable
+// or invalid, no document in force, or the daemon could not be reached).
+inline constexpr int kExitDiffTrouble = 2;
 
 struct GlobalOptions {
   std::string socket_path;
@@ -34,8 +37,19 @@ int run_events(const GlobalOptions& global, int count, OutputFormat format);
 // kJson), until the process is interrupted. Keeps trying while the daemon does not answer.
 int run_events_follow(const GlobalOptions& global, int count, OutputFormat format);
 int run_init(const GlobalOptions& global, const std::string& spec_path);
-// A change of the desired state: the document must carry the generation in force + 1.
+// Sends the valid document in `spec_path` as it is (init, or apply on a node with no desired
+// state yet) and prints the outcome; `print_join`: the join command of init's answer.
+int send_spec_file(const GlobalOptions& global, const std::string& command,
+                   const std::string& spec_path, bool print_join);
+// agentctl diff/apply/edit (desired_commands.cpp): a change of the desired state against the
+// document in force; the file's generation is what it is based on (change_plan.hpp).
+int run_diff(const GlobalOptions& global, const std::string& path);
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
+// Opens the document in force in $VISUAL/$EDITOR (no shell), validates on save and reopens with
+// the problems on top, then applies it based on the generation it was fetched at.
+int run_edit(const GlobalOptions& global);
+// The whole file.
+common::Expected<std::string> read_text_file(const std::string& path);
 int run_join(const GlobalOptions& global, const std::string& peer, const std::string& token,
              const std::string& ca_cert_hash, const std::string& roles, const std::string& device,
              bool replace_signing_key);

@@ -101,8 +101,25 @@ int main(int argc, char** argv) {
 
   std::string apply_path;
   auto* apply = app.add_subcommand(
-      "apply", "change the cluster's desired state (generation must be the one in force + 1)");
+      "apply",
+      "change the cluster's desired state: the document becomes the next generation if the one "
+      "it is based on (its generation; absent: the one in force) is still in force");
   apply->add_option("--spec", apply_path, "desired-state document (JSON)")->required();
+
+  std::string diff_path;
+  auto* diff = app.add_subcommand(
+      "diff",
+      "what applying FILE would change against the document in force: fields, and resources on "
+      "which nodes (exit 0 no change, 1 changes, 2 trouble)");
+  diff->add_option("FILE", diff_path, "desired-state document (JSON)")->required();
+  diff->footer(
+      "Exit status, as diff(1): 0 no change; 1 changes (printed); 2 trouble: FILE unreadable or "
+      "invalid, no desired state in force, or pydio-agentd could not be reached.");
+
+  auto* edit = app.add_subcommand(
+      "edit",
+      "open the document in force in $VISUAL or $EDITOR (default editor, else vi; split at "
+      "spaces, no shell), validate on save and reopen with the problems on top, then apply it");
 
   std::string join_peer;
   std::string join_token;
@@ -245,6 +262,8 @@ int main(int argc, char** argv) {
   if (events->parsed()) return ctl::run_events(global, event_count, parse_format(events_format));
   if (init->parsed()) return ctl::run_init(global, spec_path);
   if (apply->parsed()) return ctl::run_apply(global, apply_path);
+  if (diff->parsed()) return ctl::run_diff(global, diff_path);
+  if (edit->parsed()) return ctl::run_edit(global);
   if (join->parsed()) {
     if (join_token.empty() && join_token_file.empty()) {
       std::cerr << "join: give the join token with --token TOKEN or --token-file FILE\n";

@@ -75,6 +75,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   nlohmann::json events(int count) override;
   nlohmann::json events_after(std::uint64_t sequence) override;
   common::Expected<api::SubmitResult> submit_desired_state(const std::string& document) override;
+  api::AdminAnswer desired_state() override;
   api::JoinOutcome join(const api::JoinOptions& options) override;
   api::AdminAnswer join_tokens() override { return tokens_.list(); }
   api::AdminAnswer create_join_token(std::chrono::seconds ttl,

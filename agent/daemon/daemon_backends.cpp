@@ -90,6 +90,15 @@ common::Expected<api::SubmitResult> Daemon::submit_desired_state(const std::stri
   return result;
 }
 
+api::AdminAnswer Daemon::desired_state() {
+  auto desired = state_.desired();
+  if (!desired)
+    return {404,
+            {{"error", "no desired state yet (run agentctl init --spec FILE or agentctl join)"}}};
+  // The serialized model, as every agent stores it: no secret is in it (join tokens are hashes).
+  return {200, nlohmann::json::parse(common::serialize_desired_state(*desired))};
+}
+
 api::JoinOutcome Daemon::join(const api::JoinOptions& options) {
   api::JoinOutcome outcome = join_client_.join(options);
   if (outcome.status == 200 && peer_endpoint_) peer_endpoint_->ensure_listening();

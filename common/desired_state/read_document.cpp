@@ -19,6 +19,8 @@ DesiredState read_document(const json& document, ErrorLines& errors) {
   DesiredState state;
   ObjectReader root(document, "", errors);
   if (!root.is_object()) return state;
+  // Where editors find the JSON Schema (docs/schema/); nothing for the agent, never stored.
+  root.string("$schema", Presence::kOptional);
 
   if (auto version = root.string("apiVersion", Presence::kRequired)) {
     if (accept(errors, "apiVersion", *version, api_version_problem)) state.api_version = *version;

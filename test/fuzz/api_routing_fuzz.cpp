@@ -162,6 +162,7 @@ class StubAdminBackend : public api::AdminBackend {
     return {409, {{"error", "no backup " + name}}};
   }
   api::AdminAnswer release_db_holds() override { return {200, {{"released", json::array()}}}; }
+  api::AdminAnswer desired_state() override { return {200, {{"generation", 3}}}; }
 };
 
 void check_serializes(const api::Response& response) {

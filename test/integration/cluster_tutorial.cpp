@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/json_schema.hpp"
 #include "support/sim_cluster.hpp"
 
 using namespace pydio::test;
@@ -64,6 +65,10 @@ TEST_CASE("two storage+compute nodes and a db node form the tutorial cluster", "
     CHECK(c["volumes"][0]["type"] == "Replicate");
     CHECK_THAT(c["warnings"].dump(), Catch::Contains("replica 2: prone to split-brain"));
     CHECK_THAT(n1.agentctl({"status"}).out, Catch::Contains("NODE"));
+    // The documented schema (docs/schema/status.schema.json) holds for what real nodes answer:
+    // a storage node with the cluster table, and the db node (its database sections).
+    CHECK(schema_problems(status, "status.schema.json", cluster.run_dir()) == "");
+    CHECK(schema_problems(db.status(), "status.schema.json", cluster.run_dir()) == "");
   }
 
   {  // a file written through node 1 is read on node 2 and served by node 2's Apache

@@ -321,6 +321,19 @@ TEST_CASE("unknown fields are rejected at every level", "[desired_state]") {
   CHECK(errors.size() == 7);
 }
 
+TEST_CASE("\"$schema\" at the top (for editors) is accepted and not stored", "[desired_state]") {
+  auto document = example("tutorial.json");
+  document["$schema"] = "/usr/share/doc/pydio-agent/schema/desired-state.schema.json";
+  const auto result = parse_desired_state(document.dump());
+  REQUIRE(result.errors.empty());
+  CHECK(json::parse(serialize_desired_state(*result.state)).count("$schema") == 0);
+  document["$schema"] = 1;
+  REQUIRE_ERROR(errors_of(document), "$schema", "must be a string");
+  document.erase("$schema");
+  document["nodes"][0]["$schema"] = "x";
+  REQUIRE_LINE(errors_of(document), "nodes[0].$schema: unknown field");
+}
+
 TEST_CASE("wrong types are rejected", "[desired_state]") {
   auto document = example("tutorial.json");
   document["generation"] = "1";

@@ -90,6 +90,11 @@ class FakeBackend : public AdminBackend {
     restores.push_back(name + (confirmed ? " confirmed" : " steps"));
     return AdminAnswer{200, json{{"name", name}, {"steps", json::array({"a step"})}}};
   }
+  AdminAnswer desired_state() override {
+    if (desired_generation == 0) return AdminAnswer{404, json{{"error", "no desired state yet"}}};
+    return AdminAnswer{200,
+                       json{{"apiVersion", "pydio-agent/v1"}, {"generation", desired_generation}}};
+  }
   AdminAnswer release_db_holds() override {
     restores.push_back("release");
     return AdminAnswer{200, json{{"released", json::array({"db1"})}}};
@@ -108,6 +113,7 @@ class FakeBackend : public AdminBackend {
   int events_asked = 0;
   std::uint64_t events_after_asked = 0;
   std::string submitted;
+  std::int64_t desired_generation = 0;
   SubmitResult submit_result{{}, false, 4, ""};
   std::optional<JoinOptions> joined;
   std::optional<std::pair<std::chrono::seconds, std::string>> created;
@@ -284,6 +290,32 @@ TEST_CASE("admin API: upgrade is a POST whose answer is the backend's", "[admin_
   response = handle_admin_request(make_request(http::verb::get, "/v1/upgrade"), backend);
   CHECK(response.result() == http::status::method_not_allowed);
   CHECK(backend.upgrades == 1);
+}
+
+TEST_CASE("admin API: GET /v1/desired-state answers the document in force", "[admin_api]") {
+  FakeBackend backend;
+  SECTION("none yet: 404 with the reason") {
+    const auto response =
+        handle_admin_request(make_request(http::verb::get, "/v1/desired-state"), backend);
+    CHECK(response.result() == http::status::not_found);
+    CHECK(body_of(response)["error"] == "no desired state yet");
+  }
+  SECTION("in force: 200 with the document; POST still submits") {
+    backend.desired_generation = 7;
+    auto response =
+        handle_admin_request(make_request(http::verb::get, "/v1/desired-state"), backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(body_of(response)["generation"] == 7);
+    response =
+        handle_admin_request(make_request(http::verb::post, "/v1/desired-state", "{}"), backend);
+    CHECK(backend.submitted == "{}");
+  }
+  SECTION("another method is 405 naming both") {
+    const auto response =
+        handle_admin_request(make_request(http::verb::delete_, "/v1/desired-state"), backend);
+    CHECK(response.result() == http::status::method_not_allowed);
+    CHECK(response[http::field::allow] == "GET, POST");
+  }
 }
 
 TEST_CASE("admin API refuses unknown paths and wrong methods", "[admin_api]") {

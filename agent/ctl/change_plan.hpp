@@ -1,0 +1,66 @@
+#pragma once
+// What `agentctl apply`, `diff` and `edit` make of a document an operator wrote, against the
+// document in force (docs/desired-state.md, "Generations"). Pure: the commands fetch, submit and
+// print (desired_commands.cpp).
+//
+// The generation of the file says what the document is based on:
+//   absent                 based on the generation in force;
+//   N, the one in force    based on it (an edited copy of the document in force);
+//   N + 1                  based on N (the previous contract: the operator counted up);
+//   lower than in force    based on an older one: another change won since; refused (stale);
+//   higher than N + 1      refused (ahead).
+// The document is then submitted as generation N + 1, and the leader puts it in force only while
+// N is still the generation in force (compare-and-set: its existing "exactly in force + 1" rule).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/ctl/desired_diff.hpp"
+#include "common/desired_state.hpp"
+
+namespace pydio::agent::ctl {
+
+struct ChangePlan {
+  enum class Verdict {
+    kInvalid,   // `errors` say why (validation, or the generation is ahead)
+    kNoChange,  // the document is the one in force (agent-managed members aside)
+    kSubmit,    // submit `document`: generation in force + 1
+    kStale,     // based on `base`, older than the generation in force; `diff` is in force -> it
+  };
+  Verdict verdict = Verdict::kInvalid;
+  std::vector<std::string> errors;
+  std::int64_t base = 0;  // the generation the document is based on
+  bool had_generation = false;
+  std::string document;  // kSubmit: the text to POST (serialized, generation in force + 1)
+  DesiredDiff diff;      // in force -> the document (with the agent-managed members in force)
+};
+
+// `text` against `in_force`. `base`: the generation an edit started from (agentctl edit), which
+// then wins over the file's own generation.
+ChangePlan plan_change(const std::string& text, const common::DesiredState& in_force,
+                       std::optional<std::int64_t> base = std::nullopt);
+
+// `spec` as the leader would put it in force: the members only the agents write (joinTokens,
+// security.caCertificates, web.release, web.rollout) are those in force when the spec leaves
+// them out (agent/daemon/changes.cpp keeps them the same way).
+common::DesiredState effective_change(const common::DesiredState& spec,
+                                      const common::DesiredState& in_force);
+
+// agentctl edit: `text` without the lines whose first non-blank character is '#' (the comment
+// block agentctl writes on top; a JSON document has no such line).
+std::string strip_comment_lines(const std::string& text);
+
+// The file agentctl edit opens: a comment block (what to do; `errors` when the last save was
+// refused) and the document.
+std::string edit_buffer(const std::string& document, std::int64_t generation,
+                        const std::vector<std::string>& errors);
+
+// The editor's argv: $VISUAL, else $EDITOR, else `fallback` (the first of editor and vi found),
+// split at spaces and tabs (no quoting, no shell), then `file`. Empty values count as unset.
+std::vector<std::string> editor_argv(const char* visual, const char* editor,
+                                     const std::string& fallback, const std::string& file);
+
+}  // namespace pydio::agent::ctl
