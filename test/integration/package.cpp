@@ -14,7 +14,9 @@
 //   with both volumes FUSE-mounted.
 // - An upgrade restarts the agent (a new MainPID); the glusterfs FUSE clients (the same PIDs)
 //   and the data stay. `systemctl stop` leaves the FUSE clients and Apache running;
-//   `systemctl restart` with Apache answering every request meanwhile. A main process that
+//   `systemctl restart` with Apache answering every request meanwhile. Under systemd the
+//   agent's journal entries carry fields (a repair found by RESOURCE= and OUTCOME=, with NODE
+//   and PRIORITY). A main process that
 //   stops responding (SIGSTOP) is killed by the watchdog and restarted by systemd.
 // - `apt-get purge` removes /etc/pydio-agent and /var/lib/pydio-agent, never the bricks, the
 //   volumes or the data on them; it stops the agent first (prerm).
@@ -378,6 +380,35 @@ TEST_CASE("the package installed, upgraded and purged on a machine with systemd 
     INFO(agent_journal(c));
     CHECK(wait_healthy(c, 120s));
     same_clients();
+  }
+
+  {  // the journal: the agent's entries carry fields an operator filters on
+    c.must({"rm", "/etc/apache2/sites-available/pydio.conf"});
+    std::string entries;
+    const bool logged = eventually(
+        [&] {
+          entries = c.run({"journalctl", "-u", kUnit, "--no-pager", "-o", "json",
+                           "RESOURCE=apache-vhost", "OUTCOME=ok"})
+                        .out;
+          return entries.find("pydio.conf") != std::string::npos;
+        },
+        120s);
+    INFO("journalctl RESOURCE=apache-vhost OUTCOME=ok:\n" << entries << "\n" << agent_journal(c));
+    REQUIRE(logged);
+    bool one_with_every_field = false;
+    std::istringstream lines(entries);
+    for (std::string line; std::getline(lines, line);) {
+      const auto entry = nlohmann::json::parse(line, nullptr, false);
+      if (!entry.is_object() || entry.value("ACTION", "").find("pydio.conf") == std::string::npos)
+        continue;
+      one_with_every_field = entry.value("NODE", "") == "node1" &&
+                             entry.value("PRIORITY", "") == "6" &&
+                             entry.value("SYSLOG_IDENTIFIER", "") == "pydio-agentd";
+      if (one_with_every_field) break;
+    }
+    CHECK(one_with_every_field);
+    CHECK(eventually([&] { return c.run({"test", "-f", "/etc/apache2/sites-available/pydio.conf"})
+                                      .succeeded(); }));
   }
 
   {  // stop: only the agent; the FUSE clients and Apache keep serving
