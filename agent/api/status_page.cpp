@@ -21,6 +21,7 @@ h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}
 p.summary{margin:.2em 0;color:#4a5366}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #dde1e8;vertical-align:top}
+#this-node td:nth-child(-n+2),#events td:nth-child(-n+5){white-space:nowrap}
 th{background:#f2f4f7;font-weight:600}
 tr.bad td{background:#fde3e3}tr.warn td{background:#fff4d6}
 .word{font-weight:700;text-transform:uppercase;font-size:.85em;letter-spacing:.03em}
@@ -217,9 +218,12 @@ std::string this_node_section(const json& status) {
     const std::string state = text(resource, "state", "-");
     std::string detail = text(resource, "lastError");
     if (detail.empty()) detail = text(resource, "waitingFor");
+    // Waiting for the leader lease is every non-leader's normal state (as in agentctl status).
+    const bool waits =
+        (state == "waiting" || state == "blocked") && detail.rfind("leader lease", 0) != 0;
     out << row({html_text(text(resource, "name", "-")),
                 state == "error" ? said(state, "") : html_text(state), html_text(detail)},
-               state == "error" ? "bad" : (state == "waiting" || state == "blocked" ? "warn" : ""));
+               state == "error" ? "bad" : (waits ? "warn" : ""));
   }
   out << "</table></section>\n";
   return out.str();

@@ -99,5 +99,5 @@ TEST_CASE(
   CHECK(row_class(dom, "n1") == "node");
 
   if (const char* png = std::getenv("PYDIO_STATUS_PAGE_SCREENSHOT"); png != nullptr && *png)
-    CHECK(browser.screenshot(tunnel.url("/"), png, 1200, 1400));
+    CHECK(browser.screenshot(tunnel.url("/"), png, 1200, 1000));
 }

@@ -29,7 +29,14 @@ json view_with(json nodes) {
             {"generation", 3},
             {"leader", {{"isLeader", true}, {"holder", "n1"}, {"term", 7}}},
             {"health", {{"healthy", true}, {"reasons", json::array()}}},
-            {"resources", {{{"name", "data-brick"}, {"state", "in-sync"}}}}}},
+            {"resources",
+             {{{"name", "data-brick"}, {"state", "in-sync"}},
+              {{"name", "gluster-pool"},
+               {"state", "waiting"},
+               {"waitingFor", "leader lease (leader-only; this node does not lead)"}},
+              {{"name", "fuse-mount/pydio-data"},
+               {"state", "waiting"},
+               {"waitingFor", "volume pydio-data to start"}}}}}},
           {"cluster",
            {{"name", "pydio"},
             {"generation", 3},
@@ -103,7 +110,9 @@ TEST_CASE("the status page shows every node, red and in words when it needs atte
   }
   SECTION("warnings, this node's resources and a failed event") {
     CHECK_THAT(page, Catch::Contains("<li class=\"warning\">volume pydio-data is replica 2"));
-    CHECK_THAT(page, Catch::Contains("<td>data-brick</td><td>in-sync</td>"));
+    CHECK_THAT(page, Catch::Contains("<tr><td>data-brick</td><td>in-sync</td>"));
+    CHECK_THAT(page, Catch::Contains("<tr><td>gluster-pool</td><td>waiting</td>"));  // normal
+    CHECK_THAT(page, Catch::Contains("<tr class=\"warn\"><td>fuse-mount/pydio-data</td>"));
     CHECK_THAT(page, Catch::Contains("<tr class=\"event bad\"><td>2026-12-01T04:00:00.000Z</td>"));
   }
   SECTION("it reloads itself, by a relative meta refresh, and says how old its table is") {
