@@ -5,6 +5,8 @@
 #include <optional>
 #include <vector>
 
+#include "agent/api/browser_guard.hpp"
+#include "agent/api/status_page.hpp"
 #include "agent/cluster/join_token.hpp"
 
 #include "common/text.hpp"
@@ -273,6 +275,17 @@ Response post_db_release(const Request& request, AdminBackend& backend) {
   return answer(request, backend.release_db_holds());
 }
 
+bool status_page_path(const std::string& path) { return path == "/" || path == "/status"; }
+
+Response get_status_page(const Request& request, AdminBackend& backend) {
+  if (!loopback_host(request)) {
+    return error_response(request, http::status::forbidden,
+                          "Host: the status page answers only to localhost, 127.0.0.1 or [::1] "
+                          "(open it as http://localhost:PORT/ through ssh -L)");
+  }
+  return status_page_response(request, backend.status_page_view());
+}
+
 const std::map<std::string, Routes>& routes() {
   static const std::map<std::string, Routes> kRoutes = {
       {"/v1/status", {{http::verb::get, get_status}}},
@@ -295,6 +308,8 @@ const std::map<std::string, Routes>& routes() {
       {"/v1/db/backups", {{http::verb::get, get_db_backups}}},
       {"/v1/db/restore", {{http::verb::post, post_db_restore}}},
       {"/v1/db/release", {{http::verb::post, post_db_release}}},
+      {"/", {{http::verb::get, get_status_page}}},
+      {"/status", {{http::verb::get, get_status_page}}},
   };
   return kRoutes;
 }
@@ -303,6 +318,11 @@ const std::map<std::string, Routes>& routes() {
 
 Response handle_admin_request(const Request& request, AdminBackend& backend) {
   const std::string path = target_path(request);
+  if (from_browser(request) && !status_page_path(path)) {
+    return error_response(request, http::status::forbidden,
+                          "the admin API does not answer web browsers (only agentctl); the "
+                          "status page is at /");
+  }
   const auto it = routes().find(path);
   if (it == routes().end()) {
     return error_response(request, http::status::not_found, "no such endpoint: " + path);

@@ -62,6 +62,15 @@
 //                         200 {"cluster":"...","generation":N,"roles":[...]}
 //                         401/409/422/502/503 {"error": "..."}: the join was refused or the
 //                         peer could not be reached; nothing changed on this node
+// GET  /, /status         200 text/html: the status page (status_page.hpp), from
+//                         status_page_view(); 403 when the Host header names anything but this
+//                         machine's loopback (localhost, 127.x.y.z, [::1]): a page of another
+//                         origin that rebinds its name to 127.0.0.1 must not read it through
+//                         the operator's ssh tunnel.
+// A request that comes from a web browser (it carries Origin or Sec-Fetch-Site, which agentctl
+// never sends) gets 403 on every path but the page: through an `ssh -L` tunnel any page the
+// operator's browser opens could otherwise POST /v1/drain or a desired state (a form needs no
+// permission to post to localhost).
 // Errors: 400 bad request body or query, 404 unknown path, 405 wrong method (Allow header set),
 // 500 when the backend fails. Every error body is {"error": "...", ...}.
 //
@@ -200,6 +209,10 @@ class AdminBackend {
   virtual AdminAnswer restore_db(const std::string& name, bool confirmed) = 0;
   // agentctl db release: ends the hold on every db member (after a failed restore).
   virtual AdminAnswer release_db_holds() = 0;
+  // The status page's data (status_page.hpp): this node's status and events, and the cluster
+  // table from a cache that asks the other nodes at most once per its age however many pages
+  // load (daemon/cluster_view_cache.hpp). May block (the one fan-out a stale cache makes).
+  virtual nlohmann::json status_page_view() = 0;
 };
 
 // Pure routing: never throws for bad input (a backend exception is the server's 500).

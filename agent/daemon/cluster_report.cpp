@@ -120,6 +120,7 @@ void read_report(const json& report, const std::string& node_name, json& row, js
   row["reachable"] = true;
   row["healthy"] = report.value("/health/healthy"_json_pointer, false);
   row["reasons"] = report.value("/health/reasons"_json_pointer, json::array());
+  row["draining"] = report.value("draining", false);  // the operator's drain (agentctl drain)
   row["generation"] = int_field(report, "generation");
   // The leader reports how far a CA rotation got (ca_rotation.hpp).
   if (report.contains("ca") && report["ca"].is_object() && report["ca"].contains("progress") &&

@@ -32,9 +32,12 @@ constexpr std::size_t kPeerMaxConnections = 256;
 // Admin: root's agentctl on a 0600 unix socket, one command at a time.
 constexpr std::size_t kAdminMaxConnections = 64;
 
-// Admin and peer requests that may wait on commands, peers or the leader.
+// Admin and peer requests that may wait on commands, peers or the leader (the status page:
+// the fan-out its cache makes when the cluster table is stale).
 bool admin_blocking(const api::Request& request) {
   const std::string target(request.target());
+  const std::string path = api::target_path(request);
+  if (path == "/" || path == "/status") return true;
   for (const char* path : {"/v1/plan", "/v1/join", "/v1/desired-state", "/v1/drain", "/v1/undrain",
                            "/v1/tokens/", "/v1/upgrade", "/v1/ca/", "/v1/app/", "/v1/db/"})
     if (target.rfind(path, 0) == 0) return true;

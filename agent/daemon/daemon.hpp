@@ -31,6 +31,7 @@
 #include "agent/daemon/certificate_renewal.hpp"
 #include "agent/daemon/changes.hpp"
 #include "agent/daemon/cluster_report.hpp"
+#include "agent/daemon/cluster_view_cache.hpp"
 #include "agent/daemon/follower.hpp"
 #include "agent/daemon/join_admission.hpp"
 #include "agent/daemon/join_client.hpp"
@@ -97,6 +98,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
     return db_restore_.restore(name, confirmed);
   }
   api::AdminAnswer release_db_holds() override { return db_restore_.release_all(); }
+  nlohmann::json status_page_view() override;
 
   // api::PeerBackend (daemon_backends.cpp)
   std::string join_token_refusal(const std::string& token) const override;
@@ -133,6 +135,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
 
  private:
   static constexpr std::size_t kBlockingThreads = 4;
+  // The status page reloads itself this often; its cluster table is at most this old.
+  static constexpr std::chrono::seconds kStatusPageRefresh{10};
   static constexpr int kMaxBlockingQueued = 32;
 
   HealthInputs health_inputs();
@@ -186,6 +190,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   HealthMonitor health_;
   DbProber db_health_;  // GET /health/db on a db node
   ClusterReport cluster_;
+  ClusterViewCache page_cluster_{[this] { return cluster_.report(); }, kStatusPageRefresh};
   CertificateIssuer issuer_;
   CertificateRenewal renewal_;
   CaRotation ca_rotation_;

@@ -23,6 +23,26 @@ nlohmann::json Daemon::status(bool include_cluster) {
   return out;
 }
 
+nlohmann::json Daemon::status_page_view() {
+  nlohmann::json view = {{"status", status(false)},
+                         {"cluster", nullptr},
+                         {"refreshSeconds", kStatusPageRefresh.count()},
+                         {"maxAgeSeconds", kStatusPageRefresh.count()},
+                         {"events", events(api::kDefaultEventCount)},
+                         {"now", iso8601_utc(std::chrono::system_clock::now(), false)}};
+  try {
+    const ClusterViewCache::View cluster = page_cluster_.get();
+    view["cluster"] = cluster.report;
+    view["clusterView"] = cluster.number;
+    view["clusterAgeSeconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                    ClusterViewCache::Clock::now() - cluster.taken)
+                                    .count();
+  } catch (const std::exception& e) {
+    view["clusterError"] = e.what();
+  }
+  return view;
+}
+
 nlohmann::json Daemon::database_report() const {
   auto desired = state_.desired();
   const common::NodeSpec* self = desired ? desired->find_node(local_.node_name) : nullptr;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -163,7 +164,37 @@ class StubAdminBackend : public api::AdminBackend {
   }
   api::AdminAnswer release_db_holds() override { return {200, {{"released", json::array()}}}; }
   api::AdminAnswer desired_state() override { return {200, {{"generation", 3}}}; }
+  // The request's own bytes as a node name, a reason and an event: the page must escape them.
+  json status_page_view() override {
+    const json node = {{"name", hostile},        {"address", hostile}, {"reachable", true},
+                       {"healthy", false},       {"draining", true},   {"reasons", {hostile}},
+                       {"roles", {"storage"}},   {"peer", hostile}};
+    return {{"status", {{"node", hostile}, {"resources", {{{"name", hostile}, {"state", "error"}}}}}},
+            {"cluster",
+             {{"name", hostile},
+              {"nodes", {node}},
+              {"volumes", {{{"name", hostile}, {"exists", true}, {"bricks", {hostile}}}}},
+              {"warnings", {hostile}}}},
+            {"events", {{{"message", hostile}, {"outcome", "error"}}}}};
+  }
+  std::string hostile;
 };
+
+// Every '<' of the status page opens (or closes) one of the elements the page itself writes:
+// request bytes that reached it as node names, reasons and events were escaped.
+bool only_page_elements(const std::string& page) {
+  static const std::set<std::string> kElements = {
+      "!DOCTYPE", "html", "head", "meta", "title",  "style", "body",  "h1",   "h2",     "p",
+      "span",     "section", "table", "tr", "th",  "td",    "ul",    "li",   "br",     "small",
+      "code",     "footer"};
+  for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1)) {
+    std::size_t begin = at + 1;
+    if (begin < page.size() && page[begin] == '/') ++begin;
+    const std::size_t end = page.find_first_of(" >", begin);
+    if (end == std::string::npos || !kElements.count(page.substr(begin, end - begin))) return false;
+  }
+  return true;
+}
 
 void check_serializes(const api::Response& response) {
   std::ostringstream out;
@@ -189,7 +220,11 @@ void route(const api::Request& request) {
                    "the header check refused what the handler then served");
 
   StubAdminBackend admin;
-  check_serializes(api::handle_admin_request(request, admin));
+  admin.hostile = std::string(request.target()) + request.body();
+  const api::Response answer = api::handle_admin_request(request, admin);
+  check_serializes(answer);
+  if (answer[http::field::content_type].substr(0, 9) == "text/html")
+    PYDIO_FUZZ_CHECK(only_page_elements(answer.body()), "text from the cluster became markup");
 }
 
 }  // namespace

@@ -99,6 +99,11 @@ class FakeBackend : public AdminBackend {
     restores.push_back("release");
     return AdminAnswer{200, json{{"released", json::array({"db1"})}}};
   }
+  json status_page_view() override {
+    ++page_views;
+    return json{{"status", {{"node", "n1"}}}, {"cluster", nullptr}, {"events", json::array()}};
+  }
+  int page_views = 0;
   std::vector<std::string> restores;  // "<name> steps|confirmed", "release"
   std::optional<std::string> published;
   int upgrades = 0;
@@ -411,5 +416,63 @@ TEST_CASE("admin API: db restore asks for the steps unless confirmed; db release
         handle_admin_request(make_request(http::verb::post, "/v1/db/release"), backend).result() ==
         http::status::ok);
     CHECK(backend.restores == std::vector<std::string>{"release"});
+  }
+}
+
+TEST_CASE("admin API: the status page at / and /status, for loopback hosts only",
+          "[admin_api][page]") {
+  FakeBackend backend;
+  for (const char* path : {"/", "/status", "/?reload=1"}) {
+    INFO(path);
+    Request request = make_request(http::verb::get, path);
+    request.set(http::field::host, "localhost:8080");
+    request.set("Sec-Fetch-Site", "none");  // a browser, typing the address
+    const auto response = handle_admin_request(request, backend);
+    CHECK(response.result() == http::status::ok);
+    CHECK(response[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK_THAT(response.body(), Catch::StartsWith("<!DOCTYPE html>"));
+  }
+  CHECK(backend.page_views == 3);
+
+  SECTION("a page whose name was rebound to 127.0.0.1 cannot read it: 403, nothing asked") {
+    Request request = make_request(http::verb::get, "/");
+    request.set(http::field::host, "evil.example:8080");
+    const auto response = handle_admin_request(request, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK_THAT(body_of(response)["error"].get<std::string>(), Catch::Contains("localhost"));
+    CHECK(backend.page_views == 3);
+  }
+  SECTION("it is read-only") {
+    CHECK(handle_admin_request(make_request(http::verb::post, "/"), backend).result() ==
+          http::status::method_not_allowed);
+  }
+}
+
+TEST_CASE("admin API: a browser reaches nothing but the page (CSRF through an ssh tunnel)",
+          "[admin_api][page]") {
+  FakeBackend backend;
+  SECTION("a form on another site posting to /v1/drain through the tunnel: 403, not drained") {
+    Request request = make_request(http::verb::post, "/v1/drain");
+    request.set(http::field::host, "localhost:8080");
+    request.set(http::field::origin, "https://evil.example");
+    const auto response = handle_admin_request(request, backend);
+    CHECK(response.result() == http::status::forbidden);
+    CHECK_THAT(body_of(response)["error"].get<std::string>(),
+               Catch::Contains("does not answer web browsers"));
+    CHECK_FALSE(backend.drained_with.has_value());
+  }
+  SECTION("a script of another site reading /v1/status or posting a desired state: 403") {
+    Request read = make_request(http::verb::get, "/v1/status");
+    read.set("Sec-Fetch-Site", "cross-site");
+    CHECK(handle_admin_request(read, backend).result() == http::status::forbidden);
+    Request push = make_request(http::verb::post, "/v1/desired-state", "{}");
+    push.set(http::field::origin, "null");
+    CHECK(handle_admin_request(push, backend).result() == http::status::forbidden);
+    CHECK(backend.submitted.empty());
+  }
+  SECTION("agentctl (no Origin, no Sec-Fetch-Site) is answered as before") {
+    CHECK(handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend).result() ==
+          http::status::ok);
+    CHECK(backend.drained_with == std::string());
   }
 }

@@ -1,0 +1,40 @@
+#include "agent/daemon/cluster_view_cache.hpp"
+
+namespace pydio::agent {
+
+ClusterViewCache::ClusterViewCache(std::function<nlohmann::json()> take, Clock::duration max_age,
+                                   std::function<Clock::time_point()> now)
+    : take_(std::move(take)), max_age_(max_age), now_(std::move(now)) {}
+
+ClusterViewCache::View ClusterViewCache::get() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    if (view_.number > 0 && now_() - view_.taken < max_age_) return view_;
+    if (!in_flight_) break;
+    done_.wait(lock);  // another caller is asking the cluster: its answer is ours
+  }
+  in_flight_ = true;
+  const Clock::time_point started = now_();
+  lock.unlock();
+  nlohmann::json report;
+  try {
+    report = take_();
+  } catch (...) {
+    lock.lock();
+    in_flight_ = false;
+    done_.notify_all();
+    throw;
+  }
+  lock.lock();
+  view_ = View{std::move(report), started, view_.number + 1};
+  in_flight_ = false;
+  done_.notify_all();
+  return view_;
+}
+
+std::uint64_t ClusterViewCache::taken() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return view_.number;
+}
+
+}  // namespace pydio::agent
