@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/reconcile/guard.hpp"
+#include "agent/reconcile/reconcile_metrics.hpp"
 
 namespace pydio::agent {
 
@@ -299,6 +300,11 @@ common::Status Reconciler::apply_one(Resource& resource, const PassContext& ctx,
 
 void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& resource,
                          PassContext ctx) {
+  struct Timed {  // observes the operation however it ends
+    std::string name;
+    SteadyClock::time_point began;
+    ~Timed() { observe_reconcile(name, SteadyClock::now() - began); }
+  } timed{resource->name(), SteadyClock::now()};
   common::Expected<Plan> planned = plan_and_remember(*resource, ctx);
   if (!planned) {
     finish(id, Outcome::kFailed, planned.status().message());
@@ -324,6 +330,7 @@ void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& reso
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
     if (!applied) event.message = applied.message();
     events_.record(std::move(event));
+    count_action(resource->name(), action.kind, static_cast<bool>(applied));
     if (!applied) {
       finish(id, Outcome::kFailed, applied.message());
       return;
