@@ -13,7 +13,6 @@
 namespace pydio::agent::api {
 
 inline constexpr const char* kMetricsPath = "/metrics";
-inline constexpr int kMetricsPort = 8483;
 
 // Pure but for `render`, which is called only for a GET or HEAD of kMetricsPath and must not
 // block (it reads snapshots).

@@ -118,7 +118,8 @@ TEST_CASE("Prometheus scrapes a node's metrics", "[integration]") {
   // The leader's volume resource saw the volume's one brick online.
   CHECK_THAT(text, Catch::Contains("pydio_agent_volume_bricks{volume=\"pydio-data\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_volume_bricks_online{volume=\"pydio-data\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains("pydio_agent_db_running 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "pydio_agent_resource_state{resource=\"db-server\",state=\"in-sync\"} 1\n"));
 
   {  // promtool: valid exposition text, no lint warning
     pydio::common::SystemRunner runner;
