@@ -105,7 +105,9 @@ TEST_CASE("Prometheus scrapes a node's metrics", "[integration]") {
   INFO(text);
   CHECK_THAT(text, Catch::Contains("# TYPE pydio_agent_healthy gauge\npydio_agent_healthy 1\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_leader 1\n"));
-  CHECK_THAT(text, Catch::Contains("pydio_agent_desired_generation 1\n"));
+  // Generation 2: the join token's hash went into the desired state.
+  CHECK_THAT(text, Catch::Contains("pydio_agent_desired_generation " +
+                                   std::to_string(generation_of(node)) + "\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_desired_state_rejected 0\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_build_info{version=\""));
   CHECK_THAT(text, Catch::Contains(
