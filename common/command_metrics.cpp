@@ -10,10 +10,32 @@ namespace pydio::common {
 namespace {
 // Every program the agent runs (grep the argv literals); anything else is "other".
 constexpr std::array<std::string_view, 26> kPrograms = {
-    "apache2ctl", "apt-get", "chmod", "chown", "dpkg-query", "galera_new_cluster", "gluster",
-    "glusterd", "haproxy", "mariadb", "mariadb-backup", "mariadb-install-db", "mariadbd",
-    "mbstream", "mkfs.xfs", "mount", "mv", "mysql", "nice", "openssl", "php", "phpenmod", "rm",
-    "systemctl", "tar", "umount",
+    "apache2ctl",
+    "apt-get",
+    "chmod",
+    "chown",
+    "dpkg-query",
+    "galera_new_cluster",
+    "gluster",
+    "glusterd",
+    "haproxy",
+    "mariadb",
+    "mariadb-backup",
+    "mariadb-install-db",
+    "mariadbd",
+    "mbstream",
+    "mkfs.xfs",
+    "mount",
+    "mv",
+    "mysql",
+    "nice",
+    "openssl",
+    "php",
+    "phpenmod",
+    "rm",
+    "systemctl",
+    "tar",
+    "umount",
 };
 
 metrics::Counter& started_counter() {
@@ -34,8 +56,9 @@ metrics::Histogram& duration_histogram() {
 
 std::string program_label(const std::string& argv0) {
   const auto slash = argv0.rfind('/');
-  const std::string_view base =
-      slash == std::string::npos ? std::string_view(argv0) : std::string_view(argv0).substr(slash + 1);
+  const std::string_view base = slash == std::string::npos
+                                    ? std::string_view(argv0)
+                                    : std::string_view(argv0).substr(slash + 1);
   for (std::string_view known : kPrograms)
     if (base == known) return std::string(known);
   return "other";

@@ -11,8 +11,9 @@ metrics::Gauge& volume_gauge(const char* name, const char* help) {
 }  // namespace
 
 void record_volume_bricks(const std::string& volume, int online, int total) {
-  static auto& bricks = volume_gauge("pydio_agent_volume_bricks",
-                                     "Bricks of the volume (gluster volume info), seen by the leader.");
+  static auto& bricks =
+      volume_gauge("pydio_agent_volume_bricks",
+                   "Bricks of the volume (gluster volume info), seen by the leader.");
   static auto& up = volume_gauge("pydio_agent_volume_bricks_online",
                                  "Bricks gluster volume status lists online, seen by the leader.");
   bricks.set({volume}, total);

@@ -72,9 +72,9 @@ void add_database(Registry& out, const NodeMetricsInputs& in) {
     out.gauge("pydio_agent_db_running", "1 when this db node's mariadbd runs.")
         .set({}, in.db->running);
     if (in.db->galera) {
-      auto& state = out.gauge("pydio_agent_db_galera_state",
-                              "1 for this member's wsrep_local_state_comment, 0 for the others.",
-                              {"state"});
+      auto& state =
+          out.gauge("pydio_agent_db_galera_state",
+                    "1 for this member's wsrep_local_state_comment, 0 for the others.", {"state"});
       bool known = false;
       for (const char* name : kGaleraStates) {
         state.set({name}, in.db->state == name);

@@ -23,13 +23,13 @@ namespace pydio::agent {
 struct NodeMetricsInputs {
   std::string version;                                  // the agent's build
   std::shared_ptr<const common::DesiredState> desired;  // null: none in force
-  bool desired_rejected = false;  // the last document submitted was refused
+  bool desired_rejected = false;                        // the last document submitted was refused
   LeaderSnapshot leader;
   std::vector<ResourceStatus> resources;
   HealthVerdict verdict;
   bool draining = false;  // the operator's or the rollout's drain, as /health counts it
   std::optional<NodeReleaseReport> release;  // a compute node's pydio-release report
-  std::optional<common::DbMemberReport> db;   // a db node's db-server report
+  std::optional<common::DbMemberReport> db;  // a db node's db-server report
   // finishedAt of the newest good backup in the backup folder, when a db node listed it.
   std::optional<std::int64_t> newest_backup_at;
 };

@@ -363,7 +363,8 @@ void LeaderElector::run() {
         "pydio_agent_lease_renew_duration_seconds",
         "One lease round against the database: renew, or take when free.", {},
         common::metrics::duration_buckets());
-    rounds.observe({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    rounds.observe(
+        {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const LeaseStatus now = client_->status();
     if (now.leader != was_leader) {
       if (now.leader) {

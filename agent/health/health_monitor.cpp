@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "common/metrics.hpp"
-#include "common/volume_clients.hpp"
 #include "common/mount_table.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
@@ -202,8 +202,9 @@ MountProbe HealthMonitor::probe_mount(
       {"mountpoint"}, common::metrics::duration_buckets());
   const auto began = std::chrono::steady_clock::now();
   MountProbe probed_now = probed.prober->probe(kProbeBound);
-  probe_seconds.observe({mountpoint}, std::chrono::duration<double>(
-                                          std::chrono::steady_clock::now() - began).count());
+  probe_seconds.observe(
+      {mountpoint},
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   probed_now.mount_id = entry->id;
   return probed_now;
 }

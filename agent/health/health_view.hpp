@@ -47,11 +47,20 @@ struct HealthVerdict {
 };
 
 // Every code HealthVerdict::reason_codes can hold (pydio_agent_health_reason{reason}).
-inline constexpr const char* kHealthReasonCodes[] = {
-    "starting",      "no_desired_state", "not_in_desired_state", "partition",
-    "agent_check",   "draining",         "rollout_drain",        "mount_not_mounted",
-    "mount_broken",  "mount_hung",       "mount_read_only",      "mount_unknown",
-    "apache",        "php"};
+inline constexpr const char* kHealthReasonCodes[] = {"starting",
+                                                     "no_desired_state",
+                                                     "not_in_desired_state",
+                                                     "partition",
+                                                     "agent_check",
+                                                     "draining",
+                                                     "rollout_drain",
+                                                     "mount_not_mounted",
+                                                     "mount_broken",
+                                                     "mount_hung",
+                                                     "mount_read_only",
+                                                     "mount_unknown",
+                                                     "apache",
+                                                     "php"};
 
 class HealthView {
  public:

@@ -17,8 +17,8 @@ void count_action(const std::string& resource, const std::string& kind, bool app
 void observe_reconcile(const std::string& resource, std::chrono::steady_clock::duration took) {
   static auto& histogram = common::metrics::process_registry().histogram(
       "pydio_agent_reconcile_duration_seconds",
-      "One reconcile operation of one resource: observe, plan and apply its actions.",
-      {"resource"}, common::metrics::duration_buckets());
+      "One reconcile operation of one resource: observe, plan and apply its actions.", {"resource"},
+      common::metrics::duration_buckets());
   histogram.observe({resource}, std::chrono::duration<double>(took).count());
 }
 

@@ -27,8 +27,7 @@ constexpr int kPrometheusPort = 19090;  // on the node's loopback only
 // guard ends (pass or fail).
 class PrometheusInNode {
  public:
-  PrometheusInNode(SimNode& node, const std::string& run_dir)
-      : dir_(run_dir + "/prometheus") {
+  PrometheusInNode(SimNode& node, const std::string& run_dir) : dir_(run_dir + "/prometheus") {
     std::filesystem::create_directories(dir_ + "/data");
     std::ofstream(dir_ + "/prometheus.yml") << "global:\n"
                                                "  scrape_interval: 1s\n"
@@ -113,9 +112,12 @@ TEST_CASE("Prometheus scrapes a node's metrics", "[integration]") {
   CHECK_THAT(text, Catch::Contains(
                        "pydio_agent_resource_state{resource=\"glusterd\",state=\"in-sync\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_processes_started_total{program=\"gluster\"}"));
-  CHECK_THAT(text, Catch::Contains("pydio_agent_command_duration_seconds_count{program=\"gluster\"}"));
+  CHECK_THAT(text,
+             Catch::Contains("pydio_agent_command_duration_seconds_count{program=\"gluster\"}"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_actions_applied_total{resource=\"glusterd\""));
-  CHECK_THAT(text, Catch::Contains("pydio_agent_mount_probe_duration_seconds_count{mountpoint=\"/mnt/pydio-data\"}"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "pydio_agent_mount_probe_duration_seconds_count{mountpoint=\"/mnt/pydio-data\"}"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_lease_renew_duration_seconds_count "));
   // The leader's volume resource saw the volume's one brick online.
   CHECK_THAT(text, Catch::Contains("pydio_agent_volume_bricks{volume=\"pydio-data\"} 1\n"));
@@ -167,8 +169,12 @@ TEST_CASE("Prometheus scrapes a node's metrics", "[integration]") {
     CHECK(prometheus.alive());
     REQUIRE(scraped);
     CHECK(query_value(node, "up") == "1");
-    CHECK(query_value(node, "pydio_agent_resource_state%7Bresource%3D%22glusterd%22%2Cstate%3D%22in-sync%22%7D") ==
+    CHECK(
+        query_value(
+            node,
+            "pydio_agent_resource_state%7Bresource%3D%22glusterd%22%2Cstate%3D%22in-sync%22%7D") ==
+        "1");
+    CHECK(query_value(node, "pydio_agent_volume_bricks_online%7Bvolume%3D%22pydio-data%22%7D") ==
           "1");
-    CHECK(query_value(node, "pydio_agent_volume_bricks_online%7Bvolume%3D%22pydio-data%22%7D") == "1");
   }
 }

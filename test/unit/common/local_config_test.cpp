@@ -126,8 +126,8 @@ TEST_CASE("agent.json: metricsListen moves or turns off the metrics listener", "
     CHECK(config->metrics_listen == "127.0.0.1:9100");
   }
   SECTION("\"\" turns it off") {
-    const auto config = load_local_config(
-        dir.write("agent.json", R"({"nodeName": "n1", "address": "198.18.0.1", "metricsListen": ""})"));
+    const auto config = load_local_config(dir.write(
+        "agent.json", R"({"nodeName": "n1", "address": "198.18.0.1", "metricsListen": ""})"));
     REQUIRE(config);
     CHECK(config->metrics_listen.empty());
   }

@@ -50,7 +50,9 @@ TEST_CASE("metrics: gauges without labels, and values in Go's float syntax", "[m
 }
 
 TEST_CASE("metrics: label values and help are escaped", "[metrics]") {
-  CHECK(escape_label_value(R"(a\b"c)" "\n" "d") == R"(a\\b\"c\nd)");
+  CHECK(escape_label_value(R"(a\b"c)"
+                           "\n"
+                           "d") == R"(a\\b\"c\nd)");
   CHECK(escape_help("back\\slash \"quoted\"\nline") == "back\\\\slash \"quoted\"\\nline");
 
   Registry registry;

@@ -12,8 +12,9 @@ Request make_request(http::verb method, const std::string& target) {
   request.keep_alive(true);
   return request;
 }
-const std::string kText = "# HELP pydio_agent_healthy H.\n# TYPE pydio_agent_healthy gauge\n"
-                          "pydio_agent_healthy 1\n";
+const std::string kText =
+    "# HELP pydio_agent_healthy H.\n# TYPE pydio_agent_healthy gauge\n"
+    "pydio_agent_healthy 1\n";
 }  // namespace
 
 TEST_CASE("GET /metrics answers the exposition text", "[metrics_api]") {
@@ -25,7 +26,8 @@ TEST_CASE("GET /metrics answers the exposition text", "[metrics_api]") {
   SECTION("GET: 200, text/plain version 0.0.4, the text") {
     const auto response = handle_metrics_request(make_request(http::verb::get, "/metrics"), render);
     CHECK(response.result() == http::status::ok);
-    CHECK(std::string(response[http::field::content_type]).rfind("text/plain; version=0.0.4", 0) == 0);
+    CHECK(std::string(response[http::field::content_type]).rfind("text/plain; version=0.0.4", 0) ==
+          0);
     CHECK(response.body() == kText);
     CHECK(response.keep_alive());
   }
@@ -45,7 +47,8 @@ TEST_CASE("GET /metrics answers the exposition text", "[metrics_api]") {
     CHECK(renders == 0);
   }
   SECTION("another method: 405 with Allow") {
-    const auto response = handle_metrics_request(make_request(http::verb::post, "/metrics"), render);
+    const auto response =
+        handle_metrics_request(make_request(http::verb::post, "/metrics"), render);
     CHECK(response.result() == http::status::method_not_allowed);
     CHECK(response[http::field::allow] == "GET, HEAD");
     CHECK(renders == 0);

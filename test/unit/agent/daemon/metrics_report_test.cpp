@@ -36,10 +36,14 @@ TEST_CASE("node metrics: build, desired state, leader, resources, health", "[met
   CHECK_THAT(text, Catch::Contains("pydio_agent_leader 1\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_leader_term 4\n"));
   // The enum pattern: one series per state, 1 for the state the resource is in.
-  CHECK_THAT(text, Catch::Contains("pydio_agent_resource_state{resource=\"volumes\",state=\"in-sync\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains("pydio_agent_resource_state{resource=\"volumes\",state=\"error\"} 0\n"));
   CHECK_THAT(text, Catch::Contains(
-                       "pydio_agent_resource_last_change_timestamp_seconds{resource=\"volumes\"} 1700000000\n"));
+                       "pydio_agent_resource_state{resource=\"volumes\",state=\"in-sync\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "pydio_agent_resource_state{resource=\"volumes\",state=\"error\"} 0\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "pydio_agent_resource_last_change_timestamp_seconds{resource=\"volumes\"} 1700000000\n"));
   CHECK_THAT(text, !Catch::Contains("haproxy"));  // not applicable here: not shown, as in status
   CHECK_THAT(text, Catch::Contains("pydio_agent_healthy 1\n"));
   CHECK_THAT(text, Catch::Contains("pydio_agent_health_reason{reason=\"mount_hung\"} 0\n"));
