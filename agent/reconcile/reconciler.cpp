@@ -300,11 +300,7 @@ common::Status Reconciler::apply_one(Resource& resource, const PassContext& ctx,
 
 void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& resource,
                          PassContext ctx) {
-  struct Timed {  // observes the operation however it ends
-    std::string name;
-    SteadyClock::time_point began;
-    ~Timed() { observe_reconcile(name, SteadyClock::now() - began); }
-  } timed{resource->name(), SteadyClock::now()};
+  const ReconcileTimer timer(resource->name());  // observes the operation however it ends
   common::Expected<Plan> planned = plan_and_remember(*resource, ctx);
   if (!planned) {
     finish(id, Outcome::kFailed, planned.status().message());
