@@ -1,5 +1,7 @@
 #include "common/gluster_cli.hpp"
 
+#include "common/volume_metrics.hpp"
+
 namespace pydio::common {
 
 std::vector<std::string> gluster_volume_create_args(const GlusterVolumeCreate& request) {
@@ -146,6 +148,13 @@ Expected<std::vector<GlusterHealBrick>> GlusterCli::heal_summary(const std::stri
   if (!answer) return answer.status();
   auto bricks = parse_heal_summary(*answer);
   if (!bricks) return bricks.status().with_context(label);
+  int pending = 0, split_brain = 0;
+  for (const auto& brick : *bricks) {
+    if (!brick.connected) continue;
+    pending += brick.pending;
+    split_brain += brick.split_brain;
+  }
+  record_volume_heal(name, pending, split_brain);
   return bricks;
 }
 

@@ -127,6 +127,18 @@ LocalConfig read_local_config(const json& document, ErrorLines& errors) {
       config.health_listen = *listen;
     }
   }
+  // Default on the private address: scrapers on the private network reach it, a public
+  // balancer (which forwards to Apache only) does not. "" turns the listener off.
+  config.metrics_listen = config.address.empty() ? "" : config.address + ":8483";
+  if (auto listen = reader.string("metricsListen", Presence::kOptional)) {
+    if (listen->empty()) {
+      config.metrics_listen.clear();
+    } else if (auto problem = check_listen(*listen)) {
+      add_error(errors, "metricsListen", *problem + " (or \"\" for no metrics listener)");
+    } else {
+      config.metrics_listen = *listen;
+    }
+  }
   read_path(reader, "adminSocket", config.admin_socket, errors);
   read_path(reader, "stateDir", config.state_dir, errors);
   read_path(reader, "secretsPath", config.secrets_path, errors);

@@ -18,6 +18,8 @@ struct LocalConfig {
   std::string node_name;                       // this node's name in the desired state
   std::string address;                         // private address (gluster identity)
   std::string health_listen = "0.0.0.0:8480";  // host:port of GET /health
+  // host:port of GET /metrics (Prometheus); default "<address>:8483", "" when turned off.
+  std::string metrics_listen;
   std::string admin_socket = "/run/pydio-agent/admin.sock";
   std::string state_dir = "/var/lib/pydio-agent";  // last valid desired state, events, drain flag
   std::string secrets_path = kDefaultSecretsPath;

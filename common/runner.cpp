@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/command_metrics.hpp"
 #include "common/runner_stdin_file.hpp"
 #include "common/runner_terminal.hpp"
 
@@ -167,6 +168,7 @@ RunResult run_process(const Command& command, const std::string& stdin_path) {
   std::vector<char*> envp = as_c_array(env_strings);
 
   started_processes.fetch_add(1, std::memory_order_relaxed);
+  count_process_started(command.argv[0]);
   pid_t pid = fork();
   if (pid < 0) {
     if (stdin_file >= 0) close(stdin_file);
@@ -244,8 +246,9 @@ RunResult run_process(const Command& command, const std::string& stdin_path) {
   if (out_open) drain_available(out.read_end, result.out);
   if (err_open) drain_available(err.read_end, result.err);
   if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  const auto took = Clock::now() - started;
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(took);
+  observe_command_duration(command.argv[0], took);
   return result;
 }
 
@@ -277,6 +280,7 @@ Expected<int> SystemRunner::spawn_detached(const std::vector<std::string>& argv_
   std::vector<char*> envp = as_c_array(env_strings);
 
   started_processes.fetch_add(1, std::memory_order_relaxed);
+  count_process_started(argv_in[0]);
   pid_t child = fork();
   if (child < 0) {
     close(log_fd);

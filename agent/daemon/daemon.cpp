@@ -10,6 +10,7 @@
 #include "agent/api/admin_api.hpp"
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
+#include "agent/api/metrics_api.hpp"
 #include "agent/daemon/release_rollout_step.hpp"
 #include "agent/daemon/status_report.hpp"
 #include "common/release_target.hpp"
@@ -31,6 +32,9 @@ constexpr std::size_t kHealthMaxConnections = 512;
 constexpr std::size_t kPeerMaxConnections = 256;
 // Admin: root's agentctl on a 0600 unix socket, one command at a time.
 constexpr std::size_t kAdminMaxConnections = 64;
+// Metrics: a scraper or two on the private network, each keeping one connection alive. With
+// the others 896, still under 1,024.
+constexpr std::size_t kMetricsMaxConnections = 64;
 
 // Admin and peer requests that may wait on commands, peers or the leader (the status page:
 // the fan-out its cache makes when the cluster table is stale).
@@ -183,6 +187,16 @@ int Daemon::run() {
     return 1;
   }
 
+  // Same timeouts as the health listener; answered from snapshots on the loop (never blocks).
+  api::ServerOptions metrics_options;
+  metrics_options.handler = [this](const api::Request& request) {
+    return api::handle_metrics_request(request, [this] { return metrics_text(); });
+  };
+  metrics_options.max_connections = kMetricsMaxConnections;
+  metrics_endpoint_ =
+      std::make_unique<MetricsEndpoint>(ioc_, metrics_options, local_.metrics_listen);
+  metrics_endpoint_->start();
+
   const auto offload = [this](std::function<void()> task) { return this->offload(std::move(task)); };
   api::ServerOptions admin_options;
   admin_options.handler = [this](const api::Request& request) {
@@ -266,6 +280,7 @@ int Daemon::run() {
   const auto stop_deadline = std::chrono::steady_clock::now() + kStopBound;
   admin_server.stop();
   health_server.stop();
+  metrics_endpoint_->stop();
   if (peer_endpoint_) peer_endpoint_->stop();
   agent_check_->stop();
   process_watch_.stop();

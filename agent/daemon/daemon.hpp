@@ -37,6 +37,7 @@
 #include "agent/daemon/join_client.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/legacy_upgrade.hpp"
+#include "agent/daemon/metrics_endpoint.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
 #include "agent/daemon/release_publisher.hpp"
@@ -140,6 +141,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   static constexpr int kMaxBlockingQueued = 32;
 
   HealthInputs health_inputs();
+  // GET /metrics: the process registry and this node's state (daemon_metrics.cpp).
+  std::string metrics_text() const;
   // This node has role db in the current desired state (GET /health/db answers there only).
   bool is_db_node() const;
   // A db node's "database" object (common/galera_bootstrap.hpp) for status and node reports;
@@ -222,6 +225,7 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   std::atomic<bool> rollout_queued_{false};  // a balancer/rollout round is queued or running
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   std::unique_ptr<AgentCheckEndpoint> agent_check_;  // set by run() before the loop starts
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;  // set by run() before the loop starts
   struct DeadBrick {
     ProcessExit exit;
     std::chrono::steady_clock::time_point since;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/election/lease_member_session.hpp"
+#include "common/metrics.hpp"
 
 namespace pydio::agent {
 namespace {
@@ -358,6 +359,12 @@ void LeaderElector::run() {
     // (lease_members.hpp) does not push the next renew further out.
     const auto started = std::chrono::steady_clock::now();
     Status status = client_->try_acquire_or_renew();
+    static auto& rounds = common::metrics::process_registry().histogram(
+        "pydio_agent_lease_renew_duration_seconds",
+        "One lease round against the database: renew, or take when free.", {},
+        common::metrics::duration_buckets());
+    rounds.observe(
+        {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const LeaseStatus now = client_->status();
     if (now.leader != was_leader) {
       if (now.leader) {

@@ -10,8 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/volume_clients.hpp"
+#include "common/metrics.hpp"
 #include "common/mount_table.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
@@ -27,6 +28,22 @@ bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point dead
   if (left.count() <= 0) return false;
   pollfd p{fd, events, 0};
   return poll(&p, 1, static_cast<int>(left.count())) == 1;
+}
+
+// The reason code of a mount that is not ok (kHealthReasonCodes).
+const char* mount_reason_code(MountHealth health) {
+  switch (health) {
+    case MountHealth::kNotMounted:
+      return "mount_not_mounted";
+    case MountHealth::kBroken:
+      return "mount_broken";
+    case MountHealth::kHung:
+      return "mount_hung";
+    case MountHealth::kReadOnly:
+      return "mount_read_only";
+    default:
+      return "mount_unknown";
+  }
 }
 
 }  // namespace
@@ -58,23 +75,36 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
     verdict.reasons.push_back(inputs.desired_error.empty()
                                   ? "no desired state yet (run agentctl init or join)"
                                   : "no valid desired state: " + inputs.desired_error);
+    verdict.reason_codes.push_back("no_desired_state");
   } else {
-    if (!inputs.desired->find_node(inputs.node_name))
+    if (!inputs.desired->find_node(inputs.node_name)) {
       verdict.reasons.push_back("node " + inputs.node_name + " is not in the desired state");
+      verdict.reason_codes.push_back("not_in_desired_state");
+    }
     if (!inputs.desired_error.empty())
       verdict.warnings.push_back("desired state rejected, generation " +
                                  std::to_string(inputs.desired->generation) +
                                  " stays in force: " + inputs.desired_error);
   }
-  if (!inputs.partition_problem.empty()) verdict.reasons.push_back(inputs.partition_problem);
-  if (!inputs.agent_check_problem.empty()) verdict.reasons.push_back(inputs.agent_check_problem);
+  if (!inputs.partition_problem.empty()) {
+    verdict.reasons.push_back(inputs.partition_problem);
+    verdict.reason_codes.push_back("partition");
+  }
+  if (!inputs.agent_check_problem.empty()) {
+    verdict.reasons.push_back(inputs.agent_check_problem);
+    verdict.reason_codes.push_back("agent_check");
+  }
   if (!inputs.certificate_problem.empty()) verdict.warnings.push_back(inputs.certificate_problem);
   const std::size_t drain_index = verdict.reasons.size();
-  if (inputs.draining)
+  if (inputs.draining) {
     verdict.reasons.push_back(inputs.drain_reason.empty() ? "draining"
                                                           : "draining: " + inputs.drain_reason);
-  if (!inputs.rollout_drain.empty())
+    verdict.reason_codes.push_back("draining");
+  }
+  if (!inputs.rollout_drain.empty()) {
     verdict.reasons.push_back("drained for the rollout of " + inputs.rollout_drain);
+    verdict.reason_codes.push_back("rollout_drain");
+  }
   const std::size_t drains = verdict.reasons.size() - drain_index;
   if (is_compute) {
     for (const auto& probe : mounts) {
@@ -84,9 +114,16 @@ HealthVerdict decide_health(const HealthInputs& inputs, const std::vector<MountP
       std::string reason = "mount " + probe.mountpoint + ": " + mount_health_name(probe.health);
       if (!probe.detail.empty()) reason += " (" + probe.detail + ")";
       verdict.reasons.push_back(reason);
+      verdict.reason_codes.push_back(mount_reason_code(probe.health));
     }
-    if (!apache_problem.empty()) verdict.reasons.push_back("apache: " + apache_problem);
-    if (!php_problem.empty()) verdict.reasons.push_back("php: " + php_problem);
+    if (!apache_problem.empty()) {
+      verdict.reasons.push_back("apache: " + apache_problem);
+      verdict.reason_codes.push_back("apache");
+    }
+    if (!php_problem.empty()) {
+      verdict.reasons.push_back("php: " + php_problem);
+      verdict.reason_codes.push_back("php");
+    }
   }
   verdict.healthy = verdict.reasons.empty();
   verdict.serving_reasons = verdict.reasons;
@@ -100,6 +137,7 @@ HealthMonitor::HealthMonitor(std::function<HealthInputs()> inputs, std::function
                              std::chrono::milliseconds period)
     : inputs_(std::move(inputs)), on_change_(std::move(on_change)), period_(period) {
   verdict_.reasons.push_back("starting");
+  verdict_.reason_codes.push_back("starting");
   verdict_.serving_reasons = verdict_.reasons;
 }
 
@@ -158,7 +196,15 @@ MountProbe HealthMonitor::probe_mount(
     probed.mount_id = entry->id;
     probed.prober = std::make_unique<MountProber>(mountpoint, write_probe_name_);
   }
+  static auto& probe_seconds = common::metrics::process_registry().histogram(
+      "pydio_agent_mount_probe_duration_seconds",
+      "How long the health monitor's probe of a FUSE mount took (a hung one: the probe bound).",
+      {"mountpoint"}, common::metrics::duration_buckets());
+  const auto began = std::chrono::steady_clock::now();
   MountProbe probed_now = probed.prober->probe(kProbeBound);
+  probe_seconds.observe(
+      {mountpoint},
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   probed_now.mount_id = entry->id;
   return probed_now;
 }

@@ -35,6 +35,8 @@ struct MountProbe {
 struct HealthVerdict {
   bool healthy = false;
   std::vector<std::string> reasons;  // empty when healthy, e.g. "draining", "mount /mnt/x: hung"
+  // One code of kHealthReasonCodes per reason (repeats possible), for metrics: a bounded set.
+  std::vector<std::string> reason_codes;
   // `reasons` without the drain: empty when the node could serve were it not drained. HAProxy's
   // HTTP check and agent-check follow this (drain goes to HAProxy as the agent's "drain").
   std::vector<std::string> serving_reasons;
@@ -43,6 +45,22 @@ struct HealthVerdict {
   std::vector<std::string> warnings;
   std::chrono::system_clock::time_point computed_at;
 };
+
+// Every code HealthVerdict::reason_codes can hold (pydio_agent_health_reason{reason}).
+inline constexpr const char* kHealthReasonCodes[] = {"starting",
+                                                     "no_desired_state",
+                                                     "not_in_desired_state",
+                                                     "partition",
+                                                     "agent_check",
+                                                     "draining",
+                                                     "rollout_drain",
+                                                     "mount_not_mounted",
+                                                     "mount_broken",
+                                                     "mount_hung",
+                                                     "mount_read_only",
+                                                     "mount_unknown",
+                                                     "apache",
+                                                     "php"};
 
 class HealthView {
  public:

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "agent/reconcile/guard.hpp"
+#include "agent/reconcile/reconcile_metrics.hpp"
 
 namespace pydio::agent {
 
@@ -300,6 +301,7 @@ common::Status Reconciler::apply_one(Resource& resource, const PassContext& ctx,
 
 void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& resource,
                          PassContext ctx) {
+  const ReconcileTimer timer(resource->name());  // observes the operation however it ends
   common::Expected<Plan> planned = plan_and_remember(*resource, ctx);
   if (!planned) {
     finish(id, Outcome::kFailed, planned.status().message());
@@ -325,6 +327,7 @@ void Reconciler::operate(std::uint64_t id, const std::shared_ptr<Resource>& reso
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
     if (!applied) event.message = applied.message();
     events_.record(std::move(event));
+    count_action(resource->name(), action.kind, static_cast<bool>(applied));
     if (!applied) {
       finish(id, Outcome::kFailed, applied.message());
       return;

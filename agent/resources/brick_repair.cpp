@@ -8,6 +8,7 @@
 #include "agent/resources/volume_actions.hpp"
 #include "common/gluster_cli.hpp"
 #include "common/text.hpp"
+#include "common/volume_metrics.hpp"
 
 namespace pydio::agent {
 
@@ -41,7 +42,10 @@ std::vector<std::string> observe_offline_bricks(common::ProcessRunner& runner,
     spdlog::debug("volume {}: brick status unknown: {}", volume.name, status.status().message());
     return {};
   }
-  return offline_bricks(volume, *status);
+  std::vector<std::string> offline = offline_bricks(volume, *status);
+  const int total = static_cast<int>(volume.bricks.size());
+  common::record_volume_bricks(volume.name, total - static_cast<int>(offline.size()), total);
+  return offline;
 }
 
 BrickRepair plan_brick_repair(const BrickRepairInput& input) {

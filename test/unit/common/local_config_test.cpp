@@ -113,6 +113,33 @@ TEST_CASE("agent.json: required fields and defaults", "[local_config]") {
   CHECK(config->mysql_socket == "/run/mysqld/mysqld.sock");
   CHECK(config->install_packages);
   CHECK(config->php_probe_dir == "/var/www/pydio-agent");
+  CHECK(config->metrics_listen == "198.18.0.1:8483");  // the private address, not 0.0.0.0
+}
+
+TEST_CASE("agent.json: metricsListen moves or turns off the metrics listener", "[local_config]") {
+  TempDir dir;
+  SECTION("another address and port") {
+    const auto config = load_local_config(dir.write(
+        "agent.json",
+        R"({"nodeName": "n1", "address": "198.18.0.1", "metricsListen": "127.0.0.1:9100"})"));
+    REQUIRE(config);
+    CHECK(config->metrics_listen == "127.0.0.1:9100");
+  }
+  SECTION("\"\" turns it off") {
+    const auto config = load_local_config(dir.write(
+        "agent.json", R"({"nodeName": "n1", "address": "198.18.0.1", "metricsListen": ""})"));
+    REQUIRE(config);
+    CHECK(config->metrics_listen.empty());
+  }
+  SECTION("anything else is refused, naming the field") {
+    const auto path = dir.write(
+        "agent.json", R"({"nodeName": "n1", "address": "198.18.0.1", "metricsListen": "8483"})");
+    const auto config = load_local_config(path);
+    REQUIRE_FALSE(config);
+    CHECK_THAT(config.status().message(),
+               Catch::Contains(path + ": metricsListen: must be \"<IPv4 address>:<port>\"") &&
+                   Catch::Contains("got \"8483\" (or \"\" for no metrics listener)"));
+  }
 }
 
 TEST_CASE("agent.json: every field set", "[local_config]") {

@@ -1,5 +1,6 @@
 #include "agent/health/health_monitor.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 using namespace pydio::agent;
@@ -46,6 +47,11 @@ TEST_CASE("health verdict names every reason the node cannot serve", "[health]")
                                                 "apache: connection refused"});
     CHECK(v.serving_reasons == std::vector<std::string>{"mount /mnt/pydio-data: hung (no answer)",
                                                         "apache: connection refused"});
+    // One code per reason, from the bounded set metrics show (no free text in a label).
+    CHECK(v.reason_codes == std::vector<std::string>{"draining", "mount_hung", "apache"});
+    for (const auto& code : v.reason_codes)
+      CHECK(std::find(std::begin(kHealthReasonCodes), std::end(kHealthReasonCodes), code) !=
+            std::end(kHealthReasonCodes));
   }
   SECTION("draining alone: unhealthy, but serving (what HAProxy's HTTP check follows)") {
     inputs.draining = true;
