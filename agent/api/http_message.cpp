@@ -16,13 +16,17 @@ Response json_response(const Request& request, http::status status, const nlohma
   // Replace, not throw: texts that come from a request (its path, a refused document quoted
   // in an error) need not be UTF-8, and nlohmann's dump() throws on invalid UTF-8.
   std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  set_body(request, response, std::move(text));
+  return response;
+}
+
+void set_body(const Request& request, Response& response, std::string text) {
   if (request.method() == http::verb::head) {
     response.content_length(text.size());
   } else {
     response.body() = std::move(text);
     response.prepare_payload();
   }
-  return response;
 }
 
 Response error_response(const Request& request, http::status status, const std::string& message) {

@@ -32,6 +32,8 @@ Response error_response(const Request& request, boost::beast::http::status statu
 
 // 405 with an Allow header listing `allowed` (e.g. "GET, HEAD").
 Response method_not_allowed(const Request& request, const std::string& allowed);
+// Puts `text` in the response as its body, or for a HEAD request only its Content-Length.
+void set_body(const Request& request, Response& response, std::string text);
 
 // The path part of a request target ("/v1/events?n=5" -> "/v1/events").
 std::string target_path(const Request& request);

@@ -19,13 +19,7 @@ Response handle_metrics_request(const Request& request,
   response.set(http::field::content_type, common::metrics::kContentType);
   response.keep_alive(request.keep_alive());
   response.set(http::field::cache_control, "no-store");
-  std::string text = render();
-  if (request.method() == http::verb::head) {
-    response.content_length(text.size());
-  } else {
-    response.body() = std::move(text);
-    response.prepare_payload();
-  }
+  set_body(request, response, render());
   return response;
 }
 

@@ -310,13 +310,7 @@ Response status_page_response(const Request& request, const json& view) {
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Referrer-Policy", "no-referrer");
   response.keep_alive(request.keep_alive());
-  std::string page = render_status_page(view);
-  if (request.method() == http::verb::head) {
-    response.content_length(page.size());
-  } else {
-    response.body() = std::move(page);
-    response.prepare_payload();
-  }
+  set_body(request, response, render_status_page(view));
   return response;
 }
 

@@ -3,7 +3,8 @@
 # or tested; that directory's own install rules (cmake --install) put its files into
 # debian/tmp where the full build's override_dh_auto_install puts them, and every later
 # debhelper step (strip, shlibdeps, systemd, docs, maintainer scripts) is the full build's.
-# The units are this tree's (an older build directory may predate one of them).
+# The units, man pages and completion are this tree's (an older build directory, such as the
+# previous release's the package scenario upgrades from, may predate them).
 override_dh_auto_configure override_dh_auto_build override_dh_auto_test:
 	@echo "prebuilt binaries from $(PYDIO_PREBUILT): nothing to do for $@"
 
@@ -13,6 +14,8 @@ override_dh_auto_install:
 	rmdir -p --ignore-fail-on-non-empty debian/tmp/usr/lib/systemd
 	install -D -m 0644 -t debian/tmp/lib/systemd/system systemd/pydio-agentd.service \
 	   systemd/pydio-db-proxy.service
+	install -D -m 0644 -t debian/tmp/usr/share/man/man8 docs/man/agentctl.8 docs/man/pydio-agentd.8
+	install -D -m 0644 -t debian/tmp/usr/share/bash-completion/completions packaging/completion/agentctl
 
 # No -dbgsym package and no dwz pass over the debug information: with a RelWithDebInfo build
 # directory they are the slowest steps, and a test package has no use for them. The binaries

@@ -68,16 +68,6 @@ struct HostTemp {
   }
 };
 
-std::string previous_release() {
-  pydio::common::SystemRunner runner;
-  auto built = runner.run(pydio::common::Command(
-      {std::string(PYDIO_SOURCE_DIR) + "/test/upgrade-build-previous", PYDIO_PREVIOUS_RELEASE_DIR},
-      std::chrono::minutes(40)));
-  INFO("upgrade-build-previous: " << built.err);
-  REQUIRE(built.succeeded());
-  return built.out.substr(0, built.out.find('\n'));
-}
-
 std::string container_tree() {
   pydio::common::SystemRunner runner;
   auto path = runner.run(pydio::common::Command(
@@ -238,7 +228,7 @@ class ApacheProbe {
 
 TEST_CASE("the package installed, upgraded and purged on a machine with systemd as PID 1",
           "[integration][package]") {
-  const std::string previous_build = previous_release();
+  const std::string previous_build = previous_release_binaries(PYDIO_PREVIOUS_RELEASE_DIR);
   NspawnContainer c(container_tree());
   c.boot();
 

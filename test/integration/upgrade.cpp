@@ -24,20 +24,6 @@ const std::vector<std::string> kVolumes = {"pydio-config", "pydio-data"};
 const std::vector<std::string> kUserDirs = {"/mnt/pydio-data/public/upgrade",
                                             "/mnt/pydio-config/appdata/upgrade"};
 
-// Builds (once: the script skips when built) the previous release's pydio-agentd and agentctl;
-// returns the directory that holds them.
-std::string previous_release() {
-  pydio::common::SystemRunner runner;
-  auto built = runner.run(pydio::common::Command(
-      {std::string(PYDIO_SOURCE_DIR) + "/test/upgrade-build-previous", PYDIO_PREVIOUS_RELEASE_DIR},
-      std::chrono::minutes(40)));
-  INFO("upgrade-build-previous: " << built.err);
-  REQUIRE(built.succeeded());
-  std::string dir = built.out.substr(0, built.out.find('\n'));
-  REQUIRE_FALSE(dir.empty());
-  return dir;
-}
-
 // "sha256  path" of every file under the users' folders, as `node` reads them on its mounts;
 // "" when they cannot be read there (yet).
 std::string checksums(SimNode& node) {
@@ -87,7 +73,7 @@ std::string word_after(const std::string& text, const std::string& marker) {
 
 TEST_CASE("a tutorial cluster of the previous release is upgraded node by node, no file lost",
           "[integration]") {
-  const std::string old_bin = previous_release();
+  const std::string old_bin = previous_release_binaries(PYDIO_PREVIOUS_RELEASE_DIR);
   const std::string old_agentd = old_bin + "/pydio-agentd";
   const std::string old_agentctl = old_bin + "/agentctl";
 

@@ -21,6 +21,18 @@ std::string harness_path() { return PYDIO_HARNESS; }
 std::string agentd_path() { return PYDIO_AGENTD; }
 std::string agentctl_path() { return PYDIO_AGENTCTL; }
 
+std::string previous_release_binaries(const std::string& dir) {
+  common::SystemRunner runner;
+  auto built = runner.run(common::Command(
+      {std::string(PYDIO_SOURCE_DIR) + "/test/upgrade-build-previous", dir},
+      std::chrono::minutes(40)));
+  INFO("upgrade-build-previous: " << built.err);
+  REQUIRE(built.succeeded());
+  std::string binaries = built.out.substr(0, built.out.find('\n'));
+  REQUIRE_FALSE(binaries.empty());
+  return binaries;
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {

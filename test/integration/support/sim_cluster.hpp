@@ -170,5 +170,8 @@ std::string agent_log(const SimCluster& cluster, const SimNode& node);
 std::string harness_path();
 std::string agentd_path();
 std::string agentctl_path();
+// Builds (once: the script skips when built) the previous release's pydio-agentd and agentctl
+// into `dir` (test/upgrade-build-previous); returns the directory that holds them. REQUIREs it.
+std::string previous_release_binaries(const std::string& dir);
 
 }  // namespace pydio::test
