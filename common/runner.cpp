@@ -322,16 +322,38 @@ Expected<int> run_in_terminal(const std::vector<std::string>& argv_in) {
   std::vector<std::string> argv_strings = argv_in;
   std::vector<char*> argv = as_c_array(argv_strings);
   started_processes.fetch_add(1, std::memory_order_relaxed);
+  // As system(3) does: Ctrl-C or Ctrl-\ typed in the editor goes to the whole foreground group;
+  // it is the editor's to handle, and agentctl waits for it instead of dying under it.
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
+  const auto restore = [&] {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGQUIT, &old_quit, nullptr);
+  };
   pid_t child = fork();
-  if (child < 0) return Status::error("run " + argv_in[0] + ": fork: " + strerror(errno));
+  if (child < 0) {
+    const std::string reason = strerror(errno);
+    restore();
+    return Status::error("run " + argv_in[0] + ": fork: " + reason);
+  }
   if (child == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
     execvp(argv[0], argv.data());
     _exit(127);
   }
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return Status::error("run " + argv_in[0] + ": wait: " + strerror(errno));
+    if (errno != EINTR) {
+      const std::string reason = strerror(errno);
+      restore();
+      return Status::error("run " + argv_in[0] + ": wait: " + reason);
+    }
   }
+  restore();
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
 }

@@ -1,9 +1,9 @@
 #pragma once
 // The status page: one read-only HTML page with what `agentctl status` shows with the cluster
 // table (nodes and their health, leader and term, volumes with bricks and heal backlog, what
-// waits, warnings) and this node's last events. Served on the admin socket only (GET / and
-// GET /status, admin_api.hpp); an operator reaches it through `ssh -L 8080:/run/pydio-agent/
-// admin.sock NODE` (docs/operations.md, "Status page").
+// waits, warnings) and this node's last events. Served on the status socket (status_socket.hpp)
+// and the admin socket (GET / and GET /status, admin_api.hpp); an operator reaches it through
+// `ssh -L 8080:/run/pydio-agent/status.sock NODE` (docs/operations.md, "Status page").
 //
 // No script, no external asset, no absolute URL: the page reloads itself with a meta refresh,
 // so it works from a bastion without internet, on whatever host:port the tunnel has. Its

@@ -11,7 +11,11 @@ ClusterViewCache::View ClusterViewCache::get() {
   for (;;) {
     if (view_.number > 0 && now_() - view_.taken < max_age_) return view_;
     if (!in_flight_) break;
-    done_.wait(lock);  // another caller is asking the cluster: its answer is ours
+    // Another caller is asking the cluster: its answer is ours, however long the fan-out took
+    // (a hung glusterd can make it longer than max_age; asking again would only queue).
+    const std::uint64_t before = view_.number;
+    done_.wait(lock, [this] { return !in_flight_; });
+    if (view_.number > before) return view_;
   }
   in_flight_ = true;
   const Clock::time_point started = now_();

@@ -11,6 +11,7 @@
 #include "agent/api/health_api.hpp"
 #include "agent/api/http_server.hpp"
 #include "agent/api/metrics_api.hpp"
+#include "agent/api/status_socket.hpp"
 #include "agent/daemon/release_rollout_step.hpp"
 #include "agent/daemon/status_report.hpp"
 #include "common/release_target.hpp"
@@ -35,6 +36,8 @@ constexpr std::size_t kAdminMaxConnections = 64;
 // Metrics: a scraper or two on the private network, each keeping one connection alive. With
 // the others 896, still under 1,024.
 constexpr std::size_t kMetricsMaxConnections = 64;
+// Status page: root's browser through an ssh tunnel, a page every 10 s. With the others 912.
+constexpr std::size_t kStatusMaxConnections = 16;
 
 // Admin and peer requests that may wait on commands, peers or the leader (the status page:
 // the fan-out its cache makes when the cluster table is stale).
@@ -212,6 +215,20 @@ int Daemon::run() {
     return 1;
   }
 
+  // The page alone, for ssh -L (status_socket.hpp); without it the agent still runs.
+  api::ServerOptions status_options;
+  status_options.handler = [this](const api::Request& request) {
+    return api::handle_status_socket_request(request, *this);
+  };
+  status_options.blocking = [](const api::Request&) { return true; };
+  status_options.offload = offload;
+  status_options.idle_timeout = std::chrono::seconds(30);
+  status_options.max_connections = kStatusMaxConnections;
+  api::HttpServer status_server(ioc_, status_options);
+  const std::string status_socket = api::status_socket_path(local_.admin_socket);
+  if (common::Status listening = status_server.listen_unix(status_socket); !listening)
+    spdlog::error("status socket (the status page only): {}", listening.message());
+
   api::ServerOptions peer_options;
   peer_options.identified_handler = [this](const api::Request& request,
                                            const api::PeerIdentity& peer) {
@@ -271,7 +288,8 @@ int Daemon::run() {
   start_rollout_timer();
 
   sd_notify(0, "READY=1\nSTATUS=reconciling");
-  spdlog::info("ready: health on {}, admin on {}", local_.health_listen, local_.admin_socket);
+  spdlog::info("ready: health on {}, admin on {}, status page on {}", local_.health_listen,
+               local_.admin_socket, status_socket);
   std::thread second_loop_thread([this] { ioc_.run(); });
   ioc_.run();
   second_loop_thread.join();
@@ -279,6 +297,7 @@ int Daemon::run() {
   sd_notify(0, "STOPPING=1");
   const auto stop_deadline = std::chrono::steady_clock::now() + kStopBound;
   admin_server.stop();
+  status_server.stop();
   health_server.stop();
   metrics_endpoint_->stop();
   if (peer_endpoint_) peer_endpoint_->stop();

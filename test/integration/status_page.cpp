@@ -1,8 +1,9 @@
 // Story: the operator opens the status page the way docs/operations.md says, through
-// `ssh -L 8080:/run/pydio-agent/admin.sock n1`, in a browser on a bastion without internet.
-// Here the tunnel is a forwarder from a loopback port to n1's admin socket and the browser is
+// `ssh -L 8080:/run/pydio-agent/status.sock n1`, in a browser on a bastion without internet.
+// Here the tunnel is a forwarder from a loopback port to n1's status socket and the browser is
 // Debian's headless Chromium, both in a network namespace that has only `lo`. The page lists
-// every node of the three-node tutorial cluster; pages loaded one after another share one
+// every node of the three-node tutorial cluster, and the status socket answers no admin
+// endpoint (a POST /v1/drain through it is a 404); pages loaded one after another share one
 // cached cluster view (no fan-out per page); the operator drains n2 with a reason full of
 // markup, and after a reload n2's row is red and says "drained", the reason shown as text.
 // With PYDIO_STATUS_PAGE_SCREENSHOT=FILE the test also saves a screenshot of that page
@@ -54,8 +55,8 @@ TEST_CASE(
   SimNode& n1 = *tutorial.n1;
   SimNode& n2 = *tutorial.n2;
 
-  // ssh -L 8080:/run/pydio-agent/admin.sock n1: n1's socket as the host sees it.
-  LoopbackTunnel tunnel(cluster.run_dir() + "/nodes/n1/fs/run/pydio-agent/admin.sock");
+  // ssh -L 8080:/run/pydio-agent/status.sock n1: n1's socket as the host sees it.
+  LoopbackTunnel tunnel(cluster.run_dir() + "/nodes/n1/fs/run/pydio-agent/status.sock");
   HeadlessChromium browser(tunnel);
 
   // The page loads and lists every node of the cluster, n2 healthy (bring-up waited for it).
@@ -73,11 +74,21 @@ TEST_CASE(
   CHECK_THAT(dom, Catch::Contains("pydio-data"));
   CHECK_THAT(dom, Catch::Contains("<section id=\"events\">"));
 
+  // Whoever else reaches the tunnel's port reaches the page only, not the admin API.
+  const auto api = n1.exec({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                            "--unix-socket", "/run/pydio-agent/status.sock",
+                            "-X", "POST", "-d", "{}", "http://localhost/v1/drain"});
+  REQUIRE(api.succeeded());
+  CHECK(api.out == "404");
+  const nlohmann::json n1_status = n1.status();
+  REQUIRE(n1_status.is_object());
+  CHECK(n1_status["draining"] == false);
+
   // Pages loaded one after another share the cached view: at most one new fan-out among them.
   std::set<long long> views;
   for (int i = 0; i < 5; ++i) {
     auto page = n1.exec(
-        {"curl", "-sS", "--unix-socket", "/run/pydio-agent/admin.sock", "http://localhost/status"});
+        {"curl", "-sS", "--unix-socket", "/run/pydio-agent/status.sock", "http://localhost/status"});
     REQUIRE(page.succeeded());
     views.insert(view_number(page.out));
   }

@@ -1,4 +1,5 @@
 #include "agent/api/admin_api.hpp"
+#include "agent/api/status_socket.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -474,5 +475,43 @@ TEST_CASE("admin API: a browser reaches nothing but the page (CSRF through an ss
     CHECK(handle_admin_request(make_request(http::verb::post, "/v1/drain"), backend).result() ==
           http::status::ok);
     CHECK(backend.drained_with == std::string());
+  }
+}
+
+TEST_CASE("status socket: the page and nothing of the admin API", "[admin_api][page]") {
+  using pydio::agent::api::handle_status_socket_request;
+  FakeBackend backend;
+  CHECK(pydio::agent::api::status_socket_path("/run/pydio-agent/admin.sock") ==
+        "/run/pydio-agent/status.sock");
+  Request page = make_request(http::verb::get, "/");
+  page.set(http::field::host, "localhost:8080");
+  const auto response = handle_status_socket_request(page, backend);
+  CHECK(response.result() == http::status::ok);
+  CHECK_THAT(response.body(), Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK(backend.page_views == 1);
+
+  SECTION("anyone on the machine the tunnel ends on reaches no admin endpoint through it") {
+    for (const char* path : {"/v1/status", "/v1/drain", "/v1/desired-state", "/v1/tokens/create",
+                             "/v1/db/restore", "/v1/events"}) {
+      INFO(path);
+      Request request = make_request(http::verb::post, path, "{}");
+      request.set(http::field::host, "localhost:8080");
+      CHECK(handle_status_socket_request(request, backend).result() == http::status::not_found);
+      request.method(http::verb::get);
+      CHECK(handle_status_socket_request(request, backend).result() == http::status::not_found);
+    }
+    CHECK_FALSE(backend.drained_with.has_value());
+    CHECK(backend.submitted.empty());
+    CHECK(backend.page_views == 1);
+  }
+  SECTION("read-only, and only for loopback host names") {
+    Request post = make_request(http::verb::post, "/");
+    post.set(http::field::host, "localhost:8080");
+    CHECK(handle_status_socket_request(post, backend).result() ==
+          http::status::method_not_allowed);
+    Request rebound = make_request(http::verb::get, "/status");
+    rebound.set(http::field::host, "evil.example:8080");
+    CHECK(handle_status_socket_request(rebound, backend).result() == http::status::forbidden);
+    CHECK(backend.page_views == 1);
   }
 }
