@@ -59,11 +59,13 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   REQUIRE(result_a.succeeded() != result_b.succeeded());  // exactly one wins
   const auto& loser = result_a.succeeded() ? result_b : result_a;
   CHECK(loser.exit_code == 1);
-  CHECK_THAT(loser.err, Catch::Contains("another change won"));
+  CHECK_THAT(loser.err, Catch::Contains("another change was put in force first"));
   const std::string winner_level = result_a.succeeded() ? "WARNING" : "ERROR";
 
   {  // the db node may not change the desired state; nothing changes
-    auto from_db = db.agentctl({"apply", "--spec", path_b});
+    // (The loser's document: the winner's is the one in force, which agentctl does not send.)
+    const std::string& loser_path = result_a.succeeded() ? path_b : path_a;
+    auto from_db = db.agentctl({"apply", "--spec", loser_path});
     CHECK(from_db.exit_code == 1);
     CHECK_THAT(from_db.err, Catch::Contains("only storage nodes may change the desired state"));
     CHECK_THAT(from_db.err, Catch::Contains("HTTP 403"));  // refused, not a failure of the agent
