@@ -7,16 +7,20 @@
 
 namespace pydio::common::metrics {
 
-std::string escape_label_value(const std::string& value) {
+namespace {
+
+// The text format escapes a backslash and a newline in HELP text and label values alike, and a
+// double quote only inside a (quoted) label value.
+std::string escape(const std::string& text, bool in_quotes) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '"' && in_quotes) {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -24,20 +28,11 @@ std::string escape_label_value(const std::string& value) {
   return out;
 }
 
-std::string escape_help(const std::string& help) {
-  std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+}  // namespace
+
+std::string escape_label_value(const std::string& value) { return escape(value, true); }
+
+std::string escape_help(const std::string& help) { return escape(help, false); }
 
 std::string format_value(double value) {
   if (std::isnan(value)) return "NaN";
