@@ -278,12 +278,7 @@ Response post_db_release(const Request& request, AdminBackend& backend) {
 bool status_page_path(const std::string& path) { return path == "/" || path == "/status"; }
 
 Response get_status_page(const Request& request, AdminBackend& backend) {
-  if (!loopback_host(request)) {
-    return error_response(request, http::status::forbidden,
-                          "Host: the status page answers only to localhost, 127.0.0.1 or [::1] "
-                          "(open it as http://localhost:PORT/ through ssh -L)");
-  }
-  return status_page_response(request, backend.status_page_view());
+  return status_page_for_loopback(request, [&] { return backend.status_page_view(); });
 }
 
 const std::map<std::string, Routes>& routes() {

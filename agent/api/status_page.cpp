@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "agent/api/browser_guard.hpp"
 #include "agent/api/html_text.hpp"
 
 namespace pydio::agent::api {
@@ -312,6 +313,16 @@ Response status_page_response(const Request& request, const json& view) {
   response.keep_alive(request.keep_alive());
   set_body(request, response, render_status_page(view));
   return response;
+}
+
+Response status_page_for_loopback(const Request& request,
+                                  const std::function<nlohmann::json()>& view) {
+  if (!loopback_host(request)) {
+    return error_response(request, http::status::forbidden,
+                          "Host: the status page answers only to localhost, 127.0.0.1 or [::1] "
+                          "(open it as http://localhost:PORT/ through ssh -L)");
+  }
+  return status_page_response(request, view());
 }
 
 }  // namespace pydio::agent::api

@@ -15,6 +15,7 @@
 //
 // Pure: rendering is tested without a daemon.
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -37,5 +38,10 @@ std::string render_status_page(const nlohmann::json& view);
 // 200 text/html with the rendered page and headers that keep a browser from caching it,
 // framing it, sniffing it or running anything in it. HEAD: the headers only.
 Response status_page_response(const Request& request, const nlohmann::json& view);
+
+// The page, for a Host that names the loopback (localhost, 127.x, [::1]): `view` is asked only
+// then. Any other Host (a DNS-rebinding page) gets 403 saying how to open the page.
+Response status_page_for_loopback(const Request& request,
+                                  const std::function<nlohmann::json()>& view);
 
 }  // namespace pydio::agent::api

@@ -1,6 +1,5 @@
 #include "agent/api/status_socket.hpp"
 
-#include "agent/api/browser_guard.hpp"
 #include "agent/api/status_page.hpp"
 
 namespace pydio::agent::api {
@@ -23,12 +22,7 @@ Response handle_status_socket_request(const Request& request, AdminBackend& back
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     return method_not_allowed(request, "GET, HEAD");
   }
-  if (!loopback_host(request)) {
-    return error_response(request, http::status::forbidden,
-                          "Host: the status page answers only to localhost, 127.0.0.1 or [::1] "
-                          "(open it as http://localhost:PORT/ through ssh -L)");
-  }
-  return status_page_response(request, backend.status_page_view());
+  return status_page_for_loopback(request, [&] { return backend.status_page_view(); });
 }
 
 }  // namespace pydio::agent::api
