@@ -37,6 +37,11 @@ SelfHealMemory remember_pool(SelfHealMemory memory, const std::vector<common::Gl
   return memory;
 }
 
+bool heal_poll_due(const SelfHealMemory& memory, std::chrono::steady_clock::time_point now) {
+  return memory.last_poll == std::chrono::steady_clock::time_point{} ||
+         now - memory.last_poll >= kHealPollInterval;
+}
+
 void SelfHealResource::carry_over(const Resource& previous) {
   if (const auto* old = dynamic_cast<const SelfHealResource*>(&previous)) memory_ = old->memory_;
 }
@@ -52,6 +57,7 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
   }
   SelfHealMemory next = remember_pool(memory_->get(), *pool, unreachable);
   Plan plan;
+  const auto now = std::chrono::steady_clock::now();
   if (next.check_pending && next.seen_disconnected.empty()) {
     for (const auto& name : volumes_) {
       const common::VolumeSpec* volume = ctx.desired->find_volume(name);
@@ -66,9 +72,22 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
           HealVolume{name, ctx.leader_term}));
     }
     if (plan.actions.empty()) next.check_pending = false;
-  } else if (!next.seen_disconnected.empty()) {
-    // Waiting is re-planned every few seconds: the reconnect is noticed at once.
-    plan.waiting_for = "every peer connected again before looking at the heal backlog";
+    next.last_poll = now;
+  } else {
+    if (!next.seen_disconnected.empty()) {
+      // Waiting is re-planned every few seconds: the reconnect is noticed at once.
+      plan.waiting_for = "every peer connected again before looking at the heal backlog";
+    }
+    if (heal_poll_due(next, now)) {
+      // Only for the gauges (heal_summary records them), also while a peer is away: that is
+      // when a backlog grows. A failed look leaves them to go stale; it is not a failure of
+      // this resource, which has nothing to do.
+      for (const auto& name : volumes_) {
+        const common::VolumeSpec* volume = ctx.desired->find_volume(name);
+        if (volume != nullptr && volume->replica >= 2) (void)cli.heal_summary(name);
+      }
+      next.last_poll = now;
+    }
   }
   plan.remember = [memory = memory_, next] { memory->set(next); };
   return plan;

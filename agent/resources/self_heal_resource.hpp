@@ -7,9 +7,12 @@
 //
 // The resource remembers which peers it saw disconnected (memory only: after an agent restart
 // the next reconnect is the trigger). It learns them only on real passes (Plan::remember): a
-// dry run sees the same pool and changes nothing. `heal info summary` runs only after a
-// reconnect, never on an idle pass.
+// dry run sees the same pool and changes nothing. `heal info summary` runs after a reconnect,
+// and otherwise at most once per kHealPollInterval, connected peers or not: that periodic
+// look only refreshes the heal-backlog and split-brain gauges of GET /metrics (the self-heal
+// daemon works through a backlog by itself; the index heal is for the reconnect case above).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -34,10 +37,18 @@ using SelfHealAction = std::variant<HealVolume>;
 // Pure: total entries waiting to heal, over the bricks that answered.
 int heal_backlog(const std::vector<common::GlusterHealBrick>& bricks);
 
+// Often enough for the gauges never to go stale (common::kVolumeStaleAfter is 5 min) and for a
+// 15-minute trend; rare enough to cost nothing (one glfsheal per replicated volume a minute).
+inline constexpr std::chrono::seconds kHealPollInterval{60};
+
 struct SelfHealMemory {
   std::set<std::string> seen_disconnected;  // peer uuids
   bool check_pending = false;               // a peer came back: look at the heal backlog
+  std::chrono::steady_clock::time_point last_poll{};  // last periodic `heal info summary`
 };
+
+// Pure: whether the periodic look at the heal backlog is due at `now`.
+bool heal_poll_due(const SelfHealMemory& memory, std::chrono::steady_clock::time_point now);
 
 // Pure: what the resource remembers after seeing `pool`. A peer seen disconnected before and
 // connected now sets check_pending. A peer known by one of `unreachable` (addresses the

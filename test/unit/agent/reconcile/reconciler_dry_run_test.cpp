@@ -151,7 +151,9 @@ TEST_CASE("self-heal: a dry run does not change what the next real pass plans",
   };
   CHECK(descriptions(real_pass(with_dry_run)) == descriptions(real_pass(without)));
   CHECK(descriptions(real_pass(with_dry_run)).empty());
-  CHECK(gluster.heal_summaries == 0);  // no reconnect was seen by a real pass
+  // No reconnect was seen by a real pass: the only looks are the periodic ones (for the
+  // gauges): the dry run's, which it did not remember, then each resource's first real pass.
+  CHECK(gluster.heal_summaries == 3);
 
   SECTION("a reconnect seen by real passes does plan the heal") {
     gluster.peer_connected = false;
@@ -162,6 +164,42 @@ TEST_CASE("self-heal: a dry run does not change what the next real pass plans",
           std::vector<std::string>{
               "index heal of volume pydio-data (3 entries pending after a peer reconnected)"});
   }
+}
+
+TEST_CASE("self-heal: the heal backlog is looked at once a minute, for the gauges",
+          "[self_heal][metrics]") {
+  FakeGluster gluster;
+  const PassContext ctx = leader_context(gluster);
+  SelfHealResource resource({"pydio-data"});
+  auto real_pass = [&] {
+    auto plan = resource.observe_and_plan(ctx);
+    REQUIRE(plan);
+    if (plan->remember) plan->remember();
+    return *plan;
+  };
+  const Plan first = real_pass();
+  CHECK(first.actions.empty());  // a look for the gauges plans nothing
+  CHECK(first.waiting_for.empty());
+  CHECK(gluster.heal_summaries == 1);
+  for (int i = 0; i < 5; ++i) (void)real_pass();
+  CHECK(gluster.heal_summaries == 1);  // not again within the minute
+
+  SECTION("a peer away: waiting for it, and still no second look within the minute") {
+    gluster.peer_connected = false;
+    CHECK_FALSE(real_pass().waiting_for.empty());
+    CHECK(gluster.heal_summaries == 1);
+  }
+}
+
+TEST_CASE("self-heal: when the periodic look is due", "[self_heal][metrics]") {
+  using std::chrono::seconds;
+  const auto now = std::chrono::steady_clock::now();
+  SelfHealMemory memory;
+  CHECK(heal_poll_due(memory, now));  // never looked
+  memory.last_poll = now - seconds(59);
+  CHECK_FALSE(heal_poll_due(memory, now));
+  memory.last_poll = now - kHealPollInterval;
+  CHECK(heal_poll_due(memory, now));
 }
 
 TEST_CASE("dry runs in a loop while real passes run on the worker pool",
