@@ -92,3 +92,43 @@ TEST_CASE("a fan-out that throws is tried again by the next page", "[cluster_vie
   CHECK(cache.get().number == 1);
   CHECK(calls == 2);
 }
+
+TEST_CASE("pages that waited for a fan-out slower than the cache age take its answer",
+          "[cluster_view_cache]") {
+  // A hung glusterd can make one fan-out last longer than max_age. The pages that waited for it
+  // must not each start another (they would only queue behind the same hung peer).
+  std::atomic<ClusterViewCache::Clock::time_point> now{ClusterViewCache::Clock::time_point{}};
+  std::atomic<int> clock_reads{0};
+  std::atomic<int> fan_outs{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ClusterViewCache cache(
+      [&] {
+        if (++fan_outs == 2) released.wait();  // the second fan-out is the slow one
+        return nlohmann::json::object();
+      },
+      10s,
+      [&] {
+        ++clock_reads;
+        return now.load();
+      });
+
+  REQUIRE(cache.get().number == 1);  // reads the clock once (when its fan-out began)
+  now = now.load() + 10s;            // that view is stale now
+  std::vector<std::future<std::uint64_t>> pages;
+  // The first page reads the clock twice (stale; its fan-out begins), the 5 others once each
+  // before they wait, under the cache's lock: once the count is reached, every one waits.
+  for (int i = 0; i < 6; ++i)
+    pages.push_back(std::async(std::launch::async, [&] { return cache.get().number; }));
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (clock_reads < 1 + 2 + 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(clock_reads == 1 + 2 + 5);
+  now = now.load() + 15s;  // the fan-out outlasts the cache age
+  release.set_value();
+  for (auto& page : pages) CHECK(page.get() == 2);
+  CHECK(fan_outs == 2);
+  // A page after it finds the view stale: it asks again.
+  CHECK(cache.get().number == 3);
+  CHECK(fan_outs == 3);
+}
