@@ -61,7 +61,7 @@ bool peer_blocking(const api::Request& request) {
 Daemon::Daemon(common::LocalConfig local)
     : local_(std::move(local)),
       services_(runner_, local_),
-      events_(local_.state_dir + "/events.jsonl"),
+      events_(local_.state_dir + "/events.jsonl", 0),
       state_(local_, events_),
       leader_link_(state_, local_),
       changes_(state_, leader_link_, local_, [this] { on_desired_changed(); }),

@@ -35,7 +35,19 @@ nlohmann::json event_to_json(const Event& event) {
   return out;
 }
 
-EventLog::EventLog(std::string file_path) : file_path_(std::move(file_path)) {}
+namespace {
+
+std::uint64_t microseconds_since_epoch() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+}  // namespace
+
+EventLog::EventLog(std::string file_path, std::uint64_t first_sequence)
+    : file_path_(std::move(file_path)),
+      last_sequence_((first_sequence == 0 ? microseconds_since_epoch() : first_sequence) - 1) {}
 
 void EventLog::record_step(const std::string& resource, const std::string& action,
                            const std::string& error, std::int64_t leader_term) {

@@ -23,8 +23,8 @@ struct Event {
   std::chrono::milliseconds duration{0};
   std::string message;           // the error, empty on success
   std::int64_t leader_term = 0;  // leader-only actions: the term they ran under; else 0
-  // Set by EventLog::record: 1, 2, 3 ... in the order events were recorded since the daemon
-  // started (agentctl events --follow asks for the events after the last one it printed).
+  // Set by EventLog::record, in the order events were recorded (agentctl events --follow asks
+  // for the events after the last one it printed). See EventLog's constructor for the first.
   std::uint64_t sequence = 0;
 };
 
@@ -36,8 +36,12 @@ std::string iso8601_utc(std::chrono::system_clock::time_point time, bool with_mi
 class EventLog {
  public:
   static constexpr std::size_t kCapacity = 1000;
-  // file_path may be empty: then events are kept in memory only.
-  explicit EventLog(std::string file_path);
+  // file_path may be empty: then events are kept in memory only. The first event is numbered
+  // `first_sequence`; 0 means "the time now in microseconds since 1970", which the daemon uses
+  // so that numbers keep growing across restarts: a follower that asks for the events after the
+  // last one it saw, from before a restart, then gets every event of the new run, however many
+  // it recorded before the follower came back (fewer than one per microsecond since the last).
+  explicit EventLog(std::string file_path, std::uint64_t first_sequence = 1);
   void record(Event event);
   // A step taken outside the reconciler (a leader's rotation or rollout step, a publish): logged
   // (info, or warn with the error) and recorded now, outcome "ok" when `error` is empty.

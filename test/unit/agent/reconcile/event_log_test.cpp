@@ -1,6 +1,7 @@
 #include "agent/reconcile/event_log.hpp"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 using pydio::agent::Event;
 using pydio::agent::EventLog;
@@ -53,6 +54,21 @@ TEST_CASE("after(n) with a number from before a restart answers every event kept
   record(log, "second");
   // A follower that saw event 40 of the daemon's previous run.
   CHECK(actions(log.after(40)) == std::vector<std::string>{"first", "second"});
+}
+
+TEST_CASE("numbered from the time: a follower from before a restart misses none of the new run") {
+  // The previous run handed out numbers up to `seen`; the next run starts later.
+  EventLog before("", 0);
+  for (int i = 0; i < 50; ++i) record(before, "old " + std::to_string(i));
+  const std::uint64_t seen = before.latest(1).front().sequence;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EventLog after_restart("", 0);
+  // More events than the follower had seen before the restart, all recorded before it asks.
+  for (int i = 0; i < 60; ++i) record(after_restart, "new " + std::to_string(i));
+  const auto events = after_restart.after(seen);
+  REQUIRE(events.size() == 60);
+  CHECK(events.front().action == "new 0");
+  CHECK(events.front().sequence > seen);
 }
 
 TEST_CASE("after(n) keeps to the events still held when more were recorded than kept") {
