@@ -94,6 +94,15 @@ Expected<GlusterVolumeStatus> GlusterCli::volume_status(const std::string& name)
   return status;
 }
 
+Expected<std::vector<GlusterVolumeStatus>> GlusterCli::volume_status_all() const {
+  const std::string label = "gluster volume status all";
+  auto answer = call(label, {"volume", "status", "all"});
+  if (!answer) return answer.status();
+  auto statuses = parse_volume_status_all(*answer);
+  if (!statuses) return statuses.status().with_context(label);
+  return statuses;
+}
+
 Status GlusterCli::volume_create(const GlusterVolumeCreate& request) const {
   return call_checked("gluster volume create " + request.name, gluster_volume_create_args(request));
 }

@@ -62,6 +62,8 @@ class GlusterCli {
   Expected<std::optional<GlusterVolume>> volume_info(const std::string& name) const;
   // Fails with gluster's message for a volume that is missing or not started.
   Expected<GlusterVolumeStatus> volume_status(const std::string& name) const;
+  // Every started volume in one process (see parse_volume_status_all).
+  Expected<std::vector<GlusterVolumeStatus>> volume_status_all() const;
   // Success leaves the volume in state Created. Failure (e.g. it already exists) changes
   // nothing on gluster's side.
   Status volume_create(const GlusterVolumeCreate& request) const;

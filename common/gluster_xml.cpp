@@ -279,11 +279,9 @@ Expected<std::optional<GlusterVolume>> parse_volume_info_of(const std::string& x
   return std::optional<GlusterVolume>();
 }
 
-Expected<GlusterVolumeStatus> parse_volume_status(const std::string& xml) {
-  auto parsed = parse_successful(xml);
-  if (!parsed) return parsed.status();
-  pugi::xml_node volume = (*parsed)->root.child("volStatus").child("volumes").child("volume");
-  if (!volume) return Status::error("volume status: missing <volStatus><volumes><volume>");
+namespace {
+
+Expected<GlusterVolumeStatus> parse_one_volume_status(pugi::xml_node volume) {
   GlusterVolumeStatus status;
   status.name = trim(volume.child("volName").child_value());
   for (pugi::xml_node node : volume.children("node")) {
@@ -294,6 +292,30 @@ Expected<GlusterVolumeStatus> parse_volume_status(const std::string& xml) {
     (is_brick ? status.bricks : status.daemons).push_back(std::move(*process));
   }
   return status;
+}
+
+}  // namespace
+
+Expected<GlusterVolumeStatus> parse_volume_status(const std::string& xml) {
+  auto parsed = parse_successful(xml);
+  if (!parsed) return parsed.status();
+  pugi::xml_node volume = (*parsed)->root.child("volStatus").child("volumes").child("volume");
+  if (!volume) return Status::error("volume status: missing <volStatus><volumes><volume>");
+  return parse_one_volume_status(volume);
+}
+
+Expected<std::vector<GlusterVolumeStatus>> parse_volume_status_all(const std::string& xml) {
+  auto parsed = parse_successful(xml);
+  if (!parsed) return parsed.status();
+  pugi::xml_node volumes = (*parsed)->root.child("volStatus").child("volumes");
+  if (!volumes) return Status::error("volume status all: missing <volStatus><volumes>");
+  std::vector<GlusterVolumeStatus> out;
+  for (pugi::xml_node volume : volumes.children("volume")) {
+    auto status = parse_one_volume_status(volume);
+    if (!status) return status.status();
+    out.push_back(std::move(*status));
+  }
+  return out;
 }
 
 }  // namespace pydio::common

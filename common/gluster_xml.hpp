@@ -124,5 +124,7 @@ Expected<std::optional<GlusterVolume>> parse_volume_info_of(const std::string& x
                                                             const std::string& name);
 // `volume status NAME`. Fails (with gluster's message) for a volume that is not started.
 Expected<GlusterVolumeStatus> parse_volume_status(const std::string& xml);
+// `volume status all`: the started volumes only (gluster leaves stopped ones out).
+Expected<std::vector<GlusterVolumeStatus>> parse_volume_status_all(const std::string& xml);
 
 }  // namespace pydio::common

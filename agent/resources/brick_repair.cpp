@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agent/reconcile/pass_cache.hpp"
 #include "agent/resources/volume_actions.hpp"
 #include "common/gluster_cli.hpp"
 #include "common/text.hpp"
@@ -35,9 +36,9 @@ std::vector<std::string> offline_bricks(const common::GlusterVolume& volume,
   return offline;
 }
 
-std::vector<std::string> observe_offline_bricks(common::ProcessRunner& runner,
+std::vector<std::string> observe_offline_bricks(const PassContext& ctx,
                                                 const common::GlusterVolume& volume) {
-  auto status = common::GlusterCli(runner, kStatusTimeout).volume_status(volume.name);
+  auto status = observed_volume_status(ctx, volume.name, kStatusTimeout);
   if (!status) {
     spdlog::debug("volume {}: brick status unknown: {}", volume.name, status.status().message());
     return {};

@@ -21,7 +21,8 @@ namespace pydio::agent {
 // Bricks of the started `volume` that `volume status` does not list online. Asked with a short
 // timeout: during a peer cut the status can hang (FIELD-NOTES), and a status that fails is not
 // the volume's failure, so it then lists nothing and the next pass asks again.
-std::vector<std::string> observe_offline_bricks(common::ProcessRunner& runner,
+// Read through the round's cache (one `volume status all` for every volume of the round).
+std::vector<std::string> observe_offline_bricks(const PassContext& ctx,
                                                 const common::GlusterVolume& volume);
 
 // Pure: endpoints of `volume`'s bricks that `status` does not list online, in volume order.

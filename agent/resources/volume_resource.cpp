@@ -322,12 +322,12 @@ Expected<Plan> VolumeResource::observe_and_plan(const PassContext& ctx) const {
   common::GlusterCli cli(*ctx.runner);
   VolumeObservation observed;
   observed.rebalance_due = rebalance_due_->get();
-  auto volume = cli.volume_info(volume_name_);
+  auto volume = observed_volume_info(ctx, volume_name_);
   if (!volume) return volume.status();
   observed.volume = std::move(*volume);
   const auto now = RestartGuard::Clock::now();
   if (observed.volume && observed.volume->started()) {
-    observed.offline_bricks = observe_offline_bricks(*ctx.runner, *observed.volume);
+    observed.offline_bricks = observe_offline_bricks(ctx, *observed.volume);
     if (!observed.offline_bricks.empty()) {
       observed.bricks_held_back =
           brick_restarts_->hold_back("bricks of " + volume_name_, now).value_or("");

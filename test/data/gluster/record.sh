@@ -106,7 +106,11 @@ rec volume_status_arbiter volume status pydio-arb
 kill "$(cat /run/gluster/vols/pydio-arb/198.18.0.1-srv-arb2-b.pid)"
 sleep 1
 rec volume_status_brick_down volume status pydio-arb
+# Every volume in one call (the volume resources read it once per round): both started, one
+# brick down; then with pydio-data stopped.
+rec volume_status_all_brick_down volume status all
 rec volume_stop_data volume stop pydio-data
+rec volume_status_all_one_stopped volume status all
 
 # glusterd gone: what the CLI says (the agent must report it, not hang).
 gluster --mode=script volume stop pydio-arb force >/dev/null 2>&1

@@ -240,6 +240,30 @@ TEST_CASE("volume info of a missing volume", "[gluster][xml]") {
   }
 }
 
+TEST_CASE("volume status all lists every started volume", "[gluster][xml]") {
+  SECTION("two started volumes, one brick down") {
+    auto all = parse_volume_status_all(recorded("volume_status_all_brick_down.xml"));
+    REQUIRE(all);
+    REQUIRE(all->size() == 2);
+    CHECK((*all)[0].name == "pydio-arb");
+    REQUIRE((*all)[0].bricks.size() == 3);
+    CHECK_FALSE((*all)[0].bricks[1].online);
+    CHECK((*all)[0].bricks[1].endpoint() == "198.18.0.1:/srv/arb2/b");
+    CHECK((*all)[1].name == "pydio-data");
+    REQUIRE((*all)[1].bricks.size() == 1);
+    CHECK((*all)[1].bricks[0].online);
+  }
+  SECTION("a stopped volume is left out") {
+    auto all = parse_volume_status_all(recorded("volume_status_all_one_stopped.xml"));
+    REQUIRE(all);
+    REQUIRE(all->size() == 1);
+    CHECK((*all)[0].name == "pydio-arb");
+  }
+  SECTION("an error answer is an error") {
+    CHECK_FALSE(parse_volume_status_all(recorded("volume_status_missing.xml")));
+  }
+}
+
 TEST_CASE("volume status lists bricks and daemons", "[gluster][xml]") {
   SECTION("all online") {
     auto status = parse_volume_status(recorded("volume_status_arbiter.xml"));
