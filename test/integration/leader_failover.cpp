@@ -77,6 +77,14 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   for (SimNode* node : {&survivor, &db}) {
     CHECK(eventually([&] { return generation_of(*node) == base + 1; }, 60s));
   }
+  // Pushed: the new leader announced it to the db node (the poll alone would hide a lost push).
+  CHECK(eventually(
+      [&] {
+        return agent_log(cluster, db).find("generation " + std::to_string(base + 1) +
+                                           " announced by " + survivor.address()) !=
+               std::string::npos;
+      },
+      30s));
   CHECK(eventually(
       [&] {
         return survivor
