@@ -83,16 +83,15 @@ Daemon::Daemon(common::LocalConfig local)
       issuer_(state_, events_),
       renewal_(state_, local_, events_),
       ca_rotation_(state_, changes_, leader_link_, cluster_, renewal_, local_, events_),
-      publisher_(state_, changes_, local_, runner_, events_),
+      publisher_(state_, changes_, local_, runner_, events_,
+                 [this](const std::string& mountpoint) { return mount_answers(mountpoint); }),
       balancer_(runner_, services_.uses_systemd()),
       rollout_(state_, changes_, cluster_, local_, events_, [this] { return node_report(); }),
       db_bootstrap_(state_, local_, leader_link_, cluster_, db_member_,
                     [this] { state_.request_pass("operator forced a Galera bootstrap", true); }),
       db_backup_(
           local_, runner_, [this] { return state_.desired(); },
-          [this](const std::string& mountpoint) {
-            return health_.mount_probe(mountpoint).health == MountHealth::kOk;
-          },
+          [this](const std::string& mountpoint) { return mount_answers(mountpoint); },
           services_.uses_systemd()),
       db_hold_(state_, local_, services_, runner_),
       db_restore_(state_, local_, leader_link_, db_hold_, services_, runner_) {}
@@ -144,6 +143,10 @@ bool Daemon::offload(std::function<void()> task) {
     blocking_queued_.fetch_sub(1);
   });
   return true;
+}
+
+bool Daemon::mount_answers(const std::string& mountpoint) const {
+  return health_.mount_probe(mountpoint).health == MountHealth::kOk;
 }
 
 void Daemon::schedule_look(const std::string& announced_by) {

@@ -152,6 +152,8 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   bool offload(std::function<void()> task);
   // Starts a follower look on the pool unless one is already queued (then that one asks
   // `announced_by` first).
+  // Whether the FUSE mount at `mountpoint` answers the health monitor's probe right now.
+  bool mount_answers(const std::string& mountpoint) const;
   void schedule_look(const std::string& announced_by);
   // A desired state was put in force or refused: the health verdict follows at once.
   void on_desired_changed();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "agent/cluster/abandonable.hpp"
 #include "agent/host/db_backup_run.hpp"
 #include "agent/host/galera_status.hpp"
 #include "agent/host/mysql_session.hpp"
@@ -22,6 +23,9 @@ namespace {
 
 using common::Expected;
 using common::Status;
+
+// Reading the backup folder on the volume (a listing, a manifest): a few ms on a live mount.
+constexpr std::chrono::seconds kFolderTimeout{5};
 
 // What the backup needs from the desired state, or why this node takes none.
 struct BackupPlace {
@@ -271,9 +275,14 @@ Expected<BackupListing> DbBackupWorker::list_now() const {
   if (!mount_answers_(place->mountpoint))
     return Status::error("the backup volume's mount at " + place->mountpoint +
                          " does not answer its health probe (agentctl status shows why)");
-  auto dir = open_backup_dir(place->mountpoint, place->dir, CreateBackupDir::kNo);
-  if (!dir) return dir.status();
-  return list_backups(dir->get());
+  // And one that hangs after its probe answered is abandoned (its thread stays blocked alone).
+  return run_abandonable<BackupListing>(
+      [mountpoint = place->mountpoint, dir = place->dir]() -> Expected<BackupListing> {
+        auto opened = open_backup_dir(mountpoint, dir, CreateBackupDir::kNo);
+        if (!opened) return opened.status();
+        return list_backups(opened->get());
+      },
+      kFolderTimeout, "list the backups in " + place->dir);
 }
 
 nlohmann::json DbBackupWorker::report() const {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "agent/cluster/abandonable.hpp"
 #include "agent/host/backup_restore_steps.hpp"
 #include "agent/host/datadir_set_aside.hpp"
 #include "agent/host/db_backup_store.hpp"
@@ -57,13 +58,19 @@ common::Expected<DbRestoreCommand::Target> DbRestoreCommand::find(const std::str
   // A live glusterfs mount, and folders only root can change (db_backup_store.hpp): what is
   // restored is what an agent wrote.
   const common::VolumeSpec* volume = desired->find_volume(desired->database.backup->volume);
-  auto opened = open_backup_dir(volume->mountpoint, dir, CreateBackupDir::kNo);
-  if (!opened) return opened.status().with_context("backup folder " + dir);
   Target target;
   target.name = name;
   target.stream = dir + "/" + name + common::kBackupStreamSuffix;
   const std::string manifest_path = dir + "/" + name + common::kBackupManifestSuffix;
-  auto text = common::read_optional_file(manifest_path);
+  // On the volume's FUSE mount: a hang is abandoned, not a blocking-pool thread lost for good.
+  auto text = run_abandonable<std::optional<std::string>>(
+      [mountpoint = volume->mountpoint, dir,
+       manifest_path]() -> common::Expected<std::optional<std::string>> {
+        auto opened = open_backup_dir(mountpoint, dir, CreateBackupDir::kNo);
+        if (!opened) return opened.status().with_context("backup folder " + dir);
+        return common::read_optional_file(manifest_path);
+      },
+      std::chrono::seconds(5), "read " + manifest_path);
   if (!text) return text.status();
   if (!text->has_value())
     return Status::error("no backup " + name + " in " + dir + " (no " + manifest_path +

@@ -164,6 +164,12 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
                            config->mountpoint +
                            " on this node (agentctl status says why); "
                            "nothing changed");
+  // The copy runs on a blocking-pool thread: never start it on a mount that does not answer
+  // (a hang would hold that thread until the mount answers again).
+  if (!mount_answers_(config->mountpoint))
+    return refuse(409, std::string(common::kConfigVolume) + " at " + config->mountpoint +
+                           " does not answer the health probe (agentctl status says why); "
+                           "nothing changed");
 
   const std::string dir = common::normalize_mount_path(config->mountpoint) + "/" + kReleasesDir;
   auto dir_fd = open_releases_dir(dir);

@@ -17,6 +17,7 @@
 // volume, the leader; each bounded): run on the daemon's blocking pool.
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -35,9 +36,17 @@ class ReleasePublisher {
  public:
   static constexpr std::int64_t kMaxArchiveBytes = std::int64_t{2} << 30;  // 2 GiB
 
+  // Whether the FUSE mount at a mountpoint answers the health monitor's probe right now.
+  using MountAnswers = std::function<bool(const std::string& mountpoint)>;
+
   ReleasePublisher(NodeState& state, ChangeCommitter& changes, const common::LocalConfig& local,
-                   common::ProcessRunner& runner, EventLog& events)
-      : state_(state), changes_(changes), local_(local), runner_(runner), events_(events) {}
+                   common::ProcessRunner& runner, EventLog& events, MountAnswers mount_answers)
+      : state_(state),
+        changes_(changes),
+        local_(local),
+        runner_(runner),
+        events_(events),
+        mount_answers_(std::move(mount_answers)) {}
 
   // 200 {"version","sha256","file","size","generation","alreadyPublished",
   //      "rollout": null | {"release","previous","previousVersion"}};
@@ -55,6 +64,7 @@ class ReleasePublisher {
   const common::LocalConfig& local_;
   common::ProcessRunner& runner_;
   EventLog& events_;
+  const MountAnswers mount_answers_;
   std::mutex mutex_;  // held for a whole publish
 };
 
