@@ -187,11 +187,11 @@ int Daemon::run() {
     return api::handle_health_request(request, health_.verdict(), draining, local_.node_name);
   };
   health_options.max_connections = kHealthMaxConnections;
-  api::HttpServer health_server(ioc_, health_options);
-  if (auto port = health_server.listen_tcp(local_.health_listen); !port) {
-    spdlog::error("health endpoint: {}", port.status().message());
-    return 1;
-  }
+  // A port taken by another process (a local user squatting it while the agent restarted) is
+  // tried again every 2 s: exiting would only restart the agent into the same taken port.
+  health_endpoint_ = std::make_unique<RetryingListener>(ioc_, "health endpoint", health_options,
+                                                        local_.health_listen);
+  health_endpoint_->start();
 
   // Same timeouts as the health listener; answered from snapshots on the loop (never blocks).
   api::ServerOptions metrics_options;
@@ -199,8 +199,8 @@ int Daemon::run() {
     return api::handle_metrics_request(request, [this] { return metrics_text(); });
   };
   metrics_options.max_connections = kMetricsMaxConnections;
-  metrics_endpoint_ =
-      std::make_unique<MetricsEndpoint>(ioc_, metrics_options, local_.metrics_listen);
+  metrics_endpoint_ = std::make_unique<RetryingListener>(ioc_, "metrics endpoint", metrics_options,
+                                                         local_.metrics_listen);
   metrics_endpoint_->start();
 
   const auto offload = [this](std::function<void()> task) { return this->offload(std::move(task)); };
@@ -301,7 +301,7 @@ int Daemon::run() {
   const auto stop_deadline = std::chrono::steady_clock::now() + kStopBound;
   admin_server.stop();
   status_server.stop();
-  health_server.stop();
+  health_endpoint_->stop();
   metrics_endpoint_->stop();
   if (peer_endpoint_) peer_endpoint_->stop();
   agent_check_->stop();

@@ -37,7 +37,7 @@
 #include "agent/daemon/join_client.hpp"
 #include "agent/daemon/leader_link.hpp"
 #include "agent/daemon/legacy_upgrade.hpp"
-#include "agent/daemon/metrics_endpoint.hpp"
+#include "agent/daemon/retrying_listener.hpp"
 #include "agent/daemon/node_state.hpp"
 #include "agent/daemon/peer_endpoint.hpp"
 #include "agent/daemon/release_publisher.hpp"
@@ -227,7 +227,9 @@ class Daemon : public api::AdminBackend, public api::PeerBackend {
   std::atomic<bool> rollout_queued_{false};  // a balancer/rollout round is queued or running
   std::unique_ptr<PeerEndpoint> peer_endpoint_;  // set by run() before the loop starts
   std::unique_ptr<AgentCheckEndpoint> agent_check_;  // set by run() before the loop starts
-  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;  // set by run() before the loop starts
+  // Set by run() before the loop starts.
+  std::unique_ptr<RetryingListener> health_endpoint_;
+  std::unique_ptr<RetryingListener> metrics_endpoint_;
   struct DeadBrick {
     ProcessExit exit;
     std::chrono::steady_clock::time_point since;

@@ -1,9 +1,10 @@
 // Story: while the agent of a storage node restarts, a local user of that node binds the peer
 // port 8481 first: a plain TCP listener that records every byte it is sent, then a TLS server
-// with a self-signed certificate. The other agents talk to it and it learns no secret (no
+// with a self-signed certificate (and holds the health port 8480 too, answering nothing). The other agents talk to it and it learns no secret (no
 // token, no password, no key); a new machine that runs `agentctl join <that node>` with the
 // cluster's pin is refused with a message naming both CA hashes. The real agent says in its
-// log that the port is taken, keeps trying and serves as soon as the squatter leaves. Then, with
+// log that the ports are taken, keeps trying (never exits) and serves both as soon as the
+// squatter leaves. Then, with
 // the cluster's own certificates: a compute node's certificate reads but cannot change the
 // desired state (403), and a certificate from another CA is refused at the handshake. A new
 // machine sent to the compute node by mistake never sends it its token: only a storage node's
@@ -23,7 +24,8 @@ namespace trust = pydio::agent::trust;
 
 namespace {
 
-// Runs as nobody in the node: binds <address>:8481 and appends what every connection sends to
+// Runs as nobody in the node: binds <address>:8480 (and never accepts) and <address>:8481, and
+// appends what every connection sends to
 // <dir>/received, in clear until <dir>/tls exists, then over TLS with <dir>/cert.pem; exits
 // when <dir>/stop exists.
 constexpr const char* kSquatter = R"(
@@ -34,6 +36,10 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((address, 8481))
 s.listen(64)
 s.settimeout(0.5)
+h = socket.socket()
+h.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+h.bind((address, 8480))
+h.listen(8)
 open(d + "/listening", "w").close()
 received = open(d + "/received", "ab")
 ctx = None
@@ -151,6 +157,13 @@ TEST_CASE("a squatter on the peer port learns nothing, and the agent takes the p
                std::string::npos;
       },
       60s));
+  REQUIRE(eventually(
+      [&] {
+        const std::string log = agent_log(cluster, n2);
+        const std::size_t at = log.find("health endpoint: ", log_before);
+        return at != std::string::npos && log.find("trying again every 2 s", at) != std::string::npos;
+      },
+      60s));
   std::this_thread::sleep_for(5s);  // several retries
   CHECK(n2.agent_alive());
 
@@ -162,6 +175,7 @@ TEST_CASE("a squatter on the peer port learns nothing, and the agent takes the p
         return agent_log(cluster, n2).find("peer API: bound", log_before) != std::string::npos;
       },
       60s));
+  CHECK(eventually([&] { return health_of(n2).first == 200; }, 120s));
   CHECK(n2.agent_alive());
 
   // What the squatter collected holds no secret.

@@ -1,4 +1,4 @@
-#include "agent/daemon/metrics_endpoint.hpp"
+#include "agent/daemon/retrying_listener.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,19 +11,23 @@ constexpr std::chrono::seconds kRetryInterval{2};
 constexpr int kRepeatEvery = 30;  // a failure is logged again every 30 tries (1 min)
 }  // namespace
 
-MetricsEndpoint::MetricsEndpoint(boost::asio::io_context& ioc, api::ServerOptions options,
-                                 std::string listen)
-    : ioc_(ioc), options_(std::move(options)), listen_(std::move(listen)), timer_(ioc) {}
+RetryingListener::RetryingListener(boost::asio::io_context& ioc, std::string what,
+                                   api::ServerOptions options, std::string listen)
+    : ioc_(ioc),
+      what_(std::move(what)),
+      options_(std::move(options)),
+      listen_(std::move(listen)),
+      timer_(ioc) {}
 
-void MetricsEndpoint::start() {
+void RetryingListener::start() {
   if (listen_.empty()) {
-    spdlog::info("metrics: no listener (metricsListen is \"\")");
+    spdlog::info("{}: no listener (its listen address is \"\")", what_);
     return;
   }
   if (!try_listen()) schedule();
 }
 
-void MetricsEndpoint::schedule() {
+void RetryingListener::schedule() {
   timer_.expires_after(kRetryInterval);
   timer_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
@@ -31,24 +35,29 @@ void MetricsEndpoint::schedule() {
   });
 }
 
-bool MetricsEndpoint::try_listen() {
+bool RetryingListener::try_listen() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (server_ || stopped_) return true;
   auto server = std::make_unique<api::HttpServer>(ioc_, options_);
   auto port = server->listen_tcp(listen_);
   if (!port) {
     if (failures_ % kRepeatEvery == 0)
-      spdlog::warn("metrics endpoint: {}; trying again every {} s", port.status().message(),
+      spdlog::warn("{}: {}; trying again every {} s", what_, port.status().message(),
                    kRetryInterval.count());
     ++failures_;
     return false;
   }
-  spdlog::info("metrics on http://{}/metrics", listen_);
+  spdlog::info("{}: listening on {}", what_, listen_);
   server_ = std::move(server);
   return true;
 }
 
-void MetricsEndpoint::stop() {
+bool RetryingListener::listening() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return server_ != nullptr;
+}
+
+void RetryingListener::stop() {
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
   timer_.cancel();
