@@ -113,9 +113,9 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
     struct Hostile {
       const char* pointer;
       nlohmann::json value;
-      const char* error;  // the start of the error line
+      std::string error;  // the start of the error line
     };
-    const std::vector<Hostile> hostile = {
+    std::vector<Hostile> hostile = {
         {"/web/docroot", "/etc", "web.docroot: must not be under /etc"},
         {"/web/healthFile", "../etc/shadow", "web.healthFile: must be a plain file name"},
         {"/volumes/1/mountpoint", "/etc/apache2/conf-enabled",
@@ -134,6 +134,18 @@ TEST_CASE("an invalid desired state is never acted upon", "[integration]") {
         {"/generation", std::numeric_limits<std::int64_t>::max(),
          "generation: must be at most 9007199254740991"},
     };
+    // Every directory, account and schema the issue names, written out here (not taken from
+    // the validator's own lists: a name dropped from them fails this test).
+    for (std::string dir : {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/proc", "/sys",
+                            "/dev", "/run", "/var/lib/mysql", "/var/lib/glusterd",
+                            "/var/lib/pydio-agent"})  // (/etc/pydio-agent: under /etc, above)
+      hostile.push_back({"/web/docroot", dir + "/pydio", "web.docroot: must not be under " + dir});
+    for (std::string user : {"root", "mariadb.sys", "mysql", "pydio_agent"})
+      hostile.push_back({"/database/user", user, "database.user: \"" + user + "\" is reserved"});
+    for (std::string schema :
+         {"mysql", "information_schema", "performance_schema", "sys", "pydio_agent"})
+      hostile.push_back(
+          {"/database/name", schema, "database.name: \"" + schema + "\" is reserved"});
     for (const auto& attempt : hostile) {
       nlohmann::json document = single_node_spec(node, "/dev/loop-unused", 2);
       document[nlohmann::json::json_pointer(attempt.pointer)] = attempt.value;
