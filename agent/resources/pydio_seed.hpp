@@ -6,7 +6,8 @@
 // only compute nodes have: the leader may be a storage-only node (no Apache, no PHP, no Pydio),
 // so the seeding is not the leader's. It is not leader-only: several compute nodes may seed at
 // the same moment before the marker exists; every file is created O_EXCL and every directory
-// made if missing, so they only skip each other's files (the cluster serves one release).
+// made if missing, so they only skip each other's files (the cluster serves one release); two
+// writing the marker at once may fail one of them, which finds the marker on its next pass.
 
 #include <sys/types.h>
 

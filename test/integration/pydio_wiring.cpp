@@ -104,7 +104,8 @@ TEST_CASE("an operator-installed Pydio is wired into the volumes on every comput
     CHECK(got["places"][place]["content"] == "hello-from-n1");
   CHECK(got["places"]["AJXP_CACHE_DIR"]["ok"] == false);
 
-  // The leader's shared part: boot.conf, bootstrap.json from the desired state, appdata seeded.
+  // The leader's shared part: boot.conf, bootstrap.json from the desired state; appdata seeded
+  // by a compute node (pydio-seed).
   const std::string bootstrap = "/mnt/pydio-config/appdata/plugins/boot.conf/bootstrap.json";
   CHECK(eventually([&] { return n1.file_exists(bootstrap); }));
   CHECK(n1.must({"stat", "-c", "%U:%G %a", bootstrap}) == "root:www-data 640\n");
