@@ -4,7 +4,8 @@
 // Pydio whose data path, shared cache and repositories are on the volumes and whose local cache
 // is the node's own; the web user can write everywhere Pydio writes; a file written through n1
 // is read through n2; the leader has rendered bootstrap.json (root:www-data 0640) from the
-// desired state and seeded appdata once. After Pydio's installer ran through n1, n2 skips it.
+// desired state, and a compute node seeded appdata once. After Pydio's installer ran through n1,
+// n2 skips it.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
