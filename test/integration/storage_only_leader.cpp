@@ -5,6 +5,7 @@
 // Pydio layout, bootstrap.json and the published desired state are on the volumes; the Pydio
 // the operator unpacked on c1 seeds appdata; and a change with `agentctl apply` on a storage
 // node reaches c1, published on pydio-config. Nothing web-related runs on the storage nodes.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -81,8 +82,16 @@ TEST_CASE("storage-only storage nodes lead: the layout and the publication still
       CHECK(options.find("nosuid") != std::string::npos);
       CHECK(options.find("nodev") != std::string::npos);
     }
+    // Status lists only the resources that apply to the node.
+    const nlohmann::json status = node->status();
+    REQUIRE(status.is_object());
+    REQUIRE(status.contains("resources"));
+    std::vector<std::string> listed;
+    for (const auto& resource : status["resources"]) listed.push_back(resource.value("name", ""));
+    INFO("resources listed: " << nlohmann::json(listed).dump());
+    CHECK(std::find(listed.begin(), listed.end(), "fuse-mount/pydio-config") != listed.end());
     for (const char* resource : {"apache-vhost", "php", "packages", "pydio-seed", "check-file"})
-      CHECK(node->resource_state(resource) == "not-applicable");
+      CHECK(std::find(listed.begin(), listed.end(), resource) == listed.end());
     CHECK(apache_pid(*node) == 0);
     CHECK(node->file_absent("/etc/apache2/sites-enabled/pydio.conf"));
   }
