@@ -33,8 +33,12 @@ std::shared_ptr<const pydio::common::DesiredState> storage_only(bool backup) {
   if (backup) {
     json volume = doc["volumes"][1];
     volume["name"] = "pydio-backup";
+    volume["brick"] = "backup";
     volume["mountpoint"] = "/mnt/pydio-backup";
     doc["volumes"].push_back(volume);
+    for (int node : {0, 1})
+      doc["nodes"][node]["bricks"].push_back(
+          {{"name", "backup"}, {"directory", "/data/backup-brick"}});
     doc["database"]["backup"] = {{"volume", "pydio-backup"}};
   }
   auto parsed = pydio::common::parse_desired_state(doc.dump());
