@@ -6,6 +6,8 @@ bool node_mounts_volume(const DesiredState& desired, const NodeSpec& node,
                         const std::string& volume) {
   if (desired.find_volume(volume) == nullptr) return false;
   if (node.has_role(Role::kCompute)) return true;
+  if (node.has_role(Role::kStorage) && (volume == kDataVolume || volume == kConfigVolume))
+    return true;
   return node.has_role(Role::kDb) && desired.database.backup &&
          desired.database.backup->volume == volume;
 }

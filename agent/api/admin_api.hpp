@@ -49,7 +49,7 @@
 //                         200 {"version","sha256","file","size","generation","alreadyPublished",
 //                         "rollout"}: the archive is checked, stored on pydio-config and the
 //                         cluster's release (daemon/release_publisher.hpp); 403 not a
-//                         storage+compute node, 409 not now (a rollout runs, ...), 422 not a
+//                         storage node, 409 not now (a rollout runs, ...), 422 not a
 //                         release ({"error","errors":[one line per member]}): nothing changed
 // POST /v1/db/restore     (agentctl db restore NAME) body {"name":"<backup>","confirmed":bool}
 //                         confirmed false: 200 {"name","steps":[...]}, nothing changes;

@@ -66,7 +66,7 @@ int run_rotate_signing_key(const GlobalOptions& global);
 // agentctl rotate ca (on a storage node): a new cluster CA, rolled out by the agents.
 int run_rotate_ca(const GlobalOptions& global);
 int run_token_delete(const GlobalOptions& global, const std::string& id);
-// agentctl app publish FILE (app_commands.cpp): on a storage+compute node, makes the Pydio
+// agentctl app publish FILE (app_commands.cpp): on a storage node, makes the Pydio
 // release archive FILE the cluster's release.
 int run_app_publish(const GlobalOptions& global, const std::string& file);
 int run_db_bootstrap(const GlobalOptions& global, const std::string& node, bool force);

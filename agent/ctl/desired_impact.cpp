@@ -8,6 +8,7 @@
 #include "agent/ctl/desired_diff.hpp"
 #include "agent/resources/data_brick_resource.hpp"
 #include "common/text.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent::ctl {
 
@@ -23,6 +24,14 @@ std::string nodes_with(const DesiredState& state, Role role) {
   return names.empty() ? "no node" : common::join(names, ", ");
 }
 
+// "n1, n2" or "no node" for the nodes that mount `volume` (common/volume_clients.hpp).
+std::string nodes_mounting(const DesiredState& state, const std::string& volume) {
+  std::vector<std::string> names;
+  for (const auto& node : state.nodes)
+    if (common::node_mounts_volume(state, node, volume)) names.push_back(node.name);
+  return names.empty() ? "no node" : common::join(names, ", ");
+}
+
 // What a node with `role` runs, for node `name` of `state`.
 std::string role_resources(Role role, const common::NodeSpec& node, const DesiredState& state) {
   switch (role) {
@@ -31,6 +40,12 @@ std::string role_resources(Role role, const common::NodeSpec& node, const Desire
       for (const auto& brick : node.bricks) parts.push_back(brick_resource_name(brick.name));
       parts.push_back("glusterd");
       parts.push_back("gluster-pool (probed into the pool)");
+      // The leader (a storage node) writes the Pydio layout and the published document there
+      // (common/volume_clients.hpp); a compute node's line lists them already.
+      for (const auto& volume : state.volumes)
+        if (!node.has_role(Role::kCompute) &&
+            (volume.name == common::kDataVolume || volume.name == common::kConfigVolume))
+          parts.push_back("fuse-mount/" + volume.name);
       std::vector<std::string> grow;
       for (const auto& volume : state.volumes)
         if (node.find_brick(volume.brick) != nullptr) grow.push_back(volume.name);
@@ -43,7 +58,8 @@ std::string role_resources(Role role, const common::NodeSpec& node, const Desire
     case Role::kCompute: {
       std::vector<std::string> parts;
       for (const auto& volume : state.volumes) parts.push_back("fuse-mount/" + volume.name);
-      for (const char* name : {"packages", "php", "apache-vhost", "pydio-wiring", "check-file"})
+      for (const char* name :
+           {"packages", "php", "apache-vhost", "pydio-wiring", "pydio-seed", "check-file"})
         parts.emplace_back(name);
       return common::join(parts, ", ");
     }
@@ -116,15 +132,15 @@ std::string node_line(const FieldChange& change, const DesiredState& before,
 
 std::string volume_line(const FieldChange& change, const DesiredState& after) {
   const auto [name, rest] = element(change.path, "volumes");
-  const std::string compute = nodes_with(after, Role::kCompute);
+  const std::string mounting = nodes_mounting(after, name);
   if (rest.empty() && change.kind == FieldChange::Kind::kAdded)
-    return "volume/" + name + " created by the leader; fuse-mount/" + name + " on " + compute;
+    return "volume/" + name + " created by the leader; fuse-mount/" + name + " on " + mounting;
   if (rest.empty() && change.kind == FieldChange::Kind::kRemoved)
     return "volume/" + name + " and fuse-mount/" + name +
            " no longer managed (the gluster volume is never deleted)";
   if (rest.rfind(".options", 0) == 0)
     return "volume/" + name + ": options set by the leader (gluster volume set)";
-  if (rest == ".mountpoint") return "fuse-mount/" + name + " on " + compute;
+  if (rest == ".mountpoint") return "fuse-mount/" + name + " on " + mounting;
   return "volume/" + name + ": layout (an existing volume is never re-laid out or shrunk)";
 }
 

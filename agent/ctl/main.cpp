@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
   std::string publish_file;
   auto* app_publish = app_command->add_subcommand(
       "publish",
-      "on a storage+compute node: check a Pydio release archive (pydio-core-<version>.tar.gz), "
+      "on a storage node: check a Pydio release archive (pydio-core-<version>.tar.gz), "
       "store it on pydio-config and make it the cluster's release (a new one rolls out one "
       "compute node at a time)");
   app_publish->add_option("FILE", publish_file, "the release archive (.tar.gz)")->required();

@@ -138,10 +138,9 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
   auto desired = state_.desired();
   if (!desired) return refuse(409, "no desired state yet (run agentctl init --spec FILE)");
   const common::NodeSpec* self = desired->find_node(local_.node_name);
-  if (self == nullptr || !self->has_role(common::Role::kStorage) ||
-      !self->has_role(common::Role::kCompute))
+  if (self == nullptr || !self->has_role(common::Role::kStorage))
     return refuse(403,
-                  "releases are published on a storage+compute node (it may change the "
+                  "releases are published on a storage node (it may change the "
                   "desired state and has pydio-config mounted); this node (" +
                       local_.node_name + ") is not one: run it on one of " +
                       storage_node_list(desired.get()) + "; nothing changed");

@@ -3,7 +3,7 @@
 // operator names on this node becomes the cluster's release (web.release), stored once on
 // pydio-config for every compute node to install from (docs/operations.md, "Publishing a Pydio
 // release"). In order, each step refusing with its reason and leaving nothing changed:
-//   1. this node is storage+compute (it may change the desired state and has pydio-config
+//   1. this node is a storage node (it may change the desired state and has pydio-config
 //      mounted), Pydio is not operator-installed, no rollout runs (common/release_publish.hpp);
 //   2. the archive (O_NOFOLLOW, a regular file, at most kMaxArchiveBytes) is copied, hashing it,
 //      into <pydio-config>/pydio-agent/releases/ (root 0700: the web user cannot read it);
@@ -51,7 +51,7 @@ class ReleasePublisher {
   // 200 {"version","sha256","file","size","generation","alreadyPublished",
   //      "rollout": null | {"release","previous","previousVersion"}};
   // else {"error"} (+ "errors": one line per problem of the archive): 400 not an absolute path,
-  // 403 not a storage+compute node, 409 not now (a rollout runs, operator-installed Pydio,
+  // 403 not a storage node, 409 not now (a rollout runs, operator-installed Pydio,
   // pydio-config not mounted, another publish), 422 not a release, 500/503 as changes.
   api::AdminAnswer publish(const std::string& path);
 

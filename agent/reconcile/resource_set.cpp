@@ -18,6 +18,7 @@
 #include "agent/resources/php_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
 #include "agent/resources/pydio_release_resource.hpp"
+#include "agent/resources/pydio_seed.hpp"
 #include "agent/resources/pydio_shared.hpp"
 #include "agent/resources/pydio_wiring_resource.hpp"
 #include "agent/resources/self_heal_resource.hpp"
@@ -71,6 +72,7 @@ std::vector<std::unique_ptr<Resource>> build_resources(const common::DesiredStat
   resources.push_back(std::make_unique<PydioWiringResource>());
   resources.push_back(std::make_unique<PydioReleaseResource>());
   resources.push_back(std::make_unique<PydioSharedResource>());
+  resources.push_back(std::make_unique<PydioSeedResource>());
   resources.push_back(std::make_unique<PublicationResource>());
   resources.push_back(std::make_unique<CheckFileResource>());
   resources.push_back(std::make_unique<HaproxyResource>());

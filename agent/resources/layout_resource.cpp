@@ -19,6 +19,7 @@
 #include "agent/resources/leader_check.hpp"
 #include "common/file_ops.hpp"
 #include "common/mount_table.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
@@ -228,8 +229,15 @@ Expected<Plan> plan_layout(const LayoutObservation& observed) {
 }
 
 bool LayoutResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
-         !layout_dirs(*ctx.desired).empty();
+  if (ctx.self == nullptr || layout_dirs(*ctx.desired).empty()) return false;
+  // Every node that mounts the Pydio volumes: compute nodes and storage nodes (the leader is
+  // one of these; a storage-only leader mounts them for this, common/volume_clients.hpp).
+  for (const char* volume : {kConfigVolume, kDataVolume}) {
+    if (ctx.desired->find_volume(volume) != nullptr &&
+        !common::node_mounts_volume(*ctx.desired, *ctx.self, volume))
+      return false;
+  }
+  return true;
 }
 
 Expected<Plan> LayoutResource::observe_and_plan(const PassContext& ctx) const {

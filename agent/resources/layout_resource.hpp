@@ -110,7 +110,8 @@ class LayoutResource : public Resource {
     return {std::string("fuse-mount/") + kDataVolume, std::string("fuse-mount/") + kConfigVolume};
   }
   bool leader_only() const override { return true; }
-  // Compute nodes (they hold the FUSE mounts) when the desired state has either volume.
+  // Nodes that mount the Pydio volumes (compute and storage nodes: the leader is a storage
+  // node, common/volume_clients.hpp) when the desired state has either volume.
   bool applies_to(const PassContext& ctx) const override;
   common::Expected<Plan> observe_and_plan(const PassContext& ctx) const override;
   common::Status apply(const PassContext& ctx, const Action& action) override;

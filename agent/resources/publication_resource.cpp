@@ -3,6 +3,7 @@
 #include "agent/cluster/published_state.hpp"
 #include "agent/cluster/signed_document.hpp"
 #include "agent/resources/leader_check.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
@@ -36,7 +37,9 @@ std::vector<std::string> PublicationResource::depends_on() const {
 }
 
 bool PublicationResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
+  // Storage nodes (the leader is one) mount pydio-config too, also without compute.
+  return ctx.self != nullptr &&
+         common::node_mounts_volume(*ctx.desired, *ctx.self, common::kConfigVolume) &&
          !published_state_path(*ctx.desired).empty();
 }
 

@@ -1,25 +1,23 @@
 #include "agent/resources/pydio_shared.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "agent/cluster/abandonable.hpp"
 #include "agent/cluster/cluster_view.hpp"
 #include "agent/health/health_view.hpp"
 #include "agent/host/nofollow_dir.hpp"
-#include "agent/host/release_links.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/leader_check.hpp"
 #include "agent/resources/pydio_bootstrap.hpp"
 #include "agent/resources/pydio_db_switch.hpp"
 #include "common/database_address.hpp"
 #include "common/file_ops.hpp"
+#include "common/volume_clients.hpp"
 
 namespace pydio::agent {
 
@@ -30,7 +28,6 @@ namespace {
 
 // Below a FUSE mount every step runs where it can be abandoned (a hung mount blocks it).
 constexpr std::chrono::seconds kLookTimeout{5};
-constexpr std::chrono::seconds kSeedTimeout{60};
 
 std::string trimmed_dir(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -53,87 +50,6 @@ SharedDirState lstat_dir(const std::string& path) {
 bool exists_nofollow(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-// The regular file `name` in `dir_fd`, never through a link and never blocking on a FIFO;
-// nullopt for anything else (skipped). At most 64 MiB.
-Expected<std::optional<std::string>> read_regular_at(int dir_fd, const std::string& name,
-                                                     const std::string& path) {
-  common::OwnedFd fd(
-      ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return std::optional<std::string>();
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::string>();
-  if (st.st_size > (64 << 20)) return Status::error(path + ": larger than 64 MiB; not seeding it");
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::error("read " + path + ": " + common::errno_text(errno));
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  return std::optional<std::string>(std::move(text));
-}
-
-// Copies the tree open at `source_fd` into `target_fd`, both directories opened without
-// following links (the web user may own either: Pydio's data/ is writable by it, so a link
-// planted there must not make root copy /etc/shadow onto the volume). Directories are made as
-// needed, files created O_EXCL (an existing one is never overwritten), all owned by the web
-// user. Links and special files in the source are skipped.
-Status seed_tree(int source_fd, const std::string& source, int target_fd, const std::string& target,
-                 uid_t uid, gid_t gid) {
-  const int list_fd = ::dup(source_fd);
-  DIR* dir = list_fd < 0 ? nullptr : ::fdopendir(list_fd);
-  if (dir == nullptr) {
-    if (list_fd >= 0) ::close(list_fd);
-    return Status::error("list " + source + ": " + common::errno_text(errno));
-  }
-  Status result = Status::ok();
-  while (struct dirent* entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string from = source + "/" + name;
-    const std::string to = target + "/" + name;
-    common::OwnedFd sub_source(
-        ::openat(source_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (sub_source.get() >= 0) {
-      if (::mkdirat(target_fd, name.c_str(), 0750) != 0 && errno != EEXIST) {
-        result = Status::error("mkdir " + to + ": " + common::errno_text(errno));
-        break;
-      }
-      common::OwnedFd sub(::openat(target_fd, name.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (sub.get() < 0 || ::fchown(sub.get(), uid, gid) != 0) {
-        result = Status::error("open " + to + ": " + common::errno_text(errno));
-        break;
-      }
-      result = seed_tree(sub_source.get(), from, sub.get(), to, uid, gid);
-      if (!result) break;
-      continue;
-    }
-    auto file = read_regular_at(source_fd, name, from);
-    if (!file) {
-      result = file.status();
-      break;
-    }
-    if (!file->has_value()) continue;  // a link, a FIFO, gone: skipped
-    common::OwnedFd out(::openat(target_fd, name.c_str(),
-                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
-    if (out.get() < 0) {
-      if (errno == EEXIST) continue;  // never overwritten: Pydio may have changed it
-      result = Status::error("create " + to + ": " + common::errno_text(errno));
-      break;
-    }
-    const std::string& text = **file;
-    if (::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fchown(out.get(), uid, gid) != 0) {
-      result = Status::error("write " + to + ": " + common::errno_text(errno));
-      break;
-    }
-  }
-  ::closedir(dir);
-  return result;
 }
 
 std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
@@ -191,13 +107,6 @@ Expected<Plan> plan_pydio_shared(const PydioSharedObservation& observed) {
         what + " " + observed.bootstrap_path + " from the desired state's database",
         std::move(write)));
   }
-  if (!observed.seeded && !observed.seed_source.empty()) {
-    plan.actions.push_back(make_action<PydioSharedAction>(
-        "seed " + observed.seed_target + " from " + observed.seed_source +
-            " (once; existing files kept)",
-        SeedAppdata{observed.seed_source, observed.seed_target, observed.seed_marker, observed.uid,
-                    observed.gid, observed.term}));
-  }
   const std::string url = observed.public_url.empty() ? "web.publicUrl" : observed.public_url;
   plan.note = observed.first_run_done ? "first run done"
                                       : "Pydio's installer has not run: open " + url + " once";
@@ -207,9 +116,11 @@ Expected<Plan> plan_pydio_shared(const PydioSharedObservation& observed) {
 }
 
 bool PydioSharedResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr && ctx.self->has_role(common::Role::kCompute) &&
-         ctx.desired->find_volume(common::kConfigVolume) != nullptr &&
-         ctx.desired->find_volume(common::kDataVolume) != nullptr;
+  // A node that mounts both Pydio volumes: compute nodes and storage nodes (the leader is one,
+  // also without compute, common/volume_clients.hpp). Nothing here needs Pydio on this node.
+  return ctx.self != nullptr &&
+         common::node_mounts_volume(*ctx.desired, *ctx.self, common::kConfigVolume) &&
+         common::node_mounts_volume(*ctx.desired, *ctx.self, common::kDataVolume);
 }
 
 Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) const {
@@ -236,28 +147,14 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
   const std::string plugins = config + "/appdata/plugins";
   const std::string boot_conf = plugins + "/boot.conf";
   observed.bootstrap_path = boot_conf + "/bootstrap.json";
-  observed.seed_target = plugins;
-  observed.seed_marker = config + "/" + kSeedMarker;
-  std::string pydio = trimmed_dir(common::web_install_dir(web));
-  if (web.release) {
-    // Release mode: the release this node serves by its real path: the seeding opens its
-    // source without following a link, and <docroot>/current (web_install_dir) is one.
-    auto id = read_release_link(trimmed_dir(web.docroot), kCurrentLink);
-    pydio = id && !id->empty() ? trimmed_dir(web.docroot) + "/releases/" + *id : "";
-  }
-  const std::string source = pydio + "/data/plugins";
-  if (!pydio.empty() && lstat_dir(source).is_directory) observed.seed_source = source;
-
   struct Looked {
     std::vector<SharedDirState> dirs;
     std::optional<PydioFile> bootstrap;
-    bool seeded = false;
     bool first_run_done = false;
   };
-  const std::string marker = observed.seed_marker;
   const std::string bootstrap_path = observed.bootstrap_path;
   auto looked = run_abandonable<Looked>(
-      [plugins, boot_conf, bootstrap_path, marker]() -> Expected<Looked> {
+      [plugins, boot_conf, bootstrap_path]() -> Expected<Looked> {
         Looked result;
         result.dirs = {lstat_dir(plugins), lstat_dir(boot_conf)};
         if (result.dirs[1].is_directory) {
@@ -266,14 +163,12 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
           result.bootstrap = *file;
           result.first_run_done = exists_nofollow(boot_conf + "/first_run_passed");
         }
-        result.seeded = exists_nofollow(marker);
         return result;
       },
       kLookTimeout, "look at " + boot_conf);
   if (!looked) return looked.status();
   observed.dirs = looked->dirs;
   observed.bootstrap = looked->bootstrap;
-  observed.seeded = looked->seeded;
   observed.first_run_done = looked->first_run_done;
   std::optional<std::string> existing;
   if (observed.bootstrap) existing = observed.bootstrap->text;
@@ -307,8 +202,6 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
     if (Status leading = check_leader_action(ctx, step.term, context); !leading) return leading;
     using Step = std::decay_t<decltype(step)>;
     const Step copy = step;
-    std::chrono::seconds timeout = kLookTimeout;
-    if constexpr (std::is_same_v<Step, SeedAppdata>) timeout = kSeedTimeout;
     return run_abandonable<bool>(
                [copy]() -> Expected<bool> {
                  if constexpr (std::is_same_v<Step, MakeBootConfDirs>) {
@@ -319,7 +212,7 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                          ::fchmod((*dir)->get(), 0750) != 0)
                        return Status::error("chown " + path + ": " + common::errno_text(errno));
                    }
-                 } else if constexpr (std::is_same_v<Step, WriteBootstrap>) {
+                 } else {
                    auto dir = open_directory_nofollow(dir_of(copy.path));
                    if (!dir) return dir.status();
                    if (!dir->has_value()) return Status::error(dir_of(copy.path) + ": missing");
@@ -336,28 +229,10 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                    Status written = replace_file_at((*dir)->get(), base_of(copy.path), copy.path,
                                                     copy.text, copy.mode, copy.uid, copy.gid);
                    if (!written) return written;
-                 } else {
-                   auto target = open_directory_nofollow(copy.target);
-                   if (!target) return target.status();
-                   if (!target->has_value()) return Status::error(copy.target + ": missing");
-                   auto source = open_directory_nofollow(copy.source);
-                   if (!source) return source.status();
-                   if (!source->has_value()) return Status::error(copy.source + ": missing");
-                   Status seeded = seed_tree((*source)->get(), copy.source, (*target)->get(),
-                                             copy.target, copy.uid, copy.gid);
-                   if (!seeded) return seeded;
-                   auto folder = open_directory_nofollow(dir_of(copy.marker));
-                   if (!folder) return folder.status();
-                   if (!folder->has_value())
-                     return Status::error(dir_of(copy.marker) + ": missing");
-                   const std::string text = nlohmann::json{{"source", copy.source}}.dump() + "\n";
-                   Status marked = replace_file_at((*folder)->get(), base_of(copy.marker),
-                                                   copy.marker, text, 0644, 0, 0);
-                   if (!marked) return marked;
                  }
                  return true;
                },
-               timeout, context)
+               kLookTimeout, context)
         .status();
   });
 }

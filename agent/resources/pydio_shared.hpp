@@ -2,9 +2,10 @@
 // pydio-shared (leader only, after pydio-layout): what every node's Pydio reads from
 // pydio-config/appdata (= AJXP_DATA_PATH once pydio-wiring is done): the boot.conf folder, the
 // database pre-configuration bootstrap.json (root:<web group> 0640: Pydio's DB password is the
-// one secret on a shared volume, docs/security.md), and the plugin data seeded once from the
-// leader's Pydio (<installDir>/data/plugins), never overwriting. Reports whether Pydio's
-// installer has run (first_run_passed in boot.conf, shared by every node).
+// one secret on a shared volume, docs/security.md). Reports whether Pydio's installer has run
+// (first_run_passed in boot.conf, shared by every node). Nothing here needs Pydio, Apache or
+// PHP on the leader, which may be a storage-only node; the plugin data is seeded from a compute
+// node's Pydio (pydio_seed.hpp).
 
 #include <sys/types.h>
 
@@ -19,7 +20,6 @@
 
 namespace pydio::agent {
 
-inline constexpr const char* kSeedMarker = "pydio-agent/appdata-seeded.json";
 inline constexpr mode_t kBootstrapMode = 0640;
 
 struct MakeBootConfDirs {
@@ -41,16 +41,7 @@ struct WriteBootstrap {
   gid_t gid = 0;
   std::int64_t term = 0;
 };
-struct SeedAppdata {
-  static constexpr const char* kKind = "seed-appdata";
-  std::string source;  // <installDir>/data/plugins (local)
-  std::string target;  // <pydio-config>/appdata/plugins
-  std::string marker;  // <pydio-config>/pydio-agent/appdata-seeded.json
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::int64_t term = 0;
-};
-using PydioSharedAction = std::variant<MakeBootConfDirs, WriteBootstrap, SeedAppdata>;
+using PydioSharedAction = std::variant<MakeBootConfDirs, WriteBootstrap>;
 
 struct SharedDirState {
   std::string path;
@@ -67,10 +58,6 @@ struct PydioSharedObservation {
   std::string bootstrap_path;
   std::optional<PydioFile> bootstrap;
   std::optional<std::string> bootstrap_text;  // what it must hold; nullopt: content right
-  std::string seed_source;                    // "" when the leader has no Pydio to seed from
-  std::string seed_target;
-  std::string seed_marker;
-  bool seeded = false;
   bool first_run_done = false;
   std::string public_url;
   std::string web_user;

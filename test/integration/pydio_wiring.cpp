@@ -4,7 +4,8 @@
 // Pydio whose data path, shared cache and repositories are on the volumes and whose local cache
 // is the node's own; the web user can write everywhere Pydio writes; a file written through n1
 // is read through n2; the leader has rendered bootstrap.json (root:www-data 0640) from the
-// desired state and seeded appdata once. After Pydio's installer ran through n1, n2 skips it.
+// desired state, and a compute node seeded appdata once. After Pydio's installer ran through n1,
+// n2 skips it.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -104,7 +105,8 @@ TEST_CASE("an operator-installed Pydio is wired into the volumes on every comput
     CHECK(got["places"][place]["content"] == "hello-from-n1");
   CHECK(got["places"]["AJXP_CACHE_DIR"]["ok"] == false);
 
-  // The leader's shared part: boot.conf, bootstrap.json from the desired state, appdata seeded.
+  // The leader's shared part: boot.conf, bootstrap.json from the desired state; appdata seeded
+  // by a compute node (pydio-seed).
   const std::string bootstrap = "/mnt/pydio-config/appdata/plugins/boot.conf/bootstrap.json";
   CHECK(eventually([&] { return n1.file_exists(bootstrap); }));
   CHECK(n1.must({"stat", "-c", "%U:%G %a", bootstrap}) == "root:www-data 640\n");

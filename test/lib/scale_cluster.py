@@ -48,14 +48,15 @@ class BenchError(Exception):
 # ----------------------------------------------------------------------------- layout
 
 def layout(total):
-    """[(name, index, roles)] for `total` nodes: a quarter storage+compute (at least 2, an even
-    number: replica-2 sets), one db, the rest compute. n1 (198.18.0.1) is where init runs."""
+    """[(name, index, roles)] for `total` nodes: a quarter storage-only (at least 2, an even
+    number: replica-2 sets), one db, the rest compute: the layout issue 7 proposes (the leader,
+    a storage node, has no compute role). n1 (198.18.0.1) is where init runs."""
     if total < 4:
         raise BenchError("--nodes needs at least 4 (2 storage, 1 compute, 1 db)")
     storage = max(2, total // 4)
     storage -= storage % 2
     compute = total - storage - 1
-    nodes = [("n%d" % i, i, ["storage", "compute"]) for i in range(1, storage + 1)]
+    nodes = [("n%d" % i, i, ["storage"]) for i in range(1, storage + 1)]
     nodes.append(("db", storage + 1, ["db"]))
     nodes += [("c%d" % i, storage + 1 + i, ["compute"]) for i in range(1, compute + 1)]
     return nodes
@@ -64,7 +65,7 @@ def layout(total):
 def describe_layout(nodes):
     storage = sum("storage" in roles for _, _, roles in nodes)
     compute = sum(roles == ["compute"] for _, _, roles in nodes)
-    return "%d storage+compute (%d replica-2 sets), %d compute, 1 db" % (storage, storage // 2, compute)
+    return "%d storage (%d replica-2 sets), %d compute, 1 db" % (storage, storage // 2, compute)
 
 
 def cluster_spec(nodes, devices):

@@ -95,7 +95,8 @@ TEST_CASE("diff: a new storage node, in fields and in what it touches", "[ctl][d
         "node node3 added (storage, compute); storage: data-brick, config-brick, glusterd, "
         "gluster-pool (probed into the pool); volumes pydio-data/pydio-config take its bricks "
         "once a whole replica set is available; compute: fuse-mount/pydio-data, "
-        "fuse-mount/pydio-config, packages, php, apache-vhost, pydio-wiring, check-file");
+        "fuse-mount/pydio-config, packages, php, apache-vhost, pydio-wiring, pydio-seed, "
+        "check-file");
   CHECK(diff.impact[1] ==
         "db-server, database on node1; pydio-wiring, db-proxy on node1, node2, node3");
   const std::string text = format_diff(diff, "generation 1 (in force)", "grown.json");
@@ -126,8 +127,8 @@ TEST_CASE("diff: sections map to the resources the nodes run, named as status na
   const auto names = pydio::agent::resource_names(after, "node1");
   for (const char* name :
        {"data-brick", "config-brick", "glusterd", "gluster-pool", "packages", "php", "apache-vhost",
-        "pydio-wiring", "check-file", "db-server", "database", "db-backup", "db-proxy", "haproxy",
-        "pydio-release", "volume/pydio-data", "fuse-mount/pydio-config"}) {
+        "pydio-wiring", "pydio-seed", "check-file", "db-server", "database", "db-backup",
+        "db-proxy", "haproxy", "pydio-release", "volume/pydio-data", "fuse-mount/pydio-config"}) {
     INFO(name);
     CHECK(std::find(names.begin(), names.end(), name) != names.end());
   }

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/resources/pydio_bootstrap.hpp"
+#include "agent/resources/pydio_seed.hpp"
 #include "agent/resources/pydio_shared.hpp"
 #include "agent/resources/pydio_wiring_resource.hpp"
 
@@ -111,8 +112,7 @@ TEST_CASE("bootstrap.json is rendered from the database section; only DIBI keys 
   }
 }
 
-TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640, seeds once",
-          "[pydio_wiring]") {
+TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640", "[pydio_wiring]") {
   PydioSharedObservation observed;
   observed.uid = 33;
   observed.gid = 33;
@@ -121,8 +121,6 @@ TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640, se
                    SharedDirState{"/mnt/pydio-config/appdata/plugins/boot.conf", false}};
   observed.bootstrap_path = "/mnt/pydio-config/appdata/plugins/boot.conf/bootstrap.json";
   observed.bootstrap_text = "{}\n";
-  observed.seed_source = "/var/www/pydio/data/plugins";
-  observed.seed_target = "/mnt/pydio-config/appdata/plugins";
   observed.public_url = "http://198.18.0.1/pydio";
   auto plan = plan_pydio_shared(observed);
   REQUIRE(plan);
@@ -133,19 +131,17 @@ TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640, se
       SharedDirState{"/mnt/pydio-config/appdata/plugins/boot.conf", true, true, 33, 33, 0750};
   plan = plan_pydio_shared(observed);
   REQUIRE(plan);
-  REQUIRE(plan->actions.size() == 2);
+  REQUIRE(plan->actions.size() == 1);
   const auto* write = action_step<PydioSharedAction, WriteBootstrap>(plan->actions[0]);
   REQUIRE(write != nullptr);
   CHECK(write->uid == 0);
   CHECK(write->gid == 33);
   CHECK(write->mode == 0640);
-  CHECK(plan->actions[1].kind == std::string(SeedAppdata::kKind));
   CHECK(plan->note == "Pydio's installer has not run: open http://198.18.0.1/pydio once");
 
   SECTION("converged: empty plan") {
     observed.bootstrap = PydioFile{"{}\n", 0640, 0, 33};
     observed.bootstrap_text.reset();
-    observed.seeded = true;
     observed.first_run_done = true;
     plan = plan_pydio_shared(observed);
     REQUIRE(plan);
@@ -154,7 +150,6 @@ TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640, se
   }
   SECTION("a file the installer re-wrote keeps its owner") {
     observed.bootstrap = PydioFile{"{}\n", 0600, 33, 33};
-    observed.seeded = true;
     plan = plan_pydio_shared(observed);
     REQUIRE(plan);
     REQUIRE(plan->actions.size() == 1);
@@ -162,5 +157,51 @@ TEST_CASE("pydio-shared makes boot.conf, writes bootstrap.json root:web 0640, se
     REQUIRE(rewrite != nullptr);
     CHECK(rewrite->uid == 33);
     CHECK(rewrite->mode == 0600);
+  }
+}
+
+TEST_CASE("pydio-seed seeds appdata once from this node's Pydio, after pydio-shared",
+          "[pydio_wiring]") {
+  PydioSeedObservation observed;
+  observed.uid = 33;
+  observed.gid = 33;
+  observed.source = "/var/www/pydio/data/plugins";
+  observed.target = "/mnt/pydio-config/appdata/plugins";
+  observed.marker = "/mnt/pydio-config/pydio-agent/appdata-seeded.json";
+  SECTION("waits for appdata/plugins") {
+    auto plan = plan_pydio_seed(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for ==
+          "/mnt/pydio-config/appdata/plugins (made by the leader's pydio-shared)");
+  }
+  observed.target_ready = true;
+  SECTION("seeds once") {
+    auto plan = plan_pydio_seed(observed);
+    REQUIRE(plan);
+    REQUIRE(plan->actions.size() == 1);
+    const auto* seed = action_step<PydioSeedAction, SeedAppdata>(plan->actions[0]);
+    REQUIRE(seed != nullptr);
+    CHECK(seed->source == observed.source);
+    CHECK(seed->uid == 33);
+    observed.seeded = true;
+    plan = plan_pydio_seed(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+  }
+  SECTION("no Pydio on this node: a note, no action") {
+    observed.source.clear();
+    auto plan = plan_pydio_seed(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for.empty());
+    CHECK_THAT(plan->note, Catch::Contains("no Pydio on this node"));
+  }
+  SECTION("a mount that is not healthy: nothing looked at") {
+    observed.waiting = "mount /mnt/pydio-config: hung";
+    auto plan = plan_pydio_seed(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(plan->waiting_for == "mount /mnt/pydio-config: hung");
   }
 }

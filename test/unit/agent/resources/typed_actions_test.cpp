@@ -15,6 +15,7 @@
 #include "agent/resources/glusterd_resource.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/publication_resource.hpp"
+#include "agent/resources/pydio_seed.hpp"
 #include "agent/resources/self_heal_resource.hpp"
 #include "agent/resources/volume_resource.hpp"
 
@@ -39,6 +40,7 @@ std::vector<std::shared_ptr<Resource>> typed_resources() {
       std::make_shared<GlusterdResource>(),
       std::make_shared<LayoutResource>(),
       std::make_shared<PublicationResource>(),
+      std::make_shared<PydioSeedResource>(),
       std::make_shared<SelfHealResource>(std::vector<std::string>{"pydio-data"}),
       std::make_shared<VolumeResource>("pydio-data", std::vector<std::string>{"data-brick/data"})};
 }
