@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "agent/host/pid_file.hpp"
 #include "common/file_ops.hpp"
@@ -26,6 +27,9 @@ namespace {
 constexpr std::chrono::seconds kCheckTimeout{30};
 constexpr std::chrono::seconds kStartTimeout{60};
 constexpr std::chrono::seconds kQueryTimeout{10};
+// How long a stopped master may take to exit (its workers close their connections) before the
+// next signal.
+constexpr std::chrono::seconds kStopWait{10};
 
 Status checked(common::ProcessRunner& runner, const Command& command, const std::string& what) {
   common::RunResult result = runner.run(command);
@@ -88,6 +92,31 @@ Status HaproxyControl::start() {
                           paths_.master_socket},
                          kStartTimeout),
                  "start haproxy");
+}
+
+Status HaproxyControl::stop() {
+  if (use_systemd_) {
+    Status stopped = checked(runner_, Command({"systemctl", "stop", paths_.unit}, kStartTimeout),
+                             "stop haproxy");
+    if (!stopped) return stopped;
+    return checked(runner_,
+                   Command({"systemctl", "disable", "--quiet", paths_.unit}, kStartTimeout),
+                   "disable haproxy");
+  }
+  auto master = live_pid(paths_.pid_file, {"haproxy"});
+  if (!master) return Status::ok();
+  for (int signal_number : {SIGTERM, SIGKILL}) {
+    if (::kill(*master, signal_number) != 0 && errno != ESRCH)
+      return Status::error("stop haproxy: kill " + std::to_string(*master) + ": " +
+                           common::errno_text(errno));
+    const auto deadline = std::chrono::steady_clock::now() + kStopWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (is_zombie_or_gone(*master)) return Status::ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return Status::error("stop haproxy: master " + std::to_string(*master) +
+                       " did not exit after SIGKILL");
 }
 
 Status HaproxyControl::reload() {

@@ -56,6 +56,12 @@ class HaproxyControl {
   common::Status install_config(const std::string& path, const std::string& text);
   // Starts HAProxy when it is not running.
   common::Status start();
+  // Stops the instance this object names (REQUIRES: the agent started it: its configuration
+  // is the agent's). systemd: `systemctl stop` and `disable` of its unit (its configuration is
+  // about to be moved aside, so it must not start at boot). Direct: SIGTERM to the master named
+  // by the pid file (its workers exit with it), SIGKILL if it is still there after a while.
+  // Success: no process of this instance runs. Nothing is done by process name.
+  common::Status stop();
   // Saves the servers' states (show servers state -> server-state file, so DRAIN and DOWN
   // survive) and reloads without dropping connections.
   common::Status reload();

@@ -19,7 +19,8 @@ std::string haproxy_config_text(const common::DesiredState& desired, const commo
   const common::LoadBalancerSpec& lb = desired.load_balancer;
   const bool tls = !lb.tls_certificate.empty();
   std::ostringstream out;
-  out << "# Managed by pydio-agent, rendered from the desired state (loadBalancer). Edits are "
+  out << kHaproxyConfigHeader
+      << ", rendered from the desired state (loadBalancer). Edits are "
          "replaced.\n"
       << "global\n"
       << "    log /dev/log local0\n"

@@ -18,6 +18,10 @@
 
 namespace pydio::agent {
 
+// How the rendered configuration begins: a file that begins so is the agent's, and the agent
+// stops the HAProxy running it once the node loses role lb (haproxy_retire.hpp).
+inline constexpr const char* kHaproxyConfigHeader = "# Managed by pydio-agent";
+
 // REQUIRES: `desired` is valid and `self` is one of its nodes.
 std::string haproxy_config_text(const common::DesiredState& desired, const common::NodeSpec& self,
                                 const HaproxyPaths& paths);

@@ -1,5 +1,8 @@
 #include "agent/resources/haproxy_resource.hpp"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +12,7 @@
 #include "agent/resources/haproxy_config.hpp"
 #include "agent/resources/haproxy_stat.hpp"
 #include "common/file_ops.hpp"
+#include "common/utc_time.hpp"
 
 namespace pydio::agent {
 
@@ -52,9 +56,14 @@ Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
   }
   if (!observed.running) {
     plan.actions.push_back(make_action<HaproxyAction>("start HAProxy", StartHaproxy{}));
-  } else if (write || observed.reload_pending) {
+  } else if (write) {
     plan.actions.push_back(make_action<HaproxyAction>(
         "reload HAProxy (its configuration changed; connections are kept)", ReloadHaproxy{}));
+  } else if (observed.reload_pending) {
+    plan.actions.push_back(make_action<HaproxyAction>(
+        "reload HAProxy (a reload is owed: a change not loaded yet, or the agent started since "
+        "HAProxy did; connections are kept)",
+        ReloadHaproxy{}));
   } else if (!observed.certificate_changed.empty()) {
     plan.actions.push_back(
         make_action<HaproxyAction>("reload HAProxy (certificate " + observed.certificate_changed +
@@ -65,13 +74,61 @@ Plan plan_haproxy(const std::string& want_text, const std::string& config_path,
   return plan;
 }
 
+Plan plan_haproxy_retirement(const HaproxyLeftover& leftover) {
+  Plan plan;
+  if (leftover.running) {
+    plan.actions.push_back(make_action<HaproxyAction>(
+        "stop HAProxy: this node no longer has role lb (its listeners and stats port close)",
+        StopHaproxy{}));
+  }
+  if (leftover.agent_config) {
+    plan.actions.push_back(make_action<HaproxyAction>(
+        "move " + leftover.config_path + " aside to " + leftover.aside_path +
+            " (kept, not deleted; this node no longer has role lb)",
+        SetHaproxyConfigAside{leftover.config_path, leftover.aside_path}));
+  }
+  return plan;
+}
+
+std::string haproxy_aside_path(const std::string& config_path, const std::string& utc_time) {
+  std::string stamp;
+  for (char c : utc_time)
+    if (c != '-' && c != ':') stamp += c;
+  return config_path + ".pydio-agent-removed-" + stamp;
+}
+
+bool is_agent_haproxy_config(const std::string& text) {
+  return text.rfind(kHaproxyConfigHeader, 0) == 0;
+}
+
+bool HaproxyResource::retiring(const PassContext& ctx) const {
+  // Only on a node the document lists without lb: a node not (yet) in it decides nothing.
+  if (ctx.self == nullptr || ctx.self->has_role(common::Role::kLb)) return false;
+  auto text = common::read_optional_file(paths_.config);
+  return text && *text && is_agent_haproxy_config(**text);
+}
+
 bool HaproxyResource::applies_to(const PassContext& ctx) const {
-  return ctx.self != nullptr && ctx.self->has_role(common::Role::kLb);
+  return (ctx.self != nullptr && ctx.self->has_role(common::Role::kLb)) || retiring(ctx);
+}
+
+Expected<Plan> HaproxyResource::observe_and_plan_retirement(const PassContext& ctx) const {
+  HaproxyLeftover leftover;
+  leftover.config_path = paths_.config;
+  auto current = common::read_optional_file(paths_.config);
+  if (!current) return current.status();
+  leftover.agent_config = *current && is_agent_haproxy_config(**current);
+  leftover.running = control(ctx, paths_).is_running();
+  leftover.aside_path =
+      haproxy_aside_path(paths_.config, common::format_utc(common::utc_now_seconds()));
+  return plan_haproxy_retirement(leftover);
 }
 
 Expected<Plan> HaproxyResource::observe_and_plan(const PassContext& ctx) const {
   if (ctx.services == nullptr || ctx.runner == nullptr)
     return Status::error("haproxy: pass context lacks services or runner");
+  if (ctx.self != nullptr && !ctx.self->has_role(common::Role::kLb))
+    return observe_and_plan_retirement(ctx);
   // The packages resource installs it (installPackages); here its absence is a clear error.
   if (std::string missing = HaproxyControl::missing_binary(); !missing.empty())
     return Status::error(missing);
@@ -131,6 +188,20 @@ Status HaproxyResource::apply_step(const PassContext& ctx, const StartHaproxy&) 
     loaded_certificate_->identity = identity;
   }
   return started;
+}
+
+Status HaproxyResource::apply_step(const PassContext& ctx, const StopHaproxy&) {
+  return control(ctx, paths_).stop();
+}
+
+Status HaproxyResource::apply_step(const PassContext&, const SetHaproxyConfigAside& step) {
+  // Never over an earlier copy: each one is kept.
+  if (::renameat2(AT_FDCWD, step.from.c_str(), AT_FDCWD, step.to.c_str(), RENAME_NOREPLACE) != 0)
+    return Status::error("move " + step.from + " aside to " + step.to + ": " +
+                         common::errno_text(errno));
+  spdlog::info("haproxy: this node no longer has role lb; its configuration is kept as {}",
+               step.to);
+  return Status::ok();
 }
 
 Status HaproxyResource::apply_step(const PassContext& ctx, const ReloadHaproxy& step) {

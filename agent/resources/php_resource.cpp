@@ -7,6 +7,7 @@
 
 #include "agent/health/health_view.hpp"
 #include "agent/health/php_prober.hpp"
+#include "agent/host/release_links.hpp"
 #include "agent/host/services.hpp"
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/php_settings.hpp"
@@ -184,6 +185,8 @@ Expected<Plan> PhpResource::observe_and_plan(const PassContext& ctx) const {
   page.node_name = ctx.self->name;
   for (const auto& volume : ctx.desired->volumes) page.mountpoints.push_back(volume.mountpoint);
   page.lock_path = trim_trailing_slashes(php.temp_dir) + "/" + kProbeLockName;
+  page.release_version_file =
+      trim_trailing_slashes(ctx.desired->web.docroot) + "/" + kCurrentLink + "/conf/VERSION";
   want.probe_text = php_probe_page(page);
 
   PhpObservation observed;

@@ -53,11 +53,17 @@ struct ProbePageSettings {
   std::string node_name;
   std::vector<std::string> mountpoints;  // the volumes' FUSE mountpoints
   std::string lock_path;                 // node-local, writable by the web user
+  // <docroot>/current/conf/VERSION: what `?release=1` reads (the release check).
+  std::string release_version_file;
 };
 inline constexpr const char* kProbeFile = "probe.php";
 inline constexpr const char* kProbeUrlPath = "/.pydio-agent/probe.php";
 
-// The probe page (PHP): answers JSON with PHP's version, SAPI, loaded extensions, the ini
+// The probe page (PHP). With `?release=1` it answers only {"probe", "current"}: the text of
+// release_version_file as PHP reads it through the `current` link (null when it cannot), so the
+// check after a release switch (release_check.hpp) sees which release PHP really runs, whatever
+// Pydio's own start page looks like; it touches no volume and takes no lock. Otherwise it
+// answers JSON with PHP's version, SAPI, loaded extensions, the ini
 // values of the drop-in's settings, and per mountpoint "ok" or why the web user could not
 // create (O_EXCL) and remove a file in <mountpoint>/.web-probe. 429 when another probe holds
 // the lock (flock LOCK_NB): a hung volume blocks one Apache worker, never more.

@@ -119,7 +119,6 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const StageRelea
 }
 
 Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchReleaseStep& step) {
-  const common::WebSpec& web = ctx.desired->web;
   const std::string docroot = docroot_of(ctx);
   const std::string releases_dir = releases_dir_of(ctx);
   Status ground = check_root_only_path(releases_dir);
@@ -128,11 +127,14 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
   if (!marker) return marker.status();
   if (!*marker || (*marker)->sha256 != step.sha256)
     return Status::error("switch release: " + releases_dir + "/" + step.id + " is not staged");
-  const std::string version = (*marker)->version;
   auto old_current = read_release_link(docroot, kCurrentLink);
   if (!old_current) return old_current.status();
   auto old_previous = read_release_link(docroot, kPreviousLink);
   if (!old_previous) return old_previous.status();
+  ReleaseSwitchRecord record{step.sha256, step.id, (*marker)->version, *old_current, *old_previous};
+  // Durable before any link changes: an agent killed after this finds the check still owed.
+  Status recorded = save_release_switch(ctx.local->state_dir, record);
+  if (!recorded) return recorded.with_context("switch to release " + record.version);
 
   if (!old_current->empty() && *old_current != step.id) {
     Status kept = point_release_link(docroot, kPreviousLink, *old_current);
@@ -140,41 +142,64 @@ Status PydioReleaseResource::apply_step(const PassContext& ctx, const SwitchRele
   }
   Status switched = point_release_link(docroot, kCurrentLink, step.id);
   if (!switched) return switched;
+  return reload_and_check(ctx, record);
+}
 
+Status PydioReleaseResource::apply_step(const PassContext& ctx,
+                                        const CheckSwitchedReleaseStep& step) {
+  Status ground = check_root_only_path(releases_dir_of(ctx));
+  if (!ground) return ground.with_context("check release " + step.record.version);
+  return reload_and_check(ctx, step.record);
+}
+
+Status PydioReleaseResource::apply_step(const PassContext& ctx, const ForgetReleaseSwitchStep&) {
+  return forget_release_switch(ctx.local->state_dir);
+}
+
+Status PydioReleaseResource::reload_and_check(const PassContext& ctx,
+                                              const ReleaseSwitchRecord& record) {
+  const common::WebSpec& web = ctx.desired->web;
+  const std::string docroot = docroot_of(ctx);
+  const std::string releases_dir = releases_dir_of(ctx);
+  const std::string& state_dir = ctx.local->state_dir;
   Status reloaded = hooks_.reload(ctx);
   if (!reloaded) {
     // Apache did not take the switch: not the release's fault. Back as it was, try again later.
-    Status restored = restore_links(docroot, *old_current, *old_previous);
+    Status restored = restore_links(docroot, record.old_current, record.old_previous);
+    if (restored) restored = forget_release_switch(state_dir);
     return Status::error(
-        "switch to release " + version + ": reload Apache: " + reloaded.message() +
+        "switch to release " + record.version + ": reload Apache: " + reloaded.message() +
         (restored ? "; links put back" : "; putting the links back failed: " + restored.message()));
   }
   ReleaseCheckRequest request;
   request.alias = web.alias;
   const std::string server_name = vhost_server_name(web);
   request.host = server_name.empty() ? "localhost" : server_name;
-  request.version = version;
+  request.version = record.version;
   request.error_log = apache_log_dir(ctx.local->apache_config_dir) + "/pydio-error.log";
   const std::string reason = hooks_.check(request);
-  if (reason.empty()) return Status::ok();
+  if (reason.empty()) return forget_release_switch(state_dir);
 
   // The check failed: serve what was served before, and remember not to try this one again.
   ReleaseFailure failure;
-  failure.release = step.sha256;
-  failure.version = version;
+  failure.release = record.release;
+  failure.version = record.version;
   failure.reason = reason;
-  Status restored = restore_links(docroot, *old_current, *old_previous);
-  if (!old_current->empty()) {
-    failure.switched_back_to = version_in(releases_dir, *old_current);
+  Status restored = restore_links(docroot, record.old_current, record.old_previous);
+  if (!record.old_current.empty()) {
+    failure.switched_back_to = version_in(releases_dir, record.old_current);
     if (restored) {
       Status back = hooks_.reload(ctx);
       if (!back) restored = back.with_context("reload Apache after switching back");
     }
   }
-  Status saved = save_release_failure(ctx.local->state_dir, failure);
+  Status saved = save_release_failure(state_dir, failure);
+  // Settled once the links are back (else the next start checks again and switches back).
+  Status forgotten = restored ? forget_release_switch(state_dir) : Status::ok();
   std::string message = release_failure_message(failure);
   if (!restored) message += "; switching back failed: " + restored.message();
   if (!saved) message += "; " + saved.message();
+  if (!forgotten) message += "; " + forgotten.message();
   return Status::error(message);
 }
 

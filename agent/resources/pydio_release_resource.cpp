@@ -55,19 +55,31 @@ bool exists_nofollow(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
+bool switch_check_owed(const PydioReleaseObservation& observed) {
+  const auto& record = observed.switch_record;
+  return record && !observed.target.current.empty() && record->id == observed.current_id &&
+         record->release == observed.target.current;
+}
+
 NodeReleaseReport release_report_of(const PydioReleaseObservation& observed) {
   NodeReleaseReport report;
   report.release_mode = true;
-  if (const InstalledRelease* current = find_by_id(observed, observed.current_id)) {
+  // An unchecked release is not vouched for: until its check passes the node reports the one it
+  // switched from (the one a failed check goes back to), so the rollout does not move on.
+  const bool owed = switch_check_owed(observed);
+  const std::string current_id = owed ? observed.switch_record->old_current : observed.current_id;
+  const std::string previous_id =
+      owed ? observed.switch_record->old_previous : observed.previous_id;
+  if (const InstalledRelease* current = find_by_id(observed, current_id)) {
     report.current = current->sha256;
     report.version = current->version;
   }
-  if (const InstalledRelease* previous = find_by_id(observed, observed.previous_id)) {
+  if (const InstalledRelease* previous = find_by_id(observed, previous_id)) {
     report.previous = previous->sha256;
     report.previous_version = previous->version;
   }
   for (const auto& release : observed.installed) {
-    if (release.id == observed.current_id) continue;
+    if (release.id == current_id) continue;
     report.staged.push_back(release.sha256);
     report.staged_versions.push_back(release.version);
   }
@@ -92,6 +104,24 @@ Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed) {
         "forget that release " + observed.failure->version +
             " failed its check here (the desired state no longer names it)",
         ForgetReleaseFailureStep{}));
+  }
+  const bool check_owed = switch_check_owed(observed);
+  if (check_owed) {
+    const ReleaseSwitchRecord& record = *observed.switch_record;
+    const InstalledRelease* from = find_by_id(observed, record.old_current);
+    plan.actions.push_back(make_action<PydioReleaseAction>(
+        "check release " + record.version +
+            ": the agent stopped between switching current to it and checking it; reload "
+            "Apache gracefully, check the start page" +
+            (from == nullptr ? std::string(" (nothing to switch back to)")
+                             : " (switch back to " + from->version + " if it fails)"),
+        CheckSwitchedReleaseStep{record}));
+  } else if (observed.switch_record) {
+    plan.actions.push_back(make_action<PydioReleaseAction>(
+        "forget the record of a switch to release " + observed.switch_record->version +
+            " that did not happen or was undone (current is " +
+            (observed.current_id.empty() ? std::string("none") : observed.current_id) + ")",
+        ForgetReleaseSwitchStep{}));
   }
   bool current_available = find_installed(observed, target.current) != nullptr;
   for (const std::string& sha : {target.current, target.stage}) {
@@ -128,6 +158,10 @@ Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed) {
   std::set<std::string> keep{target_id, observed.current_id};
   if (!target.stage.empty()) keep.insert(common::release_id(target.stage));
   if (!switching) keep.insert(observed.previous_id);
+  if (check_owed) {  // what a failed check puts back
+    keep.insert(observed.switch_record->old_current);
+    keep.insert(observed.switch_record->old_previous);
+  }
   keep.erase("");
   const auto steps = prune_steps(observed.dirs, observed.release_names, observed.cache_names,
                                  observed.archive_names, keep);
@@ -144,9 +178,10 @@ Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed) {
 }
 
 std::vector<std::string> PydioReleaseResource::depends_on() const {
-  // The vhost serves <docroot>/current and Apache runs: the check after a switch needs both.
+  // The vhost serves <docroot>/current and Apache runs, and the PHP probe page that reports
+  // the release PHP runs is in place: the check after a switch needs all three.
   return {std::string("fuse-mount/") + common::kDataVolume,
-          std::string("fuse-mount/") + common::kConfigVolume, "apache-vhost"};
+          std::string("fuse-mount/") + common::kConfigVolume, "apache-vhost", "php"};
 }
 
 bool PydioReleaseResource::applies_to(const PassContext& ctx) const {
@@ -200,6 +235,9 @@ Expected<PydioReleaseObservation> PydioReleaseResource::observe(const PassContex
   auto failure = load_release_failure(ctx.local->state_dir);
   if (!failure) return failure.status();
   observed.failure = *failure;
+  auto record = load_release_switch(ctx.local->state_dir);
+  if (!record) return record.status();
+  observed.switch_record = *record;
   auto caches = directory_names(observed.dirs.cache_dir);
   if (!caches) return caches.status();
   observed.cache_names = *caches;

@@ -11,6 +11,11 @@
 //           and records the failure (release_failure.hpp) so the node does not try that
 //           release again while the target still names it;
 //   prune:  every release but the current, the previous and the targets.
+// A switch is recorded (release_switch_record.hpp) before the first link changes and forgotten
+// once the links are settled. An agent killed in between finds `current` on a release nobody
+// checked: its first pass runs the reload and check again (switching back if it fails), and
+// until then the node reports the release it switched from as its current one, so the
+// leader's rollout waits for the check rather than moving on.
 // It replaces pydio-wiring, which in release mode has nothing to do.
 
 #include <functional>
@@ -27,6 +32,7 @@
 #include "agent/resources/release_check.hpp"
 #include "agent/resources/release_failure.hpp"
 #include "agent/resources/release_report.hpp"
+#include "agent/resources/release_switch_record.hpp"
 #include "common/release_target.hpp"
 
 namespace pydio::agent {
@@ -47,8 +53,19 @@ struct PruneReleasesStep {
 struct ForgetReleaseFailureStep {
   static constexpr const char* kKind = "forget-release-failure";
 };
+// The agent stopped between switching `current` to a release and checking it.
+struct CheckSwitchedReleaseStep {
+  static constexpr const char* kKind = "check-switched-release";
+  ReleaseSwitchRecord record;
+};
+// A switch record that no longer matches the links (the agent stopped before it changed
+// `current`, or after it had switched back).
+struct ForgetReleaseSwitchStep {
+  static constexpr const char* kKind = "forget-release-switch";
+};
 using PydioReleaseAction =
-    std::variant<StageReleaseStep, SwitchReleaseStep, PruneReleasesStep, ForgetReleaseFailureStep>;
+    std::variant<StageReleaseStep, SwitchReleaseStep, PruneReleasesStep, ForgetReleaseFailureStep,
+                 CheckSwitchedReleaseStep, ForgetReleaseSwitchStep>;
 
 struct InstalledRelease {
   std::string id;
@@ -64,6 +81,7 @@ struct PydioReleaseObservation {
   std::string current_id;                   // <docroot>/current's; "" none
   std::string previous_id;                  // <docroot>/previous's
   std::optional<ReleaseFailure> failure;
+  std::optional<ReleaseSwitchRecord> switch_record;  // a switch not settled (see the header)
   // Names found in the three directories prune_steps() looks at.
   std::vector<std::string> release_names, cache_names, archive_names;
   ReleaseDirs dirs;
@@ -75,6 +93,10 @@ struct PydioReleaseObservation {
 // `current` (unless that release failed here), prune. Note: release_status_note().
 // An error, when nothing else is to do, for the failure of the release the target names.
 common::Expected<Plan> plan_pydio_release(const PydioReleaseObservation& observed);
+
+// Pure. True when `current` is on a release whose switch was recorded but never settled, and the
+// target still names it: its check is owed.
+bool switch_check_owed(const PydioReleaseObservation& observed);
 
 // Pure. The report (and status line) of an observation.
 NodeReleaseReport release_report_of(const PydioReleaseObservation& observed);
@@ -104,6 +126,11 @@ class PydioReleaseResource : public Resource {
   common::Status apply_step(const PassContext& ctx, const SwitchReleaseStep& step);
   common::Status apply_step(const PassContext& ctx, const PruneReleasesStep& step);
   common::Status apply_step(const PassContext& ctx, const ForgetReleaseFailureStep& step);
+  common::Status apply_step(const PassContext& ctx, const CheckSwitchedReleaseStep& step);
+  common::Status apply_step(const PassContext& ctx, const ForgetReleaseSwitchStep& step);
+  // After `current` points at record.id: reload Apache, check, switch back on failure (and
+  // record the failure); forgets the switch record once the links are settled.
+  common::Status reload_and_check(const PassContext& ctx, const ReleaseSwitchRecord& record);
   void publish_report(const PassContext& ctx) const;
 
   ReleaseSwitchHooks hooks_;

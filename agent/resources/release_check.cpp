@@ -101,6 +101,24 @@ ReleaseCheckVerdict judge_release_answer(const HttpAnswer& answer, const std::st
   return {true, false, ""};
 }
 
+ReleaseCheckVerdict judge_probed_release(const HttpAnswer& answer, const std::string& probe_target,
+                                         const std::string& version) {
+  const std::string asked = "GET " + probe_target;
+  if (answer.status == 0) return {false, false, asked + ": " + answer.body};
+  if (answer.status != 200)
+    return {false, false, asked + ": HTTP " + std::to_string(answer.status)};
+  const nlohmann::json json = nlohmann::json::parse(answer.body, nullptr, false);
+  if (!json.is_object() || !json.contains("current"))
+    return {false, false,
+            asked + ": no \"current\" in its answer (the probe page is not updated yet)"};
+  if (!json["current"].is_string())
+    return {false, false, asked + ": PHP cannot read conf/VERSION under current"};
+  const std::string served = release_version_of(json["current"].get<std::string>());
+  if (served != version)
+    return {false, false, "PHP reads version " + served + " under current, not " + version};
+  return {true, false, ""};
+}
+
 std::string check_release(const ReleaseCheckRequest& request) {
   std::string alias = request.alias;
   while (!alias.empty() && alias.back() == '/') alias.pop_back();
@@ -116,7 +134,11 @@ std::string check_release(const ReleaseCheckRequest& request) {
       added = read_from(request.error_log, before);
     }
     verdict = judge_release_answer(answer, added, alias, request.version);
-    if (verdict.ok) return "";
+    if (verdict.ok) {
+      const HttpAnswer probed = local_http_get(request.probe_target, request.host, kRequestTimeout);
+      verdict = judge_probed_release(probed, request.probe_target, request.version);
+      if (verdict.ok) return "";
+    }
     // The reason comes from a page and a log the web user can write: it goes into the node's
     // failure file, its report and the desired state (web.rollout.stopped) only as valid UTF-8.
     if (verdict.final || std::chrono::steady_clock::now() >= deadline)

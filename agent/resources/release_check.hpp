@@ -2,14 +2,17 @@
 // The check after a node switches to a release: Pydio's own start page, asked of the node's
 // Apache the way a browser would (GET <alias>/ on 127.0.0.1:80 with the vhost's Host), must
 // answer below 500 without a PHP error, and a page that reports the release's version (the
-// test fixture's does) must report this one: the link is followed and PHP runs the new tree,
-// not a cached old one. PHP's errors go to Apache's error log, not the page (display_errors
-// is Off in production), so the reason is looked for there too.
+// test fixture's does) must report this one. Then the agent's PHP probe (outside Pydio's tree,
+// php_settings.hpp) is asked with `?release=1`: the version PHP reads from conf/VERSION through
+// the `current` link must be this release's, so the link is followed and PHP runs the new tree
+// whatever Pydio's page looks like (Pydio 8's is HTML). PHP's errors go to Apache's error log,
+// not the page (display_errors is Off in production), so the reason is looked for there too.
 
 #include <chrono>
 #include <string>
 
 #include "agent/host/local_http.hpp"
+#include "agent/resources/php_settings.hpp"
 
 namespace pydio::agent {
 
@@ -32,11 +35,18 @@ struct ReleaseCheckVerdict {
 ReleaseCheckVerdict judge_release_answer(const HttpAnswer& answer, const std::string& log_added,
                                          const std::string& alias, const std::string& version);
 
+// Pure. The probe's answer to `?release=1` (`probe_target`): ok when the "current" text's
+// first "__" field is `version`. Never final: right after a graceful reload an old worker may
+// still answer, so only the deadline ends it.
+ReleaseCheckVerdict judge_probed_release(const HttpAnswer& answer, const std::string& probe_target,
+                                         const std::string& version);
+
 struct ReleaseCheckRequest {
   std::string alias;      // web.alias
   std::string host;       // Host header: the vhost's ServerName, or "localhost"
   std::string version;    // the release's
   std::string error_log;  // <APACHE_LOG_DIR>/pydio-error.log
+  std::string probe_target = std::string(kProbeUrlPath) + "?release=1";
   std::chrono::seconds deadline{20};
 };
 

@@ -3,12 +3,18 @@
 // prefixed by HAProxy with the server's name), new users are spread over the nodes, Apache logs
 // the user's address (not the balancer's), and only a trusted proxy can tell PHP the request
 // came over HTTPS. The stats page is on the private address only. A configuration HAProxy
-// refuses never replaces the working one, and a reload keeps every connection.
+// refuses never replaces the working one, and a reload keeps every connection. An agent restart
+// reloads HAProxy once (a reload the dead agent owed is not lost). Last, the operator takes role
+// lb away from n4 (it becomes a web node): the agent stops the HAProxy it started, its ports
+// close, its configuration is kept aside, and n4 serves as a compute node.
+#include <signal.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <iostream>
 #include <thread>
 
+#include "agent/host/pid_file.hpp"
 #include "support/balancer.hpp"
 
 using namespace pydio::test;
@@ -179,4 +185,55 @@ TEST_CASE("HAProxy keeps a user on one node and spreads new users", "[integratio
   CHECK(eventually(
       [&] { return served_subject().find("renewed.example.test") != std::string::npos; }));
   CHECK(get_page("https://" + web.lb->address() + "/pydio/session.php").code == 200);
+
+  // An agent that dies between writing HAProxy's configuration and reloading it leaves HAProxy
+  // on the old one, with nothing on disk to say so: every agent start reloads it once.
+  web.lb->stop_agent(SIGTERM);
+  web.lb->start_agent();
+  REQUIRE(web.lb->wait_agent_ready());
+  CHECK(eventually(
+      [&] { return has_event(*web.lb, "haproxy", "reload HAProxy (a reload is owed"); }));
+  // (Plain HTTP is redirected to HTTPS since the TLS step.)
+  CHECK(get_page("https://" + web.lb->address() + "/pydio/session.php", first.set_cookie).node ==
+        first.node);
+
+  // Role lb taken away from n4, which becomes a compute node. The HAProxy the agent started is
+  // stopped by its PID, its listeners (80, 443) and stats port (8404) close, and its
+  // configuration is moved aside, not deleted.
+  const int master = std::atoi(web.lb->read_file("/run/haproxy.pid").c_str());
+  REQUIRE(master > 0);
+  {
+    nlohmann::json spec = web.spec;  // no loadBalancer section: no node has role lb
+    for (auto& node : spec["nodes"])
+      if (node["name"] == "n4") node["roles"] = {"compute"};
+    auto applied = apply_spec(cluster, *web.n1, spec);
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.succeeded());
+  }
+  CHECK(eventually([&] {
+    return has_event(*web.lb, "haproxy", "stop HAProxy: this node no longer has role lb");
+  }));
+  CHECK(eventually([&] { return pydio::agent::is_zombie_or_gone(master); }));
+  const auto port_open = [&](int port) {
+    pydio::common::SystemRunner runner;
+    return runner
+               .run(pydio::common::Command(
+                   {"curl", "-s", "-k", "--noproxy", "*", "-m", "5", "-o", "/dev/null",
+                    "https://198.18.0.4:" + std::to_string(port) + "/"},
+                   20s))
+               .exit_code != 7;  // 7: connection refused
+  };
+  CHECK(eventually([&] { return !port_open(8404) && !port_open(443); }));
+  CHECK(eventually([&] { return web.lb->file_absent("/etc/haproxy/haproxy.cfg"); }));
+  const std::string kept = web.lb->must(
+      {"find", "/etc/haproxy", "-maxdepth", "1", "-name", "haproxy.cfg.pydio-agent-removed-*"});
+  INFO("kept: " << kept);
+  CHECK(has_event(*web.lb, "haproxy", "aside to /etc/haproxy/haproxy.cfg.pydio-agent-removed-"));
+  REQUIRE_FALSE(kept.empty());
+  CHECK(web.lb->read_file(kept.substr(0, kept.find('\n'))).find("listen stats") !=
+        std::string::npos);
+  // n4 is otherwise well: a healthy compute node (Apache has port 80 now), HAProxy not restarted.
+  CHECK(wait_healthy(*web.lb, 240s));
+  CHECK(web.lb->file_absent("/etc/haproxy/haproxy.cfg"));
+  CHECK_FALSE(port_open(8404));
 }

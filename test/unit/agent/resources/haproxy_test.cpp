@@ -1,16 +1,21 @@
 // The haproxy resource's pure parts: the configuration rendered from the desired state, the
-// plan, and the `show stat` parser on HAProxy 2.6's recorded output.
+// plan, and the `show stat` parser on HAProxy 2.6's recorded output; and, on a temporary
+// directory, when a node that lost role lb still has the agent's HAProxy to retire.
 
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 
 #include "agent/resources/haproxy_config.hpp"
 #include "agent/resources/haproxy_resource.hpp"
 #include "agent/resources/haproxy_stat.hpp"
 #include "common/desired_state.hpp"
+#include "test/unit/support/temp_dir.hpp"
 #include "test/unit/support/test_data.hpp"
 
 using namespace pydio::agent;
@@ -172,4 +177,86 @@ TEST_CASE("a missing haproxy binary is an error naming the package", "[haproxy][
   ::setenv("PATH", path.c_str(), 1);
   CHECK(missing ==
         "haproxy is not installed (no haproxy on PATH): install the Debian package haproxy");
+}
+
+TEST_CASE("an agent start owes HAProxy one reload", "[haproxy][lb]") {
+  // An agent that died between writing the configuration and reloading left HAProxy on the old
+  // one; nothing on disk says so. A fresh resource (a fresh agent) reloads once.
+  HaproxyResource fresh;
+  CHECK(fresh.reload_owed());
+  HaproxyResource next;
+  next.carry_over(fresh);
+  CHECK(next.reload_owed());
+}
+
+TEST_CASE("a node that loses role lb stops the agent's HAProxy and keeps its configuration",
+          "[haproxy][lb]") {
+  HaproxyLeftover leftover;
+  leftover.config_path = "/etc/haproxy/haproxy.cfg";
+  leftover.aside_path = haproxy_aside_path(leftover.config_path, "2026-12-01T08:30:00Z");
+  CHECK(leftover.aside_path == "/etc/haproxy/haproxy.cfg.pydio-agent-removed-20261201T083000Z");
+  SECTION("running with the agent's file: stop, then move the file aside") {
+    leftover.running = true;
+    leftover.agent_config = true;
+    Plan plan = plan_haproxy_retirement(leftover);
+    REQUIRE(plan.actions.size() == 2);
+    CHECK(plan.actions[0].kind == "stop-haproxy");
+    CHECK(plan.actions[1].kind == "set-haproxy-config-aside");
+    CHECK(plan.actions[1].description ==
+          "move /etc/haproxy/haproxy.cfg aside to "
+          "/etc/haproxy/haproxy.cfg.pydio-agent-removed-20261201T083000Z (kept, not deleted; "
+          "this node no longer has role lb)");
+  }
+  SECTION("already stopped (an agent died after the stop): only the move") {
+    leftover.agent_config = true;
+    Plan plan = plan_haproxy_retirement(leftover);
+    REQUIRE(plan.actions.size() == 1);
+    CHECK(plan.actions[0].kind == "set-haproxy-config-aside");
+  }
+  SECTION("nothing left: nothing to do") {
+    CHECK(plan_haproxy_retirement(leftover).actions.empty());
+  }
+}
+
+TEST_CASE("the haproxy resource applies to a non-lb node only while the agent's file is there",
+          "[haproxy][lb]") {
+  pydio::test::TempDir dir;
+  HaproxyPaths paths;
+  paths.config = dir / "haproxy.cfg";
+  paths.pid_file = dir / "haproxy.pid";
+  HaproxyResource resource(paths);
+  auto desired = std::make_shared<DesiredState>(lb_cluster());
+  PassContext ctx;
+  ctx.desired = desired;
+  ctx.self = &desired->nodes[0];  // n1: storage and compute, no lb
+  const auto write = [&](const std::string& text) { std::ofstream(paths.config) << text; };
+  SECTION("an lb node: always") {
+    ctx.self = &desired->nodes[3];
+    CHECK(resource.applies_to(ctx));
+  }
+  SECTION("no file, or the operator's own HAProxy configuration: never touched") {
+    CHECK_FALSE(resource.applies_to(ctx));
+    write("global\n    daemon\n");
+    CHECK_FALSE(resource.applies_to(ctx));
+  }
+  SECTION("a node not in the desired state decides nothing") {
+    write(haproxy_config_text(*desired, desired->nodes[3], paths));
+    ctx.self = nullptr;
+    CHECK_FALSE(resource.applies_to(ctx));
+  }
+  SECTION("the agent's file: applies until it is moved aside, which keeps it whole") {
+    const std::string text = haproxy_config_text(*desired, desired->nodes[3], paths);
+    write(text);
+    CHECK(resource.applies_to(ctx));
+    const std::string aside = haproxy_aside_path(paths.config, "2026-12-01T08:30:00Z");
+    const auto move =
+        make_action<HaproxyAction>("move", SetHaproxyConfigAside{paths.config, aside});
+    REQUIRE(resource.apply(ctx, move));
+    CHECK_FALSE(resource.applies_to(ctx));
+    std::ifstream kept(aside);
+    CHECK(std::string(std::istreambuf_iterator<char>(kept), {}) == text);
+    // An earlier copy is never replaced.
+    write(text);
+    CHECK_FALSE(resource.apply(ctx, move));
+  }
 }

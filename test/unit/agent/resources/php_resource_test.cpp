@@ -28,7 +28,10 @@ PhpWant want_for(const PhpSpec& php) {
   want.dropin_path = php_dropin_path(php.version);
   want.dropin_text = php_dropin_text(php);
   want.probe_path = "/var/www/pydio-agent/probe.php";
-  want.probe_text = php_probe_page({"n1", {"/mnt/pydio-data", "/mnt/pydio-config"}, "/x/lock"});
+  want.probe_text = php_probe_page({"n1",
+                                    {"/mnt/pydio-data", "/mnt/pydio-config"},
+                                    "/x/lock",
+                                    "/var/www/pydio/current/conf/VERSION"});
   return want;
 }
 

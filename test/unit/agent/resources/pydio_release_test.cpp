@@ -8,6 +8,7 @@
 
 #include "agent/host/release_fetch.hpp"
 #include "agent/host/release_links.hpp"
+#include "agent/resources/php_settings.hpp"
 #include "agent/resources/pydio_release_resource.hpp"
 #include "test/unit/support/release_archive.hpp"
 #include "test/unit/support/temp_dir.hpp"
@@ -129,6 +130,64 @@ TEST_CASE("pydio-release plans stage, switch and prune from the target", "[pydio
   }
 }
 
+TEST_CASE("pydio-release checks a switch the agent did not finish", "[pydio_release]") {
+  // The agent was killed after it pointed current at fixture-2 and before the check ended.
+  PydioReleaseObservation observed = serving_a();
+  observed.target = {kShaB, ""};
+  observed.installed.push_back({"bbbbbbbbbbbb", kShaB, "fixture-2"});
+  observed.release_names = {"aaaaaaaaaaaa", "bbbbbbbbbbbb"};
+  observed.current_id = "bbbbbbbbbbbb";
+  observed.previous_id = "aaaaaaaaaaaa";
+  observed.switch_record =
+      ReleaseSwitchRecord{kShaB, "bbbbbbbbbbbb", "fixture-2", "aaaaaaaaaaaa", ""};
+  SECTION("current is the recorded release: the check is owed, nothing is pruned") {
+    CHECK(switch_check_owed(observed));
+    auto plan = plan_pydio_release(observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"check-switched-release"});
+    CHECK(plan->actions[0].description ==
+          "check release fixture-2: the agent stopped between switching current to it and "
+          "checking it; reload Apache gracefully, check the start page (switch back to "
+          "fixture-1 if it fails)");
+    // Until the check passes the node vouches for the release it switched from: the leader's
+    // rollout waits instead of moving on to the next node.
+    NodeReleaseReport report = release_report_of(observed);
+    CHECK(report.current == kShaA);
+    CHECK(report.version == "fixture-1");
+    CHECK(report.staged == std::vector<std::string>{kShaB});
+  }
+  SECTION("after the check passed (the record is gone): nothing to do, fixture-2 reported") {
+    observed.switch_record.reset();
+    auto plan = plan_pydio_release(observed);
+    REQUIRE(plan);
+    CHECK(plan->actions.empty());
+    CHECK(release_report_of(observed).current == kShaB);
+  }
+  SECTION("the agent died before current moved (or after switching back): the record goes") {
+    observed.current_id = "aaaaaaaaaaaa";
+    observed.previous_id = "";
+    CHECK_FALSE(switch_check_owed(observed));
+    auto plan = plan_pydio_release(observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan) == std::vector<std::string>{"forget-release-switch", "switch-release"});
+    CHECK(release_report_of(observed).current == kShaA);
+  }
+  SECTION("the target moved on meanwhile: the record goes, the switch goes to the target") {
+    const std::string sha_c = "sha256:" + std::string(64, 'c');
+    observed.target = {sha_c, ""};
+    observed.installed.push_back({"cccccccccccc", sha_c, "fixture-3"});
+    CHECK_FALSE(switch_check_owed(observed));
+    auto plan = plan_pydio_release(observed);
+    REQUIRE(plan);
+    CHECK(kinds(*plan).front() == "forget-release-switch");
+  }
+  SECTION("the record round-trips; a malformed one is refused") {
+    CHECK(parse_release_switch(release_switch_text(*observed.switch_record)) ==
+          observed.switch_record);
+    CHECK_FALSE(parse_release_switch("{\"release\": \"x\"}"));
+  }
+}
+
 TEST_CASE("the node report says which releases the node has", "[pydio_release]") {
   PydioReleaseObservation observed = serving_a();
   observed.installed.push_back({"bbbbbbbbbbbb", kShaB, "fixture-2"});
@@ -168,6 +227,27 @@ TEST_CASE("the check after a switch", "[pydio_release]") {
     CHECK(judge_release_answer({403, ""}, "", "/pydio", "v").final);
     CHECK_FALSE(judge_release_answer({0, "connect refused"}, "", "/pydio", "v").final);
   }
+  SECTION("the version PHP reads under current, from the agent's probe") {
+    const std::string target = "/.pydio-agent/probe.php?release=1";
+    const auto probed = [&](int status, const std::string& body) {
+      return judge_probed_release({status, body}, target, "fixture-2");
+    };
+    CHECK(
+        probed(200, R"({"probe":"pydio-agent/1","current":"fixture-2__2026-11-30__t__68\n"})").ok);
+    // Pydio 8's own file: "8.2.3__2019-05-13__1e30e0b5f" (conf/VERSION).
+    CHECK(judge_probed_release({200, R"({"current":"8.2.3__2019-05-13__1e30e0b5f\n"})"}, target,
+                               "8.2.3")
+              .ok);
+    auto old = probed(200, R"({"current":"fixture-1__2026-11-30__t__68"})");
+    CHECK_FALSE(old.ok);
+    CHECK_FALSE(old.final);  // an old worker may answer right after the reload: asked again
+    CHECK(old.reason == "PHP reads version fixture-1 under current, not fixture-2");
+    CHECK(probed(200, R"({"current":null})").reason ==
+          "GET /.pydio-agent/probe.php?release=1: PHP cannot read conf/VERSION under current");
+    CHECK_FALSE(probed(200, R"({"probe":"pydio-agent/1","php":"8.2.1"})").ok);
+    CHECK(probed(404, "").reason == "GET /.pydio-agent/probe.php?release=1: HTTP 404");
+    CHECK_FALSE(probed(0, "refused").ok);
+  }
   SECTION("Apache's log directory as Debian's envvars sets it") {
     CHECK(apache_log_dir("/etc/apache2") == "/var/log/apache2");
     CHECK(apache_log_dir("/etc/apache2-n1/") == "/var/log/apache2-n1");
@@ -180,6 +260,32 @@ TEST_CASE("the check after a switch", "[pydio_release]") {
           "switch back to");
     CHECK_FALSE(parse_release_failure("{\"release\": 1}"));
   }
+}
+
+TEST_CASE("the probe page reports the release under current as PHP reads it", "[pydio_release]") {
+  // The real page, run by PHP's command line as Apache's PHP would run it with ?release=1.
+  pydio::test::TempDir tmp;
+  fs::create_directories(tmp / "releases/bbbbbbbbbbbb/conf");
+  std::ofstream(tmp / "releases/bbbbbbbbbbbb/conf/VERSION") << "fixture-2__2026-11-30__t__68\n";
+  fs::create_directory_symlink("releases/bbbbbbbbbbbb", tmp / "current");
+  ProbePageSettings settings{"n1", {tmp / "no-volume"}, tmp / "lock", tmp / "current/conf/VERSION"};
+  std::ofstream(tmp / "probe.php") << php_probe_page(settings);
+  pydio::common::SystemRunner runner;
+  const auto run = [&] {
+    return runner.run(pydio::common::Command(
+        {"php", "-r", "$_GET['release'] = '1'; include '" + (tmp / "probe.php") + "';"},
+        std::chrono::seconds(30)));
+  };
+  auto answer = run();
+  INFO(answer.out << answer.err);
+  REQUIRE(answer.succeeded());
+  CHECK(judge_probed_release({200, answer.out}, "probe", "fixture-2").ok);
+  CHECK_FALSE(fs::exists(tmp / "lock"));  // no lock, no volume touched
+  fs::remove(tmp / "current");
+  answer = run();
+  REQUIRE(answer.succeeded());
+  CHECK(judge_probed_release({200, answer.out}, "probe", "fixture-2").reason ==
+        "GET probe: PHP cannot read conf/VERSION under current");
 }
 
 namespace {
@@ -257,6 +363,8 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
                     sha3 = pydio::test::sha256sum_of(v3);
   int reloads = 0;
   std::vector<std::string> checked;
+  const std::string record_file = tmp / "state/release-switch.json";
+  bool record_during_check = true;
   ReleaseSwitchHooks hooks;
   hooks.reload = [&](const PassContext&) {
     ++reloads;
@@ -264,6 +372,7 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
   };
   hooks.check = [&](const ReleaseCheckRequest& request) {
     checked.push_back(request.version);
+    record_during_check = record_during_check && fs::exists(record_file);
     return request.version == "fixture-3" ? "PHP Parse error:  syntax error in index.php on line 1"
                                           : "";
   };
@@ -293,7 +402,41 @@ TEST_CASE("pydio-release installs, switches, switches back and prunes on real fi
   again = resource.observe_and_plan(node.context());
   REQUIRE(again);
   CHECK(again->actions.empty());
+  // Each switch was recorded before its check and forgotten after it.
+  CHECK(record_during_check);
+  CHECK_FALSE(fs::exists(record_file));
 
+  SECTION("an agent killed between switching and checking checks at its next start") {
+    node.publish(v3, sha3, "fixture-3", tmp);
+    plan = resource.observe_and_plan(node.context());
+    REQUIRE(plan);
+    REQUIRE(kinds(*plan).size() >= 2);
+    REQUIRE(kinds(*plan)[1] == "switch-release");
+    REQUIRE(resource.apply(node.context(), plan->actions[0]));  // staged; the switch is below
+    // What the switch does before its check, then the agent dies: a record, then the links.
+    const std::string id3 = sha3.substr(7, 12), id2 = sha2.substr(7, 12), id1 = sha1.substr(7, 12);
+    REQUIRE(save_release_switch(tmp / "state", {sha3, id3, "fixture-3", id2, id1}));
+    REQUIRE(point_release_link(docroot, kPreviousLink, id2));
+    REQUIRE(point_release_link(docroot, kCurrentLink, id3));
+
+    PydioReleaseResource restarted(hooks);
+    const int reloads_before = reloads;
+    plan = restarted.observe_and_plan(node.context());
+    REQUIRE(plan);
+    REQUIRE(kinds(*plan) == std::vector<std::string>{"check-switched-release"});
+    CHECK(node.report.get()->version == "fixture-2");  // not the unchecked fixture-3
+    Status applied = apply_all(restarted, node.context(), *plan);
+    REQUIRE_FALSE(applied);
+    CHECK(applied.message() ==
+          "release fixture-3 failed its check on this node: PHP Parse error:  syntax error in "
+          "index.php on line 1; switched back to fixture-2");
+    CHECK(reloads == reloads_before + 2);  // before the check, and after switching back
+    CHECK(*read_release_link(docroot, kCurrentLink) == id2);
+    CHECK(*read_release_link(docroot, kPreviousLink) == id1);
+    CHECK_FALSE(fs::exists(record_file));
+    auto failed = restarted.observe_and_plan(node.context());
+    REQUIRE_FALSE(failed);  // recorded: not tried again
+  }
   SECTION("Apache not taking the reload is no failure of the release: links back, tried again") {
     bool refuse = true;
     ReleaseSwitchHooks refusing = hooks;
