@@ -92,4 +92,16 @@ std::int64_t int_field(const nlohmann::json& body, const std::string& key, std::
   return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
 }
 
+bool bool_field(const nlohmann::json& body, const std::string& key, bool fallback) {
+  if (!body.is_object()) return fallback;
+  auto it = body.find(key);
+  return it != body.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+nlohmann::json object_field(const nlohmann::json& body, const std::string& key) {
+  if (!body.is_object()) return nlohmann::json::object();
+  auto it = body.find(key);
+  return it != body.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
 }  // namespace pydio::agent

@@ -24,6 +24,9 @@ common::Expected<std::pair<std::string, std::uint16_t>> parse_peer_address(const
 std::string text_field(const nlohmann::json& body, const std::string& key,
                        const std::string& fallback = "");
 std::int64_t int_field(const nlohmann::json& body, const std::string& key, std::int64_t fallback = 0);
+bool bool_field(const nlohmann::json& body, const std::string& key, bool fallback = false);
+// The field when it is an object, else an empty object.
+nlohmann::json object_field(const nlohmann::json& body, const std::string& key);
 
 class PeerClient {
  public:

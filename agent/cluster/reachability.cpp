@@ -11,6 +11,7 @@
 #include <future>
 
 #include "agent/api/peer_api.hpp"
+#include "agent/reconcile/guard.hpp"
 
 namespace pydio::agent {
 
@@ -89,25 +90,29 @@ std::optional<std::set<std::string>> Reachability::reachable() const {
 
 void Reachability::loop() {
   while (true) {
-    auto desired = desired_();
-    if (desired) {
-      std::vector<std::pair<std::string, std::future<bool>>> asked;
-      for (const auto& node : desired->nodes) {
-        if (node.name == self_) continue;
-        const std::string address = node.address;
-        asked.emplace_back(node.name, std::async(std::launch::async, [address] {
-                             return tcp_reachable(address, api::kPeerPort, kConnectBound);
-                           }));
-      }
-      std::set<std::string> reached = {self_};
-      for (auto& [name, answer] : asked)
-        if (answer.get()) reached.insert(name);
-      std::lock_guard<std::mutex> lock(mutex_);
-      reached_ = std::move(reached);
-    }
+    // A round that threw (std::async throws once no thread can be made) keeps the last set.
+    guarded_round("reachability", [this] { round(); });
     std::unique_lock<std::mutex> lock(mutex_);
     if (wake_.wait_for(lock, kPeriod, [this] { return stopping_; })) return;
   }
+}
+
+void Reachability::round() {
+  auto desired = desired_();
+  if (!desired) return;
+  std::vector<std::pair<std::string, std::future<bool>>> asked;
+  for (const auto& node : desired->nodes) {
+    if (node.name == self_) continue;
+    const std::string address = node.address;
+    asked.emplace_back(node.name, std::async(std::launch::async, [address] {
+                         return tcp_reachable(address, api::kPeerPort, kConnectBound);
+                       }));
+  }
+  std::set<std::string> reached = {self_};
+  for (auto& [name, answer] : asked)
+    if (answer.get()) reached.insert(name);
+  std::lock_guard<std::mutex> lock(mutex_);
+  reached_ = std::move(reached);
 }
 
 }  // namespace pydio::agent

@@ -52,6 +52,7 @@ class Reachability {
 
  private:
   void loop();
+  void round();  // one round: connect to every other node's peer port at once
 
   const std::string self_;
   std::function<std::shared_ptr<const common::DesiredState>()> desired_;

@@ -7,6 +7,7 @@
 
 #include "agent/cluster/join_token.hpp"
 #include "agent/cluster/signing.hpp"
+#include "agent/daemon/peer_replies.hpp"
 #include "common/release_publish.hpp"
 #include "common/text.hpp"
 #include "common/utc_time.hpp"
@@ -279,9 +280,7 @@ json ChangeCommitter::key_holders(const std::string& key_id) const {
   for (std::size_t i = 0; i < others.size(); ++i) {
     bool holds = false;
     if (i < replies.size() && replies[i] && replies[i]->status == 200) {
-      const json signing = replies[i]->body.value("signing", json());
-      holds = signing.is_object() && signing.value("keyId", "") == key_id &&
-              signing.value("canSign", false);
+      holds = reply_holds_signing_key(replies[i]->body, key_id);
     }
     holders.push_back({{"name", others[i]->name}, {"holdsKey", holds}});
   }

@@ -1,11 +1,12 @@
-#include "agent/resources/db_backup_schedule.hpp"
 #include "agent/daemon/cluster_report.hpp"
 
 #include <fstream>
 #include <future>
 #include <thread>
 
+#include "agent/daemon/peer_replies.hpp"
 #include "agent/daemon/release_rollout_step.hpp"
+#include "agent/resources/db_backup_schedule.hpp"
 #include "common/galera_bootstrap.hpp"
 #include "common/gluster_cli.hpp"
 #include "common/utc_time.hpp"
@@ -118,9 +119,12 @@ std::string database_cell(const json& database) {
 
 void read_report(const json& report, const std::string& node_name, json& row, json& out) {
   row["reachable"] = true;
-  row["healthy"] = report.value("/health/healthy"_json_pointer, false);
-  row["reasons"] = report.value("/health/reasons"_json_pointer, json::array());
-  row["draining"] = report.value("draining", false);  // the operator's drain (agentctl drain)
+  // A field of the wrong type counts as missing (the report of a peer is not trusted).
+  const json health = object_field(report, "health");
+  row["healthy"] = bool_field(health, "healthy");
+  row["reasons"] = health.contains("reasons") && health["reasons"].is_array() ? health["reasons"]
+                                                                              : json::array();
+  row["draining"] = bool_field(report, "draining");  // the operator's drain (agentctl drain)
   row["generation"] = int_field(report, "generation");
   // The leader reports how far a CA rotation got (ca_rotation.hpp).
   if (report.contains("ca") && report["ca"].is_object() && report["ca"].contains("progress") &&
@@ -139,14 +143,14 @@ void read_report(const json& report, const std::string& node_name, json& row, js
   if (report.contains("database") && report["database"].is_object())
     row["database"] = database_cell(report["database"]);
   // The leader says what a rollout of a release waits for (release_rollout.hpp).
-  if (const json rollout = report.value("rollout", json()); rollout.is_object())
-    if (const std::string progress = text_field(rollout, "progress"); !progress.empty())
-      out["waiting"].push_back(progress);
-  const json leader = report.value("leader", json::object());
-  if (leader.is_object() && leader.value("isLeader", false) == true)
+  if (const std::string progress = text_field(object_field(report, "rollout"), "progress");
+      !progress.empty())
+    out["waiting"].push_back(progress);
+  const json leader = object_field(report, "leader");
+  if (bool_field(leader, "isLeader"))
     out["leader"] = {{"holder", node_name}, {"term", int_field(leader, "term")}};
-  const json resources = report.value("resources", json::array());
-  if (!resources.is_array()) return;
+  if (!report.contains("resources") || !report["resources"].is_array()) return;
+  const json& resources = report["resources"];
   for (const auto& resource : resources) {
     const std::string state = text_field(resource, "state");
     std::string detail = text_field(resource, "waitingFor");
@@ -265,12 +269,7 @@ common::Expected<std::string> ClusterReport::start_db_backup(const std::string& 
   auto reply = leader_.peer_client(kReportTimeout).post(address, "/v1/peer/db-backup", json::object(),
                                                         false);
   if (!reply) return reply.status();
-  if (reply->status != 200 || !reply->body.contains("started") ||
-      !reply->body["started"].is_string()) {
-    return common::Status::error(address + " refused the backup: " +
-                                 reply->body.value("error", reply->body.dump()));
-  }
-  return reply->body["started"].get<std::string>();
+  return started_backup(address, *reply);
 }
 
 json ClusterReport::report() const {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <future>
 #include <thread>
 
 #include "agent/api/admin_api.hpp"
@@ -12,6 +13,8 @@
 #include "agent/api/http_server.hpp"
 #include "agent/api/metrics_api.hpp"
 #include "agent/api/status_socket.hpp"
+#include "agent/daemon/bounded_stop.hpp"
+#include "agent/daemon/event_loop_guard.hpp"
 #include "agent/daemon/release_rollout_step.hpp"
 #include "agent/daemon/status_report.hpp"
 #include "common/release_target.hpp"
@@ -260,6 +263,16 @@ int Daemon::run() {
             agent_check_draining(state_.desired().get(), local_.node_name, state_.draining()));
       });
   agent_check_->start();
+  // An exception that escapes a thread body becomes an event (agentctl events) besides the log.
+  set_thread_exception_sink([this](const std::string& thread, const std::string& what) {
+    Event event;
+    event.time = std::chrono::system_clock::now();
+    event.resource = "agent";
+    event.action = "a round of the " + thread + " thread";
+    event.outcome = "error";
+    event.message = "internal error: " + what + " (the thread went on)";
+    events_.record(std::move(event));
+  });
   reachability_.start();
   health_.check_now();
   health_.start();
@@ -293,8 +306,8 @@ int Daemon::run() {
   sd_notify(0, "READY=1\nSTATUS=reconciling");
   spdlog::info("ready: health on {}, admin on {}, status page on {}", local_.health_listen,
                local_.admin_socket, status_socket);
-  std::thread second_loop_thread([this] { ioc_.run(); });
-  ioc_.run();
+  std::thread second_loop_thread([this] { run_event_loop(ioc_); });
+  run_event_loop(ioc_);
   second_loop_thread.join();
 
   sd_notify(0, "STOPPING=1");
@@ -306,15 +319,21 @@ int Daemon::run() {
   if (peer_endpoint_) peer_endpoint_->stop();
   agent_check_->stop();
   process_watch_.stop();
-  const bool stopped = state_.stop(kStopBound);
-  health_.stop();
-  db_health_.stop();
-  reachability_.stop();
+  // The probers stop beside the reconciler and elector, within the same deadline.
+  auto probers_stopped = std::async(std::launch::async, [this, stop_deadline] {
+    return stop_in_parallel({[this] { health_.stop(); }, [this] { db_health_.stop(); },
+                             [this] { reachability_.stop(); }},
+                            stop_deadline);
+  });
+  const bool state_stopped = state_.stop(kStopBound);
+  const bool stopped = probers_stopped.get() && state_stopped;
+  set_thread_exception_sink({});  // events_ goes with this object; threads may run on
   while (blocking_queued_ > 0 && std::chrono::steady_clock::now() < stop_deadline)
     std::this_thread::sleep_for(10ms);
   if (!stopped || blocking_queued_ > 0) {
-    // Work still in flight (a gluster command, a hung FUSE read) is abandoned: every step is
-    // idempotent and re-read at the next start. Waiting for it would hold SIGTERM for minutes.
+    // Work still in flight (a gluster command, a hung FUSE read, a probe of a stopped server)
+    // is abandoned: every step is idempotent and re-read at the next start. Waiting for it
+    // would hold SIGTERM for seconds or minutes.
     spdlog::warn("stopped with work in flight (abandoned)");
     spdlog::shutdown();
     ::_exit(0);

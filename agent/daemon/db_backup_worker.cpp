@@ -1,10 +1,10 @@
 #include "agent/daemon/db_backup_worker.hpp"
 
-#include <spdlog/spdlog.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <tuple>
@@ -14,6 +14,7 @@
 #include "agent/host/galera_status.hpp"
 #include "agent/host/mysql_session.hpp"
 #include "agent/host/service_paths.hpp"
+#include "agent/reconcile/guard.hpp"
 #include "common/mount_table.hpp"
 #include "common/utc_time.hpp"
 
@@ -170,18 +171,29 @@ void DbBackupWorker::loop(std::unique_lock<std::mutex>& lock) {
     requested_.reset();
     if (request) running_ = request;
     lock.unlock();
-    auto desired = desired_();
-    auto place = backup_place(desired.get(), local_.node_name);
-    const bool answers = place && mount_answers_(place->mountpoint);
-    if (request) {
-      take(*desired, request->first, request->second, answers);
-    } else if (is_galera_db_node(desired.get(), local_.node_name)) {
-      undo_left_desync(local_);
-    }
-    if (answers) refresh_catalog(*desired);
+    const bool went = guarded_round("db backup worker", [&] { round(request); });
     lock.lock();
+    if (!went && request) {
+      // The backup that threw failed: say so where agentctl db backups looks.
+      last_ = Attempt{};
+      last_->name = request->first;
+      last_->error = "internal error (the agent's log says which)";
+      last_->finished_at = common::utc_now_seconds();
+    }
     running_.reset();
   }
+}
+
+void DbBackupWorker::round(const std::optional<std::pair<std::string, std::int64_t>>& request) {
+  auto desired = desired_();
+  auto place = backup_place(desired.get(), local_.node_name);
+  const bool answers = place && mount_answers_(place->mountpoint);
+  if (request) {
+    take(*desired, request->first, request->second, answers);
+  } else if (is_galera_db_node(desired.get(), local_.node_name)) {
+    undo_left_desync(local_);
+  }
+  if (answers) refresh_catalog(*desired);
 }
 
 void DbBackupWorker::take(const common::DesiredState& desired, const std::string& name,

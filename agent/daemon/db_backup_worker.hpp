@@ -70,6 +70,9 @@ class DbBackupWorker {
 
   void run();
   void loop(std::unique_lock<std::mutex>& lock);
+  // One wake-up's work, off the lock: the backup asked for (if any), else undo a desync a
+  // killed run left; then the catalog. Run through guarded_round.
+  void round(const std::optional<std::pair<std::string, std::int64_t>>& request);
   void take(const common::DesiredState& desired, const std::string& name, std::int64_t started,
             bool mount_answers);
   void refresh_catalog(const common::DesiredState& desired);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "agent/cluster/abandonable.hpp"
+#include "agent/daemon/peer_replies.hpp"
 #include "agent/host/backup_restore_steps.hpp"
 #include "agent/host/datadir_set_aside.hpp"
 #include "agent/host/db_backup_store.hpp"
@@ -184,7 +185,7 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
     return failed("set the datadir of " + local_.node_name + " aside", own_problem(aside),
                   "The data of every member is where it was." + release_hint);
   }
-  const std::string old_data = aside.body.value("setAside", "");
+  const std::string old_data = text_field(aside.body, "setAside");
   set_aside[local_.node_name] = old_data;
   done.push_back(old_data.empty() ? datadir + " was empty: nothing to set aside"
                                   : "set " + datadir + " aside to " + old_data);
@@ -240,7 +241,15 @@ api::AdminAnswer DbRestoreCommand::run(const Target& t) {
                            why);
         continue;
       }
-      set_aside[t.other_names[i]] = (*asides[i]).body.value("setAside", "");
+      // Where its data went is what the operator needs after a restore: without it (a field
+      // of the wrong type counts as missing) the member is not released.
+      auto aside = set_aside_from_reply(t.other_names[i], (*asides[i]).body);
+      if (!aside) {
+        problems.push_back(aside.status().message() +
+                           "; it stays held (run `agentctl db release` once its data is found)");
+        continue;
+      }
+      set_aside[t.other_names[i]] = *aside;
       ready.push_back(t.other_addresses[i]);
     }
     auto released = link_.peer_client(kReleaseCallTimeout)

@@ -69,10 +69,14 @@ common::Status NodeState::load() {
 }
 
 void NodeState::start(PassEnvironment environment) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  environment_ = environment;
-  started_ = true;
-  if (auto desired = desired_.current()) follow(*desired);
+  std::shared_ptr<LeaderElector> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    environment_ = environment;
+    started_ = true;
+    if (auto desired = desired_.current()) ended = follow(*desired);
+  }
+  end_campaign(std::move(ended));
 }
 
 bool NodeState::stop(std::chrono::milliseconds bound) {
@@ -175,8 +179,12 @@ common::Expected<SubmitOutcome> NodeState::submit(const common::ValidationResult
                                                   const SignedDocument& signed_text) {
   auto outcome = desired_.submit(parsed, rule, signed_text);
   if (!outcome || !outcome->errors.empty()) return outcome;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (started_) follow(*desired_.current());
+  std::shared_ptr<LeaderElector> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (started_) ended = follow(*desired_.current());
+  }
+  end_campaign(std::move(ended));
   return outcome;
 }
 
@@ -207,19 +215,27 @@ common::Status NodeState::ensure_secrets() {
   if (common::Status saved = common::save_secrets(local_.secrets_path, secrets); !saved)
     return saved;
   spdlog::info("generated the cluster's secrets in {}", local_.secrets_path);
-  std::lock_guard<std::mutex> lock(mutex_);
-  secrets_ = std::make_shared<const common::Secrets>(secrets);
-  // The elector needs the lease password: it may start only now.
-  if (auto desired = desired_.current(); started_ && desired) follow_elector(*desired);
+  std::shared_ptr<LeaderElector> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    secrets_ = std::make_shared<const common::Secrets>(secrets);
+    // The elector needs the lease password: it may start only now.
+    if (auto desired = desired_.current(); started_ && desired) ended = follow_elector(*desired);
+  }
+  end_campaign(std::move(ended));
   return common::Status::ok();
 }
 
 common::Status NodeState::adopt_secrets(const common::Secrets& secrets) {
   if (common::Status saved = common::save_secrets(local_.secrets_path, secrets); !saved)
     return saved;
-  std::lock_guard<std::mutex> lock(mutex_);
-  secrets_ = std::make_shared<const common::Secrets>(secrets);
-  if (auto desired = desired_.current(); started_ && desired) follow_elector(*desired);
+  std::shared_ptr<LeaderElector> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    secrets_ = std::make_shared<const common::Secrets>(secrets);
+    if (auto desired = desired_.current(); started_ && desired) ended = follow_elector(*desired);
+  }
+  end_campaign(std::move(ended));
   return common::Status::ok();
 }
 
@@ -254,8 +270,9 @@ std::optional<PassContext> NodeState::pass_context() {
   return ctx;
 }
 
-void NodeState::follow(const common::DesiredState& desired) {
-  auto resources = build_resources(desired, local_.node_name);
+std::shared_ptr<LeaderElector> NodeState::follow(const common::DesiredState& desired) {
+  auto resources = environment_.resources ? environment_.resources(desired, local_.node_name)
+                                          : build_resources(desired, local_.node_name);
   if (reconciler_) {
     // In place: resources that stay keep their state, backoff and work in flight.
     reconciler_->update_resources(std::move(resources));
@@ -264,15 +281,18 @@ void NodeState::follow(const common::DesiredState& desired) {
         std::move(resources), [this] { return pass_context(); }, events_);
     reconciler_->start();
   }
-  follow_elector(desired);
+  return follow_elector(desired);
 }
 
-void NodeState::follow_elector(const common::DesiredState& desired) {
+std::shared_ptr<LeaderElector> NodeState::follow_elector(const common::DesiredState& desired) {
   // Only storage nodes campaign: leader work drives gluster through the local glusterd.
   const common::NodeSpec* self = desired.find_node(local_.node_name);
   const bool candidate = self != nullptr && self->has_role(common::Role::kStorage);
   const auto servers = common::database_servers(desired.database);
-  if (!candidate || !secrets_ || servers.empty()) return;
+  // A document that takes this node's storage role or the database away ends its campaign:
+  // a node that may not lead must not keep (or win) the lease.
+  if (!candidate || servers.empty()) return std::move(elector_);
+  if (!secrets_) return nullptr;
   // The lease user on every database member, in order of preference (the Galera members in
   // document order, or the one host).
   std::vector<MysqlEndpoint> members;
@@ -288,11 +308,21 @@ void NodeState::follow_elector(const common::DesiredState& desired) {
     // E.g. one db node grew to three: the running elector keeps its term and session (its
     // member stays listed) or walks the new list at its next round.
     elector_->client().set_members(std::move(members));
-    return;
+    return nullptr;
   }
   elector_ = std::make_shared<LeaderElector>(std::make_unique<LeaseClient>(
       local_.node_name, std::move(members), std::chrono::seconds(local_.lease_seconds)));
   elector_->start();
+  return nullptr;
+}
+
+void NodeState::end_campaign(std::shared_ptr<LeaderElector> elector) {
+  if (!elector) return;
+  spdlog::info("election: the desired state in force does not let {} lead; leaving the lease",
+               local_.node_name);
+  // Off the lock: the stop waits for a round in progress and hands the lease back (bounded by
+  // the lease client's timeouts), so a successor takes over without waiting for the expiry.
+  elector->stop(true);
 }
 
 }  // namespace pydio::agent

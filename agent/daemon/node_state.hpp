@@ -38,6 +38,10 @@ struct PassEnvironment {
   std::function<std::optional<std::set<std::string>>()> reachable_nodes;
   ReleaseReportHolder* release_report = nullptr;  // PassContext::release_report
   DbMemberHolder* db_member = nullptr;            // PassContext::db_member
+  // The resources of a document for this node; empty: build_resources (tests pass fakes).
+  std::function<std::vector<std::unique_ptr<Resource>>(const common::DesiredState&,
+                                                       const std::string& node_name)>
+      resources;
 };
 
 // The lease as status shows it.
@@ -143,9 +147,12 @@ class NodeState {
   common::Status sign_unsigned_copy();
   void record_key_event(const std::string& action, const std::string& message);
   // Makes the reconciler's resources those of `desired` and starts the elector when this node
-  // campaigns. REQUIRES: mutex_ held.
-  void follow(const common::DesiredState& desired);
-  void follow_elector(const common::DesiredState& desired);  // REQUIRES: mutex_ held
+  // campaigns. Returns the elector `desired` ends (this node may no longer lead), for
+  // end_campaign once mutex_ is released. REQUIRES: mutex_ held.
+  [[nodiscard]] std::shared_ptr<LeaderElector> follow(const common::DesiredState& desired);
+  [[nodiscard]] std::shared_ptr<LeaderElector> follow_elector(const common::DesiredState& desired);
+  // Stops an elector follow() ended, handing its lease back. REQUIRES: mutex_ NOT held.
+  void end_campaign(std::shared_ptr<LeaderElector> elector);
 
   const common::LocalConfig& local_;
   EventLog& events_;

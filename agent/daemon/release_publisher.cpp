@@ -127,8 +127,7 @@ api::AdminAnswer ReleasePublisher::publish(const std::string& path) {
   if (!lock.owns_lock())
     return refuse(409, "another agentctl app publish is under way on this node; nothing changed");
   api::AdminAnswer answer = publish_locked(path);
-  if (answer.status != 200)
-    record("publish " + path, answer.body.value("error", std::string("refused")));
+  if (answer.status != 200) record("publish " + path, text_field(answer.body, "error", "refused"));
   return answer;
 }
 
@@ -225,7 +224,7 @@ api::AdminAnswer ReleasePublisher::publish_locked(const std::string& path) {
       ::unlinkat(dir_fd->get(), stored.c_str(), 0);
     return api::AdminAnswer{reply.status, reply.body};
   }
-  const bool already = reply.body.value("alreadyPublished", false);
+  const bool already = bool_field(reply.body, "alreadyPublished");
   json body = {{"version", release.version},
                {"sha256", release.sha256},
                {"file", release.file},

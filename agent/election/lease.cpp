@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/election/lease_member_session.hpp"
+#include "agent/reconcile/guard.hpp"
 #include "common/metrics.hpp"
 
 namespace pydio::agent {
@@ -145,13 +146,16 @@ void LeaseClient::apply_new_members() {
 }
 
 Status LeaseClient::try_acquire_or_renew() {
-  Status status = round();
+  Status status = Status::ok();
+  // An exception ends the round like any failure: leadership is dropped at once.
+  if (auto what = exception_from([&] { status = round(); }))
+    status = Status::error("lease: internal error: " + *what);
   if (!status) {
     fail(status);
     return status;
   }
   ++rounds_on_member_;
-  probe_preferred_member();
+  guarded_round("elector", [this] { probe_preferred_member(); });
   return status;
 }
 
@@ -344,52 +348,49 @@ void LeaderElector::stop(bool release_lease) {
   }
 }
 
-namespace {
-constexpr milliseconds kFirstRetry{250};
-constexpr milliseconds kMaxRetry{1000};
-}  // namespace
-
 void LeaderElector::run() {
-  const milliseconds interval = renew_interval(client_->duration());
-  bool was_leader = false;
-  std::string last_error;
-  int failures = 0;
   for (;;) {
     // The cadence counts from the round's start: a slow round or a probe of an earlier member
     // (lease_members.hpp) does not push the next renew further out.
-    const auto started = std::chrono::steady_clock::now();
-    Status status = client_->try_acquire_or_renew();
-    static auto& rounds = common::metrics::process_registry().histogram(
-        "pydio_agent_lease_renew_duration_seconds",
-        "One lease round against the database: renew, or take when free.", {},
-        common::metrics::duration_buckets());
-    rounds.observe(
-        {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    const LeaseStatus now = client_->status();
-    if (now.leader != was_leader) {
-      if (now.leader) {
-        spdlog::info("election: {} is leader, term {}", client_->holder_id(), now.term);
-      } else {
-        spdlog::info("election: {} is no longer leader (term {}){}", client_->holder_id(), now.term,
-                     status ? "" : ": " + status.message());
-      }
-      was_leader = now.leader;
-    }
-    if (!status && status.message() != last_error) spdlog::warn("election: {}", status.message());
-    last_error = status ? "" : status.message();
-
-    // Without an answer from the database (not started yet, schema not there yet, network)
-    // retry soon (250 ms, doubling up to 1 s): on a bootstrapping node every leader-only
-    // resource waits for this round; one attempt a second is gentle on a database in trouble.
-    failures = status ? 0 : failures + 1;
-    milliseconds next = interval;
-    if (failures > 0) {
-      next = kFirstRetry;
-      for (int i = 1; i < failures && next < kMaxRetry; ++i) next *= 2;
-      next = std::min({next, kMaxRetry, interval});
-    }
+    const auto started = LeaseClock::now();
+    next_round_ = milliseconds(250);  // what follows a round that threw (it was logged)
+    guarded_round("elector", [&] { round(started); });
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wake_.wait_until(lock, started + next, [this] { return stopping_; })) return;
+    if (wake_.wait_until(lock, started + next_round_, [this] { return stopping_; })) return;
+  }
+}
+
+void LeaderElector::round(LeaseClock::time_point started) {
+  Status status = client_->try_acquire_or_renew();
+  static auto& rounds = common::metrics::process_registry().histogram(
+      "pydio_agent_lease_renew_duration_seconds",
+      "One lease round against the database: renew, or take when free.", {},
+      common::metrics::duration_buckets());
+  rounds.observe({}, std::chrono::duration<double>(LeaseClock::now() - started).count());
+  const LeaseStatus now = client_->status();
+  if (now.leader != was_leader_) {
+    if (now.leader) {
+      spdlog::info("election: {} is leader, term {}", client_->holder_id(), now.term);
+    } else {
+      spdlog::info("election: {} is no longer leader (term {}){}", client_->holder_id(), now.term,
+                   status ? "" : ": " + status.message());
+    }
+    was_leader_ = now.leader;
+  }
+  if (!status && status.message() != last_error_) spdlog::warn("election: {}", status.message());
+  last_error_ = status ? "" : status.message();
+
+  // Without an answer from the database (not started yet, schema not there yet, network)
+  // retry soon (250 ms, doubling up to 1 s): on a bootstrapping node every leader-only
+  // resource waits for this round; one attempt a second is gentle on a database in trouble.
+  constexpr milliseconds kFirstRetry{250}, kMaxRetry{1000};
+  const milliseconds interval = renew_interval(client_->duration());
+  failures_ = status ? 0 : failures_ + 1;
+  next_round_ = interval;
+  if (failures_ > 0) {
+    milliseconds next = kFirstRetry;
+    for (int i = 1; i < failures_ && next < kMaxRetry; ++i) next *= 2;
+    next_round_ = std::min({next, kMaxRetry, interval});
   }
 }
 

@@ -181,8 +181,17 @@ class LeaderElector {
 
  private:
   void run();
+  // One round: try_acquire_or_renew, log a change of leadership, set next_round_. Run through
+  // guarded_round: an exception is logged and the next round comes 250 ms later.
+  void round(LeaseClock::time_point started);
 
   std::unique_ptr<LeaseClient> client_;
+  // The elector thread's own (no lock): leadership and error as last logged, failed rounds in a
+  // row, the wait after this round.
+  bool was_leader_ = false;
+  std::string last_error_;
+  int failures_ = 0;
+  std::chrono::milliseconds next_round_{250};
   std::mutex mutex_;  // guards stopping_ and thread_ start/stop
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "agent/host/mysql_session.hpp"
+#include "agent/reconcile/guard.hpp"
 
 namespace pydio::agent {
 
@@ -77,7 +78,12 @@ void DbProber::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    DbHealth next = probe(target_());
+    DbHealth next;
+    // A round that threw counts as a failed probe (and its session, if any, is dropped).
+    if (!guarded_round("db prober", [&] { next = probe(target_()); })) {
+      session_.reset();
+      next = decide_db_health(common::Status::error("internal error in the db probe (logged)"));
+    }
     failures = next.checked && !next.serving && !session_ ? failures + 1 : 0;
     lock.lock();
     last_ = std::move(next);

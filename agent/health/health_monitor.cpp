@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/reconcile/guard.hpp"
 #include "common/metrics.hpp"
 #include "common/mount_table.hpp"
 #include "common/volume_clients.hpp"
@@ -160,7 +161,8 @@ void HealthMonitor::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    check_now();
+    // A round that threw leaves the last verdict in place; the next round comes as usual.
+    guarded_round("health monitor", [this] { check_now(); });
     lock.lock();
     wake_.wait_for(lock, period_, [this] { return stopping_ || round_requested_; });
     round_requested_ = false;

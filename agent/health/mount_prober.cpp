@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/reconcile/guard.hpp"
 #include "common/file_ops.hpp"
 
 namespace pydio::agent {
@@ -102,14 +103,19 @@ void MountProber::stat_loop(const std::shared_ptr<Shared>& shared) {
     shared->busy = true;
     shared->busy_since = std::chrono::steady_clock::now();
     lock.unlock();
-    struct stat st {};
-    int error = ::stat(shared->mountpoint.c_str(), &st) == 0 ? 0 : errno;
+    int error = 0;
     std::optional<WriteOutcome> written;
-    if (error == 0 && !shared->write_path.empty() &&
-        std::chrono::steady_clock::now() - shared->last_write >= kWriteEvery) {
-      shared->last_write = std::chrono::steady_clock::now();
-      written = write_probe(shared->mountpoint, shared->write_path);
-    }
+    // A probe that threw answers EIO: the mount is reported broken rather than the agent dead.
+    if (!guarded_round("mount prober", [&] {
+          struct stat st {};
+          error = ::stat(shared->mountpoint.c_str(), &st) == 0 ? 0 : errno;
+          if (error == 0 && !shared->write_path.empty() &&
+              std::chrono::steady_clock::now() - shared->last_write >= kWriteEvery) {
+            shared->last_write = std::chrono::steady_clock::now();
+            written = write_probe(shared->mountpoint, shared->write_path);
+          }
+        }))
+      error = EIO;
     lock.lock();
     shared->busy = false;
     shared->last_errno = error;

@@ -42,8 +42,8 @@ PhpProbeResult interpret_php_probe(int http_status, const std::string& body) {
     return broken("probe.php was returned as text, not run: Apache's PHP module is not loaded");
   }
   nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
-  if (document.is_discarded() || !document.is_object() ||
-      document.value("probe", "") != kProbeTag) {
+  if (document.is_discarded() || !document.is_object() || !document.contains("probe") ||
+      document["probe"] != kProbeTag) {
     return broken("probe.php answered HTTP " + std::to_string(http_status) +
                   ", not the probe's JSON: " + first_line(body));
   }

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/reconcile/guard.hpp"
 #include "agent/resources/php_settings.hpp"
 
 namespace pydio::agent {
@@ -48,8 +49,13 @@ void PhpProber::request_loop(const std::shared_ptr<Shared>& shared) {
     if (shared->stopping) return;
     shared->requested = false;
     lock.unlock();
-    HttpAnswer answer = get_local_probe(kGiveUpAfter, shared->mounts_key);
-    PhpProbeResult result = interpret_php_probe(answer.status, answer.body);
+    PhpProbeResult result;
+    if (!guarded_round("php prober", [&] {
+          HttpAnswer answer = get_local_probe(kGiveUpAfter, shared->mounts_key);
+          result = interpret_php_probe(answer.status, answer.body);
+        }))
+      result =
+          interpret_php_probe(0, "internal error in the PHP probe (the agent's log says which)");
     result.finished_at = std::chrono::steady_clock::now();
     lock.lock();
     shared->last = std::move(result);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/cluster/peer_client.hpp"
 #include "common/galera_bootstrap.hpp"
 #include "common/utc_time.hpp"
 
@@ -42,17 +43,17 @@ BackupMemberView backup_member_view(const std::string& name, const std::string& 
   view.serving = view.answered && member.running && (!member.galera || member.primary);
   const auto backup = report->find("dbBackup");
   if (backup == report->end() || !backup->is_object()) return view;
+  // A peer's report: a field of the wrong type counts as missing.
   const nlohmann::json& b = *backup;
-  view.mounted = b.value("mounted", false);
+  view.mounted = bool_field(b, "mounted");
   if (b.contains("running") && b["running"].is_object())
-    view.backup_running = b["running"].value("name", "?");
-  if (b.contains("last") && b["last"].is_object() && !b["last"].value("ok", false))
-    view.last_error = b["last"].value("error", "");
-  if (b.contains("catalog") && b["catalog"].is_object() && b["catalog"].contains("newest") &&
-      b["catalog"]["newest"].is_object()) {
-    const nlohmann::json& newest = b["catalog"]["newest"];
-    view.newest_finished_at = newest.value("finishedAtSeconds", std::int64_t{-1});
-    view.newest_name = newest.value("name", "");
+    view.backup_running = text_field(b["running"], "name", "?");
+  if (b.contains("last") && b["last"].is_object() && !bool_field(b["last"], "ok"))
+    view.last_error = text_field(b["last"], "error");
+  const nlohmann::json newest = object_field(object_field(b, "catalog"), "newest");
+  if (!newest.empty()) {
+    view.newest_finished_at = int_field(newest, "finishedAtSeconds", -1);
+    view.newest_name = text_field(newest, "name");
   }
   return view;
 }

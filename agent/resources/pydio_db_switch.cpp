@@ -1,5 +1,7 @@
 #include "agent/resources/pydio_db_switch.hpp"
 
+#include "agent/cluster/peer_client.hpp"
+
 namespace pydio::agent {
 
 using nlohmann::json;
@@ -31,8 +33,8 @@ std::string proxy_problem(std::int64_t generation, const json& report) {
   if (has < generation) return "generation " + std::to_string(has);
   if (report.contains("resources") && report["resources"].is_array()) {
     for (const json& resource : report["resources"]) {
-      if (!resource.is_object() || resource.value("name", "") != "db-proxy") continue;
-      const std::string state = resource.value("state", "");
+      if (text_field(resource, "name") != "db-proxy") continue;
+      const std::string state = text_field(resource, "state");
       return state == "in-sync" ? "" : "db-proxy " + state;
     }
   }

@@ -1,6 +1,7 @@
 // NodeState, the one owner of the node's state: what it keeps in force, what it refuses, the
-// snapshots it hands out and the secrets it stores. The reconciler is never started here (it
-// would act on this machine); the in-place update is covered by the reconciler's own tests.
+// snapshots it hands out and the secrets it stores. The reconciler is started only with no
+// resources (PassEnvironment::resources), so nothing acts on this machine; the in-place update
+// is covered by the reconciler's own tests. The elector follows the document.
 
 #include "agent/daemon/node_state.hpp"
 
@@ -335,4 +336,59 @@ TEST_CASE("a rotation stopped before its document was stored is undone at start;
     CHECK(leader->desired_signed()->signature.empty());
     CHECK(leader->retired_signing_key().empty());
   }
+}
+
+namespace {
+
+// The example with node1 a storage node (no db role) whose database is 127.0.0.1 on a port
+// nothing listens on: the elector campaigns (every round fails fast, on loopback only).
+nlohmann::json campaigning_document(std::int64_t generation) {
+  auto document = nlohmann::json::parse(example(generation));
+  document["nodes"][0]["roles"] = {"storage", "compute"};
+  document["database"]["host"] = "127.0.0.1";
+  document["database"]["port"] = 9;
+  return document;
+}
+
+pydio::agent::PassEnvironment without_resources() {
+  pydio::agent::PassEnvironment environment;
+  // No resource: the started reconciler does nothing to this machine.
+  environment.resources = [](const pydio::common::DesiredState&, const std::string&) {
+    return std::vector<std::unique_ptr<pydio::agent::Resource>>{};
+  };
+  return environment;
+}
+
+}  // namespace
+
+TEST_CASE("a document that takes the storage role away ends the campaign",
+          "[node_state]") {
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  NodeState state(dir.local, events);
+  REQUIRE(state.load());
+  auto first = state.submit(parse_desired_state(campaigning_document(1).dump()));
+  REQUIRE(first);
+  REQUIRE(first->errors.empty());
+  state.start(without_resources());
+  REQUIRE(state.ensure_secrets());
+  REQUIRE(state.leader().campaigning);
+
+  // node1 becomes a compute node; its bricks move to a new storage node, node2. (A valid
+  // document always names a database: node1 cannot lose the database instead.)
+  nlohmann::json next = campaigning_document(2);
+  next["nodes"][0]["roles"] = {"compute"};
+  next["nodes"].push_back({{"name", "node2"},
+                           {"address", "198.18.0.2"},
+                           {"roles", {"storage"}},
+                           {"bricks", next["nodes"][0]["bricks"]}});
+  next["nodes"][0].erase("bricks");
+  auto outcome = state.submit(parse_desired_state(next.dump()));
+  REQUIRE(outcome);
+  INFO(nlohmann::json(outcome->errors).dump());
+  REQUIRE(outcome->errors.empty());
+  const auto leader = state.leader();
+  CHECK_FALSE(leader.campaigning);
+  CHECK_FALSE(leader.why_not.empty());
+  CHECK_FALSE(state.is_leader_now());
 }
