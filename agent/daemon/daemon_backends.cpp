@@ -58,11 +58,8 @@ nlohmann::json Daemon::database_report() const {
 
 common::Expected<nlohmann::json> Daemon::plan() {
   auto desired = state_.desired();
-  if (!desired)
-    return common::Status::error("no desired state yet (run agentctl init --spec FILE)");
-  auto r = state_.reconciler();
-  nlohmann::json resources = r ? r->dry_run_plan() : nlohmann::json::array();
-  return nlohmann::json{{"generation", desired->generation}, {"resources", resources}};
+  auto reconciler = state_.reconciler();
+  return plan_report(desired.get(), reconciler.get());
 }
 
 void Daemon::request_reconcile() { state_.request_pass("operator request", true); }

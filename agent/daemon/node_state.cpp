@@ -22,9 +22,10 @@
 
 namespace pydio::agent {
 
-NodeState::NodeState(const common::LocalConfig& local, EventLog& events)
+NodeState::NodeState(const common::LocalConfig& local, EventLog& events, ResourceFactory resources)
     : local_(local),
       events_(events),
+      resources_(resources ? std::move(resources) : ResourceFactory(build_resources)),
       desired_(local.state_dir + "/desired-state.json"),
       drain_(local.state_dir + "/drain.json"),
       trust_(local.pki_dir) {}
@@ -271,8 +272,7 @@ std::optional<PassContext> NodeState::pass_context() {
 }
 
 std::shared_ptr<LeaderElector> NodeState::follow(const common::DesiredState& desired) {
-  auto resources = environment_.resources ? environment_.resources(desired, local_.node_name)
-                                          : build_resources(desired, local_.node_name);
+  auto resources = resources_(desired, local_.node_name);
   if (reconciler_) {
     // In place: resources that stay keep their state, backoff and work in flight.
     reconciler_->update_resources(std::move(resources));

@@ -38,10 +38,6 @@ struct PassEnvironment {
   std::function<std::optional<std::set<std::string>>()> reachable_nodes;
   ReleaseReportHolder* release_report = nullptr;  // PassContext::release_report
   DbMemberHolder* db_member = nullptr;            // PassContext::db_member
-  // The resources of a document for this node; empty: build_resources (tests pass fakes).
-  std::function<std::vector<std::unique_ptr<Resource>>(const common::DesiredState&,
-                                                       const std::string& node_name)>
-      resources;
 };
 
 // The lease as status shows it.
@@ -51,9 +47,15 @@ struct LeaderSnapshot {
   std::string why_not;       // when not campaigning: why this node does not
 };
 
+// The resources this node manages under a document (build_resources in the daemon; unit
+// tests give their own, which act on no machine).
+using ResourceFactory = std::function<std::vector<std::unique_ptr<Resource>>(
+    const common::DesiredState& desired, const std::string& node_name)>;
+
 class NodeState {
  public:
-  NodeState(const common::LocalConfig& local, EventLog& events);
+  // `resources`: empty means build_resources.
+  NodeState(const common::LocalConfig& local, EventLog& events, ResourceFactory resources = {});
   ~NodeState();
   NodeState(const NodeState&) = delete;
   NodeState& operator=(const NodeState&) = delete;
@@ -156,6 +158,7 @@ class NodeState {
 
   const common::LocalConfig& local_;
   EventLog& events_;
+  const ResourceFactory resources_;
   DesiredStore desired_;
   DrainState drain_;
   mutable trust::NodeTrust trust_;

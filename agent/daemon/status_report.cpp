@@ -68,4 +68,12 @@ nlohmann::json node_status(const NodeState& state, const common::LocalConfig& lo
   return out;
 }
 
+common::Expected<nlohmann::json> plan_report(const common::DesiredState* desired,
+                                             Reconciler* reconciler) {
+  if (desired == nullptr)
+    return common::Status::error("no desired state yet (run agentctl init --spec FILE)");
+  nlohmann::json resources = reconciler ? reconciler->dry_run_plan() : nlohmann::json::array();
+  return nlohmann::json{{"generation", desired->generation}, {"resources", resources}};
+}
+
 }  // namespace pydio::agent

@@ -1,7 +1,7 @@
 // NodeState, the one owner of the node's state: what it keeps in force, what it refuses, the
-// snapshots it hands out and the secrets it stores. The reconciler is started only with no
-// resources (PassEnvironment::resources), so nothing acts on this machine; the in-place update
-// is covered by the reconciler's own tests. The elector follows the document.
+// snapshots it hands out and the secrets it stores, the in-place update of its reconciler when a
+// new document comes in (with test resources: the real ones would act on this machine), and the
+// elector following the document.
 
 #include "agent/daemon/node_state.hpp"
 
@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "agent/cluster/signing_files.hpp"
+#include "test/unit/agent/reconcile/test_resources.hpp"
 
 using pydio::agent::EventLog;
 using pydio::agent::GenerationRule;
@@ -350,13 +352,10 @@ nlohmann::json campaigning_document(std::int64_t generation) {
   return document;
 }
 
-pydio::agent::PassEnvironment without_resources() {
-  pydio::agent::PassEnvironment environment;
-  // No resource: the started reconciler does nothing to this machine.
-  environment.resources = [](const pydio::common::DesiredState&, const std::string&) {
-    return std::vector<std::unique_ptr<pydio::agent::Resource>>{};
-  };
-  return environment;
+// No resource: the started reconciler does nothing to this machine.
+std::vector<std::unique_ptr<pydio::agent::Resource>> no_resources(
+    const pydio::common::DesiredState&, const std::string&) {
+  return {};
 }
 
 }  // namespace
@@ -365,12 +364,12 @@ TEST_CASE("a document that takes the storage role away ends the campaign",
           "[node_state]") {
   TempStateDir dir;
   EventLog events(dir.path + "/events.jsonl");
-  NodeState state(dir.local, events);
+  NodeState state(dir.local, events, no_resources);
   REQUIRE(state.load());
   auto first = state.submit(parse_desired_state(campaigning_document(1).dump()));
   REQUIRE(first);
   REQUIRE(first->errors.empty());
-  state.start(without_resources());
+  state.start({});
   REQUIRE(state.ensure_secrets());
   REQUIRE(state.leader().campaigning);
 
@@ -391,4 +390,68 @@ TEST_CASE("a document that takes the storage role away ends the campaign",
   CHECK_FALSE(leader.campaigning);
   CHECK_FALSE(leader.why_not.empty());
   CHECK_FALSE(state.is_leader_now());
+}
+
+TEST_CASE("a new document through the node state updates its started reconciler in place",
+          "[node_state][reconciler]") {
+  using pydio::agent::ResourceState;
+  using pydio::test::CounterResource;
+  TempStateDir dir;
+  EventLog events(dir.path + "/events.jsonl");
+  // "failing" fails every apply (so it backs off); "held" does not finish its first apply until
+  // released; "added" exists from generation 4 on. A new object of each for every document.
+  std::vector<CounterResource*> held;  // every "held" object made, first one first
+  std::mutex made_mutex;
+  auto factory = [&](const pydio::common::DesiredState& desired, const std::string&) {
+    std::vector<std::unique_ptr<pydio::agent::Resource>> out;
+    auto failing = std::make_unique<CounterResource>("failing", std::vector<std::string>{}, 1);
+    failing->fail_apply = true;
+    out.push_back(std::move(failing));
+    auto holding = std::make_unique<CounterResource>("held", std::vector<std::string>{}, 1);
+    {
+      std::lock_guard<std::mutex> lock(made_mutex);
+      holding->hold_apply = held.empty();
+      held.push_back(holding.get());
+    }
+    out.push_back(std::move(holding));
+    if (desired.generation >= 4)
+      out.push_back(std::make_unique<CounterResource>("added", std::vector<std::string>{}, 0));
+    return out;
+  };
+  NodeState state(dir.local, events, factory);
+  REQUIRE(state.load());
+  REQUIRE(state.submit(parse_desired_state(example(3)))->errors.empty());
+  CHECK(state.reconciler() == nullptr);  // not started yet
+  state.start({});
+  const auto reconciler = state.reconciler();
+  REQUIRE(reconciler != nullptr);
+  REQUIRE(pydio::test::wait_until([&] {
+    return pydio::test::status_of(*reconciler, "failing").failures >= 1 &&
+           pydio::test::status_of(*reconciler, "held").in_flight;
+  }));
+  const auto before = pydio::test::status_of(*reconciler, "failing");
+  CHECK(before.state == ResourceState::kError);
+
+  REQUIRE(state.submit(parse_desired_state(example(4)))->errors.empty());
+
+  CHECK(state.reconciler() == reconciler);  // the same reconciler, not a new one
+  CHECK(reconciler->resource_names() == std::vector<std::string>{"failing", "held", "added"});
+  // The failed resource keeps its failures, error and retry time (a retry may have come since:
+  // then it counts one more failure), never a fresh start.
+  const auto after = pydio::test::status_of(*reconciler, "failing");
+  CHECK(after.last_error == before.last_error);
+  CHECK(after.failures >= before.failures);
+  if (after.failures == before.failures) CHECK(after.retry_at == before.retry_at);
+  // The operation in flight goes on, on the object it started with.
+  CHECK(pydio::test::status_of(*reconciler, "held").in_flight);
+  {
+    std::lock_guard<std::mutex> lock(made_mutex);
+    REQUIRE(held.size() == 2);
+    held.front()->hold_apply = false;  // alive: its operation holds it until it ends
+  }
+  REQUIRE(pydio::test::wait_until([&] {
+    return pydio::test::state_of(*reconciler, "held") == ResourceState::kInSync &&
+           pydio::test::state_of(*reconciler, "added") == ResourceState::kInSync;
+  }));
+  CHECK(state.reconciler() == reconciler);
 }

@@ -7,70 +7,13 @@
 
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/resources/self_heal_resource.hpp"
+#include "test/unit/agent/reconcile/fake_gluster.hpp"
 #include "test/unit/agent/reconcile/test_resources.hpp"
-#include "test/unit/support/test_data.hpp"
 
 using namespace pydio::agent;
 using namespace pydio::test;
-using pydio::common::Command;
-using pydio::common::RunResult;
 
 namespace {
-
-// The gluster CLI of a leader with one peer, 198.18.0.2, connected or not, and a replica 2
-// volume pydio-data with 3 entries to heal. Thread-safe.
-class FakeGluster : public pydio::common::ProcessRunner {
- public:
-  FakeGluster() : heal_summary_(recorded_output("gluster/volume_heal_info_summary.xml")) {}
-
-  RunResult run(const Command& command) override {
-    std::string args;
-    // After "gluster --mode=script --xml --".
-    for (std::size_t i = 4; i < command.argv.size(); ++i) args += " " + command.argv[i];
-    RunResult result;
-    result.exit_code = 0;
-    if (args == " pool list") {
-      const bool connected = peer_connected;
-      if (!connected && std::this_thread::get_id() != dry_run_thread) ++real_disconnected_seen;
-      result.out = pool_list(connected);
-    } else if (args == " volume heal pydio-data info summary") {
-      ++heal_summaries;
-      result.out = heal_summary_;
-    } else if (args == " volume heal pydio-data") {
-      ++heals;
-      result.out = "<cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/></cliOutput>";
-    } else {
-      result.exit_code = 1;
-      result.err = "unexpected command:" + args;
-    }
-    return result;
-  }
-  pydio::common::Expected<int> spawn_detached(const std::vector<std::string>&, const std::string&,
-                                              const std::map<std::string, std::string>&) override {
-    return pydio::common::Status::error("not in this test");
-  }
-
-  std::atomic<bool> peer_connected{true};
-  std::thread::id dry_run_thread;  // set before any thread starts, then only read
-  // `pool list` answers "disconnected" to another thread than dry_run_thread: a real pass.
-  std::atomic<int> real_disconnected_seen{0};
-  std::atomic<int> heal_summaries{0};
-  std::atomic<int> heals{0};
-
- private:
-  static std::string pool_list(bool connected) {
-    return std::string(
-               "<cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/><peerStatus>"
-               "<peer><uuid>5b0e8b2f-3f5c-4f7e-9d3c-2a8f1f0b6c41</uuid>"
-               "<hostname>198.18.0.2</hostname><connected>") +
-           (connected ? "1" : "0") +
-           "</connected></peer>"
-           "<peer><uuid>edaa3311-b816-4a5d-b14d-cf779e755a2b</uuid>"
-           "<hostname>localhost</hostname><connected>1</connected></peer>"
-           "</peerStatus></cliOutput>";
-  }
-  const std::string heal_summary_;
-};
 
 // A storage leader's context with a replica 2 volume pydio-data.
 PassContext leader_context(FakeGluster& gluster) {
