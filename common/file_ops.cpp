@@ -37,8 +37,6 @@ std::string octal_mode(mode_t mode) {
   return text;
 }
 
-namespace {
-
 std::string dir_of(const std::string& path) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -50,6 +48,14 @@ std::string base_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
+
+Status remove_if_present(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Status::error("remove " + path + ": " + errno_text(errno));
+  return Status::ok();
+}
+
+namespace {
 
 // A name that no glob of Apache's (sites-enabled/*.conf) or a reader of `path` matches.
 std::string temp_name_for(const std::string& path) {

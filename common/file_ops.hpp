@@ -28,6 +28,13 @@ class OwnedFd {
   int fd_;
 };
 
+// "/a/b/c" -> "/a/b" and "c" ("/c" -> "/" and "c"; "c" -> "." and "c").
+std::string dir_of(const std::string& path);
+std::string base_of(const std::string& path);
+
+// Unlinks `path`; a path that is already gone is success.
+Status remove_if_present(const std::string& path);
+
 // "0750": permission bits as operators read them in messages.
 std::string octal_mode(mode_t mode);
 

@@ -1,7 +1,8 @@
 #pragma once
 // Per-volume gauges for GET /metrics, set where the agent already asks gluster: the leader's
-// volume resource (`volume status`, every pass of a started volume), the self-heal resource and
-// `agentctl status --cluster` (`volume heal VOL info summary`). A value not observed again for
+// volume resource (the round's `volume status all`, every pass of a started volume), the
+// self-heal resource (once a minute) and `agentctl status --cluster` (`volume heal VOL info
+// summary`). A value not observed again for
 // kVolumeStaleAfter is no longer shown: after leadership moved, the new leader's node has them.
 // Volume names come from the desired state (validated), so the series are bounded. Thread-safe.
 

@@ -197,14 +197,14 @@ api::PeerReply Daemon::change_desired_state(const std::string& document, bool fo
 
 api::PeerReply Daemon::nudge(const api::Nudge& nudge) {
   auto desired = state_.desired();
+  const bool newer = nudge.generation > 0 && desired && nudge.generation > desired->generation;
   // Logged either way: the push is what brings a change within milliseconds, and the 2 s poll
   // would hide a push that never arrives (the leader_failover scenario reads this line).
   if (nudge.generation > 0) {
-    const bool newer = desired && nudge.generation > desired->generation;
     spdlog::info("generation {} announced by {}{}", nudge.generation, nudge.from,
                  newer ? ": taking it now" : ": already in force");
   }
-  if (nudge.generation > 0 && desired && nudge.generation > desired->generation) {
+  if (newer) {
     // Ask the announcing node first, and only when it is a member: a nudge names no address
     // the agent would not talk to anyway.
     std::string from;

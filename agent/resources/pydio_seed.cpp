@@ -16,6 +16,7 @@
 #include "agent/resources/layout_resource.hpp"
 #include "agent/resources/pydio_file_io.hpp"
 #include "common/file_ops.hpp"
+#include "common/mount_table.hpp"
 
 namespace pydio::agent {
 
@@ -27,11 +28,6 @@ namespace {
 // Below a FUSE mount every step runs where it can be abandoned (a hung mount blocks it).
 constexpr std::chrono::seconds kLookTimeout{5};
 constexpr std::chrono::seconds kSeedTimeout{60};
-
-std::string trimmed_dir(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
-}
 
 bool is_directory_nofollow(const std::string& path) {
   struct stat st {};
@@ -124,8 +120,6 @@ Status seed_tree(int source_fd, const std::string& source, int target_fd, const 
   return result;
 }
 
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 Status seed(const SeedAppdata& step) {
   auto target = open_directory_nofollow(step.target);
@@ -137,11 +131,11 @@ Status seed(const SeedAppdata& step) {
   Status seeded =
       seed_tree((*source)->get(), step.source, (*target)->get(), step.target, step.uid, step.gid);
   if (!seeded) return seeded;
-  auto folder = open_directory_nofollow(dir_of(step.marker));
+  auto folder = open_directory_nofollow(common::dir_of(step.marker));
   if (!folder) return folder.status();
-  if (!folder->has_value()) return Status::error(dir_of(step.marker) + ": missing");
+  if (!folder->has_value()) return Status::error(common::dir_of(step.marker) + ": missing");
   const std::string text = nlohmann::json{{"source", step.source}}.dump() + "\n";
-  return replace_file_at((*folder)->get(), base_of(step.marker), step.marker, text, 0644, 0, 0);
+  return replace_file_at((*folder)->get(), common::base_of(step.marker), step.marker, text, 0644, 0, 0);
 }
 
 }  // namespace
@@ -181,7 +175,7 @@ Expected<Plan> PydioSeedResource::observe_and_plan(const PassContext& ctx) const
   auto gid = resolve_web_group(web.group);
   if (!gid) return gid.status();
   const std::string config =
-      trimmed_dir(ctx.desired->find_volume(common::kConfigVolume)->mountpoint);
+      common::normalize_mount_path(ctx.desired->find_volume(common::kConfigVolume)->mountpoint);
   PydioSeedObservation observed;
   observed.uid = *uid;
   observed.gid = *gid;
@@ -192,12 +186,12 @@ Expected<Plan> PydioSeedResource::observe_and_plan(const PassContext& ctx) const
     observed.waiting = "mount " + config + ": " + mount_health_name(probe.health);
     return plan_pydio_seed(observed);
   }
-  std::string pydio = trimmed_dir(common::web_install_dir(web));
+  std::string pydio = common::normalize_mount_path(common::web_install_dir(web));
   if (web.release) {
     // Release mode: the release this node serves by its real path: the seeding opens its
     // source without following a link, and <docroot>/current (web_install_dir) is one.
-    auto id = read_release_link(trimmed_dir(web.docroot), kCurrentLink);
-    pydio = id && !id->empty() ? trimmed_dir(web.docroot) + "/releases/" + *id : "";
+    auto id = read_release_link(common::normalize_mount_path(web.docroot), kCurrentLink);
+    pydio = id && !id->empty() ? common::normalize_mount_path(web.docroot) + "/releases/" + *id : "";
   }
   const std::string source = pydio + "/data/plugins";
   if (!pydio.empty() && is_directory_nofollow(source)) observed.source = source;

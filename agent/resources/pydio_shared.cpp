@@ -17,6 +17,7 @@
 #include "agent/resources/pydio_db_switch.hpp"
 #include "common/database_address.hpp"
 #include "common/file_ops.hpp"
+#include "common/mount_table.hpp"
 #include "common/volume_clients.hpp"
 
 namespace pydio::agent {
@@ -28,11 +29,6 @@ namespace {
 
 // Below a FUSE mount every step runs where it can be abandoned (a hung mount blocks it).
 constexpr std::chrono::seconds kLookTimeout{5};
-
-std::string trimmed_dir(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
-}
 
 SharedDirState lstat_dir(const std::string& path) {
   SharedDirState state;
@@ -52,8 +48,6 @@ bool exists_nofollow(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 }  // namespace
 
@@ -132,7 +126,7 @@ Expected<Plan> PydioSharedResource::observe_and_plan(const PassContext& ctx) con
   auto gid = resolve_web_group(web.group);
   if (!gid) return gid.status();
   const std::string config =
-      trimmed_dir(ctx.desired->find_volume(common::kConfigVolume)->mountpoint);
+      common::normalize_mount_path(ctx.desired->find_volume(common::kConfigVolume)->mountpoint);
   PydioSharedObservation observed;
   observed.uid = *uid;
   observed.gid = *gid;
@@ -213,11 +207,11 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                        return Status::error("chown " + path + ": " + common::errno_text(errno));
                    }
                  } else {
-                   auto dir = open_directory_nofollow(dir_of(copy.path));
+                   auto dir = open_directory_nofollow(common::dir_of(copy.path));
                    if (!dir) return dir.status();
-                   if (!dir->has_value()) return Status::error(dir_of(copy.path) + ": missing");
+                   if (!dir->has_value()) return Status::error(common::dir_of(copy.path) + ": missing");
                    if (!copy.before) {
-                     Status made = create_new_file_at((*dir)->get(), base_of(copy.path), copy.path,
+                     Status made = create_new_file_at((*dir)->get(), common::base_of(copy.path), copy.path,
                                                       copy.text, copy.mode, copy.uid, copy.gid);
                      if (!made) return made;
                      return true;
@@ -226,7 +220,7 @@ Status PydioSharedResource::apply(const PassContext& ctx, const Action& action) 
                    if (!now) return now.status();
                    if (!now->has_value() || (*now)->text != *copy.before)
                      return Status::error(copy.path + ": changed since planned; planning again");
-                   Status written = replace_file_at((*dir)->get(), base_of(copy.path), copy.path,
+                   Status written = replace_file_at((*dir)->get(), common::base_of(copy.path), copy.path,
                                                     copy.text, copy.mode, copy.uid, copy.gid);
                    if (!written) return written;
                  }

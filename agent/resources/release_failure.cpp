@@ -1,8 +1,5 @@
 #include "agent/resources/release_failure.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "common/file_ops.hpp"
@@ -62,9 +59,7 @@ Status save_release_failure(const std::string& state_dir, const ReleaseFailure& 
 }
 
 Status forget_release_failure(const std::string& state_dir) {
-  if (::unlink(path_in(state_dir).c_str()) != 0 && errno != ENOENT)
-    return Status::error("remove " + path_in(state_dir) + ": " + common::errno_text(errno));
-  return Status::ok();
+  return common::remove_if_present(path_in(state_dir));
 }
 
 }  // namespace pydio::agent

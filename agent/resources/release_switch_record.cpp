@@ -1,8 +1,5 @@
 #include "agent/resources/release_switch_record.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -60,9 +57,7 @@ Status save_release_switch(const std::string& state_dir, const ReleaseSwitchReco
 }
 
 Status forget_release_switch(const std::string& state_dir) {
-  if (::unlink(path_in(state_dir).c_str()) != 0 && errno != ENOENT)
-    return Status::error("remove " + path_in(state_dir) + ": " + common::errno_text(errno));
-  return Status::ok();
+  return common::remove_if_present(path_in(state_dir));
 }
 
 }  // namespace pydio::agent

@@ -46,6 +46,15 @@ void SelfHealResource::carry_over(const Resource& previous) {
   if (const auto* old = dynamic_cast<const SelfHealResource*>(&previous)) memory_ = old->memory_;
 }
 
+std::vector<std::string> SelfHealResource::replicated_volumes(const PassContext& ctx) const {
+  std::vector<std::string> names;
+  for (const auto& name : volumes_) {
+    const common::VolumeSpec* volume = ctx.desired->find_volume(name);
+    if (volume != nullptr && volume->replica >= 2) names.push_back(name);
+  }
+  return names;
+}
+
 common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx) const {
   common::GlusterCli cli(*ctx.runner);
   auto pool = observed_pool(ctx);
@@ -58,37 +67,30 @@ common::Expected<Plan> SelfHealResource::observe_and_plan(const PassContext& ctx
   SelfHealMemory next = remember_pool(memory_->get(), *pool, unreachable);
   Plan plan;
   const auto now = std::chrono::steady_clock::now();
-  if (next.check_pending && next.seen_disconnected.empty()) {
-    for (const auto& name : volumes_) {
-      const common::VolumeSpec* volume = ctx.desired->find_volume(name);
-      if (volume == nullptr || volume->replica < 2) continue;
-      auto bricks = cli.heal_summary(name);
-      if (!bricks) return bricks.status();  // nothing remembered: the next pass sees it again
-      const int backlog = heal_backlog(*bricks);
-      if (backlog == 0) continue;
-      plan.actions.push_back(make_action<SelfHealAction>(
-          "index heal of volume " + name + " (" + std::to_string(backlog) +
-              " entries pending after a peer reconnected)",
-          HealVolume{name, ctx.leader_term}));
-    }
-    if (plan.actions.empty()) next.check_pending = false;
-    next.last_poll = now;
-  } else {
-    if (!next.seen_disconnected.empty()) {
-      // Waiting is re-planned every few seconds: the reconnect is noticed at once.
-      plan.waiting_for = "every peer connected again before looking at the heal backlog";
-    }
-    if (heal_poll_due(next, now)) {
-      // Only for the gauges (heal_summary records them), also while a peer is away: that is
-      // when a backlog grows. A failed look leaves them to go stale; it is not a failure of
-      // this resource, which has nothing to do.
-      for (const auto& name : volumes_) {
-        const common::VolumeSpec* volume = ctx.desired->find_volume(name);
-        if (volume != nullptr && volume->replica >= 2) (void)cli.heal_summary(name);
-      }
-      next.last_poll = now;
-    }
+  const bool reconnected = next.check_pending && next.seen_disconnected.empty();
+  if (!next.seen_disconnected.empty()) {
+    // Waiting is re-planned every few seconds: the reconnect is noticed at once.
+    plan.waiting_for = "every peer connected again before looking at the heal backlog";
   }
+  if (!reconnected && !heal_poll_due(next, now)) {
+    plan.remember = [memory = memory_, next] { memory->set(next); };
+    return plan;
+  }
+  // After a reconnect: heal what is pending. Otherwise a periodic look, only for the gauges
+  // (heal_summary records them), also while a peer is away: that is when a backlog grows.
+  next.last_poll = now;
+  for (const auto& name : replicated_volumes(ctx)) {
+    auto bricks = cli.heal_summary(name);
+    if (!reconnected) continue;  // a failed look leaves the gauges to go stale: not a failure
+    if (!bricks) return bricks.status();  // nothing remembered: the next pass sees it again
+    const int backlog = heal_backlog(*bricks);
+    if (backlog == 0) continue;
+    plan.actions.push_back(make_action<SelfHealAction>(
+        "index heal of volume " + name + " (" + std::to_string(backlog) +
+            " entries pending after a peer reconnected)",
+        HealVolume{name, ctx.leader_term}));
+  }
+  if (reconnected && plan.actions.empty()) next.check_pending = false;
   plan.remember = [memory = memory_, next] { memory->set(next); };
   return plan;
 }

@@ -71,6 +71,9 @@ class SelfHealResource : public Resource {
   void carry_over(const Resource& previous) override;
 
  private:
+  // The resource's volumes that the desired state replicates (heal info needs a replica).
+  std::vector<std::string> replicated_volumes(const PassContext& ctx) const;
+
   std::vector<std::string> volumes_;
   // Written by Plan::remember (real passes only) and by apply().
   std::shared_ptr<ResourceMemory<SelfHealMemory>> memory_ =
