@@ -39,7 +39,9 @@ int heal_backlog(const std::vector<common::GlusterHealBrick>& bricks);
 
 // Often enough for the gauges never to go stale (common::kVolumeStaleAfter is 5 min) and for a
 // 15-minute trend; rare enough to cost nothing (one glfsheal per replicated volume a minute).
-inline constexpr std::chrono::seconds kHealPollInterval{60};
+// Below the 60 s timer pass (passIntervalSeconds) on purpose: the look happens on a pass, and an
+// interval of exactly 60 s would, with the timer's jitter, skip every other pass (2 min).
+inline constexpr std::chrono::seconds kHealPollInterval{50};
 
 struct SelfHealMemory {
   std::set<std::string> seen_disconnected;  // peer uuids

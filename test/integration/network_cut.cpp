@@ -71,7 +71,7 @@ TEST_CASE("a node cut off the network turns 503 and converges again once it is b
   CHECK(eventually(
       [&] { return n2.file_exists("/srv/pydio/pydio-data/common/written-during-cut"); }, 180s));
   CHECK(health_of(n1).first == 200);
-  CHECK(eventually([&] { return heal_pending_on_n1(n1) == std::optional<double>(0); }, 150s));
+  CHECK(eventually([&] { return heal_pending_on_n1(n1) == std::optional<double>(0); }, 300s));
   // The self-heal daemon usually heals on reconnect by itself, before the leader looks; the
   // leader's index heal is its backup (FIELD-NOTES: sometimes the daemon never noticed), so
   // whether it ran here is reported, not asserted.

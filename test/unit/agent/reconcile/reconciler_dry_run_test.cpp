@@ -139,7 +139,7 @@ TEST_CASE("self-heal: when the periodic look is due", "[self_heal][metrics]") {
   const auto now = std::chrono::steady_clock::now();
   SelfHealMemory memory;
   CHECK(heal_poll_due(memory, now));  // never looked
-  memory.last_poll = now - seconds(59);
+  memory.last_poll = now - kHealPollInterval + seconds(1);
   CHECK_FALSE(heal_poll_due(memory, now));
   memory.last_poll = now - kHealPollInterval;
   CHECK(heal_poll_due(memory, now));
