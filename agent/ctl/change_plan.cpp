@@ -49,8 +49,9 @@ ChangePlan plan_change(const std::string& text, const common::DesiredState& in_f
     if (generation > current + 1)
       return invalid({"generation: " + std::to_string(generation) +
                       " is ahead of the generation in force (" + std::to_string(current) +
-                      "); give the generation the document is based on, or leave it out"});
-    plan.base = generation == current + 1 ? current : generation;
+                      "); a change is the generation in force + 1 (" + std::to_string(current + 1) +
+                      "), or leave generation out"});
+    plan.base = generation - 1;
   }
   // Validated as the generation it would become (an invalid "generation" is reported as is).
   if (document->is_object() && (base || !plan.had_generation || given->is_number_integer()))
@@ -59,12 +60,12 @@ ChangePlan plan_change(const std::string& text, const common::DesiredState& in_f
   if (!parsed.state) return invalid(parsed.errors);
   const common::DesiredState next = effective_change(*parsed.state, in_force);
   plan.diff = diff_desired(in_force, next);
-  if (plan.base < current) {
-    plan.verdict = Verdict::kStale;
-    return plan;
-  }
   if (plan.diff.empty()) {
     plan.verdict = Verdict::kNoChange;
+    return plan;
+  }
+  if (plan.base < current) {
+    plan.verdict = Verdict::kStale;
     return plan;
   }
   plan.verdict = Verdict::kSubmit;

@@ -3,14 +3,18 @@
 // document in force (docs/desired-state.md, "Generations"). Pure: the commands fetch, submit and
 // print (desired_commands.cpp).
 //
-// The generation of the file says what the document is based on:
-//   absent                 based on the generation in force;
-//   N, the one in force    based on it (an edited copy of the document in force);
-//   N + 1                  based on N (the previous contract: the operator counted up);
-//   lower than in force    based on an older one: another change won since; refused (stale);
+// The generation of the file is the generation the document would become, as everywhere else
+// (the stored document, the admin API): it is based on the one before it.
+//   absent                 based on the generation in force N, whatever it is when submitted;
+//   N + 1                  based on N;
+//   N or lower             based on an older one: another change won since; refused (stale),
+//                          unless the document is the one in force (no change);
 //   higher than N + 1      refused (ahead).
-// The document is then submitted as generation N + 1, and the leader puts it in force only while
-// N is still the generation in force (compare-and-set: its existing "exactly in force + 1" rule).
+// One meaning only: reading N as "an edited copy of N" as well made a copy counted up from N - 1
+// that lost a race indistinguishable from an edit of the winner, and apply put it on top
+// (a lost update). The document is then submitted as generation N + 1, and the leader puts it in
+// force only while N is still the generation in force (compare-and-set: its existing "exactly in
+// force + 1" rule).
 
 #include <cstdint>
 #include <memory>
@@ -26,7 +30,7 @@ namespace pydio::agent::ctl {
 struct ChangePlan {
   enum class Verdict {
     kInvalid,   // `errors` say why (validation, or the generation is ahead)
-    kNoChange,  // the document is the one in force (agent-managed members aside)
+    kNoChange,  // the document is the one in force (agent-managed members aside), any generation
     kSubmit,    // submit `document`: generation in force + 1
     kStale,     // based on `base`, older than the generation in force; `diff` is in force -> it
   };

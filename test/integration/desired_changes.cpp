@@ -1,7 +1,8 @@
 // Story: an operator changes the desired state of a running node the way they change other
 // clusters. `agentctl diff` shows what a file would change (fields, and the resources it
-// touches); `agentctl apply` takes a file without a generation, or with the one it was based
-// on, and commits it as the next generation; of two applies based on the same generation one
+// touches); `agentctl apply` takes a file without a generation, or with the next one (the
+// generation in force + 1), and commits it as the next generation; of two applies based on the
+// same generation one
 // wins and the other is refused with what the winner changed; `agentctl edit` opens the
 // document in force in $EDITOR (a scripted editor here), refuses an invalid save by reopening
 // the file with the problems on top, applies the fixed one, and cancels on an unchanged or
@@ -139,7 +140,7 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
 
   {  // two applies based on generation 2, at the same time: one wins, the other is refused
     nlohmann::json a = spec;
-    a["generation"] = 2;
+    a["generation"] = 3;
     a["volumes"][0]["options"]["network.ping-timeout"] = "6";
     a["volumes"][1]["options"] = {{"performance.cache-size", "32MB"}};
     nlohmann::json b = a;
@@ -163,14 +164,16 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
     // either way it names the other change.
     CHECK_THAT(loser.err, Catch::Contains("another change was put in force"));
     CHECK_THAT(loser.out, Catch::Contains("performance.cache-size"));
-    // Applying the loser again says it is stale (based on 2, 3 in force) and shows the diff.
+    // Applying the loser again says it is stale (generation 3, so based on 2, while 3 is in
+    // force: never read as an edit of the winner) and shows the diff.
     auto stale = node.agentctl({"apply", "--spec", result_a.succeeded() ? path_b : path_a});
     CHECK(stale.exit_code == 1);
     CHECK_THAT(stale.err, Catch::Contains("is based on generation 2, but generation 3 (in force)"));
+    CHECK_THAT(stale.err, Catch::Contains("must be counted up to 4, or left out"));
     CHECK(generation_of(node) == 3);
   }
 
-  {  // the previous contract: the generation in force + 1 still applies
+  {  // counted up by hand from the document in force: applied
     nlohmann::json next = spec;
     next["generation"] = 4;
     auto apply = node.agentctl({"apply", "--spec", write_spec("counted.json", next)});

@@ -59,12 +59,18 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   REQUIRE(result_a.succeeded() != result_b.succeeded());  // exactly one wins
   const auto& loser = result_a.succeeded() ? result_b : result_a;
   CHECK(loser.exit_code == 1);
-  CHECK_THAT(loser.err, Catch::Contains("another change was put in force first"));
+  // Refused by the leader's compare-and-set, or before sending when the winner was already in
+  // force (generation 2 is then the one in force: stale, never taken for an edit of it).
+  CHECK_THAT(loser.err, Catch::Contains("another change was put in force"));
   const std::string winner_level = result_a.succeeded() ? "WARNING" : "ERROR";
 
   {  // the db node may not change the desired state; nothing changes
-    // (The loser's document: the winner's is the one in force, which agentctl does not send.)
-    const std::string& loser_path = result_a.succeeded() ? path_b : path_a;
+    // (The loser's document counted up from the winner: the winner's is the one in force, which
+    // agentctl does not send, and the loser as it is would be stale.)
+    auto counted_up = result_a.succeeded() ? change_b : change_a;
+    counted_up["generation"] = base + 2;
+    const std::string loser_path = cluster.run_dir() + "/change-from-db.json";
+    std::ofstream(loser_path) << counted_up.dump(2);
     auto from_db = db.agentctl({"apply", "--spec", loser_path});
     CHECK(from_db.exit_code == 1);
     CHECK_THAT(from_db.err, Catch::Contains("only storage nodes may change the desired state"));

@@ -135,7 +135,7 @@ TEST_CASE("diff: sections map to the resources the nodes run, named as status na
   CHECK(format_diff(diff_desired(before, before), "a", "b") == "no change: b is the same as a\n");
 }
 
-TEST_CASE("apply: the generation of a file is the one it is based on", "[ctl][apply]") {
+TEST_CASE("apply: the generation of a file is the one it would become", "[ctl][apply]") {
   json in_force_doc = tutorial();
   in_force_doc["generation"] = 5;
   const auto in_force = state_of(in_force_doc);
@@ -150,28 +150,31 @@ TEST_CASE("apply: the generation of a file is the one it is based on", "[ctl][ap
     CHECK(json::parse(plan.document)["generation"] == 6);
     CHECK(json::parse(plan.document)["web"]["alias"] == "/files");
   }
-  SECTION("the one in force (an edited copy), or in force + 1 (counted up by hand)") {
-    for (int generation : {5, 6}) {
+  SECTION("in force + 1: based on the one in force") {
+    edited["generation"] = 6;
+    const ChangePlan plan = plan_change(edited.dump(), in_force);
+    REQUIRE(plan.verdict == Verdict::kSubmit);
+    CHECK(plan.base == 5);
+    CHECK(json::parse(plan.document)["generation"] == 6);
+  }
+  SECTION("the one in force, or older, and different: stale, with what applying would change") {
+    // The one in force: a copy counted up from 4 after another change became 5 (a lost race).
+    // Read as an edited copy of 5 it would be put in force on top of the winner.
+    for (int generation : {5, 4}) {
       edited["generation"] = generation;
       const ChangePlan plan = plan_change(edited.dump(), in_force);
-      REQUIRE(plan.verdict == Verdict::kSubmit);
-      CHECK(plan.base == 5);
-      CHECK(json::parse(plan.document)["generation"] == 6);
+      CHECK(plan.verdict == Verdict::kStale);
+      CHECK(plan.base == generation - 1);
+      CHECK(has_change(plan.diff.fields, Kind::kChanged, "web.alias"));
     }
-  }
-  SECTION("older than in force: stale, with what applying would change") {
-    edited["generation"] = 4;
-    const ChangePlan plan = plan_change(edited.dump(), in_force);
-    CHECK(plan.verdict == Verdict::kStale);
-    CHECK(plan.base == 4);
-    CHECK(has_change(plan.diff.fields, Kind::kChanged, "web.alias"));
   }
   SECTION("ahead of in force + 1, or below 1: refused, naming the generation") {
     edited["generation"] = 7;
     ChangePlan plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);
-    CHECK(plan.errors.front().rfind("generation: 7 is ahead of the generation in force (5)", 0) ==
-          0);
+    CHECK(plan.errors.front() ==
+          "generation: 7 is ahead of the generation in force (5); a change is the generation in "
+          "force + 1 (6), or leave generation out");
     edited["generation"] = 0;
     plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);
@@ -193,6 +196,9 @@ TEST_CASE("apply: the generation of a file is the one it is based on", "[ctl][ap
   }
   SECTION("the document in force, with or without the members the agents write: no change") {
     CHECK(plan_change(in_force_doc.dump(), in_force).verdict == Verdict::kNoChange);
+    json older = in_force_doc;
+    older["generation"] = 3;  // an old copy with the same content changes nothing either
+    CHECK(plan_change(older.dump(), in_force).verdict == Verdict::kNoChange);
     json with_token = in_force_doc;
     with_token["joinTokens"] = json::array({{{"id", "abc123"},
                                              {"secretHash", "sha256:" + std::string(64, 'a')},
