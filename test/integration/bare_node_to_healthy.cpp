@@ -105,8 +105,18 @@ TEST_CASE("a bare node becomes healthy from the spec alone", "[integration]") {
     CHECK(log.find("check.txt") == std::string::npos);
   }
 
-  {  // status reports every resource in sync and this node as leader
-    auto status = node.status();
+  {  // status reports every resource in sync and this node as leader. Waited for: the brick's
+     // remount above made the volume wait for data-brick, and it is back on its next pass.
+    nlohmann::json status;
+    eventually(
+        [&] {
+          status = node.status();
+          if (!status.is_object()) return false;
+          for (const auto& resource : status["resources"])
+            if (resource["state"] != "in-sync") return false;
+          return true;
+        },
+        std::chrono::seconds(120));
     REQUIRE(status.is_object());
     CHECK(status["leader"]["isLeader"] == true);
     CHECK(status["leader"]["term"].get<int>() >= 1);
