@@ -46,12 +46,13 @@ ChangePlan plan_change(const std::string& text, const common::DesiredState& in_f
   } else if (plan.had_generation && given->is_number_integer()) {
     const std::int64_t generation = given->get<std::int64_t>();
     if (generation < 1) return invalid({"generation: must be at least 1"});
-    if (generation > current + 1)
+    if (generation > current)
       return invalid({"generation: " + std::to_string(generation) +
-                      " is ahead of the generation in force (" + std::to_string(current) +
-                      "); a change is the generation in force + 1 (" + std::to_string(current + 1) +
-                      "), or leave generation out"});
-    plan.base = generation - 1;
+                      " is not in force (the generation in force is " + std::to_string(current) +
+                      "); a file's generation is the generation it was based on (" +
+                      std::to_string(current) +
+                      " for an edit of the document in force), or leave generation out"});
+    plan.base = generation;
   }
   // Validated as the generation it would become (an invalid "generation" is reported as is).
   if (document->is_object() && (base || !plan.had_generation || given->is_number_integer()))

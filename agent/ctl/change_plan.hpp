@@ -3,18 +3,18 @@
 // document in force (docs/desired-state.md, "Generations"). Pure: the commands fetch, submit and
 // print (desired_commands.cpp).
 //
-// The generation of the file is the generation the document would become, as everywhere else
-// (the stored document, the admin API): it is based on the one before it.
+// The generation in the file is the generation it was based on: an edit of the document in force
+// (generation N) keeps N, and is put in force as N + 1.
 //   absent                 based on the generation in force N, whatever it is when submitted;
-//   N + 1                  based on N;
-//   N or lower             based on an older one: another change won since; refused (stale),
-//                          unless the document is the one in force (no change);
-//   higher than N + 1      refused (ahead).
-// One meaning only: reading N as "an edited copy of N" as well made a copy counted up from N - 1
-// that lost a race indistinguishable from an edit of the winner, and apply put it on top
-// (a lost update). The document is then submitted as generation N + 1, and the leader puts it in
-// force only while N is still the generation in force (compare-and-set: its existing "exactly in
-// force + 1" rule).
+//   N                      based on N;
+//   lower than N           based on an older one: another change was put in force since;
+//                          refused (stale), unless the document is the one in force (no change);
+//   higher than N          refused (ahead: no such generation is in force).
+// The issue's meaning (docs/desired-state.md). A copy counted up by hand from N is refused while
+// N is in force, but once another change is in force as N + 1 it carries the winner's number and
+// reads as an edit of the winner: the docs say never to count up. The document is submitted as
+// generation N + 1, and the leader puts it in force only while N is still the generation in force
+// (compare-and-set: its existing "exactly in force + 1" rule).
 
 #include <cstdint>
 #include <memory>
@@ -30,7 +30,9 @@ namespace pydio::agent::ctl {
 struct ChangePlan {
   enum class Verdict {
     kInvalid,   // `errors` say why (validation, or the generation is ahead)
-    kNoChange,  // the document is the one in force (agent-managed members aside), any generation
+    kNoChange,  // the document is the one in force (agent-managed members aside), any generation up
+                // to
+                //   the one in force
     kSubmit,    // submit `document`: generation in force + 1
     kStale,     // based on `base`, older than the generation in force; `diff` is in force -> it
   };

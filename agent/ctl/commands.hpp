@@ -42,7 +42,7 @@ int run_init(const GlobalOptions& global, const std::string& spec_path);
 int send_spec_file(const GlobalOptions& global, const std::string& command,
                    const std::string& spec_path, bool print_join);
 // agentctl diff/apply/edit (desired_commands.cpp): a change of the desired state against the
-// document in force; the file's generation is the one it would become (change_plan.hpp).
+// document in force; the file's generation is the one it is based on (change_plan.hpp).
 int run_diff(const GlobalOptions& global, const std::string& path);
 int run_apply(const GlobalOptions& global, const std::string& spec_path);
 // Opens the document in force in $VISUAL/$EDITOR (no shell), validates on save and reopens with

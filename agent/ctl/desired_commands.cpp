@@ -85,15 +85,6 @@ int show_lost_race(const GlobalOptions& global, const std::string& command,
   return kExitFailed;
 }
 
-// A stale file whose generation is the one in force: most likely an edited copy of the stored
-// document whose generation was not counted up (docs/desired-state.md, "Generations").
-void hint_count_up(const ChangePlan& plan, const common::DesiredState& in_force) {
-  if (plan.base + 1 != in_force.generation) return;
-  std::cerr << "(if the file is an edited copy of " << in_force_name(in_force)
-            << ", its generation must be counted up to " << in_force.generation + 1
-            << ", or left out)\n";
-}
-
 bool write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -132,7 +123,6 @@ int run_diff(const GlobalOptions& global, const std::string& path) {
       std::cerr << "diff: " << path << " is based on generation " << plan.base << ", older than "
                 << in_force_name(*in_force.state)
                 << ": agentctl apply would refuse it (it would undo the changes made since)\n";
-      hint_count_up(plan, *in_force.state);
       break;
     case ChangePlan::Verdict::kNoChange:
     case ChangePlan::Verdict::kSubmit:
@@ -164,7 +154,6 @@ int run_apply(const GlobalOptions& global, const std::string& path) {
       std::cerr << "apply: " << path << " is based on generation " << plan.base << ", but "
                 << in_force_name(base)
                 << ": another change was put in force since; nothing applied\n";
-      hint_count_up(plan, base);
       std::cerr << "what applying it would change (undoing that change too):\n";
       std::cout << format_diff(plan.diff, in_force_name(base), path);
       return kExitFailed;

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   auto* apply = app.add_subcommand(
       "apply",
       "change the cluster's desired state: the document becomes the next generation if the one "
-      "it is based on (the one before its generation; absent: the one in force) is still in force");
+      "it is based on (its generation; absent: the one in force) is still in force");
   apply->add_option("--spec", apply_path, "desired-state document (JSON)")->required();
 
   std::string diff_path;

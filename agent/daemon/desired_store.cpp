@@ -40,9 +40,10 @@ std::vector<std::string> check_generation(const common::DesiredState* current,
   if (common::serialize_desired_state(next) != common::serialize_desired_state(*current)) {
     return {"generation: " + std::to_string(next.generation) +
             " is already in force with different content (another change won the race, or "
-            "the generation was not increased); read the desired state again and re-apply "
-            "your change with generation " +
-            std::to_string(current->generation + 1)};
+            "the generation was not increased); read the desired state again and send "
+            "your change as generation " +
+            std::to_string(current->generation + 1) + " (agentctl apply: keep generation " +
+            std::to_string(current->generation) + ", or leave it out)"};
   }
   return {};
 }

@@ -113,8 +113,7 @@ TEST_CASE("agentctl app publish checks a release, stores it on pydio-config and 
   }
 
   {  // a spec may repeat web.release as it is, not replace it
-    json document = desired_document(node);
-    document["generation"] = first + 2;
+    json document = desired_document(node);  // an edit of the one in force, its generation kept
     document["web"]["release"]["version"] = "forged";
     const std::string path = cluster.run_dir() + "/forged-release.json";
     std::ofstream(path) << document.dump(2);

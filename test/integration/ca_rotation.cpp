@@ -157,9 +157,8 @@ TEST_CASE("agentctl rotate ca replaces the cluster CA without a gap in peer traf
     CHECK(eventually([&] { return all_reachable_from(n1, 3); }, 90s));
     CHECK(eventually([&] { return all_reachable_from(web, 3); }, 90s));
     auto document = nlohmann::json::parse(n1.read_file("/var/lib/pydio-agent/desired-state.json"));
-    document["generation"] = document["generation"].get<long long>() + 1;
     document["web"]["publicUrl"] = "https://files.example.com";
-    const long long changed = document["generation"].get<long long>();
+    const long long changed = document["generation"].get<long long>() + 1;
     const std::string path = cluster.run_dir() + "/after-rotation.json";
     std::ofstream(path) << document.dump(2);
     const auto applied = n2.agentctl({"apply", "--spec", path}, 60s);
@@ -169,7 +168,7 @@ TEST_CASE("agentctl rotate ca replaces the cluster CA without a gap in peer traf
       CHECK(eventually([&] { return generation_of(*node) == changed; }, 90s));
 
     // a spec cannot bring the old CA back: caCertificates belongs to agentctl rotate ca
-    document["generation"] = changed + 1;
+    document["generation"] = changed;  // an edit of the document now in force
     document["security"]["caCertificates"] = {n1.read_file(kPki + "ca.crt"), old_ca};
     std::ofstream(path) << document.dump(2);
     const auto refused = n2.agentctl({"apply", "--spec", path}, 60s);

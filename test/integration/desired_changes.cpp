@@ -1,14 +1,14 @@
 // Story: an operator changes the desired state of a running node the way they change other
 // clusters. `agentctl diff` shows what a file would change (fields, and the resources it
-// touches); `agentctl apply` takes a file without a generation, or with the next one (the
-// generation in force + 1), and commits it as the next generation; of two applies based on the
-// same generation one
-// wins and the other is refused with what the winner changed; `agentctl edit` opens the
-// document in force in $EDITOR (a scripted editor here), refuses an invalid save by reopening
-// the file with the problems on top, applies the fixed one, and cancels on an unchanged or
-// empty file. The document the agent serves validates against docs/schema.
-// One storage node with directory bricks and no database: the change flow is the agent's own
-// (a one-node cluster commits its changes itself), so nothing needs to converge first.
+// touches); `agentctl apply` takes a file without a generation, or with the generation it was
+// based on (an edited copy of the document in force), and commits it as the next generation; a
+// copy counted up by hand (as earlier versions asked) is refused while no other change won; of two
+// applies based on the same generation one wins and the other is refused with what the winner
+// changed; `agentctl edit` opens the document in force in $EDITOR (a scripted editor here), refuses
+// an invalid save by reopening the file with the problems on top, applies the fixed one, and
+// cancels on an unchanged or empty file. The document the agent serves validates against
+// docs/schema. One storage node with directory bricks and no database: the change flow is the
+// agent's own (a one-node cluster commits its changes itself), so nothing needs to converge first.
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -140,7 +140,7 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
 
   {  // two applies based on generation 2, at the same time: one wins, the other is refused
     nlohmann::json a = spec;
-    a["generation"] = 3;
+    a["generation"] = 2;  // edited copies of generation 2
     a["volumes"][0]["options"]["network.ping-timeout"] = "6";
     a["volumes"][1]["options"] = {{"performance.cache-size", "32MB"}};
     nlohmann::json b = a;
@@ -164,19 +164,24 @@ TEST_CASE("the desired state is changed with diff, apply and edit", "[integratio
     // either way it names the other change.
     CHECK_THAT(loser.err, Catch::Contains("another change was put in force"));
     CHECK_THAT(loser.out, Catch::Contains("performance.cache-size"));
-    // Applying the loser again says it is stale (generation 3, so based on 2, while 3 is in
-    // force: never read as an edit of the winner) and shows the diff.
+    // Applying the loser again says it is stale and shows the diff.
     auto stale = node.agentctl({"apply", "--spec", result_a.succeeded() ? path_b : path_a});
     CHECK(stale.exit_code == 1);
     CHECK_THAT(stale.err, Catch::Contains("is based on generation 2, but generation 3 (in force)"));
-    CHECK_THAT(stale.err, Catch::Contains("must be counted up to 4, or left out"));
     CHECK(generation_of(node) == 3);
   }
 
-  {  // counted up by hand from the document in force: applied
+  {  // counted up by hand: refused, naming the generation to keep; kept: applied
     nlohmann::json next = spec;
+    next["volumes"][0]["options"]["network.ping-timeout"] = "7";
     next["generation"] = 4;
-    auto apply = node.agentctl({"apply", "--spec", write_spec("counted.json", next)});
+    auto counted = node.agentctl({"apply", "--spec", write_spec("counted.json", next)});
+    CHECK(counted.exit_code == 1);
+    CHECK_THAT(counted.err, Catch::Contains("generation: 4 is not in force (the generation in "
+                                            "force is 3)"));
+    CHECK(generation_of(node) == 3);
+    next["generation"] = 3;
+    auto apply = node.agentctl({"apply", "--spec", write_spec("kept.json", next)});
     INFO(apply.out << apply.err);
     CHECK(apply.succeeded());
     CHECK(generation_of(node) == 4);

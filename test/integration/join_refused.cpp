@@ -125,7 +125,7 @@ TEST_CASE(
     // An edited copy of the document from before the delete does not bring the token back:
     // its token list is not the one in force, and the apply is refused, naming it.
     auto old_copy = nlohmann::json::parse(stored_before);
-    old_copy["generation"] = 6;
+    old_copy["generation"] = 5;  // as if it were an edit of the document in force
     const std::string path = cluster.run_dir() + "/old-copy.json";
     std::ofstream(path) << old_copy.dump(2);
     auto refused_apply = n1.agentctl({"apply", "--spec", path});

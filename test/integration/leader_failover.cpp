@@ -34,11 +34,12 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   WARN("lease taken over after "
        << std::chrono::duration_cast<std::chrono::milliseconds>(took_over).count() << " ms");
 
-  // Two changes, both based on the generation in force, sent at once by two operators.
+  // Two changes, both edited copies of the document in force (its generation kept: the one they
+  // are based on), sent at once by two operators.
   const long long base = generation_of(survivor);
   auto document =
       nlohmann::json::parse(survivor.read_file("/var/lib/pydio-agent/desired-state.json"));
-  document["generation"] = base + 1;
+  REQUIRE(document["generation"].get<long long>() == base);
   auto change_a = document;
   auto change_b = document;
   change_a["volumes"][0]["options"]["diagnostics.client-log-level"] = "WARNING";
@@ -60,17 +61,18 @@ TEST_CASE("a killed leader is replaced, and of two racing changes exactly one wi
   const auto& loser = result_a.succeeded() ? result_b : result_a;
   CHECK(loser.exit_code == 1);
   // Refused by the leader's compare-and-set, or before sending when the winner was already in
-  // force (generation 2 is then the one in force: stale, never taken for an edit of it).
+  // force (the loser, based on the one before, is then stale).
   CHECK_THAT(loser.err, Catch::Contains("another change was put in force"));
   const std::string winner_level = result_a.succeeded() ? "WARNING" : "ERROR";
 
   {  // the db node may not change the desired state; nothing changes
-    // (The loser's document counted up from the winner: the winner's is the one in force, which
-    // agentctl does not send, and the loser as it is would be stale.)
-    auto counted_up = result_a.succeeded() ? change_b : change_a;
-    counted_up["generation"] = base + 2;
+    // (The loser's change without a generation, so based on whatever the db node holds: the
+    // winner's is the one in force there, which agentctl does not send, and the loser as it is
+    // would be stale.)
+    auto unbased = result_a.succeeded() ? change_b : change_a;
+    unbased.erase("generation");
     const std::string loser_path = cluster.run_dir() + "/change-from-db.json";
-    std::ofstream(loser_path) << counted_up.dump(2);
+    std::ofstream(loser_path) << unbased.dump(2);
     auto from_db = db.agentctl({"apply", "--spec", loser_path});
     CHECK(from_db.exit_code == 1);
     CHECK_THAT(from_db.err, Catch::Contains("only storage nodes may change the desired state"));

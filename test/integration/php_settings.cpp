@@ -73,8 +73,7 @@ bool php_settled(SimNode& node) {
 // `agentctl apply` of the node's document in force with web.php replaced by `php`.
 pydio::common::RunResult apply_php(SimCluster& cluster, SimNode& node, const nlohmann::json& php) {
   auto document = nlohmann::json::parse(node.read_file("/var/lib/pydio-agent/desired-state.json"));
-  document["web"]["php"] = php;
-  document["generation"] = document["generation"].get<long long>() + 1;
+  document["web"]["php"] = php;  // an edit of the one in force: its generation is the base
   const std::string path = cluster.run_dir() + "/php-" +
                            std::to_string(document["generation"].get<long long>()) + ".json";
   std::ofstream(path) << document.dump(2);

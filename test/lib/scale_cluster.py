@@ -437,12 +437,13 @@ def gluster_status_times(cluster, node):
 
 
 def propagation(cluster, leader, runs):
-    """`agentctl apply` of generation+1 on the leader until every node's log says it is in
-    force. Returns [(seconds to the last node, seconds to the median node)] per run."""
+    """`agentctl apply` of an edit of the document in force on the leader (it keeps the generation
+    it is based on) until every node's log says the next generation is in force.
+    Returns [(seconds to the last node, seconds to the median node)] per run."""
     samples = []
     for run in range(runs):
         doc = json.loads(cluster.run(leader, "cat", "/var/lib/pydio-agent/desired-state.json").stdout)
-        doc["generation"] += 1
+        next_generation = doc["generation"] + 1
         level = "WARNING" if run % 2 == 0 else "INFO"
         for volume in doc["volumes"]:
             if volume["name"] == "pydio-data":
@@ -454,14 +455,14 @@ def propagation(cluster, leader, runs):
         cluster.agentctl(leader, "apply", "--spec", path)
         deadline = t0 + 60
         while True:
-            seen = cluster.in_force_times(doc["generation"])
+            seen = cluster.in_force_times(next_generation)
             if len(seen) == len(cluster.nodes) or time.time() > deadline:
                 break
             time.sleep(0.1)
         if len(seen) < len(cluster.nodes):
             missing = sorted(set(cluster.names()) - set(seen))
             raise BenchError("generation %d not in force after 60 s on %s (or the agent no longer "
-                             "logs 'desired state generation N in force')" % (doc["generation"], ", ".join(missing)))
+                             "logs 'desired state generation N in force')" % (next_generation, ", ".join(missing)))
         delays = sorted(t - t0 for t in seen.values())
         samples.append((delays[-1], statistics.median(delays)))
         time.sleep(3)

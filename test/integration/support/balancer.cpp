@@ -145,7 +145,7 @@ std::string agent_check_line(const std::string& address, int port) {
 }
 
 common::RunResult apply_spec(SimCluster& cluster, SimNode& node, nlohmann::json spec) {
-  spec["generation"] = generation_of(node) + 1;
+  spec["generation"] = generation_of(node);  // based on the one in force
   const std::string path =
       cluster.run_dir() + "/spec-" + std::to_string(spec["generation"].get<long long>()) + ".json";
   std::ofstream(path) << spec.dump(2);

@@ -50,7 +50,7 @@ std::string haproxy_status(const BalancedCluster& web);
 // The line the agent-check port at address:port answers ("" when it did not).
 std::string agent_check_line(const std::string& address, int port = 8482);
 
-// `agentctl apply` of `spec` (generation bumped from the node's current one) on `node`.
+// `agentctl apply` of `spec` on `node`, based on the node's generation in force.
 common::RunResult apply_spec(SimCluster& cluster, SimNode& node, nlohmann::json spec);
 
 }  // namespace pydio::test

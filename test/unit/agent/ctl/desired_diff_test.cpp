@@ -135,7 +135,7 @@ TEST_CASE("diff: sections map to the resources the nodes run, named as status na
   CHECK(format_diff(diff_desired(before, before), "a", "b") == "no change: b is the same as a\n");
 }
 
-TEST_CASE("apply: the generation of a file is the one it would become", "[ctl][apply]") {
+TEST_CASE("apply: the generation of a file is the one it was based on", "[ctl][apply]") {
   json in_force_doc = tutorial();
   in_force_doc["generation"] = 5;
   const auto in_force = state_of(in_force_doc);
@@ -150,31 +150,31 @@ TEST_CASE("apply: the generation of a file is the one it would become", "[ctl][a
     CHECK(json::parse(plan.document)["generation"] == 6);
     CHECK(json::parse(plan.document)["web"]["alias"] == "/files");
   }
-  SECTION("in force + 1: based on the one in force") {
-    edited["generation"] = 6;
+  SECTION("the one in force (an edited copy of it, generation kept): submitted as the next") {
     const ChangePlan plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kSubmit);
+    CHECK(plan.had_generation);
     CHECK(plan.base == 5);
     CHECK(json::parse(plan.document)["generation"] == 6);
   }
-  SECTION("the one in force, or older, and different: stale, with what applying would change") {
-    // The one in force: a copy counted up from 4 after another change became 5 (a lost race).
-    // Read as an edited copy of 5 it would be put in force on top of the winner.
-    for (int generation : {5, 4}) {
+  SECTION("older and different: stale (another change won since), with what applying would do") {
+    for (int generation : {4, 1}) {
       edited["generation"] = generation;
       const ChangePlan plan = plan_change(edited.dump(), in_force);
       CHECK(plan.verdict == Verdict::kStale);
-      CHECK(plan.base == generation - 1);
+      CHECK(plan.base == generation);
       CHECK(has_change(plan.diff.fields, Kind::kChanged, "web.alias"));
     }
   }
-  SECTION("ahead of in force + 1, or below 1: refused, naming the generation") {
-    edited["generation"] = 7;
+  SECTION("ahead of the one in force (counted up by hand), or below 1: refused, naming it") {
+    // A copy counted up by hand, applied while the one it was copied from is still in force.
+    edited["generation"] = 6;
     ChangePlan plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);
     CHECK(plan.errors.front() ==
-          "generation: 7 is ahead of the generation in force (5); a change is the generation in "
-          "force + 1 (6), or leave generation out");
+          "generation: 6 is not in force (the generation in force is 5); a file's generation is "
+          "the generation it was based on (5 for an edit of the document in force), or leave "
+          "generation out");
     edited["generation"] = 0;
     plan = plan_change(edited.dump(), in_force);
     REQUIRE(plan.verdict == Verdict::kInvalid);

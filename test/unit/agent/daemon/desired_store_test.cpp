@@ -40,7 +40,8 @@ TEST_CASE("a change must carry exactly the generation in force + 1", "[desired_s
     REQUIRE(errors.size() == 1);
     CHECK_THAT(errors[0], Catch::StartsWith("generation: 7 is already in force with different "
                                             "content (another change won the race"));
-    CHECK_THAT(errors[0], Catch::EndsWith("re-apply your change with generation 8"));
+    CHECK_THAT(errors[0], Catch::EndsWith("send your change as generation 8 (agentctl apply: "
+                                          "keep generation 7, or leave it out)"));
   }
   SECTION("the same generation with the same content is a repeat, accepted") {
     CHECK(check_generation(&current, document(7), GenerationRule::kNext).empty());
