@@ -46,12 +46,13 @@ ChangePlan plan_change(const std::string& text, const common::DesiredState& in_f
   } else if (plan.had_generation && given->is_number_integer()) {
     const std::int64_t generation = given->get<std::int64_t>();
     if (generation < 1) return invalid({"generation: must be at least 1"});
-    if (generation > current)
+    if (generation > current) {
+      const std::string in_force_text = std::to_string(current);
       return invalid({"generation: " + std::to_string(generation) +
-                      " is not in force (the generation in force is " + std::to_string(current) +
-                      "); a file's generation is the generation it was based on (" +
-                      std::to_string(current) +
+                      " is not in force (the generation in force is " + in_force_text +
+                      "); a file's generation is the generation it was based on (" + in_force_text +
                       " for an edit of the document in force), or leave generation out"});
+    }
     plan.base = generation;
   }
   // Validated as the generation it would become (an invalid "generation" is reported as is).

@@ -30,9 +30,8 @@ namespace pydio::agent::ctl {
 struct ChangePlan {
   enum class Verdict {
     kInvalid,   // `errors` say why (validation, or the generation is ahead)
-    kNoChange,  // the document is the one in force (agent-managed members aside), any generation up
-                // to
-                //   the one in force
+    kNoChange,  // the document is the one in force (agent-managed members aside), at any
+                // generation up to the one in force
     kSubmit,    // submit `document`: generation in force + 1
     kStale,     // based on `base`, older than the generation in force; `diff` is in force -> it
   };
