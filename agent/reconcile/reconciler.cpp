@@ -259,6 +259,11 @@ void Reconciler::schedule_entry(Entry& entry, const PassContext& ctx, SteadyCloc
     // A leader-only dependency on a node that does not lead is the leader's to converge;
     // this node cannot wait for it to be in sync locally.
     const bool leaders_job = found != nullptr && found->resource->leader_only() && !ctx.is_leader;
+    if (found != nullptr && !leaders_job && found->status.in_flight) {
+      // Its state is what it was before this look: a new desired state may be changing it
+      // (the vhost a first release is served by), so wait for its outcome. State unchanged.
+      return;  // stays due: its finish() schedules again
+    }
     if (found != nullptr && !leaders_job && !satisfies_dependents(found->status.state)) {
       set_state(entry, ResourceState::kBlocked, dependency);
       return;  // stays due: starts as soon as the dependency is in sync

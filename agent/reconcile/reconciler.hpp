@@ -1,8 +1,9 @@
 #pragma once
 // Drives every resource towards the desired state. Level-triggered: a pass marks every
 // resource due (timer, mount-table change, desired-state change, health change, request); the
-// scheduler then starts, in dependency order, each due resource whose dependencies are in sync,
-// its retry time passed and no operation of its own in flight (at most one per resource). The
+// scheduler then starts, in dependency order, each due resource whose dependencies are in sync
+// and have no operation in flight (a dependency's look in the same pass comes first), its retry
+// time passed and no operation of its own in flight (at most one per resource). The
 // operation (observe, plan, remember, apply each action, one event per action) runs on the
 // worker pool, so a hung command delays only its own resource. After a change the resource is
 // observed again at once: a converged resource must then plan nothing.

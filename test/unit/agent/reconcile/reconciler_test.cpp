@@ -72,3 +72,33 @@ TEST_CASE("dry-run plan lists actions without applying them", "[reconciler]") {
   CHECK(plan[0]["actions"][0]["description"] == "increment thing");
   CHECK(ptr->value == 0);
 }
+
+TEST_CASE("a dependent waits for its dependency's look in the same pass, not its last state",
+          "[reconciler]") {
+  // rolling_release, on a loaded machine: a new desired state changed the vhost and set a first
+  // release; the release resource started beside the vhost's pass (the vhost was still in sync
+  // from the pass before), checked the page before the vhost served it and failed.
+  auto base = std::make_unique<CounterResource>("base", std::vector<std::string>{}, 1);
+  auto top = std::make_unique<CounterResource>("top", std::vector<std::string>{"base"}, 1);
+  auto* base_ptr = base.get();
+  auto* top_ptr = top.get();
+  EventLog events("");
+  Reconciler reconciler(
+      resource_list(std::move(base), std::move(top)), [] { return empty_context(); }, events, 2);
+  reconciler.start();
+  REQUIRE(wait_until([&] { return state_of(reconciler, "top") == ResourceState::kInSync; }));
+
+  base_ptr->hold_apply = true;
+  base_ptr->value = 0;  // drifted: its next look plans a change, which hangs
+  const int top_looks = top_ptr->observations;
+  reconciler.request_pass("test");
+  REQUIRE(wait_until([&] { return status_of(reconciler, "base").in_flight; }));
+  std::this_thread::sleep_for(300ms);
+  CHECK(top_ptr->observations == top_looks);
+  CHECK(state_of(reconciler, "top") == ResourceState::kInSync);  // shown as it was
+
+  base_ptr->hold_apply = false;
+  REQUIRE(wait_until([&] { return top_ptr->observations > top_looks; }));
+  CHECK(base_ptr->value == 1);
+  REQUIRE(wait_until([&] { return state_of(reconciler, "top") == ResourceState::kInSync; }));
+}
