@@ -27,11 +27,6 @@ constexpr std::chrono::seconds kStopTimeout{60};
 constexpr std::chrono::seconds kPidFileGrace{15};
 constexpr std::chrono::seconds kSystemctlTimeout{120};
 
-std::string parent_dir(const std::string& path) {
-  fs::path parent = fs::path(path).parent_path();
-  return parent.empty() ? std::string("/") : parent.string();
-}
-
 // mariadbd drops to `mysql` before it creates its socket, pid file and error log, so their
 // directories must be mysql's (an unwritable log-error is silently not created at all).
 Status ensure_mysql_dir(const std::string& path) {
@@ -51,6 +46,10 @@ Status ensure_mysql_dir(const std::string& path) {
 }
 
 }  // namespace
+
+Status ensure_mariadb_runtime_dir(const common::LocalConfig& local) {
+  return ensure_mysql_dir(mariadb_runtime_dir(local));
+}
 
 MysqlEndpoint mariadb_admin_endpoint(const common::LocalConfig& local) {
   MysqlEndpoint endpoint;
@@ -110,7 +109,7 @@ Status start_mariadb(Services& services, common::ProcessRunner& runner,
     if (!started) return started;
     return wait_until_accepting(services, local);
   }
-  Status made = ensure_mysql_dir(parent_dir(local.mysql_socket));
+  Status made = ensure_mariadb_runtime_dir(local);
   if (!made) return made;
   Status started = how == MariadbStart::kNewCluster
                        ? services.start_with(Service::kMariadb, {"--wsrep-new-cluster"})

@@ -17,6 +17,10 @@ namespace pydio::agent {
 // root over local.mysql_socket, 5 s bounds.
 MysqlEndpoint mariadb_admin_endpoint(const common::LocalConfig& local);
 
+// Creates mariadb_runtime_dir(local), owned by mysql, where it is missing (a direct start's
+// socket, pid file and tmpdir; systemd's unit makes its own).
+common::Status ensure_mariadb_runtime_dir(const common::LocalConfig& local);
+
 enum class MariadbStart {
   kNormal,      // a single server, or a Galera member joining a primary component
   kNewCluster,  // Galera: the first member of a cluster (--wsrep-new-cluster)

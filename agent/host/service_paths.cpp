@@ -15,10 +15,14 @@ std::string apache_pid_file(const std::string& apache_config_dir) {
   return "/run/apache2" + suffix + "/apache2.pid";
 }
 
-std::string mariadb_pid_file(const common::LocalConfig& local) {
+std::string mariadb_runtime_dir(const common::LocalConfig& local) {
   const std::string& socket = local.mysql_socket;
   auto slash = socket.rfind('/');
-  std::string dir = slash == std::string::npos || slash == 0 ? "/" : socket.substr(0, slash);
+  return slash == std::string::npos || slash == 0 ? "/" : socket.substr(0, slash);
+}
+
+std::string mariadb_pid_file(const common::LocalConfig& local) {
+  std::string dir = mariadb_runtime_dir(local);
   if (dir.back() != '/') dir += '/';
   return dir + "mysqld.pid";
 }

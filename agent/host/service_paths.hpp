@@ -18,7 +18,11 @@ inline constexpr const char* kGlusterdPidFile = "/run/glusterd.pid";
 // /run/apache2-NAME/apache2.pid for a config dir /etc/apache2-NAME.
 std::string apache_pid_file(const std::string& apache_config_dir);
 
-// "<directory of local.mysql_socket>/mysqld.pid".
+// The directory of local.mysql_socket (/run/mysqld): the directly started mariadbd's runtime
+// directory, owned by mysql, and its tmpdir too (render_direct_mariadb_config).
+std::string mariadb_runtime_dir(const common::LocalConfig& local);
+
+// "<mariadb_runtime_dir>/mysqld.pid".
 std::string mariadb_pid_file(const common::LocalConfig& local);
 
 // "<local.state_dir>/mariadbd.spawned.pid": the PID of the mariadbd this agent started

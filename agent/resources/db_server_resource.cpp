@@ -67,6 +67,8 @@ Status init_datadir(const PassContext& ctx, const DbServerDesired& desired) {
   if (error) return Status::error("mkdir " + desired.datadir + ": " + error.message());
   std::vector<std::string> argv = {"mariadb-install-db"};
   if (!desired.systemd) {
+    Status runtime = ensure_mariadb_runtime_dir(*ctx.local);  // the install's tmpdir
+    if (!runtime) return runtime;
     // --defaults-file must come first; it keeps Debian's /etc/mysql out of a direct-mode node.
     argv.push_back("--defaults-file=" + mariadb_defaults_file(*ctx.local));
   }
@@ -93,6 +95,9 @@ Status init_datadir(const PassContext& ctx, const DbServerDesired& desired) {
 
 std::string render_direct_mariadb_config(const common::LocalConfig& local,
                                          const std::string& bind_address, int port) {
+  // tmpdir is not the shared /tmp: mariadbd removes every "#sql*" file of its tmpdir when it
+  // starts, so another server's in-use temporary tables vanished (simulated nodes share the
+  // host's /tmp) and mariadb-install-db failed ("Unknown table 'mysql.tmp_proxies_priv'").
   std::ostringstream out;
   out << "# Written by pydio-agent (resource db-server); local changes are overwritten.\n"
       << "[mysqld]\n"
@@ -103,11 +108,15 @@ std::string render_direct_mariadb_config(const common::LocalConfig& local,
       << "bind-address = " << bind_address << "\n"
       << "port = " << port << "\n"
       << "log-error = " << local.mysql_datadir << "/" << kErrorLogName << "\n"
+      << "tmpdir = " << mariadb_runtime_dir(local) << "\n"
       << "skip-name-resolve\n";
   return out.str();
 }
 
 std::string render_systemd_mariadb_config(const std::string& bind_address, int port) {
+  // tmpdir is not the shared /tmp: mariadbd removes every "#sql*" file of its tmpdir when it
+  // starts, so another server's in-use temporary tables vanished (simulated nodes share the
+  // host's /tmp) and mariadb-install-db failed ("Unknown table 'mysql.tmp_proxies_priv'").
   std::ostringstream out;
   out << "# Written by pydio-agent (resource db-server); local changes are overwritten.\n"
       << "[mysqld]\n"

@@ -67,17 +67,19 @@ common::Status PrivateMariadb::start() {
   if (::chown(dir_.c_str(), mysql->pw_uid, mysql->pw_gid) != 0) {
     return Status::error("chown " + dir_ + ": " + strerror(errno));
   }
-  common::Command install({"mariadb-install-db", "--no-defaults", "--user=mysql",
-                           "--datadir=" + dir_ + "/data",
-                           "--auth-root-authentication-method=socket", "--skip-test-db"},
-                          std::chrono::seconds(120));
+  // tmpdir: its own, not the shared /tmp (a starting mariadbd removes every "#sql*" file of
+  // its tmpdir, another server's temporary tables included: db_server_resource.cpp).
+  common::Command install(
+      {"mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=" + dir_ + "/data",
+       "--tmpdir=" + dir_, "--auth-root-authentication-method=socket", "--skip-test-db"},
+      std::chrono::seconds(120));
   common::RunResult installed = runner_.run(install);
   if (!installed.succeeded()) return Status::error(installed.describe_failure(install.argv));
 
   port_ = free_local_port();
   auto pid = runner_.spawn_detached(
       {"mariadbd", "--no-defaults", "--user=mysql", "--datadir=" + dir_ + "/data",
-       "--socket=" + socket_, "--pid-file=" + dir_ + "/mysqld.pid",
+       "--socket=" + socket_, "--pid-file=" + dir_ + "/mysqld.pid", "--tmpdir=" + dir_,
        "--port=" + std::to_string(port_), "--bind-address=127.0.0.1", "--skip-name-resolve",
        "--log-error=" + dir_ + "/error.log", "--innodb-buffer-pool-size=32M"},
       dir_ + "/mariadbd.out");

@@ -11,8 +11,12 @@ TEST_CASE("pid and option file locations", "[services]") {
   CHECK(apache_pid_file("/etc/apache2") == "/run/apache2/apache2.pid");
   CHECK(apache_pid_file("/etc/apache2-node1") == "/run/apache2-node1/apache2.pid");
   CHECK(mariadb_pid_file(local) == "/run/mysqld/mysqld.pid");
+  CHECK(mariadb_runtime_dir(local) == "/run/mysqld");
   local.mysql_socket = "/tmp/db/mysqld.sock";
   CHECK(mariadb_pid_file(local) == "/tmp/db/mysqld.pid");
+  CHECK(mariadb_runtime_dir(local) == "/tmp/db");
+  local.mysql_socket = "/mysqld.sock";
+  CHECK(mariadb_pid_file(local) == "/mysqld.pid");
   local.state_dir = "/var/lib/pydio-agent";
   CHECK(mariadb_defaults_file(local) == "/var/lib/pydio-agent/mariadb.cnf");
   CHECK(service_name(Service::kApache) == "apache2");

@@ -66,6 +66,8 @@ TEST_CASE("the direct-mode option file binds the private address only", "[db-ser
   REQUIRE(config.find("log-error = /var/lib/mysql/pydio-mariadb.err\n") !=
           std::string::npos);
   REQUIRE(config.find("skip-name-resolve\n") != std::string::npos);
+  // Its own tmpdir: a starting mariadbd empties its tmpdir of "#sql*" files, another's too.
+  REQUIRE(config.find("tmpdir = /run/mysqld\n") != std::string::npos);
 }
 
 TEST_CASE("db-server plans from bare node to converged", "[db-server]") {
