@@ -4,6 +4,7 @@
 
 #include "agent/cluster/peer_client.hpp"
 #include "common/galera_bootstrap.hpp"
+#include "common/text.hpp"
 #include "common/utc_time.hpp"
 
 namespace pydio::agent {
@@ -74,13 +75,13 @@ BackupStatusLines backup_status_lines(const common::BackupSpec& spec,
   const bool future = from_the_future(newest_at, now);
   const bool stale =
       newest_at < 0 || future || now - newest_at > 2 * std::int64_t{spec.interval_seconds};
-  lines.summary = {{"newest", newest_at < 0 ? nlohmann::json(nullptr) : nlohmann::json(newest_name)},
-                   {"finishedAt", newest_at < 0 ? nlohmann::json(nullptr)
-                                                : nlohmann::json(common::format_utc(newest_at))},
-                   {"ageSeconds", newest_at < 0 ? nlohmann::json(nullptr)
-                                                : nlohmann::json(now - newest_at)},
-                   {"intervalSeconds", spec.interval_seconds},
-                   {"stale", stale}};
+  lines.summary = {
+      {"newest", newest_at < 0 ? nlohmann::json(nullptr) : nlohmann::json(newest_name)},
+      {"finishedAt",
+       newest_at < 0 ? nlohmann::json(nullptr) : nlohmann::json(common::format_utc(newest_at))},
+      {"ageSeconds", newest_at < 0 ? nlohmann::json(nullptr) : nlohmann::json(now - newest_at)},
+      {"intervalSeconds", spec.interval_seconds},
+      {"stale", stale}};
   std::string errors;
   for (const auto& m : members)
     if (!m.last_error.empty()) errors += "; " + m.name + ": " + m.last_error;
@@ -89,7 +90,8 @@ BackupStatusLines backup_status_lines(const common::BackupSpec& spec,
     lines.warning = "no good database backup yet (one is due every " + interval + ")" + errors;
   } else if (future) {
     lines.warning = "the newest database backup, " + newest_name + ", claims to have finished " +
-                    age_text(newest_at - now) + " from now: a node's clock is wrong (check NTP); "
+                    age_text(newest_at - now) +
+                    " from now: a node's clock is wrong (check NTP); "
                     "backups are taken as if there were none";
   } else if (stale) {
     lines.warning = "the newest good database backup, " + newest_name + ", is " +
@@ -120,8 +122,7 @@ BackupDecision decide_db_backup(const common::BackupSpec& spec,
                     " ago); the next is due in " + age_text(due_at - now);
     return decision;
   }
-  const std::int64_t retry =
-      std::min<std::int64_t>(kBackupRetrySeconds, spec.interval_seconds);
+  const std::int64_t retry = std::min<std::int64_t>(kBackupRetrySeconds, spec.interval_seconds);
   if (last_request_at > 0 && now - last_request_at < retry) {
     std::string why;
     for (const auto& m : members)
@@ -131,14 +132,38 @@ BackupDecision decide_db_backup(const common::BackupSpec& spec,
                            age_text(retry - (now - last_request_at)) + why + ")";
     return decision;
   }
-  for (auto it = members.rbegin(); it != members.rend(); ++it) {
-    if (it->serving && it->mounted) {
+  // The first serving member takes the writes (Pydio's proxies and the lease use it): it is
+  // asked only when no other member serves. A backup there desyncs the member writes go to,
+  // and a write failed during one (db_backup, on a loaded machine, when db1 alone had mounted).
+  const auto serves = [](const BackupMemberView& m) { return m.serving; };
+  const auto writer = std::find_if(members.begin(), members.end(), serves);
+  if (writer == members.end()) {
+    decision.waiting_for =
+        "a db member that serves (Synced in the primary component), to take the due backup";
+    return decision;
+  }
+  const std::vector<BackupMemberView> others(writer + 1, members.end());
+  std::vector<std::string> unmounted;
+  for (auto it = others.rbegin(); it != others.rend(); ++it) {  // the last serving one first
+    if (!it->serving) continue;
+    if (it->mounted) {
       decision.start_on = *it;
       return decision;
     }
+    unmounted.insert(unmounted.begin(), it->name);
   }
-  decision.waiting_for = "a db member that serves (Synced in the primary component) and has the "
-                         "backup volume mounted, to take the due backup";
+  if (unmounted.empty() && writer->mounted) {
+    decision.start_on = *writer;  // the only member that serves
+    return decision;
+  }
+  if (unmounted.empty()) {
+    decision.waiting_for =
+        writer->name + " (the only db member that serves) to mount the backup volume";
+  } else {
+    decision.waiting_for = common::join(unmounted, " or ") +
+                           " to mount the backup volume and take the due backup (" + writer->name +
+                           " takes the writes: it is asked only when no other member serves)";
+  }
   return decision;
 }
 

@@ -43,8 +43,9 @@ inline constexpr std::int64_t kBackupRetrySeconds = 120;
 // A backup is due when the newest good one (over all members' views of the folder) is older
 // than the interval, or none exists; never while one runs; not within kBackupRetrySeconds (or
 // the interval, if shorter) of the last request. It goes to the last serving member (with the
-// backup volume mounted) in document order: Pydio's proxy and the lease prefer the first, so the copy reads where the writes are
-// not.
+// backup volume mounted) in document order: Pydio's proxy and the lease prefer the first, so the
+// copy reads where the writes are not. The first serving member is asked only when no other
+// serves; while another serves without the volume mounted yet, the backup waits for it.
 BackupDecision decide_db_backup(const common::BackupSpec& spec,
                                 const std::vector<BackupMemberView>& members, std::int64_t now,
                                 std::int64_t last_request_at);

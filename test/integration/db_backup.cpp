@@ -3,13 +3,14 @@
 // Three db nodes (db1, db2, db3) and a storage+compute node n1. A client on n1 writes one row
 // at a time through 127.0.0.1:<proxyPort> (db1 behind it) and the latency of every write is
 // kept. After a baseline, the operator applies database.backup with an off-site hook: the
-// leader (n1) asks the last serving member with the data volume mounted (db3, unless its mount,
-// which the same change adds, came up after another's: that order is the unit tests'), which
-// streams mariadb-backup into /mnt/pydio-data/pydio-agent/db-backups. Then: `agentctl db
-// backups` lists it on n1 and on a db node; its sha256 and size match the manifest; the hook ran
-// with its paths on that member (it copied the stream to its /srv/offsite); status carries no backup warning; the web user cannot read the
-// folder nor move it. Printed, not asserted: the backup's duration and size, and the p50/p99
-// write latency before and during the backup.
+// leader (n1) asks the last serving member with the data volume mounted, never db1, which takes
+// the writes (db3, unless its mount, which the same change adds, came up after db2's: that order
+// is the unit tests'), which streams mariadb-backup into /mnt/pydio-data/pydio-agent/db-backups.
+// Then: `agentctl db backups` lists it on n1 and on a db node; its sha256 and size match the
+// manifest; the hook ran with its paths on that member (it copied the stream to its /srv/offsite);
+// status carries no backup warning; the web user cannot read the folder nor move it. Printed, not
+// asserted: the backup's duration and size, and the p50/p99 write latency before and during the
+// backup.
 
 #include <fcntl.h>
 #include <sched.h>
@@ -279,6 +280,7 @@ TEST_CASE("a scheduled backup of the Galera tier is streamed to the data volume 
                                   [&](const SimNode* db) { return backup["node"] == db->name(); });
   REQUIRE(taker != members.end());
   SimNode& took = **taker;
+  CHECK(took.name() != "db1");  // where the writes go
   CHECK(listing["problems"].empty());
   const nlohmann::json on_db1 = backups_on(db1);
   REQUIRE(on_db1.is_object());

@@ -71,10 +71,34 @@ TEST_CASE("a backup is due after the interval and goes to the last serving membe
     CHECK(decide_db_backup(spec, members, kNow, kNow - kBackupRetrySeconds).start_on);
   }
   SECTION("a member without the backup volume mounted is not asked") {
-    members[1].mounted = false;
-    const auto decision = decide_db_backup(spec, members, kNow, 0);
+    members[2].serving = true;
+    members[2].mounted = false;
+    auto decision = decide_db_backup(spec, members, kNow, 0);
+    REQUIRE(decision.start_on);
+    CHECK(decision.start_on->name == "db2");
+    SECTION("nor the member the writes go to, while another serves: the backup waits") {
+      members[1].mounted = false;
+      decision = decide_db_backup(spec, members, kNow, 0);
+      CHECK_FALSE(decision.start_on);
+      CHECK_THAT(decision.waiting_for,
+                 Catch::Contains("db2 or db3 to mount") && Catch::Contains("db1 takes the writes"));
+    }
+  }
+  SECTION("the member the writes go to is asked when no other serves") {
+    members[1].serving = false;
+    auto decision = decide_db_backup(spec, members, kNow, 0);
     REQUIRE(decision.start_on);
     CHECK(decision.start_on->name == "db1");
+    members[0].mounted = false;
+    decision = decide_db_backup(spec, members, kNow, 0);
+    CHECK_FALSE(decision.start_on);
+    CHECK_THAT(decision.waiting_for, Catch::Contains("db1 (the only db member that serves)"));
+  }
+  SECTION("the first member that serves takes the writes, wherever it is listed") {
+    members[0].serving = false;  // db1 down: db2 takes the writes, db3 does not serve
+    const auto decision = decide_db_backup(spec, members, kNow, 0);
+    REQUIRE(decision.start_on);
+    CHECK(decision.start_on->name == "db2");
   }
   SECTION("no member serves: waits") {
     members[0].serving = members[1].serving = false;
