@@ -322,15 +322,25 @@ TEST_CASE("hostile clients: a connection flood, a slowloris and planted FIFOs ch
                                             "/mnt/pydio-data/.pydio-agent-health-node1",
                                             "/var/www/pydio/check.txt"};
   for (const auto& path : planted) {
-    node.exec({"runuser", "-u", "www-data", "--", "rm", "-f", path});
-    const auto made = node.exec({"runuser", "-u", "www-data", "--", "mkfifo", path});
+    // Made aside and renamed over the path: the agent rewrites its probe files every few
+    // seconds, and an rm then mkfifo at the path itself lost that race under load.
+    const std::string aside = path + ".planted";
+    const std::vector<std::string> as_web = {"runuser", "-u", "www-data", "--"};
+    auto as_web_user = [&](std::vector<std::string> argv) {
+      argv.insert(argv.begin(), as_web.begin(), as_web.end());
+      return node.exec(argv);
+    };
+    as_web_user({"rm", "-f", aside});
+    auto made = as_web_user({"mkfifo", aside});
+    if (made.succeeded()) made = as_web_user({"mv", "-f", "-T", aside, path});
     if (!made.succeeded()) {
       // A tree the web user cannot write (root-owned volume roots) refuses the plant itself;
       // root plants it then, to show the agent's opens do not hang either way.
       std::cout << "www-data could not plant " << path << " (" << made.err
                 << "): planting as root\n";
-      node.exec({"rm", "-f", path});
-      node.must({"mkfifo", path});
+      node.exec({"rm", "-f", aside});
+      node.must({"mkfifo", aside});
+      node.must({"mv", "-f", "-T", aside, path});
     }
   }
   const auto type_of = [&](const std::string& path) {
