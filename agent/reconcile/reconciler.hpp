@@ -3,10 +3,10 @@
 // resource due (timer, mount-table change, desired-state change, health change, request); the
 // scheduler then starts, in dependency order, each due resource whose dependencies are in sync
 // and have no operation in flight (a dependency's look in the same pass comes first), its retry
-// time passed and no operation of its own in flight (at most one per resource). The
-// operation (observe, plan, remember, apply each action, one event per action) runs on the
-// worker pool, so a hung command delays only its own resource. After a change the resource is
-// observed again at once: a converged resource must then plan nothing.
+// time passed and no operation of its own in flight (at most one per resource). The operation
+// (observe, plan, remember, apply each action, one event per action) runs on the worker pool, so
+// a hung command delays only its own resource and those that depend on it. After a change the
+// resource is observed again at once: a converged resource must then plan nothing.
 //
 // Waiting is not failing: a resource that waits for something outside (its plan says
 // waiting_for, or it is leader-only on a node that does not lead) is planned again every
