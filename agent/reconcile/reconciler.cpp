@@ -54,10 +54,12 @@ std::string resource_state_name(ResourceState state) {
 
 Reconciler::Reconciler(std::vector<std::unique_ptr<Resource>> resources, ContextSource context,
                        EventLog& events, std::size_t workers,
-                       std::chrono::milliseconds waiting_recheck)
+                       std::chrono::milliseconds waiting_recheck,
+                       std::chrono::milliseconds dependency_hold_limit)
     : context_(std::move(context)),
       events_(events),
       waiting_recheck_(waiting_recheck),
+      dependency_hold_limit_(dependency_hold_limit),
       pool_(std::make_unique<WorkerPool>(workers)) {
   for (auto& resource : resources) entries_.push_back(make_entry(std::move(resource)));
 }
@@ -261,14 +263,20 @@ void Reconciler::schedule_entry(Entry& entry, const PassContext& ctx, SteadyCloc
     const bool leaders_job = found != nullptr && found->resource->leader_only() && !ctx.is_leader;
     if (found != nullptr && !leaders_job && found->status.in_flight) {
       // Its state is what it was before this look: a new desired state may be changing it
-      // (the vhost a first release is served by), so wait for its outcome. State unchanged.
-      return;  // stays due: its finish() schedules again
+      // (the vhost a first release is served by), so wait for its outcome, up to the limit.
+      if (!entry.held_since) entry.held_since = now;
+      if (now - *entry.held_since < dependency_hold_limit_) {
+        next_retry_ = std::min(next_retry_, *entry.held_since + dependency_hold_limit_);
+        return;  // stays due, state unchanged: the dependency's finish() schedules again
+      }
     }
     if (found != nullptr && !leaders_job && !satisfies_dependents(found->status.state)) {
+      entry.held_since.reset();
       set_state(entry, ResourceState::kBlocked, dependency);
       return;  // stays due: starts as soon as the dependency is in sync
     }
   }
+  entry.held_since.reset();
   pool_->submit([this, id = entry.id, name = entry.status.name, resource = entry.resource, ctx] {
     // Resource code is guarded inside operate(); this catches the rest (e.g. bad_alloc), so
     // the entry never stays in flight for good.

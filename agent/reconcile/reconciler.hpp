@@ -72,11 +72,16 @@ class Reconciler {
   // How often a waiting resource is planned again when nothing announces the change it waits
   // for. Fixed: waiting does not grow the delay.
   static constexpr std::chrono::milliseconds kWaitingRecheck{2000};
+  // How long a due resource waits for a dependency's operation in flight before it goes ahead
+  // on the dependency's last state: passes requested while a slow dependency runs make it due
+  // again, and it is started again before its dependents, so an unbounded wait could starve them.
+  static constexpr std::chrono::milliseconds kDependencyHoldLimit{30000};
 
   // REQUIRES: resources are listed in dependency order (a resource after what it depends on).
   Reconciler(std::vector<std::unique_ptr<Resource>> resources, ContextSource context,
              EventLog& events, std::size_t workers = 4,
-             std::chrono::milliseconds waiting_recheck = kWaitingRecheck);
+             std::chrono::milliseconds waiting_recheck = kWaitingRecheck,
+             std::chrono::milliseconds dependency_hold_limit = kDependencyHoldLimit);
   ~Reconciler();  // stop()
 
   void start();
@@ -113,6 +118,8 @@ class Reconciler {
     Backoff backoff;
     bool due = true;
     std::chrono::steady_clock::time_point retry_at{};
+    // Since when it waits for a dependency in flight; unset while it does not.
+    std::optional<std::chrono::steady_clock::time_point> held_since;
   };
   // How an operation ended, as the entry's state needs it.
   enum class Outcome { kInSync, kInSyncRecheck, kWaiting, kChanged, kFailed };
@@ -139,6 +146,7 @@ class Reconciler {
   ContextSource context_;
   EventLog& events_;
   const std::chrono::milliseconds waiting_recheck_;
+  const std::chrono::milliseconds dependency_hold_limit_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Entry> entries_;                         // guarded by mutex_

@@ -114,9 +114,6 @@ std::string render_direct_mariadb_config(const common::LocalConfig& local,
 }
 
 std::string render_systemd_mariadb_config(const std::string& bind_address, int port) {
-  // tmpdir is not the shared /tmp: mariadbd removes every "#sql*" file of its tmpdir when it
-  // starts, so another server's in-use temporary tables vanished (simulated nodes share the
-  // host's /tmp) and mariadb-install-db failed ("Unknown table 'mysql.tmp_proxies_priv'").
   std::ostringstream out;
   out << "# Written by pydio-agent (resource db-server); local changes are overwritten.\n"
       << "[mysqld]\n"

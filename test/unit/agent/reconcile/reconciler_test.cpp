@@ -102,3 +102,30 @@ TEST_CASE("a dependent waits for its dependency's look in the same pass, not its
   CHECK(base_ptr->value == 1);
   REQUIRE(wait_until([&] { return state_of(reconciler, "top") == ResourceState::kInSync; }));
 }
+
+TEST_CASE("a dependent waits for a dependency in flight only up to the hold limit",
+          "[reconciler]") {
+  // Passes requested while a slow dependency runs make it due again, and it is started again
+  // before its dependents: without a limit they would never run.
+  auto base = std::make_unique<CounterResource>("base", std::vector<std::string>{}, 1);
+  auto top = std::make_unique<CounterResource>("top", std::vector<std::string>{"base"}, 1);
+  auto* base_ptr = base.get();
+  auto* top_ptr = top.get();
+  EventLog events("");
+  Reconciler reconciler(
+      resource_list(std::move(base), std::move(top)), [] { return empty_context(); }, events, 2,
+      Reconciler::kWaitingRecheck, 500ms);
+  reconciler.start();
+  REQUIRE(wait_until([&] { return state_of(reconciler, "top") == ResourceState::kInSync; }));
+
+  base_ptr->hold_apply = true;
+  base_ptr->value = 0;
+  const int top_looks = top_ptr->observations;
+  reconciler.request_pass("test");
+  REQUIRE(wait_until([&] { return status_of(reconciler, "base").in_flight; }));
+  // base stays in flight; the dependent goes ahead on base's last state once the limit passed.
+  CHECK(wait_until([&] { return top_ptr->observations > top_looks; }));
+  CHECK(status_of(reconciler, "base").in_flight);
+  base_ptr->hold_apply = false;
+  REQUIRE(wait_until([&] { return state_of(reconciler, "base") == ResourceState::kInSync; }));
+}
