@@ -142,15 +142,19 @@ BackupDecision decide_db_backup(const common::BackupSpec& spec,
         "a db member that serves (Synced in the primary component), to take the due backup";
     return decision;
   }
-  const std::vector<BackupMemberView> others(writer + 1, members.end());
+  const BackupMemberView* last_mounted = nullptr;  // the last serving member after the writer
   std::vector<std::string> unmounted;
-  for (auto it = others.rbegin(); it != others.rend(); ++it) {  // the last serving one first
+  for (auto it = writer + 1; it != members.end(); ++it) {
     if (!it->serving) continue;
     if (it->mounted) {
-      decision.start_on = *it;
-      return decision;
+      last_mounted = &*it;
+    } else {
+      unmounted.push_back(it->name);
     }
-    unmounted.insert(unmounted.begin(), it->name);
+  }
+  if (last_mounted != nullptr) {
+    decision.start_on = *last_mounted;
+    return decision;
   }
   if (unmounted.empty() && writer->mounted) {
     decision.start_on = *writer;  // the only member that serves
